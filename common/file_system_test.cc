@@ -1,0 +1,93 @@
+#include "common/file_system.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace automon {
+namespace {
+
+class RealFileSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/automon-fs-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Write(const std::string& name, const std::string& content) {
+    std::ofstream(dir_ + "/" + name) << content;
+  }
+
+  std::string dir_;
+  RealFileSystem fs_;
+};
+
+TEST_F(RealFileSystemTest, ReadsWholeFile) {
+  Write("a", "hello\nworld\n");
+  auto content = fs_.ReadFile(dir_ + "/a", 1024);
+  ASSERT_TRUE(content.ok()) << content.error().message;
+  EXPECT_EQ(*content, "hello\nworld\n");
+}
+
+TEST_F(RealFileSystemTest, RefusesFileLargerThanLimit) {
+  Write("big", std::string(100, 'x'));
+  auto content = fs_.ReadFile(dir_ + "/big", 99);
+  ASSERT_FALSE(content.ok());
+  EXPECT_EQ(content.error().message,
+            dir_ + "/big: file is larger than the limit of 99 bytes");
+  EXPECT_TRUE(fs_.ReadFile(dir_ + "/big", 100).ok());
+}
+
+TEST_F(RealFileSystemTest, MissingFileNamesPathAndErrno) {
+  auto content = fs_.ReadFile(dir_ + "/missing", 10);
+  ASSERT_FALSE(content.ok());
+  EXPECT_EQ(content.error().message, "open(" + dir_ + "/missing): No such file or directory");
+}
+
+TEST_F(RealFileSystemTest, ListsSortedEntriesWithKinds) {
+  Write("b", "");
+  Write("a", "");
+  std::filesystem::create_directory(dir_ + "/sub");
+  auto entries = fs_.ListDirectory(dir_);
+  ASSERT_TRUE(entries.ok());
+  const std::vector<DirectoryEntry> expected{{"a", DirectoryEntry::Kind::kRegular},
+                                             {"b", DirectoryEntry::Kind::kRegular},
+                                             {"sub", DirectoryEntry::Kind::kDirectory}};
+  EXPECT_EQ(*entries, expected);
+}
+
+TEST_F(RealFileSystemTest, ListingMissingDirectoryFails) {
+  auto entries = fs_.ListDirectory(dir_ + "/nope");
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.error().message, "opendir(" + dir_ + "/nope): No such file or directory");
+}
+
+TEST_F(RealFileSystemTest, AtomicWriteReplacesContentAndSetsMode) {
+  Write("state", "old");
+  ASSERT_TRUE(fs_.WriteFileAtomic(dir_ + "/state", "new", 0640).ok());
+  EXPECT_EQ(*fs_.ReadFile(dir_ + "/state", 100), "new");
+  struct stat st;
+  ASSERT_EQ(::stat((dir_ + "/state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  // No temporary file is left behind.
+  auto entries = fs_.ListDirectory(dir_);
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(entries->size(), 1u);
+}
+
+TEST_F(RealFileSystemTest, AtomicWriteIntoMissingDirectoryFails) {
+  auto written = fs_.WriteFileAtomic(dir_ + "/nodir/file", "x", 0644);
+  ASSERT_FALSE(written.ok());
+  EXPECT_NE(written.error().message.find("No such file or directory"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace automon

@@ -1,0 +1,13 @@
+#include "common/result.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace automon {
+
+Error SystemError(std::string_view api, int errnum, std::string_view object) {
+  return Error{fmt::format("{}({}): {}", api, object, std::strerror(errnum))};
+}
+
+}  // namespace automon

@@ -1,0 +1,44 @@
+#include "common/result.h"
+
+#include <cerrno>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace automon {
+namespace {
+
+Result<int> Half(int x) {
+  if (x % 2 != 0) return Error{"odd"};
+  return x / 2;
+}
+
+TEST(ResultTest, HoldsValueOrError) {
+  const Result<int> good = Half(4);
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(*good, 2);
+  const Result<int> bad = Half(3);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "odd");
+}
+
+TEST(ResultTest, VoidResult) {
+  const Result<void> fine;
+  EXPECT_TRUE(fine.ok());
+  const Result<void> broken = Error{"nope"};
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().message, "nope");
+}
+
+TEST(ResultTest, SystemErrorNamesApiObjectAndReason) {
+  EXPECT_EQ(SystemError("open", ENOENT, "/nonexistent").message,
+            "open(/nonexistent): No such file or directory");
+}
+
+TEST(ResultDeathTest, ValueOfErrorAborts) {
+  const Result<int> bad = Error{"odd"};
+  EXPECT_DEATH((void)bad.value(), "check failed: ok\\(\\)");
+}
+
+}  // namespace
+}  // namespace automon
