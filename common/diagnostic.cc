@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "common/utf8.h"
+
 namespace automon {
 
 std::string Diagnostic::Render() const {
@@ -12,9 +14,18 @@ std::string Diagnostic::Render() const {
       severity == Severity::kError ? "error" : "warning", message);
   if (source_line.empty()) return out;
   out += '\n';
-  for (unsigned char c : source_line) {
-    // Tabs keep the caret aligned; other control bytes and DEL are masked.
-    out += (c == '\t' || (c >= 0x20 && c != 0x7f)) ? static_cast<char>(c) : '?';
+  // Tabs keep the caret aligned; control bytes, DEL and bytes that are not
+  // UTF-8 are masked, one '?' per byte so the caret stays in its column.
+  for (size_t i = 0; i < source_line.size();) {
+    const auto c = static_cast<unsigned char>(source_line[i]);
+    const size_t len = Utf8SequenceLength(source_line, i);
+    if (len > 1 || (len == 1 && (c == '\t' || (c >= 0x20 && c != 0x7f)))) {
+      out.append(source_line, i, len);
+      i += len;
+    } else {
+      out += '?';
+      ++i;
+    }
   }
   if (loc.column > 0) {
     out += '\n';

@@ -28,8 +28,9 @@ struct Diagnostic {
   std::string source_line;
 
   // "loc: error: message", plus the source line and a caret line when
-  // source_line is set. Non-printable bytes of the source line are shown as
-  // '?', so a hostile line cannot drive the terminal. No trailing newline.
+  // source_line is set. Control bytes and bytes that are not UTF-8 are
+  // shown as '?', so a hostile line cannot drive the terminal. No trailing
+  // newline.
   std::string Render() const;
 
   bool operator==(const Diagnostic&) const = default;

@@ -26,6 +26,11 @@ TEST(DiagnosticTest, MasksControlCharactersInSourceLine) {
   EXPECT_EQ(d.Render(), "f:1:3: error: bad\na?[31mb\tc\n  ^");
 }
 
+TEST(DiagnosticTest, MasksInvalidUtf8ButKeepsValidText) {
+  const Diagnostic d{Severity::kError, {"f", 1, 8}, "bad", "caf\xC3\xA9 \xC0\xAFx"};
+  EXPECT_EQ(d.Render(), "f:1:8: error: bad\ncaf\xC3\xA9 ??x\n       ^");
+}
+
 TEST(DiagnosticTest, HasErrorsIgnoresWarnings) {
   std::vector<Diagnostic> list{{Severity::kWarning, {"f", 1, 0}, "w", ""}};
   EXPECT_FALSE(HasErrors(list));

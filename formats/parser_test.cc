@@ -1,0 +1,319 @@
+#include "formats/parser.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "formats/schema.h"
+
+namespace automon::formats {
+namespace {
+
+std::string RenderAll(const std::vector<Diagnostic>& diagnostics) {
+  std::string out;
+  for (const Diagnostic& d : diagnostics) out += d.Render() + "\n";
+  return out;
+}
+
+// Parses a file holding one section and returns its only service.
+Service ParseOne(const std::string& text) {
+  const ParseResult result = ParseDefinitions(text, "/etc/monitoring-info/x");
+  EXPECT_FALSE(HasErrors(result.diagnostics)) << RenderAll(result.diagnostics);
+  EXPECT_EQ(result.services.size(), 1u) << text;
+  return result.services.empty() ? Service{} : result.services.front();
+}
+
+// The rendered diagnostics of a file that must yield no service.
+std::string Errors(const std::string& text) {
+  const ParseResult result = ParseDefinitions(text, "f");
+  EXPECT_TRUE(result.services.empty()) << text;
+  return RenderAll(result.diagnostics);
+}
+
+using Settings = std::map<std::string, std::string>;
+
+TEST(ParserTest, HttpDefaults) {
+  const Service s = ParseOne("[web]\ntype = http\n");
+  EXPECT_EQ(s.name, "web");
+  EXPECT_EQ(s.type, ServiceType::kHttp);
+  EXPECT_EQ(s.description, "web");
+  EXPECT_TRUE(s.enabled);
+  EXPECT_EQ(s.package, std::nullopt);
+  EXPECT_EQ(s.host, std::nullopt);
+  EXPECT_EQ(s.password, std::nullopt);
+  EXPECT_EQ(s.loc, (SourceLocation{"/etc/monitoring-info/x", 1, 0}));
+  EXPECT_EQ(s.settings, (Settings{{"accept_redirection", "true"},
+                                  {"ignore_invalid_ssl", "false"},
+                                  {"port", "80"},
+                                  {"ssl", "false"},
+                                  {"uri", "/"}}));
+}
+
+TEST(ParserTest, HttpWithSslDefaultsTo443AndKeepsEveryKey) {
+  const Service s = ParseOne(
+      "[web]\ntype = http\nssl = yes\nssl_hostname = WWW.Example.ORG\nignore_invalid_ssl = on\n"
+      "expire_before_days = 14\nhostname = www.example.org\nuri = /health?full=1\n"
+      "accept_redirection = no\ndescription = Web site\nenabled = 1\npackage = apache2\n"
+      "host = 192.0.2.7\n");
+  EXPECT_EQ(s.description, "Web site");
+  EXPECT_EQ(s.package, "apache2");
+  EXPECT_EQ(s.host, "192.0.2.7");
+  EXPECT_EQ(s.settings, (Settings{{"accept_redirection", "false"},
+                                  {"expire_before_days", "14"},
+                                  {"hostname", "www.example.org"},
+                                  {"ignore_invalid_ssl", "true"},
+                                  {"port", "443"},
+                                  {"ssl", "true"},
+                                  {"ssl_hostname", "www.example.org"},
+                                  {"uri", "/health?full=1"}}));
+  EXPECT_TRUE(s.GetBool("ssl"));
+  EXPECT_EQ(s.GetInt("port"), 443);
+}
+
+TEST(ParserTest, ExplicitPortWinsOverSslDefault) {
+  EXPECT_EQ(ParseOne("[w]\ntype = http\nssl = true\nport = 8443\n").GetInt("port"), 8443);
+}
+
+TEST(ParserTest, DefaultPortsPerType) {
+  struct Case {
+    std::string type;
+    int plain;
+    int ssl;
+  };
+  for (const Case& c : {Case{"http", 80, 443}, Case{"smtp", 25, 465}, Case{"imap", 143, 993},
+                        Case{"pop3", 110, 995}, Case{"ldap", 389, 636}}) {
+    EXPECT_EQ(ParseOne("[s]\ntype = " + c.type + "\n").GetInt("port"), c.plain) << c.type;
+    EXPECT_EQ(ParseOne("[s]\ntype = " + c.type + "\nssl = true\n").GetInt("port"), c.ssl)
+        << c.type;
+  }
+  EXPECT_EQ(ParseOne("[s]\ntype = ssh\n").GetInt("port"), 22);
+  EXPECT_EQ(ParseOne("[s]\ntype = guacamole\npassword = x\n").GetInt("port"), 8080);
+}
+
+TEST(ParserTest, UdpNeedsPortAndWarnsWithoutSendExpect) {
+  EXPECT_EQ(Errors("[dns]\ntype = udp\n"),
+            "f:1:1: error: service 'dns' of type udp needs 'port'\n[dns]\n^\n");
+  const ParseResult r = ParseDefinitions("[dns]\ntype = udp\nport = 53\n", "f");
+  ASSERT_EQ(r.services.size(), 1u);
+  EXPECT_EQ(r.services[0].settings, (Settings{{"port", "53"}}));
+  EXPECT_EQ(RenderAll(r.diagnostics),
+            "f:1:1: warning: udp service 'dns' has no 'send' and 'expect': a UDP port cannot be "
+            "probed without a request and its reply, so the service is registered in state "
+            "UNKNOWN until both are set\n[dns]\n^\n");
+  const Service full = ParseOne("[n]\ntype = udp\nport = 123\nsend = ping!\nexpect = pong;1\n");
+  EXPECT_EQ(full.settings, (Settings{{"expect", "pong;1"}, {"port", "123"}, {"send", "ping!"}}));
+  EXPECT_EQ(Errors("[n]\ntype = udp\nport = 1\nsend = x\n"),
+            "f:1:1: error: udp service 'n': 'send' and 'expect' go together; give both or "
+            "neither\n[n]\n^\n");
+}
+
+TEST(ParserTest, TcpNeedsPort) {
+  EXPECT_EQ(Errors("[t]\ntype = tcp\n"), "f:1:1: error: service 't' of type tcp needs 'port'\n[t]\n^\n");
+  EXPECT_EQ(ParseOne("[t]\ntype = tcp\nport = 5432\n").settings,
+            (Settings{{"ignore_invalid_ssl", "false"}, {"port", "5432"}, {"ssl", "false"}}));
+}
+
+TEST(ParserTest, MailTypes) {
+  const Service smtp =
+      ParseOne("[mx]\ntype = smtp\nemail = Probe+1@Mail.Example.org\nmailflowid = main\n");
+  EXPECT_EQ(smtp.Get("email"), "Probe+1@mail.example.org");
+  EXPECT_EQ(smtp.Get("mailflowid"), "main");
+  const Service imap =
+      ParseOne("[box]\ntype = imap\nusername = probe\npassword = s3cret word\nmailflowid = main\n");
+  EXPECT_EQ(imap.password, Secret("s3cret word"));
+  EXPECT_EQ(imap.settings.count("password"), 0u) << "secrets never sit in settings";
+  EXPECT_EQ(imap.Get("username"), "probe");
+  const Service flow = ParseOne("[flow]\ntype = mailflow\nseconds = 600\nid = main\n");
+  EXPECT_EQ(flow.settings, (Settings{{"id", "main"}, {"seconds", "600"}}));
+  EXPECT_EQ(Errors("[flow]\ntype = mailflow\n"),
+            "f:1:1: error: service 'flow' of type mailflow needs 'seconds'\n[flow]\n^\n"
+            "f:1:1: error: service 'flow' of type mailflow needs 'id'\n[flow]\n^\n");
+  EXPECT_EQ(Errors("[mx]\ntype = smtp\nmailflowid = m\n"),
+            "f:1:1: error: smtp service 'mx': 'mailflowid' needs 'email', the address the token "
+            "mail is sent to\n[mx]\n^\n");
+  EXPECT_EQ(Errors("[b]\ntype = pop3\nmailflowid = m\n"),
+            "f:1:1: error: pop3 service 'b': 'mailflowid' needs 'username' and 'password' to "
+            "collect the token mails\n[b]\n^\n");
+  EXPECT_EQ(Errors("[b]\ntype = imap\nusername = u\n"),
+            "f:1:1: error: imap service 'b': 'username' and 'password' go together\n[b]\n^\n");
+}
+
+TEST(ParserTest, LdapSshGuacamoleHaproxy) {
+  const Service ldap = ParseOne(
+      "[dir]\ntype = ldap\nusername = cn=monitor,dc=example,dc=org\npassword = x\n"
+      "base = dc=example,dc=org\n");
+  EXPECT_EQ(ldap.Get("base"), "dc=example,dc=org");
+  EXPECT_EQ(ldap.Get("username"), "cn=monitor,dc=example,dc=org");
+  EXPECT_EQ(ParseOne("[dir]\ntype = ldap\n").Get("base"), "") << "root DSE by default";
+
+  const Service guac = ParseOne(
+      "[g]\ntype = guacamole\nhost = gw.example.org\nprotocol = HTTPS\nuri = guacamole/\n"
+      "data_source = auto\npassword = pw\nwarning = 10\ncritical = @20:30\n");
+  EXPECT_EQ(guac.settings, (Settings{{"critical", "@20:30"},
+                                     {"data_source", "auto"},
+                                     {"ignore_invalid_ssl", "false"},
+                                     {"port", "8080"},
+                                     {"protocol", "https"},
+                                     {"uri", "/guacamole"},
+                                     {"username", "guacadmin"},
+                                     {"warning", "10"}}));
+  const ParseResult nopass = ParseDefinitions("[g]\ntype = guacamole\n", "f");
+  ASSERT_EQ(nopass.services.size(), 1u);
+  EXPECT_EQ(RenderAll(nopass.diagnostics),
+            "f:1:1: warning: guacamole service 'g' has no 'password': the check cannot log in "
+            "to Guacamole as 'guacadmin' until 'password = ...' is added to this section\n"
+            "[g]\n^\n");
+
+  const Service ha = ParseOne(
+      "[lb]\ntype = haproxy\nstats = http://127.0.0.1:8404/stats\nusername = admin\n"
+      "password = pw\nproxies = web, api-*  ,db\nwarning = 80%\ncritical = 950\n");
+  EXPECT_EQ(ha.settings, (Settings{{"critical", "950"},
+                                   {"proxies", "web,api-*,db"},
+                                   {"stats", "http://127.0.0.1:8404/stats"},
+                                   {"username", "admin"},
+                                   {"warning", "80%"}}));
+  EXPECT_EQ(ParseOne("[lb]\ntype = haproxy\nstats = /run/haproxy/admin.sock\n").Get("stats"),
+            "/run/haproxy/admin.sock");
+  EXPECT_EQ(Errors("[lb]\ntype = haproxy\n"),
+            "f:1:1: error: service 'lb' of type haproxy needs 'stats'\n[lb]\n^\n");
+}
+
+TEST(ParserTest, UnknownAndMisplacedKeys) {
+  EXPECT_EQ(Errors("[w]\ntype = http\nhostnmae = x\n"),
+            "f:3:1: error: unknown key 'hostnmae' for type http, did you mean 'hostname'?\n"
+            "hostnmae = x\n^\n");
+  EXPECT_EQ(Errors("[w]\ntype = http\nemail = a@b.c\n"),
+            "f:3:1: error: key 'email' does not apply to type http\nemail = a@b.c\n^\n");
+  EXPECT_EQ(Errors("[w]\ntype = http\nfrobnicate = 1\n"),
+            "f:3:1: error: unknown key 'frobnicate' for type http\nfrobnicate = 1\n^\n");
+  EXPECT_EQ(Errors("[f]\ntype = mailflow\nseconds = 1\nid = a\nhost = x\n"),
+            "f:5:1: error: key 'host' does not apply to type mailflow\nhost = x\n^\n");
+  EXPECT_EQ(Errors("[w]\ntype = http\nsource = a:1\n"),
+            "f:3:1: error: unknown key 'source' for type http\nsource = a:1\n^\n");
+}
+
+TEST(ParserTest, TypeErrors) {
+  EXPECT_EQ(Errors("[w]\nport = 80\n"),
+            "f:1:1: error: service 'w' has no 'type'; expected one of: http, udp, tcp, smtp, "
+            "imap, pop3, mailflow, ldap, ssh, guacamole, haproxy\n[w]\n^\n");
+  EXPECT_EQ(Errors("[w]\ntype = htp\n"),
+            "f:2:8: error: unknown type 'htp', did you mean 'http'?\ntype = htp\n       ^\n");
+  EXPECT_EQ(Errors("[w]\ntype = gopher\n"),
+            "f:2:8: error: unknown type 'gopher'; expected one of: http, udp, tcp, smtp, imap, "
+            "pop3, mailflow, ldap, ssh, guacamole, haproxy\ntype = gopher\n       ^\n");
+}
+
+TEST(ParserTest, DuplicateKeysAndSections) {
+  EXPECT_EQ(Errors("[w]\ntype = http\nport = 1\nport = 2\n"),
+            "f:4:1: error: duplicate key 'port' in service 'w' (first set at line 3)\nport = 2\n^\n");
+  const ParseResult r = ParseDefinitions("[w]\ntype = ssh\n[w]\ntype = ssh\nport = 2\n", "f");
+  ASSERT_EQ(r.services.size(), 1u);
+  EXPECT_EQ(r.services[0].GetInt("port"), 22) << "the first definition is kept";
+  EXPECT_EQ(RenderAll(r.diagnostics),
+            "f:3:1: error: duplicate service 'w' (first defined at line 1)\n[w]\n^\n");
+}
+
+TEST(ParserTest, InvalidServiceName) {
+  EXPECT_EQ(Errors("[web server]\ntype = ssh\n"),
+            "f:1:1: error: invalid service name 'web server': use letters, digits, '.', '_' and "
+            "'-', starting with a letter or digit, at most 64\n[web server]\n^\n");
+  EXPECT_FALSE(IsValidServiceName("-x"));
+  EXPECT_FALSE(IsValidServiceName(std::string(65, 'a')));
+  EXPECT_TRUE(IsValidServiceName(std::string(64, 'a')));
+  EXPECT_TRUE(IsValidServiceName("apache2.ssl_v-1"));
+}
+
+TEST(ParserTest, BadSectionDoesNotHideGoodOnes) {
+  const ParseResult r = ParseDefinitions(
+      "[a]\ntype = ssh\n[b]\ntype = http\nport = 99999\n[c]\ntype = tcp\nport = 5\n", "f");
+  ASSERT_EQ(r.services.size(), 2u);
+  EXPECT_EQ(r.services[0].name, "a");
+  EXPECT_EQ(r.services[1].name, "c");
+  EXPECT_EQ(RenderAll(r.diagnostics),
+            "f:5:8: error: invalid value '99999' for 'port': expected a number from 1 to 65535\n"
+            "port = 99999\n       ^\n");
+}
+
+TEST(ParserTest, AllErrorsOfASectionAreReported) {
+  EXPECT_EQ(Errors("[w]\ntype = http\nport = x\nuri = nope\nssl = maybe\n"),
+            "f:3:8: error: invalid value 'x' for 'port': expected a number from 1 to 65535\n"
+            "port = x\n       ^\n"
+            "f:4:7: error: invalid value 'nope' for 'uri': expected a path starting with '/' made "
+            "of letters, digits and ._~/?=&+:@,- or %XX escapes, at most 1024 bytes\n"
+            "uri = nope\n      ^\n"
+            "f:5:7: error: invalid value 'maybe' for 'ssl': expected true or false (also yes/no, "
+            "on/off, 1/0)\nssl = maybe\n      ^\n");
+}
+
+TEST(ParserTest, SslKeysWithoutSslWarn) {
+  const ParseResult r = ParseDefinitions(
+      "[m]\ntype = smtp\nexpire_before_days = 5\nssl_hostname = mx.example.org\n"
+      "ignore_invalid_ssl = true\n",
+      "f");
+  ASSERT_EQ(r.services.size(), 1u);
+  EXPECT_EQ(RenderAll(r.diagnostics),
+            "f:1:1: warning: service 'm': 'ssl_hostname' has no effect without 'ssl = true'\n[m]\n^\n"
+            "f:1:1: warning: service 'm': 'expire_before_days' has no effect without 'ssl = "
+            "true'\n[m]\n^\n"
+            "f:1:1: warning: service 'm': 'ignore_invalid_ssl' has no effect without 'ssl = "
+            "true'\n[m]\n^\n");
+}
+
+TEST(ParserTest, EnabledFalseIsStillParsed) {
+  const Service s = ParseOne("[w]\ntype = ssh\nenabled = off\n");
+  EXPECT_FALSE(s.enabled);
+}
+
+TEST(ParserTest, FormatServiceRoundTripsInSnapshotMode) {
+  Service s = ParseOne(
+      "[box]\ntype = imap\nssl = true\nusername = u\npassword = p w;x\nmailflowid = f\n"
+      "package = dovecot-imapd\nhost = ::1\ndescription = IMAP box\n");
+  const std::string text = FormatService(s, /*reveal_secrets=*/true, /*with_source=*/true);
+  EXPECT_EQ(text,
+            "[box]\nsource = /etc/monitoring-info/x:1\ntype = imap\ndescription = IMAP box\n"
+            "enabled = true\npackage = dovecot-imapd\nhost = ::1\nignore_invalid_ssl = false\n"
+            "mailflowid = f\nport = 993\nssl = true\nusername = u\npassword = p w;x\n");
+  std::vector<Diagnostic> d;
+  const auto sections = LexIni(text, "snap", d);
+  ASSERT_EQ(sections.size(), 1u);
+  const auto back = ParseService(sections[0], ParseMode::kSnapshot, d);
+  ASSERT_TRUE(back.has_value()) << RenderAll(d);
+  EXPECT_EQ(*back, s);
+  EXPECT_EQ(FormatService(s, false, false).find("p w;x"), std::string::npos);
+  EXPECT_NE(FormatService(s, false, false).find("password = (secret)"), std::string::npos);
+}
+
+TEST(ParserTest, SnapshotModeRequiresValidSource) {
+  std::vector<Diagnostic> d;
+  const auto sections = LexIni("[a]\ntype = ssh\n[b]\ntype = ssh\nsource = x:0\n", "s", d);
+  EXPECT_FALSE(ParseService(sections[0], ParseMode::kSnapshot, d).has_value());
+  EXPECT_FALSE(ParseService(sections[1], ParseMode::kSnapshot, d).has_value());
+  EXPECT_EQ(RenderAll(d),
+            "s:1:1: error: service 'a' has no 'source'\n[a]\n^\n"
+            "s:5:10: error: invalid value 'x:0' for 'source': expected path:line\n"
+            "source = x:0\n         ^\n");
+}
+
+TEST(RejectDuplicateServicesTest, NamesAndDescriptionsMustBeUnique) {
+  std::vector<Service> services(3);
+  services[0].name = "a";
+  services[0].description = "A";
+  services[0].loc = {"f1", 1, 0};
+  services[1].name = "a";
+  services[1].description = "other";
+  services[1].loc = {"f2", 4, 0};
+  services[2].name = "b";
+  services[2].description = "A";
+  services[2].loc = {"f2", 9, 0};
+  std::vector<Diagnostic> d;
+  RejectDuplicateServices(services, d);
+  ASSERT_EQ(services.size(), 1u);
+  EXPECT_EQ(services[0].loc.file, "f1");
+  EXPECT_EQ(RenderAll(d),
+            "f2:4: error: duplicate service 'a' (first defined at f1:1)\n"
+            "f2:9: error: service 'b' has the same description 'A' as service 'a' at f1:1; the "
+            "monitoring server needs distinct names\n");
+}
+
+}  // namespace
+}  // namespace automon::formats

@@ -1,0 +1,55 @@
+#include "formats/service.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "common/check.h"
+#include "formats/schema.h"
+
+namespace automon::formats {
+
+std::optional<std::string_view> Service::Get(std::string_view key) const {
+  auto it = settings.find(std::string(key));
+  if (it == settings.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Service::GetBool(std::string_view key) const {
+  const auto value = Get(key);
+  AUTOMON_CHECK(value.has_value());
+  return *value == "true";
+}
+
+int64_t Service::GetInt(std::string_view key) const {
+  const auto value = Get(key);
+  AUTOMON_CHECK(value.has_value());
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+  AUTOMON_CHECK(ec == std::errc() && end == value->data() + value->size());
+  return n;
+}
+
+std::string_view TypeName(ServiceType type) { return SpecFor(type).name; }
+
+std::string DescribeTarget(const Service& service) {
+  std::string host = service.host.value_or("(this host)");
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";  // IPv6
+  switch (service.type) {
+    case ServiceType::kMailflow:
+      return fmt::format("mail flow '{}' within {}s", *service.Get("id"), *service.Get("seconds"));
+    case ServiceType::kHaproxy:
+      return std::string(*service.Get("stats"));
+    case ServiceType::kHttp:
+      return fmt::format("{}://{}:{}{}", service.GetBool("ssl") ? "https" : "http",
+                         service.Get("hostname").value_or(host), *service.Get("port"),
+                         *service.Get("uri"));
+    case ServiceType::kGuacamole:
+      return fmt::format("{}://{}:{}{}", *service.Get("protocol"), host, *service.Get("port"),
+                         *service.Get("uri"));
+    default:
+      return fmt::format("{}:{}", host, *service.Get("port"));
+  }
+}
+
+}  // namespace automon::formats
