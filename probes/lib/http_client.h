@@ -81,6 +81,15 @@ class HttpClient {
 // other byte becomes %XX (space included, as %20).
 std::string UrlEncode(std::string_view text);
 
+// Standard base64 (RFC 4648 section 4) with '=' padding, no line breaks.
+std::string Base64Encode(std::string_view bytes);
+
+// The request header for HTTP Basic authentication (RFC 7617):
+// "Authorization: Basic BASE64(user ':' password)". The result holds the
+// password in reversible form: put it in HttpRequest::headers only, never in
+// output, logs or argv.
+std::string BasicAuthorizationHeader(std::string_view user, std::string_view password);
+
 }  // namespace automon::probe
 
 #endif  // AUTOMON_PROBES_LIB_HTTP_CLIENT_H_

@@ -23,6 +23,30 @@ TEST(UrlEncodeTest, KeepsUnreservedEncodesEverythingElse) {
   EXPECT_EQ(UrlEncode(""), "");
 }
 
+TEST(Base64EncodeTest, MatchesRfc4648TestVectors) {
+  // RFC 4648 section 10.
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  EXPECT_EQ(Base64Encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(Base64Encode("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+}
+
+TEST(Base64EncodeTest, EncodesHighBytesAndBothExtraCharacters) {
+  EXPECT_EQ(Base64Encode(std::string_view("\xfb\xff\xbf", 3)), "+/+/");
+  EXPECT_EQ(Base64Encode(std::string_view("\0\0\0", 3)), "AAAA");
+}
+
+TEST(BasicAuthorizationHeaderTest, EncodesUserColonPassword) {
+  // RFC 7617 section 2.
+  EXPECT_EQ(BasicAuthorizationHeader("Aladdin", "open sesame"),
+            "Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+  // The first colon separates: a colon in the password stays in it.
+  EXPECT_EQ(BasicAuthorizationHeader("u", "p:w"), "Authorization: Basic dTpwOnc=");
+}
+
 // A TCP socket on 127.0.0.1 with an ephemeral port; listening or not.
 struct LoopbackSocket {
   UniqueFd fd;
