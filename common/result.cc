@@ -1,5 +1,6 @@
 #include "common/result.h"
 
+#include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -7,7 +8,9 @@
 namespace automon {
 
 Error SystemError(std::string_view api, int errnum, std::string_view object) {
-  return Error{fmt::format("{}({}): {}", api, object, std::strerror(errnum))};
+  return Error{fmt::format("{}({}): {}", api, object, std::strerror(errnum)), errnum};
 }
+
+bool Error::IsNotFound() const { return errnum == ENOENT; }
 
 }  // namespace automon

@@ -21,6 +21,9 @@ namespace automon {
 // SystemError below).
 struct Error {
   std::string message;
+  int errnum = 0;  // the errno of a system error, else 0
+
+  bool IsNotFound() const;  // a system error with ENOENT
 
   bool operator==(const Error&) const = default;
 };

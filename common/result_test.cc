@@ -31,8 +31,11 @@ TEST(ResultTest, VoidResult) {
 }
 
 TEST(ResultTest, SystemErrorNamesApiObjectAndReason) {
-  EXPECT_EQ(SystemError("open", ENOENT, "/nonexistent").message,
-            "open(/nonexistent): No such file or directory");
+  const Error e = SystemError("open", ENOENT, "/nonexistent");
+  EXPECT_EQ(e.message, "open(/nonexistent): No such file or directory");
+  EXPECT_TRUE(e.IsNotFound());
+  EXPECT_FALSE(SystemError("open", EACCES, "/x").IsNotFound());
+  EXPECT_FALSE(Error{"plain"}.IsNotFound());
 }
 
 TEST(ResultDeathTest, ValueOfErrorAborts) {

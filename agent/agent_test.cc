@@ -1,0 +1,152 @@
+#include "agent/agent.h"
+
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "common/testing/fake_file_system.h"
+#include "formats/snapshot.h"
+
+namespace automon::agent {
+namespace {
+
+class AgentTest : public ::testing::Test {
+ protected:
+  AgentTest() {
+    fs_.AddFile("/var/lib/dpkg/status", "Package: openssh-server\nStatus: install ok installed\n");
+    fs_.AddFile("/mi/ssh", "[ssh]\ntype = ssh\npackage = openssh-server\n");
+    fs_.AddFile("/mi/web",
+                "[web]\ntype = http\npackage = apache2\nhostname = www.example.org\n"
+                "[mail]\ntype = imap\nusername = probe\npassword = hunter2\n");
+  }
+
+  int Run(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    return RunAgent(args, env_);
+  }
+
+  testing::FakeFileSystem fs_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+  Environment env_{fs_, out_, err_, [] { return std::string("host.example.org"); },
+                   [] { return int64_t{1700000000}; }};
+};
+
+TEST_F(AgentTest, CheckPrintsTableAndSummary) {
+  EXPECT_EQ(Run({"check", "/mi"}), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "NAME  TYPE  TARGET                      SOURCE\n"
+            "ssh   ssh   (this host):22              /mi/ssh:1\n"
+            "web   http  http://www.example.org:80/  /mi/web:1\n"
+            "mail  imap  (this host):143             /mi/web:5\n"
+            "3 services in 2 files: 0 errors, 0 warnings\n");
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(AgentTest, CheckReportsErrorsAndStillListsValidServices) {
+  fs_.AddFile("/mi/broken", "[bad]\ntype = http\nport = eighty\n[fine]\ntype = ssh\nport = 2222\n");
+  EXPECT_EQ(Run({"check", "/mi"}), kExitErrors);
+  EXPECT_NE(out_.str().find("fine  ssh   (this host):2222"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("4 services in 3 files: 1 error, 0 warnings"), std::string::npos);
+  EXPECT_EQ(err_.str(),
+            "/mi/broken:3:8: error: invalid value 'eighty' for 'port': expected a number from 1 "
+            "to 65535\nport = eighty\n       ^\n");
+}
+
+TEST_F(AgentTest, CheckUsesConfiguredDirectory) {
+  fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = /mi\n");
+  EXPECT_EQ(Run({"check"}), kExitOk);
+  EXPECT_NE(out_.str().find("3 services in 2 files"), std::string::npos);
+}
+
+TEST_F(AgentTest, MissingDirectoryIsAnError) {
+  EXPECT_EQ(Run({"check", "/nope"}), kExitErrors);
+  EXPECT_EQ(err_.str(), "automon-agent: error: opendir(/nope): No such file or directory\n");
+  EXPECT_EQ(Run({"snapshot", "/nope", "--name", "h"}), kExitErrors);
+  EXPECT_EQ(out_.str(), "") << "never an empty snapshot for an unreadable directory";
+}
+
+TEST_F(AgentTest, ShowRedactsSecretsAndExplainsInactive) {
+  EXPECT_EQ(Run({"show", "/mi"}), kExitOk);
+  const std::string out = out_.str();
+  EXPECT_EQ(out.find("hunter2"), std::string::npos);
+  EXPECT_NE(out.find("password = (secret)"), std::string::npos);
+  EXPECT_NE(out.find("# /mi/ssh:1: registered\n[ssh]\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("# /mi/web:1: not registered: package apache2 is not installed\n[web]\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\n2 registered, 1 not registered\n"), std::string::npos) << out;
+}
+
+TEST_F(AgentTest, SnapshotIsTheParsableWireDocument) {
+  EXPECT_EQ(Run({"snapshot", "/mi", "--name", "Web01.example.org", "--address=192.0.2.5",
+                 "--generation", "9"}),
+            kExitOk);
+  auto parsed = formats::ParseSnapshot(out_.str(), "stdout");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  const formats::Snapshot& s = parsed->snapshot;
+  EXPECT_EQ(s.host, "web01.example.org");
+  EXPECT_EQ(s.address, "192.0.2.5");
+  EXPECT_EQ(s.generation, 9u);
+  ASSERT_EQ(s.services.size(), 2u);
+  EXPECT_EQ(s.services[0].name, "ssh");
+  EXPECT_EQ(s.services[1].name, "mail");
+  EXPECT_EQ(s.services[1].password->Reveal(), "hunter2") << "the wire document carries secrets";
+  EXPECT_EQ(s.removed, (std::vector<formats::Removal>{
+                           {"web", formats::RemovalReason::kPackageRemoved}}));
+}
+
+TEST_F(AgentTest, SnapshotDefaultsToHostNameAndClock) {
+  EXPECT_EQ(Run({"snapshot", "/mi"}), kExitOk);
+  auto parsed = formats::ParseSnapshot(out_.str(), "stdout");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->snapshot.host, "host.example.org");
+  EXPECT_EQ(parsed->snapshot.generation, 1700000000u);
+}
+
+TEST_F(AgentTest, SnapshotRefusesWithoutPackageDatabase) {
+  EXPECT_EQ(Run({"snapshot", "/mi", "--name", "h", "--dpkg-admindir", "/nope"}), kExitErrors);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(),
+            "automon-agent: error: cannot evaluate 'package' conditions: open(/nope/status): No "
+            "such file or directory\n");
+}
+
+TEST_F(AgentTest, UsageErrors) {
+  EXPECT_EQ(Run({}), kExitUsage);
+  EXPECT_NE(err_.str().find("missing command"), std::string::npos);
+  EXPECT_EQ(Run({"frobnicate"}), kExitUsage);
+  EXPECT_NE(err_.str().find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_EQ(Run({"check", "a", "b"}), kExitUsage);
+  EXPECT_EQ(err_.str(), "automon-agent: unexpected argument 'b'\n");
+  EXPECT_EQ(Run({"check", "--name", "x"}), kExitUsage);
+  EXPECT_EQ(err_.str(), "automon-agent: unknown option '--name'\n");
+  EXPECT_EQ(Run({"snapshot", "/mi", "--name"}), kExitUsage);
+  EXPECT_EQ(err_.str(), "automon-agent: option '--name' needs a value\n");
+  EXPECT_EQ(Run({"snapshot", "/mi", "--name", "bad name"}), kExitUsage);
+  EXPECT_EQ(err_.str(),
+            "automon-agent: invalid value 'bad name' for '--name': expected a host name (RFC "
+            "1123: letters, digits, '-' and '.') or an IPv4 address\n");
+  EXPECT_EQ(Run({"snapshot", "/mi", "--name", "h", "--generation", "-1"}), kExitUsage);
+  EXPECT_EQ(Run({"--config", "/missing.conf", "check", "/mi"}), kExitErrors);
+  EXPECT_EQ(err_.str(), "automon-agent: error: open(/missing.conf): No such file or directory\n");
+}
+
+TEST_F(AgentTest, BrokenConfigStopsTheCommand) {
+  fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = nope\n");
+  EXPECT_EQ(Run({"check", "/mi"}), kExitErrors);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("/etc/automon/agent.conf:2:13: error: invalid value 'nope'"),
+            std::string::npos);
+}
+
+TEST_F(AgentTest, HelpAndVersion) {
+  EXPECT_EQ(Run({"--help"}), kExitOk);
+  EXPECT_EQ(out_.str(), Usage());
+  EXPECT_EQ(Run({"-V"}), kExitOk);
+  EXPECT_EQ(out_.str(), "automon-agent 0.1.0\n");
+}
+
+}  // namespace
+}  // namespace automon::agent

@@ -1,0 +1,159 @@
+#include "agent/config.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "common/spelling.h"
+#include "formats/ini.h"
+#include "formats/schema.h"
+
+namespace automon::agent {
+namespace {
+
+constexpr std::array<std::string_view, 9> kKeys = {
+    "registrar", "fingerprint", "name", "address", "directory",
+    "key", "state_dir", "exclude", "enabled"};
+
+std::vector<std::string_view> Words(std::string_view s) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == ',')) ++i;
+    const size_t start = i;
+    while (i < s.size() && s[i] != ' ' && s[i] != '\t' && s[i] != ',') ++i;
+    if (i > start) words.push_back(s.substr(start, i - start));
+  }
+  return words;
+}
+
+bool IsPath(std::string_view s) {
+  return s.size() >= 2 && s.size() <= 1024 && s.front() == '/' &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  c == '.' || c == '_' || c == '+' || c == '-' || c == '/' || c == '@';
+         });
+}
+
+// "SHA256:" followed by 43 characters of unpadded base64, as ssh-keygen -l
+// prints it.
+bool IsFingerprint(std::string_view s) {
+  if (s.substr(0, 7) != "SHA256:" || s.size() != 7 + 43) return false;
+  return std::all_of(s.begin() + 7, s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '+' || c == '/';
+  });
+}
+
+// host, host:port, [IPv6] or [IPv6]:port.
+std::optional<RegistrarAddress> ParseRegistrar(std::string_view word) {
+  std::string_view host = word;
+  std::optional<std::string_view> port;
+  if (word.front() == '[') {
+    const size_t close = word.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = word.substr(1, close - 1);
+    const std::string_view rest = word.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port = rest.substr(1);
+    }
+  } else if (const size_t colon = word.find(':'); colon != std::string_view::npos) {
+    host = word.substr(0, colon);
+    port = word.substr(colon + 1);
+  }
+  auto normalised = formats::NormaliseValue(formats::HostKey(), host);
+  if (!normalised) return std::nullopt;
+  RegistrarAddress address{*normalised, 0};
+  if (port) {
+    const auto n = formats::NormaliseValue({"port", formats::ValueKind::kPort}, *port);
+    if (!n) return std::nullopt;
+    std::from_chars(n->data(), n->data() + n->size(), address.port);
+  }
+  return address;
+}
+
+}  // namespace
+
+ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
+  ConfigParse result;
+  AgentConfig& config = result.config;
+  auto& diagnostics = result.diagnostics;
+  const auto sections = formats::LexIni(text, filename, diagnostics);
+  for (const formats::IniSection& section : sections) {
+    if (section.name != "agent") {
+      diagnostics.push_back({Severity::kError, section.loc,
+                             fmt::format("unknown section [{}]; agent.conf has only [agent]",
+                                         section.name),
+                             section.line});
+      continue;
+    }
+    std::vector<std::string> seen;
+    for (const formats::IniEntry& e : section.entries) {
+      auto error = [&](std::string message) {
+        diagnostics.push_back({Severity::kError, e.value_loc, std::move(message), e.line});
+      };
+      auto invalid = [&](std::string_view expected) {
+        error(fmt::format("invalid value '{}' for '{}': expected {}", e.value, e.key, expected));
+      };
+      if (std::find(seen.begin(), seen.end(), e.key) != seen.end()) {
+        diagnostics.push_back({Severity::kError, e.key_loc,
+                               fmt::format("duplicate key '{}'", e.key), e.line});
+        continue;
+      }
+      seen.push_back(e.key);
+      if (e.key == "registrar") {
+        const auto words = Words(e.value);
+        if (words.size() == 1 && words[0] == "auto") {
+          config.discover = true;
+          continue;
+        }
+        config.discover = false;
+        bool ok = !words.empty();
+        for (std::string_view w : words) {
+          if (auto r = ParseRegistrar(w)) config.registrars.push_back(*r);
+          else ok = false;
+        }
+        if (!ok) invalid("'auto' or a list of host[:port]");
+      } else if (e.key == "fingerprint") {
+        if (IsFingerprint(e.value)) config.fingerprint = e.value;
+        else invalid("SHA256: and 43 base64 characters, as ssh-keygen -l prints");
+      } else if (e.key == "name") {
+        auto v = formats::NormaliseValue({"name", formats::ValueKind::kHostName}, e.value);
+        if (v) config.name = *v;
+        else error(v.error().message);
+      } else if (e.key == "address") {
+        auto v = formats::NormaliseValue(formats::HostKey(), e.value);
+        if (v) config.address = *v;
+        else error(fmt::format("invalid value '{}' for 'address': expected {}", e.value,
+                               formats::DescribeKind(formats::ValueKind::kAddress)));
+      } else if (e.key == "directory" || e.key == "key" || e.key == "state_dir") {
+        if (!IsPath(e.value)) {
+          invalid("an absolute path of letters, digits and ._+-/@");
+          continue;
+        }
+        (e.key == "directory" ? config.directory
+                              : e.key == "key" ? config.key : config.state_dir) = e.value;
+      } else if (e.key == "exclude") {
+        config.exclude.clear();
+        for (std::string_view w : Words(e.value)) config.exclude.emplace_back(w);
+      } else if (e.key == "enabled") {
+        auto v = formats::NormaliseValue({"enabled", formats::ValueKind::kBool}, e.value);
+        if (v) config.enabled = *v == "true";
+        else error(v.error().message);
+      } else if (auto near = SuggestNearMiss(e.key, kKeys)) {
+        diagnostics.push_back({Severity::kError, e.key_loc,
+                               fmt::format("unknown key '{}', did you mean '{}'?", e.key, *near),
+                               e.line});
+      } else {
+        diagnostics.push_back({Severity::kError, e.key_loc,
+                               fmt::format("unknown key '{}'", e.key), e.line});
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace automon::agent

@@ -1,0 +1,62 @@
+// /etc/automon/agent.conf: the agent's own configuration.
+//
+//   [agent]
+//   registrar = auto                 # or: host[:port] ...
+//   fingerprint = SHA256:...         # optional pin of the registrar's key
+//   name = web01.example.org         # default: this host's FQDN
+//   address = 192.0.2.10             # optional
+//   directory = /etc/monitoring-info
+//   key = /etc/automon/agent_key
+//   state_dir = /var/lib/automon-agent
+//   exclude = apache2 *-debug        # service-name globs to opt out
+//   enabled = true
+//
+// Every key is optional. See automon-agent(8).
+#ifndef AUTOMON_AGENT_CONFIG_H_
+#define AUTOMON_AGENT_CONFIG_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/diagnostic.h"
+
+namespace automon::agent {
+
+inline constexpr std::string_view kDefaultConfigPath = "/etc/automon/agent.conf";
+
+struct RegistrarAddress {
+  std::string host;
+  int port = 0;  // 0: the default port
+
+  bool operator==(const RegistrarAddress&) const = default;
+};
+
+struct AgentConfig {
+  bool discover = true;                      // registrar = auto
+  std::vector<RegistrarAddress> registrars;  // registrar = host[:port] ...
+  std::optional<std::string> fingerprint;
+  std::optional<std::string> name;
+  std::optional<std::string> address;
+  std::string directory = "/etc/monitoring-info";
+  std::string key = "/etc/automon/agent_key";
+  std::string state_dir = "/var/lib/automon-agent";
+  std::vector<std::string> exclude;
+  bool enabled = true;
+
+  bool operator==(const AgentConfig&) const = default;
+};
+
+struct ConfigParse {
+  AgentConfig config;  // defaults where a key was absent or invalid
+  std::vector<Diagnostic> diagnostics;
+};
+
+// Parses agent.conf text named `filename`. Invalid keys and values are
+// errors with file:line:col; the caller refuses to run when there are any.
+ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename);
+
+}  // namespace automon::agent
+
+#endif  // AUTOMON_AGENT_CONFIG_H_

@@ -1,0 +1,71 @@
+#include "agent/config.h"
+
+#include <gtest/gtest.h>
+
+namespace automon::agent {
+namespace {
+
+std::string RenderAll(const std::vector<Diagnostic>& diagnostics) {
+  std::string out;
+  for (const Diagnostic& d : diagnostics) out += d.Render() + "\n";
+  return out;
+}
+
+TEST(AgentConfigTest, DefaultsWhenEmpty) {
+  const ConfigParse p = ParseAgentConfig("", "agent.conf");
+  EXPECT_TRUE(p.diagnostics.empty());
+  EXPECT_EQ(p.config, AgentConfig{});
+  EXPECT_TRUE(p.config.discover);
+  EXPECT_EQ(p.config.directory, "/etc/monitoring-info");
+}
+
+TEST(AgentConfigTest, EveryKey) {
+  const ConfigParse p = ParseAgentConfig(
+      "[agent]\nregistrar = mon1.example.org mon2:2222, [2001:db8::1]:22 192.0.2.1\n"
+      "fingerprint = SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s\n"
+      "name = Web01.Example.org\naddress = 192.0.2.10\ndirectory = /srv/mi\n"
+      "key = /etc/automon/k\nstate_dir = /var/lib/a\nexclude = apache2 *-debug\nenabled = no\n",
+      "agent.conf");
+  ASSERT_TRUE(p.diagnostics.empty()) << RenderAll(p.diagnostics);
+  EXPECT_FALSE(p.config.discover);
+  EXPECT_EQ(p.config.registrars,
+            (std::vector<RegistrarAddress>{{"mon1.example.org", 0},
+                                           {"mon2", 2222},
+                                           {"2001:db8::1", 22},
+                                           {"192.0.2.1", 0}}));
+  EXPECT_EQ(p.config.fingerprint, "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s");
+  EXPECT_EQ(p.config.name, "web01.example.org");
+  EXPECT_EQ(p.config.address, "192.0.2.10");
+  EXPECT_EQ(p.config.directory, "/srv/mi");
+  EXPECT_EQ(p.config.key, "/etc/automon/k");
+  EXPECT_EQ(p.config.state_dir, "/var/lib/a");
+  EXPECT_EQ(p.config.exclude, (std::vector<std::string>{"apache2", "*-debug"}));
+  EXPECT_FALSE(p.config.enabled);
+}
+
+TEST(AgentConfigTest, ErrorsNameFileLineKeyAndValue) {
+  const ConfigParse p = ParseAgentConfig(
+      "[agent]\nregistrar = mon1:99999\nfingerprint = MD5:aa\ndirectroy = /x\n"
+      "directory = relative\nname = a_b\nenabled = maybe\nname = again\n[other]\n",
+      "agent.conf");
+  EXPECT_EQ(RenderAll(p.diagnostics),
+            "agent.conf:2:13: error: invalid value 'mon1:99999' for 'registrar': expected 'auto' "
+            "or a list of host[:port]\nregistrar = mon1:99999\n            ^\n"
+            "agent.conf:3:15: error: invalid value 'MD5:aa' for 'fingerprint': expected SHA256: "
+            "and 43 base64 characters, as ssh-keygen -l prints\nfingerprint = MD5:aa\n"
+            "              ^\n"
+            "agent.conf:4:1: error: unknown key 'directroy', did you mean 'directory'?\n"
+            "directroy = /x\n^\n"
+            "agent.conf:5:13: error: invalid value 'relative' for 'directory': expected an "
+            "absolute path of letters, digits and ._+-/@\ndirectory = relative\n            ^\n"
+            "agent.conf:6:8: error: invalid value 'a_b' for 'name': expected a host name (RFC "
+            "1123: letters, digits, '-' and '.') or an IPv4 address\nname = a_b\n       ^\n"
+            "agent.conf:7:11: error: invalid value 'maybe' for 'enabled': expected true or false "
+            "(also yes/no, on/off, 1/0)\nenabled = maybe\n          ^\n"
+            "agent.conf:8:1: error: duplicate key 'name'\nname = again\n^\n"
+            "agent.conf:9:1: error: unknown section [other]; agent.conf has only [agent]\n"
+            "[other]\n^\n");
+}
+
+}  // namespace
+}  // namespace automon::agent
