@@ -1,0 +1,79 @@
+// check_guacamole: counts the active sessions of an Apache Guacamole server.
+// A thin main: parse the command line, build the real collaborators, run,
+// print, exit with the state. See check_guacamole(1).
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <string>
+
+#include "common/file_system.h"
+#include "probes/check_guacamole/client.h"
+#include "probes/check_guacamole/guacamole.h"
+#include "probes/check_guacamole/options.h"
+#include "probes/lib/curl_http_client.h"
+#include "probes/lib/standard_options.h"
+#include "probes/lib/watchdog.h"
+
+namespace {
+
+using automon::guacamole::Config;
+using automon::probe::ProbeError;
+
+int Print(const Config& config, const automon::probe::Outcome<automon::guacamole::Measurement>& o) {
+  automon::guacamole::Output output = automon::guacamole::Render(config, o);
+  std::fwrite(output.text.data(), 1, output.text.size(), stdout);
+  std::fflush(stdout);
+  return output.state;
+}
+
+int Run(int argc, char* argv[]) {
+  const char* env_password = std::getenv("GUACAMOLE_PASSWORD");
+  automon::RealFileSystem fs;
+  automon::Result<automon::guacamole::CommandLine> line = automon::guacamole::ParseCommandLine(
+      argc, argv, env_password ? std::optional<std::string>(env_password) : std::nullopt, fs);
+  if (!line) {
+    std::printf("Error: %s\n", line.error().message.c_str());
+    return automon::probe::kUnknown;
+  }
+  if (line->standard.help) {
+    std::fputs(automon::guacamole::HelpText().c_str(), stdout);
+    return automon::probe::kUnknown;
+  }
+  if (line->standard.version) {
+    std::fputs(automon::probe::VersionText("check_guacamole", AUTOMON_VERSION).c_str(), stdout);
+    return automon::probe::kUnknown;
+  }
+  const Config& config = line->config;
+  const long seconds = static_cast<long>(config.timeout.duration.count());
+  const std::string timed_out = automon::guacamole::Render(
+      config, ProbeError{config.timeout.state,
+                         "check_guacamole timed out after " + std::to_string(seconds) +
+                             " seconds (-t " + std::to_string(seconds) + ")"}).text;
+  auto watchdog = automon::probe::Watchdog::Arm(
+      config.timeout.duration, timed_out.substr(0, timed_out.size() - 1), config.timeout.state);
+  if (!watchdog) return Print(config, ProbeError{automon::probe::kUnknown, watchdog.error().message});
+
+  auto curl = automon::probe::CurlGlobal::Init();
+  if (!curl) return Print(config, ProbeError{automon::probe::kUnknown, curl.error().message});
+  automon::probe::CurlOptions curl_options;
+  curl_options.ca_file = config.ca_file;
+  curl_options.insecure = config.insecure;
+  curl_options.user_agent = std::string("check_guacamole/") + AUTOMON_VERSION + " (automon)";
+  auto http = automon::probe::CurlHttpClient::Create(*curl, curl_options);
+  if (!http) return Print(config, ProbeError{automon::probe::kUnknown, http.error().message});
+
+  automon::guacamole::GuacamoleClient client(**http, config);
+  return Print(config, client.Measure(automon::guacamole::BudgetFor(config.timeout.duration)));
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::printf("Error: internal error: %s\n", e.what());
+    return automon::probe::kUnknown;
+  }
+}
