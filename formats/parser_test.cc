@@ -174,6 +174,12 @@ TEST(ParserTest, LdapSshGuacamoleHaproxy) {
                                    {"warning", "80%"}}));
   EXPECT_EQ(ParseOne("[lb]\ntype = haproxy\nstats = /run/haproxy/admin.sock\n").Get("stats"),
             "/run/haproxy/admin.sock");
+  const Service own = ParseOne("[lb]\ntype = haproxy\nstats = http://:8404/stats\n");
+  EXPECT_EQ(DescribeTarget(own), "http://(this host):8404/stats");
+  const Service other =
+      ParseOne("[lb]\ntype = haproxy\nhost = 192.0.2.9\nstats = https://:8404/stats\n");
+  EXPECT_EQ(DescribeTarget(other), "https://192.0.2.9:8404/stats");
+  EXPECT_EQ(DescribeTarget(ha), "http://127.0.0.1:8404/stats");
   EXPECT_EQ(Errors("[lb]\ntype = haproxy\n"),
             "f:1:1: error: service 'lb' of type haproxy needs 'stats'\n[lb]\n^\n");
 }

@@ -108,7 +108,8 @@ constexpr std::array<KeySpec, 9> kGuacamoleKeys = {{
 
 constexpr std::array<KeySpec, 6> kHaproxyKeys = {{
     {"stats", K::kStatsEndpoint, true, std::nullopt, std::nullopt, {},
-     "stats page URL (http or https) or stats socket path"},
+     "stats page URL (http or https; http://:PORT/PATH means this host) or stats socket "
+     "path on the monitoring server"},
     {"username", K::kUserName},
     {"password", K::kSecret},
     {"proxies", K::kNameList, false, std::nullopt, std::nullopt, {},
@@ -132,7 +133,7 @@ constexpr std::array<TypeSpec, 11> kTypes = {{
     {ServiceType::kSsh, "ssh", kSshKeys, false, true, "an SSH server"},
     {ServiceType::kGuacamole, "guacamole", kGuacamoleKeys, false, true,
      "Apache Guacamole active sessions"},
-    {ServiceType::kHaproxy, "haproxy", kHaproxyKeys, false, false,
+    {ServiceType::kHaproxy, "haproxy", kHaproxyKeys, false, true,
      "HAProxy sessions per frontend/backend"},
 }};
 
@@ -257,7 +258,9 @@ bool IsStatsUrl(std::string_view s) {
       port = authority.substr(colon + 1);
       if (!ParseUnsigned(port, 65535)) return false;
     }
-    if (!IsHostName(host)) return false;
+    // An empty host ("http://:8404/stats") means the service's own host.
+    if (!host.empty() && !IsHostName(host)) return false;
+    if (host.empty() && port.empty()) return false;
   }
   return IsUriChars(path, "._~/?=&+:@,-");
 }
@@ -374,7 +377,8 @@ std::string_view DescribeKind(ValueKind kind) {
     case K::kRangeOrPercent:
       return "a range such as 10, 10:, ~:10, 10:20 or @10:20, optionally ending in %";
     case K::kStatsEndpoint:
-      return "an http:// or https:// URL, or the absolute path of a UNIX socket";
+      return "an http:// or https:// URL (the host may be left out: http://:8404/stats), or "
+             "the absolute path of a UNIX socket";
     case K::kNameList:
       return "names or glob patterns of letters, digits and ._:*?-, separated by commas";
     case K::kChoice: return "one of the listed choices";

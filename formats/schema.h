@@ -33,7 +33,7 @@ enum class ValueKind {
   kProbeString,        // printable ASCII except \ $ ` ' ", at most 256
   kRange,              // monitoring-plugins range: 10, 10:, ~:10, 10:20, @10:20
   kRangeOrPercent,     // kRange, optionally ending in '%'
-  kStatsEndpoint,      // http(s)://host[:port][/path] or an absolute socket path
+  kStatsEndpoint,      // http(s)://[host][:port][/path] or an absolute socket path
   kNameList,           // names or glob patterns, comma or blank separated
   kChoice,             // one of KeySpec::choices
   kSecret,             // any printable text, never shown

@@ -114,6 +114,8 @@ TEST(NormaliseValueTest, AllowListsPerKind) {
        "https://lb.example.org/haproxy?stats"},
       {ValueKind::kStatsEndpoint, "http://[::1]:8404/", "http://[::1]:8404/"},
       {ValueKind::kStatsEndpoint, "/run/haproxy/admin.sock", "/run/haproxy/admin.sock"},
+      {ValueKind::kStatsEndpoint, "http://:8404/stats", "http://:8404/stats"},
+      {ValueKind::kStatsEndpoint, "http:///stats", std::nullopt},
       {ValueKind::kStatsEndpoint, "ftp://x/", std::nullopt},
       {ValueKind::kStatsEndpoint, "http://x:0/", std::nullopt},
       {ValueKind::kStatsEndpoint, "http://user:pw@x/", std::nullopt},

@@ -38,8 +38,12 @@ std::string DescribeTarget(const Service& service) {
   switch (service.type) {
     case ServiceType::kMailflow:
       return fmt::format("mail flow '{}' within {}s", *service.Get("id"), *service.Get("seconds"));
-    case ServiceType::kHaproxy:
-      return std::string(*service.Get("stats"));
+    case ServiceType::kHaproxy: {
+      const std::string stats(*service.Get("stats"));
+      const size_t scheme_end = stats.find("://:");
+      if (scheme_end == std::string::npos) return stats;
+      return stats.substr(0, scheme_end + 3) + host + stats.substr(scheme_end + 3);
+    }
     case ServiceType::kHttp:
       return fmt::format("{}://{}:{}{}", service.GetBool("ssl") ? "https" : "http",
                          service.Get("hostname").value_or(host), *service.Get("port"),

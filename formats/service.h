@@ -71,7 +71,8 @@ struct Service {
 std::string_view TypeName(ServiceType type);
 
 // "host:port/uri"-style summary of what the service checks, for tables.
-// `host` is shown as "(this host)" when unset.
+// `host` is shown as "(this host)" when unset; a haproxy stats URL without
+// a host gets the same treatment.
 std::string DescribeTarget(const Service& service);
 
 }  // namespace automon::formats
