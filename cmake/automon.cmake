@@ -34,3 +34,15 @@ function(automon_add_test name)
   gtest_discover_tests(${name} PROPERTIES LABELS unit
                        WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endfunction()
+
+# Fuzzing (clang only): every library gets coverage instrumentation and the
+# sanitizers, so libFuzzer is guided by the code under test, not just the
+# fuzz driver.
+if(AUTOMON_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "AUTOMON_FUZZ needs clang (CXX=clang++)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()

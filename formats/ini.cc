@@ -62,6 +62,12 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
       diagnostics.push_back({Severity::kError,
                              {file, line_number, static_cast<int>(offset) + 1},
                              std::move(message), line});
+      if (!sections.empty()) sections.back().broken = true;
+    };
+    // A header that cannot be read still ends the previous section.
+    auto broken_header = [&](size_t offset, std::string message) {
+      sections.push_back({line, {file, line_number, static_cast<int>(offset) + 1}, line, {}, true});
+      error(offset, std::move(message));
     };
 
     if (raw.size() > kMaxLineBytes) {
@@ -69,6 +75,7 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
                              fmt::format("line is {} bytes long; the limit is {}", raw.size(),
                                          kMaxLineBytes),
                              ""});
+      if (!sections.empty()) sections.back().broken = true;
       continue;
     }
     std::string what;
@@ -84,18 +91,18 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
     if (content.front() == '[') {
       const size_t close = content.find(']');
       if (close == std::string_view::npos) {
-        error(start, "section header is missing its closing ']'");
+        broken_header(start, "section header is missing its closing ']'");
         continue;
       }
       const std::string_view rest = Trim(content.substr(close + 1));
       if (!rest.empty() && rest.front() != ';' && rest.front() != '#') {
-        error(start + close + 1 + (rest.data() - content.substr(close + 1).data()),
-              fmt::format("unexpected text '{}' after section header", rest));
+        broken_header(start + close + 1 + (rest.data() - content.substr(close + 1).data()),
+                      fmt::format("unexpected text '{}' after section header", rest));
         continue;
       }
       const std::string_view name = Trim(content.substr(1, close - 1));
       if (name.empty()) {
-        error(start, "empty section name");
+        broken_header(start, "empty section name");
         continue;
       }
       sections.push_back({std::string(name), {file, line_number, static_cast<int>(start) + 1},
@@ -124,6 +131,7 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
       error(start, fmt::format("key '{}' is outside of any [section]", key));
       continue;
     }
+    if (sections.back().broken) continue;  // already reported
     sections.back().entries.push_back(
         {std::string(key), std::string(value),
          {file, line_number, static_cast<int>(start) + 1},

@@ -44,13 +44,20 @@ struct IniSection {
   SourceLocation loc;  // the '[' of the header
   std::string line;
   std::vector<IniEntry> entries;  // in file order, duplicates kept
+  // A line inside this section failed to lex (the error is already in the
+  // diagnostics). The section is incomplete and must not be used: skipping
+  // a bad `port` line must never turn into the default port.
+  bool broken = false;
 
   bool operator==(const IniSection&) const = default;
 };
 
 // Lexes `text`, naming it `filename` in locations. Lines that cannot be
-// lexed add an error to `diagnostics` and are skipped; everything else is
-// returned, so one bad line never hides the good ones.
+// lexed add an error to `diagnostics` and mark their section `broken`; a
+// malformed section header opens a broken section named by its raw text,
+// so the lines under it are not taken for the previous section's. Every
+// other section is returned intact, so one bad line never hides the good
+// sections.
 std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
                                std::vector<Diagnostic>& diagnostics);
 

@@ -84,8 +84,34 @@ TEST(IniLexerTest, BadLinesAreReportedAndSkipped) {
     const auto sections = Lex(c.text, d);
     ASSERT_EQ(d.size(), 1u) << c.text;
     EXPECT_EQ(d[0].Render(), c.rendered) << c.text;
-    for (const auto& s : sections) EXPECT_TRUE(s.entries.empty()) << c.text;
+    for (const auto& s : sections) {
+      EXPECT_TRUE(s.entries.empty()) << c.text;
+      EXPECT_TRUE(s.broken) << c.text;
+    }
   }
+}
+
+TEST(IniLexerTest, BadLineBreaksOnlyItsOwnSection) {
+  std::vector<Diagnostic> d;
+  const auto sections = Lex("[a]\nport = 1\x1b\nuri = /\n[b]\nport = 2\n", d);
+  ASSERT_EQ(sections.size(), 2u);
+  EXPECT_TRUE(sections[0].broken);
+  EXPECT_FALSE(sections[1].broken);
+  EXPECT_EQ(sections[1].entries.size(), 1u);
+}
+
+TEST(IniLexerTest, LinesUnderABrokenHeaderDoNotJoinThePreviousSection) {
+  std::vector<Diagnostic> d;
+  const auto sections = Lex("[a]\nport = 1\n[b\nport = 2\nssl = yes\n[c]\nport = 3\n", d);
+  ASSERT_EQ(d.size(), 1u);
+  ASSERT_EQ(sections.size(), 3u);
+  EXPECT_EQ(sections[0].name, "a");
+  EXPECT_FALSE(sections[0].broken);
+  ASSERT_EQ(sections[0].entries.size(), 1u) << "port = 2 must not land in [a]";
+  EXPECT_TRUE(sections[1].broken);
+  EXPECT_TRUE(sections[1].entries.empty());
+  EXPECT_EQ(sections[2].name, "c");
+  EXPECT_FALSE(sections[2].broken);
 }
 
 TEST(IniLexerTest, LongLineIsAnErrorNotTwoLines) {
@@ -96,8 +122,8 @@ TEST(IniLexerTest, LongLineIsAnErrorNotTwoLines) {
   const auto sections = Lex(text, d);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].Render(), "f:2: error: line is 4121 bytes long; the limit is 4096");
-  ASSERT_EQ(sections[0].entries.size(), 1u);
-  EXPECT_EQ(sections[0].entries[0].key, "port");
+  EXPECT_TRUE(sections[0].broken) << "an overlong line breaks its section";
+  for (const IniEntry& e : sections[0].entries) EXPECT_EQ(e.key.find("password"), std::string::npos);
 }
 
 TEST(IniLexerTest, ValidUtf8IsKept) {

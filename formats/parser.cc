@@ -280,6 +280,7 @@ bool IsValidServiceName(std::string_view name) {
 
 std::optional<Service> ParseService(const IniSection& section, ParseMode mode,
                                     std::vector<Diagnostic>& diagnostics) {
+  if (section.broken) return std::nullopt;  // the lexer reported why
   return SectionParser(section, mode, diagnostics).Parse();
 }
 
@@ -288,6 +289,7 @@ ParseResult ParseDefinitions(std::string_view text, std::string_view filename) {
   const std::vector<IniSection> sections = LexIni(text, filename, result.diagnostics);
   std::map<std::string, int> first_line;
   for (const IniSection& section : sections) {
+    if (section.broken) continue;  // the lexer reported why
     auto [it, inserted] = first_line.emplace(section.name, section.loc.line);
     if (!inserted) {
       result.diagnostics.push_back(

@@ -31,7 +31,8 @@ struct ParseResult {
 
 // Validates one section. Returns the Service, or nullopt when the section
 // has any error; every problem found is appended to `diagnostics` (errors
-// and warnings), each naming file, line, column, key and value.
+// and warnings), each naming file, line, column, key and value. A section
+// the lexer marked broken gives nullopt and no further diagnostics.
 std::optional<Service> ParseService(const IniSection& section, ParseMode mode,
                                     std::vector<Diagnostic>& diagnostics);
 

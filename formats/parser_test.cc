@@ -240,6 +240,15 @@ TEST(ParserTest, BadSectionDoesNotHideGoodOnes) {
             "port = 99999\n       ^\n");
 }
 
+TEST(ParserTest, SectionWithUnreadableLineIsRejectedNotDefaulted) {
+  const ParseResult r =
+      ParseDefinitions("[w]\ntype = http\nport = 8080\x1b\n[s]\ntype = ssh\n", "f");
+  ASSERT_EQ(r.services.size(), 1u);
+  EXPECT_EQ(r.services[0].name, "s") << "[w] must not be registered with the default port";
+  EXPECT_EQ(RenderAll(r.diagnostics),
+            "f:3:12: error: line contains control character 0x1b\nport = 8080?\n           ^\n");
+}
+
 TEST(ParserTest, AllErrorsOfASectionAreReported) {
   EXPECT_EQ(Errors("[w]\ntype = http\nport = x\nuri = nope\nssl = maybe\n"),
             "f:3:8: error: invalid value 'x' for 'port': expected a number from 1 to 65535\n"
