@@ -1,0 +1,92 @@
+// check_haproxy_sessions: current sessions of HAProxy frontends, backends
+// and servers against absolute or percent-of-limit thresholds. A thin main:
+// parse the command line, build the real collaborators, read the stats,
+// evaluate, print, exit with the state. See check_haproxy_sessions(1).
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <string>
+
+#include "common/file_system.h"
+#include "probes/check_haproxy_sessions/haproxy_stats.h"
+#include "probes/check_haproxy_sessions/options.h"
+#include "probes/check_haproxy_sessions/stats_source.h"
+#include "probes/lib/check_result.h"
+#include "probes/lib/curl_http_client.h"
+#include "probes/lib/watchdog.h"
+
+namespace {
+
+namespace haproxy = automon::haproxy;
+namespace probe = automon::probe;
+
+int Print(const probe::CheckResult& result) {
+  std::fputs(probe::FormatNagios(result).c_str(), stdout);
+  std::fflush(stdout);
+  return result.state;
+}
+
+int Fail(probe::State state, const std::string& message) {
+  return Print(probe::ErrorResult({state, message}));
+}
+
+probe::Outcome<std::string> Fetch(const haproxy::Config& config, probe::Deadline deadline) {
+  if (const auto* socket = std::get_if<haproxy::SocketSource>(&config.source)) {
+    return haproxy::ReadStatsSocket(*socket, deadline, config.timeout);
+  }
+  auto curl = probe::CurlGlobal::Init();
+  if (!curl) return probe::ProbeError{probe::kUnknown, curl.error().message};
+  probe::CurlOptions options;
+  options.user_agent = std::string("check_haproxy_sessions/") + AUTOMON_VERSION + " (automon)";
+  options.max_body_bytes = haproxy::kMaxStatsBytes;
+  auto http = probe::CurlHttpClient::Create(*curl, options);
+  if (!http) return probe::ProbeError{probe::kUnknown, http.error().message};
+  return haproxy::FetchStatsHttp(**http, std::get<haproxy::HttpSource>(config.source), deadline,
+                                 config.timeout);
+}
+
+int Run(int argc, char* argv[]) {
+  const char* env_password = std::getenv(haproxy::kPasswordEnvironment);
+  automon::RealFileSystem fs;
+  auto line = haproxy::ParseCommandLine(
+      argc, argv, env_password ? std::optional<std::string>(env_password) : std::nullopt, fs);
+  if (!line) return Fail(probe::kUnknown, line.error().message);
+  if (line->standard.help) {
+    std::fputs(haproxy::HelpText().c_str(), stdout);
+    return probe::kUnknown;
+  }
+  if (line->standard.version) {
+    std::fputs(probe::VersionText("check_haproxy_sessions", AUTOMON_VERSION).c_str(), stdout);
+    return probe::kUnknown;
+  }
+  const haproxy::Config& config = line->config;
+  const long seconds = static_cast<long>(config.timeout.duration.count());
+  auto watchdog = probe::Watchdog::Arm(
+      config.timeout.duration,
+      "Error: check_haproxy_sessions timed out after " + std::to_string(seconds) +
+          " seconds (-t " + std::to_string(seconds) + ")",
+      config.timeout.state);
+  if (!watchdog) return Fail(probe::kUnknown, watchdog.error().message);
+
+  // Our own deadline ends a little before the watchdog, so a slow HAProxy
+  // gets a precise message and the socket is closed cleanly.
+  const auto budget =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config.timeout.duration) * 9 / 10;
+  probe::Outcome<std::string> csv = Fetch(config, probe::Deadline::After(budget));
+  if (!csv) return Print(probe::ErrorResult(csv.error()));
+  auto rows = haproxy::ParseStatsCsv(csv.value());
+  if (!rows) return Fail(probe::kUnknown, "unparsable stats: " + rows.error().message);
+  return Print(haproxy::Evaluate(config.selection, *rows));
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::printf("Error: internal error: %s\n", e.what());
+    return probe::kUnknown;
+  }
+}
