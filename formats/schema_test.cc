@@ -1,5 +1,7 @@
 #include "formats/schema.h"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -198,6 +200,60 @@ TEST(SchemaTest, DefaultsAreValidValuesOfTheirKind) {
       }
     }
   }
+}
+
+// The block of man-page text that documents `key`: from its ".B key" line
+// to the next paragraph macro.
+std::string KeyBlock(const std::string& section, std::string_view key) {
+  const std::string marker = "\n.B " + std::string(key) + "\n";
+  const size_t start = section.find(marker);
+  if (start == std::string::npos) return "";
+  size_t end = section.size();
+  for (const char* next : {"\n.TP", "\n.PP", "\n.SS"}) {
+    end = std::min(end, section.find(next, start + marker.size()));
+  }
+  return section.substr(start, end - start);
+}
+
+// monitoring-info(5) must document every key of every type, and each
+// default, so the man page cannot drift from this table.
+TEST(SchemaTest, ManPageDocumentsEveryKeyAndDefault) {
+  std::ifstream in("man/monitoring-info.5");
+  ASSERT_TRUE(in) << "run from the source root";
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string page = buffer.str();
+  auto section = [&](std::string_view title) {
+    const size_t start = page.find("\n.SS " + std::string(title) + "\n");
+    EXPECT_NE(start, std::string::npos) << title;
+    if (start == std::string::npos) return std::string();
+    const size_t end = std::min(page.find("\n.SS ", start + 1), page.find("\n.SH ", start + 1));
+    return page.substr(start, end - start);
+  };
+  auto check = [&](const std::string& text, const KeySpec& key, std::string_view where) {
+    const std::string block = KeyBlock(text, key.name);
+    EXPECT_FALSE(block.empty()) << where << ": key " << key.name << " is not documented";
+    for (const auto& d : {key.default_value, key.ssl_default_value}) {
+      if (d && !d->empty()) {
+        EXPECT_NE(block.find(*d), std::string::npos)
+            << where << ": default '" << *d << "' of " << key.name << " is not documented";
+      }
+    }
+  };
+  for (const TypeSpec& type : AllTypes()) {
+    const std::string text = section(type.name);
+    for (const KeySpec& key : type.keys) check(text, key, type.name);
+    if (type.ssl_keys) {
+      EXPECT_NE(text.find("Also takes the SSL keys"), std::string::npos) << type.name;
+    }
+  }
+  const std::string ssl = section("SSL keys");
+  for (const KeySpec& key : SslKeys()) check(ssl, key, "SSL keys");
+  const size_t common = page.find("\n.SH COMMON KEYS\n");
+  ASSERT_NE(common, std::string::npos);
+  const std::string common_text = page.substr(common, page.find("\n.SH ", common + 1) - common);
+  for (const KeySpec& key : CommonKeys()) check(common_text, key, "COMMON KEYS");
+  check(common_text, HostKey(), "COMMON KEYS");
 }
 
 }  // namespace
