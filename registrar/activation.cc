@@ -1,0 +1,309 @@
+#include "registrar/activation.h"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "registrar/render/nagios.h"
+
+namespace automon::registrar {
+namespace {
+
+constexpr size_t kMaxConfigFile = 64 << 20;
+
+std::string DirName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+bool IsInside(const std::string& path, const std::string& dir) {
+  return path == dir || path.starts_with(dir + "/");
+}
+
+// The lines of nagios -v output that say what is wrong.
+std::string Reason(const ProcessResult& result) {
+  std::string reason;
+  int kept = 0;
+  size_t start = 0;
+  while (start < result.output.size() && kept < 6) {
+    size_t end = result.output.find('\n', start);
+    if (end == std::string::npos) end = result.output.size();
+    const std::string_view line(result.output.data() + start, end - start);
+    if (line.find("Error") != std::string_view::npos ||
+        line.find("Warning") != std::string_view::npos ||
+        line.find("Unable") != std::string_view::npos) {
+      if (!reason.empty()) reason += "; ";
+      reason += line;
+      ++kept;
+    }
+    start = end + 1;
+  }
+  if (result.timed_out) return "the verify command timed out";
+  if (reason.empty()) {
+    std::string tail = result.output.size() > 400 ? result.output.substr(result.output.size() - 400)
+                                                   : result.output;
+    for (char& c : tail) {
+      if (c == '\n') c = ' ';
+    }
+    reason = fmt::format("exit status {}: {}", result.exit_code, tail);
+  }
+  return reason;
+}
+
+}  // namespace
+
+NagiosActivator::NagiosActivator(const Config& config, FileSystem& fs, Disk& disk,
+                                 ProcessRunner& runner, std::string staging_dir,
+                                 std::string reload_marker)
+    : config_(config), fs_(fs), disk_(disk), runner_(runner),
+      staging_dir_(std::move(staging_dir)), reload_marker_(std::move(reload_marker)) {}
+
+Result<std::vector<std::string>> NagiosActivator::LiveHosts() {
+  std::vector<std::string> hosts;
+  auto entries = fs_.ListDirectory(config_.output_dir + "/" + std::string(kHostsDirName));
+  if (!entries) return hosts;  // no tree yet: no live hosts
+  for (const DirectoryEntry& e : *entries) {
+    if (e.kind == DirectoryEntry::Kind::kRegular && !e.name.starts_with(".") &&
+        e.name.ends_with(".cfg")) {
+      hosts.push_back(e.name.substr(0, e.name.size() - 4));
+    }
+  }
+  return hosts;
+}
+
+Result<void> NagiosActivator::ExpandCfgDir(const std::string& dir, std::string& out) {
+  // Nagios' own rules (xodtemplate_process_config_dir): recurse, read
+  // regular files ending in .cfg, skip names starting with '.'.
+  auto entries = fs_.ListDirectory(dir);
+  if (!entries) return entries.error();
+  for (const DirectoryEntry& e : *entries) {
+    if (e.name.starts_with(".")) continue;
+    const std::string path = dir + "/" + e.name;
+    if (path == config_.output_dir) continue;
+    if (e.kind == DirectoryEntry::Kind::kDirectory) {
+      if (auto r = ExpandCfgDir(path, out); !r) return r;
+    } else if (e.kind == DirectoryEntry::Kind::kRegular && e.name.ends_with(".cfg")) {
+      out += fmt::format("cfg_file={}\n", path);
+    }
+  }
+  return {};
+}
+
+Result<std::string> NagiosActivator::StagedNagiosCfg(const Changes& changes) {
+  auto main_cfg = fs_.ReadFile(config_.nagios_cfg, kMaxConfigFile);
+  if (!main_cfg) return main_cfg.error();
+  const std::string base = DirName(config_.nagios_cfg);
+  auto absolute = [&](std::string_view p) {
+    return p.starts_with("/") ? std::string(p) : base + "/" + std::string(p);
+  };
+  std::string out = fmt::format("# Staged by automon-registrar from {}; not the live file.\n",
+                                config_.nagios_cfg);
+  bool covered = false;
+  size_t start = 0;
+  while (start < main_cfg->size()) {
+    size_t end = main_cfg->find('\n', start);
+    if (end == std::string::npos) end = main_cfg->size();
+    const std::string_view line(main_cfg->data() + start, end - start);
+    start = end + 1;
+    const size_t eq = line.find('=');
+    const std::string_view key = eq == std::string_view::npos ? "" : line.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : line.substr(eq + 1);
+    if (key == "cfg_dir") {
+      std::string dir = absolute(value);
+      while (dir.size() > 1 && dir.ends_with("/")) dir.pop_back();
+      if (IsInside(config_.output_dir, dir)) {
+        covered = true;
+        if (dir != config_.output_dir) {
+          if (auto r = ExpandCfgDir(dir, out); !r) return r.error();
+        }
+      } else {
+        out += fmt::format("cfg_dir={}\n", dir);
+      }
+    } else if (key == "cfg_file") {
+      const std::string file = absolute(value);
+      if (!IsInside(file, config_.output_dir)) out += fmt::format("cfg_file={}\n", file);
+    } else if (key == "resource_file") {
+      out += fmt::format("resource_file={}\n", absolute(value));
+    } else {
+      out.append(line);
+      out += '\n';
+    }
+  }
+  if (!covered) {
+    return Error{fmt::format("output_dir {} is not inside any cfg_dir of {}: Nagios would never "
+                             "read the generated files",
+                             config_.output_dir, config_.nagios_cfg)};
+  }
+  // The automon tree: staged files where they change, live ones elsewhere.
+  std::set<std::string> live;
+  if (auto top = fs_.ListDirectory(config_.output_dir); top.ok()) {
+    for (const DirectoryEntry& e : *top) {
+      if (e.kind == DirectoryEntry::Kind::kRegular) live.insert(e.name);
+    }
+  }
+  auto hosts = LiveHosts();
+  if (!hosts) return hosts.error();
+  for (const std::string& host : *hosts) live.insert(HostFileName(host));
+  std::set<std::string> files = live;
+  for (const auto& [rel, change] : changes) files.insert(rel);
+  for (const std::string& rel : files) {
+    if (!rel.ends_with(".cfg") || rel.starts_with(".")) continue;
+    auto it = changes.find(rel);
+    if (it != changes.end()) {
+      if (it->second.content) out += fmt::format("cfg_file={}/{}\n", staging_dir_, rel);
+    } else {
+      out += fmt::format("cfg_file={}/{}\n", config_.output_dir, rel);
+    }
+  }
+  return out;
+}
+
+Result<void> NagiosActivator::Verify(const Changes& changes) {
+  // nagios4 -v drops privileges to nagios_user before reading the staged
+  // files, so they are world-readable like the live ones (no secrets here).
+  if (auto r = disk_.MakeDirectory(staging_dir_, 0755); !r) return r;
+  if (auto r = disk_.MakeDirectory(staging_dir_ + "/" + std::string(kHostsDirName), 0755); !r) {
+    return r;
+  }
+  for (const auto& [rel, change] : changes) {
+    if (!change.content) continue;
+    if (auto w = fs_.WriteFileAtomic(staging_dir_ + "/" + rel, *change.content, 0644); !w) return w;
+  }
+  auto cfg = StagedNagiosCfg(changes);
+  if (!cfg) return cfg.error();
+  const std::string cfg_path = staging_dir_ + "/nagios.cfg";
+  if (auto w = fs_.WriteFileAtomic(cfg_path, *cfg, 0644); !w) return w;
+  std::string command = config_.verify_command;
+  for (size_t at; (at = command.find("{config}")) != std::string::npos;) {
+    command.replace(at, 8, cfg_path);
+  }
+  auto argv = SplitCommandLine(command);
+  if (!argv) return argv.error();
+  auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
+  if (!result) return Error{fmt::format("cannot run the verify command: {}", result.error().message)};
+  if (result->exit_code != 0 || result->timed_out) return Error{Reason(*result)};
+  return {};
+}
+
+Result<void> NagiosActivator::Reload() {
+  auto argv = SplitCommandLine(config_.reload_command);
+  if (!argv) return argv.error();
+  auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
+  if (!result) return Error{fmt::format("cannot run the reload command: {}", result.error().message)};
+  if (result->exit_code != 0 || result->timed_out) {
+    return Error{fmt::format("the reload command failed (exit status {}{}): {}",
+                             result->exit_code, result->timed_out ? ", timed out" : "",
+                             result->output)};
+  }
+  return disk_.RemoveFile(reload_marker_);
+}
+
+Result<ActivationOutcome> NagiosActivator::Activate(
+    const ActivationRequest& request,
+    const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) {
+  ActivationOutcome outcome;
+  // Keep only what differs from the live files (headers aside).
+  Changes global;
+  auto differs = [&](const std::string& rel, const std::optional<std::string>& wanted) {
+    auto live = fs_.ReadFile(config_.output_dir + "/" + rel, kMaxConfigFile);
+    if (!wanted) return live.ok();
+    return !live.ok() || WithoutHeader(*live) != WithoutHeader(*wanted);
+  };
+  if (request.common && differs(std::string(kCommonFileName), request.common)) {
+    global[std::string(kCommonFileName)] = {request.common};
+  }
+  if (request.templates && differs(std::string(kLocalTemplatesFileName), request.templates)) {
+    global[std::string(kLocalTemplatesFileName)] = {request.templates};
+  }
+  std::map<std::string, Change> hosts;  // host -> change
+  for (const auto& [host, content] : request.hosts) {
+    if (differs(HostFileName(host), content)) {
+      hosts[host] = {content};
+    } else {
+      outcome.unchanged.push_back(host);
+    }
+  }
+  if (request.remove_unlisted_hosts) {
+    auto live_hosts = LiveHosts();
+    if (!live_hosts) return live_hosts.error();
+    for (const std::string& host : *live_hosts) {
+      if (!request.hosts.count(host)) hosts[host] = {std::nullopt};
+    }
+  }
+  const bool reload_pending = fs_.ReadFile(reload_marker_, 4096).ok();
+  if (global.empty() && hosts.empty() && !reload_pending) return outcome;
+
+  auto with = [&](const std::vector<std::string>& names) {
+    Changes changes = global;
+    for (const std::string& h : names) changes[HostFileName(h)] = hosts[h];
+    return changes;
+  };
+  std::vector<std::string> good;
+  for (const auto& [host, change] : hosts) good.push_back(host);
+
+  if (auto verified = Verify(with(good)); !verified) {
+    // Whose fault is it? First the configuration without any host change.
+    if (auto baseline = Verify(with({})); !baseline) {
+      return Error{fmt::format("the Nagios configuration does not verify even without the "
+                               "hosts' changes, so nothing was activated: {}",
+                               baseline.error().message)};
+    }
+    if (good.size() == 1) {
+      outcome.quarantined[good.front()] = verified.error().message;
+      good.clear();
+    } else {
+      std::vector<std::string> passing;
+      for (const std::string& host : good) {
+        if (auto alone = Verify(with({host})); !alone) {
+          outcome.quarantined[host] = alone.error().message;
+        } else {
+          passing.push_back(host);
+        }
+      }
+      good = passing;
+      if (!good.empty()) {
+        if (auto again = Verify(with(good)); !again) {
+          // The hosts clash with each other: none goes live.
+          for (const std::string& host : good) outcome.quarantined[host] = again.error().message;
+          good.clear();
+        }
+      }
+    }
+  }
+  if (good.empty() && global.empty() && !reload_pending) return outcome;
+  if (auto hook = before_swap(good); !hook) return hook.error();
+
+  // Swap. The marker goes first so that a crash from here on leads to a
+  // reload (after verification) on the next activation.
+  if (auto m = fs_.WriteFileAtomic(reload_marker_, "reload pending\n", 0600); !m) return m.error();
+  if (auto r = disk_.MakeDirectory(config_.output_dir, 0755); !r) return r.error();
+  if (auto r = disk_.MakeDirectory(config_.output_dir + "/" + std::string(kHostsDirName), 0755);
+      !r) {
+    return r.error();
+  }
+  Changes final_changes = with(good);
+  // Shared files first: new host files may need new commands.
+  for (const auto& [rel, change] : final_changes) {
+    if (!rel.starts_with(kHostsDirName)) {
+      if (auto w = fs_.WriteFileAtomic(config_.output_dir + "/" + rel, *change.content, 0644); !w) {
+        return w.error();
+      }
+    }
+  }
+  for (const auto& [rel, change] : final_changes) {
+    if (!rel.starts_with(kHostsDirName)) continue;
+    const std::string path = config_.output_dir + "/" + rel;
+    auto done = change.content ? fs_.WriteFileAtomic(path, *change.content, 0644)
+                               : disk_.RemoveFile(path);
+    if (!done) return done.error();
+    (void)disk_.RemoveFile(staging_dir_ + "/" + rel);  // best effort: staging is scratch
+  }
+  // Every path above verified exactly this final state (with(good), or the
+  // baseline when good is empty), so the reload below is of verified files.
+  if (auto r = Reload(); !r) return r.error();
+  outcome.reloaded = true;
+  outcome.activated = good;
+  return outcome;
+}
+
+}  // namespace automon::registrar

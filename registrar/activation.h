@@ -1,0 +1,91 @@
+// NagiosActivator: makes rendered files live without ever reloading a
+// configuration Nagios has not verified (reference §1.4):
+//
+//   1. stage: changed files go to <state_dir>/staging, and a staged copy of
+//      nagios.cfg includes the live configuration with the automon tree
+//      replaced by the staged one;
+//   2. verify: verify_command ({config} = the staged nagios.cfg);
+//   3. on failure, find the hosts whose change breaks it (quarantine: their
+//      live files stay as they were) and verify the rest again;
+//   4. swap: each changed file is renamed into output_dir atomically;
+//   5. reload: reload_command. A marker file records a swap whose reload has
+//      not happened yet, so a crash in between is repaired (after verifying
+//      the live files) by the next activation.
+//
+// The caller holds the activation lock (HostStore::lock_path) throughout.
+#ifndef AUTOMON_REGISTRAR_ACTIVATION_H_
+#define AUTOMON_REGISTRAR_ACTIVATION_H_
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/file_system.h"
+#include "common/process_runner.h"
+#include "common/result.h"
+#include "registrar/config.h"
+#include "registrar/disk.h"
+
+namespace automon::registrar {
+
+struct ActivationRequest {
+  // Wanted content of automon.cfg and local-templates.cfg (nullopt: leave).
+  std::optional<std::string> common;
+  std::optional<std::string> templates;
+  // host -> wanted content of hosts/<host>.cfg, nullopt to remove the host.
+  std::map<std::string, std::optional<std::string>> hosts;
+  // Remove every live host file not named in `hosts` (for `render`).
+  bool remove_unlisted_hosts = false;
+};
+
+struct ActivationOutcome {
+  std::vector<std::string> activated;  // hosts whose change is now live
+  std::vector<std::string> unchanged;  // hosts whose live file already matched
+  std::map<std::string, std::string> quarantined;  // host -> why (nagios -v)
+  bool reloaded = false;
+};
+
+class NagiosActivator {
+ public:
+  // Collaborators must outlive the activator. `staging_dir` and
+  // `reload_marker` are the activator's own, under the state directory.
+  NagiosActivator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
+                  std::string staging_dir, std::string reload_marker);
+
+  // Activates what verifies. `before_swap` runs after verification with the
+  // hosts about to go live (the caller stores snapshots and writes secret
+  // files there); an Error from it aborts before anything live changes.
+  // Returns an Error when nothing could be activated for a reason that is
+  // not one host's fault (the live configuration does not verify, a file
+  // cannot be written, the reload failed), with nagios -v's own words.
+  Result<ActivationOutcome> Activate(
+      const ActivationRequest& request,
+      const std::function<Result<void>(const std::vector<std::string>&)>& before_swap);
+
+  // The hosts with a live file, sorted.
+  Result<std::vector<std::string>> LiveHosts();
+
+ private:
+  struct Change {
+    std::optional<std::string> content;
+  };
+  using Changes = std::map<std::string, Change>;  // path relative to output_dir -> change
+
+  Result<void> Verify(const Changes& changes);
+  Result<std::string> StagedNagiosCfg(const Changes& changes);
+  Result<void> ExpandCfgDir(const std::string& dir, std::string& out);
+  Result<void> Reload();
+
+  const Config& config_;
+  FileSystem& fs_;
+  Disk& disk_;
+  ProcessRunner& runner_;
+  std::string staging_dir_;
+  std::string reload_marker_;
+};
+
+}  // namespace automon::registrar
+
+#endif  // AUTOMON_REGISTRAR_ACTIVATION_H_

@@ -1,0 +1,186 @@
+#include "registrar/config.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/process_runner.h"
+#include "common/spelling.h"
+#include "formats/ini.h"
+
+namespace automon::registrar {
+namespace {
+
+enum class Kind { kPath, kCommand, kBackend, kGroup, kSeconds };
+
+struct KeyInfo {
+  std::string_view section;
+  std::string_view key;
+  Kind kind;
+  std::string Config::*field;  // null for backend/seconds (handled apart)
+};
+
+const std::array<KeyInfo, 9> kKeys = {{
+    {"registrar", "state_dir", Kind::kPath, &Config::state_dir},
+    {"registrar", "backend", Kind::kBackend, nullptr},
+    {"nagios", "output_dir", Kind::kPath, &Config::output_dir},
+    {"nagios", "nagios_cfg", Kind::kPath, &Config::nagios_cfg},
+    {"nagios", "templates_file", Kind::kPath, &Config::templates_file},
+    {"nagios", "verify_command", Kind::kCommand, &Config::verify_command},
+    {"nagios", "reload_command", Kind::kCommand, &Config::reload_command},
+    {"nagios", "secrets_group", Kind::kGroup, &Config::secrets_group},
+    {"nagios", "command_timeout", Kind::kSeconds, nullptr},
+}};
+
+constexpr std::array<std::string_view, 2> kSections = {"registrar", "nagios"};
+
+bool IsCleanPath(std::string_view p) {
+  if (p.size() < 2 || p.front() != '/' || p.back() == '/') return false;
+  if (p.find("//") != std::string_view::npos) return false;
+  for (char c : p) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '/' || c == '.' || c == '_' || c == '-' || c == '+';
+    if (!ok) return false;
+  }
+  return p.find("/../") == std::string_view::npos && !p.ends_with("/..") &&
+         p.find("/./") == std::string_view::npos && !p.ends_with("/.");
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
+  std::vector<Diagnostic> diagnostics;
+  const std::vector<formats::IniSection> sections = formats::LexIni(text, filename, diagnostics);
+  Config config;
+  std::vector<std::string> seen;
+  for (const formats::IniSection& section : sections) {
+    if (std::find(kSections.begin(), kSections.end(), section.name) == kSections.end()) {
+      std::string message = fmt::format("unknown section [{}]", section.name);
+      if (auto near = SuggestNearMiss(section.name, kSections)) {
+        message += fmt::format(", did you mean [{}]?", *near);
+      } else {
+        message += " (expected [registrar] or [nagios])";
+      }
+      diagnostics.push_back({Severity::kError, section.loc, message, section.line});
+      continue;
+    }
+    for (const formats::IniEntry& entry : section.entries) {
+      auto error = [&](const SourceLocation& loc, std::string message) {
+        diagnostics.push_back({Severity::kError, loc, std::move(message), entry.line});
+      };
+      const KeyInfo* info = nullptr;
+      std::vector<std::string_view> names;
+      for (const KeyInfo& k : kKeys) {
+        if (k.section != section.name) continue;
+        names.push_back(k.key);
+        if (k.key == entry.key) info = &k;
+      }
+      if (info == nullptr) {
+        std::string message = fmt::format("unknown key '{}' in [{}]", entry.key, section.name);
+        if (auto near = SuggestNearMiss(entry.key, names)) {
+          message += fmt::format(", did you mean '{}'?", *near);
+        }
+        error(entry.key_loc, message);
+        continue;
+      }
+      const std::string qualified = fmt::format("{}.{}", section.name, entry.key);
+      if (std::find(seen.begin(), seen.end(), qualified) != seen.end()) {
+        error(entry.key_loc, fmt::format("'{}' is set twice in [{}]", entry.key, section.name));
+        continue;
+      }
+      seen.push_back(qualified);
+      const std::string& v = entry.value;
+      switch (info->kind) {
+        case Kind::kPath:
+          if (!IsCleanPath(v)) {
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for '{}': expected an absolute path of "
+                              "letters, digits and /._+- without a trailing '/'",
+                              v, entry.key));
+          } else {
+            config.*(info->field) = v;
+          }
+          break;
+        case Kind::kCommand: {
+          auto words = SplitCommandLine(v);
+          if (!words) {
+            error(entry.value_loc, fmt::format("invalid value for '{}': {}", entry.key,
+                                               words.error().message));
+          } else if (entry.key == "verify_command" && v.find("{config}") == std::string::npos) {
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for 'verify_command': it must contain "
+                              "{{config}}, the nagios.cfg to verify",
+                              v));
+          } else {
+            config.*(info->field) = v;
+          }
+          break;
+        }
+        case Kind::kBackend:
+          if (v == "nagios") {
+            config.backend = Backend::kNagios;
+          } else if (v == "checkmk") {
+            config.backend = Backend::kCheckmk;
+          } else {
+            error(entry.value_loc, fmt::format("invalid value '{}' for 'backend': expected "
+                                               "'nagios' or 'checkmk'",
+                                               v));
+          }
+          break;
+        case Kind::kGroup: {
+          const bool ok = !v.empty() && v.size() <= 32 &&
+                          std::all_of(v.begin(), v.end(), [](char c) {
+                            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                                   c == '-';
+                          });
+          if (!ok) {
+            error(entry.value_loc, fmt::format("invalid value '{}' for 'secrets_group': expected "
+                                               "a group name",
+                                               v));
+          } else {
+            config.secrets_group = v;
+          }
+          break;
+        }
+        case Kind::kSeconds: {
+          int n = 0;
+          const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+          if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 3600) {
+            error(entry.value_loc, fmt::format("invalid value '{}' for 'command_timeout': "
+                                               "expected seconds from 1 to 3600",
+                                               v));
+          } else {
+            config.command_timeout_seconds = n;
+          }
+          break;
+        }
+      }
+    }
+  }
+  if (HasErrors(diagnostics)) {
+    std::string message;
+    for (const Diagnostic& d : diagnostics) {
+      if (!message.empty()) message += '\n';
+      message += d.Render();
+    }
+    return Error{message};
+  }
+  return config;
+}
+
+Result<Config> LoadConfig(FileSystem& fs, const std::string& path, bool explicit_path) {
+  auto text = fs.ReadFile(path, 1 << 20);
+  if (!text) {
+    if (!explicit_path && text.error().message.find(std::strerror(ENOENT)) != std::string::npos) {
+      return Config{};
+    }
+    return text.error();
+  }
+  return ParseConfig(*text, path);
+}
+
+}  // namespace automon::registrar

@@ -1,0 +1,55 @@
+// The registrar's configuration, /etc/automon/registrar.conf (INI, lexed by
+// formats::LexIni so every error carries file:line:col). See
+// automon-registrar(8), section CONFIGURATION.
+#ifndef AUTOMON_REGISTRAR_CONFIG_H_
+#define AUTOMON_REGISTRAR_CONFIG_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/diagnostic.h"
+#include "common/file_system.h"
+#include "common/result.h"
+
+namespace automon::registrar {
+
+inline constexpr std::string_view kDefaultConfigPath = "/etc/automon/registrar.conf";
+
+enum class Backend { kNagios, kCheckmk };
+
+// Every path is absolute. Defaults fit Debian 12's nagios4 packages.
+struct Config {
+  // [registrar]
+  std::string state_dir = "/var/lib/automon";
+  Backend backend = Backend::kNagios;
+  // [nagios]
+  std::string output_dir = "/etc/nagios4/conf.d/automon";
+  std::string nagios_cfg = "/etc/nagios4/nagios.cfg";
+  // Administrator-owned templates (automon-host, automon-service), copied
+  // into output_dir and verified with everything else.
+  std::string templates_file = "/etc/automon/nagios-templates.cfg";
+  // Run without a shell after splitting like a shell (SplitCommandLine);
+  // "{config}" is replaced by the path of the nagios.cfg to verify.
+  std::string verify_command = "/usr/sbin/nagios4 -v {config}";
+  std::string reload_command = "/bin/systemctl reload nagios4.service";
+  // Group that may read secret files (0640); ignored when it does not exist.
+  std::string secrets_group = "nagios";
+  int command_timeout_seconds = 120;
+
+  bool operator==(const Config&) const = default;
+};
+
+// Parses `text` named `filename`. Unknown sections and keys are errors with
+// near-miss suggestions; a missing file is not this function's business.
+// On failure the Error holds every rendered diagnostic, one per line.
+Result<Config> ParseConfig(std::string_view text, std::string_view filename);
+
+// Reads and parses `path`. A missing file at the default path gives the
+// defaults (a fresh install works); a missing file given explicitly is an
+// error.
+Result<Config> LoadConfig(FileSystem& fs, const std::string& path, bool explicit_path);
+
+}  // namespace automon::registrar
+
+#endif  // AUTOMON_REGISTRAR_CONFIG_H_

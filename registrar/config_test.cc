@@ -1,0 +1,118 @@
+#include "registrar/config.h"
+
+#include <gtest/gtest.h>
+
+#include "common/testing/fake_file_system.h"
+
+namespace automon::registrar {
+namespace {
+
+TEST(ConfigTest, EmptyFileGivesDebianDefaults) {
+  auto config = ParseConfig("", "/etc/automon/registrar.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(*config, Config{});
+  EXPECT_EQ(config->state_dir, "/var/lib/automon");
+  EXPECT_EQ(config->output_dir, "/etc/nagios4/conf.d/automon");
+  EXPECT_EQ(config->nagios_cfg, "/etc/nagios4/nagios.cfg");
+  EXPECT_EQ(config->verify_command, "/usr/sbin/nagios4 -v {config}");
+  EXPECT_EQ(config->backend, Backend::kNagios);
+}
+
+TEST(ConfigTest, ReadsEveryKey) {
+  auto config = ParseConfig(
+      "# comment\n"
+      "[registrar]\n"
+      "state_dir = /tmp/t/state\n"
+      "backend = checkmk\n"
+      "[nagios]\n"
+      "output_dir = /tmp/t/conf.d/automon\n"
+      "nagios_cfg = /tmp/t/nagios.cfg\n"
+      "templates_file = /tmp/t/templates.cfg\n"
+      "verify_command = /usr/sbin/nagios4 -v {config}\n"
+      "reload_command = /bin/sh -c 'kill -HUP $(cat /tmp/t/nagios.pid)'\n"
+      "secrets_group = nogroup\n"
+      "command_timeout = 30\n",
+      "r.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->state_dir, "/tmp/t/state");
+  EXPECT_EQ(config->backend, Backend::kCheckmk);
+  EXPECT_EQ(config->output_dir, "/tmp/t/conf.d/automon");
+  EXPECT_EQ(config->nagios_cfg, "/tmp/t/nagios.cfg");
+  EXPECT_EQ(config->templates_file, "/tmp/t/templates.cfg");
+  EXPECT_EQ(config->reload_command, "/bin/sh -c 'kill -HUP $(cat /tmp/t/nagios.pid)'");
+  EXPECT_EQ(config->secrets_group, "nogroup");
+  EXPECT_EQ(config->command_timeout_seconds, 30);
+}
+
+TEST(ConfigTest, ErrorsCarryFileLineColumnAndSuggestions) {
+  auto config = ParseConfig(
+      "[registrar]\n"
+      "state_dri = /x\n"
+      "backend = icinga\n"
+      "[nagois]\n"
+      "[nagios]\n"
+      "output_dir = relative/dir\n"
+      "verify_command = nagios4 -v\n"
+      "reload_command = 'unterminated\n"
+      "output_dir = /a\n"
+      "command_timeout = 0\n",
+      "/etc/automon/registrar.conf");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "/etc/automon/registrar.conf:2:1: error: unknown key 'state_dri' in [registrar], did "
+            "you mean 'state_dir'?\n"
+            "state_dri = /x\n"
+            "^\n"
+            "/etc/automon/registrar.conf:3:11: error: invalid value 'icinga' for 'backend': "
+            "expected 'nagios' or 'checkmk'\n"
+            "backend = icinga\n"
+            "          ^\n"
+            "/etc/automon/registrar.conf:4:1: error: unknown section [nagois], did you mean "
+            "[nagios]?\n"
+            "[nagois]\n"
+            "^\n"
+            "/etc/automon/registrar.conf:6:14: error: invalid value 'relative/dir' for "
+            "'output_dir': expected an absolute path of letters, digits and /._+- without a "
+            "trailing '/'\n"
+            "output_dir = relative/dir\n"
+            "             ^\n"
+            "/etc/automon/registrar.conf:7:18: error: invalid value 'nagios4 -v' for "
+            "'verify_command': it must contain {config}, the nagios.cfg to verify\n"
+            "verify_command = nagios4 -v\n"
+            "                 ^\n"
+            "/etc/automon/registrar.conf:8:18: error: invalid value for 'reload_command': "
+            "unterminated ' in ''unterminated'\n"
+            "reload_command = 'unterminated\n"
+            "                 ^\n"
+            "/etc/automon/registrar.conf:9:1: error: 'output_dir' is set twice in [nagios]\n"
+            "output_dir = /a\n"
+            "^\n"
+            "/etc/automon/registrar.conf:10:19: error: invalid value '0' for 'command_timeout': "
+            "expected seconds from 1 to 3600\n"
+            "command_timeout = 0\n"
+            "                  ^");
+}
+
+TEST(ConfigTest, RefusesPathsWithDotDotOrOddCharacters) {
+  for (std::string bad : {"/a/../b", "/a/./b", "/a/", "/a//b", "/a b", "/a;b", "/"}) {
+    auto config = ParseConfig("[registrar]\nstate_dir = " + bad + "\n", "c");
+    EXPECT_FALSE(config.ok()) << bad;
+  }
+}
+
+TEST(ConfigTest, MissingDefaultFileGivesDefaultsButMissingExplicitFileIsAnError) {
+  testing::FakeFileSystem fs;
+  auto defaults = LoadConfig(fs, "/etc/automon/registrar.conf", false);
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(*defaults, Config{});
+  auto missing = LoadConfig(fs, "/tmp/none.conf", true);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message, "open(/tmp/none.conf): No such file or directory");
+  fs.AddFile("/c.conf", "[nagios]\nnagios_cfg = /n.cfg\n");
+  auto loaded = LoadConfig(fs, "/c.conf", true);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->nagios_cfg, "/n.cfg");
+}
+
+}  // namespace
+}  // namespace automon::registrar

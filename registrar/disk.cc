@@ -1,0 +1,56 @@
+#include "registrar/disk.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+namespace automon::registrar {
+
+Result<void> RealDisk::MakeDirectory(const std::string& path, unsigned mode) {
+  if (::mkdir(path.c_str(), mode) == 0) return {};
+  if (errno == EEXIST) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
+    return SystemError("mkdir", ENOTDIR, path);
+  }
+  return SystemError("mkdir", errno, path);
+}
+
+Result<void> RealDisk::RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) == 0 || errno == ENOENT) return {};
+  return SystemError("unlink", errno, path);
+}
+
+Result<void> RealDisk::RemoveDirectory(const std::string& path) {
+  if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return {};
+  return SystemError("rmdir", errno, path);
+}
+
+Result<bool> RealDisk::SetGroup(const std::string& path, const std::string& group_name) {
+  struct group buffer_entry;
+  struct group* found = nullptr;
+  std::vector<char> buffer(16384);
+  const int rc = ::getgrnam_r(group_name.c_str(), &buffer_entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0) return SystemError("getgrnam_r", rc, group_name);
+  if (found == nullptr) return false;
+  if (::chown(path.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0) {
+    return SystemError("chown", errno, path);
+  }
+  return true;
+}
+
+Result<UniqueFd> RealDisk::Lock(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) return SystemError("open", errno, path);
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return SystemError("flock", errno, path);
+  }
+  return fd;
+}
+
+}  // namespace automon::registrar

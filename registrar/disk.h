@@ -1,0 +1,44 @@
+// Disk: the few file operations the registrar needs beyond FileSystem
+// (which reads, lists and writes atomically): directories, removal, group
+// ownership and advisory locks. RealDisk talks to POSIX.
+#ifndef AUTOMON_REGISTRAR_DISK_H_
+#define AUTOMON_REGISTRAR_DISK_H_
+
+#include <string>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace automon::registrar {
+
+class Disk {
+ public:
+  virtual ~Disk() = default;
+
+  // Creates `path` with `mode` when missing (not its parents). An existing
+  // directory is not an error; its mode is left alone.
+  virtual Result<void> MakeDirectory(const std::string& path, unsigned mode) = 0;
+  // Removes the file `path`; a missing file is not an error.
+  virtual Result<void> RemoveFile(const std::string& path) = 0;
+  // Removes the empty directory `path`; a missing one is not an error.
+  virtual Result<void> RemoveDirectory(const std::string& path) = 0;
+  // Gives `path` the group `group` (owner unchanged). Returns false without
+  // error when no such group exists on this system.
+  virtual Result<bool> SetGroup(const std::string& path, const std::string& group) = 0;
+  // Blocks until an exclusive flock(2) on `path` (created 0600 if missing)
+  // is held; the lock lasts as long as the returned descriptor.
+  virtual Result<UniqueFd> Lock(const std::string& path) = 0;
+};
+
+class RealDisk final : public Disk {
+ public:
+  Result<void> MakeDirectory(const std::string& path, unsigned mode) override;
+  Result<void> RemoveFile(const std::string& path) override;
+  Result<void> RemoveDirectory(const std::string& path) override;
+  Result<bool> SetGroup(const std::string& path, const std::string& group) override;
+  Result<UniqueFd> Lock(const std::string& path) override;
+};
+
+}  // namespace automon::registrar
+
+#endif  // AUTOMON_REGISTRAR_DISK_H_

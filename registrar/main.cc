@@ -1,0 +1,72 @@
+// automon-registrar: parses the global options, builds the real
+// collaborators and hands over to the Registrar (registrar.h).
+#include <getopt.h>
+
+#include <ctime>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/file_system.h"
+#include "common/process_runner.h"
+#include "registrar/config.h"
+#include "registrar/disk.h"
+#include "registrar/registrar.h"
+
+namespace {
+
+std::string NowUtc() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+int Main(int argc, char* argv[]) {
+  using automon::registrar::Registrar;
+  static const option kOptions[] = {
+      {"config", required_argument, nullptr, 'c'},
+      {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, 'V'},
+      {nullptr, 0, nullptr, 0},
+  };
+  std::string config_path(automon::registrar::kDefaultConfigPath);
+  bool explicit_config = false;
+  int c;
+  // '+': stop at the subcommand, whose own options follow it.
+  while ((c = getopt_long(argc, argv, "+c:hV", kOptions, nullptr)) != -1) {
+    switch (c) {
+      case 'c': config_path = optarg; explicit_config = true; break;
+      case 'h': std::cout << Registrar::Usage(); return 0;
+      case 'V': std::cout << "automon-registrar " AUTOMON_VERSION "\n"; return 0;
+      default: std::cerr << Registrar::Usage(); return automon::registrar::kUsage;
+    }
+  }
+  automon::RealFileSystem fs;
+  automon::registrar::RealDisk disk;
+  automon::RealProcessRunner runner;
+  auto config = automon::registrar::LoadConfig(fs, config_path, explicit_config);
+  if (!config) {
+    std::cerr << "automon-registrar: " << config.error().message << "\n";
+    return automon::registrar::kRefused;
+  }
+  const automon::registrar::Environment env{fs, disk, runner, NowUtc, std::cin, std::cout,
+                                            std::cerr};
+  Registrar registrar(*config, env);
+  const std::vector<std::string> args(argv + optind, argv + argc);
+  return registrar.Run(args);
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "automon-registrar: error: " << e.what() << "\n";
+    return automon::registrar::kRefused;
+  }
+}

@@ -1,0 +1,465 @@
+#include "registrar/registrar.h"
+
+#include <algorithm>
+#include <array>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "formats/parser.h"
+#include "formats/snapshot.h"
+#include "registrar/render/nagios.h"
+
+namespace automon::registrar {
+namespace {
+
+struct Subcommand {
+  std::string_view name;
+  std::string_view usage;
+  std::string_view help;
+};
+
+constexpr std::array<Subcommand, 6> kSubcommands = {{
+    {"receive", "receive --host NAME", "read a snapshot on stdin, store, render and activate it"},
+    {"hosts", "hosts", "list registered, quarantined and removed hosts"},
+    {"show", "show NAME", "show a host's accepted services (secrets redacted)"},
+    {"remove", "remove NAME", "remove a host and refuse its registrations from now on"},
+    {"readmit", "readmit NAME", "accept registrations from a removed host again"},
+    {"render", "render", "regenerate and activate the configuration of every host"},
+}};
+
+// One line, whatever the host put into a value: diagnostics echo values.
+std::string OneLine(std::string text) {
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return text;
+}
+
+std::string DiagnosticsText(const std::vector<Diagnostic>& diagnostics) {
+  std::string text;
+  for (const Diagnostic& d : diagnostics) {
+    if (d.severity != Severity::kError) continue;
+    if (!text.empty()) text += "; ";
+    text += fmt::format("{}: {}", d.loc.ToString(), d.message);
+  }
+  return OneLine(text.empty() ? "invalid service" : text);
+}
+
+const formats::Service* FindService(const formats::Snapshot& s, std::string_view name) {
+  for (const formats::Service& service : s.services) {
+    if (service.name == name) return &service;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Registrar::Registrar(const Config& config, const Environment& env)
+    : config_(config), env_(env),
+      store_(env.fs, env.disk, config.state_dir, config.secrets_group),
+      activator_(config, env.fs, env.disk, env.runner, config.state_dir + "/staging",
+                 config.state_dir + "/reload-pending") {}
+
+std::string Registrar::Usage() {
+  std::string text =
+      "usage: automon-registrar [--config FILE] COMMAND [ARGS]\n"
+      "       automon-registrar --help | --version\n\ncommands:\n";
+  for (const Subcommand& s : kSubcommands) text += fmt::format("  {:<22}{}\n", s.usage, s.help);
+  return text;
+}
+
+int Registrar::Run(std::span<const std::string> args) {
+  if (args.empty()) {
+    env_.err << Usage();
+    return kUsage;
+  }
+  const std::string& command = args[0];
+  const auto rest = args.subspan(1);
+  auto usage_error = [&](std::string_view message) {
+    env_.err << "automon-registrar: " << message << "\n" << Usage();
+    return kUsage;
+  };
+  const Subcommand* found = nullptr;
+  for (const Subcommand& s : kSubcommands) {
+    if (s.name == command) found = &s;
+  }
+  if (found == nullptr) return usage_error(fmt::format("unknown command '{}'", OneLine(command)));
+  if (config_.backend == Backend::kCheckmk) {
+    env_.err << "automon-registrar: the checkmk backend is not supported yet; set backend = "
+                "nagios\n";
+    return kRefused;
+  }
+  if (command == "receive") {
+    if (rest.size() == 2 && rest[0] == "--host") return Receive(rest[1]);
+    if (rest.size() == 1 && rest[0].starts_with("--host=")) return Receive(rest[0].substr(7));
+    return usage_error(fmt::format("usage: {}", found->usage));
+  }
+  if (command == "hosts" || command == "render") {
+    if (!rest.empty()) return usage_error(fmt::format("usage: {}", found->usage));
+    return command == "hosts" ? Hosts() : Render();
+  }
+  if (rest.size() != 1) return usage_error(fmt::format("usage: {}", found->usage));
+  if (command == "show") return Show(rest[0]);
+  if (command == "remove") return Remove(rest[0]);
+  return Readmit(rest[0]);
+}
+
+NagiosRenderOptions Registrar::RenderOptions() const {
+  NagiosRenderOptions options;
+  options.generated_at = env_.now();
+  options.templates_file = config_.templates_file;
+  options.secrets_dir = store_.secrets_dir();
+  return options;
+}
+
+Result<std::string> Registrar::Templates() const {
+  auto text = env_.fs.ReadFile(config_.templates_file, 1 << 20);
+  if (!text) {
+    return Error{fmt::format("cannot read the Nagios templates file ({}): {}",
+                             config_.templates_file, text.error().message)};
+  }
+  return text;
+}
+
+int Registrar::Receive(const std::string& host_arg) {
+  auto refuse = [&](std::string_view why) {
+    env_.out << "refused: " << OneLine(std::string(why)) << "\n";
+    return kRefused;
+  };
+  auto host = CheckHostName(host_arg);
+  if (!host) return refuse(host.error().message);
+
+  // Read one byte over the limit so an oversized document is refused as such.
+  std::string text;
+  {
+    std::array<char, 65536> buffer;
+    while (text.size() <= formats::kMaxSnapshotBytes &&
+           env_.in.read(buffer.data(), buffer.size()).gcount() > 0) {
+      text.append(buffer.data(), static_cast<size_t>(env_.in.gcount()));
+    }
+  }
+  auto parsed = formats::ParseSnapshot(text, fmt::format("snapshot from {}", *host));
+  if (!parsed) return refuse(parsed.error().message);
+  formats::Snapshot incoming = std::move(parsed->snapshot);
+  if (incoming.host != *host) {
+    return refuse(fmt::format("the snapshot is for host '{}', but this connection registers '{}'",
+                              incoming.host, *host));
+  }
+
+  if (auto init = store_.Initialise(); !init) return refuse(init.error().message);
+  auto lock = env_.disk.Lock(store_.lock_path());
+  if (!lock) return refuse(lock.error().message);
+
+  auto tombstone = store_.LoadTombstone(*host);
+  if (!tombstone) return refuse(tombstone.error().message);
+  if (*tombstone) {
+    return refuse(fmt::format("host '{}' was removed by the administrator at {}; run "
+                              "'automon-registrar readmit {}' on the registrar to accept it again",
+                              *host, (*tombstone)->removed_at, *host));
+  }
+  auto stored = store_.Load(*host);
+  if (!stored) return refuse(stored.error().message);
+
+  std::vector<std::string> rejected_names;
+  std::map<std::string, std::string> rejected;  // name -> reason
+  for (const formats::RejectedService& r : parsed->rejected) {
+    rejected_names.push_back(r.name);
+    rejected[r.name] = DiagnosticsText(r.diagnostics);
+  }
+  std::set<std::string> kept_old;  // rejected now, previous definition stays
+  if (*stored) {
+    const formats::Snapshot& old = **stored;
+    if (incoming.generation < old.generation) {
+      return refuse(fmt::format("generation {} is older than the accepted generation {}",
+                                incoming.generation, old.generation));
+    }
+    if (auto removals = CheckRemovals(old, incoming, rejected_names); !removals) {
+      return refuse(removals.error().message);
+    }
+    // Nothing already accepted is lost to a bad edit: a service that no
+    // longer validates keeps its accepted definition.
+    for (const std::string& name : rejected_names) {
+      const formats::Service* previous = FindService(old, name);
+      if (previous == nullptr) continue;
+      bool clash = false;
+      for (const formats::Service& s : incoming.services) {
+        clash = clash || s.description == previous->description || s.name == previous->name;
+      }
+      if (!clash) {
+        incoming.services.push_back(*previous);
+        kept_old.insert(name);
+      }
+    }
+  }
+
+  const NagiosRenderOptions options = RenderOptions();
+  auto rendered = RenderNagiosHost(incoming, options);
+  if (!rendered) return refuse(rendered.error().message);
+  // Services the renderer refused are rejected too; the stored snapshot must
+  // be exactly what was rendered, so `render` gives the same files.
+  if (std::any_of(rendered->services.begin(), rendered->services.end(),
+                  [](const RenderedService& r) { return !r.rendered; })) {
+    std::vector<formats::Service> kept;
+    for (size_t i = 0; i < incoming.services.size(); ++i) {
+      const RenderedService& r = rendered->services[i];
+      if (r.rendered) {
+        kept.push_back(incoming.services[i]);
+      } else {
+        rejected[r.name] = r.reason;
+        kept_old.erase(r.name);
+      }
+    }
+    incoming.services = std::move(kept);
+    rendered = RenderNagiosHost(incoming, options);
+    if (!rendered) return refuse(rendered.error().message);
+  }
+
+  auto templates = Templates();
+  if (!templates) return refuse(templates.error().message);
+  ActivationRequest request;
+  request.common = RenderNagiosCommon(options);
+  request.templates = RenderLocalTemplates(*templates, options);
+  request.hosts[*host] = rendered->content;
+
+  auto commit = [&]() -> Result<void> {
+    if (auto w = store_.WriteSecrets(*host, rendered->secrets); !w) return w;
+    if (auto s = store_.Save(incoming); !s) return s;
+    return store_.ClearQuarantine(*host);
+  };
+  auto outcome = activator_.Activate(request, [&](const std::vector<std::string>& hosts) {
+    if (std::find(hosts.begin(), hosts.end(), *host) != hosts.end()) return commit();
+    return Result<void>();
+  });
+  if (!outcome) return refuse(fmt::format("not activated: {}", outcome.error().message));
+  if (auto q = outcome->quarantined.find(*host); q != outcome->quarantined.end()) {
+    if (auto s = store_.SetQuarantine(*host, q->second); !s) return refuse(s.error().message);
+    return refuse(fmt::format("quarantined: Nagios refuses this host's configuration, so its "
+                              "last accepted configuration stays active: {}",
+                              q->second));
+  }
+  if (std::find(outcome->unchanged.begin(), outcome->unchanged.end(), *host) !=
+      outcome->unchanged.end()) {
+    if (auto c = commit(); !c) return refuse(c.error().message);
+  }
+  if (auto p = store_.PruneSecrets(*host, rendered->secrets); !p) {
+    env_.err << "automon-registrar: warning: " << p.error().message << "\n";
+  }
+
+  for (const formats::Service& s : incoming.services) {
+    if (kept_old.count(s.name)) continue;
+    env_.out << s.name << ": active\n";
+  }
+  for (const auto& [name, reason] : rejected) {
+    env_.out << name << ": rejected: " << reason;
+    if (kept_old.count(name)) env_.out << " (the accepted definition stays active)";
+    env_.out << "\n";
+  }
+  for (const formats::Removal& r : incoming.removed) {
+    env_.out << r.service << ": removed (" << formats::RemovalReasonName(r.reason) << ")\n";
+  }
+  return rejected.empty() ? kOk : kPartial;
+}
+
+int Registrar::Hosts() {
+  if (auto init = store_.Initialise(); !init) {
+    env_.err << "automon-registrar: " << init.error().message << "\n";
+    return kRefused;
+  }
+  auto hosts = store_.Hosts();
+  if (!hosts) {
+    env_.err << "automon-registrar: " << hosts.error().message << "\n";
+    return kRefused;
+  }
+  int status = kOk;
+  for (const std::string& host : *hosts) {
+    auto snapshot = store_.Load(host);
+    auto quarantine = store_.QuarantineReason(host);
+    if (!snapshot || !*snapshot) {
+      env_.out << fmt::format("{:<40} unreadable: {}\n", host,
+                              snapshot ? "missing" : snapshot.error().message);
+      status = kRefused;
+      continue;
+    }
+    const bool quarantined = quarantine.ok() && quarantine->has_value();
+    env_.out << fmt::format("{:<40} generation {:<8} services {:<4} {}\n", host,
+                            (*snapshot)->generation, (*snapshot)->services.size(),
+                            quarantined ? "quarantined" : "active");
+  }
+  auto tombstones = env_.fs.ListDirectory(config_.state_dir + "/tombstones");
+  if (tombstones) {
+    for (const DirectoryEntry& e : *tombstones) {
+      if (e.name.starts_with(".")) continue;
+      auto t = store_.LoadTombstone(e.name);
+      env_.out << fmt::format("{:<40} removed at {}\n", e.name,
+                              t.ok() && t->has_value() ? (*t)->removed_at : "?");
+    }
+  }
+  return status;
+}
+
+int Registrar::Show(const std::string& host_arg) {
+  auto fail = [&](std::string_view why) {
+    env_.err << "automon-registrar: " << why << "\n";
+    return kRefused;
+  };
+  auto host = CheckHostName(host_arg);
+  if (!host) return fail(host.error().message);
+  auto snapshot = store_.Load(*host);
+  if (!snapshot) return fail(snapshot.error().message);
+  auto tombstone = store_.LoadTombstone(*host);
+  if (tombstone.ok() && tombstone->has_value()) {
+    env_.out << fmt::format("host {}: removed at {}\n", *host, (*tombstone)->removed_at);
+  }
+  if (!*snapshot) {
+    if (tombstone.ok() && tombstone->has_value()) return kOk;
+    return fail(fmt::format("no host '{}' is registered", *host));
+  }
+  const formats::Snapshot& s = **snapshot;
+  env_.out << fmt::format("host {}\naddress {}\ngeneration {}\n", s.host,
+                          s.address.value_or("(by name)"), s.generation);
+  auto quarantine = store_.QuarantineReason(*host);
+  if (quarantine.ok() && quarantine->has_value()) {
+    env_.out << "state quarantined: " << OneLine(**quarantine) << "\n";
+  } else {
+    env_.out << "state active\n";
+  }
+  env_.out << fmt::format("config {}/{}\n", config_.output_dir, HostFileName(s.host));
+  for (const formats::Service& service : s.services) {
+    env_.out << "\n" << formats::FormatService(service, /*reveal_secrets=*/false,
+                                               /*with_source=*/true);
+  }
+  return kOk;
+}
+
+int Registrar::Remove(const std::string& host_arg) {
+  auto fail = [&](std::string_view why) {
+    env_.err << "automon-registrar: " << why << "\n";
+    return kRefused;
+  };
+  auto host = CheckHostName(host_arg);
+  if (!host) return fail(host.error().message);
+  if (auto init = store_.Initialise(); !init) return fail(init.error().message);
+  auto lock = env_.disk.Lock(store_.lock_path());
+  if (!lock) return fail(lock.error().message);
+  auto stored = store_.Load(*host);
+  if (!stored) return fail(stored.error().message);
+
+  ActivationRequest request;
+  request.hosts[*host] = std::nullopt;
+  auto outcome = activator_.Activate(request, [&](const std::vector<std::string>&) {
+    Tombstone t{env_.now(), *stored ? (*stored)->generation : 0};
+    if (auto w = store_.SaveTombstone(*host, t); !w) return w;
+    if (auto e = store_.Erase(*host); !e) return e;
+    return store_.ClearQuarantine(*host);
+  });
+  if (!outcome) return fail(fmt::format("not removed: {}", outcome.error().message));
+  if (auto q = outcome->quarantined.find(*host); q != outcome->quarantined.end()) {
+    return fail(fmt::format("not removed: the configuration does not verify without this host "
+                            "(does another object refer to it?): {}",
+                            q->second));
+  }
+  if (std::find(outcome->unchanged.begin(), outcome->unchanged.end(), *host) !=
+      outcome->unchanged.end()) {
+    // No live file: still record the removal.
+    Tombstone t{env_.now(), *stored ? (*stored)->generation : 0};
+    if (auto w = store_.SaveTombstone(*host, t); !w) return fail(w.error().message);
+    if (auto e = store_.Erase(*host); !e) return fail(e.error().message);
+  }
+  if (auto p = store_.PruneSecrets(*host, {}); !p) return fail(p.error().message);
+  env_.out << fmt::format(
+      "removed {}; its registrations are refused until 'automon-registrar readmit {}'\n", *host,
+      *host);
+  return kOk;
+}
+
+int Registrar::Readmit(const std::string& host_arg) {
+  auto host = CheckHostName(host_arg);
+  if (!host) {
+    env_.err << "automon-registrar: " << host.error().message << "\n";
+    return kRefused;
+  }
+  if (auto init = store_.Initialise(); !init) {
+    env_.err << "automon-registrar: " << init.error().message << "\n";
+    return kRefused;
+  }
+  auto lock = env_.disk.Lock(store_.lock_path());
+  if (!lock) {
+    env_.err << "automon-registrar: " << lock.error().message << "\n";
+    return kRefused;
+  }
+  if (auto e = store_.EraseTombstone(*host); !e) {
+    env_.err << "automon-registrar: " << e.error().message << "\n";
+    return kRefused;
+  }
+  env_.out << fmt::format("{} may register again\n", *host);
+  return kOk;
+}
+
+int Registrar::Render() {
+  auto fail = [&](std::string_view why) {
+    env_.err << "automon-registrar: " << why << "\n";
+    return kRefused;
+  };
+  if (auto init = store_.Initialise(); !init) return fail(init.error().message);
+  auto lock = env_.disk.Lock(store_.lock_path());
+  if (!lock) return fail(lock.error().message);
+  auto templates = Templates();
+  if (!templates) return fail(templates.error().message);
+  auto hosts = store_.Hosts();
+  if (!hosts) return fail(hosts.error().message);
+
+  const NagiosRenderOptions options = RenderOptions();
+  ActivationRequest request;
+  request.common = RenderNagiosCommon(options);
+  request.templates = RenderLocalTemplates(*templates, options);
+  request.remove_unlisted_hosts = true;
+  std::map<std::string, std::vector<SecretFile>> secrets;
+  int status = kOk;
+  for (const std::string& host : *hosts) {
+    auto snapshot = store_.Load(host);
+    if (!snapshot || !*snapshot) {
+      env_.err << "automon-registrar: " << host << ": "
+               << (snapshot ? "vanished" : snapshot.error().message) << "\n";
+      status = kPartial;
+      continue;
+    }
+    auto rendered = RenderNagiosHost(**snapshot, options);
+    if (!rendered) {
+      env_.err << "automon-registrar: " << host << ": " << rendered.error().message << "\n";
+      status = kPartial;
+      continue;
+    }
+    request.hosts[host] = rendered->content;
+    secrets[host] = rendered->secrets;
+  }
+  auto outcome = activator_.Activate(request, [&](const std::vector<std::string>& good) {
+    for (const std::string& host : good) {
+      if (!secrets.count(host)) continue;
+      if (auto w = store_.WriteSecrets(host, secrets[host]); !w) return w;
+      if (auto c = store_.ClearQuarantine(host); !c) return c;
+    }
+    return Result<void>();
+  });
+  if (!outcome) return fail(outcome.error().message);
+  for (const auto& [host, reason] : outcome->quarantined) {
+    if (auto s = store_.SetQuarantine(host, reason); !s) return fail(s.error().message);
+    env_.out << host << ": quarantined: " << OneLine(reason) << "\n";
+    status = kPartial;
+  }
+  for (const std::string& host : outcome->unchanged) {
+    if (secrets.count(host)) {
+      if (auto w = store_.WriteSecrets(host, secrets[host]); !w) return fail(w.error().message);
+    }
+  }
+  env_.out << fmt::format("{} hosts active ({} changed, {} unchanged){}\n",
+                          outcome->activated.size() + outcome->unchanged.size(),
+                          outcome->activated.size(), outcome->unchanged.size(),
+                          outcome->reloaded ? ", Nagios reloaded" : "");
+  return status;
+}
+
+}  // namespace automon::registrar

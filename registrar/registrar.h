@@ -1,0 +1,73 @@
+// Registrar: the automon-registrar subcommands (table-driven; main.cc only
+// parses global options and builds the collaborators). See
+// automon-registrar(8).
+#ifndef AUTOMON_REGISTRAR_REGISTRAR_H_
+#define AUTOMON_REGISTRAR_REGISTRAR_H_
+
+#include <functional>
+#include <iosfwd>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/file_system.h"
+#include "common/process_runner.h"
+#include "registrar/activation.h"
+#include "registrar/config.h"
+#include "registrar/disk.h"
+#include "registrar/store.h"
+
+namespace automon::registrar {
+
+// Exit statuses. receive: kOk when every service is active, kPartial when
+// some were rejected, kRefused when the whole snapshot was refused or could
+// not be activated. Other subcommands: kOk, kPartial (render: some hosts
+// quarantined), kRefused (failed).
+inline constexpr int kOk = 0;
+inline constexpr int kPartial = 1;
+inline constexpr int kRefused = 2;
+inline constexpr int kUsage = 64;
+
+// Everything the registrar touches outside its own memory. References must
+// outlive the Registrar.
+struct Environment {
+  FileSystem& fs;
+  Disk& disk;
+  ProcessRunner& runner;
+  std::function<std::string()> now;  // ISO 8601 UTC, for headers and tombstones
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+class Registrar {
+ public:
+  Registrar(const Config& config, const Environment& env);
+
+  // Runs `args` = {subcommand, its arguments...}. Returns the exit status.
+  int Run(std::span<const std::string> args);
+
+  // The usage text of every subcommand.
+  static std::string Usage();
+
+  int Receive(const std::string& host);
+  int Hosts();
+  int Show(const std::string& host);
+  int Remove(const std::string& host);
+  int Readmit(const std::string& host);
+  int Render();
+
+ private:
+  NagiosRenderOptions RenderOptions() const;
+  Result<std::string> Templates() const;
+
+  const Config& config_;
+  Environment env_;
+  HostStore store_;
+  NagiosActivator activator_;
+};
+
+}  // namespace automon::registrar
+
+#endif  // AUTOMON_REGISTRAR_REGISTRAR_H_

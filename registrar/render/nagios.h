@@ -1,0 +1,80 @@
+// render/nagios: the Nagios 4 renderer. Pure functions from stored
+// snapshots to file contents; the caller decides where and when files are
+// written (activation.h).
+//
+// Layout under the configured output_dir:
+//   automon.cfg             the automon_* commands and the `automon` hostgroup
+//   local-templates.cfg     a verified copy of the administrator's templates
+//                           (automon-host, automon-service; /etc/automon/)
+//   hosts/<host>.cfg        one host and its services
+//
+// Every value a host supplied reaches Nagios only as an $ARGn$ of a
+// check_command, encoded by EncodeArgument() and single-quoted in the
+// command_line; secrets never appear: they are referenced by the path of a
+// file (--password-file, or the automon_password_env wrapper for check_ldap).
+#ifndef AUTOMON_REGISTRAR_RENDER_NAGIOS_H_
+#define AUTOMON_REGISTRAR_RENDER_NAGIOS_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "formats/snapshot.h"
+
+namespace automon::registrar {
+
+inline constexpr std::string_view kCommonFileName = "automon.cfg";
+inline constexpr std::string_view kLocalTemplatesFileName = "local-templates.cfg";
+inline constexpr std::string_view kHostsDirName = "hosts";
+
+struct NagiosRenderOptions {
+  // For headers: when the file was generated (e.g. "2026-11-21T15:00:00Z").
+  std::string generated_at;
+  // The administrator's template file named in headers.
+  std::string templates_file = "/etc/automon/nagios-templates.cfg";
+  // Where secret files live: <secrets_dir>/<host>/<service>.<generation>.password
+  std::string secrets_dir = "/var/lib/automon/secrets";
+};
+
+// A secret the rendered configuration refers to by path.
+struct SecretFile {
+  std::string path;
+  std::string content;  // the secret and a newline
+};
+
+struct RenderedService {
+  std::string name;
+  bool rendered = false;  // false: left out, see `reason`
+  std::string reason;
+};
+
+struct RenderedHost {
+  std::string content;  // the whole hosts/<host>.cfg
+  std::vector<RenderedService> services;  // in snapshot order
+  std::vector<SecretFile> secrets;  // of the rendered services
+};
+
+// The automon_* command definitions and the hostgroup. Deterministic apart
+// from the header.
+std::string RenderNagiosCommon(const NagiosRenderOptions& options);
+
+// The administrator's templates, with a header saying where they came from.
+std::string RenderLocalTemplates(std::string_view templates, const NagiosRenderOptions& options);
+
+// One host's file. Fails as a whole when the host's name or address does not
+// pass the renderer's own checks; a service that does not is left out and
+// reported in `services` (the caller decides whether that rejects it).
+Result<RenderedHost> RenderNagiosHost(const formats::Snapshot& snapshot,
+                                      const NagiosRenderOptions& options);
+
+// "hosts/<host>.cfg"
+std::string HostFileName(std::string_view host);
+
+// The content without the leading block of '#' header lines: two renders of
+// the same input at different times have equal bodies.
+std::string_view WithoutHeader(std::string_view content);
+
+}  // namespace automon::registrar
+
+#endif  // AUTOMON_REGISTRAR_RENDER_NAGIOS_H_

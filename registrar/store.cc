@@ -1,0 +1,202 @@
+#include "registrar/store.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "formats/schema.h"
+#include "formats/ini.h"
+
+namespace automon::registrar {
+namespace {
+
+constexpr std::string_view kSnapshotSuffix = ".snapshot";
+constexpr size_t kMaxStateFile = formats::kMaxSnapshotBytes + 4096;
+
+bool IsNotFound(const Error& e) {
+  return e.message.ends_with(std::strerror(ENOENT));
+}
+
+}  // namespace
+
+Result<std::string> CheckHostName(std::string_view name) {
+  const formats::KeySpec spec{"host", formats::ValueKind::kHostName};
+  auto normalised = formats::NormaliseValue(spec, name);
+  if (!normalised) {
+    return Error{fmt::format("invalid host name '{}': expected {}", name,
+                             formats::DescribeKind(formats::ValueKind::kHostName))};
+  }
+  return normalised;
+}
+
+Result<void> CheckRemovals(const formats::Snapshot& stored, const formats::Snapshot& incoming,
+                           const std::vector<std::string>& rejected_names) {
+  std::set<std::string> present(rejected_names.begin(), rejected_names.end());
+  for (const formats::Service& s : incoming.services) present.insert(s.name);
+  for (const formats::Removal& r : incoming.removed) present.insert(r.service);
+  std::vector<std::string> missing;
+  for (const formats::Service& s : stored.services) {
+    if (!present.count(s.name)) missing.push_back(s.name);
+  }
+  if (missing.empty()) return {};
+  std::string list;
+  for (const std::string& m : missing) list += fmt::format("{}'{}'", list.empty() ? "" : ", ", m);
+  return Error{fmt::format(
+      "{} {} of the accepted generation {} {} missing and not listed as removed: {} (a truncated "
+      "or partial read on the host must not delete services)",
+      missing.size(), missing.size() == 1 ? "service" : "services", stored.generation,
+      missing.size() == 1 ? "is" : "are", list)};
+}
+
+HostStore::HostStore(FileSystem& fs, Disk& disk, std::string state_dir,
+                     std::string secrets_group)
+    : fs_(fs), disk_(disk), state_dir_(std::move(state_dir)),
+      secrets_group_(std::move(secrets_group)) {}
+
+Result<void> HostStore::Initialise() {
+  for (const char* sub : {"", "/hosts", "/quarantine", "/tombstones"}) {
+    if (auto r = disk_.MakeDirectory(state_dir_ + sub, sub[0] == 0 ? 0755 : 0700); !r) return r;
+  }
+  // The checks run as the nagios user and must reach their secret files.
+  if (auto r = disk_.MakeDirectory(secrets_dir(), 0750); !r) return r;
+  if (auto g = disk_.SetGroup(secrets_dir(), secrets_group_); !g) return g.error();
+  return {};
+}
+
+std::string HostStore::SnapshotPath(const std::string& host) const {
+  return fmt::format("{}/hosts/{}{}", state_dir_, host, kSnapshotSuffix);
+}
+
+Result<std::vector<std::string>> HostStore::Hosts() {
+  auto entries = fs_.ListDirectory(state_dir_ + "/hosts");
+  if (!entries) return entries.error();
+  std::vector<std::string> hosts;
+  for (const DirectoryEntry& e : *entries) {
+    if (e.kind != DirectoryEntry::Kind::kRegular || e.name.starts_with(".") ||
+        !e.name.ends_with(kSnapshotSuffix)) {
+      continue;
+    }
+    hosts.push_back(e.name.substr(0, e.name.size() - kSnapshotSuffix.size()));
+  }
+  return hosts;
+}
+
+Result<std::optional<formats::Snapshot>> HostStore::Load(const std::string& host) {
+  const std::string path = SnapshotPath(host);
+  auto text = fs_.ReadFile(path, kMaxStateFile);
+  if (!text) {
+    if (IsNotFound(text.error())) return std::optional<formats::Snapshot>();
+    return text.error();
+  }
+  auto parsed = formats::ParseSnapshot(*text, path);
+  if (!parsed) return parsed.error();
+  if (!parsed->rejected.empty()) {
+    return Error{fmt::format("{}: stored snapshot holds a service that no longer validates: {}",
+                             path, parsed->rejected.front().name)};
+  }
+  if (parsed->snapshot.host != host) {
+    return Error{fmt::format("{}: stored snapshot is for host '{}'", path, parsed->snapshot.host)};
+  }
+  return std::optional<formats::Snapshot>(std::move(parsed->snapshot));
+}
+
+Result<void> HostStore::Save(const formats::Snapshot& snapshot) {
+  return fs_.WriteFileAtomic(SnapshotPath(snapshot.host), formats::SerializeSnapshot(snapshot),
+                             0600);
+}
+
+Result<void> HostStore::Erase(const std::string& host) {
+  return disk_.RemoveFile(SnapshotPath(host));
+}
+
+Result<std::optional<std::string>> HostStore::QuarantineReason(const std::string& host) {
+  auto text = fs_.ReadFile(state_dir_ + "/quarantine/" + host, 1 << 20);
+  if (!text) {
+    if (IsNotFound(text.error())) return std::optional<std::string>();
+    return text.error();
+  }
+  return std::optional<std::string>(std::move(*text));
+}
+
+Result<void> HostStore::SetQuarantine(const std::string& host, const std::string& reason) {
+  return fs_.WriteFileAtomic(state_dir_ + "/quarantine/" + host, reason, 0600);
+}
+
+Result<void> HostStore::ClearQuarantine(const std::string& host) {
+  return disk_.RemoveFile(state_dir_ + "/quarantine/" + host);
+}
+
+Result<std::optional<Tombstone>> HostStore::LoadTombstone(const std::string& host) {
+  const std::string path = state_dir_ + "/tombstones/" + host;
+  auto text = fs_.ReadFile(path, 4096);
+  if (!text) {
+    if (IsNotFound(text.error())) return std::optional<Tombstone>();
+    return text.error();
+  }
+  std::vector<Diagnostic> diagnostics;
+  const auto sections = formats::LexIni(*text, path, diagnostics);
+  Tombstone t;
+  for (const auto& section : sections) {
+    for (const auto& e : section.entries) {
+      if (e.key == "removed_at") t.removed_at = e.value;
+      if (e.key == "generation") {
+        std::from_chars(e.value.data(), e.value.data() + e.value.size(), t.generation);
+      }
+    }
+  }
+  return std::optional<Tombstone>(t);
+}
+
+Result<void> HostStore::SaveTombstone(const std::string& host, const Tombstone& t) {
+  return fs_.WriteFileAtomic(
+      state_dir_ + "/tombstones/" + host,
+      fmt::format("[tombstone]\nremoved_at = {}\ngeneration = {}\n", t.removed_at, t.generation),
+      0600);
+}
+
+Result<void> HostStore::EraseTombstone(const std::string& host) {
+  return disk_.RemoveFile(state_dir_ + "/tombstones/" + host);
+}
+
+Result<void> HostStore::WriteSecrets(const std::string& host,
+                                     const std::vector<SecretFile>& secrets) {
+  if (secrets.empty()) return {};
+  const std::string dir = secrets_dir() + "/" + host;
+  if (auto r = disk_.MakeDirectory(dir, 0750); !r) return r;
+  if (auto g = disk_.SetGroup(dir, secrets_group_); !g) return g.error();
+  for (const SecretFile& s : secrets) {
+    if (!s.path.starts_with(dir + "/")) {
+      return Error{fmt::format("secret file '{}' is outside {}", s.path, dir)};
+    }
+    // The group is set on the finished file; the temp file is 0600 until
+    // renamed (WriteFileAtomic), so no window exposes the secret to others.
+    if (auto w = fs_.WriteFileAtomic(s.path, s.content, 0640); !w) return w;
+    if (auto g = disk_.SetGroup(s.path, secrets_group_); !g) return g.error();
+  }
+  return {};
+}
+
+Result<void> HostStore::PruneSecrets(const std::string& host,
+                                     const std::vector<SecretFile>& keep) {
+  const std::string dir = secrets_dir() + "/" + host;
+  auto entries = fs_.ListDirectory(dir);
+  if (!entries) {
+    if (IsNotFound(entries.error())) return {};
+    return entries.error();
+  }
+  std::set<std::string> kept;
+  for (const SecretFile& s : keep) kept.insert(s.path);
+  for (const DirectoryEntry& e : *entries) {
+    const std::string path = dir + "/" + e.name;
+    if (kept.count(path)) continue;
+    if (auto r = disk_.RemoveFile(path); !r) return r;
+  }
+  if (keep.empty()) return disk_.RemoveDirectory(dir);
+  return {};
+}
+
+}  // namespace automon::registrar

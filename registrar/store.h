@@ -1,0 +1,91 @@
+// HostStore: the registrar's state under state_dir (see automon-registrar(8),
+// section FILES):
+//
+//   hosts/<host>.snapshot       last accepted snapshot (0600; holds secrets)
+//   quarantine/<host>           why the host's latest snapshot is not active
+//   tombstones/<host>           `remove` was run; registrations are refused
+//   secrets/<host>/<service>.<generation>.password   0640 root:<secrets_group>
+//
+// Every write is atomic (FileSystem::WriteFileAtomic): after a crash each
+// file holds either its old or its new content. Host names are checked
+// before they become paths. Not thread safe; callers serialise with the
+// activation lock.
+#ifndef AUTOMON_REGISTRAR_STORE_H_
+#define AUTOMON_REGISTRAR_STORE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/file_system.h"
+#include "common/result.h"
+#include "formats/snapshot.h"
+#include "registrar/disk.h"
+#include "registrar/render/nagios.h"
+
+namespace automon::registrar {
+
+// Accepts RFC 1123 host names and IPv4 addresses (lower-cased), the same
+// rule as the snapshot's `host`; anything else is an Error that quotes it.
+Result<std::string> CheckHostName(std::string_view name);
+
+// What the store remembers about a removed host.
+struct Tombstone {
+  std::string removed_at;
+  uint64_t generation = 0;  // the last generation accepted before removal
+};
+
+// Checks DESIGN.md §4: every service of `stored` that `incoming` no longer
+// has must be named in incoming.removed. Services the incoming document
+// holds but that failed validation (`rejected_names`) are not missing.
+// Returns an Error listing the unaccounted services.
+Result<void> CheckRemovals(const formats::Snapshot& stored, const formats::Snapshot& incoming,
+                           const std::vector<std::string>& rejected_names);
+
+class HostStore {
+ public:
+  // `fs` and `disk` must outlive the store.
+  HostStore(FileSystem& fs, Disk& disk, std::string state_dir, std::string secrets_group);
+
+  // Creates the directory tree when missing.
+  Result<void> Initialise();
+
+  const std::string& state_dir() const { return state_dir_; }
+  std::string secrets_dir() const { return state_dir_ + "/secrets"; }
+  std::string lock_path() const { return state_dir_ + "/activation.lock"; }
+  std::string staging_dir() const { return state_dir_ + "/staging"; }
+
+  // Host names with a stored snapshot, sorted.
+  Result<std::vector<std::string>> Hosts();
+  // The stored snapshot, nullopt when the host has none. A stored file that
+  // does not parse is an Error (never silently an empty host).
+  Result<std::optional<formats::Snapshot>> Load(const std::string& host);
+  Result<void> Save(const formats::Snapshot& snapshot);
+  Result<void> Erase(const std::string& host);
+
+  Result<std::optional<std::string>> QuarantineReason(const std::string& host);
+  Result<void> SetQuarantine(const std::string& host, const std::string& reason);
+  Result<void> ClearQuarantine(const std::string& host);
+
+  Result<std::optional<Tombstone>> LoadTombstone(const std::string& host);
+  Result<void> SaveTombstone(const std::string& host, const Tombstone& tombstone);
+  Result<void> EraseTombstone(const std::string& host);
+
+  // Writes each secret file (0640, group secrets_group when it exists).
+  Result<void> WriteSecrets(const std::string& host, const std::vector<SecretFile>& secrets);
+  // Removes the host's secret files except those in `keep` (paths); with an
+  // empty `keep`, the host's secrets directory too.
+  Result<void> PruneSecrets(const std::string& host, const std::vector<SecretFile>& keep);
+
+ private:
+  std::string SnapshotPath(const std::string& host) const;
+
+  FileSystem& fs_;
+  Disk& disk_;
+  std::string state_dir_;
+  std::string secrets_group_;
+};
+
+}  // namespace automon::registrar
+
+#endif  // AUTOMON_REGISTRAR_STORE_H_
