@@ -2,14 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/diagnostics.h"
+
 namespace automon::agent {
 namespace {
 
-std::string RenderAll(const std::vector<Diagnostic>& diagnostics) {
-  std::string out;
-  for (const Diagnostic& d : diagnostics) out += d.Render() + "\n";
-  return out;
-}
+using ::automon::testing::RenderAll;
 
 TEST(AgentConfigTest, DefaultsWhenEmpty) {
   const ConfigParse p = ParseAgentConfig("", "agent.conf");

@@ -4,16 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/diagnostics.h"
+
 #include "common/testing/fake_file_system.h"
 
 namespace automon::formats {
 namespace {
 
-std::string RenderAll(const std::vector<Diagnostic>& diagnostics) {
-  std::string out;
-  for (const Diagnostic& d : diagnostics) out += d.Render() + "\n";
-  return out;
-}
+using ::automon::testing::RenderAll;
 
 TEST(IgnoredFileNameTest, FollowsRunPartsAndDpkgConventions) {
   for (const char* name : {".hidden", "x~", "x.swp", "x.dpkg-old", "x.dpkg-new", "x.dpkg-dist",

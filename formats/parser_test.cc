@@ -4,16 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/diagnostics.h"
+
 #include "formats/schema.h"
 
 namespace automon::formats {
 namespace {
 
-std::string RenderAll(const std::vector<Diagnostic>& diagnostics) {
-  std::string out;
-  for (const Diagnostic& d : diagnostics) out += d.Render() + "\n";
-  return out;
-}
+using ::automon::testing::RenderAll;
 
 // Parses a file holding one section and returns its only service.
 Service ParseOne(const std::string& text) {
