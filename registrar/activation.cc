@@ -28,7 +28,8 @@ std::string Reason(const ProcessResult& result) {
   while (start < result.output.size() && kept < 6) {
     size_t end = result.output.find('\n', start);
     if (end == std::string::npos) end = result.output.size();
-    const std::string_view line(result.output.data() + start, end - start);
+    std::string_view line(result.output.data() + start, end - start);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.find("Error") != std::string_view::npos ||
         line.find("Warning") != std::string_view::npos ||
         line.find("Unable") != std::string_view::npos) {
@@ -158,7 +159,7 @@ Result<std::string> NagiosActivator::StagedNagiosCfg(const Changes& changes) {
   return out;
 }
 
-Result<void> NagiosActivator::Verify(const Changes& changes) {
+Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason) {
   // nagios4 -v drops privileges to nagios_user before reading the staged
   // files, so they are world-readable like the live ones (no secrets here).
   if (auto r = disk_.MakeDirectory(staging_dir_, 0755); !r) return r;
@@ -181,7 +182,8 @@ Result<void> NagiosActivator::Verify(const Changes& changes) {
   if (!argv) return argv.error();
   auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
   if (!result) return Error{fmt::format("cannot run the verify command: {}", result.error().message)};
-  if (result->exit_code != 0 || result->timed_out) return Error{Reason(*result)};
+  reason->clear();
+  if (result->exit_code != 0 || result->timed_out) *reason = Reason(*result);
   return {};
 }
 
@@ -241,30 +243,46 @@ Result<ActivationOutcome> NagiosActivator::Activate(
   std::vector<std::string> good;
   for (const auto& [host, change] : hosts) good.push_back(host);
 
-  if (auto verified = Verify(with(good)); !verified) {
+  // Runs the verify command on `changes`; true when Nagios accepts them,
+  // else `why` says what it said. An Error means verification itself failed.
+  std::string why;
+  auto passes = [&](const Changes& changes) -> Result<bool> {
+    if (auto r = Verify(changes, &why); !r) return r.error();
+    return why.empty();
+  };
+  auto all = passes(with(good));
+  if (!all) return all.error();
+  if (!*all) {
+    const std::string first_reason = why;
     // Whose fault is it? First the configuration without any host change.
-    if (auto baseline = Verify(with({})); !baseline) {
+    auto baseline = passes(with({}));
+    if (!baseline) return baseline.error();
+    if (!*baseline) {
       return Error{fmt::format("the Nagios configuration does not verify even without the "
                                "hosts' changes, so nothing was activated: {}",
-                               baseline.error().message)};
+                               why)};
     }
     if (good.size() == 1) {
-      outcome.quarantined[good.front()] = verified.error().message;
+      outcome.quarantined[good.front()] = first_reason;
       good.clear();
     } else {
       std::vector<std::string> passing;
       for (const std::string& host : good) {
-        if (auto alone = Verify(with({host})); !alone) {
-          outcome.quarantined[host] = alone.error().message;
+        auto alone = passes(with({host}));
+        if (!alone) return alone.error();
+        if (!*alone) {
+          outcome.quarantined[host] = why;
         } else {
           passing.push_back(host);
         }
       }
       good = passing;
       if (!good.empty()) {
-        if (auto again = Verify(with(good)); !again) {
+        auto again = passes(with(good));
+        if (!again) return again.error();
+        if (!*again) {
           // The hosts clash with each other: none goes live.
-          for (const std::string& host : good) outcome.quarantined[host] = again.error().message;
+          for (const std::string& host : good) outcome.quarantined[host] = why;
           good.clear();
         }
       }

@@ -73,7 +73,9 @@ class NagiosActivator {
   };
   using Changes = std::map<std::string, Change>;  // path relative to output_dir -> change
 
-  Result<void> Verify(const Changes& changes);
+  // Stages `changes` and runs verify_command; sets *reason to what Nagios
+  // objects (empty when it accepts).
+  Result<void> Verify(const Changes& changes, std::string* reason);
   Result<std::string> StagedNagiosCfg(const Changes& changes);
   Result<void> ExpandCfgDir(const std::string& dir, std::string& out);
   Result<void> Reload();

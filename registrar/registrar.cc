@@ -138,7 +138,9 @@ int Registrar::Receive(const std::string& host_arg) {
   {
     std::array<char, 65536> buffer;
     while (text.size() <= formats::kMaxSnapshotBytes &&
-           env_.in.read(buffer.data(), buffer.size()).gcount() > 0) {
+           env_.in.read(buffer.data(), std::min(buffer.size(),
+                                                formats::kMaxSnapshotBytes + 1 - text.size()))
+                   .gcount() > 0) {
       text.append(buffer.data(), static_cast<size_t>(env_.in.gcount()));
     }
   }

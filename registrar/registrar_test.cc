@@ -1,1 +1,246 @@
+#include "registrar/registrar.h"
+
+#include <sstream>
+
 #include <gtest/gtest.h>
+
+#include "common/sha256.h"
+#include "common/testing/fake_process_runner.h"
+#include "formats/parser.h"
+#include "registrar/testing/temp_dir.h"
+
+namespace automon::registrar {
+namespace {
+
+// Recomputes the header hash after a test edited the body, so the edit is
+// judged on its own merits, not refused as tampering.
+std::string Rehash(std::string text) {
+  const size_t key = text.find("sha256 = ");
+  const size_t end = text.find('\n', key);
+  const std::string body = text.substr(end + 1);
+  return text.substr(0, key) + "sha256 = " + Sha256Hex(body) + "\n" + body;
+}
+
+std::string Document(uint64_t generation, const std::string& definitions,
+                     std::vector<formats::Removal> removed = {},
+                     const std::string& host = "web01.example.org") {
+  formats::Snapshot s;
+  s.host = host;
+  s.address = "192.0.2.10";
+  s.generation = generation;
+  const auto parsed = formats::ParseDefinitions(definitions, "/etc/monitoring-info/x");
+  EXPECT_FALSE(HasErrors(parsed.diagnostics));
+  s.services = parsed.services;
+  s.removed = std::move(removed);
+  return formats::SerializeSnapshot(s);
+}
+
+class RegistrarTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string& t = dir_.path();
+    config_.state_dir = t + "/state";
+    config_.nagios_cfg = t + "/nagios.cfg";
+    config_.output_dir = t + "/conf.d/automon";
+    config_.templates_file = t + "/templates.cfg";
+    config_.verify_command = "verify {config}";
+    config_.reload_command = "reload";
+    ASSERT_TRUE(disk_.MakeDirectory(t + "/conf.d", 0755).ok());
+    ASSERT_TRUE(fs_.WriteFileAtomic(config_.nagios_cfg, "cfg_dir=" + t + "/conf.d\n", 0644).ok());
+    ASSERT_TRUE(fs_.WriteFileAtomic(config_.templates_file, "define host { tpl }\n", 0644).ok());
+    // Nagios stand-in: refuses any configuration naming a host "broken...".
+    runner_.On("verify", [this](const std::vector<std::string>& argv) {
+      ++verifications_;
+      auto cfg = fs_.ReadFile(argv.at(1), 1 << 20);
+      size_t at = 0;
+      while ((at = cfg->find("cfg_file=", at)) != std::string::npos) {
+        const size_t end = cfg->find('\n', at);
+        auto file = fs_.ReadFile(cfg->substr(at + 9, end - at - 9), 1 << 20);
+        if (file && file->find("host_name               broken") != std::string::npos) {
+          return Result<ProcessResult>(ProcessResult{1, false, "Error: host 'broken' is bad\n"});
+        }
+        at = end;
+      }
+      return Result<ProcessResult>(ProcessResult{0, false, "Things look okay\n"});
+    });
+  }
+
+  int Run(std::vector<std::string> args, const std::string& input = "") {
+    std::istringstream in(input);
+    out_.str("");
+    err_.str("");
+    const Environment env{fs_, disk_, runner_, [] { return std::string("2026-11-21T12:00:00Z"); },
+                          in, out_, err_};
+    Registrar registrar(config_, env);
+    return registrar.Run(args);
+  }
+  int Receive(const std::string& document, const std::string& host = "web01.example.org") {
+    return Run({"receive", "--host", host}, document);
+  }
+  std::string Live(const std::string& host = "web01.example.org") {
+    auto content = fs_.ReadFile(config_.output_dir + "/hosts/" + host + ".cfg", 1 << 20);
+    return content ? *content : "(missing)";
+  }
+
+  testing::ScopedTempDir dir_;
+  RealFileSystem fs_;
+  RealDisk disk_;
+  automon::testing::FakeProcessRunner runner_;
+  Config config_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+  int verifications_ = 0;
+};
+
+TEST_F(RegistrarTest, ReceiveActivatesAndReportsEveryService) {
+  EXPECT_EQ(Receive(Document(1, "[web]\ntype = http\n[ssh]\ntype = ssh\n")), kOk) << out_.str();
+  EXPECT_EQ(out_.str(), "web: active\nssh: active\n");
+  EXPECT_NE(Live().find("service_description     ssh"), std::string::npos);
+  EXPECT_NE(fs_.ReadFile(config_.output_dir + "/automon.cfg", 1 << 20).value().find("automon_ssh"),
+            std::string::npos);
+  EXPECT_NE(fs_.ReadFile(config_.output_dir + "/local-templates.cfg", 1 << 20)
+                .value()
+                .find("define host { tpl }"),
+            std::string::npos);
+  EXPECT_EQ(runner_.calls().back(), std::vector<std::string>{"reload"});
+}
+
+TEST_F(RegistrarTest, ReceivingTheSameSnapshotAgainDoesNotReload) {
+  const std::string doc = Document(1, "[ssh]\ntype = ssh\n");
+  ASSERT_EQ(Receive(doc), kOk);
+  const size_t calls = runner_.calls().size();
+  ASSERT_EQ(Receive(doc), kOk);
+  EXPECT_EQ(out_.str(), "ssh: active\n");
+  EXPECT_EQ(runner_.calls().size(), calls) << "no verify, no reload";
+}
+
+TEST_F(RegistrarTest, AnInvalidServiceIsRejectedAloneAndKeepsItsAcceptedDefinition) {
+  ASSERT_EQ(Receive(Document(1, "[web]\ntype = http\n[ssh]\ntype = ssh\n")), kOk);
+  std::string doc = Document(2, "[web]\ntype = http\nport = 8080\n[ssh]\ntype = ssh\n");
+  doc.replace(doc.find("port = 8080"), 11, "port = 99999");
+  EXPECT_EQ(Receive(Rehash(doc)), kPartial);
+  EXPECT_EQ(out_.str(),
+            "ssh: active\n"
+            "web: rejected: snapshot from web01.example.org:17:8: invalid value '99999' for "
+            "'port': expected a number from 1 to 65535 (the accepted definition stays active)\n");
+  EXPECT_NE(Live().find("automon_http!192.0.2.10!web01.example.org!80!"), std::string::npos)
+      << Live();
+  EXPECT_NE(Live().find("(generation 2)"), std::string::npos);
+}
+
+TEST_F(RegistrarTest, MissingServicesNotListedAsRemovedRefuseTheWholeSnapshot) {
+  ASSERT_EQ(Receive(Document(1, "[web]\ntype = http\n[ssh]\ntype = ssh\n")), kOk);
+  const std::string before = Live();
+  EXPECT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n")), kRefused);
+  EXPECT_EQ(out_.str(),
+            "refused: 1 service of the accepted generation 1 is missing and not listed as "
+            "removed: 'web' (a truncated or partial read on the host must not delete services)\n");
+  EXPECT_EQ(Live(), before);
+  EXPECT_EQ(Receive(Document(2, "")), kRefused) << "an empty read never wipes a host";
+  EXPECT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n", {{"web", formats::RemovalReason::kDeleted}})),
+            kOk);
+  EXPECT_EQ(out_.str(), "ssh: active\nweb: removed (deleted)\n");
+  EXPECT_EQ(Live().find("service_description     web"), std::string::npos);
+}
+
+TEST_F(RegistrarTest, RefusesForeignStaleAndTamperedSnapshots) {
+  ASSERT_EQ(Receive(Document(5, "[ssh]\ntype = ssh\n")), kOk);
+  EXPECT_EQ(Receive(Document(6, "[ssh]\ntype = ssh\n", {}, "other.example.org")), kRefused);
+  EXPECT_EQ(out_.str(), "refused: the snapshot is for host 'other.example.org', but this "
+                        "connection registers 'web01.example.org'\n");
+  EXPECT_EQ(Receive(Document(4, "[ssh]\ntype = ssh\n")), kRefused);
+  EXPECT_EQ(out_.str(), "refused: generation 4 is older than the accepted generation 5\n");
+  std::string tampered = Document(6, "[ssh]\ntype = ssh\nport = 22\n");
+  tampered.replace(tampered.find("port = 22"), 9, "port = 23");
+  EXPECT_EQ(Receive(tampered), kRefused);
+  EXPECT_TRUE(out_.str().starts_with("refused: snapshot from web01.example.org: snapshot "
+                                     "refused: content hash mismatch"))
+      << out_.str();
+  EXPECT_EQ(Receive("", "bad host!"), kRefused);
+  EXPECT_TRUE(out_.str().starts_with("refused: invalid host name 'bad host!'")) << out_.str();
+}
+
+TEST_F(RegistrarTest, OversizedInputIsRefusedAsSuch) {
+  EXPECT_EQ(Receive(std::string(formats::kMaxSnapshotBytes + 10, '#')), kRefused);
+  EXPECT_EQ(out_.str(), "refused: snapshot from web01.example.org: snapshot refused: 4194305 "
+                        "bytes is over the limit of 4194304\n");
+}
+
+TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "broken.example.org"),
+                    "broken.example.org"),
+            kRefused);
+  EXPECT_EQ(out_.str(),
+            "refused: quarantined: Nagios refuses this host's configuration, so its last "
+            "accepted configuration stays active: Error: host 'broken' is bad\n");
+  EXPECT_EQ(Live("broken.example.org"), "(missing)");
+  ASSERT_EQ(Run({"hosts"}), kOk);
+  EXPECT_EQ(out_.str(), "") << "nothing was accepted";
+  // Another host is unaffected.
+  EXPECT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+}
+
+TEST_F(RegistrarTest, RemoveWritesATombstoneUntilReadmit) {
+  ASSERT_EQ(Receive(Document(3, "[guac]\ntype = guacamole\npassword = pw\n")), kOk);
+  const std::string secrets = config_.state_dir + "/secrets/web01.example.org";
+  EXPECT_EQ(fs_.ReadFile(secrets + "/guac.3.password", 100).value(), "pw\n");
+  ASSERT_EQ(Run({"remove", "web01.example.org"}), kOk) << err_.str();
+  EXPECT_EQ(out_.str(), "removed web01.example.org; its registrations are refused until "
+                        "'automon-registrar readmit web01.example.org'\n");
+  EXPECT_EQ(Live(), "(missing)");
+  EXPECT_FALSE(fs_.ListDirectory(secrets).ok());
+  EXPECT_EQ(Receive(Document(4, "[ssh]\ntype = ssh\n")), kRefused);
+  EXPECT_EQ(out_.str(), "refused: host 'web01.example.org' was removed by the administrator at "
+                        "2026-11-21T12:00:00Z; run 'automon-registrar readmit "
+                        "web01.example.org' on the registrar to accept it again\n");
+  ASSERT_EQ(Run({"hosts"}), kOk);
+  EXPECT_EQ(out_.str(), "web01.example.org                        removed at 2026-11-21T12:00:00Z\n");
+  ASSERT_EQ(Run({"readmit", "web01.example.org"}), kOk);
+  EXPECT_EQ(Receive(Document(4, "[ssh]\ntype = ssh\n")), kOk);
+}
+
+TEST_F(RegistrarTest, HostsAndShowNeverPrintSecrets) {
+  ASSERT_EQ(Receive(Document(3, "[guac]\ntype = guacamole\npassword = hunter2\n")), kOk);
+  ASSERT_EQ(Run({"hosts"}), kOk);
+  EXPECT_EQ(out_.str(),
+            "web01.example.org                        generation 3        services 1    active\n");
+  ASSERT_EQ(Run({"show", "web01.example.org"}), kOk);
+  EXPECT_EQ(out_.str().find("hunter2"), std::string::npos);
+  EXPECT_NE(out_.str().find("password = (secret)"), std::string::npos) << out_.str();
+  EXPECT_TRUE(out_.str().starts_with("host web01.example.org\naddress 192.0.2.10\ngeneration 3\n"
+                                     "state active\n"))
+      << out_.str();
+  EXPECT_EQ(Live().find("hunter2"), std::string::npos);
+  EXPECT_EQ(Run({"show", "nobody.example.org"}), kRefused);
+  EXPECT_EQ(err_.str(), "automon-registrar: no host 'nobody.example.org' is registered\n");
+}
+
+TEST_F(RegistrarTest, RenderRegeneratesEveryHostAndRemovesStrayFiles) {
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "b.example.org"), "b.example.org"), kOk);
+  ASSERT_TRUE(fs_.WriteFileAtomic(config_.output_dir + "/hosts/stray.example.org.cfg",
+                                  "define host { stray }\n", 0644)
+                  .ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(config_.templates_file, "define host { tpl2 }\n", 0644).ok());
+  EXPECT_EQ(Run({"render"}), kOk) << err_.str();
+  EXPECT_EQ(out_.str(), "3 hosts active (1 changed, 2 unchanged), Nagios reloaded\n");
+  EXPECT_EQ(Live("stray.example.org"), "(missing)");
+  EXPECT_NE(fs_.ReadFile(config_.output_dir + "/local-templates.cfg", 1 << 20).value().find("tpl2"),
+            std::string::npos);
+}
+
+TEST_F(RegistrarTest, UsageErrorsAndUnsupportedBackend) {
+  EXPECT_EQ(Run({}), kUsage);
+  EXPECT_EQ(Run({"frobnicate"}), kUsage);
+  EXPECT_TRUE(err_.str().starts_with("automon-registrar: unknown command 'frobnicate'\nusage:"));
+  EXPECT_EQ(Run({"receive"}), kUsage);
+  EXPECT_EQ(Run({"show"}), kUsage);
+  EXPECT_EQ(Run({"hosts", "x"}), kUsage);
+  config_.backend = Backend::kCheckmk;
+  EXPECT_EQ(Run({"hosts"}), kRefused);
+  EXPECT_EQ(err_.str(), "automon-registrar: the checkmk backend is not supported yet; set "
+                        "backend = nagios\n");
+}
+
+}  // namespace
+}  // namespace automon::registrar

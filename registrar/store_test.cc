@@ -1,1 +1,151 @@
+#include "registrar/store.h"
+
+#include <grp.h>
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
+
+#include "formats/parser.h"
+#include "registrar/testing/temp_dir.h"
+
+namespace automon::registrar {
+namespace {
+
+formats::Snapshot Example(uint64_t generation, const std::string& definitions) {
+  formats::Snapshot s;
+  s.host = "web01.example.org";
+  s.generation = generation;
+  s.services = formats::ParseDefinitions(definitions, "/etc/monitoring-info/x").services;
+  return s;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  testing::ScopedTempDir dir_;
+  RealFileSystem fs_;
+  RealDisk disk_;
+  HostStore store_{fs_, disk_, dir_.path() + "/state", "nagios"};
+
+  void SetUp() override { ASSERT_TRUE(store_.Initialise().ok()); }
+};
+
+TEST_F(StoreTest, SavedSnapshotLoadsBackEqual) {
+  const formats::Snapshot s =
+      Example(3, "[web]\ntype = http\n[guac]\ntype = guacamole\npassword = pw;x\n");
+  ASSERT_TRUE(store_.Save(s).ok());
+  auto loaded = store_.Load("web01.example.org");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ(**loaded, s);
+  EXPECT_EQ(store_.Hosts().value(), std::vector<std::string>{"web01.example.org"});
+  struct stat st;
+  ASSERT_EQ(::stat((dir_.path() + "/state/hosts/web01.example.org.snapshot").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the snapshot holds secrets";
+}
+
+TEST_F(StoreTest, UnknownHostIsEmptyButACorruptFileIsAnError) {
+  auto none = store_.Load("nobody.example.org");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(fs_.WriteFileAtomic(dir_.path() + "/state/hosts/bad.example.org.snapshot",
+                                  "garbage\n", 0600)
+                  .ok());
+  auto bad = store_.Load("bad.example.org");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("snapshot refused"), std::string::npos)
+      << bad.error().message;
+}
+
+TEST_F(StoreTest, SnapshotOfAnotherHostUnderThisNameIsAnError) {
+  formats::Snapshot s = Example(1, "[a]\ntype = ssh\n");
+  s.host = "other.example.org";
+  ASSERT_TRUE(fs_.WriteFileAtomic(dir_.path() + "/state/hosts/web01.example.org.snapshot",
+                                  formats::SerializeSnapshot(s), 0600)
+                  .ok());
+  auto loaded = store_.Load("web01.example.org");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().message,
+            dir_.path() + "/state/hosts/web01.example.org.snapshot: stored snapshot is for host "
+                          "'other.example.org'");
+}
+
+TEST_F(StoreTest, TombstonesAndQuarantineRoundTrip) {
+  EXPECT_FALSE(store_.LoadTombstone("h.example.org")->has_value());
+  ASSERT_TRUE(store_.SaveTombstone("h.example.org", {"2026-11-21T12:00:00Z", 9}).ok());
+  auto t = store_.LoadTombstone("h.example.org");
+  ASSERT_TRUE(t.ok() && t->has_value());
+  EXPECT_EQ((*t)->removed_at, "2026-11-21T12:00:00Z");
+  EXPECT_EQ((*t)->generation, 9u);
+  ASSERT_TRUE(store_.EraseTombstone("h.example.org").ok());
+  EXPECT_FALSE(store_.LoadTombstone("h.example.org")->has_value());
+
+  ASSERT_TRUE(store_.SetQuarantine("h.example.org", "Error: x").ok());
+  EXPECT_EQ(store_.QuarantineReason("h.example.org")->value(), "Error: x");
+  ASSERT_TRUE(store_.ClearQuarantine("h.example.org").ok());
+  EXPECT_FALSE(store_.QuarantineReason("h.example.org")->has_value());
+}
+
+TEST_F(StoreTest, SecretFilesAre0640ForTheNagiosGroupAndPruned) {
+  const std::string dir = store_.secrets_dir() + "/h.example.org";
+  const SecretFile a{dir + "/guac.1.password", "pw\n"};
+  const SecretFile b{dir + "/lb.1.password", "pw2\n"};
+  ASSERT_TRUE(store_.WriteSecrets("h.example.org", {a, b}).ok());
+  EXPECT_EQ(fs_.ReadFile(a.path, 100).value(), "pw\n");
+  struct stat st;
+  ASSERT_EQ(::stat(a.path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  if (const group* g = ::getgrnam("nagios")) {
+    EXPECT_EQ(st.st_gid, g->gr_gid);
+  }
+  ASSERT_TRUE(store_.PruneSecrets("h.example.org", {b}).ok());
+  EXPECT_FALSE(fs_.ReadFile(a.path, 100).ok());
+  EXPECT_TRUE(fs_.ReadFile(b.path, 100).ok());
+  ASSERT_TRUE(store_.PruneSecrets("h.example.org", {}).ok());
+  EXPECT_FALSE(fs_.ListDirectory(dir).ok()) << "the host's secret directory is gone";
+}
+
+TEST_F(StoreTest, SecretOutsideTheHostDirectoryIsRefused) {
+  auto w = store_.WriteSecrets("h.example.org", {{store_.secrets_dir() + "/other/x", "pw\n"}});
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().message, "secret file '" + store_.secrets_dir() + "/other/x' is outside " +
+                                   store_.secrets_dir() + "/h.example.org");
+}
+
+TEST(CheckHostNameTest, AcceptsRfc1123AndRefusesPathTricks) {
+  EXPECT_EQ(CheckHostName("Web01.Example.ORG").value(), "web01.example.org");
+  EXPECT_EQ(CheckHostName("192.0.2.1").value(), "192.0.2.1");
+  for (std::string bad : {"", "..", "../etc", "a/b", ".hidden", "a b", "-x", "a_b"}) {
+    EXPECT_FALSE(CheckHostName(bad).ok()) << bad;
+  }
+}
+
+TEST(CheckRemovalsTest, MissingServicesMustBeAccountedFor) {
+  const formats::Snapshot old =
+      Example(5, "[a]\ntype = ssh\n[b]\ntype = ssh\nport = 23\n[c]\ntype = ssh\nport = 24\n");
+  formats::Snapshot truncated = Example(6, "[a]\ntype = ssh\n");
+  auto refused = CheckRemovals(old, truncated, {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message,
+            "2 services of the accepted generation 5 are missing and not listed as removed: "
+            "'b', 'c' (a truncated or partial read on the host must not delete services)");
+
+  formats::Snapshot empty = Example(6, "");
+  EXPECT_FALSE(CheckRemovals(old, empty, {}).ok()) << "an empty read never wipes a host";
+
+  formats::Snapshot accounted = truncated;
+  accounted.removed = {{"b", formats::RemovalReason::kDeleted},
+                       {"c", formats::RemovalReason::kPackageRemoved}};
+  EXPECT_TRUE(CheckRemovals(old, accounted, {}).ok());
+
+  formats::Snapshot one_rejected = truncated;
+  one_rejected.removed = {{"b", formats::RemovalReason::kDisabled}};
+  EXPECT_TRUE(CheckRemovals(old, one_rejected, {"c"}).ok()) << "a rejected service is present";
+  auto single = CheckRemovals(old, one_rejected, {});
+  ASSERT_FALSE(single.ok());
+  EXPECT_EQ(single.error().message,
+            "1 service of the accepted generation 5 is missing and not listed as removed: 'c' (a "
+            "truncated or partial read on the host must not delete services)");
+}
+
+}  // namespace
+}  // namespace automon::registrar
