@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""The hostile-snapshot corpus: every document is refused with a clear
+reason, has its bad service rejected with a clear reason, or is rendered
+inert; and after every single one, the real `nagios4 -v` accepts the live
+configuration.
+
+usage: hostile_corpus_test.py --registrar PATH
+"""
+
+import argparse
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import regtest  # noqa: E402
+
+SECRET = "pa$$w0rd'$(touch /tmp/automon-pwned)`id`;!"
+ALLOWED_DIRECTIVES = {"use", "host_name", "alias", "address", "hostgroups", "_AUTOMON_GENERATION",
+                      "service_description", "check_command", "_AUTOMON_SERVICE"}
+
+
+def svc(name, *pairs, type_="tcp", port="80"):
+    keys = [("type", type_)]
+    if port is not None:
+        keys.append(("port", port))
+    keys.extend(pairs)
+    return (name, keys)
+
+
+def cases():
+    """(label, document-maker(host), expectation, detail). A document maker
+    takes the host name so each case registers its own host."""
+    def S(host, services, **kw):
+        kw.setdefault("address", "127.0.0.1")
+        return regtest.make_snapshot(host, services, **kw)
+    good = svc("ok", type_="ssh", port="22")
+    out = []
+
+    def refused(label, maker, detail):
+        out.append((label, maker, "refused", detail))
+
+    def rejected(label, service, detail, name="bad"):
+        out.append((label, lambda h, s=service: S(h, [good, s]), "rejected", (name, detail)))
+
+    def inert(label, service, expected_check):
+        out.append((label, lambda h, s=service: S(h, [good, s]), "inert", expected_check))
+
+    # --- the document as a whole ------------------------------------------
+    refused("empty input", lambda h: b"", "does not start with a [automon:snapshot] section")
+    refused("garbage", lambda h: b"\x00\x01\x02garbage", "NUL byte")
+    refused("plain text", lambda h: b"hello\nworld\n", "expected 'key = value'")
+
+    def tampered(h):
+        d = S(h, [good, svc("web", port="80")])
+        return d.replace(b"port = 80", b"port = 81")
+    refused("body altered after hashing", tampered, "content hash mismatch")
+
+    def truncated(h):
+        d = S(h, [good, svc("web", port="80")])
+        return d[: len(d) - 20]
+    refused("truncated in transit", truncated, "content hash mismatch")
+    refused("service count too high", lambda h: S(h, [good], count=2), "announces 2 services but 1")
+    refused("service count too low", lambda h: S(h, [good, svc("x")], count=1), "announces 1 services but 2")
+    refused("future format", lambda h: S(h, [good]).replace(b"format = 1", b"format = 2"), "format '2' is not supported")
+    refused("snapshot for another host", lambda h: S("victim.example.org", [good]), "is for host 'victim.example.org'")
+    refused("host with semicolon", lambda h: S(h + ";x", [good]), "invalid value")
+    refused("host with $USER1$", lambda h: S("$USER1$", [good]), "invalid value '$USER1$'")
+    refused("host with embedded newline", lambda h: S(h + "\ndefine command {", [good]), "")
+    refused("address with macro", lambda h: S(h, [good], address="$HOSTADDRESS$"), "invalid value '$HOSTADDRESS$'")
+    refused("address with shell", lambda h: S(h, [good], address="1.2.3.4'; touch /tmp/x; '"), "invalid value")
+    refused("address with option", lambda h: S(h, [good], address="-oProxyCommand=x"), "invalid value")
+    refused("NUL byte in a value", lambda h: S(h, [good, svc("x", ("description", b"a\x00b"))]), "NUL byte")
+    refused("carriage return in a value", lambda h: S(h, [good, svc("x", ("description", b"a\rdefine"))]), "")
+    refused("escape sequence", lambda h: S(h, [good, svc("x", ("description", b"\x1b[31mred"))]), "control character 0x1b")
+    refused("invalid UTF-8", lambda h: S(h, [good, svc("x", ("description", b"caf\xe9"))]), "invalid UTF-8")
+    refused("overlong line", lambda h: S(h, [good, svc("x", ("description", "a" * 5000))]), "the limit is 4096")
+    refused("oversized document", lambda h: S(h, [good]) + b"#" * (5 << 20), "over the limit of 4194304")
+    refused("duplicate service names", lambda h: S(h, [good, svc("dup"), svc("dup", port="81")]), "")
+    refused("duplicate descriptions", lambda h: S(h, [good, svc("a", ("description", "same")),
+                                                      svc("b", ("description", "same"), port="81")]), "")
+    refused("unknown automon section", lambda h: S(h, [good, ("automon:evil", [("x", "y")])]), "unknown section")
+    refused("removal with bad reason", lambda h: S(h, [good], removed=[("x", "because; rm")]), "invalid removal")
+    refused("service present and removed", lambda h: S(h, [good], removed=[("ok", "deleted")]), "both present and removed")
+    refused("generation not a number", lambda h: S(h, [good]).replace(b"generation = 1", b"generation = 1; x"), "invalid generation")
+    refused("header key reordered", lambda h: S(h, [good]).replace(b"format = 1\nhost", b"host").replace(
+        b"generation", b"format = 1\ngeneration"), "expected 'format'")
+    refused("too many services", lambda h: S(h, [svc("s%d" % i, port=str(i + 1)) for i in range(1001)]), "at most 1000")
+    refused("host name with unicode look-alike", lambda h: S("w\u0435b.example.org", [good]), "invalid value")
+
+    # --- one service at a time: rejected, the rest of the host stays ------
+    for label, value in [("semicolon", "a;b"), ("bang", "a!b"), ("macro", "$USER1$"),
+                         ("quote", "it's"), ("backtick", "`id`"), ("trailing backslash", "web\\"),
+                         ("Cyrillic look-alike", "w\u0435b"), ("fullwidth semicolon", "a\uff1bb"),
+                         ("over 128 bytes", "d" * 129), ("double quote", 'a"b'),
+                         ("equals", "a=b"), ("parenthesis", "a(b)"), ("percent", "100%")]:
+        rejected("description with " + label, svc("bad", ("description", value)),
+                 "for 'description'")
+    rejected("service name with $", ("bad$x", [("type", "tcp"), ("port", "1")]), "", name="bad$x")
+    for label, value in [("$(...)", "/$(id)"), ("backtick", "/`id`"), ("quote", "/'x"),
+                         ("space", "/a b"), ("trailing backslash", "/a\\"), ("$USER1$", "/$USER1$"),
+                         ("$HOSTADDRESS$", "/?h=$HOSTADDRESS$"), ("semicolon", "/a;b"),
+                         ("bang", "/a!b"), ("no leading slash", "http://evil"),
+                         ("over 1024 bytes", "/" + "a" * 1100)]:
+        rejected("http uri with " + label, svc("bad", ("uri", value), type_="http", port=None),
+                 "for 'uri'")
+    for label, value in [("semicolon", "a.example;x"), ("bang", "a!b"), ("macro", "$HOSTNAME$"),
+                         ("quote", "a'b"), ("option", "-x")]:
+        rejected("http hostname with " + label, svc("bad", ("hostname", value), type_="http", port=None),
+                 "for 'hostname'")
+    for value in ["80; rm -rf /", "0", "65536", "$ARG1$", "80 81", "0x50"]:
+        rejected("port " + repr(value), svc("bad", port=value), "for 'port'")
+    for label, value in [("$USER3$", "x$USER3$"), ("quote breakout", "x' && touch /tmp/x && echo '"),
+                         ("backtick", "`id`"), ("backslash", "a\\nb"), ("double quote", 'a"b'),
+                         ("over 256 bytes", "s" * 300), ("tab", "a\tb"), ("non-ASCII", "\u00e9")]:
+        rejected("udp send with " + label, svc("bad", ("send", value), ("expect", "x"), type_="udp", port="7"),
+                 "for 'send'")
+    rejected("ldap base with quote", svc("bad", ("base", "dc=x'"), type_="ldap", port=None), "for 'base'")
+    rejected("ldap bind DN with macro", svc("bad", ("username", "cn=$USER1$"), type_="ldap", port=None),
+             "for 'username'")
+    for label, value in [("$(...)", "http://lb/$(id)"), ("quote", "http://lb/'x"),
+                         ("ftp scheme", "ftp://lb/x"), ("relative socket", "run/haproxy.sock")]:
+        rejected("haproxy stats " + label, svc("bad", ("stats", value), type_="haproxy", port=None),
+                 "for 'stats'")
+    rejected("haproxy proxies with semicolon", svc("bad", ("stats", "/run/h.sock"), ("proxies", "a;b"),
+                                                   type_="haproxy", port=None), "for 'proxies'")
+    rejected("haproxy proxies with macro", svc("bad", ("stats", "/run/h.sock"), ("proxies", "$USER1$"),
+                                               type_="haproxy", port=None), "for 'proxies'")
+    rejected("guacamole uri with ..", svc("bad", ("uri", "/../../etc"), type_="guacamole", port=None), "for 'uri'")
+    rejected("guacamole data source with bang", svc("bad", ("data_source", "a!b"), type_="guacamole", port=None),
+             "for 'data_source'")
+    rejected("guacamole username with quote", svc("bad", ("username", "a'b"), type_="guacamole", port=None),
+             "for 'username'")
+    rejected("threshold with semicolon", svc("bad", ("warning", "10;"), type_="guacamole", port=None),
+             "for 'warning'")
+    rejected("unknown key command_line", svc("bad", ("command_line", "$USER1$/evil")), "unknown key 'command_line'")
+    rejected("unknown key check_command", svc("bad", ("check_command", "evil!x")), "unknown key 'check_command'")
+    rejected("type with injection", svc("bad", type_="tcp; define command"), "")
+    rejected("host key with option", svc("bad", ("host", "127.0.0.1 -oProxyCommand=x")), "for 'host'")
+    rejected("ssl_hostname with macro", svc("bad", ("ssl", "true"), ("ssl_hostname", "$USER1$")), "for 'ssl_hostname'")
+    rejected("smtp email with quote", svc("bad", ("email", "a'b@example.org"), type_="smtp", port=None), "for 'email'")
+    rejected("package with shell", svc("bad", ("package", "apache2;id")), "for 'package'")
+
+    # --- valid but nasty: active, and inert --------------------------------
+    inert("udp send with ; and !", svc("bad", ("send", "a;b!c #d"), ("expect", "ok; fine!"), type_="udp", port="7"),
+          r"automon_udp!127.0.0.1!7!a\;b\!c #d!ok\; fine\!")
+    inert("uri with query characters", svc("bad", ("uri", "/a?b=c&d=e+f:g@h,i~j%20"), type_="http", port=None),
+          "automon_http!127.0.0.1!{host}!80!/a?b=c&d=e+f:g@h,i~j%20!sticky")
+    inert("description with # and :", svc("bad", ("description", "#1 web:8080/x @y +z")),
+          "automon_tcp!127.0.0.1!80")
+    inert("secret with every metacharacter", svc("bad", ("password", SECRET), ("username", "admin"),
+                                                  type_="guacamole", port=None),
+          "automon_guacamole!127.0.0.1!8080!http!/guacamole!mysql!admin!{secrets}/{host}/bad.1.password")
+    inert("IPv6 service host", svc("bad", ("host", "::1")), "automon_tcp!::1!80")
+    inert("ldap DN with spaces and commas", svc("bad", ("base", "ou=My Unit,dc=example,dc=org"), type_="ldap",
+                                                port=None),
+          "automon_ldap!127.0.0.1!389!ou=My Unit,dc=example,dc=org")
+    inert("haproxy glob proxies", svc("bad", ("stats", "/run/haproxy/admin.sock"), ("proxies", "web*,api?"),
+                                      ("warning", "80%"), ("critical", "95%"), type_="haproxy", port=None),
+          "automon_haproxy_socket_p2!/run/haproxy/admin.sock!80%!95%!web*!api?")
+    return out
+
+
+def check_generated_files(env):
+    """Static checks of every generated host file: only known directives, no
+    lone '$' (every macro escaped), every backslash escapes ! ; or ', and no
+    secret anywhere."""
+    problems = []
+    hosts_dir = os.path.join(env.output_dir, "hosts")
+    for name in sorted(os.listdir(hosts_dir)):
+        with open(os.path.join(hosts_dir, name), encoding="utf-8") as f:
+            text = f.read()
+        if SECRET in text or "w0rd" in text:
+            problems.append("%s: contains the secret" % name)
+        for n, line in enumerate(text.split("\n"), 1):
+            s = line.strip()
+            if not s or s.startswith("#") or s in ("define host {", "define service {", "}"):
+                continue
+            key, _, value = s.partition(" ")
+            if key not in ALLOWED_DIRECTIVES:
+                problems.append("%s:%d: unexpected line %r" % (name, n, line))
+            if re.search(r"(?<!\$)\$(\$\$)*(?!\$)", value.replace("$$", "")) or \
+                    value.replace("$$", "").count("$"):
+                problems.append("%s:%d: unescaped $ in %r" % (name, n, line))
+            if re.search(r"\\(?![!;'])", value):
+                problems.append("%s:%d: stray backslash in %r" % (name, n, line))
+            if re.search(r"(?<!\\);", value):
+                problems.append("%s:%d: unescaped ; in %r" % (name, n, line))
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--registrar", required=True)
+    args = parser.parse_args()
+    env = regtest.NagiosEnv(args.registrar)
+    failures = []
+    # A configuration without any host does not verify ("no hosts defined"),
+    # so one ordinary host goes first.
+    code, out, err = env.receive("baseline.example.org", regtest.make_snapshot(
+        "baseline.example.org", [svc("ssh", type_="ssh", port="22")], address="127.0.0.1"))
+    if code != 0:
+        print("baseline registration failed:", out, err)
+        return 1
+    corpus = cases()
+    try:
+        for i, (label, maker, expect, detail) in enumerate(corpus):
+            host = "c%03d.example.org" % i
+            document = maker(host)
+            code, out, err = env.receive(host, document)
+            problem = None
+            if expect == "refused":
+                if code != 2 or not out.startswith("refused: ") or detail not in out:
+                    problem = "expected refusal mentioning %r" % detail
+            elif expect == "rejected":
+                name, why = detail
+                line = [l for l in out.splitlines() if l.startswith(name + ": rejected: ")]
+                if code != 1 or not line or why not in line[0] or "ok: active" not in out:
+                    problem = "expected %s rejected mentioning %r" % (name, why)
+                elif env.host_file(host) is None or "_AUTOMON_SERVICE        %s\n" % name in env.host_file(host):
+                    problem = "the rejected service reached the configuration"
+            else:
+                want = "check_command           " + detail.format(
+                    host=host, secrets=os.path.join(env.state_dir, "secrets"))
+                text = env.host_file(host) or ""
+                if code != 0 or want not in text:
+                    problem = "expected active with %r" % want
+            ok, verify_output = env.verify_live()
+            if not ok:
+                problem = (problem or "") + " nagios4 -v fails: " + verify_output[-800:]
+            status = "FAIL" if problem else "ok"
+            print("%-4s %3d %-9s %-40s exit %d: %s" % (status, i, expect, label, code,
+                                                    (out.strip().splitlines() or [err.strip()])[-1][:150]))
+            if problem:
+                failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+        problems = check_generated_files(env)
+        failures.extend(problems)
+        secret_file = os.path.join(env.state_dir, "secrets")
+        found = []
+        for root, _, files in os.walk(secret_file):
+            for f in files:
+                p = os.path.join(root, f)
+                st = os.stat(p)
+                with open(p) as fh:
+                    if fh.read() == SECRET + "\n":
+                        found.append((p, oct(st.st_mode & 0o777)))
+        if not found or any(mode != "0o640" for _, mode in found):
+            failures.append("secret file missing or not 0640: %r" % found)
+        if os.path.exists("/tmp/automon-pwned"):
+            failures.append("/tmp/automon-pwned exists: something ran a command")
+    finally:
+        if not failures:
+            env.cleanup()
+        else:
+            print("kept", env.dir)
+    print("%d documents, %d failures" % (len(corpus), len(failures)))
+    for f in failures:
+        print("FAILURE:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Shared helpers for the registrar's integration tests.
+
+NagiosEnv builds a private Nagios 4 configuration in a temporary directory:
+a copy of Debian's /etc/nagios4/nagios.cfg whose conf.d, run-time and log
+paths all point into the directory, plus a registrar.conf whose every path
+does too. Nothing outside the directory is written; nothing listens on
+anything but 127.0.0.1.
+"""
+
+import hashlib
+import os
+import pwd
+import grp
+import shutil
+import subprocess
+import tempfile
+
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TEMPLATES = os.path.join(SOURCE_DIR, "registrar", "nagios-templates.cfg")
+NAGIOS = "/usr/sbin/nagios4"
+DEBIAN_CFG = "/etc/nagios4/nagios.cfg"
+
+# Run-time paths of nagios.cfg moved into the private directory.
+RUNTIME_KEYS = {
+    "log_file": "var/nagios.log",
+    "object_cache_file": "var/objects.cache",
+    "precached_object_file": "var/objects.precache",
+    "status_file": "var/status.dat",
+    "command_file": "var/rw/nagios.cmd",
+    "lock_file": "var/nagios.lock",
+    "temp_file": "var/nagios.tmp",
+    "temp_path": "var/tmp",
+    "state_retention_file": "var/retention.dat",
+    "check_result_path": "var/spool/checkresults",
+    "debug_file": "var/nagios.debug",
+    "log_archive_path": "var/archives",
+}
+OVERRIDES = {
+    "use_syslog": "0",
+    "check_for_updates": "0",
+    "status_update_interval": "1",
+    "check_result_reaper_frequency": "1",
+    "retain_state_information": "0",
+    "max_service_check_spread": "1",
+    "max_host_check_spread": "1",
+}
+
+
+def make_snapshot(host, services, generation=1, address=None, removed=(), count=None):
+    """The wire document as bytes. `services` is a list of (name, [(key, value)]);
+    names, keys and values may be str or bytes (hostile bytes pass unchanged)."""
+    def b(x):
+        return x if isinstance(x, bytes) else x.encode("utf-8")
+    body = b""
+    if removed:
+        body += b"\n[automon:removed]\n" + b"".join(b(n) + b" = " + b(r) + b"\n" for n, r in removed)
+    for name, keys in services:
+        body += b"\n[" + b(name) + b"]\nsource = /etc/monitoring-info/corpus:1\n"
+        for k, v in keys:
+            body += b(k) + b" = " + b(v) + b"\n"
+    header = b"# automon snapshot; see monitoring-info(5)\n[automon:snapshot]\nformat = 1\n"
+    header += b"host = " + b(host) + b"\n"
+    if address is not None:
+        header += b"address = " + b(address) + b"\n"
+    header += b"generation = %d\nservices = %d\n" % (generation, len(services) if count is None else count)
+    header += b"sha256 = " + hashlib.sha256(body).hexdigest().encode() + b"\n"
+    return header + body
+
+
+class NagiosEnv:
+    def __init__(self, registrar, reload_command="/bin/true", keep_localhost=False):
+        self.registrar = registrar
+        self.dir = tempfile.mkdtemp(prefix="automon-registrar-")
+        os.chmod(self.dir, 0o755)  # nagios4 drops privileges to nagios
+        d = self.dir
+        for sub in ("conf.d", "var", "var/rw", "var/tmp", "var/spool/checkresults", "var/archives"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        uid = pwd.getpwnam("nagios").pw_uid
+        gid = grp.getgrnam("nagios").gr_gid
+        for root, dirs, _ in os.walk(os.path.join(d, "var")):
+            os.chown(root, uid, gid)
+            for x in dirs:
+                os.chown(os.path.join(root, x), uid, gid)
+        lines = []
+        with open(DEBIAN_CFG) as f:
+            for line in f:
+                line = line.rstrip("\n")
+                key, _, value = line.partition("=")
+                if key == "cfg_dir" and value == "/etc/nagios4/conf.d":
+                    line = "cfg_dir=" + os.path.join(d, "conf.d")
+                elif key == "cfg_file" and value.endswith("/localhost.cfg") and not keep_localhost:
+                    continue
+                elif key in RUNTIME_KEYS:
+                    line = key + "=" + os.path.join(d, RUNTIME_KEYS[key])
+                elif key in OVERRIDES:
+                    line = key + "=" + OVERRIDES[key]
+                lines.append(line)
+        self.nagios_cfg = os.path.join(d, "nagios.cfg")
+        with open(self.nagios_cfg, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.templates = os.path.join(d, "templates.cfg")
+        shutil.copy(TEMPLATES, self.templates)
+        self.output_dir = os.path.join(d, "conf.d", "automon")
+        self.state_dir = os.path.join(d, "state")
+        self.config = os.path.join(d, "registrar.conf")
+        with open(self.config, "w") as f:
+            f.write("[registrar]\nstate_dir = %s\n[nagios]\noutput_dir = %s\nnagios_cfg = %s\n"
+                    "templates_file = %s\nverify_command = %s -v {config}\nreload_command = %s\n"
+                    % (self.state_dir, self.output_dir, self.nagios_cfg, self.templates, NAGIOS,
+                       reload_command))
+
+    def run(self, *args, stdin=b"", timeout=120):
+        p = subprocess.run([self.registrar, "--config", self.config] + list(args), input=stdin,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+    def receive(self, host, document, timeout=120):
+        return self.run("receive", "--host", host, stdin=document, timeout=timeout)
+
+    def verify_live(self):
+        """nagios4 -v on the private live configuration: (ok, output)."""
+        p = subprocess.run([NAGIOS, "-v", self.nagios_cfg], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+        return p.returncode == 0, p.stdout.decode("utf-8", "replace")
+
+    def host_file(self, host):
+        path = os.path.join(self.output_dir, "hosts", host + ".cfg")
+        if not os.path.exists(path):
+            return None
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8")
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
