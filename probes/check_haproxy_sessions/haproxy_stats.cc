@@ -137,7 +137,13 @@ Result<std::vector<StatsRow>> ParseStatsCsv(std::string_view text) {
   // The header: "# pxname,svname,...". The '#' is optional here; the
   // column names decide whether this is a stats CSV at all.
   const Record& header_record = records->front();
-  const std::string first_line(text.substr(0, text.find('\n')));
+  // The header's own line, for messages (blank lines may come before it).
+  std::string_view first_line = text;
+  for (int line = 1; line < header_record.line; ++line) {
+    first_line.remove_prefix(first_line.find('\n') + 1);
+  }
+  first_line = first_line.substr(0, first_line.find('\n'));
+  if (first_line.ends_with('\r')) first_line.remove_suffix(1);
   std::vector<std::string> header = header_record.fields;
   std::string& first = header.front();
   if (first.starts_with('#')) {

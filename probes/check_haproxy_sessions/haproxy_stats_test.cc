@@ -136,6 +136,8 @@ TEST(ParseStatsCsvTest, RejectsWhatIsNotStatsCsvWithTheLine) {
       {"\n\n", "empty reply: no stats header"},
       {"Permission denied\n\n",
        "reply is not HAProxy stats CSV: the first line is 'Permission denied'"},
+      {"\r\n\nPermission denied\r\n",
+       "reply is not HAProxy stats CSV: the first line is 'Permission denied'"},
       {"Unknown command: 'show stats'\n\n",
        "reply is not HAProxy stats CSV: the first line is 'Unknown command: 'show stats''"},
       {"<html><head><title>Statistics Report for HAProxy</title>" + std::string(100, 'x'),

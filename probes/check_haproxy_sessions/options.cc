@@ -42,13 +42,18 @@ Result<void> ValidateUrl(std::string_view url) {
   }
   std::string_view authority = url.substr(scheme_end + 3);
   authority = authority.substr(0, authority.find_first_of("/?#;"));
-  if (authority.empty()) {
-    return Error{fmt::format("invalid --url '{}': no host", Shown(url))};
-  }
   if (authority.find('@') != std::string_view::npos) {
     // Do not echo the URL: it holds a password.
     return Error{"invalid --url: user:password@ in a URL is visible in the process list; use "
                  "--username with --password-file or HAPROXY_PASSWORD"};
+  }
+  // "http://:8404/stats" (monitoring-info's "this host") must have had the
+  // host filled in before it reaches the probe.
+  std::string_view host = authority.starts_with('[')
+                              ? authority.substr(0, authority.find(']') + 1)
+                              : authority.substr(0, authority.rfind(':'));
+  if (host.empty()) {
+    return Error{fmt::format("invalid --url '{}': no host", Shown(url))};
   }
   return {};
 }

@@ -94,6 +94,8 @@ TEST(ParseCommandLineTest, PasswordComesFromTheFileBeforeTheEnvironment) {
   // Without --username the environment is not used (it may be set for
   // another instance); no credentials are sent.
   Result<CommandLine> anonymous = Parse({"--url", "http://h/stats"}, std::string("env-pw"));
+  ASSERT_TRUE(Parse({"--url", "http://[::1]:8404/stats"}).ok());
+  ASSERT_TRUE(Parse({"--url", "https://lb.example.org"}).ok());
   ASSERT_TRUE(anonymous.ok());
   EXPECT_EQ(source(anonymous), (HttpSource{"http://h/stats", "", ""}));
 }
@@ -118,6 +120,7 @@ TEST(ParseCommandLineTest, UsageErrorsSayWhatIsWrong) {
       {{"--url", "127.0.0.1:8404/stats"},
        "invalid --url '127.0.0.1:8404/stats': must start with http:// or https://"},
       {{"--url", "http:///stats"}, "invalid --url 'http:///stats': no host"},
+      {{"--url", "http://:8404/stats"}, "invalid --url 'http://:8404/stats': no host"},
       {{"--url", "http://h/a b"},
        "invalid --url 'http://h/a b': spaces and control characters must be percent-encoded"},
       {{"--url", "http://mon:hunter2@h/stats"},
