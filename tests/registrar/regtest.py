@@ -34,6 +34,7 @@ RUNTIME_KEYS = {
     "check_result_path": "var/spool/checkresults",
     "debug_file": "var/nagios.debug",
     "log_archive_path": "var/archives",
+    "query_socket": "var/rw/nagios.qh",
 }
 OVERRIDES = {
     "use_syslog": "0",
@@ -96,6 +97,10 @@ class NagiosEnv:
                     line = key + "=" + OVERRIDES[key]
                 lines.append(line)
         self.nagios_cfg = os.path.join(d, "nagios.cfg")
+        present = {l.partition("=")[0] for l in lines}
+        for key, value in RUNTIME_KEYS.items():
+            if key not in present:
+                lines.append(key + "=" + os.path.join(d, value))
         with open(self.nagios_cfg, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.templates = os.path.join(d, "templates.cfg")

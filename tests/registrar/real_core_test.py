@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""automon-registrar against a running Nagios 4 core with a private
+configuration: after `receive`, the core has reloaded, knows the new host
+and its services, and a tcp service pointed at a loopback listener ends up
+OK in Nagios's own status.dat. A host whose configuration Nagios refuses
+is quarantined while the core keeps running with everything else.
+
+usage: real_core_test.py --registrar PATH
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import regtest  # noqa: E402
+
+HOST = "core-test.example.org"
+
+
+def listener():
+    """A TCP server on 127.0.0.1 that accepts and closes; returns its port."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+
+    def serve():
+        while True:
+            try:
+                c, _ = s.accept()
+                c.close()
+            except OSError:
+                return
+    threading.Thread(target=serve, daemon=True).start()
+    return s, s.getsockname()[1]
+
+
+def status_blocks(path):
+    """The blocks of status.dat as (kind, {key: value})."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    blocks = []
+    kind, fields = None, {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.endswith("{"):
+            kind, fields = line[:-1].strip(), {}
+        elif line == "}":
+            blocks.append((kind, fields))
+        elif "=" in line and kind:
+            k, _, v = line.partition("=")
+            fields[k] = v
+    return blocks
+
+
+def wait_for(what, predicate, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.25)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--registrar", required=True)
+    args = parser.parse_args()
+    env = None
+    core = None
+    ok = False
+    try:
+        # The reload command signals the pid this test records for the core
+        # it starts; with no core yet there is nothing to reload. (Debian's
+        # unit reloads with SIGHUP the same way.)
+        env = regtest.NagiosEnv(args.registrar, reload_command="PLACEHOLDER")
+        lock = os.path.join(env.dir, "core.pid")
+        with open(env.config) as f:
+            conf = f.read()
+        conf = conf.replace("PLACEHOLDER", "/bin/sh -c 'test ! -s %s || kill -HUP \"$(cat %s)\"'"
+                            % (lock, lock))
+        with open(env.config, "w") as f:
+            f.write(conf)
+        status = os.path.join(env.dir, regtest.RUNTIME_KEYS["status_file"])
+        command_file = os.path.join(env.dir, regtest.RUNTIME_KEYS["command_file"])
+        log = os.path.join(env.dir, regtest.RUNTIME_KEYS["log_file"])
+        # An administrator's own host, which a registration may not replace.
+        with open(os.path.join(env.dir, "conf.d", "admin.cfg"), "w") as f:
+            f.write("define host {\n    use automon-host\n    host_name taken.example.org\n"
+                    "    address 127.0.0.1\n}\n")
+
+        sock, port = listener()
+        code, out, err = env.receive("first.example.org", regtest.make_snapshot(
+            "first.example.org", [("ssh", [("type", "ssh")])], address="127.0.0.1"))
+        assert code == 0, (out, err)
+
+        core = subprocess.Popen([regtest.NAGIOS, env.nagios_cfg], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        with open(lock, "w") as f:
+            f.write(str(core.pid))
+        wait_for("the core to start", lambda: any(
+            k == "hoststatus" and f.get("host_name") == "first.example.org"
+            for k, f in status_blocks(status)))
+        print("core running, pid", core.pid)
+
+        document = regtest.make_snapshot(HOST, [
+            ("listener", [("type", "tcp"), ("port", str(port)), ("description", "Loopback listener")]),
+            ("ssh", [("type", "ssh"), ("port", "22")]),
+        ], address="127.0.0.1", generation=1)
+        code, out, err = env.receive(HOST, document)
+        print("receive:", code, out.strip().replace("\n", " | "), err.strip())
+        assert code == 0, (out, err)
+        assert out == "listener: active\nssh: active\n", out
+
+        wait_for("the reload (new host in status.dat)", lambda: any(
+            k == "servicestatus" and f.get("host_name") == HOST and
+            f.get("service_description") == "Loopback listener" for k, f in status_blocks(status)))
+        assert core.poll() is None, "the core exited"
+        with open(log) as f:
+            assert "Caught SIGHUP" in f.read(), "no reload in nagios.log"
+
+        def force():
+            now = int(time.time())
+            with open(command_file, "w") as f:
+                f.write("[%d] SCHEDULE_FORCED_SVC_CHECK;%s;Loopback listener;%d\n" % (now, HOST, now))
+
+        def checked_ok():
+            for k, f in status_blocks(status):
+                if (k == "servicestatus" and f.get("host_name") == HOST and
+                        f.get("service_description") == "Loopback listener" and
+                        f.get("has_been_checked") == "1"):
+                    if f.get("current_state") == "0":
+                        return f
+            return None
+        force()
+        fields = wait_for("the forced check to come back OK", lambda: checked_ok() or (force() and None),
+                          timeout=90)
+        print("status.dat: current_state=%s plugin_output=%s" % (fields["current_state"],
+                                                                  fields.get("plugin_output")))
+        assert fields["plugin_output"].startswith("TCP OK"), fields
+
+        # A host Nagios refuses (duplicate of the administrator's host) is
+        # quarantined; the core keeps running with everything else.
+        code, out, err = env.receive("taken.example.org", regtest.make_snapshot(
+            "taken.example.org", [("ssh", [("type", "ssh")])], address="127.0.0.1"))
+        print("receive taken:", code, out.strip())
+        assert code == 2 and out.startswith("refused: quarantined: ") and "taken.example.org" in out, out
+        assert env.host_file("taken.example.org") is None
+        code, out, err = env.run("hosts")
+        assert "taken.example.org" not in out, out
+        time.sleep(1.5)
+        assert core.poll() is None, "the core exited after the quarantine"
+        ok_now, verify_out = env.verify_live()
+        assert ok_now, verify_out
+
+        # A change to an existing host reloads again and removes a service.
+        document = regtest.make_snapshot(HOST, [
+            ("listener", [("type", "tcp"), ("port", str(port)), ("description", "Loopback listener")]),
+        ], address="127.0.0.1", generation=2, removed=[("ssh", "deleted")])
+        code, out, err = env.receive(HOST, document)
+        assert code == 0 and "ssh: removed (deleted)" in out, out
+        wait_for("ssh to disappear from status.dat", lambda: not any(
+            k == "servicestatus" and f.get("host_name") == HOST and f.get("service_description") == "ssh"
+            for k, f in status_blocks(status)))
+        assert core.poll() is None, "the core exited"
+        sock.close()
+        ok = True
+        print("real core test passed")
+    finally:
+        if core is not None and core.poll() is None:
+            core.terminate()
+            try:
+                core.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                core.kill()
+                core.wait()
+        if env is not None:
+            if ok:
+                env.cleanup()
+            else:
+                print("kept", env.dir)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
