@@ -1,14 +1,13 @@
 #include "probes/check_haproxy_sessions/haproxy_stats.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fnmatch.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "probes/lib/perfdata.h"
 #include "probes/lib/state.h"
@@ -41,7 +40,8 @@ Result<std::vector<Record>> SplitRecords(std::string_view text) {
   int line = 1;
   const size_t n = text.size();
   auto at_line_end = [&](size_t pos) {
-    return pos >= n || text[pos] == '\n' || (text[pos] == '\r' && (pos + 1 >= n || text[pos + 1] == '\n'));
+    return pos >= n || text[pos] == '\n' ||
+           (text[pos] == '\r' && (pos + 1 >= n || text[pos + 1] == '\n'));
   };
   auto skip_line_end = [&]() {
     if (i < n && text[i] == '\r') ++i;
@@ -84,7 +84,7 @@ Result<std::vector<Record>> SplitRecords(std::string_view text) {
       }
       record.fields.push_back(std::move(field));
       if (at_line_end(i)) break;
-      ++i;  // the comma
+      ++i;                        // the comma
       if (at_line_end(i)) break;  // trailing comma: no empty last field
     }
     skip_line_end();
@@ -107,8 +107,8 @@ Result<std::optional<uint64_t>> NumberField(const Record& record, size_t column,
   if (text.empty()) return std::optional<uint64_t>();
   uint64_t value = 0;
   if (!ParseUnsigned(text, &value)) {
-    return Error{fmt::format("line {}: {} {} is not a whole number", record.line, name,
-                             Excerpt(text))};
+    return Error{
+        fmt::format("line {}: {} {} is not a whole number", record.line, name, Excerpt(text))};
   }
   return std::optional<uint64_t>(value);
 }
@@ -158,8 +158,8 @@ Result<std::vector<StatsRow>> ParseStatsCsv(std::string_view text) {
   std::optional<size_t> pxname = column("pxname");
   std::optional<size_t> svname = column("svname");
   if (!pxname || !svname) {
-    return Error{fmt::format("reply is not HAProxy stats CSV: the first line is {}",
-                             Excerpt(first_line))};
+    return Error{
+        fmt::format("reply is not HAProxy stats CSV: the first line is {}", Excerpt(first_line))};
   }
   std::optional<size_t> scur = column("scur");
   std::optional<size_t> slim = column("slim");
@@ -224,7 +224,8 @@ bool KindSet::Contains(ProxyKind kind) const {
 
 std::string KindSet::ToString() const {
   std::string out;
-  for (auto [on, name] : {std::pair{frontend, "frontend"}, {backend, "backend"}, {server, "server"}}) {
+  for (auto [on, name] :
+       {std::pair{frontend, "frontend"}, {backend, "backend"}, {server, "server"}}) {
     if (!on) continue;
     if (!out.empty()) out += ',';
     out += name;
@@ -280,8 +281,7 @@ Result<SessionThreshold> ParseSessionThreshold(std::string_view text, std::strin
     threshold.percent = true;
     range_text.remove_suffix(1);
   }
-  Result<probe::Range> range =
-      probe::ParseRange(range_text, fmt::format("{} range", option));
+  Result<probe::Range> range = probe::ParseRange(range_text, fmt::format("{} range", option));
   if (!range) {
     // Name the whole argument, '%' included, as the user typed it.
     return Error{fmt::format("invalid {} range '{}': {}", option, probe::SanitizeLine(text),
@@ -299,9 +299,7 @@ bool Matches(std::string_view pattern, const StatsRow& row) {
 
 namespace {
 
-bool IsDown(std::string_view status) {
-  return status == "DOWN" || status.starts_with("DOWN ");
-}
+bool IsDown(std::string_view status) { return status == "DOWN" || status.starts_with("DOWN "); }
 
 std::string Percent(uint64_t scur, uint64_t slim) {
   double pct = 100.0 * static_cast<double>(scur) / static_cast<double>(slim);
@@ -341,18 +339,19 @@ Verdict Judge(const Selection& selection, const StatsRow& row) {
       if (!*threshold) continue;
       const SessionThreshold& t = **threshold;
       if (t.percent && !has_limit) {
-        raise(probe::kUnknown, fmt::format("no session limit, so the {} threshold '{}%' cannot "
-                                           "apply",
-                                           state == probe::kCritical ? "critical" : "warning",
-                                           t.range.text));
+        raise(probe::kUnknown,
+              fmt::format("no session limit, so the {} threshold '{}%' cannot "
+                          "apply",
+                          state == probe::kCritical ? "critical" : "warning", t.range.text));
         continue;
       }
-      const double value = t.percent ? 100.0 * static_cast<double>(*row.scur) /
-                                           static_cast<double>(*row.slim)
-                                     : static_cast<double>(*row.scur);
+      const double value =
+          t.percent ? 100.0 * static_cast<double>(*row.scur) / static_cast<double>(*row.slim)
+                    : static_cast<double>(*row.scur);
       if (t.range.Alerts(value)) {
-        raise(state, fmt::format("{} range '{}{}'", state == probe::kCritical ? "critical" : "warning",
-                                 t.range.text, t.percent ? "%" : ""));
+        raise(state,
+              fmt::format("{} range '{}{}'", state == probe::kCritical ? "critical" : "warning",
+                          t.range.text, t.percent ? "%" : ""));
       }
     }
   }
@@ -381,7 +380,8 @@ std::string KindsText(const KindSet& kinds) {
 std::string Available(const std::vector<StatsRow>& rows, const KindSet& kinds) {
   std::set<std::string> names;
   for (const StatsRow& row : rows) {
-    if (kinds.Contains(row.kind)) names.insert(row.kind == ProxyKind::kServer ? row.Label() : row.pxname);
+    if (kinds.Contains(row.kind))
+      names.insert(row.kind == ProxyKind::kServer ? row.Label() : row.pxname);
   }
   if (names.empty()) return "none";
   std::string out;
@@ -496,8 +496,7 @@ CheckResult Evaluate(const Selection& selection, const std::vector<StatsRow>& ro
     if (problems > kMaxListed) summary += fmt::format(", and {} more", problems - kMaxListed);
     summary += fmt::format("; {} of {} OK", selected.size() - problems, selected.size());
   }
-  result.summary =
-      fmt::format("HAPROXY SESSIONS {} - {}", probe::StateName(result.state), summary);
+  result.summary = fmt::format("HAPROXY SESSIONS {} - {}", probe::StateName(result.state), summary);
   return result;
 }
 

@@ -33,13 +33,13 @@ std::string_view KindName(ProxyKind kind);
 
 // One data line of the CSV, reduced to what the probe uses.
 struct StatsRow {
-  std::string pxname;               // proxy name
-  std::string svname;               // "FRONTEND", "BACKEND", or a server/listener name
+  std::string pxname;  // proxy name
+  std::string svname;  // "FRONTEND", "BACKEND", or a server/listener name
   ProxyKind kind = ProxyKind::kFrontend;
-  std::optional<uint64_t> scur;     // current sessions; none when the field is empty
-  std::optional<uint64_t> slim;     // configured limit; none when empty (no limit)
-  std::string status;               // "OPEN", "UP", "DOWN", "no check", "MAINT", ...
-  int line = 0;                     // 1-based line of the row in the CSV text
+  std::optional<uint64_t> scur;  // current sessions; none when the field is empty
+  std::optional<uint64_t> slim;  // configured limit; none when empty (no limit)
+  std::string status;            // "OPEN", "UP", "DOWN", "no check", "MAINT", ...
+  int line = 0;                  // 1-based line of the row in the CSV text
 
   // "pxname/svname", the perfdata label and the name used in messages.
   std::string Label() const { return pxname + "/" + svname; }

@@ -1,11 +1,11 @@
 #include "probes/check_haproxy_sessions/haproxy_stats.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "probes/lib/check_result.h"
 
@@ -96,8 +96,8 @@ TEST(ParseStatsCsvTest, UnquotesFieldsWithCommasQuotesAndNewlines) {
       "c,d,2,,UP,2,\n");
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   ASSERT_EQ(rows->size(), 2u);
-  EXPECT_EQ(rows->at(0), Row("a,b", "say \"hi\"", ProxyKind::kServer, 1, std::nullopt,
-                             "multi\nline", 2));
+  EXPECT_EQ(rows->at(0),
+            Row("a,b", "say \"hi\"", ProxyKind::kServer, 1, std::nullopt, "multi\nline", 2));
   EXPECT_EQ(rows->at(1).line, 4);  // the quoted newline counts
 }
 
@@ -153,8 +153,7 @@ TEST(ParseStatsCsvTest, RejectsWhatIsNotStatsCsvWithTheLine) {
        "line 3: 2 fields where the header has 6 (truncated reply?)"},
       {header + "web,FRONTEND,3,10,OPEN,0,extra,\n",
        "line 2: 7 fields where the header has 6 (truncated reply?)"},
-      {header + "\"web,FRONTEND,3,10,OPEN,0,\n",
-       "line 2: unterminated quoted field"},
+      {header + "\"web,FRONTEND,3,10,OPEN,0,\n", "line 2: unterminated quoted field"},
       {header + "\"web\"x,FRONTEND,3,10,OPEN,0,\n",
        "line 2: unexpected text after a closing quote"},
       {header + "web,FRONTEND,three,10,OPEN,0,\n", "line 2: scur 'three' is not a whole number"},
@@ -226,9 +225,8 @@ TEST(SessionThresholdTest, ForLimitScalesPercentIntoSessions) {
     uint64_t slim;
     std::string scaled;
   } cases[] = {
-      {"80%", 10, "8"},        {"80%", 7, "5.6"},       {"@10:20%", 50, "@5:10"},
-      {"~:90%", 10, "~:9"},    {"50:%", 10, "5:"},      {"20:90%", 200, "40:180"},
-      {"0.5%", 1000, "5"},     {"80", 10, "80"},
+      {"80%", 10, "8"},   {"80%", 7, "5.6"},         {"@10:20%", 50, "@5:10"}, {"~:90%", 10, "~:9"},
+      {"50:%", 10, "5:"}, {"20:90%", 200, "40:180"}, {"0.5%", 1000, "5"},      {"80", 10, "80"},
   };
   for (const auto& c : cases) {
     Result<SessionThreshold> t = ParseSessionThreshold(c.text, "-w");
@@ -289,9 +287,9 @@ TEST(EvaluateTest, AbsoluteThresholdsApplyToEachProxy) {
     std::string warning, critical;
     probe::State state;
   } cases[] = {
-      {"5", "8", kOk},       {"2", "8", kWarning},   {"2", "2", kCritical},
-      {"", "2", kCritical},  {"3", "", kOk},         {"@3:3", "", kWarning},
-      {"", "", kOk},         {"4:", "", kWarning},   {"", "~:0", kCritical},
+      {"5", "8", kOk},      {"2", "8", kWarning}, {"2", "2", kCritical},
+      {"", "2", kCritical}, {"3", "", kOk},       {"@3:3", "", kWarning},
+      {"", "", kOk},        {"4:", "", kWarning}, {"", "~:0", kCritical},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(Evaluate(Thresholds(c.warning, c.critical), Site()).state, c.state)
@@ -306,15 +304,19 @@ TEST(EvaluateTest, PercentThresholdsUseEachProxysOwnLimit) {
     probe::State state;
     std::string summary;
   } cases[] = {
-      {"40%", "50%", kOk, "HAPROXY SESSIONS OK - 3 proxies OK; busiest web/FRONTEND 3 of 10 "
-                          "sessions (30%)"},
-      {"20%", "50%", kWarning, "HAPROXY SESSIONS WARNING - web/FRONTEND 3 of 10 sessions (30%) "
-                               "WARNING; 2 of 3 OK"},
-      {"10%", "25%", kCritical, "HAPROXY SESSIONS CRITICAL - web/FRONTEND 3 of 10 sessions "
-                                "(30%) CRITICAL, app/BACKEND 3 of 20 sessions (15%) WARNING; 1 "
-                                "of 3 OK"},
-      {"", "30%", kOk, "HAPROXY SESSIONS OK - 3 proxies OK; busiest web/FRONTEND 3 of 10 "
-                       "sessions (30%)"},
+      {"40%", "50%", kOk,
+       "HAPROXY SESSIONS OK - 3 proxies OK; busiest web/FRONTEND 3 of 10 "
+       "sessions (30%)"},
+      {"20%", "50%", kWarning,
+       "HAPROXY SESSIONS WARNING - web/FRONTEND 3 of 10 sessions (30%) "
+       "WARNING; 2 of 3 OK"},
+      {"10%", "25%", kCritical,
+       "HAPROXY SESSIONS CRITICAL - web/FRONTEND 3 of 10 sessions "
+       "(30%) CRITICAL, app/BACKEND 3 of 20 sessions (15%) WARNING; 1 "
+       "of 3 OK"},
+      {"", "30%", kOk,
+       "HAPROXY SESSIONS OK - 3 proxies OK; busiest web/FRONTEND 3 of 10 "
+       "sessions (30%)"},
   };
   for (const auto& c : cases) {
     probe::CheckResult result = Evaluate(Thresholds(c.warning, c.critical), Site());
@@ -336,8 +338,7 @@ TEST(EvaluateTest, PercentThresholdOnProxyWithoutLimitIsUnknown) {
   selection.kinds = KindSet{false, false, true};
   probe::CheckResult result = Evaluate(selection, Site());
   EXPECT_EQ(result.state, kUnknown);
-  EXPECT_EQ(result.summary,
-            "HAPROXY SESSIONS UNKNOWN - app/s1 2 sessions UNKNOWN; 1 of 2 OK");
+  EXPECT_EQ(result.summary, "HAPROXY SESSIONS UNKNOWN - app/s1 2 sessions UNKNOWN; 1 of 2 OK");
   EXPECT_EQ(result.long_output[0],
             "UNKNOWN (server): app/s1 2 sessions, no limit, status UP - no session limit, so "
             "the warning threshold '80%' cannot apply");
@@ -360,8 +361,7 @@ TEST(EvaluateTest, CriticalOutranksUnknown) {
   selection.kinds = KindSet{false, false, true};
   probe::CheckResult result = Evaluate(selection, Site());
   EXPECT_EQ(result.state, kCritical);
-  EXPECT_EQ(result.summary,
-            "HAPROXY SESSIONS CRITICAL - app/s1 2 sessions CRITICAL; 1 of 2 OK");
+  EXPECT_EQ(result.summary, "HAPROXY SESSIONS CRITICAL - app/s1 2 sessions CRITICAL; 1 of 2 OK");
 }
 
 TEST(EvaluateTest, DownIsCriticalOnlyWithDownCritical) {
@@ -382,9 +382,9 @@ TEST(EvaluateTest, OnlyDownStatusesCountAsDown) {
     std::string status;
     probe::State state;
   } cases[] = {
-      {"DOWN", kCritical},    {"DOWN 1/2", kCritical}, {"UP", kOk},       {"UP 1/3", kOk},
-      {"MAINT", kOk},         {"MAINT(via)", kOk},     {"no check", kOk}, {"NOLB", kOk},
-      {"OPEN", kOk},          {"DOWNTIME", kOk},
+      {"DOWN", kCritical}, {"DOWN 1/2", kCritical}, {"UP", kOk},       {"UP 1/3", kOk},
+      {"MAINT", kOk},      {"MAINT(via)", kOk},     {"no check", kOk}, {"NOLB", kOk},
+      {"OPEN", kOk},       {"DOWNTIME", kOk},
   };
   for (const auto& c : cases) {
     Selection selection;
@@ -432,8 +432,7 @@ TEST(EvaluateTest, MissingProxyIsAnUnknownErrorListingWhatExists) {
   selection.kinds = KindSet{true, false, false};
   probe::CheckResult result = Evaluate(selection, Site());
   EXPECT_EQ(result.state, kUnknown);
-  EXPECT_EQ(result.summary,
-            "Error: no frontend matches --proxy 'app' (HAProxy lists: stats, web)");
+  EXPECT_EQ(result.summary, "Error: no frontend matches --proxy 'app' (HAProxy lists: stats, web)");
   EXPECT_TRUE(result.perfdata.empty());
 }
 

@@ -62,11 +62,11 @@ int Run(int argc, char* argv[]) {
   }
   const haproxy::Config& config = line->config;
   const long seconds = static_cast<long>(config.timeout.duration.count());
-  auto watchdog = probe::Watchdog::Arm(
-      config.timeout.duration,
-      "Error: check_haproxy_sessions timed out after " + std::to_string(seconds) +
-          " seconds (-t " + std::to_string(seconds) + ")",
-      config.timeout.state);
+  auto watchdog = probe::Watchdog::Arm(config.timeout.duration,
+                                       "Error: check_haproxy_sessions timed out after " +
+                                           std::to_string(seconds) + " seconds (-t " +
+                                           std::to_string(seconds) + ")",
+                                       config.timeout.state);
   if (!watchdog) return Fail(probe::kUnknown, watchdog.error().message);
 
   // Our own deadline ends a little before the watchdog, so a slow HAProxy

@@ -1,10 +1,9 @@
 #include "probes/check_haproxy_sessions/options.h"
 
+#include <fmt/format.h>
 #include <getopt.h>
 
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "probes/lib/check_result.h"
 
@@ -29,29 +28,30 @@ Result<void> ValidateUrl(std::string_view url) {
   size_t scheme_end = url.find("://");
   std::string_view scheme = url.substr(0, scheme_end);
   if (scheme_end == std::string_view::npos || (scheme != "http" && scheme != "https")) {
-    return Error{fmt::format("invalid --url '{}': must start with http:// or https://",
-                             Shown(url))};
+    return Error{
+        fmt::format("invalid --url '{}': must start with http:// or https://", Shown(url))};
   }
   for (char c : url) {
     unsigned char u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) {
-      return Error{fmt::format("invalid --url '{}': spaces and control characters must be "
-                               "percent-encoded",
-                               Shown(url))};
+      return Error{
+          fmt::format("invalid --url '{}': spaces and control characters must be "
+                      "percent-encoded",
+                      Shown(url))};
     }
   }
   std::string_view authority = url.substr(scheme_end + 3);
   authority = authority.substr(0, authority.find_first_of("/?#;"));
   if (authority.find('@') != std::string_view::npos) {
     // Do not echo the URL: it holds a password.
-    return Error{"invalid --url: user:password@ in a URL is visible in the process list; use "
-                 "--username with --password-file or HAPROXY_PASSWORD"};
+    return Error{
+        "invalid --url: user:password@ in a URL is visible in the process list; use "
+        "--username with --password-file or HAPROXY_PASSWORD"};
   }
   // "http://:8404/stats" (monitoring-info's "this host") must have had the
   // host filled in before it reaches the probe.
-  std::string_view host = authority.starts_with('[')
-                              ? authority.substr(0, authority.find(']') + 1)
-                              : authority.substr(0, authority.rfind(':'));
+  std::string_view host = authority.starts_with('[') ? authority.substr(0, authority.find(']') + 1)
+                                                     : authority.substr(0, authority.rfind(':'));
   if (host.empty()) {
     return Error{fmt::format("invalid --url '{}': no host", Shown(url))};
   }
@@ -193,8 +193,9 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
   if (socket) {
     if (socket->empty()) return Error{"invalid --socket '': empty path"};
     if (!username.empty() || password_file) {
-      return Error{"--username and --password-file apply to --url only (the stats socket has "
-                   "no authentication; its file permissions decide)"};
+      return Error{
+          "--username and --password-file apply to --url only (the stats socket has "
+          "no authentication; its file permissions decide)"};
     }
     config.source = SocketSource{*socket};
   } else {
@@ -206,9 +207,10 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
     }
     if (!username.empty()) {
       if (username.find(':') != std::string::npos) {
-        return Error{fmt::format("invalid --username '{}': HTTP Basic authentication does not "
-                                 "allow ':' in a user name",
-                                 Shown(username))};
+        return Error{
+            fmt::format("invalid --username '{}': HTTP Basic authentication does not "
+                        "allow ':' in a user name",
+                        Shown(username))};
       }
       if (password_file) {
         Result<std::string> password = ReadPasswordFile(fs, *password_file);
@@ -217,9 +219,10 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
       } else if (env_password && !env_password->empty()) {
         http.password = *env_password;
       } else {
-        return Error{fmt::format("--username needs a password: --password-file FILE or the "
-                                 "environment variable {}",
-                                 kPasswordEnvironment)};
+        return Error{
+            fmt::format("--username needs a password: --password-file FILE or the "
+                        "environment variable {}",
+                        kPasswordEnvironment)};
       }
     }
     config.source = std::move(http);

@@ -1,11 +1,11 @@
 #include "probes/check_haproxy_sessions/options.h"
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <initializer_list>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/testing/fake_file_system.h"
 
@@ -41,11 +41,27 @@ Result<CommandLine> Parse(std::initializer_list<std::string> args,
 }
 
 TEST(ParseCommandLineTest, TheRendererCommandLineParsesCompletely) {
-  Result<CommandLine> line =
-      Parse({"--url", "http://127.0.0.1:8404/stats", "--username", "mon", "--password-file",
-             "/etc/automon/haproxy.pw", "--proxy", "web*", "--proxy", "api", "--kind",
-             "frontend,server", "-w", "80%", "-c", "95", "--down-critical", "-t", "20:UNKNOWN",
-             "-v", "-v"});
+  Result<CommandLine> line = Parse({"--url",
+                                    "http://127.0.0.1:8404/stats",
+                                    "--username",
+                                    "mon",
+                                    "--password-file",
+                                    "/etc/automon/haproxy.pw",
+                                    "--proxy",
+                                    "web*",
+                                    "--proxy",
+                                    "api",
+                                    "--kind",
+                                    "frontend,server",
+                                    "-w",
+                                    "80%",
+                                    "-c",
+                                    "95",
+                                    "--down-critical",
+                                    "-t",
+                                    "20:UNKNOWN",
+                                    "-v",
+                                    "-v"});
   ASSERT_TRUE(line.ok()) << line.error().message;
   Config expected;
   expected.source = HttpSource{"http://127.0.0.1:8404/stats", "mon", "pass word"};
@@ -115,7 +131,8 @@ TEST(ParseCommandLineTest, UsageErrorsSayWhatIsWrong) {
     std::string error;
   } cases[] = {
       {{}, "give exactly one of --url URL and --socket PATH"},
-      {{"--url", "http://h/s", "--socket", "/s"}, "give exactly one of --url URL and --socket PATH"},
+      {{"--url", "http://h/s", "--socket", "/s"},
+       "give exactly one of --url URL and --socket PATH"},
       {{"--url", "ftp://h/s"}, "invalid --url 'ftp://h/s': must start with http:// or https://"},
       {{"--url", "127.0.0.1:8404/stats"},
        "invalid --url '127.0.0.1:8404/stats': must start with http:// or https://"},
@@ -139,8 +156,7 @@ TEST(ParseCommandLineTest, UsageErrorsSayWhatIsWrong) {
        "invalid --username 'a:b': HTTP Basic authentication does not allow ':' in a user name"},
       {{"--url", "http://h/s", "--username", "mon", "--password-file", "/etc/automon/empty.pw"},
        "--password-file '/etc/automon/empty.pw' is empty"},
-      {{"--url", "http://h/s", "--username", "mon", "--password-file",
-        "/etc/automon/two-lines.pw"},
+      {{"--url", "http://h/s", "--username", "mon", "--password-file", "/etc/automon/two-lines.pw"},
        "--password-file '/etc/automon/two-lines.pw' holds more than one line"},
       {{"--url", "http://h/s", "--username", "mon", "--password-file", "/etc/automon/secret.pw"},
        "cannot read --password-file: open(/etc/automon/secret.pw): Permission denied"},
@@ -149,8 +165,7 @@ TEST(ParseCommandLineTest, UsageErrorsSayWhatIsWrong) {
       {{"--socket", "/s", "--proxy", ""}, "invalid --proxy '': empty pattern"},
       {{"--socket", "/s", "-w", "ten"}, "invalid -w range 'ten': 'ten' is not a number"},
       {{"--socket", "/s", "-c", "90%x"}, "invalid -c range '90%x': '90%x' is not a number"},
-      {{"--socket", "/s", "-t", "0"},
-       "invalid timeout '0': seconds must be between 1 and 86400"},
+      {{"--socket", "/s", "-t", "0"}, "invalid timeout '0': seconds must be between 1 and 86400"},
       // getopt_long would take these abbreviations for --password-file and
       // --url: no abbreviations, so a password is never taken for a path.
       {{"--socket", "/s", "--password", "hunter2"}, "unknown option '--password' (see --help)"},
@@ -188,8 +203,7 @@ TEST(HelpTextTest, DocumentsEveryOption) {
   const std::string help = HelpText();
   for (const char* option : {"--url", "--socket", "--username", "--password-file",
                              "HAPROXY_PASSWORD", "--proxy", "--kind", "--warning", "--critical",
-                             "--down-critical", "--timeout", "--verbose", "--help",
-                             "--version"}) {
+                             "--down-critical", "--timeout", "--verbose", "--help", "--version"}) {
     EXPECT_NE(help.find(option), std::string::npos) << option;
   }
 }

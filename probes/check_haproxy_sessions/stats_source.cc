@@ -1,5 +1,6 @@
 #include "probes/check_haproxy_sessions/stats_source.h"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -8,8 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -30,9 +29,9 @@ ProbeError TransportFailure(const probe::TransportError& error, const std::strin
   const std::string detail = probe::SanitizeLine(error.detail);
   switch (error.kind) {
     case TransportErrorKind::kResolve:
-      return {probe::kUnknown,
-              fmt::format("cannot resolve the host name of {}: check --url and DNS ({})", url,
-                          detail)};
+      return {
+          probe::kUnknown,
+          fmt::format("cannot resolve the host name of {}: check --url and DNS ({})", url, detail)};
     case TransportErrorKind::kRefused:
       return {probe::kCritical,
               fmt::format("connection to {} refused: is HAProxy running, with its stats page "
@@ -41,7 +40,8 @@ ProbeError TransportFailure(const probe::TransportError& error, const std::strin
     case TransportErrorKind::kConnect:
       return {probe::kCritical, fmt::format("cannot connect to {}: {}", url, detail)};
     case TransportErrorKind::kTimeout:
-      return {timeout.state, fmt::format("no complete reply from {} {}", url, TimeoutText(timeout))};
+      return {timeout.state,
+              fmt::format("no complete reply from {} {}", url, TimeoutText(timeout))};
     case TransportErrorKind::kTlsVerify:
       return {probe::kCritical,
               fmt::format("the TLS certificate of {} failed verification: {}", url, detail)};
@@ -130,8 +130,8 @@ namespace {
 
 ProbeError SocketTimeout(const std::string& where, std::string_view step,
                          const probe::Timeout& timeout) {
-  return {timeout.state, fmt::format("stats socket {} did not {} {}", where, step,
-                                     TimeoutText(timeout))};
+  return {timeout.state,
+          fmt::format("stats socket {} did not {} {}", where, step, TimeoutText(timeout))};
 }
 
 // poll() for `events` on `fd` until the deadline. Returns 1 when ready,
@@ -197,7 +197,8 @@ probe::Outcome<std::string> ReadStatsSocket(const SocketSource& source, probe::D
       case ETIMEDOUT:
         return SocketTimeout(where, "accept the connection", timeout);
       default:
-        return ProbeError{probe::kUnknown, SystemError("connect", error, probe::SanitizeLine(source.path)).message};
+        return ProbeError{probe::kUnknown,
+                          SystemError("connect", error, probe::SanitizeLine(source.path)).message};
     }
   }
 
@@ -227,9 +228,9 @@ probe::Outcome<std::string> ReadStatsSocket(const SocketSource& source, probe::D
     ssize_t n = ::recv(fd.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
     if (n > 0) {
       if (reply.size() + static_cast<size_t>(n) > max_bytes) {
-        return ProbeError{probe::kUnknown,
-                          fmt::format("reply from stats socket {} is larger than {} bytes", where,
-                                      max_bytes)};
+        return ProbeError{
+            probe::kUnknown,
+            fmt::format("reply from stats socket {} is larger than {} bytes", where, max_bytes)};
       }
       reply.append(buffer, static_cast<size_t>(n));
       continue;
@@ -241,9 +242,8 @@ probe::Outcome<std::string> ReadStatsSocket(const SocketSource& source, probe::D
       if (ready == 0) return SocketTimeout(where, "finish its reply", timeout);
       if (ready > 0) continue;
     }
-    return ProbeError{probe::kCritical,
-                      fmt::format("reading stats socket {} failed: {}", where,
-                                  std::strerror(errno))};
+    return ProbeError{probe::kCritical, fmt::format("reading stats socket {} failed: {}", where,
+                                                    std::strerror(errno))};
   }
   return reply;
 }

@@ -52,8 +52,7 @@ std::string CsvUrl(std::string_view url);
 // `timeout` is the -t option: its state is the state of a timeout, its
 // duration is quoted in the message.
 probe::Outcome<std::string> FetchStatsHttp(probe::HttpClient& http, const HttpSource& source,
-                                           probe::Deadline deadline,
-                                           const probe::Timeout& timeout);
+                                           probe::Deadline deadline, const probe::Timeout& timeout);
 
 // Connects to the stats socket at source.path, sends "show stat\n" and
 // reads until HAProxy closes the connection. Every step (connect included)

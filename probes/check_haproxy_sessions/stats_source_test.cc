@@ -1,5 +1,6 @@
 #include "probes/check_haproxy_sessions/stats_source.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <functional>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/unique_fd.h"
 #include "probes/lib/testing/fake_http_client.h"
@@ -51,15 +50,15 @@ TEST(FetchStatsHttpTest, GetsTheCsvUrlWithBasicAuthentication) {
     return HttpResponse{200, "text/csv", "", kCsv};
   });
   HttpSource source{"http://127.0.0.1:8404/stats", "mon", "open sesame"};
-  auto csv = FetchStatsHttp(http, source, probe::Deadline::After(5s), TimeoutOf(10, probe::kCritical));
+  auto csv =
+      FetchStatsHttp(http, source, probe::Deadline::After(5s), TimeoutOf(10, probe::kCritical));
   ASSERT_TRUE(csv.ok()) << csv.error().message;
   EXPECT_EQ(csv.value(), kCsv);
   ASSERT_EQ(http.requests().size(), 1u);
   const HttpRequest& request = http.requests()[0];
   EXPECT_EQ(request.method, "GET");
   EXPECT_EQ(request.url, "http://127.0.0.1:8404/stats;csv");
-  EXPECT_EQ(request.headers,
-            std::vector<std::string>{"Authorization: Basic bW9uOm9wZW4gc2VzYW1l"});
+  EXPECT_EQ(request.headers, std::vector<std::string>{"Authorization: Basic bW9uOm9wZW4gc2VzYW1l"});
   EXPECT_GT(request.timeout, 4000ms);
   EXPECT_LE(request.timeout, 5000ms);
 }
@@ -134,13 +133,16 @@ TEST(FetchStatsHttpTest, MapsEachFailureToItsStateAndMessage) {
 }
 
 TEST(FetchStatsHttpTest, ExpiredDeadlineSendsNothing) {
-  FakeHttpClient http([](const HttpRequest&) -> HttpResult { return HttpResponse{200, "", "", ""}; });
+  FakeHttpClient http([](const HttpRequest&) -> HttpResult {
+    return HttpResponse{200, "", "", ""};
+  });
   auto csv = FetchStatsHttp(http, HttpSource{"http://h/stats", "", ""},
                             probe::Deadline(probe::Deadline::Clock::now() - 1s),
                             TimeoutOf(3, probe::kUnknown));
   ASSERT_FALSE(csv.ok());
   EXPECT_EQ(csv.error().state, probe::kUnknown);
-  EXPECT_EQ(csv.error().message, "no time left to query http://h/stats;csv within 3 seconds (-t 3)");
+  EXPECT_EQ(csv.error().message,
+            "no time left to query http://h/stats;csv within 3 seconds (-t 3)");
   EXPECT_TRUE(http.requests().empty());
 }
 
@@ -182,8 +184,7 @@ class FakeStatsSocket {
   using Behaviour = std::function<void(int fd)>;
 
   FakeStatsSocket(const std::string& path, Behaviour behaviour)
-      : listener_(BoundSocket(path, true)),
-        thread_([this, behaviour = std::move(behaviour)] {
+      : listener_(BoundSocket(path, true)), thread_([this, behaviour = std::move(behaviour)] {
           UniqueFd conn(::accept(listener_.get(), nullptr, nullptr));
           if (!conn.valid()) return;
           char c = 0;
