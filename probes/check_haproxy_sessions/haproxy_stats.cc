@@ -380,8 +380,8 @@ std::string KindsText(const KindSet& kinds) {
 std::string Available(const std::vector<StatsRow>& rows, const KindSet& kinds) {
   std::set<std::string> names;
   for (const StatsRow& row : rows) {
-    if (kinds.Contains(row.kind))
-      names.insert(row.kind == ProxyKind::kServer ? row.Label() : row.pxname);
+    if (!kinds.Contains(row.kind)) continue;
+    names.insert(row.kind == ProxyKind::kServer ? row.Label() : row.pxname);
   }
   if (names.empty()) return "none";
   std::string out;

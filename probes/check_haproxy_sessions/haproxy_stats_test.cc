@@ -265,7 +265,7 @@ std::vector<StatsRow> Site() {
   };
 }
 
-Selection Thresholds(std::string warning, std::string critical) {
+Selection Thresholds(const std::string& warning, const std::string& critical) {
   Selection selection;
   if (!warning.empty()) selection.warning = *ParseSessionThreshold(warning, "-w");
   if (!critical.empty()) selection.critical = *ParseSessionThreshold(critical, "-c");

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -12,32 +11,23 @@
 namespace automon::haproxy {
 namespace {
 
-// Owns a writable argv for getopt_long.
-class Argv {
- public:
-  Argv(std::initializer_list<std::string> args) : storage_(args) {
-    storage_.insert(storage_.begin(), "check_haproxy_sessions");
-    for (std::string& arg : storage_) pointers_.push_back(arg.data());
-    pointers_.push_back(nullptr);
-  }
-  int argc() const { return static_cast<int>(storage_.size()); }
-  char** argv() { return pointers_.data(); }
-
- private:
-  std::vector<std::string> storage_;
-  std::vector<char*> pointers_;
-};
-
-Result<CommandLine> Parse(std::initializer_list<std::string> args,
-                          std::optional<std::string> env_password = std::nullopt) {
+// Parses `args` (after argv[0]) with a file system holding the password
+// files the cases use.
+Result<CommandLine> Parse(const std::vector<std::string>& args,
+                          const std::optional<std::string>& env_password = std::nullopt) {
   testing::FakeFileSystem fs;
   fs.AddFile("/etc/automon/haproxy.pw", "pass word\n");
   fs.AddFile("/etc/automon/empty.pw", "\n");
   fs.AddFile("/etc/automon/two-lines.pw", "a\nb\n");
   fs.AddFile("/etc/automon/crlf.pw", "pw\r\n");
   fs.FailWith("/etc/automon/secret.pw", EACCES);
-  Argv argv(args);
-  return ParseCommandLine(argv.argc(), argv.argv(), env_password, fs);
+  // getopt_long wants writable strings.
+  std::vector<std::string> storage = {"check_haproxy_sessions"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  return ParseCommandLine(static_cast<int>(storage.size()), argv.data(), env_password, fs);
 }
 
 TEST(ParseCommandLineTest, TheRendererCommandLineParsesCompletely) {
@@ -177,21 +167,9 @@ TEST(ParseCommandLineTest, UsageErrorsSayWhatIsWrong) {
       {{"--socket", "/s", "extra"}, "unexpected argument 'extra' (see --help)"},
   };
   for (const auto& c : cases) {
-    Argv argv({});
     std::string joined;
     for (const std::string& a : c.args) joined += a + " ";
-    testing::FakeFileSystem fs;
-    fs.AddFile("/etc/automon/haproxy.pw", "pass word\n");
-    fs.AddFile("/etc/automon/empty.pw", "\n");
-    fs.AddFile("/etc/automon/two-lines.pw", "a\nb\n");
-    fs.FailWith("/etc/automon/secret.pw", EACCES);
-    std::vector<std::string> storage = {"check_haproxy_sessions"};
-    storage.insert(storage.end(), c.args.begin(), c.args.end());
-    std::vector<char*> pointers;
-    for (std::string& s : storage) pointers.push_back(s.data());
-    pointers.push_back(nullptr);
-    Result<CommandLine> line =
-        ParseCommandLine(static_cast<int>(storage.size()), pointers.data(), std::nullopt, fs);
+    Result<CommandLine> line = Parse(c.args);
     ASSERT_FALSE(line.ok()) << joined;
     EXPECT_EQ(line.error().message, c.error) << joined;
     EXPECT_EQ(line.error().message.find("hunter2"), std::string::npos);
