@@ -475,9 +475,10 @@ class FakeEndpointTest(HaproxyTestCase):
         self.addCleanup(cleanup)
         return path
 
-    def serve_http(self, status, body):
+    def serve_http(self, status, body, hang=False):
         server = loopback_listener()
         port = server.getsockname()[1]
+        release = threading.Event()
 
         def run():
             conn, _ = server.accept()
@@ -487,14 +488,30 @@ class FakeEndpointTest(HaproxyTestCase):
                 if not chunk:
                     break
                 request += chunk
-            conn.sendall(b"HTTP/1.1 %d X\r\nContent-Type: text/html\r\nContent-Length: %d\r\n"
-                         b"Connection: close\r\n\r\n%s" % (status, len(body), body))
+            if hang:
+                release.wait(10)
+            else:
+                conn.sendall(b"HTTP/1.1 %d X\r\nContent-Type: text/html\r\n"
+                             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+                             % (status, len(body), body))
             conn.close()
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
-        self.addCleanup(lambda: (thread.join(), server.close()))
+
+        def cleanup():
+            release.set()
+            thread.join()
+            server.close()
+        self.addCleanup(cleanup)
         return f"http://127.0.0.1:{port}/stats"
+
+    def test_hanging_stats_page_ends_with_the_timeout_state(self):
+        url = self.serve_http(200, b"", hang=True)
+        proc = self.run_probe("--url", url, "-t", "1", expect_exit=2)
+        self.assertEqual(proc.stdout,
+                         f"Error: no complete reply from {url};csv within 1 seconds (-t 1)\n")
+        self.assertLess(self.elapsed, 1.5)
 
     def test_html_instead_of_csv_is_unknown(self):
         url = self.serve_http(200, b"<html><body>Statistics Report</body></html>\n")
