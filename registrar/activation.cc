@@ -168,12 +168,12 @@ Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason
   }
   for (const auto& [rel, change] : changes) {
     if (!change.content) continue;
-    if (auto w = fs_.WriteFileAtomic(staging_dir_ + "/" + rel, *change.content, 0644); !w) return w;
+    if (auto w = disk_.WriteScratchFile(staging_dir_ + "/" + rel, *change.content); !w) return w;
   }
   auto cfg = StagedNagiosCfg(changes);
   if (!cfg) return cfg.error();
   const std::string cfg_path = staging_dir_ + "/nagios.cfg";
-  if (auto w = fs_.WriteFileAtomic(cfg_path, *cfg, 0644); !w) return w;
+  if (auto w = disk_.WriteScratchFile(cfg_path, *cfg); !w) return w;
   std::string command = config_.verify_command;
   for (size_t at; (at = command.find("{config}")) != std::string::npos;) {
     command.replace(at, 8, cfg_path);

@@ -44,6 +44,26 @@ Result<bool> RealDisk::SetGroup(const std::string& path, const std::string& grou
   return true;
 }
 
+Result<void> RealDisk::WriteScratchFile(const std::string& path, const std::string& content) {
+  // Replace rather than truncate, so a reader never sees a half-written file.
+  const std::string temp = path + ".new";
+  {
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd.valid()) return SystemError("open", errno, temp);
+    size_t done = 0;
+    while (done < content.size()) {
+      const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return SystemError("write", errno, temp);
+      }
+      done += static_cast<size_t>(n);
+    }
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) return SystemError("rename", errno, path);
+  return {};
+}
+
 Result<UniqueFd> RealDisk::Lock(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.valid()) return SystemError("open", errno, path);

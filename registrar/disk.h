@@ -25,6 +25,9 @@ class Disk {
   // Gives `path` the group `group` (owner unchanged). Returns false without
   // error when no such group exists on this system.
   virtual Result<bool> SetGroup(const std::string& path, const std::string& group) = 0;
+  // Writes `content` to `path` (mode 0644) without fsync: for scratch files
+  // such as the staging tree, which nothing relies on after a crash.
+  virtual Result<void> WriteScratchFile(const std::string& path, const std::string& content) = 0;
   // Blocks until an exclusive flock(2) on `path` (created 0600 if missing)
   // is held; the lock lasts as long as the returned descriptor.
   virtual Result<UniqueFd> Lock(const std::string& path) = 0;
@@ -36,6 +39,7 @@ class RealDisk final : public Disk {
   Result<void> RemoveFile(const std::string& path) override;
   Result<void> RemoveDirectory(const std::string& path) override;
   Result<bool> SetGroup(const std::string& path, const std::string& group) override;
+  Result<void> WriteScratchFile(const std::string& path, const std::string& content) override;
   Result<UniqueFd> Lock(const std::string& path) override;
 };
 

@@ -1,0 +1,326 @@
+#include "registrar/ssh/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include <array>
+#include <exception>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace automon::registrar::ssh {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::array<std::string_view, 5> kVerbs = {"hello", "enroll", "register", "deregister",
+                                                    "results"};
+constexpr size_t kMaxCommandBytes = 1024;
+
+std::string Address(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+    ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    port = ntohs(in->sin_port);
+    return fmt::format("{}:{}", host, port);
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    port = ntohs(in6->sin6_port);
+  }
+  return fmt::format("[{}]:{}", host, port);
+}
+
+std::vector<std::string> SplitWords(std::string_view s) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    const size_t start = i;
+    while (i < s.size() && s[i] != ' ') ++i;
+    if (i > start) words.emplace_back(s.substr(start, i - start));
+  }
+  return words;
+}
+
+// Everything one connection's callbacks share. Lives on the connection
+// thread's stack for the whole life of the session.
+struct Connection {
+  Handler& handler;
+  const Limits& limits;
+  int auth_failures = 0;
+  bool authenticated = false;
+  bool exec = false;
+  bool eof = false;
+  bool closed = false;
+  bool too_big = false;
+  ssh_channel channel = nullptr;
+  ssh_channel_callbacks_struct channel_callbacks{};
+  Request request;
+};
+
+int OnAuthPubkey(ssh_session /*session*/, const char* user, ssh_key pubkey, char state,
+                 void* userdata) {
+  auto& c = *static_cast<Connection*>(userdata);
+  if (c.auth_failures >= c.limits.max_auth_attempts) return SSH_AUTH_DENIED;
+  auto deny = [&] {
+    ++c.auth_failures;
+    return SSH_AUTH_DENIED;
+  };
+  if (user == nullptr || kUser != user) return deny();
+  if (state != SSH_PUBLICKEY_STATE_NONE && state != SSH_PUBLICKEY_STATE_VALID) return deny();
+  auto fingerprint = automon::ssh::FingerprintOf(pubkey);
+  auto line = automon::ssh::PublicKeyLineOf(pubkey);
+  if (!fingerprint || !line || !c.handler.AcceptsKey(*fingerprint)) return deny();
+  // State NONE is a probe ("would you take this key?"): the answer is yes,
+  // but the client is not authenticated until it signs.
+  if (state == SSH_PUBLICKEY_STATE_VALID) {
+    c.authenticated = true;
+    c.request.fingerprint = *fingerprint;
+    c.request.public_key = *line;
+  }
+  return SSH_AUTH_SUCCESS;
+}
+
+int OnExec(ssh_session /*session*/, ssh_channel /*channel*/, const char* command, void* userdata) {
+  auto& c = *static_cast<Connection*>(userdata);
+  if (c.exec || command == nullptr) return SSH_ERROR;  // one command per connection
+  const std::string_view text(command);
+  if (text.size() > kMaxCommandBytes ||
+      std::any_of(text.begin(), text.end(), [](char ch) { return ch < 0x20 || ch == 0x7f; })) {
+    return SSH_ERROR;
+  }
+  std::vector<std::string> words = SplitWords(text);
+  if (words.empty() || !IsAllowedVerb(words.front())) return SSH_ERROR;
+  c.request.verb = words.front();
+  c.request.args.assign(words.begin() + 1, words.end());
+  c.exec = true;
+  return SSH_OK;
+}
+
+int OnData(ssh_session /*session*/, ssh_channel /*channel*/, void* data, uint32_t len,
+           int is_stderr, void* userdata) {
+  auto& c = *static_cast<Connection*>(userdata);
+  if (!c.exec || is_stderr || c.too_big) return static_cast<int>(len);
+  if (c.request.input.size() + len > c.limits.max_payload) {
+    c.too_big = true;
+    return static_cast<int>(len);
+  }
+  c.request.input.append(static_cast<const char*>(data), len);
+  return static_cast<int>(len);
+}
+
+void OnEof(ssh_session /*session*/, ssh_channel /*channel*/, void* userdata) {
+  static_cast<Connection*>(userdata)->eof = true;
+}
+
+void OnClose(ssh_session /*session*/, ssh_channel /*channel*/, void* userdata) {
+  static_cast<Connection*>(userdata)->closed = true;
+}
+
+ssh_channel OnChannelOpen(ssh_session session, void* userdata) {
+  auto& c = *static_cast<Connection*>(userdata);
+  if (!c.authenticated || c.channel != nullptr) return nullptr;  // one session channel
+  c.channel = ssh_channel_new(session);
+  if (c.channel == nullptr) return nullptr;
+  c.channel_callbacks.userdata = &c;
+  c.channel_callbacks.channel_exec_request_function = OnExec;
+  c.channel_callbacks.channel_data_function = OnData;
+  c.channel_callbacks.channel_eof_function = OnEof;
+  c.channel_callbacks.channel_close_function = OnClose;
+  ssh_callbacks_init(&c.channel_callbacks);
+  ssh_set_channel_callbacks(c.channel, &c.channel_callbacks);
+  return c.channel;
+}
+
+// Polls `event` until `done()` or the deadline; false on deadline or error.
+template <typename Done>
+bool PollUntil(ssh_event event, Clock::time_point deadline, Done done) {
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    if (ssh_event_dopoll(event, 100) == SSH_ERROR) return false;
+  }
+  return true;
+}
+
+void WriteAll(ssh_channel channel, const std::string& text, bool to_stderr) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const auto chunk = static_cast<uint32_t>(std::min<size_t>(text.size() - done, 32768));
+    const int n = to_stderr ? ssh_channel_write_stderr(channel, text.data() + done, chunk)
+                            : ssh_channel_write(channel, text.data() + done, chunk);
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+bool IsAllowedVerb(std::string_view verb) {
+  return std::find(kVerbs.begin(), kVerbs.end(), verb) != kVerbs.end();
+}
+
+Result<std::unique_ptr<Server>> Server::Listen(const Options& options,
+                                               const automon::ssh::Key& host_key,
+                                               Handler& handler) {
+  std::unique_ptr<Server> server(new Server(options, handler));
+  server->bind_ = ssh_bind_new();
+  if (server->bind_ == nullptr) return Error{"ssh_bind_new: out of memory"};
+  ssh_bind b = server->bind_;
+  // The bind takes ownership of the key it imports: give it its own copy.
+  auto text = automon::ssh::ExportPrivateKey(host_key);
+  if (!text) return text.error();
+  auto copy = automon::ssh::ImportPrivateKey(*text, "host key");
+  if (!copy) return copy.error();
+  bool process_config = false;
+  unsigned int port = static_cast<unsigned int>(options.port);
+  // Modern algorithms only; the agent and OpenSSH 9.2 both speak them.
+  struct {
+    ssh_bind_options_e option;
+    const void* value;
+  } const settings[] = {
+      {SSH_BIND_OPTIONS_PROCESS_CONFIG, &process_config},
+      {SSH_BIND_OPTIONS_BINDADDR, options.address.c_str()},
+      {SSH_BIND_OPTIONS_BINDPORT, &port},
+      {SSH_BIND_OPTIONS_KEY_EXCHANGE, "curve25519-sha256,curve25519-sha256@libssh.org"},
+      {SSH_BIND_OPTIONS_CIPHERS_C_S, "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes256-ctr"},
+      {SSH_BIND_OPTIONS_CIPHERS_S_C, "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes256-ctr"},
+      {SSH_BIND_OPTIONS_HMAC_C_S, "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256"},
+      {SSH_BIND_OPTIONS_HMAC_S_C, "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256"},
+      {SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-ed25519"},
+      {SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, "ssh-ed25519,rsa-sha2-512,rsa-sha2-256"},
+  };
+  for (const auto& s : settings) {
+    if (ssh_bind_options_set(b, s.option, s.value) != SSH_OK) {
+      return Error{fmt::format("ssh_bind_options_set: {}", ssh_get_error(b))};
+    }
+  }
+  if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY, copy->release()) != SSH_OK) {
+    return Error{fmt::format("ssh_bind_options_set(host key): {}", ssh_get_error(b))};
+  }
+  if (ssh_bind_listen(b) != SSH_OK) {
+    return Error{fmt::format("ssh_bind_listen({}:{}): {}", options.address, options.port,
+                             ssh_get_error(b))};
+  }
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(ssh_bind_get_fd(b), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return SystemError("getsockname", errno, options.address);
+  }
+  server->port_ = ss.ss_family == AF_INET6
+                      ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                      : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return server;
+}
+
+Server::~Server() {
+  Stop();
+  if (bind_ != nullptr) ssh_bind_free(bind_);
+}
+
+void Server::Serve() {
+  const int fd = ssh_bind_get_fd(bind_);
+  while (!stopping_) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) continue;
+    ssh_session session = ssh_new();
+    if (session == nullptr) continue;
+    if (ssh_bind_accept(bind_, session) != SSH_OK) {
+      ssh_free(session);
+      continue;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    std::string peer = "?";
+    if (::getpeername(ssh_get_fd(session), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      peer = Address(ss);
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (active_ >= options_.limits.max_connections) {
+        ++refused_busy_;
+        ssh_disconnect(session);
+        ssh_free(session);
+        continue;
+      }
+      ++active_;
+    }
+    std::thread([this, session, peer = std::move(peer)]() mutable {
+      ServeConnection(session, std::move(peer));
+      std::lock_guard lock(mutex_);
+      --active_;
+      ++served_;
+      idle_.notify_all();
+    }).detach();
+  }
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return active_ == 0; });
+}
+
+void Server::ServeConnection(ssh_session session, std::string peer) {
+  const Limits& limits = options_.limits;
+  Connection c{handler_, limits};
+  c.request.peer = std::move(peer);
+  const auto start = Clock::now();
+  // Bounds the key exchange, which otherwise waits forever (reference §3.1).
+  long timeout = static_cast<long>(
+      std::chrono::ceil<std::chrono::seconds>(limits.handshake).count());
+  ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout);
+
+  ssh_server_callbacks_struct callbacks{};
+  callbacks.userdata = &c;
+  callbacks.auth_pubkey_function = OnAuthPubkey;
+  callbacks.channel_open_request_session_function = OnChannelOpen;
+  ssh_callbacks_init(&callbacks);
+  ssh_set_server_callbacks(session, &callbacks);
+  ssh_set_auth_methods(session, SSH_AUTH_METHOD_PUBLICKEY);
+
+  ssh_event event = nullptr;
+  if (ssh_handle_key_exchange(session) == SSH_OK && (event = ssh_event_new()) != nullptr &&
+      ssh_event_add_session(event, session) == SSH_OK &&
+      PollUntil(event, start + limits.handshake, [&] { return c.exec || c.closed; }) && c.exec) {
+    const bool complete = PollUntil(event, Clock::now() + limits.payload,
+                                    [&] { return c.eof || c.too_big || c.closed; });
+    Reply reply;
+    if (c.too_big) {
+      reply = {2, "", fmt::format("automon-registrar: refused: the input is larger than {} bytes\n",
+                                  limits.max_payload)};
+    } else if (!complete || !c.eof) {
+      reply = {2, "", "automon-registrar: refused: the input did not end in time\n"};
+    } else {
+      try {
+        reply = handler_.Handle(c.request);
+      } catch (const std::exception& e) {
+        reply = {3, "", fmt::format("automon-registrar: internal error: {}\n", e.what())};
+      }
+    }
+    if (!c.closed) {
+      WriteAll(c.channel, reply.out, false);
+      WriteAll(c.channel, reply.err, true);
+      ssh_channel_request_send_exit_status(c.channel, reply.exit_status);
+      ssh_channel_send_eof(c.channel);
+      ssh_channel_close(c.channel);
+      // Let the close go out, but never wait long for a client.
+      PollUntil(event, Clock::now() + std::chrono::seconds(2), [&] { return c.closed; });
+    }
+  }
+  if (event != nullptr) {
+    ssh_event_remove_session(event, session);
+    ssh_event_free(event);
+  }
+  if (c.channel != nullptr) ssh_channel_free(c.channel);
+  ssh_disconnect(session);
+  ssh_free(session);
+}
+
+}  // namespace automon::registrar::ssh
