@@ -49,18 +49,22 @@ Result<std::string> ExportPrivateKey(const Key& key) {
   return std::string(b64.p);
 }
 
-Result<std::string> PublicKeyLine(const Key& key) {
+Result<std::string> PublicKeyLine(const Key& key) { return PublicKeyLineOf(key.get()); }
+
+Result<std::string> Fingerprint(const Key& key) { return FingerprintOf(key.get()); }
+
+Result<std::string> PublicKeyLineOf(ssh_key_struct* key) {
   LibsshString b64;
-  if (ssh_pki_export_pubkey_base64(key.get(), &b64.p) != SSH_OK) {
+  if (ssh_pki_export_pubkey_base64(key, &b64.p) != SSH_OK) {
     return Error{"ssh_pki_export_pubkey_base64: cannot export the public key"};
   }
-  return fmt::format("{} {}", ssh_key_type_to_char(ssh_key_type(key.get())), b64.p);
+  return fmt::format("{} {}", ssh_key_type_to_char(ssh_key_type(key)), b64.p);
 }
 
-Result<std::string> Fingerprint(const Key& key) {
+Result<std::string> FingerprintOf(ssh_key_struct* key) {
   unsigned char* hash = nullptr;
   size_t length = 0;
-  if (ssh_get_publickey_hash(key.get(), SSH_PUBLICKEY_HASH_SHA256, &hash, &length) != SSH_OK) {
+  if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &length) != SSH_OK) {
     return Error{"ssh_get_publickey_hash: cannot hash the public key"};
   }
   LibsshString fingerprint{ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, length)};

@@ -37,6 +37,10 @@ Result<std::string> PublicKeyLine(const Key& key);
 // byte-identical to what `ssh-keygen -l` prints.
 Result<std::string> Fingerprint(const Key& key);
 
+// The same, for a key libssh owns (a server callback's borrowed key).
+Result<std::string> PublicKeyLineOf(ssh_key_struct* key);
+Result<std::string> FingerprintOf(ssh_key_struct* key);
+
 // Loads the private key at `path`, or, when the file does not exist,
 // generates an ed25519 key and writes it there with mode 0600 (atomically:
 // a crash never leaves half a key). `*created` tells which happened. Any

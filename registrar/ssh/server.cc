@@ -9,6 +9,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include <algorithm>
 #include <array>
 #include <exception>
 #include <thread>
@@ -56,6 +57,7 @@ std::vector<std::string> SplitWords(std::string_view s) {
 // Everything one connection's callbacks share. Lives on the connection
 // thread's stack for the whole life of the session.
 struct Connection {
+  Connection(Handler& h, const Limits& l) : handler(h), limits(l) {}
   Handler& handler;
   const Limits& limits;
   int auth_failures = 0;
@@ -269,7 +271,7 @@ void Server::Serve() {
 
 void Server::ServeConnection(ssh_session session, std::string peer) {
   const Limits& limits = options_.limits;
-  Connection c{handler_, limits};
+  Connection c(handler_, limits);
   c.request.peer = std::move(peer);
   const auto start = Clock::now();
   // Bounds the key exchange, which otherwise waits forever (reference §3.1).

@@ -25,6 +25,7 @@
 #include "common/ssh/key.h"
 
 struct ssh_bind_struct;
+struct ssh_session_struct;
 
 namespace automon::registrar::ssh {
 
@@ -98,7 +99,7 @@ class Server {
 
  private:
   Server(const Options& options, Handler& handler) : options_(options), handler_(handler) {}
-  void ServeConnection(struct ssh_session_struct* session, std::string peer);
+  void ServeConnection(ssh_session_struct* session, std::string peer);
 
   Options options_;
   Handler& handler_;

@@ -1,0 +1,333 @@
+#include "registrar/ssh/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "common/ssh/client.h"
+#include "common/unique_fd.h"
+
+namespace automon::registrar::ssh {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Records every request and answers with a fixed reply.
+class FakeHandler : public Handler {
+ public:
+  bool AcceptsKey(const std::string& fingerprint) override {
+    std::lock_guard lock(mutex_);
+    return accepted_.count(fingerprint) != 0;
+  }
+  Reply Handle(const Request& request) override {
+    std::lock_guard lock(mutex_);
+    requests_.push_back(request);
+    return {request.verb == "hello" ? 0 : 1, "out:" + request.input, "err:" + request.verb};
+  }
+  void Accept(const std::string& fingerprint) {
+    std::lock_guard lock(mutex_);
+    accepted_.insert(fingerprint);
+  }
+  std::vector<Request> requests() {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> accepted_;
+  std::vector<Request> requests_;
+};
+
+// Runs a shell command, returning its exit status and combined output.
+std::pair<int, std::string> Shell(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class SshServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/automon-ssh-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto host = automon::ssh::GenerateEd25519();
+    ASSERT_TRUE(host.ok());
+    host_key_ = std::move(*host);
+    host_fingerprint_ = *automon::ssh::Fingerprint(host_key_);
+    // The client key is written with ssh-keygen so that OpenSSH's client
+    // can use the very same key.
+    key_path_ = dir_ + "/client";
+    ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N '' -C test -f " + key_path_).c_str()), 0);
+    bool created = false;
+    RealFileSystem fs;
+    auto client = automon::ssh::LoadOrCreate(fs, key_path_, &created);
+    ASSERT_TRUE(client.ok()) << client.error().message;
+    client_key_ = std::move(*client);
+    client_fingerprint_ = *automon::ssh::Fingerprint(client_key_);
+  }
+
+  void Start(Limits limits = {}) {
+    Options options;
+    options.address = "127.0.0.1";
+    options.port = 0;
+    options.limits = limits;
+    auto server = Server::Listen(options, host_key_, handler_);
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_ = std::move(*server);
+    thread_ = std::thread([this] { server_->Serve(); });
+  }
+
+  void TearDown() override {
+    if (server_) {
+      server_->Stop();
+      thread_.join();
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  Result<automon::ssh::RemoteResult> Run(const std::string& command, const std::string& input,
+                                         std::chrono::milliseconds timeout = 10s) {
+    automon::ssh::RemoteCommand rc{"127.0.0.1", server_->port(), "automon", command, input,
+                                   timeout};
+    return automon::ssh::RunRemote(rc, client_key_, [&](const std::string& fingerprint) {
+      if (fingerprint == host_fingerprint_) return Result<void>();
+      return Result<void>(Error{"unexpected host key " + fingerprint});
+    });
+  }
+
+  // The OpenSSH client, with nothing from ~/.ssh and a fixed key.
+  std::string Ssh(const std::string& extra) {
+    return "timeout 20 ssh -F none -o BatchMode=yes -o StrictHostKeyChecking=no "
+           "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o IdentitiesOnly=yes -i " +
+           key_path_ + " -p " + std::to_string(server_->port()) + " " + extra;
+  }
+
+  std::string dir_;
+  automon::ssh::Key host_key_;
+  std::string host_fingerprint_;
+  std::string key_path_;
+  automon::ssh::Key client_key_;
+  std::string client_fingerprint_;
+  FakeHandler handler_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+TEST_F(SshServerTest, RunsAnAllowedCommandWithItsInput) {
+  handler_.Accept(client_fingerprint_);
+  Start();
+  auto result = Run("register --host web01", "snapshot bytes\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->exit_status, 1);
+  EXPECT_EQ(result->out, "out:snapshot bytes\n");
+  EXPECT_EQ(result->err, "err:register");
+  EXPECT_EQ(result->server_fingerprint, host_fingerprint_);
+  const auto requests = handler_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].verb, "register");
+  EXPECT_EQ(requests[0].args, (std::vector<std::string>{"--host", "web01"}));
+  EXPECT_EQ(requests[0].fingerprint, client_fingerprint_);
+  EXPECT_EQ(requests[0].public_key.rfind("ssh-ed25519 AAAA", 0), 0u);
+  EXPECT_EQ(requests[0].peer.rfind("127.0.0.1:", 0), 0u);
+}
+
+TEST_F(SshServerTest, LargeInputWithinTheLimitArrivesWhole) {
+  handler_.Accept(client_fingerprint_);
+  Limits limits;
+  limits.max_payload = 1 << 20;
+  Start(limits);
+  std::string input(limits.max_payload, 'x');
+  for (size_t i = 0; i < input.size(); i += 997) input[i] = static_cast<char>('a' + i % 26);
+  auto result = Run("hello", input);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->exit_status, 0);
+  EXPECT_EQ(result->out, "out:" + input);
+}
+
+TEST_F(SshServerTest, OversizedInputIsRefusedBeforeTheHandler) {
+  handler_.Accept(client_fingerprint_);
+  Limits limits;
+  limits.max_payload = 1000;
+  Start(limits);
+  auto result = Run("register", std::string(1001, 'x'));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->exit_status, 2);
+  EXPECT_EQ(result->err, "automon-registrar: refused: the input is larger than 1000 bytes\n");
+  EXPECT_TRUE(handler_.requests().empty());
+}
+
+TEST_F(SshServerTest, UnknownKeyIsRefused) {
+  Start();  // nothing accepted
+  auto result = Run("hello", "");
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("refused our key"), std::string::npos)
+      << result.error().message;
+  EXPECT_TRUE(handler_.requests().empty());
+}
+
+TEST_F(SshServerTest, HostKeyCheckRunsBeforeAuthentication) {
+  handler_.Accept(client_fingerprint_);
+  Start();
+  automon::ssh::RemoteCommand rc{"127.0.0.1", server_->port(), "automon", "hello", "", 5s};
+  auto result = automon::ssh::RunRemote(rc, client_key_, [](const std::string&) {
+    return Result<void>(Error{"pinned key mismatch"});
+  });
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message, "pinned key mismatch");
+  EXPECT_TRUE(handler_.requests().empty());
+}
+
+TEST_F(SshServerTest, CommandsOutsideTheListAreRefused) {
+  handler_.Accept(client_fingerprint_);
+  Start();
+  for (const char* command : {"sh", "rm -rf /", "registerx", "", "hello\tx"}) {
+    auto result = Run(command, "");
+    EXPECT_FALSE(result.ok()) << command;
+  }
+  EXPECT_TRUE(handler_.requests().empty());
+  EXPECT_TRUE(Run("hello", "").ok()) << "still serving";
+}
+
+TEST_F(SshServerTest, OpenSshClientCanRegister) {
+  handler_.Accept(client_fingerprint_);
+  Start();
+  std::ofstream(dir_ + "/snapshot") << "document\n";
+  const auto [status, output] = Shell(Ssh("automon@127.0.0.1 register < " + dir_ + "/snapshot"));
+  EXPECT_EQ(status, 1) << output;
+  EXPECT_EQ(output, "out:document\nerr:register");
+  ASSERT_EQ(handler_.requests().size(), 1u);
+  EXPECT_EQ(handler_.requests()[0].fingerprint, client_fingerprint_);
+}
+
+TEST_F(SshServerTest, HostileOpenSshRequestsAreRefused) {
+  handler_.Accept(client_fingerprint_);
+  Start();
+  // A shell (no command), with or without a pty.
+  EXPECT_NE(Shell(Ssh("-T automon@127.0.0.1 < /dev/null")).first, 0);
+  EXPECT_NE(Shell(Ssh("-tt automon@127.0.0.1 < /dev/null")).first, 0);
+  // Another user name, even with the right key.
+  EXPECT_NE(Shell(Ssh("root@127.0.0.1 hello < /dev/null")).first, 0);
+  // Passwords and keyboard-interactive are not offered at all.
+  const auto [status, output] = Shell(
+      "timeout 20 ssh -F none -o BatchMode=yes -o StrictHostKeyChecking=no "
+      "-o UserKnownHostsFile=/dev/null -o PubkeyAuthentication=no "
+      "-o PreferredAuthentications=password,keyboard-interactive -p " +
+      std::to_string(server_->port()) + " automon@127.0.0.1 hello < /dev/null");
+  EXPECT_NE(status, 0);
+  EXPECT_NE(output.find("Permission denied (publickey)"), std::string::npos) << output;
+  // A remote port forward is refused, and the client gives up on it.
+  EXPECT_NE(Shell(Ssh("-o ExitOnForwardFailure=yes -R 0:127.0.0.1:9 automon@127.0.0.1 hello "
+                      "< /dev/null"))
+                .first,
+            0);
+  EXPECT_TRUE(handler_.requests().empty());
+  // Garbage instead of SSH.
+  {
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const char garbage[] = "GET / HTTP/1.0\r\n\r\n\x00\xff\xfe";
+    ASSERT_GT(::write(fd.get(), garbage, sizeof garbage), 0);
+    char buffer[256];
+    while (::read(fd.get(), buffer, sizeof buffer) > 0) {
+    }
+  }
+  EXPECT_TRUE(Run("hello", "").ok()) << "still serving after every hostile client";
+}
+
+TEST_F(SshServerTest, StalledClientNeitherHangsNorDelaysOthers) {
+  handler_.Accept(client_fingerprint_);
+  Limits limits;
+  limits.payload = 1500ms;
+  Start(limits);
+  // A client that starts a registration and then never finishes its input.
+  std::thread stalled([&] {
+    const auto [status, output] =
+        Shell("(printf partial; sleep 6) | " + Ssh("automon@127.0.0.1 register"));
+    EXPECT_EQ(status, 2) << output;
+    EXPECT_NE(output.find("the input did not end in time"), std::string::npos) << output;
+  });
+  std::this_thread::sleep_for(500ms);
+  const auto start = std::chrono::steady_clock::now();
+  auto result = Run("hello", "quick");
+  EXPECT_TRUE(result.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms)
+      << "a stalled client must not delay the others";
+  stalled.join();
+  // Only the quick client reached the handler.
+  ASSERT_EQ(handler_.requests().size(), 1u);
+  EXPECT_EQ(handler_.requests()[0].input, "quick");
+}
+
+TEST_F(SshServerTest, SilentConnectionIsDroppedAfterTheHandshakeLimit) {
+  Limits limits;
+  limits.handshake = 1000ms;
+  Start(limits);
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const auto start = std::chrono::steady_clock::now();
+  char buffer[256];
+  while (::read(fd.get(), buffer, sizeof buffer) > 0) {  // banner, then EOF when dropped
+  }
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(waited, 5s);
+}
+
+TEST_F(SshServerTest, ConnectionsBeyondTheCapAreTurnedAway) {
+  handler_.Accept(client_fingerprint_);
+  Limits limits;
+  limits.max_connections = 1;
+  limits.handshake = 3000ms;
+  Start(limits);
+  // Hold the only slot with a silent connection.
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(Run("hello", "", 2s).ok());
+  EXPECT_EQ(server_->refused_busy(), 1);
+  fd.Reset();
+  // Once the slot is free again, a client gets in.
+  for (int i = 0; i < 50 && !Run("hello", "", 2s).ok(); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(handler_.requests().size(), 1u);
+}
+
+TEST(IsAllowedVerbTest, FixedList) {
+  for (const char* verb : {"hello", "enroll", "register", "deregister", "results"}) {
+    EXPECT_TRUE(IsAllowedVerb(verb)) << verb;
+  }
+  for (const char* verb : {"", "shell", "Register", "register "}) EXPECT_FALSE(IsAllowedVerb(verb));
+}
+
+}  // namespace
+}  // namespace automon::registrar::ssh
