@@ -1,5 +1,6 @@
 #include "registrar/activation.h"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -59,16 +60,40 @@ NagiosActivator::NagiosActivator(const Config& config, FileSystem& fs, Disk& dis
     : config_(config), fs_(fs), disk_(disk), runner_(runner),
       staging_dir_(std::move(staging_dir)), reload_marker_(std::move(reload_marker)) {}
 
-Result<std::vector<std::string>> NagiosActivator::LiveHosts() {
-  std::vector<std::string> hosts;
-  auto entries = fs_.ListDirectory(config_.output_dir + "/" + std::string(kHostsDirName));
-  if (!entries) return hosts;  // no tree yet: no live hosts
-  for (const DirectoryEntry& e : *entries) {
-    if (e.kind == DirectoryEntry::Kind::kRegular && !e.name.starts_with(".") &&
-        e.name.ends_with(".cfg")) {
-      hosts.push_back(e.name.substr(0, e.name.size() - 4));
+Result<std::vector<std::pair<std::string, std::string>>> NagiosActivator::LiveHostFiles() {
+  std::vector<std::pair<std::string, std::string>> files;  // (host, path relative to output_dir)
+  const std::string hosts_dir(kHostsDirName);
+  auto is_cfg = [](const DirectoryEntry& e) {
+    return e.kind == DirectoryEntry::Kind::kRegular && !e.name.starts_with(".") &&
+           e.name.ends_with(".cfg");
+  };
+  auto top = fs_.ListDirectory(config_.output_dir + "/" + hosts_dir);
+  if (!top) return files;  // no tree yet: no live hosts
+  for (const DirectoryEntry& bucket : *top) {
+    if (is_cfg(bucket)) {  // not in a bucket: left over, still read by Nagios
+      files.emplace_back(bucket.name.substr(0, bucket.name.size() - 4),
+                         hosts_dir + "/" + bucket.name);
+      continue;
+    }
+    if (bucket.kind != DirectoryEntry::Kind::kDirectory || bucket.name.starts_with(".")) continue;
+    auto entries = fs_.ListDirectory(config_.output_dir + "/" + hosts_dir + "/" + bucket.name);
+    if (!entries) return entries.error();
+    for (const DirectoryEntry& e : *entries) {
+      if (is_cfg(e)) {
+        files.emplace_back(e.name.substr(0, e.name.size() - 4),
+                           hosts_dir + "/" + bucket.name + "/" + e.name);
+      }
     }
   }
+  return files;
+}
+
+Result<std::vector<std::string>> NagiosActivator::LiveHosts() {
+  auto files = LiveHostFiles();
+  if (!files) return files.error();
+  std::vector<std::string> hosts;
+  for (const auto& [host, rel] : *files) hosts.push_back(host);
+  std::sort(hosts.begin(), hosts.end());
   return hosts;
 }
 
@@ -136,24 +161,72 @@ Result<std::string> NagiosActivator::StagedNagiosCfg(const Changes& changes) {
                              config_.output_dir, config_.nagios_cfg)};
   }
   // The automon tree: staged files where they change, live ones elsewhere.
-  std::set<std::string> live;
-  if (auto top = fs_.ListDirectory(config_.output_dir); top.ok()) {
-    for (const DirectoryEntry& e : *top) {
-      if (e.kind == DirectoryEntry::Kind::kRegular) live.insert(e.name);
-    }
-  }
-  auto hosts = LiveHosts();
-  if (!hosts) return hosts.error();
-  for (const std::string& host : *hosts) live.insert(HostFileName(host));
-  std::set<std::string> files = live;
-  for (const auto& [rel, change] : changes) files.insert(rel);
-  for (const std::string& rel : files) {
-    if (!rel.ends_with(".cfg") || rel.starts_with(".")) continue;
+  // Host buckets without a change are named as whole directories, so the
+  // cost of this part does not grow with the number of hosts.
+  auto staged_or_live = [&](const std::string& rel, bool live) {
     auto it = changes.find(rel);
     if (it != changes.end()) {
       if (it->second.content) out += fmt::format("cfg_file={}/{}\n", staging_dir_, rel);
-    } else {
+    } else if (live) {
       out += fmt::format("cfg_file={}/{}\n", config_.output_dir, rel);
+    }
+  };
+  std::set<std::string> live_top;
+  if (auto entries = fs_.ListDirectory(config_.output_dir); entries.ok()) {
+    for (const DirectoryEntry& e : *entries) {
+      if (e.kind == DirectoryEntry::Kind::kRegular && !e.name.starts_with(".") &&
+          e.name.ends_with(".cfg")) {
+        live_top.insert(e.name);
+      }
+    }
+  }
+  std::set<std::string> top = live_top;
+  std::set<std::string> changed_buckets;  // "hosts/<bb>"
+  for (const auto& [rel, change] : changes) {
+    const size_t slash = rel.rfind('/');
+    if (slash == std::string::npos) {
+      top.insert(rel);
+    } else {
+      changed_buckets.insert(rel.substr(0, slash));
+    }
+  }
+  for (const std::string& name : top) {
+    staged_or_live(name, live_top.count(name) > 0);
+  }
+  // Files directly in hosts/ (left over from elsewhere) are read by Nagios
+  // too: list them one by one, never hosts/ as a whole.
+  changed_buckets.insert(std::string(kHostsDirName));
+  std::set<std::string> buckets = changed_buckets;
+  const std::string hosts_root = config_.output_dir + "/" + std::string(kHostsDirName);
+  if (auto entries = fs_.ListDirectory(hosts_root); entries.ok()) {
+    for (const DirectoryEntry& e : *entries) {
+      if (e.kind == DirectoryEntry::Kind::kDirectory && !e.name.starts_with(".")) {
+        buckets.insert(std::string(kHostsDirName) + "/" + e.name);
+      }
+    }
+  }
+  for (const std::string& bucket : buckets) {
+    const std::string live_dir = config_.output_dir + "/" + bucket;
+    if (!changed_buckets.count(bucket)) {
+      out += fmt::format("cfg_dir={}\n", live_dir);
+      continue;
+    }
+    std::set<std::string> files;
+    if (auto entries = fs_.ListDirectory(live_dir); entries.ok()) {
+      for (const DirectoryEntry& e : *entries) {
+        if (e.kind == DirectoryEntry::Kind::kRegular && !e.name.starts_with(".") &&
+            e.name.ends_with(".cfg")) {
+          files.insert(bucket + "/" + e.name);
+        }
+      }
+    }
+    for (const std::string& rel : files) staged_or_live(rel, true);
+    for (const auto& [rel, change] : changes) {
+      const size_t slash = rel.rfind('/');
+      if (slash != std::string::npos && rel.compare(0, slash, bucket) == 0 &&
+          slash == bucket.size() && !files.count(rel)) {
+        staged_or_live(rel, false);
+      }
     }
   }
   return out;
@@ -168,6 +241,9 @@ Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason
   }
   for (const auto& [rel, change] : changes) {
     if (!change.content) continue;
+    if (const size_t slash = rel.rfind('/'); slash != std::string::npos && slash > 0) {
+      if (auto r = disk_.MakeDirectory(staging_dir_ + "/" + rel.substr(0, slash), 0755); !r) return r;
+    }
     if (auto w = disk_.WriteScratchFile(staging_dir_ + "/" + rel, *change.content); !w) return w;
   }
   auto cfg = StagedNagiosCfg(changes);
@@ -217,19 +293,24 @@ Result<ActivationOutcome> NagiosActivator::Activate(
   if (request.templates && differs(std::string(kLocalTemplatesFileName), request.templates)) {
     global[std::string(kLocalTemplatesFileName)] = {request.templates};
   }
-  std::map<std::string, Change> hosts;  // host -> change
+  // host (or, for a stray file, its path) -> (path relative to output_dir, change)
+  std::map<std::string, std::pair<std::string, Change>> hosts;
   for (const auto& [host, content] : request.hosts) {
     if (differs(HostFileName(host), content)) {
-      hosts[host] = {content};
+      hosts[host] = {HostFileName(host), {content}};
     } else {
       outcome.unchanged.push_back(host);
     }
   }
   if (request.remove_unlisted_hosts) {
-    auto live_hosts = LiveHosts();
-    if (!live_hosts) return live_hosts.error();
-    for (const std::string& host : *live_hosts) {
-      if (!request.hosts.count(host)) hosts[host] = {std::nullopt};
+    auto live = LiveHostFiles();
+    if (!live) return live.error();
+    for (const auto& [host, rel] : *live) {
+      if (!request.hosts.count(host)) {
+        hosts[host] = {rel, {std::nullopt}};
+      } else if (rel != HostFileName(host)) {
+        hosts[rel] = {rel, {std::nullopt}};  // a copy in the wrong place
+      }
     }
   }
   const bool reload_pending = fs_.ReadFile(reload_marker_, 4096).ok();
@@ -237,7 +318,7 @@ Result<ActivationOutcome> NagiosActivator::Activate(
 
   auto with = [&](const std::vector<std::string>& names) {
     Changes changes = global;
-    for (const std::string& h : names) changes[HostFileName(h)] = hosts[h];
+    for (const std::string& h : names) changes[hosts[h].first] = hosts[h].second;
     return changes;
   };
   std::vector<std::string> good;
@@ -311,6 +392,10 @@ Result<ActivationOutcome> NagiosActivator::Activate(
   for (const auto& [rel, change] : final_changes) {
     if (!rel.starts_with(kHostsDirName)) continue;
     const std::string path = config_.output_dir + "/" + rel;
+    if (change.content) {
+      const std::string bucket = path.substr(0, path.rfind('/'));
+      if (auto r = disk_.MakeDirectory(bucket, 0755); !r) return r.error();
+    }
     auto done = change.content ? fs_.WriteFileAtomic(path, *change.content, 0644)
                                : disk_.RemoveFile(path);
     if (!done) return done.error();

@@ -77,6 +77,8 @@ class NagiosActivator {
   // objects (empty when it accepts).
   Result<void> Verify(const Changes& changes, std::string* reason);
   Result<std::string> StagedNagiosCfg(const Changes& changes);
+  // Every live host file: (host, path relative to output_dir).
+  Result<std::vector<std::pair<std::string, std::string>>> LiveHostFiles();
   Result<void> ExpandCfgDir(const std::string& dir, std::string& out);
   Result<void> Reload();
 

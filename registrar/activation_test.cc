@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/testing/fake_process_runner.h"
+#include "registrar/render/nagios.h"
 #include "registrar/testing/temp_dir.h"
 
 namespace automon::registrar {
@@ -24,13 +25,23 @@ class FakeNagios {
       size_t end = cfg->find('\n', start);
       const std::string line = cfg->substr(start, end - start);
       start = end + 1;
-      if (!line.starts_with("cfg_file=")) continue;
-      auto content = fs_.ReadFile(line.substr(9), 1 << 20);
-      if (!content) return ProcessResult{1, false, "Error: Cannot open config file " + line};
-      if (content->find("BROKEN") != std::string::npos) {
-        return ProcessResult{1, false,
-                             "Reading configuration data...\nError: broken object in " +
-                                 line.substr(9) + "\n   Error processing object config files!\n"};
+      std::vector<std::string> files;
+      if (line.starts_with("cfg_file=")) files.push_back(line.substr(9));
+      if (line.starts_with("cfg_dir=")) {
+        auto entries = fs_.ListDirectory(line.substr(8));
+        if (!entries) return ProcessResult{1, false, "Error: Cannot open config directory"};
+        for (const DirectoryEntry& e : *entries) {
+          if (e.name.ends_with(".cfg")) files.push_back(line.substr(8) + "/" + e.name);
+        }
+      }
+      for (const std::string& file : files) {
+        auto content = fs_.ReadFile(file, 1 << 20);
+        if (!content) return ProcessResult{1, false, "Error: Cannot open config file " + file};
+        if (content->find("BROKEN") != std::string::npos) {
+          return ProcessResult{1, false,
+                               "Reading configuration data...\nError: broken object in " + file +
+                                   "\n   Error processing object config files!\n"};
+        }
       }
     }
     return ProcessResult{0, false, "Total Warnings: 0\nTotal Errors:   0\n"};
@@ -106,7 +117,7 @@ TEST_F(ActivationTest, VerifiesAStagedCopyThenSwapsAndReloads) {
   EXPECT_TRUE(outcome->reloaded);
   EXPECT_EQ(outcome->activated, (std::vector<std::string>{"a.example.org", "b.example.org"}));
   EXPECT_EQ(swapped_, outcome->activated);
-  EXPECT_EQ(Live("hosts/a.example.org.cfg"), "# h\nhost a v1\n");
+  EXPECT_EQ(Live(HostFileName("a.example.org")), "# h\nhost a v1\n");
   EXPECT_EQ(Live("automon.cfg"), "# header\ndefine command { common }\n");
   EXPECT_EQ(nagios_.verifications, 1);
   EXPECT_EQ(reloads_, 1);
@@ -119,10 +130,31 @@ TEST_F(ActivationTest, VerifiesAStagedCopyThenSwapsAndReloads) {
             "cfg_file=" + t + "/other.cfg\n"
             "resource_file=" + t + "/resource.cfg\n"
             "cfg_file=" + t + "/state/staging/automon.cfg\n"
-            "cfg_file=" + t + "/state/staging/hosts/a.example.org.cfg\n"
-            "cfg_file=" + t + "/state/staging/hosts/b.example.org.cfg\n"
-            "cfg_file=" + t + "/state/staging/local-templates.cfg\n");
+            "cfg_file=" + t + "/state/staging/local-templates.cfg\n"
+            "cfg_file=" + t + "/state/staging/hosts/7e/b.example.org.cfg\n"
+            "cfg_file=" + t + "/state/staging/hosts/84/a.example.org.cfg\n");
   EXPECT_FALSE(fs_.ReadFile(t + "/state/reload-pending", 100).ok());
+}
+
+// Verifying one host's change names untouched host buckets as directories,
+// so staging costs the same with ten hosts or ten thousand.
+TEST_F(ActivationTest, UnchangedBucketsAreNamedAsDirectories) {
+  ASSERT_TRUE(Activate(Request({{"a.example.org", "# h\nhost a v1\n"},
+                                {"b.example.org", "# h\nhost b v1\n"}}))
+                  .ok());
+  ASSERT_TRUE(Activate(Request({{"b.example.org", "# h\nhost b v2\n"}})).ok());
+  const std::string& t = dir_.path();
+  EXPECT_EQ(nagios_.last_cfg,
+            "# Staged by automon-registrar from " + t + "/nagios.cfg; not the live file.\n"
+            "log_file=/x\n"
+            "cfg_file=" + t + "/conf.d/admin.cfg\n"
+            "cfg_file=" + t + "/other.cfg\n"
+            "resource_file=" + t + "/resource.cfg\n"
+            "cfg_file=" + t + "/conf.d/automon/automon.cfg\n"
+            "cfg_file=" + t + "/conf.d/automon/local-templates.cfg\n"
+            "cfg_file=" + t + "/state/staging/hosts/7e/b.example.org.cfg\n"
+            "cfg_dir=" + t + "/conf.d/automon/hosts/84\n");
+  EXPECT_EQ(Live(HostFileName("b.example.org")), "# h\nhost b v2\n");
 }
 
 TEST_F(ActivationTest, UnchangedFilesNeitherVerifyNorReload) {
@@ -147,9 +179,9 @@ TEST_F(ActivationTest, QuarantinesTheBreakingHostAndActivatesTheRest) {
   ASSERT_EQ(outcome->quarantined.count("b.example.org"), 1u);
   EXPECT_EQ(outcome->quarantined["b.example.org"],
             "Error: broken object in " + dir_.path() +
-                "/state/staging/hosts/b.example.org.cfg; Error processing object config files!");
-  EXPECT_EQ(Live("hosts/b.example.org.cfg"), "# h\nhost b v1\n") << "last good file stays";
-  EXPECT_EQ(Live("hosts/a.example.org.cfg"), "# h\nhost a v1\n");
+                "/state/staging/hosts/7e/b.example.org.cfg; Error processing object config files!");
+  EXPECT_EQ(Live(HostFileName("b.example.org")), "# h\nhost b v1\n") << "last good file stays";
+  EXPECT_EQ(Live(HostFileName("a.example.org")), "# h\nhost a v1\n");
   EXPECT_EQ(swapped_, outcome->activated);
   EXPECT_EQ(reloads_, 2);
 }
@@ -159,7 +191,7 @@ TEST_F(ActivationTest, ASingleBrokenHostIsQuarantinedWithoutReload) {
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_TRUE(outcome->activated.empty());
   EXPECT_EQ(outcome->quarantined.count("a.example.org"), 1u);
-  EXPECT_EQ(Live("hosts/a.example.org.cfg"), "(missing)");
+  EXPECT_EQ(Live(HostFileName("a.example.org")), "(missing)");
   // The shared files verified on their own and went live.
   EXPECT_EQ(Live("automon.cfg"), "# header\ndefine command { common }\n");
   EXPECT_EQ(reloads_, 1);
@@ -173,7 +205,7 @@ TEST_F(ActivationTest, BrokenBaselineActivatesNothingAndBlamesNoHost) {
             "the Nagios configuration does not verify even without the hosts' changes, so "
             "nothing was activated: Error: broken object in " +
                 dir_.path() + "/conf.d/admin.cfg; Error processing object config files!");
-  EXPECT_EQ(Live("hosts/a.example.org.cfg"), "(missing)");
+  EXPECT_EQ(Live(HostFileName("a.example.org")), "(missing)");
   EXPECT_EQ(Live("automon.cfg"), "(missing)");
   EXPECT_EQ(reloads_, 0);
 }
@@ -184,7 +216,7 @@ TEST_F(ActivationTest, FailedReloadIsRetriedByTheNextActivation) {
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().message,
             "the reload command failed (exit status 1): reload output");
-  EXPECT_EQ(Live("hosts/a.example.org.cfg"), "# h\nhost a\n");
+  EXPECT_EQ(Live(HostFileName("a.example.org")), "# h\nhost a\n");
   EXPECT_TRUE(fs_.ReadFile(dir_.path() + "/state/reload-pending", 100).ok());
   reload_exit_ = 0;
   auto retried = Activate(Request({{"a.example.org", "# h\nhost a\n"}}));
@@ -200,7 +232,7 @@ TEST_F(ActivationTest, AnErrorBeforeTheSwapChangesNothingLive) {
   auto outcome = Activate(Request({{"a.example.org", "# h\nhost a\n"}}));
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.error().message, "disk full");
-  EXPECT_EQ(Live("hosts/a.example.org.cfg"), "(missing)");
+  EXPECT_EQ(Live(HostFileName("a.example.org")), "(missing)");
   EXPECT_EQ(reloads_, 0);
 }
 
@@ -210,11 +242,19 @@ TEST_F(ActivationTest, RemovesHostsAndUnlistedHosts) {
                                 {"c.example.org", "# h\nhost c\n"}}))
                   .ok());
   ASSERT_TRUE(Activate(Request({{"a.example.org", std::nullopt}})).ok());
-  EXPECT_EQ(Live("hosts/a.example.org.cfg"), "(missing)");
-  auto render = Request({{"b.example.org", "# h\nhost b\n"}});
+  EXPECT_EQ(Live(HostFileName("a.example.org")), "(missing)");
+  // A file left directly in hosts/ is read by Nagios, so it is verified
+  // with everything else, and `render` removes it.
+  Write(config_.output_dir + "/hosts/old.example.org.cfg", "# h\nold flat file\n");
+  ASSERT_TRUE(Activate(Request({{"b.example.org", "# h\nhost b v2\n"}})).ok());
+  EXPECT_NE(nagios_.last_cfg.find("cfg_file=" + config_.output_dir + "/hosts/old.example.org.cfg\n"),
+            std::string::npos)
+      << nagios_.last_cfg;
+  auto render = Request({{"b.example.org", "# h\nhost b v2\n"}});
   render.remove_unlisted_hosts = true;
   ASSERT_TRUE(Activate(render).ok());
   EXPECT_EQ(activator_.LiveHosts().value(), std::vector<std::string>{"b.example.org"});
+  EXPECT_FALSE(fs_.ReadFile(config_.output_dir + "/hosts/old.example.org.cfg", 100).ok());
 }
 
 TEST_F(ActivationTest, OutputDirectoryNagiosNeverReadsIsAnError) {

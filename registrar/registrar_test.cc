@@ -78,7 +78,7 @@ class RegistrarTest : public ::testing::Test {
     return Run({"receive", "--host", host}, document);
   }
   std::string Live(const std::string& host = "web01.example.org") {
-    auto content = fs_.ReadFile(config_.output_dir + "/hosts/" + host + ".cfg", 1 << 20);
+    auto content = fs_.ReadFile(config_.output_dir + "/" + HostFileName(host), 1 << 20);
     return content ? *content : "(missing)";
   }
 
@@ -218,13 +218,14 @@ TEST_F(RegistrarTest, HostsAndShowNeverPrintSecrets) {
 TEST_F(RegistrarTest, RenderRegeneratesEveryHostAndRemovesStrayFiles) {
   ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
   ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "b.example.org"), "b.example.org"), kOk);
-  ASSERT_TRUE(fs_.WriteFileAtomic(config_.output_dir + "/hosts/stray.example.org.cfg",
+  ASSERT_TRUE(disk_.MakeDirectory(config_.output_dir + "/hosts/00", 0755).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(config_.output_dir + "/hosts/00/stray.example.org.cfg",
                                   "define host { stray }\n", 0644)
                   .ok());
   ASSERT_TRUE(fs_.WriteFileAtomic(config_.templates_file, "define host { tpl2 }\n", 0644).ok());
   EXPECT_EQ(Run({"render"}), kOk) << err_.str();
   EXPECT_EQ(out_.str(), "3 hosts active (1 changed, 2 unchanged), Nagios reloaded\n");
-  EXPECT_EQ(Live("stray.example.org"), "(missing)");
+  EXPECT_FALSE(fs_.ReadFile(config_.output_dir + "/hosts/00/stray.example.org.cfg", 100).ok());
   EXPECT_NE(fs_.ReadFile(config_.output_dir + "/local-templates.cfg", 1 << 20).value().find("tpl2"),
             std::string::npos);
 }

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/sha256.h"
 #include "formats/schema.h"
 #include "registrar/render/nagios_escape.h"
 
@@ -359,8 +360,10 @@ std::string Directive(std::string_view key, std::string_view value) {
 
 }  // namespace
 
+std::string HostBucket(std::string_view host) { return Sha256Hex(host).substr(0, 2); }
+
 std::string HostFileName(std::string_view host) {
-  return fmt::format("{}/{}.cfg", kHostsDirName, host);
+  return fmt::format("{}/{}/{}.cfg", kHostsDirName, HostBucket(host), host);
 }
 
 std::string_view WithoutHeader(std::string_view content) {

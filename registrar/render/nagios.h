@@ -6,7 +6,10 @@
 //   automon.cfg             the automon_* commands and the `automon` hostgroup
 //   local-templates.cfg     a verified copy of the administrator's templates
 //                           (automon-host, automon-service; /etc/automon/)
-//   hosts/<host>.cfg        one host and its services
+//   hosts/<bb>/<host>.cfg   one host and its services; <bb> is the first two
+//                           hex digits of SHA-256(host), so that verifying
+//                           one host's change can name the 255 untouched
+//                           buckets as whole directories (activation.h)
 //
 // Every value a host supplied reaches Nagios only as an $ARGn$ of a
 // check_command, encoded by EncodeArgument() and single-quoted in the
@@ -68,8 +71,10 @@ std::string RenderLocalTemplates(std::string_view templates, const NagiosRenderO
 Result<RenderedHost> RenderNagiosHost(const formats::Snapshot& snapshot,
                                       const NagiosRenderOptions& options);
 
-// "hosts/<host>.cfg"
+// "hosts/<bb>/<host>.cfg", <bb> = HostBucket(host).
 std::string HostFileName(std::string_view host);
+// The first two hex digits of SHA-256(host).
+std::string HostBucket(std::string_view host);
 
 // The content without the leading block of '#' header lines: two renders of
 // the same input at different times have equal bodies.

@@ -129,7 +129,8 @@ class NagiosEnv:
         return p.returncode == 0, p.stdout.decode("utf-8", "replace")
 
     def host_file(self, host):
-        path = os.path.join(self.output_dir, "hosts", host + ".cfg")
+        bucket = hashlib.sha256(host.encode()).hexdigest()[:2]
+        path = os.path.join(self.output_dir, "hosts", bucket, host + ".cfg")
         if not os.path.exists(path):
             return None
         with open(path, "rb") as f:
