@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/command_context.h"
 #include "agent/config.h"
 #include "agent/package_database.h"
 #include "agent/selection.h"
@@ -19,23 +20,26 @@
 #include "formats/snapshot.h"
 
 namespace automon::agent {
+namespace internal {
+
+void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, std::ostream& err) {
+  for (const Diagnostic& d : diagnostics) err << d.Render() << '\n';
+}
+
+std::optional<std::string> Option(const Context& ctx, std::string_view name) {
+  auto it = ctx.line.options.find(std::string(name));
+  if (it == ctx.line.options.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace internal
+
 namespace {
+
+using namespace internal;
 
 constexpr size_t kMaxConfigBytes = 1 << 20;
 constexpr std::string_view kVersion = "0.1.0";
-
-// The command line after the subcommand: positionals plus --key value /
-// --key=value options from a fixed set.
-struct CommandLine {
-  std::vector<std::string> positionals;
-  std::map<std::string, std::string> options;
-};
-
-struct Context {
-  Environment& env;
-  AgentConfig config;
-  CommandLine line;
-};
 
 std::optional<CommandLine> ParseCommandLine(std::span<const std::string> args,
                                             std::span<const std::string_view> known,
@@ -73,10 +77,6 @@ std::optional<CommandLine> ParseCommandLine(std::span<const std::string> args,
   return line;
 }
 
-void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, std::ostream& err) {
-  for (const Diagnostic& d : diagnostics) err << d.Render() << '\n';
-}
-
 std::string Plural(size_t n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
@@ -88,6 +88,10 @@ std::string Summary(const formats::ScanResult& scan) {
                      Plural(scan.files.size(), "file"), Plural(errors, "error"),
                      Plural(scan.diagnostics.size() - errors, "warning"));
 }
+
+}  // namespace
+
+namespace internal {
 
 std::string Directory(const Context& ctx) {
   return ctx.line.positionals.empty() ? ctx.config.directory : ctx.line.positionals.front();
@@ -121,6 +125,57 @@ std::optional<Selection> Select(Context& ctx, const formats::ScanResult& scan) {
   }
   return SelectServices(scan.services, *packages, ctx.config.exclude);
 }
+
+std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code) {
+  formats::Snapshot snapshot;
+  const std::string name = Option(ctx, "name").value_or(ctx.config.name.value_or(""));
+  auto host = formats::NormaliseValue({"--name", formats::ValueKind::kHostName},
+                                      name.empty() ? ctx.env.host_name() : name);
+  if (!host) {
+    ctx.env.err << "automon-agent: " << host.error().message << '\n';
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  snapshot.host = *host;
+  if (auto address = Option(ctx, "address") ? Option(ctx, "address") : ctx.config.address) {
+    auto normalised = formats::NormaliseValue({"--address", formats::ValueKind::kAddress}, *address);
+    if (!normalised) {
+      ctx.env.err << "automon-agent: " << normalised.error().message << '\n';
+      *exit_code = kExitUsage;
+      return std::nullopt;
+    }
+    snapshot.address = *normalised;
+  }
+  if (auto generation = Option(ctx, "generation")) {
+    uint64_t n = 0;
+    const auto [end, ec] =
+        std::from_chars(generation->data(), generation->data() + generation->size(), n);
+    if (generation->empty() || ec != std::errc() || end != generation->data() + generation->size()) {
+      ctx.env.err << fmt::format("automon-agent: invalid value '{}' for '--generation': expected "
+                                 "a non-negative integer\n",
+                                 *generation);
+      *exit_code = kExitUsage;
+      return std::nullopt;
+    }
+    snapshot.generation = n;
+  } else {
+    snapshot.generation = static_cast<uint64_t>(std::max<int64_t>(0, ctx.env.now()));
+  }
+
+  auto scan = Scan(ctx);
+  *exit_code = kExitErrors;
+  if (!scan) return std::nullopt;
+  auto selection = Select(ctx, *scan);
+  if (!selection) return std::nullopt;
+  snapshot.services = selection->active;
+  for (const Inactive& i : selection->inactive) snapshot.removed.push_back({i.service.name, i.reason});
+  *exit_code = ExitFor(*scan);
+  return snapshot;
+}
+
+}  // namespace internal
+
+namespace {
 
 int Check(Context& ctx) {
   auto scan = Scan(ctx);
@@ -166,53 +221,11 @@ int Show(Context& ctx) {
 }
 
 int Snapshot(Context& ctx) {
-  formats::Snapshot snapshot;
-  const auto& opts = ctx.line.options;
-  std::vector<Diagnostic> bad;
-  auto option = [&](std::string_view name) -> std::optional<std::string> {
-    auto it = opts.find(std::string(name));
-    if (it == opts.end()) return std::nullopt;
-    return it->second;
-  };
-  const std::string name = option("name").value_or(ctx.config.name.value_or(""));
-  auto host = formats::NormaliseValue({"--name", formats::ValueKind::kHostName},
-                                      name.empty() ? ctx.env.host_name() : name);
-  if (!host) {
-    ctx.env.err << "automon-agent: " << host.error().message << '\n';
-    return kExitUsage;
-  }
-  snapshot.host = *host;
-  if (auto address = option("address") ? option("address") : ctx.config.address) {
-    auto normalised = formats::NormaliseValue({"--address", formats::ValueKind::kAddress}, *address);
-    if (!normalised) {
-      ctx.env.err << "automon-agent: " << normalised.error().message << '\n';
-      return kExitUsage;
-    }
-    snapshot.address = *normalised;
-  }
-  if (auto generation = option("generation")) {
-    uint64_t n = 0;
-    const auto [end, ec] =
-        std::from_chars(generation->data(), generation->data() + generation->size(), n);
-    if (generation->empty() || ec != std::errc() || end != generation->data() + generation->size()) {
-      ctx.env.err << fmt::format("automon-agent: invalid value '{}' for '--generation': expected "
-                                 "a non-negative integer\n",
-                                 *generation);
-      return kExitUsage;
-    }
-    snapshot.generation = n;
-  } else {
-    snapshot.generation = static_cast<uint64_t>(std::max<int64_t>(0, ctx.env.now()));
-  }
-
-  auto scan = Scan(ctx);
-  if (!scan) return kExitErrors;
-  auto selection = Select(ctx, *scan);
-  if (!selection) return kExitErrors;
-  snapshot.services = selection->active;
-  for (const Inactive& i : selection->inactive) snapshot.removed.push_back({i.service.name, i.reason});
-  ctx.env.out << formats::SerializeSnapshot(snapshot);
-  return ExitFor(*scan);
+  int exit_code = kExitOk;
+  auto snapshot = BuildSnapshot(ctx, &exit_code);
+  if (!snapshot) return exit_code;
+  ctx.env.out << formats::SerializeSnapshot(*snapshot);
+  return exit_code;
 }
 
 struct Command {
@@ -222,10 +235,15 @@ struct Command {
   size_t max_positionals;
 };
 
-constexpr std::array<Command, 3> kCommands = {{
+constexpr std::array<Command, 8> kCommands = {{
     {"check", Check, {}, 1},
     {"show", Show, {"dpkg-admindir"}, 1},
     {"snapshot", Snapshot, {"name", "address", "generation", "dpkg-admindir"}, 1},
+    {"hello", Hello, {}, 0},
+    {"enroll", Enroll, {"ticket", "name"}, 0},
+    {"push", Push, {"dpkg-admindir"}, 0},
+    {"deregister", Deregister, {}, 0},
+    {"status", Status, {}, 0},
 }};
 
 }  // namespace
@@ -244,13 +262,24 @@ Commands:
         [--dpkg-admindir DIR]
   snapshot [DIR]           write the wire document (secrets included) to stdout
         [--name NAME] [--address ADDR] [--generation N] [--dpkg-admindir DIR]
+  hello                    connect to each configured registrar and say who we are
+  enroll [--ticket T]      ask each registrar to enroll this host's key
+        [--name NAME]
+  push                     send the snapshot to each registrar, print its report
+        [--dpkg-admindir DIR]
+  deregister               ask each registrar to remove this host
+  status                   each registrar's key and its last report
 
 Options:
   --config FILE            agent configuration (default /etc/automon/agent.conf)
   -h, --help               show this help
   -V, --version            show the version
 
-Exit status: 0 all valid, 1 errors found, 2 usage error.
+Registrars are reached over SSH (user "automon") with the key in agent.conf's
+`key` (created on first use); each registrar's host key is pinned by
+`fingerprint =` or trusted on first use and then enforced.
+
+Exit status: 0 all valid (or accepted), 1 errors found or refused, 2 usage error.
 See automon-agent(8).
 )";
 }
@@ -297,8 +326,8 @@ int RunAgent(std::span<const std::string> args, Environment& env) {
   auto line = ParseCommandLine(args.subspan(i + 1), known, command->max_positionals, env.err);
   if (!line) return kExitUsage;
 
-  Context ctx{env, {}, std::move(*line)};
   const std::string path = config_path.value_or(std::string(kDefaultConfigPath));
+  Context ctx{env, {}, std::move(*line), path};
   auto text = env.fs.ReadFile(path, kMaxConfigBytes);
   if (!text && !(text.error().IsNotFound() && !config_path)) {
     env.err << "automon-agent: error: " << text.error().message << '\n';

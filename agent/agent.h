@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "agent/remote.h"
 #include "common/file_system.h"
 
 namespace automon::agent {
@@ -28,6 +29,8 @@ struct Environment {
   std::function<std::string()> host_name;
   // Seconds since the epoch, the default snapshot generation.
   std::function<int64_t()> now;
+  // How the network commands reach a registrar.
+  RemoteFactory& remotes;
 };
 
 // Runs `automon-agent ARGS...` (ARGS without the program name) and returns

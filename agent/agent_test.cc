@@ -10,6 +10,41 @@
 namespace automon::agent {
 namespace {
 
+// Answers every command with a scripted reply after running the host-key
+// check the agent passes, with a fixed registrar fingerprint.
+class FakeRemote : public Remote {
+ public:
+  explicit FakeRemote(std::vector<ssh::RemoteCommand>* calls, std::string* fingerprint,
+                      std::function<ssh::RemoteResult(const ssh::RemoteCommand&)>* reply)
+      : calls_(calls), fingerprint_(fingerprint), reply_(reply) {}
+  Result<ssh::RemoteResult> Run(const ssh::RemoteCommand& command,
+                                const ssh::HostKeyCheck& check) override {
+    if (auto ok = check(*fingerprint_); !ok) return ok.error();
+    calls_->push_back(command);
+    ssh::RemoteResult result = (*reply_)(command);
+    result.server_fingerprint = *fingerprint_;
+    return result;
+  }
+
+ private:
+  std::vector<ssh::RemoteCommand>* calls_;
+  std::string* fingerprint_;
+  std::function<ssh::RemoteResult(const ssh::RemoteCommand&)>* reply_;
+};
+
+class FakeRemoteFactory : public RemoteFactory {
+ public:
+  Result<std::unique_ptr<Remote>> ForKey(const std::string& key_path) override {
+    key_paths.push_back(key_path);
+    return std::unique_ptr<Remote>(std::make_unique<FakeRemote>(&calls, &fingerprint, &reply));
+  }
+  std::vector<std::string> key_paths;
+  std::vector<ssh::RemoteCommand> calls;
+  std::string fingerprint = "SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  std::function<ssh::RemoteResult(const ssh::RemoteCommand&)> reply =
+      [](const ssh::RemoteCommand&) { return ssh::RemoteResult{0, "web: active\n", "", ""}; };
+};
+
 class AgentTest : public ::testing::Test {
  protected:
   AgentTest() {
@@ -29,8 +64,9 @@ class AgentTest : public ::testing::Test {
   testing::FakeFileSystem fs_;
   std::ostringstream out_;
   std::ostringstream err_;
+  FakeRemoteFactory remotes_;
   Environment env_{fs_, out_, err_, [] { return std::string("host.example.org"); },
-                   [] { return int64_t{1700000000}; }};
+                   [] { return int64_t{1700000000}; }, remotes_};
 };
 
 TEST_F(AgentTest, CheckPrintsTableAndSummary) {
@@ -139,6 +175,125 @@ TEST_F(AgentTest, BrokenConfigStopsTheCommand) {
   EXPECT_EQ(out_.str(), "");
   EXPECT_NE(err_.str().find("/etc/automon/agent.conf:2:13: error: invalid value 'nope'"),
             std::string::npos);
+}
+
+class AgentNetworkTest : public AgentTest {
+ protected:
+  AgentNetworkTest() {
+    fs_.AddFile("/etc/automon/agent.conf",
+                "[agent]\nregistrar = mon1:2200\nname = web01.example.org\ndirectory = /mi\n"
+                "state_dir = /var/lib/automon-agent\n");
+  }
+  std::string Registered() {
+    auto text = fs_.ReadFile("/var/lib/automon-agent/registered/mon1_2200", 4096);
+    return text ? *text : "(none)";
+  }
+};
+
+TEST_F(AgentNetworkTest, NoRegistrarMeansNothingToDo) {
+  fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = /mi\n");
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "automon-agent: no registrar configured (registrar = auto); nothing to do until one "
+            "is set in agent.conf\n");
+  EXPECT_TRUE(remotes_.calls.empty());
+  EXPECT_TRUE(remotes_.key_paths.empty()) << "no key is even created";
+}
+
+TEST_F(AgentNetworkTest, PushSendsTheSnapshotAndRemembersTheRegistrar) {
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  ASSERT_EQ(remotes_.calls.size(), 1u);
+  const ssh::RemoteCommand& call = remotes_.calls[0];
+  EXPECT_EQ(call.host, "mon1");
+  EXPECT_EQ(call.port, 2200);
+  EXPECT_EQ(call.user, "automon");
+  EXPECT_EQ(call.command, "register");
+  auto sent = formats::ParseSnapshot(call.input, "sent");
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(sent->snapshot.host, "web01.example.org");
+  EXPECT_EQ(sent->snapshot.services.size(), 2u);
+  EXPECT_EQ(remotes_.key_paths, (std::vector<std::string>{"/etc/automon/agent_key"}));
+  EXPECT_EQ(out_.str(), "mon1:2200: web: active\n");
+  EXPECT_EQ(err_.str(), "automon-agent: trusting registrar mon1:2200 on first use: " +
+                            remotes_.fingerprint + "\n");
+  EXPECT_EQ(*fs_.ReadFile("/var/lib/automon-agent/known/mon1_2200", 100),
+            remotes_.fingerprint + "\n");
+  EXPECT_EQ(Registered(), "ssh\nmail\n");
+  EXPECT_EQ(*fs_.ReadFile("/var/lib/automon-agent/reports/mon1_2200", 100),
+            "exit = 0\nweb: active\n");
+}
+
+TEST_F(AgentNetworkTest, DeletedServiceIsNamedInTheNextPush) {
+  ASSERT_EQ(Run({"push"}), kExitOk);
+  fs_.AddFile("/mi/web", "# mail removed\n");
+  ASSERT_EQ(Run({"push"}), kExitOk);
+  ASSERT_EQ(remotes_.calls.size(), 2u);
+  auto sent = formats::ParseSnapshot(remotes_.calls[1].input, "sent");
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(sent->snapshot.removed,
+            (std::vector<formats::Removal>{{"mail", formats::RemovalReason::kDeleted}}));
+  EXPECT_EQ(Registered(), "ssh\n");
+}
+
+TEST_F(AgentNetworkTest, RefusedSnapshotKeepsTheLastAcceptedList) {
+  ASSERT_EQ(Run({"push"}), kExitOk);
+  remotes_.reply = [](const ssh::RemoteCommand&) {
+    return ssh::RemoteResult{2, "", "refused: quarantined\n", ""};
+  };
+  fs_.AddFile("/mi/web", "# mail removed\n");
+  EXPECT_EQ(Run({"push"}), kExitErrors);
+  EXPECT_EQ(err_.str(), "mon1:2200: refused: quarantined\n");
+  EXPECT_EQ(Registered(), "ssh\nmail\n") << "the deletion must be sent again next time";
+}
+
+TEST_F(AgentNetworkTest, ChangedRegistrarKeyIsRefusedBeforeAnythingIsSent) {
+  ASSERT_EQ(Run({"hello"}), kExitOk);
+  const std::string first = remotes_.fingerprint;
+  remotes_.fingerprint = "SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+  EXPECT_EQ(Run({"push"}), kExitErrors);
+  EXPECT_EQ(remotes_.calls.size(), 1u) << "only the first hello went through";
+  EXPECT_NE(err_.str().find("WARNING: THE IDENTIFICATION OF REGISTRAR mon1:2200 HAS CHANGED!"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_NE(err_.str().find("but the key pinned in /var/lib/automon-agent/known/mon1_2200 is   " +
+                            first),
+            std::string::npos)
+      << err_.str();
+}
+
+TEST_F(AgentNetworkTest, ConfiguredFingerprintIsStrictFromTheStart) {
+  fs_.AddFile("/etc/automon/agent.conf",
+              "[agent]\nregistrar = mon1:2200\ndirectory = /mi\n"
+              "fingerprint = SHA256:ccccccccccccccccccccccccccccccccccccccccccc\n");
+  EXPECT_EQ(Run({"push", "--dpkg-admindir", "/var/lib/dpkg"}), kExitErrors);
+  EXPECT_TRUE(remotes_.calls.empty());
+  EXPECT_NE(err_.str().find("set 'fingerprint = " + remotes_.fingerprint +
+                            "' in /etc/automon/agent.conf"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_FALSE(fs_.ReadFile("/var/lib/automon-agent/known/mon1_2200", 100).ok())
+      << "a pinned registrar is never trusted on first use";
+}
+
+TEST_F(AgentNetworkTest, EnrollSendsNameAndTicket) {
+  EXPECT_EQ(Run({"enroll", "--ticket", "T0k3n"}), kExitOk);
+  ASSERT_EQ(remotes_.calls.size(), 1u);
+  EXPECT_EQ(remotes_.calls[0].command, "enroll web01.example.org");
+  EXPECT_EQ(remotes_.calls[0].input, "T0k3n");
+  remotes_.reply = [](const ssh::RemoteCommand&) {
+    return ssh::RemoteResult{1, "web01.example.org waits for an administrator\n", "", ""};
+  };
+  EXPECT_EQ(Run({"enroll"}), kExitErrors);
+  EXPECT_EQ(out_.str(), "mon1:2200: web01.example.org waits for an administrator\n");
+}
+
+TEST_F(AgentNetworkTest, StatusShowsKeyAndLastReport) {
+  EXPECT_EQ(Run({"status"}), kExitOk);
+  EXPECT_EQ(out_.str(), "mon1:2200: key not seen yet\nnever pushed\n");
+  ASSERT_EQ(Run({"push"}), kExitOk);
+  EXPECT_EQ(Run({"status"}), kExitOk);
+  EXPECT_EQ(out_.str(), "mon1:2200: key " + remotes_.fingerprint +
+                            " (trusted on first use)\nexit = 0\nweb: active\n");
 }
 
 TEST_F(AgentTest, HelpAndVersion) {

@@ -126,4 +126,18 @@ Result<void> RealFileSystem::WriteFileAtomic(const std::string& path, const std:
   return {};
 }
 
+Result<void> RealFileSystem::MakeDirectories(const std::string& path, unsigned mode) {
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    const std::string prefix = path.substr(0, slash);
+    if (!prefix.empty() && ::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
+      return SystemError("mkdir", errno, prefix);
+    }
+    if (slash == std::string::npos) break;
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return SystemError("stat", errno, path);
+  if (!S_ISDIR(st.st_mode)) return SystemError("mkdir", ENOTDIR, path);
+  return {};
+}
+
 }  // namespace automon

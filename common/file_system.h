@@ -40,6 +40,10 @@ class FileSystem {
   // permission of the new file.
   virtual Result<void> WriteFileAtomic(const std::string& path, const std::string& content,
                                        unsigned mode) = 0;
+
+  // Creates the directory `path` and any missing parents, each with
+  // `mode`. Existing directories are left as they are.
+  virtual Result<void> MakeDirectories(const std::string& path, unsigned mode) = 0;
 };
 
 class RealFileSystem final : public FileSystem {
@@ -48,6 +52,7 @@ class RealFileSystem final : public FileSystem {
   Result<std::vector<DirectoryEntry>> ListDirectory(const std::string& path) override;
   Result<void> WriteFileAtomic(const std::string& path, const std::string& content,
                                unsigned mode) override;
+  Result<void> MakeDirectories(const std::string& path, unsigned mode) override;
 };
 
 }  // namespace automon

@@ -89,5 +89,18 @@ TEST_F(RealFileSystemTest, AtomicWriteIntoMissingDirectoryFails) {
   EXPECT_NE(written.error().message.find("No such file or directory"), std::string::npos);
 }
 
+TEST_F(RealFileSystemTest, MakeDirectoriesCreatesParentsAndToleratesExisting) {
+  ASSERT_TRUE(fs_.MakeDirectories(dir_ + "/a/b/c", 0700).ok());
+  struct stat st;
+  ASSERT_EQ(::stat((dir_ + "/a/b/c").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_TRUE(fs_.MakeDirectories(dir_ + "/a/b", 0700).ok());
+  Write("file", "");
+  auto clash = fs_.MakeDirectories(dir_ + "/file", 0700);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().message, "mkdir(" + dir_ + "/file): Not a directory");
+}
+
 }  // namespace
 }  // namespace automon

@@ -64,4 +64,11 @@ Result<void> FakeFileSystem::WriteFileAtomic(const std::string& path, const std:
   return {};
 }
 
+Result<void> FakeFileSystem::MakeDirectories(const std::string& path, unsigned /*mode*/) {
+  if (auto f = failures_.find(path); f != failures_.end()) return SystemError("mkdir", f->second, path);
+  if (files_.count(path)) return SystemError("mkdir", ENOTDIR, path);
+  for (std::string p = path; p.size() > 1; p = Parent(p)) directories_.insert(p);
+  return {};
+}
+
 }  // namespace automon::testing

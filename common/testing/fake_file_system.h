@@ -23,6 +23,7 @@ class FakeFileSystem final : public FileSystem {
   Result<std::vector<DirectoryEntry>> ListDirectory(const std::string& path) override;
   Result<void> WriteFileAtomic(const std::string& path, const std::string& content,
                                unsigned mode) override;
+  Result<void> MakeDirectories(const std::string& path, unsigned mode) override;
 
   const std::map<std::string, std::string>& files() const { return files_; }
 

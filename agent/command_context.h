@@ -1,0 +1,60 @@
+// Internal to the agent library: what every subcommand gets, and the
+// helpers the local and the network commands share. Not for other folders.
+#ifndef AUTOMON_AGENT_COMMAND_CONTEXT_H_
+#define AUTOMON_AGENT_COMMAND_CONTEXT_H_
+
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/agent.h"
+#include "agent/config.h"
+#include "agent/selection.h"
+#include "common/diagnostic.h"
+#include "formats/directory.h"
+#include "formats/snapshot.h"
+
+namespace automon::agent::internal {
+
+// The command line after the subcommand: positionals plus --key value /
+// --key=value options from a fixed set.
+struct CommandLine {
+  std::vector<std::string> positionals;
+  std::map<std::string, std::string> options;
+};
+
+struct Context {
+  Environment& env;
+  AgentConfig config;
+  CommandLine line;
+  std::string config_path;  // for messages
+};
+
+void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, std::ostream& err);
+std::optional<std::string> Option(const Context& ctx, std::string_view name);
+
+// The definitions directory: the first positional, else agent.conf's.
+std::string Directory(const Context& ctx);
+// Scans it, printing diagnostics; nullopt (after saying why) when the
+// directory cannot be read.
+std::optional<formats::ScanResult> Scan(Context& ctx);
+int ExitFor(const formats::ScanResult& scan);
+// Applies enabled/exclude/package; nullopt when dpkg's status is unreadable.
+std::optional<Selection> Select(Context& ctx, const formats::ScanResult& scan);
+// The snapshot `snapshot` would print; on failure says why and sets
+// *exit_code. On success *exit_code is what `check` would return.
+std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code);
+
+// The network commands (network.cc).
+int Hello(Context& ctx);
+int Enroll(Context& ctx);
+int Push(Context& ctx);
+int Deregister(Context& ctx);
+int Status(Context& ctx);
+
+}  // namespace automon::agent::internal
+
+#endif  // AUTOMON_AGENT_COMMAND_CONTEXT_H_

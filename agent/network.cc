@@ -1,0 +1,254 @@
+// The agent's network commands: hello, enroll, push, deregister, status.
+//
+// State under agent.conf's state_dir, one file per registrar, named
+// <host>_<port> (see automon-agent(8), FILES):
+//   known/<id>       the registrar's key fingerprint, trusted on first use
+//   registered/<id>  service names of the last snapshot it accepted, one
+//                    per line (to name deleted services in the next one)
+//   reports/<id>     the registrar's last answer to a push
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "agent/command_context.h"
+#include "agent/pinning.h"
+#include "agent/remote.h"
+#include "formats/schema.h"
+
+namespace automon::agent::internal {
+namespace {
+
+constexpr int kDefaultRegistrarPort = 2222;
+constexpr auto kTimeout = std::chrono::seconds(60);
+
+struct Target {
+  std::string host;
+  int port;
+  std::string label;  // host:port, for people
+  std::string id;     // host_port, for file names
+};
+
+std::vector<Target> Targets(const Context& ctx) {
+  std::vector<Target> targets;
+  for (const RegistrarAddress& r : ctx.config.registrars) {
+    const int port = r.port == 0 ? kDefaultRegistrarPort : r.port;
+    std::string id = fmt::format("{}_{}", r.host, port);
+    std::replace(id.begin(), id.end(), ':', '.');  // IPv6
+    const bool v6 = r.host.find(':') != std::string::npos;
+    const std::string label =
+        v6 ? fmt::format("[{}]:{}", r.host, port) : fmt::format("{}:{}", r.host, port);
+    targets.push_back({r.host, port, label, id});
+  }
+  return targets;
+}
+
+// Says once, quietly, why nothing happens on a host without a registrar.
+bool NoTargets(Context& ctx, const std::vector<Target>& targets) {
+  if (!targets.empty()) return false;
+  ctx.env.out << (ctx.config.discover
+                      ? "automon-agent: no registrar configured (registrar = auto); nothing to "
+                        "do until one is set in agent.conf\n"
+                      : "automon-agent: no registrar configured; nothing to do\n");
+  return true;
+}
+
+std::string StatePath(const Context& ctx, std::string_view kind, const Target& t) {
+  return fmt::format("{}/{}/{}", ctx.config.state_dir, kind, t.id);
+}
+
+std::optional<std::string> ReadState(Context& ctx, std::string_view kind, const Target& t) {
+  auto text = ctx.env.fs.ReadFile(StatePath(ctx, kind, t), 1 << 20);
+  if (!text) return std::nullopt;
+  return *text;
+}
+
+Result<void> WriteState(Context& ctx, std::string_view kind, const Target& t,
+                        const std::string& content) {
+  const std::string dir = fmt::format("{}/{}", ctx.config.state_dir, kind);
+  if (auto made = ctx.env.fs.MakeDirectories(dir, 0700); !made) return made;
+  return ctx.env.fs.WriteFileAtomic(StatePath(ctx, kind, t), content, 0600);
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Runs `command` on the registrar, checking its host key first (pinned
+// in agent.conf, else remembered, else trusted on first use).
+Result<ssh::RemoteResult> Call(Context& ctx, Remote& remote, const Target& t,
+                               const std::string& command, const std::string& input) {
+  PinInputs pin;
+  pin.registrar = t.label;
+  pin.configured = ctx.config.fingerprint;
+  pin.config_path = ctx.config_path;
+  if (auto known = ReadState(ctx, "known", t)) pin.remembered = Trim(*known);
+  pin.state_path = StatePath(ctx, "known", t);
+  ssh::RemoteCommand rc{t.host, t.port, "automon", command, input, kTimeout};
+  return remote.Run(rc, [&](const std::string& fingerprint) -> Result<void> {
+    pin.presented = fingerprint;
+    const PinDecision decision = DecidePin(pin);
+    if (decision.verdict == PinVerdict::kRefused) return Error{decision.message};
+    if (decision.verdict == PinVerdict::kTrustFirstUse) {
+      if (auto saved = WriteState(ctx, "known", t, fingerprint + "\n"); !saved) return saved;
+      ctx.env.err << fmt::format("automon-agent: trusting registrar {} on first use: {}\n",
+                                 t.label, fingerprint);
+    }
+    return {};
+  });
+}
+
+std::unique_ptr<Remote> Connect(Context& ctx) {
+  auto remote = ctx.env.remotes.ForKey(ctx.config.key);
+  if (!remote) {
+    ctx.env.err << "automon-agent: error: " << remote.error().message << '\n';
+    return nullptr;
+  }
+  return std::move(*remote);
+}
+
+void Print(Context& ctx, const Target& t, const ssh::RemoteResult& r) {
+  ctx.env.out << fmt::format("{}: ", t.label) << r.out;
+  if (!r.out.empty() && r.out.back() != '\n') ctx.env.out << '\n';
+  if (!r.err.empty()) ctx.env.err << t.label << ": " << r.err << (r.err.back() == '\n' ? "" : "\n");
+}
+
+std::string HostName(Context& ctx) {
+  return Option(ctx, "name").value_or(ctx.config.name.value_or(ctx.env.host_name()));
+}
+
+}  // namespace
+
+int Hello(Context& ctx) {
+  const auto targets = Targets(ctx);
+  if (NoTargets(ctx, targets)) return kExitOk;
+  auto remote = Connect(ctx);
+  if (!remote) return kExitErrors;
+  int exit = kExitOk;
+  for (const Target& t : targets) {
+    auto result = Call(ctx, *remote, t, "hello", "");
+    if (!result) {
+      ctx.env.err << fmt::format("automon-agent: {}: {}\n", t.label, result.error().message);
+      exit = kExitErrors;
+      continue;
+    }
+    Print(ctx, t, *result);
+    if (result->exit_status != 0) exit = kExitErrors;
+  }
+  return exit;
+}
+
+int Enroll(Context& ctx) {
+  const auto targets = Targets(ctx);
+  if (NoTargets(ctx, targets)) return kExitOk;
+  const std::string name = HostName(ctx);
+  auto checked = formats::NormaliseValue({"name", formats::ValueKind::kHostName}, name);
+  if (!checked) {
+    ctx.env.err << "automon-agent: " << checked.error().message << '\n';
+    return kExitUsage;
+  }
+  auto remote = Connect(ctx);
+  if (!remote) return kExitErrors;
+  int exit = kExitOk;
+  for (const Target& t : targets) {
+    auto result = Call(ctx, *remote, t, "enroll " + *checked, Option(ctx, "ticket").value_or(""));
+    if (!result) {
+      ctx.env.err << fmt::format("automon-agent: {}: {}\n", t.label, result.error().message);
+      exit = kExitErrors;
+      continue;
+    }
+    Print(ctx, t, *result);
+    if (result->exit_status != 0) exit = kExitErrors;
+  }
+  return exit;
+}
+
+int Push(Context& ctx) {
+  if (!ctx.config.enabled) {
+    ctx.env.out << "automon-agent: registration is disabled in agent.conf (enabled = false)\n";
+    return kExitOk;
+  }
+  const auto targets = Targets(ctx);
+  if (NoTargets(ctx, targets)) return kExitOk;
+  int exit_code = kExitOk;
+  auto snapshot = BuildSnapshot(ctx, &exit_code);
+  if (!snapshot) return exit_code;
+  auto remote = Connect(ctx);
+  if (!remote) return kExitErrors;
+  int exit = kExitOk;
+  for (const Target& t : targets) {
+    // Services this registrar accepted last time and that are neither in
+    // the snapshot nor opted out were deleted: say so, or the registrar
+    // refuses the snapshot rather than lose them (DESIGN.md §4).
+    formats::Snapshot document = *snapshot;
+    std::set<std::string> accounted;
+    for (const auto& s : document.services) accounted.insert(s.name);
+    for (const auto& r : document.removed) accounted.insert(r.service);
+    std::istringstream previous(ReadState(ctx, "registered", t).value_or(""));
+    for (std::string name; std::getline(previous, name);) {
+      if (!name.empty() && !accounted.count(name)) {
+        document.removed.push_back({name, formats::RemovalReason::kDeleted});
+        accounted.insert(name);
+      }
+    }
+    auto result = Call(ctx, *remote, t, "register", formats::SerializeSnapshot(document));
+    if (!result) {
+      ctx.env.err << fmt::format("automon-agent: {}: {}\n", t.label, result.error().message);
+      exit = kExitErrors;
+      continue;
+    }
+    Print(ctx, t, *result);
+    (void)WriteState(ctx, "reports", t,
+                     fmt::format("exit = {}\n{}{}", result->exit_status, result->out, result->err));
+    // 0: all active; 1: some services rejected, the snapshot itself taken.
+    if (result->exit_status == 0 || result->exit_status == 1) {
+      std::string names;
+      for (const auto& s : document.services) names += s.name + "\n";
+      if (auto saved = WriteState(ctx, "registered", t, names); !saved) {
+        ctx.env.err << "automon-agent: error: " << saved.error().message << '\n';
+        exit = kExitErrors;
+      }
+    }
+    if (result->exit_status != 0) exit = kExitErrors;
+  }
+  return exit == kExitOk ? exit_code : exit;
+}
+
+int Deregister(Context& ctx) {
+  const auto targets = Targets(ctx);
+  if (NoTargets(ctx, targets)) return kExitOk;
+  auto remote = Connect(ctx);
+  if (!remote) return kExitErrors;
+  int exit = kExitOk;
+  for (const Target& t : targets) {
+    auto result = Call(ctx, *remote, t, "deregister", "");
+    if (!result) {
+      ctx.env.err << fmt::format("automon-agent: {}: {}\n", t.label, result.error().message);
+      exit = kExitErrors;
+      continue;
+    }
+    Print(ctx, t, *result);
+    if (result->exit_status == 0) (void)WriteState(ctx, "registered", t, "");
+    else exit = kExitErrors;
+  }
+  return exit;
+}
+
+int Status(Context& ctx) {
+  const auto targets = Targets(ctx);
+  if (NoTargets(ctx, targets)) return kExitOk;
+  for (const Target& t : targets) {
+    const auto known = ReadState(ctx, "known", t);
+    ctx.env.out << fmt::format("{}: key {}\n", t.label,
+                               ctx.config.fingerprint ? *ctx.config.fingerprint + " (pinned)"
+                               : known ? Trim(*known) + " (trusted on first use)"
+                                       : std::string("not seen yet"));
+    const auto report = ReadState(ctx, "reports", t);
+    ctx.env.out << (report ? *report : std::string("never pushed\n"));
+  }
+  return kExitOk;
+}
+
+}  // namespace automon::agent::internal
