@@ -31,7 +31,7 @@ namespace automon::registrar::ssh {
 
 // The exec commands a client may run, and the SSH user it must log in as.
 inline constexpr std::string_view kUser = "automon";
-bool IsAllowedVerb(std::string_view verb);  // hello enroll register deregister results
+bool IsAllowedVerb(std::string_view verb);  // hello enroll register deregister
 
 struct Request {
   std::string verb;

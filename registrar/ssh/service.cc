@@ -1,0 +1,59 @@
+#include "registrar/ssh/service.h"
+
+#include <fmt/format.h>
+
+namespace automon::registrar::ssh {
+namespace {
+
+Reply Refuse(std::string why) { return {2, "", "refused: " + why + "\n"}; }
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  while (!s.empty() && s.front() == ' ') s.erase(s.begin());
+  return s;
+}
+
+}  // namespace
+
+Reply RegistrarService::Handle(const Request& request) {
+  const std::optional<std::string> host = enrollment_.HostOf(request.fingerprint);
+  if (request.verb == "hello") {
+    if (!request.args.empty()) return Refuse("hello takes no arguments");
+    return {0,
+            fmt::format("{}\nyour key: {}\nenrolled as: {}\n", banner_, request.fingerprint,
+                        host.value_or("(not enrolled)")),
+            ""};
+  }
+  if (request.verb == "enroll") {
+    if (request.args.size() != 1) return Refuse("usage: enroll NAME");
+    KeyRecord key{request.args[0], request.fingerprint, request.public_key, request.peer, "", ""};
+    const std::string ticket = Trim(request.input);
+    const EnrollDecision decision =
+        enrollment_.Enroll(key, ticket.empty() ? std::nullopt : std::optional<std::string>(ticket));
+    switch (decision.status) {
+      case EnrollStatus::kAccepted: return {0, decision.message + "\n", ""};
+      case EnrollStatus::kPending: return {1, decision.message + "\n", ""};
+      case EnrollStatus::kRefused: return Refuse(decision.message);
+    }
+  }
+  if (request.verb != "register" && request.verb != "deregister") {
+    return Refuse(fmt::format("unknown command '{}'", request.verb));
+  }
+  if (!host) {
+    return Refuse("this key is not enrolled; run 'automon-agent enroll' first");
+  }
+  // `--host NAME` (OpenSSH forced-command style) must name the key's host.
+  if (!request.args.empty()) {
+    if (request.args.size() != 2 || request.args[0] != "--host") {
+      return Refuse(fmt::format("usage: {} [--host NAME]", request.verb));
+    }
+    if (request.args[1] != *host) {
+      return Refuse(fmt::format("this key speaks for {}, not for {}", *host, request.args[1]));
+    }
+  }
+  std::lock_guard lock(actions_mutex_);
+  return request.verb == "register" ? actions_.Register(*host, request.input)
+                                    : actions_.Deregister(*host);
+}
+
+}  // namespace automon::registrar::ssh

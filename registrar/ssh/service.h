@@ -1,0 +1,52 @@
+// RegistrarService: what the SSH commands mean (DESIGN.md §5).
+//
+//   hello              who the registrar is and whether the key is enrolled
+//   enroll NAME        ask to bind the key to NAME; stdin may hold a ticket
+//   register           stdin is a snapshot for the host the key is enrolled as
+//   deregister         remove the host the key is enrolled as
+//
+// A key only ever changes its own host: the host of `register` and
+// `deregister` comes from the enrollment, never from the client (a
+// `--host NAME` argument, as OpenSSH forced commands pass it, must name
+// that same host).
+#ifndef AUTOMON_REGISTRAR_SSH_SERVICE_H_
+#define AUTOMON_REGISTRAR_SSH_SERVICE_H_
+
+#include <mutex>
+#include <string>
+
+#include "registrar/ssh/enrollment.h"
+#include "registrar/ssh/server.h"
+
+namespace automon::registrar::ssh {
+
+// What registering and removing a host does; the Registrar implements it.
+// Calls are serialised by RegistrarService.
+class HostActions {
+ public:
+  virtual ~HostActions() = default;
+  // As `automon-registrar receive --host HOST` with `snapshot` on stdin.
+  virtual Reply Register(const std::string& host, const std::string& snapshot) = 0;
+  // As `automon-registrar remove HOST`.
+  virtual Reply Deregister(const std::string& host) = 0;
+};
+
+class RegistrarService final : public Handler {
+ public:
+  RegistrarService(Enrollment& enrollment, HostActions& actions, std::string banner)
+      : enrollment_(enrollment), actions_(actions), banner_(std::move(banner)) {}
+
+  // Every key may connect: unknown keys can only say hello or enroll.
+  bool AcceptsKey(const std::string& /*fingerprint*/) override { return true; }
+  Reply Handle(const Request& request) override;
+
+ private:
+  Enrollment& enrollment_;
+  HostActions& actions_;
+  std::string banner_;  // first line of the hello reply
+  std::mutex actions_mutex_;
+};
+
+}  // namespace automon::registrar::ssh
+
+#endif  // AUTOMON_REGISTRAR_SSH_SERVICE_H_

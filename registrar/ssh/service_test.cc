@@ -1,0 +1,94 @@
+#include "registrar/ssh/service.h"
+
+#include <gtest/gtest.h>
+
+#include "registrar/testing/temp_dir.h"
+
+namespace automon::registrar::ssh {
+namespace {
+
+constexpr char kKeyA[] = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+constexpr char kKeyB[] = "SHA256:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+class RecordingActions : public HostActions {
+ public:
+  Reply Register(const std::string& host, const std::string& snapshot) override {
+    calls.push_back("register " + host + " " + snapshot);
+    return {0, "svc: active\n", ""};
+  }
+  Reply Deregister(const std::string& host) override {
+    calls.push_back("deregister " + host);
+    return {0, "removed\n", ""};
+  }
+  std::vector<std::string> calls;
+};
+
+class RegistrarServiceTest : public ::testing::Test {
+ protected:
+  RegistrarServiceTest()
+      : enrollment_(fs_, disk_, dir_.path(), EnrollmentPolicy::kOpen, {},
+                    EnrollmentClock{[] { return std::string("T"); }, [] { return int64_t{0}; }},
+                    [](const std::string&) {}),
+        service_(enrollment_, actions_, "automon-registrar 0.1.0") {
+    EXPECT_TRUE(enrollment_.Initialise().ok());
+  }
+  Reply Call(const std::string& fingerprint, std::string verb, std::vector<std::string> args,
+             std::string input = "") {
+    Request r;
+    r.verb = std::move(verb);
+    r.args = std::move(args);
+    r.fingerprint = fingerprint;
+    r.public_key = "ssh-ed25519 AAAA";
+    r.peer = "127.0.0.1:5000";
+    r.input = std::move(input);
+    return service_.Handle(r);
+  }
+
+  testing::ScopedTempDir dir_;
+  RealFileSystem fs_;
+  RealDisk disk_;
+  Enrollment enrollment_;
+  RecordingActions actions_;
+  RegistrarService service_;
+};
+
+TEST_F(RegistrarServiceTest, UnknownKeyMaySayHelloAndEnrollButNotRegister) {
+  const Reply hello = Call(kKeyA, "hello", {});
+  EXPECT_EQ(hello.exit_status, 0);
+  EXPECT_EQ(hello.out, "automon-registrar 0.1.0\nyour key: " + std::string(kKeyA) +
+                           "\nenrolled as: (not enrolled)\n");
+  const Reply reg = Call(kKeyA, "register", {}, "doc");
+  EXPECT_EQ(reg.exit_status, 2);
+  EXPECT_EQ(reg.err, "refused: this key is not enrolled; run 'automon-agent enroll' first\n");
+  EXPECT_TRUE(actions_.calls.empty());
+  const Reply enroll = Call(kKeyA, "enroll", {"web01"});
+  EXPECT_EQ(enroll.exit_status, 0);
+  EXPECT_EQ(enroll.out, "web01 enrolled (open enrollment)\n");
+  EXPECT_EQ(Call(kKeyA, "hello", {}).out.find("enrolled as: web01\n") != std::string::npos, true);
+}
+
+TEST_F(RegistrarServiceTest, AKeyOnlyChangesItsOwnHost) {
+  ASSERT_EQ(Call(kKeyA, "enroll", {"web01"}).exit_status, 0);
+  ASSERT_EQ(Call(kKeyB, "enroll", {"db01"}).exit_status, 0);
+  EXPECT_EQ(Call(kKeyA, "register", {}, "doc-a").exit_status, 0);
+  EXPECT_EQ(Call(kKeyA, "register", {"--host", "web01"}, "doc-b").exit_status, 0);
+  const Reply other = Call(kKeyA, "register", {"--host", "db01"}, "evil");
+  EXPECT_EQ(other.exit_status, 2);
+  EXPECT_EQ(other.err, "refused: this key speaks for web01, not for db01\n");
+  EXPECT_EQ(Call(kKeyA, "deregister", {"--host", "db01"}).exit_status, 2);
+  EXPECT_EQ(Call(kKeyA, "register", {"db01"}, "x").exit_status, 2);
+  EXPECT_EQ(Call(kKeyB, "deregister", {}).exit_status, 0);
+  EXPECT_EQ(actions_.calls, (std::vector<std::string>{"register web01 doc-a",
+                                                      "register web01 doc-b",
+                                                      "deregister db01"}));
+}
+
+TEST_F(RegistrarServiceTest, EnrollArgumentsAndTickets) {
+  EXPECT_EQ(Call(kKeyA, "enroll", {}).err, "refused: usage: enroll NAME\n");
+  EXPECT_EQ(Call(kKeyA, "enroll", {"a", "b"}).exit_status, 2);
+  EXPECT_EQ(Call(kKeyA, "enroll", {"../x"}).exit_status, 2);
+  EXPECT_EQ(Call(kKeyA, "hello", {"x"}).err, "refused: hello takes no arguments\n");
+}
+
+}  // namespace
+}  // namespace automon::registrar::ssh
