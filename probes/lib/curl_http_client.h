@@ -18,17 +18,11 @@
 #include <string>
 
 #include "common/result.h"
+#include "probes/lib/c_deleter.h"
 #include "probes/lib/http_client.h"
 
 namespace automon::probe {
 
-template <auto Fn>
-struct CDeleter {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Fn(p);
-  }
-};
 using CurlEasy = std::unique_ptr<CURL, CDeleter<curl_easy_cleanup>>;
 using CurlSlist = std::unique_ptr<curl_slist, CDeleter<curl_slist_free_all>>;
 
