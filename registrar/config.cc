@@ -15,7 +15,7 @@
 namespace automon::registrar {
 namespace {
 
-enum class Kind { kPath, kCommand, kBackend, kGroup, kSeconds };
+enum class Kind { kPath, kCommand, kBackend, kGroup, kSeconds, kMilliseconds };
 
 struct KeyInfo {
   std::string_view section;
@@ -24,9 +24,10 @@ struct KeyInfo {
   std::string Config::*field;  // null for backend/seconds (handled apart)
 };
 
-const std::array<KeyInfo, 9> kKeys = {{
+const std::array<KeyInfo, 10> kKeys = {{
     {"registrar", "state_dir", Kind::kPath, &Config::state_dir},
     {"registrar", "backend", Kind::kBackend, nullptr},
+    {"registrar", "quiet_period", Kind::kMilliseconds, nullptr},
     {"nagios", "output_dir", Kind::kPath, &Config::output_dir},
     {"nagios", "nagios_cfg", Kind::kPath, &Config::nagios_cfg},
     {"nagios", "templates_file", Kind::kPath, &Config::templates_file},
@@ -143,6 +144,18 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
                                                v));
           } else {
             config.secrets_group = v;
+          }
+          break;
+        }
+        case Kind::kMilliseconds: {
+          int n = 0;
+          const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+          if (ec != std::errc() || end != v.data() + v.size() || n < 0 || n > 60000) {
+            error(entry.value_loc, fmt::format("invalid value '{}' for 'quiet_period': "
+                                               "expected milliseconds from 0 to 60000",
+                                               v));
+          } else {
+            config.quiet_period_ms = n;
           }
           break;
         }

@@ -23,6 +23,9 @@ struct Config {
   // [registrar]
   std::string state_dir = "/var/lib/automon";
   Backend backend = Backend::kNagios;
+  // How long `receive` waits after validating before it activates, so that
+  // registrations arriving together are verified and reloaded together.
+  int quiet_period_ms = 1000;
   // [nagios]
   std::string output_dir = "/etc/nagios4/conf.d/automon";
   std::string nagios_cfg = "/etc/nagios4/nagios.cfg";

@@ -16,6 +16,7 @@ TEST(ConfigTest, EmptyFileGivesDebianDefaults) {
   EXPECT_EQ(config->nagios_cfg, "/etc/nagios4/nagios.cfg");
   EXPECT_EQ(config->verify_command, "/usr/sbin/nagios4 -v {config}");
   EXPECT_EQ(config->backend, Backend::kNagios);
+  EXPECT_EQ(config->quiet_period_ms, 1000);
 }
 
 TEST(ConfigTest, ReadsEveryKey) {
@@ -24,6 +25,7 @@ TEST(ConfigTest, ReadsEveryKey) {
       "[registrar]\n"
       "state_dir = /tmp/t/state\n"
       "backend = checkmk\n"
+      "quiet_period = 250\n"
       "[nagios]\n"
       "output_dir = /tmp/t/conf.d/automon\n"
       "nagios_cfg = /tmp/t/nagios.cfg\n"
@@ -36,6 +38,7 @@ TEST(ConfigTest, ReadsEveryKey) {
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->state_dir, "/tmp/t/state");
   EXPECT_EQ(config->backend, Backend::kCheckmk);
+  EXPECT_EQ(config->quiet_period_ms, 250);
   EXPECT_EQ(config->output_dir, "/tmp/t/conf.d/automon");
   EXPECT_EQ(config->nagios_cfg, "/tmp/t/nagios.cfg");
   EXPECT_EQ(config->templates_file, "/tmp/t/templates.cfg");

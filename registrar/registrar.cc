@@ -6,6 +6,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -220,36 +221,43 @@ int Registrar::Receive(const std::string& host_arg) {
     if (!rendered) return refuse(rendered.error().message);
   }
 
-  auto templates = Templates();
-  if (!templates) return refuse(templates.error().message);
-  ActivationRequest request;
-  request.common = RenderNagiosCommon(options);
-  request.templates = RenderLocalTemplates(*templates, options);
-  request.hosts[*host] = rendered->content;
+  // A snapshot pushed at the same time with a higher generation wins.
+  auto pending = store_.LoadPending(*host);
+  if (pending.ok() && *pending && (*pending)->generation > incoming.generation) {
+    return refuse(fmt::format("generation {} is older than generation {} waiting for activation",
+                              incoming.generation, (*pending)->generation));
+  }
+  // An older outcome must not be taken for this snapshot's.
+  if (auto e = store_.EraseResult(*host); !e) return refuse(e.error().message);
+  if (auto p = store_.SavePending(incoming); !p) return refuse(p.error().message);
+  lock->Reset();
 
-  auto commit = [&]() -> Result<void> {
-    if (auto w = store_.WriteSecrets(*host, rendered->secrets); !w) return w;
-    if (auto s = store_.Save(incoming); !s) return s;
-    return store_.ClearQuarantine(*host);
-  };
-  auto outcome = activator_.Activate(request, [&](const std::vector<std::string>& hosts) {
-    if (std::find(hosts.begin(), hosts.end(), *host) != hosts.end()) return commit();
-    return Result<void>();
-  });
-  if (!outcome) return refuse(fmt::format("not activated: {}", outcome.error().message));
-  if (auto q = outcome->quarantined.find(*host); q != outcome->quarantined.end()) {
-    if (auto s = store_.SetQuarantine(*host, q->second); !s) return refuse(s.error().message);
+  // Coalesce: whatever else arrives during the quiet period is activated
+  // with this snapshot, by whichever receive takes the lock first.
+  if (config_.quiet_period_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(config_.quiet_period_ms));
+  }
+  lock = env_.disk.Lock(store_.lock_path());
+  if (!lock) return refuse(lock.error().message);
+  auto result = store_.LoadResult(*host);
+  if (!result.ok() || !*result) {
+    if (auto activated = ActivatePending(); !activated) {
+      return refuse(fmt::format("not activated: {}", activated.error().message));
+    }
+    result = store_.LoadResult(*host);
+  }
+  if (!result.ok() || !*result) return refuse("not activated: no result was recorded");
+  const ActivationResult& outcome = **result;
+  if (outcome.generation != incoming.generation) {
+    return refuse(fmt::format("superseded by generation {}, registered at the same time",
+                              outcome.generation));
+  }
+  if (outcome.state == "quarantined") {
     return refuse(fmt::format("quarantined: Nagios refuses this host's configuration, so its "
                               "last accepted configuration stays active: {}",
-                              q->second));
+                              outcome.reason));
   }
-  if (std::find(outcome->unchanged.begin(), outcome->unchanged.end(), *host) !=
-      outcome->unchanged.end()) {
-    if (auto c = commit(); !c) return refuse(c.error().message);
-  }
-  if (auto p = store_.PruneSecrets(*host, rendered->secrets); !p) {
-    env_.err << "automon-registrar: warning: " << p.error().message << "\n";
-  }
+  if (outcome.state != "active") return refuse(fmt::format("not activated: {}", outcome.reason));
 
   for (const formats::Service& s : incoming.services) {
     if (kept_old.count(s.name)) continue;
@@ -264,6 +272,99 @@ int Registrar::Receive(const std::string& host_arg) {
     env_.out << r.service << ": removed (" << formats::RemovalReasonName(r.reason) << ")\n";
   }
   return rejected.empty() ? kOk : kPartial;
+}
+
+Result<void> Registrar::ActivatePending() {
+  auto pending_hosts = store_.PendingHosts();
+  if (!pending_hosts) return pending_hosts.error();
+  auto templates = Templates();
+  const NagiosRenderOptions options = RenderOptions();
+  ActivationRequest request;
+  std::map<std::string, formats::Snapshot> snapshots;
+  std::map<std::string, RenderedHost> rendered;
+  auto finish = [&](const std::string& host, ActivationResult result) -> Result<void> {
+    if (auto w = store_.SaveResult(host, result); !w) return w;
+    return store_.ErasePending(host);
+  };
+  for (const std::string& host : *pending_hosts) {
+    auto snapshot = store_.LoadPending(host);
+    if (!snapshot || !*snapshot) {
+      if (auto f = finish(host, {0, "failed", snapshot ? "vanished" : snapshot.error().message}); !f) {
+        return f;
+      }
+      continue;
+    }
+    const uint64_t generation = (*snapshot)->generation;
+    auto fail = [&](const std::string& why) { return finish(host, {generation, "failed", why}); };
+    // Checked again: another registration of this host may have been
+    // accepted since this one was validated.
+    auto stored = store_.Load(host);
+    if (!stored) {
+      if (auto f = fail(stored.error().message); !f) return f;
+      continue;
+    }
+    if (*stored) {
+      if ((*stored)->generation > generation) {
+        if (auto f = fail(fmt::format("generation {} is older than the accepted generation {}",
+                                      generation, (*stored)->generation));
+            !f) {
+          return f;
+        }
+        continue;
+      }
+      if (auto removals = CheckRemovals(**stored, **snapshot, {}); !removals) {
+        if (auto f = fail(removals.error().message); !f) return f;
+        continue;
+      }
+    }
+    auto host_file = RenderNagiosHost(**snapshot, options);
+    if (!host_file) {
+      if (auto f = fail(host_file.error().message); !f) return f;
+      continue;
+    }
+    request.hosts[host] = host_file->content;
+    rendered[host] = std::move(*host_file);
+    snapshots[host] = std::move(**snapshot);
+  }
+  if (snapshots.empty()) return {};
+  auto fail_all = [&](const std::string& why) -> Result<void> {
+    for (const auto& [host, snapshot] : snapshots) {
+      if (auto f = finish(host, {snapshot.generation, "failed", why}); !f) return f;
+    }
+    return {};
+  };
+  if (!templates) return fail_all(templates.error().message);
+  request.common = RenderNagiosCommon(options);
+  request.templates = RenderLocalTemplates(*templates, options);
+
+  auto commit = [&](const std::string& host) -> Result<void> {
+    if (auto w = store_.WriteSecrets(host, rendered[host].secrets); !w) return w;
+    if (auto s = store_.Save(snapshots[host]); !s) return s;
+    return store_.ClearQuarantine(host);
+  };
+  auto outcome = activator_.Activate(request, [&](const std::vector<std::string>& hosts) {
+    for (const std::string& host : hosts) {
+      if (auto c = commit(host); !c) return c;
+    }
+    return Result<void>();
+  });
+  if (!outcome) return fail_all(outcome.error().message);
+  for (const std::string& host : outcome->unchanged) {
+    if (auto c = commit(host); !c) return c;
+  }
+  for (const auto& [host, snapshot] : snapshots) {
+    auto q = outcome->quarantined.find(host);
+    if (q != outcome->quarantined.end()) {
+      if (auto s = store_.SetQuarantine(host, q->second); !s) return s;
+      if (auto f = finish(host, {snapshot.generation, "quarantined", q->second}); !f) return f;
+      continue;
+    }
+    if (auto p = store_.PruneSecrets(host, rendered[host].secrets); !p) {
+      env_.err << "automon-registrar: warning: " << p.error().message << "\n";
+    }
+    if (auto f = finish(host, {snapshot.generation, "active", ""}); !f) return f;
+  }
+  return {};
 }
 
 int Registrar::Hosts() {
@@ -337,7 +438,7 @@ int Registrar::Show(const std::string& host_arg) {
   return kOk;
 }
 
-int Registrar::Remove(const std::string& host_arg) {
+int Registrar::RemoveHost(const std::string& host_arg, bool tombstone) {
   auto fail = [&](std::string_view why) {
     env_.err << "automon-registrar: " << why << "\n";
     return kRefused;
@@ -352,9 +453,12 @@ int Registrar::Remove(const std::string& host_arg) {
 
   ActivationRequest request;
   request.hosts[*host] = std::nullopt;
+  auto record = [&]() -> Result<void> {
+    if (!tombstone) return {};
+    return store_.SaveTombstone(*host, {env_.now(), *stored ? (*stored)->generation : 0});
+  };
   auto outcome = activator_.Activate(request, [&](const std::vector<std::string>&) {
-    Tombstone t{env_.now(), *stored ? (*stored)->generation : 0};
-    if (auto w = store_.SaveTombstone(*host, t); !w) return w;
+    if (auto w = record(); !w) return w;
     if (auto e = store_.Erase(*host); !e) return e;
     return store_.ClearQuarantine(*host);
   });
@@ -367,14 +471,17 @@ int Registrar::Remove(const std::string& host_arg) {
   if (std::find(outcome->unchanged.begin(), outcome->unchanged.end(), *host) !=
       outcome->unchanged.end()) {
     // No live file: still record the removal.
-    Tombstone t{env_.now(), *stored ? (*stored)->generation : 0};
-    if (auto w = store_.SaveTombstone(*host, t); !w) return fail(w.error().message);
+    if (auto w = record(); !w) return fail(w.error().message);
     if (auto e = store_.Erase(*host); !e) return fail(e.error().message);
   }
   if (auto p = store_.PruneSecrets(*host, {}); !p) return fail(p.error().message);
-  env_.out << fmt::format(
-      "removed {}; its registrations are refused until 'automon-registrar readmit {}'\n", *host,
-      *host);
+  if (tombstone) {
+    env_.out << fmt::format(
+        "removed {}; its registrations are refused until 'automon-registrar readmit {}'\n", *host,
+        *host);
+  } else {
+    env_.out << fmt::format("deregistered {}\n", *host);
+  }
   return kOk;
 }
 

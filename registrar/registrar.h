@@ -54,12 +54,20 @@ class Registrar {
   int Receive(const std::string& host);
   int Hosts();
   int Show(const std::string& host);
-  int Remove(const std::string& host);
+  int Remove(const std::string& host) { return RemoveHost(host, /*tombstone=*/true); }
+  // The host's own graceful removal (agent `deregister`, e.g. on purge):
+  // as Remove, but without a tombstone, so a reinstalled host registers
+  // again. Not a command-line subcommand; for the SSH service.
+  int Deregister(const std::string& host) { return RemoveHost(host, /*tombstone=*/false); }
   int Readmit(const std::string& host);
   int Render();
 
  private:
+  int RemoveHost(const std::string& host, bool tombstone);
   NagiosRenderOptions RenderOptions() const;
+  // Activates every pending snapshot together and records each host's
+  // ActivationResult. The caller holds the activation lock.
+  Result<void> ActivatePending();
   Result<std::string> Templates() const;
 
   const Config& config_;

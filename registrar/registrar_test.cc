@@ -45,6 +45,7 @@ class RegistrarTest : public ::testing::Test {
     config_.templates_file = t + "/templates.cfg";
     config_.verify_command = "verify {config}";
     config_.reload_command = "reload";
+    config_.quiet_period_ms = 0;
     ASSERT_TRUE(disk_.MakeDirectory(t + "/conf.d", 0755).ok());
     ASSERT_TRUE(fs_.WriteFileAtomic(config_.nagios_cfg, "cfg_dir=" + t + "/conf.d\n", 0644).ok());
     ASSERT_TRUE(fs_.WriteFileAtomic(config_.templates_file, "define host { tpl }\n", 0644).ok());
@@ -103,6 +104,41 @@ TEST_F(RegistrarTest, ReceiveActivatesAndReportsEveryService) {
                 .find("define host { tpl }"),
             std::string::npos);
   EXPECT_EQ(runner_.calls().back(), std::vector<std::string>{"reload"});
+}
+
+TEST_F(RegistrarTest, ReceiveActivatesEverythingPendingTogether) {
+  // Another receive validated b and is still in its quiet period.
+  HostStore store(fs_, disk_, config_.state_dir, "nagios");
+  ASSERT_TRUE(store.Initialise().ok());
+  formats::Snapshot b;
+  b.host = "b.example.org";
+  b.generation = 4;
+  b.services = formats::ParseDefinitions("[ssh]\ntype = ssh\n", "/m/x").services;
+  ASSERT_TRUE(store.SavePending(b).ok());
+
+  EXPECT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk) << out_.str();
+  EXPECT_EQ(verifications_, 1) << "one verification for both hosts";
+  EXPECT_NE(Live("b.example.org"), "(missing)");
+  EXPECT_EQ(store.LoadResult("b.example.org").value(),
+            std::optional<ActivationResult>(ActivationResult{4, "active", ""}));
+  EXPECT_TRUE(store.PendingHosts()->empty());
+  EXPECT_EQ(store.Load("b.example.org").value()->generation, 4u);
+}
+
+TEST_F(RegistrarTest, AnOlderOutcomeIsNeverReportedForANewPush) {
+  // The configuration is broken for everyone: the push fails, and so does
+  // the identical retry, which is activated again rather than answered
+  // from the first outcome.
+  ASSERT_TRUE(fs_.WriteFileAtomic(dir_.path() + "/conf.d/admin.cfg",
+                                  "host_name               broken\n", 0644)
+                  .ok());
+  const std::string doc = Document(1, "[ssh]\ntype = ssh\n");
+  EXPECT_EQ(Receive(doc), kRefused);
+  const int first = verifications_;
+  EXPECT_EQ(Receive(doc), kRefused);
+  EXPECT_GT(verifications_, first);
+  ASSERT_TRUE(disk_.RemoveFile(dir_.path() + "/conf.d/admin.cfg").ok());
+  EXPECT_EQ(Receive(doc), kOk) << out_.str();
 }
 
 TEST_F(RegistrarTest, ReceivingTheSameSnapshotAgainDoesNotReload) {
@@ -197,6 +233,18 @@ TEST_F(RegistrarTest, RemoveWritesATombstoneUntilReadmit) {
   EXPECT_EQ(out_.str(), "web01.example.org                        removed at 2026-11-21T12:00:00Z\n");
   ASSERT_EQ(Run({"readmit", "web01.example.org"}), kOk);
   EXPECT_EQ(Receive(Document(4, "[ssh]\ntype = ssh\n")), kOk);
+}
+
+TEST_F(RegistrarTest, DeregisterRemovesWithoutATombstone) {
+  ASSERT_EQ(Receive(Document(3, "[ssh]\ntype = ssh\n")), kOk);
+  std::istringstream in;
+  const Environment env{fs_, disk_, runner_, [] { return std::string("T"); }, in, out_, err_};
+  Registrar registrar(config_, env);
+  out_.str("");
+  ASSERT_EQ(registrar.Deregister("web01.example.org"), kOk) << err_.str();
+  EXPECT_EQ(out_.str(), "deregistered web01.example.org\n");
+  EXPECT_EQ(Live(), "(missing)");
+  EXPECT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk) << "a reinstalled host starts over";
 }
 
 TEST_F(RegistrarTest, HostsAndShowNeverPrintSecrets) {

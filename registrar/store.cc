@@ -58,7 +58,7 @@ HostStore::HostStore(FileSystem& fs, Disk& disk, std::string state_dir,
       secrets_group_(std::move(secrets_group)) {}
 
 Result<void> HostStore::Initialise() {
-  for (const char* sub : {"", "/hosts", "/quarantine", "/tombstones"}) {
+  for (const char* sub : {"", "/hosts", "/quarantine", "/tombstones", "/pending", "/results"}) {
     if (auto r = disk_.MakeDirectory(state_dir_ + sub, sub[0] == 0 ? 0755 : 0700); !r) return r;
   }
   // The checks run as the nagios user and must reach their secret files.
@@ -85,8 +85,8 @@ Result<std::vector<std::string>> HostStore::Hosts() {
   return hosts;
 }
 
-Result<std::optional<formats::Snapshot>> HostStore::Load(const std::string& host) {
-  const std::string path = SnapshotPath(host);
+Result<std::optional<formats::Snapshot>> HostStore::LoadSnapshotFile(const std::string& path,
+                                                                     const std::string& host) {
   auto text = fs_.ReadFile(path, kMaxStateFile);
   if (!text) {
     if (IsNotFound(text.error())) return std::optional<formats::Snapshot>();
@@ -102,6 +102,68 @@ Result<std::optional<formats::Snapshot>> HostStore::Load(const std::string& host
     return Error{fmt::format("{}: stored snapshot is for host '{}'", path, parsed->snapshot.host)};
   }
   return std::optional<formats::Snapshot>(std::move(parsed->snapshot));
+}
+
+Result<std::optional<formats::Snapshot>> HostStore::Load(const std::string& host) {
+  return LoadSnapshotFile(SnapshotPath(host), host);
+}
+
+Result<void> HostStore::SavePending(const formats::Snapshot& snapshot) {
+  return fs_.WriteFileAtomic(fmt::format("{}/pending/{}{}", state_dir_, snapshot.host,
+                                         kSnapshotSuffix),
+                             formats::SerializeSnapshot(snapshot), 0600);
+}
+
+Result<std::optional<formats::Snapshot>> HostStore::LoadPending(const std::string& host) {
+  return LoadSnapshotFile(fmt::format("{}/pending/{}{}", state_dir_, host, kSnapshotSuffix), host);
+}
+
+Result<std::vector<std::string>> HostStore::PendingHosts() {
+  auto entries = fs_.ListDirectory(state_dir_ + "/pending");
+  if (!entries) return entries.error();
+  std::vector<std::string> hosts;
+  for (const DirectoryEntry& e : *entries) {
+    if (e.kind == DirectoryEntry::Kind::kRegular && !e.name.starts_with(".") &&
+        e.name.ends_with(kSnapshotSuffix)) {
+      hosts.push_back(e.name.substr(0, e.name.size() - kSnapshotSuffix.size()));
+    }
+  }
+  return hosts;
+}
+
+Result<void> HostStore::ErasePending(const std::string& host) {
+  return disk_.RemoveFile(fmt::format("{}/pending/{}{}", state_dir_, host, kSnapshotSuffix));
+}
+
+Result<void> HostStore::SaveResult(const std::string& host, const ActivationResult& result) {
+  std::string reason = result.reason;
+  for (char& c : reason) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return fs_.WriteFileAtomic(state_dir_ + "/results/" + host,
+                             fmt::format("{}\n{}\n{}\n", result.generation, result.state, reason),
+                             0600);
+}
+
+Result<void> HostStore::EraseResult(const std::string& host) {
+  return disk_.RemoveFile(state_dir_ + "/results/" + host);
+}
+
+Result<std::optional<ActivationResult>> HostStore::LoadResult(const std::string& host) {
+  auto text = fs_.ReadFile(state_dir_ + "/results/" + host, 1 << 20);
+  if (!text) {
+    if (IsNotFound(text.error())) return std::optional<ActivationResult>();
+    return text.error();
+  }
+  ActivationResult result;
+  const size_t first = text->find('\n');
+  const size_t second = first == std::string::npos ? first : text->find('\n', first + 1);
+  if (second == std::string::npos) return std::optional<ActivationResult>();
+  std::from_chars(text->data(), text->data() + first, result.generation);
+  result.state = text->substr(first + 1, second - first - 1);
+  result.reason = text->substr(second + 1);
+  if (result.reason.ends_with('\n')) result.reason.pop_back();
+  return std::optional<ActivationResult>(result);
 }
 
 Result<void> HostStore::Save(const formats::Snapshot& snapshot) {

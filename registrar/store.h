@@ -4,6 +4,8 @@
 //   hosts/<host>.snapshot       last accepted snapshot (0600; holds secrets)
 //   quarantine/<host>           why the host's latest snapshot is not active
 //   tombstones/<host>           `remove` was run; registrations are refused
+//   pending/<host>.snapshot     validated, waiting for the next activation
+//   results/<host>              outcome of the host's last activation
 //   secrets/<host>/<service>.<generation>.password   0640 root:<secrets_group>
 //
 // Every write is atomic (FileSystem::WriteFileAtomic): after a crash each
@@ -33,6 +35,15 @@ Result<std::string> CheckHostName(std::string_view name);
 struct Tombstone {
   std::string removed_at;
   uint64_t generation = 0;  // the last generation accepted before removal
+};
+
+// The outcome of one host's activation, for the `receive` waiting on it.
+struct ActivationResult {
+  uint64_t generation = 0;
+  std::string state;   // "active", "quarantined" or "failed"
+  std::string reason;  // one line; empty when active
+
+  bool operator==(const ActivationResult&) const = default;
 };
 
 // Checks DESIGN.md §4: every service of `stored` that `incoming` no longer
@@ -71,6 +82,16 @@ class HostStore {
   Result<void> SaveTombstone(const std::string& host, const Tombstone& tombstone);
   Result<void> EraseTombstone(const std::string& host);
 
+  // Snapshots validated by `receive` and waiting for an activation.
+  Result<void> SavePending(const formats::Snapshot& snapshot);
+  Result<std::optional<formats::Snapshot>> LoadPending(const std::string& host);
+  Result<std::vector<std::string>> PendingHosts();
+  Result<void> ErasePending(const std::string& host);
+
+  Result<void> SaveResult(const std::string& host, const ActivationResult& result);
+  Result<std::optional<ActivationResult>> LoadResult(const std::string& host);
+  Result<void> EraseResult(const std::string& host);
+
   // Writes each secret file (0640, group secrets_group when it exists).
   Result<void> WriteSecrets(const std::string& host, const std::vector<SecretFile>& secrets);
   // Removes the host's secret files except those in `keep` (paths); with an
@@ -79,6 +100,8 @@ class HostStore {
 
  private:
   std::string SnapshotPath(const std::string& host) const;
+  Result<std::optional<formats::Snapshot>> LoadSnapshotFile(const std::string& path,
+                                                            const std::string& host);
 
   FileSystem& fs_;
   Disk& disk_;

@@ -69,7 +69,8 @@ def make_snapshot(host, services, generation=1, address=None, removed=(), count=
 
 
 class NagiosEnv:
-    def __init__(self, registrar, reload_command="/bin/true", keep_localhost=False):
+    def __init__(self, registrar, reload_command="/bin/true", keep_localhost=False, quiet_period=0,
+                 verify_command=NAGIOS + " -v {config}"):
         self.registrar = registrar
         self.dir = tempfile.mkdtemp(prefix="automon-registrar-")
         os.chmod(self.dir, 0o755)  # nagios4 drops privileges to nagios
@@ -109,10 +110,10 @@ class NagiosEnv:
         self.state_dir = os.path.join(d, "state")
         self.config = os.path.join(d, "registrar.conf")
         with open(self.config, "w") as f:
-            f.write("[registrar]\nstate_dir = %s\n[nagios]\noutput_dir = %s\nnagios_cfg = %s\n"
-                    "templates_file = %s\nverify_command = %s -v {config}\nreload_command = %s\n"
-                    % (self.state_dir, self.output_dir, self.nagios_cfg, self.templates, NAGIOS,
-                       reload_command))
+            f.write("[registrar]\nstate_dir = %s\nquiet_period = %d\n[nagios]\noutput_dir = %s\n"
+                    "nagios_cfg = %s\ntemplates_file = %s\nverify_command = %s\nreload_command = %s\n"
+                    % (self.state_dir, quiet_period, self.output_dir, self.nagios_cfg, self.templates,
+                       verify_command, reload_command))
 
     def run(self, *args, stdin=b"", timeout=120):
         p = subprocess.run([self.registrar, "--config", self.config] + list(args), input=stdin,
