@@ -51,7 +51,6 @@ Reply RegistrarService::Handle(const Request& request) {
       return Refuse(fmt::format("this key speaks for {}, not for {}", *host, request.args[1]));
     }
   }
-  std::lock_guard lock(actions_mutex_);
   return request.verb == "register" ? actions_.Register(*host, request.input)
                                     : actions_.Deregister(*host);
 }

@@ -12,7 +12,6 @@
 #ifndef AUTOMON_REGISTRAR_SSH_SERVICE_H_
 #define AUTOMON_REGISTRAR_SSH_SERVICE_H_
 
-#include <mutex>
 #include <string>
 
 #include "registrar/ssh/enrollment.h"
@@ -21,7 +20,10 @@
 namespace automon::registrar::ssh {
 
 // What registering and removing a host does; the Registrar implements it.
-// Calls are serialised by RegistrarService.
+// Called from several connection threads at once: implementations must be
+// thread safe. (The Registrar's store serialises with flock(2) on its lock
+// file, which excludes threads as well as processes, and lets
+// registrations that arrive together be activated together.)
 class HostActions {
  public:
   virtual ~HostActions() = default;
@@ -44,7 +46,6 @@ class RegistrarService final : public Handler {
   Enrollment& enrollment_;
   HostActions& actions_;
   std::string banner_;  // first line of the hello reply
-  std::mutex actions_mutex_;
 };
 
 }  // namespace automon::registrar::ssh
