@@ -11,7 +11,7 @@
 #include "probes/check_guacamole/client.h"
 #include "probes/check_guacamole/guacamole.h"
 #include "probes/check_guacamole/options.h"
-#include "probes/lib/curl_http_client.h"
+#include "probes/lib/socket_http_client.h"
 #include "probes/lib/standard_options.h"
 #include "probes/lib/watchdog.h"
 
@@ -54,16 +54,13 @@ int Run(int argc, char* argv[]) {
       config.timeout.duration, timed_out.substr(0, timed_out.size() - 1), config.timeout.state);
   if (!watchdog) return Print(config, ProbeError{automon::probe::kUnknown, watchdog.error().message});
 
-  auto curl = automon::probe::CurlGlobal::Init();
-  if (!curl) return Print(config, ProbeError{automon::probe::kUnknown, curl.error().message});
-  automon::probe::CurlOptions curl_options;
-  curl_options.ca_file = config.ca_file;
-  curl_options.insecure = config.insecure;
-  curl_options.user_agent = std::string("check_guacamole/") + AUTOMON_VERSION + " (automon)";
-  auto http = automon::probe::CurlHttpClient::Create(*curl, curl_options);
-  if (!http) return Print(config, ProbeError{automon::probe::kUnknown, http.error().message});
+  automon::probe::SocketHttpOptions http_options;
+  http_options.ca_file = config.ca_file;
+  http_options.insecure = config.insecure;
+  http_options.user_agent = std::string("check_guacamole/") + AUTOMON_VERSION + " (automon)";
+  automon::probe::SocketHttpClient http(http_options);
 
-  automon::guacamole::GuacamoleClient client(**http, config);
+  automon::guacamole::GuacamoleClient client(http, config);
   return Print(config, client.Measure(automon::guacamole::BudgetFor(config.timeout.duration)));
 }
 

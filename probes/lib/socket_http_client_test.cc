@@ -1,6 +1,7 @@
 #include "probes/lib/socket_http_client.h"
 
 #include <signal.h>
+#include <stdlib.h>
 
 #include <chrono>
 #include <string>
@@ -188,6 +189,23 @@ TEST(SocketHttpClientTest, TlsDetailsFollowLibcurlWording) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().detail,
             "error setting certificate file: probes/lib/testdata/missing.pem");
+}
+
+TEST(SocketHttpClientTest, SystemTrustStoreFollowsSslCertFile) {
+  // check_guacamole(1) documents OpenSSL's variables; without them the
+  // test CA is unknown (UntrustedCertificateFailsVerification).
+  LoopbackServer server(
+      [](ServerConnection& c, int) {
+        c.ReadRequest();
+        c.Write(Reply("HTTP/1.1 200 OK", "{}"));
+        c.WaitForClose();
+      },
+      LoopbackServer::Tls{"probes/lib/testdata/good.pem", "probes/lib/testdata/good.key"});
+  ASSERT_EQ(::setenv("SSL_CERT_FILE", "probes/lib/testdata/ca.pem", 1), 0);
+  SocketHttpClient client({});
+  HttpResult result = client.Send({"GET", server.Url(), {}, "", kTimeout});
+  ::unsetenv("SSL_CERT_FILE");
+  ASSERT_TRUE(result.ok()) << result.error().detail;
 }
 
 TEST(SocketHttpClientTest, BadCaFileDoesNotMatterForPlainHttp) {
