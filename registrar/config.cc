@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/network.h"
 #include "common/process_runner.h"
 #include "common/spelling.h"
 #include "formats/ini.h"
@@ -15,7 +16,9 @@
 namespace automon::registrar {
 namespace {
 
-enum class Kind { kPath, kCommand, kBackend, kGroup, kSeconds, kMilliseconds };
+enum class Kind {
+  kPath, kCommand, kBackend, kGroup, kSeconds, kMilliseconds, kListen, kPolicy, kNetworks
+};
 
 struct KeyInfo {
   std::string_view section;
@@ -24,10 +27,13 @@ struct KeyInfo {
   std::string Config::*field;  // null for backend/seconds (handled apart)
 };
 
-const std::array<KeyInfo, 10> kKeys = {{
+const std::array<KeyInfo, 13> kKeys = {{
     {"registrar", "state_dir", Kind::kPath, &Config::state_dir},
     {"registrar", "backend", Kind::kBackend, nullptr},
     {"registrar", "quiet_period", Kind::kMilliseconds, nullptr},
+    {"registrar", "listen", Kind::kListen, &Config::listen},
+    {"registrar", "enrollment", Kind::kPolicy, nullptr},
+    {"registrar", "open_networks", Kind::kNetworks, nullptr},
     {"nagios", "output_dir", Kind::kPath, &Config::output_dir},
     {"nagios", "nagios_cfg", Kind::kPath, &Config::nagios_cfg},
     {"nagios", "templates_file", Kind::kPath, &Config::templates_file},
@@ -52,6 +58,60 @@ bool IsCleanPath(std::string_view p) {
 }
 
 }  // namespace
+
+namespace {
+
+const std::array<std::pair<EnrollmentPolicy, std::string_view>, 3> kPolicies = {{
+    {EnrollmentPolicy::kManual, "manual"},
+    {EnrollmentPolicy::kTicket, "ticket"},
+    {EnrollmentPolicy::kOpen, "open"},
+}};
+
+}  // namespace
+
+std::string_view PolicyName(EnrollmentPolicy policy) {
+  for (const auto& [p, name] : kPolicies) {
+    if (p == policy) return name;
+  }
+  return "manual";
+}
+
+std::optional<EnrollmentPolicy> PolicyFromName(std::string_view name) {
+  for (const auto& [p, n] : kPolicies) {
+    if (n == name) return p;
+  }
+  return std::nullopt;
+}
+
+Result<std::pair<std::string, int>> ParseListen(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  const auto invalid = [&] {
+    return Error{fmt::format("invalid value '{}' for 'listen': expected host:port, [v6]:port "
+                             "or :port",
+                             text)};
+  };
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find("]:");
+    if (close == std::string_view::npos) return invalid();
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    if (!Network::Parse(host)) return invalid();
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return invalid();
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (!host.empty() && !Network::Parse(host)) return invalid();
+  }
+  int number = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || number < 1 ||
+      number > 65535) {
+    return invalid();
+  }
+  return std::make_pair(host.empty() ? std::string("0.0.0.0") : std::string(host), number);
+}
 
 Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
   std::vector<Diagnostic> diagnostics;
@@ -156,6 +216,40 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
                                                v));
           } else {
             config.quiet_period_ms = n;
+          }
+          break;
+        }
+        case Kind::kListen:
+          if (auto parsed = ParseListen(v); !parsed) {
+            error(entry.value_loc, parsed.error().message);
+          } else {
+            config.listen = v;
+          }
+          break;
+        case Kind::kPolicy:
+          if (auto policy = PolicyFromName(v)) {
+            config.enrollment = *policy;
+          } else {
+            error(entry.value_loc, fmt::format("invalid value '{}' for 'enrollment': expected "
+                                               "'manual', 'ticket' or 'open'",
+                                               v));
+          }
+          break;
+        case Kind::kNetworks: {
+          config.open_networks.clear();
+          std::string_view rest = v;
+          while (!rest.empty()) {
+            const size_t cut = rest.find_first_of(" ,");
+            const std::string_view word = rest.substr(0, cut);
+            rest = cut == std::string_view::npos ? "" : rest.substr(cut + 1);
+            if (word.empty()) continue;
+            if (!Network::Parse(word)) {
+              error(entry.value_loc, fmt::format("invalid network '{}' in 'open_networks': "
+                                                 "expected an address or address/prefix",
+                                                 word));
+              break;
+            }
+            config.open_networks.emplace_back(word);
           }
           break;
         }

@@ -4,7 +4,9 @@
 #ifndef AUTOMON_REGISTRAR_CONFIG_H_
 #define AUTOMON_REGISTRAR_CONFIG_H_
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +20,14 @@ inline constexpr std::string_view kDefaultConfigPath = "/etc/automon/registrar.c
 
 enum class Backend { kNagios, kCheckmk };
 
+// How `serve` treats a key it does not know (see automon-registrar(8)).
+enum class EnrollmentPolicy { kManual, kTicket, kOpen };
+std::string_view PolicyName(EnrollmentPolicy policy);
+std::optional<EnrollmentPolicy> PolicyFromName(std::string_view name);
+
+// `listen`: "host:port", "[v6]:port" or ":port" (all addresses).
+Result<std::pair<std::string, int>> ParseListen(std::string_view text);
+
 // Every path is absolute. Defaults fit Debian 12's nagios4 packages.
 struct Config {
   // [registrar]
@@ -26,6 +36,11 @@ struct Config {
   // How long `receive` waits after validating before it activates, so that
   // registrations arriving together are verified and reloaded together.
   int quiet_period_ms = 1000;
+  // Where `serve` accepts agents, and how it enrolls unknown keys;
+  // open_networks limits `open` enrollment (empty: everywhere).
+  std::string listen = "0.0.0.0:2222";
+  EnrollmentPolicy enrollment = EnrollmentPolicy::kManual;
+  std::vector<std::string> open_networks;
   // [nagios]
   std::string output_dir = "/etc/nagios4/conf.d/automon";
   std::string nagios_cfg = "/etc/nagios4/nagios.cfg";

@@ -13,6 +13,7 @@
 #include "registrar/config.h"
 #include "registrar/disk.h"
 #include "registrar/registrar.h"
+#include "registrar/ssh/commands.h"
 
 namespace {
 
@@ -40,7 +41,7 @@ int Main(int argc, char* argv[]) {
   while ((c = getopt_long(argc, argv, "+c:hV", kOptions, nullptr)) != -1) {
     switch (c) {
       case 'c': config_path = optarg; explicit_config = true; break;
-      case 'h': std::cout << Registrar::Usage(); return 0;
+      case 'h': std::cout << Registrar::Usage() << automon::registrar::ssh::SshUsage(); return 0;
       case 'V': std::cout << "automon-registrar " AUTOMON_VERSION "\n"; return 0;
       default: std::cerr << Registrar::Usage(); return automon::registrar::kUsage;
     }
@@ -53,10 +54,16 @@ int Main(int argc, char* argv[]) {
     std::cerr << "automon-registrar: " << config.error().message << "\n";
     return automon::registrar::kRefused;
   }
+  const std::vector<std::string> args(argv + optind, argv + argc);
+  if (!args.empty() && automon::registrar::ssh::IsSshCommand(args.front())) {
+    const automon::registrar::ssh::ServeDependencies deps{
+        fs, disk, runner, NowUtc, [] { return static_cast<int64_t>(std::time(nullptr)); },
+        std::cerr, AUTOMON_VERSION};
+    return automon::registrar::ssh::RunSshCommand(args, *config, deps, std::cout);
+  }
   const automon::registrar::Environment env{fs, disk, runner, NowUtc, std::cin, std::cout,
                                             std::cerr};
   Registrar registrar(*config, env);
-  const std::vector<std::string> args(argv + optind, argv + argc);
   return registrar.Run(args);
 }
 

@@ -1,6 +1,5 @@
 #include "registrar/ssh/enrollment.h"
 
-#include <arpa/inet.h>
 #include <sys/random.h>
 
 #include <algorithm>
@@ -18,12 +17,6 @@
 
 namespace automon::registrar {
 namespace {
-
-constexpr std::array<std::pair<EnrollmentPolicy, std::string_view>, 3> kPolicies = {{
-    {EnrollmentPolicy::kManual, "manual"},
-    {EnrollmentPolicy::kTicket, "ticket"},
-    {EnrollmentPolicy::kOpen, "open"},
-}};
 
 bool IsFingerprint(std::string_view fp) {
   return fp.size() == 7 + 43 && fp.substr(0, 7) == "SHA256:" &&
@@ -59,65 +52,7 @@ bool SameSecret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-std::string StripPort(std::string_view peer) {
-  if (!peer.empty() && peer.front() == '[') {
-    const size_t close = peer.find(']');
-    return std::string(peer.substr(1, close == std::string_view::npos ? peer.size() : close - 1));
-  }
-  if (std::count(peer.begin(), peer.end(), ':') == 1) return std::string(peer.substr(0, peer.find(':')));
-  return std::string(peer);
-}
-
 }  // namespace
-
-std::string_view PolicyName(EnrollmentPolicy policy) {
-  for (const auto& [p, name] : kPolicies) {
-    if (p == policy) return name;
-  }
-  return "manual";
-}
-
-std::optional<EnrollmentPolicy> PolicyFromName(std::string_view name) {
-  for (const auto& [p, n] : kPolicies) {
-    if (n == name) return p;
-  }
-  return std::nullopt;
-}
-
-std::optional<Network> Network::Parse(std::string_view text) {
-  const size_t slash = text.find('/');
-  const std::string address(text.substr(0, slash));
-  Network n;
-  if (::inet_pton(AF_INET, address.c_str(), n.bytes) == 1) {
-    n.family = AF_INET;
-  } else if (::inet_pton(AF_INET6, address.c_str(), n.bytes) == 1) {
-    n.family = AF_INET6;
-  } else {
-    return std::nullopt;
-  }
-  const int max = n.family == AF_INET ? 32 : 128;
-  n.prefix = max;
-  if (slash != std::string_view::npos) {
-    const std::string_view p = text.substr(slash + 1);
-    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), n.prefix);
-    if (p.empty() || ec != std::errc() || end != p.data() + p.size() || n.prefix < 0 ||
-        n.prefix > max) {
-      return std::nullopt;
-    }
-  }
-  return n;
-}
-
-bool Network::Contains(std::string_view peer) const {
-  const std::string address = StripPort(peer);
-  unsigned char candidate[16] = {};
-  if (::inet_pton(family, address.c_str(), candidate) != 1) return false;
-  for (int bit = 0; bit < prefix; ++bit) {
-    const int mask = 0x80 >> (bit % 8);
-    if ((candidate[bit / 8] & mask) != (bytes[bit / 8] & mask)) return false;
-  }
-  return true;
-}
 
 Enrollment::Enrollment(FileSystem& fs, Disk& disk, std::string state_dir, EnrollmentPolicy policy,
                        std::vector<Network> open_networks, EnrollmentClock clock,
@@ -209,7 +144,7 @@ Result<void> Enrollment::Bind(KeyRecord record, std::string how) {
 }
 
 EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std::string>& ticket) {
-  auto refused = [](std::string why) { return EnrollDecision{EnrollStatus::kRefused, std::move(why)}; };
+  auto refused = [](std::string why) { return EnrollDecision{EnrollStatus::kDenied, std::move(why)}; };
   if (!IsFingerprint(key.fingerprint)) return refused("malformed key fingerprint");
   // The key may already speak for a host.
   auto indexed = fs_.ReadFile(Dir("by-fingerprint/") + FingerprintFile(key.fingerprint), 1024);
@@ -238,7 +173,7 @@ EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std:
           open_networks_.empty() ||
           std::any_of(open_networks_.begin(), open_networks_.end(),
                       [&](const Network& n) { return n.Contains(key.peer); });
-      if (!allowed) return refused(fmt::format("{} is not in the networks open for enrollment", StripPort(key.peer)));
+      if (!allowed) return refused(fmt::format("{} is not in the networks open for enrollment", PeerAddress(key.peer)));
       if (auto r = Bind(key, "open"); !r) return refused(r.error().message);
       return {EnrollStatus::kAccepted, fmt::format("{} enrolled (open enrollment)", key.host)};
     }
@@ -283,9 +218,9 @@ EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std:
 
 EnrollDecision Enrollment::Enroll(const KeyRecord& key, const std::optional<std::string>& ticket) {
   std::lock_guard lock(mutex_);
-  EnrollDecision decision{EnrollStatus::kRefused, ""};
+  EnrollDecision decision{EnrollStatus::kDenied, ""};
   if (auto host = CheckHostName(key.host); !host) {
-    decision = {EnrollStatus::kRefused, host.error().message};
+    decision = {EnrollStatus::kDenied, host.error().message};
   } else {
     decision = Decide(key, ticket);
   }

@@ -22,26 +22,12 @@
 #include <vector>
 
 #include "common/file_system.h"
+#include "common/network.h"
 #include "common/result.h"
+#include "registrar/config.h"
 #include "registrar/disk.h"
 
 namespace automon::registrar {
-
-enum class EnrollmentPolicy { kManual, kTicket, kOpen };
-
-std::string_view PolicyName(EnrollmentPolicy policy);
-std::optional<EnrollmentPolicy> PolicyFromName(std::string_view name);
-
-// An IPv4 or IPv6 network, "192.0.2.0/24" or "2001:db8::/32".
-struct Network {
-  int family = 0;  // AF_INET or AF_INET6
-  unsigned char bytes[16] = {};
-  int prefix = 0;
-
-  static std::optional<Network> Parse(std::string_view text);
-  // `address` is a numeric address, with or without ":port" / "[...]:port".
-  bool Contains(std::string_view address) const;
-};
 
 struct KeyRecord {
   std::string host;
@@ -54,7 +40,7 @@ struct KeyRecord {
   bool operator==(const KeyRecord&) const = default;
 };
 
-enum class EnrollStatus { kAccepted, kPending, kRefused };
+enum class EnrollStatus { kAccepted, kPending, kDenied };
 
 struct EnrollDecision {
   EnrollStatus status;

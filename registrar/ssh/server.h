@@ -67,7 +67,7 @@ struct Limits {
   std::chrono::milliseconds payload{30000};
   int max_auth_attempts = 3;
   size_t max_payload = 4 << 20;
-  int max_connections = 64;
+  int max_connections = 256;  // each is a thread, mostly idle; the handshake limit bounds it
 };
 
 struct Options {

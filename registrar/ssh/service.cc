@@ -33,7 +33,7 @@ Reply RegistrarService::Handle(const Request& request) {
     switch (decision.status) {
       case EnrollStatus::kAccepted: return {0, decision.message + "\n", ""};
       case EnrollStatus::kPending: return {1, decision.message + "\n", ""};
-      case EnrollStatus::kRefused: return Refuse(decision.message);
+      case EnrollStatus::kDenied: return Refuse(decision.message);
     }
   }
   if (request.verb != "register" && request.verb != "deregister") {

@@ -1,0 +1,123 @@
+#include "registrar/ssh/serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <charconv>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/ssh/key.h"
+#include "registrar/registrar.h"
+
+namespace automon::registrar::ssh {
+
+Reply RegistrarActions::Register(const std::string& host, const std::string& snapshot) {
+  std::istringstream in(snapshot);
+  std::ostringstream out, err;
+  Environment env{fs_, disk_, runner_, now_, in, out, err};
+  Registrar registrar(config_, env);
+  const int status = registrar.Receive(host);
+  return {status, out.str(), err.str()};
+}
+
+Reply RegistrarActions::Deregister(const std::string& host) {
+  std::istringstream in;
+  std::ostringstream out, err;
+  Environment env{fs_, disk_, runner_, now_, in, out, err};
+  Registrar registrar(config_, env);
+  const int status = registrar.Remove(host);
+  return {status, out.str(), err.str()};
+}
+
+int Serve(const Config& config, const ServeDependencies& deps) {
+  std::mutex log_mutex;
+  auto log = [&](const std::string& line) {
+    std::lock_guard lock(log_mutex);
+    deps.log << "automon-registrar: " << line << std::endl;
+  };
+  auto listen = ParseListen(config.listen);
+  if (!listen) {
+    log(listen.error().message);
+    return 1;
+  }
+  if (auto made = deps.fs.MakeDirectories(config.state_dir, 0755); !made) {
+    log(made.error().message);
+    return 1;
+  }
+  bool created = false;
+  const std::string key_path = config.state_dir + "/ssh_host_ed25519_key";
+  auto host_key = automon::ssh::LoadOrCreate(deps.fs, key_path, &created);
+  if (!host_key) {
+    log(host_key.error().message);
+    return 1;
+  }
+  auto fingerprint = automon::ssh::Fingerprint(*host_key);
+  if (!fingerprint) {
+    log(fingerprint.error().message);
+    return 1;
+  }
+  if (created) log(fmt::format("created host key {} ({})", key_path, *fingerprint));
+
+  std::vector<Network> networks;
+  for (const std::string& n : config.open_networks) {
+    auto parsed = Network::Parse(n);
+    if (!parsed) {
+      log(fmt::format("invalid network '{}' in open_networks", n));
+      return 1;
+    }
+    networks.push_back(*parsed);
+  }
+  Enrollment enrollment(deps.fs, deps.disk, config.state_dir, config.enrollment, networks,
+                        {deps.now_iso8601, deps.now_unix}, log);
+  if (auto init = enrollment.Initialise(); !init) {
+    log(init.error().message);
+    return 1;
+  }
+  RegistrarActions actions(config, deps.fs, deps.disk, deps.runner, deps.now_iso8601);
+  RegistrarService service(enrollment, actions, "automon-registrar " + deps.version);
+
+  // SIGTERM and SIGINT stop the daemon: block them here, before any thread
+  // starts, so that only the watcher below ever receives them.
+  sigset_t stop_signals, previous;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+
+  Options options;
+  options.address = listen->first;
+  options.port = listen->second;
+  auto server = Server::Listen(options, *host_key, service);
+  if (!server) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    log(server.error().message);
+    return 1;
+  }
+  log(fmt::format("listening on {}:{}, host key {}, enrollment {}", options.address,
+                  (*server)->port(), *fingerprint, PolicyName(config.enrollment)));
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    const timespec tick{0, 200'000'000};
+    while (!done) {
+      const int signal = sigtimedwait(&stop_signals, nullptr, &tick);
+      if (signal > 0) {
+        log(fmt::format("stopping on signal {}", signal));
+        (*server)->Stop();
+        return;
+      }
+    }
+  });
+  (*server)->Serve();
+  done = true;
+  watcher.join();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  log(fmt::format("stopped after {} connections", (*server)->served()));
+  return 0;
+}
+
+}  // namespace automon::registrar::ssh

@@ -1,0 +1,59 @@
+// `automon-registrar serve`: the registrar's SSH daemon. Loads (or, on the
+// first start, creates) the host key <state_dir>/ssh_host_ed25519_key,
+// listens, and answers agents through RegistrarService until SIGTERM or
+// SIGINT. Enrollment decisions and every connection's outcome are logged.
+#ifndef AUTOMON_REGISTRAR_SSH_SERVE_H_
+#define AUTOMON_REGISTRAR_SSH_SERVE_H_
+
+#include <functional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/file_system.h"
+#include "common/process_runner.h"
+#include "common/result.h"
+#include "registrar/config.h"
+#include "registrar/disk.h"
+#include "registrar/ssh/enrollment.h"
+#include "registrar/ssh/server.h"
+#include "registrar/ssh/service.h"
+
+namespace automon::registrar::ssh {
+
+// HostActions done by the Registrar itself, as `receive` and `remove` do
+// them, with the request's bytes as stdin and the reply's as stdout/stderr.
+class RegistrarActions final : public HostActions {
+ public:
+  RegistrarActions(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
+                   std::function<std::string()> now)
+      : config_(config), fs_(fs), disk_(disk), runner_(runner), now_(std::move(now)) {}
+  Reply Register(const std::string& host, const std::string& snapshot) override;
+  Reply Deregister(const std::string& host) override;
+
+ private:
+  const Config& config_;
+  FileSystem& fs_;
+  Disk& disk_;
+  ProcessRunner& runner_;
+  std::function<std::string()> now_;
+};
+
+struct ServeDependencies {
+  FileSystem& fs;
+  Disk& disk;
+  ProcessRunner& runner;
+  std::function<std::string()> now_iso8601;
+  std::function<int64_t()> now_unix;
+  std::ostream& log;
+  std::string version;  // for hello: "automon-registrar <version>"
+};
+
+// Runs the daemon; returns 0 after a clean stop, 1 when it cannot start.
+int Serve(const Config& config, const ServeDependencies& deps);
+
+}  // namespace automon::registrar::ssh
+
+#endif  // AUTOMON_REGISTRAR_SSH_SERVE_H_
