@@ -392,6 +392,16 @@ int Registrar::Hosts() {
                             (*snapshot)->generation, (*snapshot)->services.size(),
                             quarantined ? "quarantined" : "active");
   }
+  // Hosts whose first registration Nagios refused have nothing accepted.
+  if (auto quarantined = env_.fs.ListDirectory(config_.state_dir + "/quarantine")) {
+    for (const DirectoryEntry& e : *quarantined) {
+      if (e.name.starts_with(".") ||
+          std::find(hosts->begin(), hosts->end(), e.name) != hosts->end()) {
+        continue;
+      }
+      env_.out << fmt::format("{:<40} quarantined, nothing accepted yet\n", e.name);
+    }
+  }
   auto tombstones = env_.fs.ListDirectory(config_.state_dir + "/tombstones");
   if (tombstones) {
     for (const DirectoryEntry& e : *tombstones) {
