@@ -381,24 +381,30 @@ Result<ActivationOutcome> NagiosActivator::Activate(
     return r.error();
   }
   Changes final_changes = with(good);
-  // Shared files first: new host files may need new commands.
+  // Shared files first: new host files may need new commands. Then the
+  // host files as one batch (one flush for all of them), then removals.
+  std::vector<std::pair<std::string, std::string>> shared;
+  std::vector<std::pair<std::string, std::string>> host_files;
+  std::vector<std::string> removals;
   for (const auto& [rel, change] : final_changes) {
+    const std::string path = config_.output_dir + "/" + rel;
     if (!rel.starts_with(kHostsDirName)) {
-      if (auto w = fs_.WriteFileAtomic(config_.output_dir + "/" + rel, *change.content, 0644); !w) {
-        return w.error();
+      shared.emplace_back(path, *change.content);
+    } else if (change.content) {
+      if (auto r = disk_.MakeDirectory(path.substr(0, path.rfind('/')), 0755); !r) {
+        return r.error();
       }
+      host_files.emplace_back(path, *change.content);
+    } else {
+      removals.push_back(path);
     }
   }
+  if (auto w = disk_.ReplaceFiles(shared, 0644); !w) return w.error();
+  if (auto w = disk_.ReplaceFiles(host_files, 0644); !w) return w.error();
+  for (const std::string& path : removals) {
+    if (auto r = disk_.RemoveFile(path); !r) return r.error();
+  }
   for (const auto& [rel, change] : final_changes) {
-    if (!rel.starts_with(kHostsDirName)) continue;
-    const std::string path = config_.output_dir + "/" + rel;
-    if (change.content) {
-      const std::string bucket = path.substr(0, path.rfind('/'));
-      if (auto r = disk_.MakeDirectory(bucket, 0755); !r) return r.error();
-    }
-    auto done = change.content ? fs_.WriteFileAtomic(path, *change.content, 0644)
-                               : disk_.RemoveFile(path);
-    if (!done) return done.error();
     (void)disk_.RemoveFile(staging_dir_ + "/" + rel);  // best effort: staging is scratch
   }
   // Every path above verified exactly this final state (with(good), or the

@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace automon::registrar {
 
@@ -42,6 +45,94 @@ Result<bool> RealDisk::SetGroup(const std::string& path, const std::string& grou
     return SystemError("chown", errno, path);
   }
   return true;
+}
+
+namespace {
+
+Result<void> WriteAll(int fd, const std::string& content, const std::string& path) {
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return SystemError("write", errno, path);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+}  // namespace
+
+Result<void> RealDisk::ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
+                                    unsigned mode) {
+  if (files.empty()) return {};
+  // 1. Temporary files beside their targets, named with a leading dot so
+  //    no cfg_dir scan reads them.
+  std::vector<std::string> temps;
+  auto cleanup = [&]() {
+    for (const std::string& t : temps) ::unlink(t.c_str());
+  };
+  UniqueFd last;
+  for (const auto& [path, content] : files) {
+    const std::string dir = DirectoryOf(path);
+    const std::string temp =
+        fmt::format("{}/.{}.tmp.{}", dir, path.substr(dir.size() + 1), ::getpid());
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+    if (!fd.valid()) {
+      const int saved = errno;
+      cleanup();
+      return SystemError("open", saved, temp);
+    }
+    temps.push_back(temp);
+    if (::fchmod(fd.get(), mode) != 0) {
+      const int saved = errno;
+      cleanup();
+      return SystemError("fchmod", saved, temp);
+    }
+    if (auto w = WriteAll(fd.get(), content, temp); !w) {
+      cleanup();
+      return w;
+    }
+    // A single file is flushed alone; a batch with one syncfs(2) below.
+    if (files.size() == 1 && ::fsync(fd.get()) != 0) {
+      const int saved = errno;
+      cleanup();
+      return SystemError("fsync", saved, temp);
+    }
+    last = std::move(fd);
+  }
+  // 2. Every temporary file's data is on disk before any rename.
+  if (files.size() > 1 && ::syncfs(last.get()) != 0) {
+    const int saved = errno;
+    cleanup();
+    return SystemError("syncfs", saved, temps.back());
+  }
+  last.Reset();
+  // 3. Renames, then one fsync per directory.
+  std::vector<std::string> directories;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (::rename(temps[i].c_str(), files[i].first.c_str()) != 0) {
+      const int saved = errno;
+      for (size_t j = i; j < temps.size(); ++j) ::unlink(temps[j].c_str());
+      return SystemError("rename", saved, files[i].first);
+    }
+    const std::string dir = DirectoryOf(files[i].first);
+    if (std::find(directories.begin(), directories.end(), dir) == directories.end()) {
+      directories.push_back(dir);
+    }
+  }
+  for (const std::string& dir : directories) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return SystemError("open", errno, dir);
+    if (::fsync(fd.get()) != 0) return SystemError("fsync", errno, dir);
+  }
+  return {};
 }
 
 Result<void> RealDisk::WriteScratchFile(const std::string& path, const std::string& content) {

@@ -1,0 +1,70 @@
+#include "registrar/disk.h"
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "common/file_system.h"
+#include "registrar/testing/temp_dir.h"
+
+namespace automon::registrar {
+namespace {
+
+TEST(RealDiskTest, ReplaceFilesWritesABatchAndLeavesNoTemporaryFiles) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  const std::string a = dir.path() + "/a";
+  const std::string b = dir.path() + "/b";
+  ASSERT_TRUE(disk.MakeDirectory(a, 0755).ok());
+  ASSERT_TRUE(disk.MakeDirectory(b, 0755).ok());
+  ASSERT_TRUE(fs.WriteFileAtomic(a + "/1.cfg", "old\n", 0600).ok());
+  ASSERT_TRUE(disk.ReplaceFiles({{a + "/1.cfg", "one\n"}, {a + "/2.cfg", "two\n"},
+                                 {b + "/3.cfg", "three\n"}},
+                                0644)
+                  .ok());
+  EXPECT_EQ(fs.ReadFile(a + "/1.cfg", 100).value(), "one\n");
+  EXPECT_EQ(fs.ReadFile(a + "/2.cfg", 100).value(), "two\n");
+  EXPECT_EQ(fs.ReadFile(b + "/3.cfg", 100).value(), "three\n");
+  struct stat st;
+  ASSERT_EQ(::stat((a + "/1.cfg").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  EXPECT_EQ(fs.ListDirectory(a)->size(), 2u) << "no temporary file is left";
+  EXPECT_TRUE(disk.ReplaceFiles({}, 0644).ok());
+}
+
+TEST(RealDiskTest, ReplaceFilesIntoAMissingDirectoryFailsAndCleansUp) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  auto r = disk.ReplaceFiles({{dir.path() + "/x.cfg", "x\n"}, {dir.path() + "/no/y.cfg", "y\n"}},
+                             0644);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "open(" + dir.path() + "/no/.y.cfg.tmp." +
+                                   std::to_string(::getpid()) + "): No such file or directory");
+  EXPECT_TRUE(fs.ListDirectory(dir.path())->empty()) << "nothing half-done is left";
+}
+
+TEST(RealDiskTest, WriteScratchFileAndLock) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  ASSERT_TRUE(disk.WriteScratchFile(dir.path() + "/s", "scratch").ok());
+  EXPECT_EQ(fs.ReadFile(dir.path() + "/s", 100).value(), "scratch");
+  auto lock = disk.Lock(dir.path() + "/lock");
+  ASSERT_TRUE(lock.ok());
+  EXPECT_TRUE(lock->valid());
+  EXPECT_FALSE(disk.Lock(dir.path() + "/no/lock").ok());
+}
+
+TEST(RealDiskTest, SetGroupReportsAMissingGroup) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  ASSERT_TRUE(disk.WriteScratchFile(dir.path() + "/f", "x").ok());
+  auto missing = disk.SetGroup(dir.path() + "/f", "no-such-group-automon");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(*missing);
+}
+
+}  // namespace
+}  // namespace automon::registrar
