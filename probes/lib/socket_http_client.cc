@@ -19,7 +19,6 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
-#include <ctime>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -47,7 +46,6 @@ struct Connection {
   UniqueFd fd;
   Ssl ssl;             // null for http; freed before fd is closed (member order)
   std::string buffer;  // bytes received and not yet consumed
-  int replies = 0;     // complete replies read from it
 };
 
 }  // namespace socket_http_internal
@@ -794,7 +792,6 @@ HttpResult SocketHttpClient::Send(const HttpRequest& request) {
       }
       return error->error;
     }
-    ++connection_->replies;
     if (!exchange.keep_alive) connection_.reset();
     if (!exchange.response.location.empty()) {
       exchange.response.location = ResolveLocation(request.url, exchange.response.location);
