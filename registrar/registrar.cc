@@ -556,12 +556,13 @@ int Registrar::Render() {
     secrets[host] = rendered->secrets;
   }
   auto outcome = activator_.Activate(request, [&](const std::vector<std::string>& good) {
+    std::map<std::string, std::vector<SecretFile>> batch;
     for (const std::string& host : good) {
       if (!secrets.count(host)) continue;
-      if (auto w = store_.WriteSecrets(host, secrets[host]); !w) return w;
+      batch[host] = secrets[host];
       if (auto c = store_.ClearQuarantine(host); !c) return c;
     }
-    return Result<void>();
+    return store_.WriteAllSecrets(batch);
   });
   if (!outcome) return fail(outcome.error().message);
   for (const auto& [host, reason] : outcome->quarantined) {
@@ -569,11 +570,11 @@ int Registrar::Render() {
     env_.out << host << ": quarantined: " << OneLine(reason) << "\n";
     status = kPartial;
   }
+  std::map<std::string, std::vector<SecretFile>> unchanged;
   for (const std::string& host : outcome->unchanged) {
-    if (secrets.count(host)) {
-      if (auto w = store_.WriteSecrets(host, secrets[host]); !w) return fail(w.error().message);
-    }
+    if (secrets.count(host)) unchanged[host] = secrets[host];
   }
+  if (auto w = store_.WriteAllSecrets(unchanged); !w) return fail(w.error().message);
   env_.out << fmt::format("{} hosts active ({} changed, {} unchanged){}\n",
                           outcome->activated.size() + outcome->unchanged.size(),
                           outcome->activated.size(), outcome->unchanged.size(),

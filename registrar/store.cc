@@ -242,6 +242,28 @@ Result<void> HostStore::WriteSecrets(const std::string& host,
   return {};
 }
 
+Result<void> HostStore::WriteAllSecrets(
+    const std::map<std::string, std::vector<SecretFile>>& secrets) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& [host, list] : secrets) {
+    if (list.empty()) continue;
+    const std::string dir = secrets_dir() + "/" + host;
+    if (auto r = disk_.MakeDirectory(dir, 0750); !r) return r;
+    if (auto g = disk_.SetGroup(dir, secrets_group_); !g) return g.error();
+    for (const SecretFile& s : list) {
+      if (!s.path.starts_with(dir + "/")) {
+        return Error{fmt::format("secret file '{}' is outside {}", s.path, dir)};
+      }
+      files.emplace_back(s.path, s.content);
+    }
+  }
+  if (auto w = disk_.ReplaceFiles(files, 0640); !w) return w;
+  for (const auto& [path, content] : files) {
+    if (auto g = disk_.SetGroup(path, secrets_group_); !g) return g.error();
+  }
+  return {};
+}
+
 Result<void> HostStore::PruneSecrets(const std::string& host,
                                      const std::vector<SecretFile>& keep) {
   const std::string dir = secrets_dir() + "/" + host;

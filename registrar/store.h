@@ -15,6 +15,7 @@
 #ifndef AUTOMON_REGISTRAR_STORE_H_
 #define AUTOMON_REGISTRAR_STORE_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +95,8 @@ class HostStore {
 
   // Writes each secret file (0640, group secrets_group when it exists).
   Result<void> WriteSecrets(const std::string& host, const std::vector<SecretFile>& secrets);
+  // WriteSecrets for many hosts, flushed to disk once for all of them.
+  Result<void> WriteAllSecrets(const std::map<std::string, std::vector<SecretFile>>& secrets);
   // Removes the host's secret files except those in `keep` (paths); with an
   // empty `keep`, the host's secrets directory too.
   Result<void> PruneSecrets(const std::string& host, const std::vector<SecretFile>& keep);

@@ -104,6 +104,24 @@ TEST_F(StoreTest, SecretFilesAre0640ForTheNagiosGroupAndPruned) {
   EXPECT_FALSE(fs_.ListDirectory(dir).ok()) << "the host's secret directory is gone";
 }
 
+TEST_F(StoreTest, SecretsOfManyHostsAreWrittenInOneBatch) {
+  const std::string a = store_.secrets_dir() + "/a.example.org/guac.1.password";
+  const std::string b = store_.secrets_dir() + "/b.example.org/lb.2.password";
+  ASSERT_TRUE(store_.WriteAllSecrets({{"a.example.org", {{a, "pa\n"}}},
+                                      {"b.example.org", {{b, "pb\n"}}},
+                                      {"c.example.org", {}}})
+                  .ok());
+  EXPECT_EQ(fs_.ReadFile(a, 100).value(), "pa\n");
+  EXPECT_EQ(fs_.ReadFile(b, 100).value(), "pb\n");
+  struct stat st;
+  ASSERT_EQ(::stat(b.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  EXPECT_FALSE(fs_.ListDirectory(store_.secrets_dir() + "/c.example.org").ok());
+  auto outside = store_.WriteAllSecrets({{"a.example.org", {{b, "x\n"}}}});
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(fs_.ReadFile(b, 100).value(), "pb\n") << "nothing written on refusal";
+}
+
 TEST_F(StoreTest, SecretOutsideTheHostDirectoryIsRefused) {
   auto w = store_.WriteSecrets("h.example.org", {{store_.secrets_dir() + "/other/x", "pw\n"}});
   ASSERT_FALSE(w.ok());
