@@ -19,6 +19,7 @@ Exit 77 (skipped) when the servers are not installed or we are not root.
 import argparse
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -45,6 +46,7 @@ RUNNING = []
 def stop_all_and_exit(signum, _frame):
     for servers in list(RUNNING):
         servers.stop()
+        shutil.rmtree(servers.root, ignore_errors=True)
     os._exit(128 + signum)
 
 
@@ -80,7 +82,7 @@ class MailTestCase(unittest.TestCase):
     def _cleanup(cls):
         cls.servers.stop()
         RUNNING.remove(cls.servers)
-        subprocess.run(["rm", "-rf", cls.root], check=False)
+        shutil.rmtree(cls.root, ignore_errors=True)
 
     def state_dir(self, flow):
         return os.path.join(self.root, "state", flow)
