@@ -44,6 +44,11 @@ std::string_view StripInlineComment(std::string_view s) {
 
 }  // namespace
 
+bool IsSecretLine(std::string_view line) {
+  const size_t equals = line.find('=');
+  return equals != std::string_view::npos && Trim(line.substr(0, equals)) == "password";
+}
+
 std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
                                std::vector<Diagnostic>& diagnostics) {
   std::vector<IniSection> sections;
@@ -58,10 +63,12 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
     text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
     if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
     const std::string line(raw);
+    // A line holding a password is never shown, even in an error about it.
+    const std::string shown = IsSecretLine(raw) ? std::string() : line;
     auto error = [&](size_t offset, std::string message) {
       diagnostics.push_back({Severity::kError,
-                             {file, line_number, static_cast<int>(offset) + 1},
-                             std::move(message), line});
+                             {file, line_number, shown.empty() ? 0 : static_cast<int>(offset) + 1},
+                             std::move(message), shown});
       if (!sections.empty()) sections.back().broken = true;
     };
     // A header that cannot be read still ends the previous section.
@@ -69,8 +76,12 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
       sections.push_back({line, {file, line_number, static_cast<int>(offset) + 1}, line, {}, true});
       error(offset, std::move(message));
     };
+    // A bad line that starts like a header is taken for one: the lines
+    // under it must not join (and break) the section before it.
+    const bool header_like = !Trim(raw).empty() && Trim(raw).front() == '[';
 
     if (raw.size() > kMaxLineBytes) {
+      if (header_like) sections.push_back({"", {file, line_number, 1}, "", {}, true});
       diagnostics.push_back({Severity::kError, {file, line_number, 0},
                              fmt::format("line is {} bytes long; the limit is {}", raw.size(),
                                          kMaxLineBytes),
@@ -80,7 +91,11 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
     }
     std::string what;
     if (size_t bad = FindBadByte(raw, &what); bad != std::string_view::npos) {
-      error(bad, fmt::format("line contains {}", what));
+      if (header_like) {
+        broken_header(bad, fmt::format("line contains {}", what));
+      } else {
+        error(bad, fmt::format("line contains {}", what));
+      }
       continue;
     }
 

@@ -52,6 +52,10 @@ struct IniSection {
   bool operator==(const IniSection&) const = default;
 };
 
+// True for a `password = ...` line: such a line is never shown in a
+// diagnostic (its source line stays empty).
+bool IsSecretLine(std::string_view line);
+
 // Lexes `text`, naming it `filename` in locations. Lines that cannot be
 // lexed add an error to `diagnostics` and mark their section `broken`; a
 // malformed section header opens a broken section named by its raw text,

@@ -114,6 +114,20 @@ TEST(IniLexerTest, LinesUnderABrokenHeaderDoNotJoinThePreviousSection) {
   EXPECT_FALSE(sections[2].broken);
 }
 
+TEST(IniLexerTest, UnreadableHeaderDoesNotBreakThePreviousSection) {
+  for (const std::string& bad : {std::string("[b\x01]"), "[" + std::string(5000, 'b') + "]"}) {
+    std::vector<Diagnostic> d;
+    const auto sections = Lex("[a]\ntype = tcp\nport = 1\n" + bad + "\nport = 2\n[c]\nport = 3\n", d);
+    ASSERT_EQ(d.size(), 1u);
+    ASSERT_EQ(sections.size(), 3u) << bad.size();
+    EXPECT_FALSE(sections[0].broken) << "[a] is intact";
+    EXPECT_EQ(sections[0].entries.size(), 2u);
+    EXPECT_TRUE(sections[1].broken);
+    EXPECT_TRUE(sections[1].entries.empty()) << "port = 2 belongs to the broken header";
+    EXPECT_FALSE(sections[2].broken);
+  }
+}
+
 TEST(IniLexerTest, LongLineIsAnErrorNotTwoLines) {
   // libinih would cut this at 200 bytes and read the tail as a new key.
   const std::string padding(kMaxLineBytes, 'a');

@@ -61,7 +61,11 @@ class SectionParser {
 
  private:
   void Error(const SourceLocation& loc, const std::string& line, std::string message) {
-    diagnostics_.push_back({Severity::kError, loc, std::move(message), line});
+    if (IsSecretLine(line)) {  // never show a password, not even in an error
+      diagnostics_.push_back({Severity::kError, {loc.file, loc.line, 0}, std::move(message), ""});
+    } else {
+      diagnostics_.push_back({Severity::kError, loc, std::move(message), line});
+    }
     ++errors_;
   }
   void SectionError(std::string message) { Error(section_.loc, section_.line, std::move(message)); }
@@ -208,9 +212,9 @@ void SectionParser::ApplyDefaults() {
 void SectionParser::CheckCombinations() {
   const std::string_view name = section_.name;
   const ServiceType type = service_.type;
-  auto has = [&](std::string_view key) {
-    return key == "password" ? service_.password.has_value() : Given(key);
-  };
+  // What the file gives, valid or not: a bad value is reported once, as
+  // itself, not again as a missing partner key.
+  auto has = [&](std::string_view key) { return Given(key); };
 
   if (type == ServiceType::kUdp) {
     if (has("send") != has("expect")) {

@@ -247,6 +247,36 @@ TEST(ParserTest, SectionWithUnreadableLineIsRejectedNotDefaulted) {
             "f:3:12: error: line contains control character 0x1b\nport = 8080?\n           ^\n");
 }
 
+TEST(ParserTest, ValueStartingWithSemicolonIsRejected) {
+  // "send = ;x" would read back as a comment: refuse it instead of losing it.
+  EXPECT_EQ(Errors("[n]\ntype = udp\nport = 1\nsend =;ping\nexpect = x\n"),
+            "f:4:7: error: invalid value ';ping' for 'send': a value cannot start with ';', "
+            "which starts a comment\nsend =;ping\n      ^\n");
+}
+
+TEST(ParserTest, PasswordsNeverAppearInDiagnostics) {
+  const std::string secret = "Hunter2;Secret";
+  const ParseResult r = ParseDefinitions(
+      "[a]\ntype = imap\nusername = u\npassword = " + secret + "\npassword = " + secret + "\n"
+      "[b]\ntype = imap\nusername = u\npassword = " + std::string(1100, 'S') + "\n"
+      "[c]\ntype = http\npassword = " + secret + "\n"
+      "[d]\ntype = imap\nusername = u\npassword = " + secret + "\x01\n"
+      "[e]\ntype = imap\nusername = u\npassword =;" + secret + "\n",
+      "f");
+  const std::string all = RenderAll(r.diagnostics);
+  EXPECT_EQ(all.find("Hunter2"), std::string::npos) << all;
+  EXPECT_EQ(all.find("SSSS"), std::string::npos) << all;
+  EXPECT_TRUE(r.services.empty());
+  EXPECT_EQ(all,
+            "f:5: error: duplicate key 'password' in service 'a' (first set at line 4)\n"
+            "f:9: error: invalid value for 'password': expected printable text, at most 1024 "
+            "bytes, not starting with ';'\n"
+            "f:12: error: key 'password' does not apply to type http\n"
+            "f:16: error: line contains control character 0x01\n"
+            "f:20: error: invalid value for 'password': expected printable text, at most 1024 "
+            "bytes, not starting with ';'\n");
+}
+
 TEST(ParserTest, AllErrorsOfASectionAreReported) {
   EXPECT_EQ(Errors("[w]\ntype = http\nport = x\nuri = nope\nssl = maybe\n"),
             "f:3:8: error: invalid value 'x' for 'port': expected a number from 1 to 65535\n"

@@ -398,7 +398,21 @@ Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
   if (raw.empty() && !(spec.kind == K::kDistinguishedName)) {
     return Error{fmt::format("empty value for '{}': expected {}", spec.name, DescribeKind(spec.kind))};
   }
+  if (spec.kind == K::kSecret) {
+    // A secret is never quoted back, not even when it is wrong.
+    if (!IsPrintableText(raw) || raw.size() > 1024 || raw.front() == ';') {
+      return Error{fmt::format("invalid value for '{}': expected {}, not starting with ';'",
+                               spec.name, DescribeKind(spec.kind))};
+    }
+    return std::string(raw);
+  }
   if (!IsPrintableText(raw)) return invalid(DescribeKind(spec.kind));
+  // "key = ;x" reads back as a comment: no value may start with ';'.
+  if (raw.front() == ';') {
+    return Error{fmt::format("invalid value '{}' for '{}': a value cannot start with ';', which "
+                             "starts a comment",
+                             raw, spec.name)};
+  }
   switch (spec.kind) {
     case K::kBool: {
       const std::string v = Lower(raw);
@@ -493,8 +507,7 @@ Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
       return invalid(expected);
     }
     case K::kSecret:
-      if (raw.size() <= 1024) return std::string(raw);
-      break;
+      break;  // handled above
     case K::kDescription:
       if (IsDescription(raw)) return std::string(raw);
       break;

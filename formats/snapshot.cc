@@ -96,6 +96,22 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
   if (text.size() > kMaxSnapshotBytes) {
     return refuse(fmt::format("{} bytes is over the limit of {}", text.size(), kMaxSnapshotBytes));
   }
+  // Bound the work before lexing: a document with more sections or lines
+  // than kMaxSnapshotServices services can have is refused in one pass,
+  // whatever it holds (a 4 MiB run of "a=" lines must not cost gigabytes).
+  {
+    size_t lines = 0, headers = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (i == 0 || text[i - 1] == '\n') {
+        ++lines;
+        if (text[i] == '[') ++headers;
+      }
+    }
+    if (headers > kMaxSnapshotServices + 2 || lines > kMaxSnapshotLines) {
+      return refuse(fmt::format("{} sections and {} lines exceed what {} services can take",
+                                headers, lines, kMaxSnapshotServices));
+    }
+  }
   std::vector<Diagnostic> lex_errors;
   const std::vector<IniSection> sections = LexIni(text, origin, lex_errors);
   // Lexing errors in the body are reported after the hash check, which

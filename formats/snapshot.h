@@ -41,6 +41,8 @@ namespace automon::formats {
 inline constexpr int kSnapshotFormat = 1;
 inline constexpr size_t kMaxSnapshotBytes = 4 << 20;
 inline constexpr size_t kMaxSnapshotServices = 1000;
+// Every service section has at most a few dozen keys.
+inline constexpr size_t kMaxSnapshotLines = 64 * (kMaxSnapshotServices + 2);
 
 // Why a service the registrar knew is no longer in the snapshot.
 enum class RemovalReason {

@@ -141,6 +141,17 @@ TEST(SnapshotTest, HeaderErrorsRefuseTheWholeSnapshot) {
             "?\n^");
 }
 
+TEST(SnapshotTest, TooManyLinesOrSectionsAreRefusedBeforeLexing) {
+  std::string lines;
+  for (size_t i = 0; i <= kMaxSnapshotLines; ++i) lines += "a=\n";
+  EXPECT_EQ(Refusal(lines), "wire: snapshot refused: 0 sections and 64129 lines exceed what 1000 "
+                            "services can take");
+  std::string headers;
+  for (size_t i = 0; i < kMaxSnapshotServices + 3; ++i) headers += "[a]\n";
+  EXPECT_EQ(Refusal(headers), "wire: snapshot refused: 1003 sections and 1003 lines exceed what "
+                              "1000 services can take");
+}
+
 TEST(SnapshotTest, InvalidServiceIsRejectedAloneWithReason) {
   std::string text = SerializeSnapshot(Example());
   text.replace(text.find("proxies = web,api"), 17, "proxies = $USER1$");
