@@ -114,7 +114,10 @@ std::optional<std::string> Enrollment::HostOf(const std::string& fingerprint) {
   if (!IsFingerprint(fingerprint)) return std::nullopt;
   std::lock_guard lock(mutex_);
   auto host = fs_.ReadFile(Dir("by-fingerprint/") + FingerprintFile(fingerprint), 1024);
-  if (!host || !CheckHostName(*host)) return std::nullopt;
+  if (!host) return std::nullopt;
+  // Only a name in its one canonical spelling counts: "WEB01" is not web01.
+  auto canonical = CheckHostName(*host);
+  if (!canonical || *canonical != *host) return std::nullopt;
   // The index is only a hint: the host's own record must name this key.
   auto record = ReadRecord(Dir("keys/") + *host);
   if (!record || !*record || (*record)->fingerprint != fingerprint) return std::nullopt;
@@ -143,6 +146,33 @@ Result<void> Enrollment::Bind(KeyRecord record, std::string how) {
   return disk_.RemoveFile(Dir("pending/") + record.host);
 }
 
+// Records `key` as waiting for an administrator. The first request for a
+// name stays until accepted or rejected: a second key asking for the same
+// name is refused, so `accept NAME` can never bind a key that slipped in
+// after the one the administrator expects. The queue is bounded.
+EnrollDecision Enrollment::AddPending(const KeyRecord& key, std::string how,
+                                      std::string waiting_message) {
+  auto denied = [](std::string why) { return EnrollDecision{EnrollStatus::kDenied, std::move(why)}; };
+  auto waiting = ReadRecord(Dir("pending/") + key.host);
+  if (!waiting) return denied(waiting.error().message);
+  if (*waiting && (*waiting)->fingerprint != key.fingerprint) {
+    return denied(fmt::format("another key ({}) is already waiting to enroll as {}; an "
+                              "administrator must accept or reject it first",
+                              (*waiting)->fingerprint, key.host));
+  }
+  if (!*waiting) {
+    auto entries = fs_.ListDirectory(Dir("pending"));
+    if (entries && entries->size() >= kMaxPending) {
+      return denied(fmt::format("{} enrollment requests are already waiting", kMaxPending));
+    }
+  }
+  KeyRecord pending = key;
+  pending.when = clock_.iso8601();
+  pending.how = std::move(how);
+  if (auto r = WriteRecord(Dir("pending/") + key.host, pending); !r) return denied(r.error().message);
+  return {EnrollStatus::kPending, std::move(waiting_message)};
+}
+
 EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std::string>& ticket) {
   auto refused = [](std::string why) { return EnrollDecision{EnrollStatus::kDenied, std::move(why)}; };
   if (!IsFingerprint(key.fingerprint)) return refused("malformed key fingerprint");
@@ -158,14 +188,10 @@ EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std:
     return {EnrollStatus::kAccepted, fmt::format("{} is enrolled with this key", key.host)};
   }
   if (*existing) {
-    KeyRecord pending = key;
-    pending.when = clock_.iso8601();
-    pending.how = "replace";
-    if (auto r = WriteRecord(Dir("pending/") + key.host, pending); !r) return refused(r.error().message);
-    return {EnrollStatus::kPending,
-            fmt::format("{} is enrolled with another key ({}); this key waits until an "
-                        "administrator runs 'automon-registrar accept {} --replace'",
-                        key.host, (*existing)->fingerprint, key.host)};
+    return AddPending(key, "replace",
+                      fmt::format("{} is enrolled with another key ({}); this key waits until an "
+                                  "administrator runs 'automon-registrar accept {} --replace'",
+                                  key.host, (*existing)->fingerprint, key.host));
   }
   switch (policy_) {
     case EnrollmentPolicy::kOpen: {
@@ -203,15 +229,10 @@ EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std:
       (void)disk_.RemoveFile(Dir("tickets/") + key.host);  // single use
       return {EnrollStatus::kAccepted, fmt::format("{} enrolled with its ticket", key.host)};
     }
-    case EnrollmentPolicy::kManual: {
-      KeyRecord pending = key;
-      pending.when = clock_.iso8601();
-      pending.how = "manual";
-      if (auto r = WriteRecord(Dir("pending/") + key.host, pending); !r) return refused(r.error().message);
-      return {EnrollStatus::kPending,
-              fmt::format("{} waits for an administrator: 'automon-registrar accept {}'",
-                          key.host, key.host)};
-    }
+    case EnrollmentPolicy::kManual:
+      return AddPending(key, "manual",
+                        fmt::format("{} waits for an administrator: 'automon-registrar accept {}'",
+                                    key.host, key.host));
   }
   return refused("unknown policy");
 }
@@ -219,14 +240,18 @@ EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std:
 EnrollDecision Enrollment::Enroll(const KeyRecord& key, const std::optional<std::string>& ticket) {
   std::lock_guard lock(mutex_);
   EnrollDecision decision{EnrollStatus::kDenied, ""};
+  KeyRecord canonical = key;
   if (auto host = CheckHostName(key.host); !host) {
     decision = {EnrollStatus::kDenied, host.error().message};
   } else {
-    decision = Decide(key, ticket);
+    // Every later step, and every file name, uses the canonical spelling,
+    // so "WEB01.example.org" can never become a second web01.
+    canonical.host = *host;
+    decision = Decide(canonical, ticket);
   }
   static constexpr std::array<std::string_view, 3> kStatus = {"accepted", "pending", "refused"};
   log_(fmt::format("enrollment {}: host {} key {} from {} (policy {}): {}",
-                   kStatus[static_cast<int>(decision.status)], key.host, key.fingerprint,
+                   kStatus[static_cast<int>(decision.status)], canonical.host, key.fingerprint,
                    key.peer, PolicyName(policy_), decision.message));
   return decision;
 }

@@ -85,6 +85,9 @@ class Enrollment {
   Result<void> WriteRecord(const std::string& path, const KeyRecord& record);
   Result<void> Bind(KeyRecord record, std::string how);
   EnrollDecision Decide(const KeyRecord& key, const std::optional<std::string>& ticket);
+  EnrollDecision AddPending(const KeyRecord& key, std::string how, std::string waiting_message);
+
+  static constexpr size_t kMaxPending = 1000;
 
   FileSystem& fs_;
   Disk& disk_;

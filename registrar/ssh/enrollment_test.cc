@@ -76,6 +76,36 @@ TEST_F(EnrollmentTest, KnownHostWithNewKeyIsNeverReboundSilently) {
   EXPECT_TRUE(e->Pending().empty());
 }
 
+TEST_F(EnrollmentTest, HostNameCaseCannotMakeASecondIdentity) {
+  auto e = Make(EnrollmentPolicy::kOpen);
+  ASSERT_EQ(e->Enroll(Key("web01.example.org", kKeyA), std::nullopt).status,
+            EnrollStatus::kAccepted);
+  // Another key asking for the same name in capitals is the same name.
+  const EnrollDecision d = e->Enroll(Key("WEB01.Example.ORG", kKeyB), std::nullopt);
+  EXPECT_EQ(d.status, EnrollStatus::kPending);
+  EXPECT_NE(d.message.find("web01.example.org is enrolled with another key"), std::string::npos)
+      << d.message;
+  EXPECT_EQ(e->HostOf(kKeyB), std::nullopt);
+  EXPECT_EQ(e->HostOf(kKeyA), "web01.example.org");
+  // And an administrator can act on it under its canonical name.
+  EXPECT_TRUE(e->Reject("web01.example.org").ok());
+}
+
+TEST_F(EnrollmentTest, FirstPendingRequestForANameStays) {
+  auto e = Make(EnrollmentPolicy::kManual);
+  ASSERT_EQ(e->Enroll(Key("web01", kKeyA), std::nullopt).status, EnrollStatus::kPending);
+  EXPECT_EQ(e->Enroll(Key("web01", kKeyA), std::nullopt).status, EnrollStatus::kPending)
+      << "asking again is fine";
+  const EnrollDecision d = e->Enroll(Key("web01", kKeyB), std::nullopt);
+  EXPECT_EQ(d, (EnrollDecision{EnrollStatus::kDenied,
+                               "another key (" + std::string(kKeyA) +
+                                   ") is already waiting to enroll as web01; an administrator "
+                                   "must accept or reject it first"}));
+  ASSERT_TRUE(e->Accept("web01", false).ok());
+  EXPECT_EQ(e->HostOf(kKeyA), "web01") << "the key the administrator saw is the one bound";
+  EXPECT_EQ(e->HostOf(kKeyB), std::nullopt);
+}
+
 TEST_F(EnrollmentTest, OpenCanBeLimitedToNetworks) {
   auto e = Make(EnrollmentPolicy::kOpen,
                 {*Network::Parse("10.0.0.0/8"), *Network::Parse("2001:db8::/32")});

@@ -206,9 +206,14 @@ Result<std::unique_ptr<Server>> Server::Listen(const Options& options,
       return Error{fmt::format("ssh_bind_options_set: {}", ssh_get_error(b))};
     }
   }
-  if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY, copy->release()) != SSH_OK) {
+  if (ssh_key_type(copy->get()) != SSH_KEYTYPE_ED25519) {
+    return Error{"the host key must be an ed25519 key (the only host-key algorithm offered)"};
+  }
+  // The bind owns the key only once the call succeeds.
+  if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_IMPORT_KEY, copy->get()) != SSH_OK) {
     return Error{fmt::format("ssh_bind_options_set(host key): {}", ssh_get_error(b))};
   }
+  (void)copy->release();
   if (ssh_bind_listen(b) != SSH_OK) {
     return Error{fmt::format("ssh_bind_listen({}:{}): {}", options.address, options.port,
                              ssh_get_error(b))};
@@ -238,6 +243,8 @@ void Server::Serve() {
     if (session == nullptr) continue;
     if (ssh_bind_accept(bind_, session) != SSH_OK) {
       ssh_free(session);
+      // EMFILE and friends keep the socket readable: do not spin on them.
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
     }
     sockaddr_storage ss{};

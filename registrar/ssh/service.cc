@@ -7,15 +7,23 @@ namespace {
 
 Reply Refuse(std::string why) { return {2, "", "refused: " + why + "\n"}; }
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  while (!s.empty() && s.front() == ' ') s.erase(s.begin());
-  return s;
+// Only register carries a document; the other commands take a ticket at
+// most. Anything larger is refused before it costs any work.
+constexpr size_t kMaxSmallInput = 1024;
+
+std::string Trim(std::string_view s) {
+  const size_t first = s.find_first_not_of(" \r\n\t");
+  if (first == std::string_view::npos) return "";
+  const size_t last = s.find_last_not_of(" \r\n\t");
+  return std::string(s.substr(first, last - first + 1));
 }
 
 }  // namespace
 
 Reply RegistrarService::Handle(const Request& request) {
+  if (request.verb != "register" && request.input.size() > kMaxSmallInput) {
+    return Refuse(fmt::format("{} takes at most {} bytes of input", request.verb, kMaxSmallInput));
+  }
   const std::optional<std::string> host = enrollment_.HostOf(request.fingerprint);
   if (request.verb == "hello") {
     if (!request.args.empty()) return Refuse("hello takes no arguments");

@@ -88,6 +88,12 @@ TEST_F(RegistrarServiceTest, EnrollArgumentsAndTickets) {
   EXPECT_EQ(Call(kKeyA, "enroll", {"a", "b"}).exit_status, 2);
   EXPECT_EQ(Call(kKeyA, "enroll", {"../x"}).exit_status, 2);
   EXPECT_EQ(Call(kKeyA, "hello", {"x"}).err, "refused: hello takes no arguments\n");
+  // A ticket with blanks around it is fine; megabytes of blanks are not.
+  EXPECT_EQ(Call(kKeyA, "enroll", {"web01"}, "  \n").exit_status, 0);
+  const Reply big = Call(kKeyB, "enroll", {"db01"}, std::string(4 << 20, ' '));
+  EXPECT_EQ(big.exit_status, 2);
+  EXPECT_EQ(big.err, "refused: enroll takes at most 1024 bytes of input\n");
+  EXPECT_EQ(Call(kKeyB, "hello", {}, "x").exit_status, 0) << "small input is ignored";
 }
 
 }  // namespace
