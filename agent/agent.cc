@@ -126,7 +126,8 @@ std::optional<Selection> Select(Context& ctx, const formats::ScanResult& scan) {
   return SelectServices(scan.services, *packages, ctx.config.exclude);
 }
 
-std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code) {
+std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
+                                               std::set<std::string>* broken_files) {
   formats::Snapshot snapshot;
   const std::string name = Option(ctx, "name").value_or(ctx.config.name.value_or(""));
   auto host = formats::NormaliseValue({"--name", formats::ValueKind::kHostName},
@@ -165,6 +166,11 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code) {
   auto scan = Scan(ctx);
   *exit_code = kExitErrors;
   if (!scan) return std::nullopt;
+  if (broken_files != nullptr) {
+    for (const Diagnostic& d : scan->diagnostics) {
+      if (d.severity == Severity::kError) broken_files->insert(d.loc.file);
+    }
+  }
   auto selection = Select(ctx, *scan);
   if (!selection) return std::nullopt;
   snapshot.services = selection->active;

@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include <cerrno>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -218,7 +219,7 @@ TEST_F(AgentNetworkTest, PushSendsTheSnapshotAndRemembersTheRegistrar) {
                             remotes_.fingerprint + "\n");
   EXPECT_EQ(*fs_.ReadFile("/var/lib/automon-agent/known/mon1_2200", 100),
             remotes_.fingerprint + "\n");
-  EXPECT_EQ(Registered(), "ssh\nmail\n");
+  EXPECT_EQ(Registered(), "ssh\t/mi/ssh\nmail\t/mi/web\n");
   EXPECT_EQ(*fs_.ReadFile("/var/lib/automon-agent/reports/mon1_2200", 100),
             "exit = 0\nweb: active\n");
 }
@@ -232,7 +233,47 @@ TEST_F(AgentNetworkTest, DeletedServiceIsNamedInTheNextPush) {
   ASSERT_TRUE(sent.ok()) << sent.error().message;
   EXPECT_EQ(sent->snapshot.removed,
             (std::vector<formats::Removal>{{"mail", formats::RemovalReason::kDeleted}}));
-  EXPECT_EQ(Registered(), "ssh\n");
+  EXPECT_EQ(Registered(), "ssh\t/mi/ssh\n");
+}
+
+TEST_F(AgentNetworkTest, BrokenOrUnreadableDefinitionIsNotADeletion) {
+  ASSERT_EQ(Run({"push"}), kExitOk);
+  // A typo in the file that holds [mail]: the section no longer parses,
+  // but it was not deleted, so it must not be removed on the registrar.
+  fs_.AddFile("/mi/web", "[mail]\ntype = imap\nusername = probe\npassword = x\nprot = 1\n");
+  EXPECT_EQ(Run({"push"}), kExitErrors);
+  auto sent = formats::ParseSnapshot(remotes_.calls.back().input, "sent");
+  ASSERT_TRUE(sent.ok());
+  EXPECT_TRUE(sent->snapshot.removed.empty());
+  EXPECT_NE(err_.str().find("service 'mail' is not sent: its file has errors"), std::string::npos)
+      << err_.str();
+  // An unreadable file: the same.
+  fs_.AddFile("/mi/web", "[mail]\ntype = imap\nusername = probe\npassword = x\n");
+  fs_.FailWith("/mi/web", EACCES);
+  EXPECT_EQ(Run({"push"}), kExitErrors);
+  sent = formats::ParseSnapshot(remotes_.calls.back().input, "sent");
+  ASSERT_TRUE(sent.ok());
+  EXPECT_TRUE(sent->snapshot.removed.empty());
+  EXPECT_EQ(Registered(), "ssh\t/mi/ssh\nmail\t/mi/web\n") << "still known as registered";
+}
+
+TEST_F(AgentNetworkTest, GenerationGrowsWhenTheClockStepsBack) {
+  ASSERT_EQ(Run({"push"}), kExitOk);
+  ASSERT_EQ(Run({"push"}), kExitOk);  // same clock reading
+  auto first = formats::ParseSnapshot(remotes_.calls[0].input, "1");
+  auto second = formats::ParseSnapshot(remotes_.calls[1].input, "2");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->snapshot.generation, 1700000000u);
+  EXPECT_EQ(second->snapshot.generation, 1700000001u);
+}
+
+TEST_F(AgentNetworkTest, UnreadablePinRefusesInsteadOfTrustingAgain) {
+  ASSERT_EQ(Run({"hello"}), kExitOk);
+  fs_.FailWith("/var/lib/automon-agent/known/mon1_2200", EACCES);
+  remotes_.fingerprint = "SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+  EXPECT_EQ(Run({"push"}), kExitErrors);
+  EXPECT_EQ(remotes_.calls.size(), 1u);
+  EXPECT_NE(err_.str().find("Permission denied"), std::string::npos) << err_.str();
 }
 
 TEST_F(AgentNetworkTest, RefusedSnapshotKeepsTheLastAcceptedList) {
@@ -243,7 +284,8 @@ TEST_F(AgentNetworkTest, RefusedSnapshotKeepsTheLastAcceptedList) {
   fs_.AddFile("/mi/web", "# mail removed\n");
   EXPECT_EQ(Run({"push"}), kExitErrors);
   EXPECT_EQ(err_.str(), "mon1:2200: refused: quarantined\n");
-  EXPECT_EQ(Registered(), "ssh\nmail\n") << "the deletion must be sent again next time";
+  EXPECT_EQ(Registered(), "ssh\t/mi/ssh\nmail\t/mi/web\n")
+      << "the deletion must be sent again next time";
 }
 
 TEST_F(AgentNetworkTest, ChangedRegistrarKeyIsRefusedBeforeAnythingIsSent) {

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -45,8 +46,19 @@ int ExitFor(const formats::ScanResult& scan);
 // Applies enabled/exclude/package; nullopt when dpkg's status is unreadable.
 std::optional<Selection> Select(Context& ctx, const formats::ScanResult& scan);
 // The snapshot `snapshot` would print; on failure says why and sets
-// *exit_code. On success *exit_code is what `check` would return.
-std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code);
+// *exit_code. On success *exit_code is what `check` would return, and
+// `broken_files` (when given) receives every file that had an error.
+std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
+                                               std::set<std::string>* broken_files = nullptr);
+
+// Adds to document.removed, as deleted, the services of `previous` (the
+// registered/ state: "name<TAB>source file" lines) that the document
+// neither holds nor removes, except those whose source file is in
+// `broken_files` (or, for lines without a file, when any file is broken):
+// a definition that did not parse is not a deleted one. Returns those.
+std::vector<std::string> AddDeletions(const std::string& previous,
+                                      const std::set<std::string>& broken_files,
+                                      formats::Snapshot& document);
 
 // The network commands (network.cc).
 int Hello(Context& ctx);

@@ -7,6 +7,7 @@
 //                    per line (to name deleted services in the next one)
 //   reports/<id>     the registrar's last answer to a push
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <sstream>
 
@@ -58,10 +59,16 @@ std::string StatePath(const Context& ctx, std::string_view kind, const Target& t
   return fmt::format("{}/{}/{}", ctx.config.state_dir, kind, t.id);
 }
 
-std::optional<std::string> ReadState(Context& ctx, std::string_view kind, const Target& t) {
+// The state file, nullopt when it does not exist. Any other failure is an
+// error: an unreadable pin must never turn into trust on first use.
+Result<std::optional<std::string>> ReadState(Context& ctx, std::string_view kind,
+                                             const Target& t) {
   auto text = ctx.env.fs.ReadFile(StatePath(ctx, kind, t), 1 << 20);
-  if (!text) return std::nullopt;
-  return *text;
+  if (!text) {
+    if (text.error().IsNotFound()) return std::optional<std::string>();
+    return text.error();
+  }
+  return std::optional<std::string>(*text);
 }
 
 Result<void> WriteState(Context& ctx, std::string_view kind, const Target& t,
@@ -84,7 +91,9 @@ Result<ssh::RemoteResult> Call(Context& ctx, Remote& remote, const Target& t,
   pin.registrar = t.label;
   pin.configured = ctx.config.fingerprint;
   pin.config_path = ctx.config_path;
-  if (auto known = ReadState(ctx, "known", t)) pin.remembered = Trim(*known);
+  auto known = ReadState(ctx, "known", t);
+  if (!known) return known.error();
+  if (*known) pin.remembered = Trim(**known);
   pin.state_path = StatePath(ctx, "known", t);
   ssh::RemoteCommand rc{t.host, t.port, "automon", command, input, kTimeout};
   return remote.Run(rc, [&](const std::string& fingerprint) -> Result<void> {
@@ -114,6 +123,36 @@ void Print(Context& ctx, const Target& t, const ssh::RemoteResult& r) {
   if (!r.out.empty() && r.out.back() != '\n') ctx.env.out << '\n';
   if (!r.err.empty()) ctx.env.err << t.label << ": " << r.err << (r.err.back() == '\n' ? "" : "\n");
 }
+
+}  // namespace
+
+std::vector<std::string> AddDeletions(const std::string& previous,
+                                      const std::set<std::string>& broken_files,
+                                      formats::Snapshot& document) {
+  std::set<std::string> accounted;
+  for (const auto& s : document.services) accounted.insert(s.name);
+  for (const auto& r : document.removed) accounted.insert(r.service);
+  std::vector<std::string> unsure;
+  std::istringstream lines(previous);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t tab = line.find('\t');
+    const std::string name = line.substr(0, tab);
+    if (name.empty() || accounted.count(name)) continue;
+    accounted.insert(name);
+    // Unknown source (an older state file) with errors anywhere, or a
+    // source file with errors: the service may still be there, unread.
+    const bool file_unknown = tab == std::string::npos;
+    if ((file_unknown && !broken_files.empty()) ||
+        (!file_unknown && broken_files.count(line.substr(tab + 1)))) {
+      unsure.push_back(name);
+      continue;
+    }
+    document.removed.push_back({name, formats::RemovalReason::kDeleted});
+  }
+  return unsure;
+}
+
+namespace {
 
 std::string HostName(Context& ctx) {
   return Option(ctx, "name").value_or(ctx.config.name.value_or(ctx.env.host_name()));
@@ -173,8 +212,27 @@ int Push(Context& ctx) {
   const auto targets = Targets(ctx);
   if (NoTargets(ctx, targets)) return kExitOk;
   int exit_code = kExitOk;
-  auto snapshot = BuildSnapshot(ctx, &exit_code);
+  std::set<std::string> broken_files;
+  auto snapshot = BuildSnapshot(ctx, &exit_code, &broken_files);
   if (!snapshot) return exit_code;
+  // The generation must grow even when the clock steps back, or every
+  // registrar refuses the push as older than what it holds.
+  const std::string generation_path = ctx.config.state_dir + "/generation";
+  if (auto last = ctx.env.fs.ReadFile(generation_path, 64)) {
+    uint64_t n = 0;
+    std::from_chars(last->data(), last->data() + last->size(), n);
+    if (snapshot->generation <= n) snapshot->generation = n + 1;
+  }
+  if (auto made = ctx.env.fs.MakeDirectories(ctx.config.state_dir, 0700); !made) {
+    ctx.env.err << "automon-agent: error: " << made.error().message << '\n';
+    return kExitErrors;
+  }
+  if (auto saved = ctx.env.fs.WriteFileAtomic(generation_path,
+                                              std::to_string(snapshot->generation) + "\n", 0600);
+      !saved) {
+    ctx.env.err << "automon-agent: error: " << saved.error().message << '\n';
+    return kExitErrors;
+  }
   auto remote = Connect(ctx);
   if (!remote) return kExitErrors;
   int exit = kExitOk;
@@ -183,15 +241,19 @@ int Push(Context& ctx) {
     // the snapshot nor opted out were deleted: say so, or the registrar
     // refuses the snapshot rather than lose them (DESIGN.md §4).
     formats::Snapshot document = *snapshot;
-    std::set<std::string> accounted;
-    for (const auto& s : document.services) accounted.insert(s.name);
-    for (const auto& r : document.removed) accounted.insert(r.service);
-    std::istringstream previous(ReadState(ctx, "registered", t).value_or(""));
-    for (std::string name; std::getline(previous, name);) {
-      if (!name.empty() && !accounted.count(name)) {
-        document.removed.push_back({name, formats::RemovalReason::kDeleted});
-        accounted.insert(name);
-      }
+    auto previous = ReadState(ctx, "registered", t);
+    if (!previous) {
+      ctx.env.err << fmt::format("automon-agent: {}: {}\n", t.label, previous.error().message);
+      exit = kExitErrors;
+      continue;
+    }
+    const std::vector<std::string> unsure =
+        AddDeletions(previous->value_or(""), broken_files, document);
+    for (const std::string& name : unsure) {
+      ctx.env.err << fmt::format(
+          "automon-agent: {}: service '{}' is not sent: its file has errors (see above); the "
+          "registrar keeps its accepted definition until the file is fixed\n",
+          t.label, name);
     }
     auto result = Call(ctx, *remote, t, "register", formats::SerializeSnapshot(document));
     if (!result) {
@@ -205,7 +267,16 @@ int Push(Context& ctx) {
     // 0: all active; 1: some services rejected, the snapshot itself taken.
     if (result->exit_status == 0 || result->exit_status == 1) {
       std::string names;
-      for (const auto& s : document.services) names += s.name + "\n";
+      for (const auto& s : document.services) names += s.name + "\t" + s.loc.file + "\n";
+      // Not sent but still registered there: keep them, so that their
+      // deletion can be reported once the file is fixed or removed.
+      std::istringstream lines(previous->value_or(""));
+      for (std::string line; std::getline(lines, line);) {
+        if (std::find(unsure.begin(), unsure.end(), line.substr(0, line.find('\t'))) !=
+            unsure.end()) {
+          names += line + "\n";
+        }
+      }
       if (auto saved = WriteState(ctx, "registered", t, names); !saved) {
         ctx.env.err << "automon-agent: error: " << saved.error().message << '\n';
         exit = kExitErrors;
@@ -241,12 +312,16 @@ int Status(Context& ctx) {
   if (NoTargets(ctx, targets)) return kExitOk;
   for (const Target& t : targets) {
     const auto known = ReadState(ctx, "known", t);
+    const auto report = ReadState(ctx, "reports", t);
+    if (!known || !report) {
+      ctx.env.err << "automon-agent: error: " << (!known ? known : report).error().message << '\n';
+      return kExitErrors;
+    }
     ctx.env.out << fmt::format("{}: key {}\n", t.label,
                                ctx.config.fingerprint ? *ctx.config.fingerprint + " (pinned)"
-                               : known ? Trim(*known) + " (trusted on first use)"
-                                       : std::string("not seen yet"));
-    const auto report = ReadState(ctx, "reports", t);
-    ctx.env.out << (report ? *report : std::string("never pushed\n"));
+                               : *known ? Trim(**known) + " (trusted on first use)"
+                                        : std::string("not seen yet"));
+    ctx.env.out << (*report ? **report : std::string("never pushed\n"));
   }
   return kExitOk;
 }

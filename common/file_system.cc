@@ -95,11 +95,12 @@ Result<void> RealFileSystem::WriteFileAtomic(const std::string& path, const std:
   // we feed (nagios cfg_dir, run-parts rules, our own scan).
   const std::string dir = DirectoryOf(path);
   const std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
-  const std::string temp = fmt::format("{}/.{}.tmp.{}", dir, base, ::getpid());
+  // mkostemp makes the name unique, so two threads (or processes) writing
+  // the same path never share a temporary file.
+  std::string temp = fmt::format("{}/.{}.tmp.XXXXXX", dir, base);
   {
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                       mode));
-    if (!fd.valid()) return SystemError("open", errno, temp);
+    UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));
+    if (!fd.valid()) return SystemError("mkostemp", errno, temp);
     if (::fchmod(fd.get(), mode) != 0) {
       const int saved = errno;
       ::unlink(temp.c_str());

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -81,6 +83,24 @@ TEST_F(RealFileSystemTest, AtomicWriteReplacesContentAndSetsMode) {
   auto entries = fs_.ListDirectory(dir_);
   ASSERT_TRUE(entries.ok());
   EXPECT_EQ(entries->size(), 1u);
+}
+
+TEST_F(RealFileSystemTest, ConcurrentAtomicWritesNeverTear) {
+  const std::string path = dir_ + "/shared";
+  const std::string a(1 << 20, 'a'), b(1 << 20, 'b');
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) ASSERT_TRUE(fs_.WriteFileAtomic(path, t % 2 ? a : b, 0600).ok());
+    });
+  }
+  for (auto& w : writers) w.join();
+  auto content = fs_.ReadFile(path, 2 << 20);
+  ASSERT_TRUE(content.ok());
+  EXPECT_TRUE(*content == a || *content == b) << "a torn file mixes writers";
+  auto entries = fs_.ListDirectory(dir_);
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(entries->size(), 1u) << "no temporary file is left behind";
 }
 
 TEST_F(RealFileSystemTest, AtomicWriteIntoMissingDirectoryFails) {
