@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "common/spelling.h"
+#include "common/ssh/key.h"
+#include "common/text.h"
 #include "formats/ini.h"
 #include "formats/schema.h"
 
@@ -17,34 +19,12 @@ constexpr std::array<std::string_view, 9> kKeys = {
     "registrar", "fingerprint", "name", "address", "directory",
     "key", "state_dir", "exclude", "enabled"};
 
-std::vector<std::string_view> Words(std::string_view s) {
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == ',')) ++i;
-    const size_t start = i;
-    while (i < s.size() && s[i] != ' ' && s[i] != '\t' && s[i] != ',') ++i;
-    if (i > start) words.push_back(s.substr(start, i - start));
-  }
-  return words;
-}
-
 bool IsPath(std::string_view s) {
   return s.size() >= 2 && s.size() <= 1024 && s.front() == '/' &&
          std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                   c == '.' || c == '_' || c == '+' || c == '-' || c == '/' || c == '@';
          });
-}
-
-// "SHA256:" followed by 43 characters of unpadded base64, as ssh-keygen -l
-// prints it.
-bool IsFingerprint(std::string_view s) {
-  if (s.substr(0, 7) != "SHA256:" || s.size() != 7 + 43) return false;
-  return std::all_of(s.begin() + 7, s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '+' || c == '/';
-  });
 }
 
 // host, host:port, [IPv6] or [IPv6]:port.
@@ -105,7 +85,7 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
       }
       seen.push_back(e.key);
       if (e.key == "registrar") {
-        const auto words = Words(e.value);
+        const auto words = SplitWords(e.value, " \t,");
         if (words.size() == 1 && words[0] == "auto") {
           config.discover = true;
           continue;
@@ -118,7 +98,7 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
         }
         if (!ok) invalid("'auto' or a list of host[:port]");
       } else if (e.key == "fingerprint") {
-        if (IsFingerprint(e.value)) config.fingerprint = e.value;
+        if (ssh::IsFingerprint(e.value)) config.fingerprint = e.value;
         else invalid("SHA256: and 43 base64 characters, as ssh-keygen -l prints");
       } else if (e.key == "name") {
         auto v = formats::NormaliseValue({"name", formats::ValueKind::kHostName}, e.value);
@@ -138,7 +118,7 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
                               : e.key == "key" ? config.key : config.state_dir) = e.value;
       } else if (e.key == "exclude") {
         config.exclude.clear();
-        for (std::string_view w : Words(e.value)) config.exclude.emplace_back(w);
+        for (std::string_view w : SplitWords(e.value, " \t,")) config.exclude.emplace_back(w);
       } else if (e.key == "enabled") {
         auto v = formats::NormaliseValue({"enabled", formats::ValueKind::kBool}, e.value);
         if (v) config.enabled = *v == "true";

@@ -16,6 +16,7 @@
 #include "agent/command_context.h"
 #include "agent/pinning.h"
 #include "agent/remote.h"
+#include "common/text.h"
 #include "formats/schema.h"
 
 namespace automon::agent::internal {
@@ -78,11 +79,6 @@ Result<void> WriteState(Context& ctx, std::string_view kind, const Target& t,
   return ctx.env.fs.WriteFileAtomic(StatePath(ctx, kind, t), content, 0600);
 }
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // Runs `command` on the registrar, checking its host key first (pinned
 // in agent.conf, else remembered, else trusted on first use).
 Result<ssh::RemoteResult> Call(Context& ctx, Remote& remote, const Target& t,
@@ -93,7 +89,7 @@ Result<ssh::RemoteResult> Call(Context& ctx, Remote& remote, const Target& t,
   pin.config_path = ctx.config_path;
   auto known = ReadState(ctx, "known", t);
   if (!known) return known.error();
-  if (*known) pin.remembered = Trim(**known);
+  if (*known) pin.remembered = std::string(TrimSpace(**known));
   pin.state_path = StatePath(ctx, "known", t);
   ssh::RemoteCommand rc{t.host, t.port, "automon", command, input, kTimeout};
   return remote.Run(rc, [&](const std::string& fingerprint) -> Result<void> {
@@ -319,7 +315,7 @@ int Status(Context& ctx) {
     }
     ctx.env.out << fmt::format("{}: key {}\n", t.label,
                                ctx.config.fingerprint ? *ctx.config.fingerprint + " (pinned)"
-                               : *known ? Trim(**known) + " (trusted on first use)"
+                               : *known ? std::string(TrimSpace(**known)) + " (trusted on first use)"
                                         : std::string("not seen yet"));
     ctx.env.out << (*report ? **report : std::string("never pushed\n"));
   }

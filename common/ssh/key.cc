@@ -2,6 +2,8 @@
 
 #include <libssh/libssh.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace automon::ssh {
@@ -71,6 +73,14 @@ Result<std::string> FingerprintOf(ssh_key_struct* key) {
   ssh_clean_pubkey_hash(&hash);
   if (fingerprint.p == nullptr) return Error{"ssh_get_fingerprint_hash: failed"};
   return std::string(fingerprint.p);
+}
+
+bool IsFingerprint(std::string_view text) {
+  return text.size() == 7 + 43 && text.substr(0, 7) == "SHA256:" &&
+         std::all_of(text.begin() + 7, text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  c == '+' || c == '/';
+         });
 }
 
 Result<Key> LoadOrCreate(FileSystem& fs, const std::string& path, bool* created) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/file_system.h"
 #include "common/result.h"
@@ -40,6 +41,10 @@ Result<std::string> Fingerprint(const Key& key);
 // The same, for a key libssh owns (a server callback's borrowed key).
 Result<std::string> PublicKeyLineOf(ssh_key_struct* key);
 Result<std::string> FingerprintOf(ssh_key_struct* key);
+
+// True for "SHA256:" followed by 43 characters of unpadded base64, the
+// form Fingerprint() returns and ssh-keygen -l prints.
+bool IsFingerprint(std::string_view text);
 
 // Loads the private key at `path`, or, when the file does not exist,
 // generates an ed25519 key and writes it there with mode 0600 (atomically:

@@ -12,18 +12,12 @@
 #include <fmt/format.h>
 
 #include "common/sha256.h"
+#include "common/ssh/key.h"
 #include "formats/ini.h"
 #include "registrar/store.h"
 
 namespace automon::registrar {
 namespace {
-
-bool IsFingerprint(std::string_view fp) {
-  return fp.size() == 7 + 43 && fp.substr(0, 7) == "SHA256:" &&
-         std::all_of(fp.begin() + 7, fp.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
-         });
-}
 
 // A fingerprint as a file name: base64url, without the prefix.
 std::string FingerprintFile(std::string_view fp) {
@@ -95,7 +89,7 @@ Result<std::optional<KeyRecord>> Enrollment::ReadRecord(const std::string& path)
     else if (e.key == "when") record.when = e.value;
     else if (e.key == "how") record.how = e.value;
   }
-  if (!IsFingerprint(record.fingerprint)) {
+  if (!automon::ssh::IsFingerprint(record.fingerprint)) {
     return Error{fmt::format("{}: damaged enrollment record", path)};
   }
   return std::optional<KeyRecord>(std::move(record));
@@ -111,7 +105,7 @@ Result<void> Enrollment::WriteRecord(const std::string& path, const KeyRecord& r
 }
 
 std::optional<std::string> Enrollment::HostOf(const std::string& fingerprint) {
-  if (!IsFingerprint(fingerprint)) return std::nullopt;
+  if (!automon::ssh::IsFingerprint(fingerprint)) return std::nullopt;
   std::lock_guard lock(mutex_);
   auto host = fs_.ReadFile(Dir("by-fingerprint/") + FingerprintFile(fingerprint), 1024);
   if (!host) return std::nullopt;
@@ -175,7 +169,7 @@ EnrollDecision Enrollment::AddPending(const KeyRecord& key, std::string how,
 
 EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std::string>& ticket) {
   auto refused = [](std::string why) { return EnrollDecision{EnrollStatus::kDenied, std::move(why)}; };
-  if (!IsFingerprint(key.fingerprint)) return refused("malformed key fingerprint");
+  if (!automon::ssh::IsFingerprint(key.fingerprint)) return refused("malformed key fingerprint");
   // The key may already speak for a host.
   auto indexed = fs_.ReadFile(Dir("by-fingerprint/") + FingerprintFile(key.fingerprint), 1024);
   if (indexed && *indexed != key.host) {

@@ -16,6 +16,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
+
 namespace automon::registrar::ssh {
 namespace {
 
@@ -39,18 +41,6 @@ std::string Address(const sockaddr_storage& ss) {
     port = ntohs(in6->sin6_port);
   }
   return fmt::format("[{}]:{}", host, port);
-}
-
-std::vector<std::string> SplitWords(std::string_view s) {
-  std::vector<std::string> words;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') ++i;
-    const size_t start = i;
-    while (i < s.size() && s[i] != ' ') ++i;
-    if (i > start) words.emplace_back(s.substr(start, i - start));
-  }
-  return words;
 }
 
 // Everything one connection's callbacks share. Lives on the connection
@@ -101,9 +91,9 @@ int OnExec(ssh_session /*session*/, ssh_channel /*channel*/, const char* command
       std::any_of(text.begin(), text.end(), [](char ch) { return ch < 0x20 || ch == 0x7f; })) {
     return SSH_ERROR;
   }
-  std::vector<std::string> words = SplitWords(text);
+  const std::vector<std::string_view> words = SplitWords(text, " ");
   if (words.empty() || !IsAllowedVerb(words.front())) return SSH_ERROR;
-  c.request.verb = words.front();
+  c.request.verb = std::string(words.front());
   c.request.args.assign(words.begin() + 1, words.end());
   c.exec = true;
   return SSH_OK;

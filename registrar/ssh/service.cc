@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
+
 namespace automon::registrar::ssh {
 namespace {
 
@@ -10,13 +12,6 @@ Reply Refuse(std::string why) { return {2, "", "refused: " + why + "\n"}; }
 // Only register carries a document; the other commands take a ticket at
 // most. Anything larger is refused before it costs any work.
 constexpr size_t kMaxSmallInput = 1024;
-
-std::string Trim(std::string_view s) {
-  const size_t first = s.find_first_not_of(" \r\n\t");
-  if (first == std::string_view::npos) return "";
-  const size_t last = s.find_last_not_of(" \r\n\t");
-  return std::string(s.substr(first, last - first + 1));
-}
 
 }  // namespace
 
@@ -35,7 +30,7 @@ Reply RegistrarService::Handle(const Request& request) {
   if (request.verb == "enroll") {
     if (request.args.size() != 1) return Refuse("usage: enroll NAME");
     KeyRecord key{request.args[0], request.fingerprint, request.public_key, request.peer, "", ""};
-    const std::string ticket = Trim(request.input);
+    const std::string ticket(TrimSpace(request.input));
     const EnrollDecision decision =
         enrollment_.Enroll(key, ticket.empty() ? std::nullopt : std::optional<std::string>(ticket));
     switch (decision.status) {
