@@ -15,9 +15,9 @@
 namespace automon::agent {
 namespace {
 
-constexpr std::array<std::string_view, 9> kKeys = {
+constexpr std::array<std::string_view, 10> kKeys = {
     "registrar", "fingerprint", "name", "address", "directory",
-    "key", "state_dir", "exclude", "enabled"};
+    "key", "state_dir", "exclude", "enabled", "user"};
 
 bool IsPath(std::string_view s) {
   return s.size() >= 2 && s.size() <= 1024 && s.front() == '/' &&
@@ -119,6 +119,16 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
       } else if (e.key == "exclude") {
         config.exclude.clear();
         for (std::string_view w : SplitWords(e.value, " \t,")) config.exclude.emplace_back(w);
+      } else if (e.key == "user") {
+        // POSIX portable user names, as adduser accepts them by default.
+        const bool ok = !e.value.empty() && e.value.size() <= 32 &&
+                        ((e.value[0] >= 'a' && e.value[0] <= 'z') || e.value[0] == '_') &&
+                        std::all_of(e.value.begin(), e.value.end(), [](char c) {
+                          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                                 c == '-';
+                        });
+        if (ok) config.user = e.value;
+        else invalid("a user name of lower-case letters, digits, '_' and '-'");
       } else if (e.key == "enabled") {
         auto v = formats::NormaliseValue({"enabled", formats::ValueKind::kBool}, e.value);
         if (v) config.enabled = *v == "true";

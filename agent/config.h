@@ -9,6 +9,7 @@
 //   key = /etc/automon/agent_key
 //   state_dir = /var/lib/automon-agent
 //   exclude = apache2 *-debug        # service-name globs to opt out
+//   user = automon                   # SSH user on the registrar
 //   enabled = true
 //
 // Every key is optional. See automon-agent(8).
@@ -42,6 +43,9 @@ struct AgentConfig {
   std::string directory = "/etc/monitoring-info";
   std::string key = "/etc/automon/agent_key";
   std::string state_dir = "/var/lib/automon-agent";
+  // The SSH user name on the registrar: automon for `automon-registrar
+  // serve`; the account of an OpenSSH forced command otherwise.
+  std::string user = "automon";
   std::vector<std::string> exclude;
   bool enabled = true;
 

@@ -22,7 +22,8 @@ TEST(AgentConfigTest, EveryKey) {
       "[agent]\nregistrar = mon1.example.org mon2:2222, [2001:db8::1]:22 192.0.2.1\n"
       "fingerprint = SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s\n"
       "name = Web01.Example.org\naddress = 192.0.2.10\ndirectory = /srv/mi\n"
-      "key = /etc/automon/k\nstate_dir = /var/lib/a\nexclude = apache2 *-debug\nenabled = no\n",
+      "key = /etc/automon/k\nstate_dir = /var/lib/a\nexclude = apache2 *-debug\nenabled = no\n"
+      "user = nagios-push\n",
       "agent.conf");
   ASSERT_TRUE(p.diagnostics.empty()) << RenderAll(p.diagnostics);
   EXPECT_FALSE(p.config.discover);
@@ -39,6 +40,8 @@ TEST(AgentConfigTest, EveryKey) {
   EXPECT_EQ(p.config.state_dir, "/var/lib/a");
   EXPECT_EQ(p.config.exclude, (std::vector<std::string>{"apache2", "*-debug"}));
   EXPECT_FALSE(p.config.enabled);
+  EXPECT_EQ(p.config.user, "nagios-push");
+  EXPECT_EQ(ParseAgentConfig("[agent]\nuser = Root;x\n", "a").diagnostics.size(), 1u);
 }
 
 TEST(AgentConfigTest, ErrorsNameFileLineKeyAndValue) {

@@ -91,7 +91,7 @@ Result<ssh::RemoteResult> Call(Context& ctx, Remote& remote, const Target& t,
   if (!known) return known.error();
   if (*known) pin.remembered = std::string(TrimSpace(**known));
   pin.state_path = StatePath(ctx, "known", t);
-  ssh::RemoteCommand rc{t.host, t.port, "automon", command, input, kTimeout};
+  ssh::RemoteCommand rc{t.host, t.port, ctx.config.user, command, input, kTimeout};
   return remote.Run(rc, [&](const std::string& fingerprint) -> Result<void> {
     pin.presented = fingerprint;
     const PinDecision decision = DecidePin(pin);

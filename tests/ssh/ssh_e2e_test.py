@@ -24,6 +24,15 @@ import regtest  # noqa: E402
 ARGS = None
 
 
+def _banner(port):
+    """True once something on 127.0.0.1:port speaks SSH."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            return s.recv(4).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
