@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -114,23 +115,25 @@ Result<void> RealDisk::ReplaceFiles(const std::vector<std::pair<std::string, std
     return SystemError("syncfs", saved, temps.back());
   }
   last.Reset();
-  // 3. Renames, then one fsync per directory.
+  // 3. Renames, then the directories.
   std::vector<std::string> directories;
+  std::set<std::string> seen;
   for (size_t i = 0; i < files.size(); ++i) {
     if (::rename(temps[i].c_str(), files[i].first.c_str()) != 0) {
       const int saved = errno;
       for (size_t j = i; j < temps.size(); ++j) ::unlink(temps[j].c_str());
       return SystemError("rename", saved, files[i].first);
     }
-    const std::string dir = DirectoryOf(files[i].first);
-    if (std::find(directories.begin(), directories.end(), dir) == directories.end()) {
-      directories.push_back(dir);
+    if (seen.insert(DirectoryOf(files[i].first)).second) {
+      directories.push_back(DirectoryOf(files[i].first));
     }
   }
-  for (const std::string& dir : directories) {
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd.valid()) return SystemError("open", errno, dir);
-    if (::fsync(fd.get()) != 0) return SystemError("fsync", errno, dir);
+  // One directory: fsync it. Several: one more syncfs(2) makes every
+  // rename durable at once.
+  UniqueFd dirfd(::open(directories.front().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dirfd.valid()) return SystemError("open", errno, directories.front());
+  if (directories.size() == 1 ? ::fsync(dirfd.get()) != 0 : ::syncfs(dirfd.get()) != 0) {
+    return SystemError(directories.size() == 1 ? "fsync" : "syncfs", errno, directories.front());
   }
   return {};
 }
