@@ -296,6 +296,17 @@ Result<void> Registrar::ActivatePending() {
     }
     const uint64_t generation = (*snapshot)->generation;
     auto fail = [&](const std::string& why) { return finish(host, {generation, "failed", why}); };
+    // `remove` may have run while this snapshot waited.
+    auto tombstone = store_.LoadTombstone(host);
+    if (!tombstone || *tombstone) {
+      if (auto f = fail(tombstone ? fmt::format("host '{}' was removed by the administrator at {}",
+                                                host, (*tombstone)->removed_at)
+                                  : tombstone.error().message);
+          !f) {
+        return f;
+      }
+      continue;
+    }
     // Checked again: another registration of this host may have been
     // accepted since this one was validated.
     auto stored = store_.Load(host);
@@ -463,6 +474,9 @@ int Registrar::RemoveHost(const std::string& host_arg, bool tombstone) {
 
   ActivationRequest request;
   request.hosts[*host] = std::nullopt;
+  // A registration of this host waiting for activation must not bring it
+  // back.
+  if (auto p = store_.ErasePending(*host); !p) return fail(p.error().message);
   auto record = [&]() -> Result<void> {
     if (!tombstone) return {};
     return store_.SaveTombstone(*host, {env_.now(), *stored ? (*stored)->generation : 0});

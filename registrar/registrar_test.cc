@@ -125,6 +125,28 @@ TEST_F(RegistrarTest, ReceiveActivatesEverythingPendingTogether) {
   EXPECT_EQ(store.Load("b.example.org").value()->generation, 4u);
 }
 
+TEST_F(RegistrarTest, APendingRegistrationNeverUndoesARemove) {
+  HostStore store(fs_, disk_, config_.state_dir, "nagios");
+  ASSERT_TRUE(store.Initialise().ok());
+  formats::Snapshot b;
+  b.host = "b.example.org";
+  b.generation = 4;
+  b.services = formats::ParseDefinitions("[ssh]\ntype = ssh\n", "/m/x").services;
+  // b waits in its quiet period while the administrator removes it ...
+  ASSERT_TRUE(store.SavePending(b).ok());
+  ASSERT_EQ(Run({"remove", "b.example.org"}), kOk) << err_.str();
+  EXPECT_TRUE(store.PendingHosts()->empty());
+  // ... or removes it just after it was validated.
+  ASSERT_TRUE(store.SavePending(b).ok());
+  EXPECT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+  EXPECT_EQ(Live("b.example.org"), "(missing)");
+  auto result = store.LoadResult("b.example.org");
+  ASSERT_TRUE(result.ok() && result->has_value());
+  EXPECT_EQ((*result)->state, "failed");
+  EXPECT_EQ((*result)->reason, "host 'b.example.org' was removed by the administrator at "
+                               "2026-11-21T12:00:00Z");
+}
+
 TEST_F(RegistrarTest, AnOlderOutcomeIsNeverReportedForANewPush) {
   // The configuration is broken for everyone: the push fails, and so does
   // the identical retry, which is activated again rather than answered
