@@ -131,9 +131,17 @@ Result<std::string> NagiosActivator::StagedNagiosCfg(const Changes& changes) {
     if (end == std::string::npos) end = main_cfg->size();
     const std::string_view line(main_cfg->data() + start, end - start);
     start = end + 1;
+    // Nagios trims blanks around the name and the value of a main-file line.
+    auto trim = [](std::string_view v) {
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
+        v.remove_suffix(1);
+      }
+      return v;
+    };
     const size_t eq = line.find('=');
-    const std::string_view key = eq == std::string_view::npos ? "" : line.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : line.substr(eq + 1);
+    const std::string_view key = eq == std::string_view::npos ? "" : trim(line.substr(0, eq));
+    const std::string_view value = eq == std::string_view::npos ? "" : trim(line.substr(eq + 1));
     if (key == "cfg_dir") {
       std::string dir = absolute(value);
       while (dir.size() > 1 && dir.ends_with("/")) dir.pop_back();

@@ -64,7 +64,7 @@ class ActivationTest : public ::testing::Test {
     config_.reload_command = "reload now";
     ASSERT_TRUE(disk_.MakeDirectory(t + "/conf.d", 0755).ok());
     ASSERT_TRUE(disk_.MakeDirectory(t + "/state", 0755).ok());
-    Write(config_.nagios_cfg, "log_file=/x\ncfg_dir=" + t + "/conf.d\ncfg_file=" + t +
+    Write(config_.nagios_cfg, "log_file=/x\ncfg_dir = " + t + "/conf.d/\ncfg_file=" + t +
                                   "/other.cfg\nresource_file=resource.cfg\n");
     Write(t + "/other.cfg", "define host { }\n");
     Write(t + "/conf.d/admin.cfg", "define service { }\n");
