@@ -20,10 +20,31 @@
 #include "formats/snapshot.h"
 
 namespace automon::agent {
+namespace {
+constexpr size_t kMaxConfigBytes = 1 << 20;
+}  // namespace
+
 namespace internal {
 
 void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, std::ostream& err) {
   for (const Diagnostic& d : diagnostics) err << d.Render() << '\n';
+}
+
+bool LoadConfig(Context& ctx) {
+  auto text = ctx.env.fs.ReadFile(ctx.config_path, kMaxConfigBytes);
+  if (!text && !(text.error().IsNotFound() && !ctx.explicit_config)) {
+    ctx.env.err << "automon-agent: error: " << text.error().message << '\n';
+    return false;
+  }
+  AgentConfig config;
+  if (text) {
+    ConfigParse parsed = ParseAgentConfig(*text, ctx.config_path);
+    PrintDiagnostics(parsed.diagnostics, ctx.env.err);
+    if (HasErrors(parsed.diagnostics)) return false;
+    config = std::move(parsed.config);
+  }
+  ctx.config = std::move(config);
+  return true;
 }
 
 std::optional<std::string> Option(const Context& ctx, std::string_view name) {
@@ -38,7 +59,6 @@ namespace {
 
 using namespace internal;
 
-constexpr size_t kMaxConfigBytes = 1 << 20;
 constexpr std::string_view kVersion = "0.1.0";
 
 std::optional<CommandLine> ParseCommandLine(std::span<const std::string> args,
@@ -237,11 +257,11 @@ int Snapshot(Context& ctx) {
 struct Command {
   std::string_view name;
   int (*run)(Context&);
-  std::array<std::string_view, 4> options;  // empty entries unused
+  std::array<std::string_view, 5> options;  // empty entries unused
   size_t max_positionals;
 };
 
-constexpr std::array<Command, 8> kCommands = {{
+constexpr std::array<Command, 9> kCommands = {{
     {"check", Check, {}, 1},
     {"show", Show, {"dpkg-admindir"}, 1},
     {"snapshot", Snapshot, {"name", "address", "generation", "dpkg-admindir"}, 1},
@@ -250,6 +270,7 @@ constexpr std::array<Command, 8> kCommands = {{
     {"push", Push, {"dpkg-admindir"}, 0},
     {"deregister", Deregister, {}, 0},
     {"status", Status, {}, 0},
+    {"run", RunDaemon, {"dpkg-admindir", "debounce", "start-jitter", "retry-base", "rescan"}, 0},
 }};
 
 }  // namespace
@@ -275,6 +296,10 @@ Commands:
         [--dpkg-admindir DIR]
   deregister               ask each registrar to remove this host
   status                   each registrar's key and its last report
+  run                      the daemon: push on every change of the definitions or
+                           of dpkg's package list, retry with backoff, rescan
+                           [--debounce MS] [--start-jitter S] [--retry-base MS]
+                           [--rescan S] [--dpkg-admindir DIR]
 
 Options:
   --config FILE            agent configuration (default /etc/automon/agent.conf)
@@ -333,18 +358,8 @@ int RunAgent(std::span<const std::string> args, Environment& env) {
   if (!line) return kExitUsage;
 
   const std::string path = config_path.value_or(std::string(kDefaultConfigPath));
-  Context ctx{env, {}, std::move(*line), path};
-  auto text = env.fs.ReadFile(path, kMaxConfigBytes);
-  if (!text && !(text.error().IsNotFound() && !config_path)) {
-    env.err << "automon-agent: error: " << text.error().message << '\n';
-    return kExitErrors;
-  }
-  if (text) {
-    ConfigParse parsed = ParseAgentConfig(*text, path);
-    PrintDiagnostics(parsed.diagnostics, env.err);
-    if (HasErrors(parsed.diagnostics)) return kExitErrors;
-    ctx.config = std::move(parsed.config);
-  }
+  Context ctx{env, {}, std::move(*line), path, config_path.has_value()};
+  if (!LoadConfig(ctx)) return kExitErrors;
   return command->run(ctx);
 }
 

@@ -3,6 +3,7 @@
 #ifndef AUTOMON_AGENT_COMMAND_CONTEXT_H_
 #define AUTOMON_AGENT_COMMAND_CONTEXT_H_
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -32,7 +33,11 @@ struct Context {
   AgentConfig config;
   CommandLine line;
   std::string config_path;  // for messages
+  bool explicit_config = false;
 };
+
+// (Re)reads agent.conf into ctx.config; false after printing why.
+bool LoadConfig(Context& ctx);
 
 void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, std::ostream& err);
 std::optional<std::string> Option(const Context& ctx, std::string_view name);
@@ -66,6 +71,13 @@ int Enroll(Context& ctx);
 int Push(Context& ctx);
 int Deregister(Context& ctx);
 int Status(Context& ctx);
+int RunDaemon(Context& ctx);  // daemon.cc
+
+// The wait before retry number `failures` (1, 2, ...): `base` doubled per
+// failure, capped at `max`, then scaled by 0.5 + `jitter` (jitter in
+// [0, 1)), so a fleet that failed together does not retry together.
+std::chrono::milliseconds RetryDelay(int failures, std::chrono::milliseconds base,
+                                     std::chrono::milliseconds max, double jitter);
 
 }  // namespace automon::agent::internal
 

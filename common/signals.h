@@ -1,0 +1,41 @@
+// SignalFd: signals as readable events (signalfd(2)), the one piece of
+// process-wide signal plumbing (STYLE.md). Constructing it blocks the
+// given signals in the calling thread, so create it before any thread
+// starts; destroying it restores the previous mask.
+#ifndef AUTOMON_COMMON_SIGNALS_H_
+#define AUTOMON_COMMON_SIGNALS_H_
+
+#include <signal.h>
+
+#include <initializer_list>
+#include <optional>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace automon {
+
+class SignalFd {
+ public:
+  static Result<SignalFd> Create(std::initializer_list<int> signals);
+  SignalFd(SignalFd&& other) noexcept;
+  SignalFd& operator=(SignalFd&&) = delete;
+  SignalFd(const SignalFd&) = delete;
+  ~SignalFd();
+
+  // For poll(2).
+  int fd() const { return fd_.get(); }
+  // The next pending signal, or nullopt when none is pending.
+  std::optional<int> Read();
+
+ private:
+  SignalFd(UniqueFd fd, sigset_t previous) : fd_(std::move(fd)), previous_(previous) {}
+
+  UniqueFd fd_;
+  sigset_t previous_;
+  bool owns_mask_ = true;
+};
+
+}  // namespace automon
+
+#endif  // AUTOMON_COMMON_SIGNALS_H_
