@@ -30,7 +30,9 @@ Reply RegistrarActions::Deregister(const std::string& host) {
   std::ostringstream out, err;
   Environment env{fs_, disk_, runner_, now_, in, out, err};
   Registrar registrar(config_, env);
-  const int status = registrar.Remove(host);
+  // The host's own key asked: remove without a tombstone, so that the
+  // host may register again later (a tombstone is for administrators).
+  const int status = registrar.Deregister(host);
   return {status, out.str(), err.str()};
 }
 

@@ -29,7 +29,8 @@ class HostActions {
   virtual ~HostActions() = default;
   // As `automon-registrar receive --host HOST` with `snapshot` on stdin.
   virtual Reply Register(const std::string& host, const std::string& snapshot) = 0;
-  // As `automon-registrar remove HOST`.
+  // As `automon-registrar remove HOST`, but without the tombstone: the
+  // host itself left, and may come back.
   virtual Reply Deregister(const std::string& host) = 0;
 };
 

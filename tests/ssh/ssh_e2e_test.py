@@ -168,6 +168,21 @@ class SshTest(unittest.TestCase):
         self.assertIn("exit = 0", out)
         self.assertIn("enrollment accepted: host web01.example.org", r.read_log())
 
+    def test_deregister_then_register_again(self):
+        r = self.registrar("open")
+        a = self.agent(r)
+        self.assertEqual(a.run("enroll")[0], 0)
+        self.assertEqual(a.run("push")[0], 0)
+        code, out, err = a.run("deregister")
+        self.assertEqual(code, 0, out + err)
+        code, out, _ = r.admin("hosts")
+        self.assertNotIn("web01.example.org", out)
+        self.assertIsNone(r.env.host_file("web01.example.org"))
+        # The host left on its own: no tombstone, it may come back.
+        code, out, err = a.run("push")
+        self.assertEqual(code, 0, out + err)
+        self.assert_registered(r, "web01.example.org")
+
     def test_ticket_enrollment(self):
         r = self.registrar("ticket")
         a = self.agent(r)
