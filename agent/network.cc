@@ -115,8 +115,10 @@ std::unique_ptr<Remote> Connect(Context& ctx) {
 }
 
 void Print(Context& ctx, const Target& t, const ssh::RemoteResult& r) {
-  ctx.env.out << fmt::format("{}: ", t.label) << r.out;
-  if (!r.out.empty() && r.out.back() != '\n') ctx.env.out << '\n';
+  if (!r.out.empty()) {
+    ctx.env.out << fmt::format("{}: ", t.label) << r.out;
+    if (r.out.back() != '\n') ctx.env.out << '\n';
+  }
   if (!r.err.empty()) ctx.env.err << t.label << ": " << r.err << (r.err.back() == '\n' ? "" : "\n");
 }
 
