@@ -182,6 +182,42 @@ Command Haproxy(bool socket, bool auth, int proxies, const HaproxyValues& v) {
   return c;
 }
 
+// Mail flow (check_mailflow(1)): `send` through an smtp service that has
+// email + mailflowid, `receive` from an imap or pop3 mailbox with
+// mailflowid, `age` for the mailflow service. TLS as the service says
+// (ssl = true is TLS from the first byte); the password by file only.
+struct MailflowValues {
+  std::string mailflowid, address, port, email, protocol, username, password_file, tls_hostname,
+      cert_days, seconds;
+};
+Command MailflowSend(bool tls, bool insecure, bool cert, const MailflowValues& v) {
+  Command c(fmt::format("automon_mailflow_send{}{}{}", tls ? "_tls" : "", insecure ? "_insecure" : "",
+                        cert ? "_cert" : ""));
+  c.Program("check_mailflow").Fixed("--mode send").Option("--mailflowid", v.mailflowid);
+  c.Option("-H", v.address).Option("-p", v.port).Option("--to", v.email);
+  if (tls) c.Fixed("--tls implicit").Option("--tls-hostname", v.tls_hostname);
+  if (insecure) c.Fixed("--insecure");
+  if (cert) c.Option("-D", v.cert_days);
+  return c;
+}
+Command MailflowReceive(bool tls, bool insecure, bool cert, const MailflowValues& v) {
+  Command c(fmt::format("automon_mailflow_receive{}{}{}", tls ? "_tls" : "",
+                        insecure ? "_insecure" : "", cert ? "_cert" : ""));
+  c.Program("check_mailflow").Fixed("--mode receive").Option("--protocol", v.protocol);
+  c.Option("--mailflowid", v.mailflowid).Option("-H", v.address).Option("-p", v.port);
+  c.Option("--username", v.username).Option("--password-file", v.password_file);
+  if (tls) c.Fixed("--tls implicit").Option("--tls-hostname", v.tls_hostname);
+  if (insecure) c.Fixed("--insecure");
+  if (cert) c.Option("-D", v.cert_days);
+  return c;
+}
+Command MailflowAge(const MailflowValues& v) {
+  Command c("automon_mailflow_age");
+  c.Program("check_mailflow").Fixed("--mode age").Option("--mailflowid", v.mailflowid);
+  c.Option("--seconds", v.seconds);
+  return c;
+}
+
 // A check that stays UNKNOWN and says why: for services that cannot be
 // checked as defined, so the gap is visible in the UI instead of silent.
 Command Unknown(std::string_view text) {
@@ -225,6 +261,16 @@ std::vector<Command> AllCommands() {
       for (int n = 0; n <= kMaxProxies; ++n) all.push_back(Haproxy(socket, auth, n, {}));
     }
   }
+  for (bool tls : {false, true}) {
+    for (bool insecure : {false, true}) {
+      for (bool cert : {false, true}) {
+        if (!tls && (insecure || cert)) continue;
+        all.push_back(MailflowSend(tls, insecure, cert, {}));
+        all.push_back(MailflowReceive(tls, insecure, cert, {}));
+      }
+    }
+  }
+  all.push_back(MailflowAge({}));
   all.push_back(Unknown(""));
   return all;
 }
@@ -268,10 +314,32 @@ Command CommandFor(const Context& ctx, const Service& s, std::vector<SecretFile>
       v.cert_days = Setting(s, "expire_before_days");
       return Http(tls, verify, cert, v);
     }
-    case ServiceType::kTcp:
     case ServiceType::kSmtp:
     case ServiceType::kImap:
-    case ServiceType::kPop3: {
+    case ServiceType::kPop3:
+      // With mail-flow keys, the mail round trip is this service's check.
+      if (s.Get("mailflowid") &&
+          (s.type == ServiceType::kSmtp ? s.Get("email").has_value() : s.password.has_value())) {
+        const bool tls = ssl();
+        const bool insecure = tls && s.Get("ignore_invalid_ssl") == "true";
+        const bool cert = tls && s.Get("expire_before_days").has_value();
+        MailflowValues v;
+        v.mailflowid = Setting(s, "mailflowid");
+        v.address = address;
+        v.port = Setting(s, "port");
+        v.tls_hostname = std::string(s.Get("ssl_hostname").value_or(name_of_target));
+        v.cert_days = Setting(s, "expire_before_days");
+        if (s.type == ServiceType::kSmtp) {
+          v.email = Setting(s, "email");
+          return MailflowSend(tls, insecure, cert, v);
+        }
+        v.protocol = s.type == ServiceType::kImap ? "imap" : "pop3";
+        v.username = Setting(s, "username");
+        v.password_file = secret_file();
+        return MailflowReceive(tls, insecure, cert, v);
+      }
+      [[fallthrough]];
+    case ServiceType::kTcp: {
       const bool tls = ssl();
       const bool cert = tls && s.Get("expire_before_days").has_value();
       TcpValues v{address, Setting(s, "port"),
@@ -295,8 +363,12 @@ Command CommandFor(const Context& ctx, const Service& s, std::vector<SecretFile>
     }
     case ServiceType::kSsh:
       return Ssh({address, Setting(s, "port")});
-    case ServiceType::kMailflow:
-      return Unknown("mail flow checks arrive with check_mailflow");
+    case ServiceType::kMailflow: {
+      MailflowValues v;
+      v.mailflowid = Setting(s, "id");
+      v.seconds = Setting(s, "seconds");
+      return MailflowAge(v);
+    }
     case ServiceType::kGuacamole: {
       if (!s.password) {
         return Unknown(fmt::format(

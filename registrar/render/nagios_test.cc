@@ -71,11 +71,15 @@ const char kEveryType[] =
     "[guac-nopw]\ntype = guacamole\n"
     "[lb]\ntype = haproxy\nstats = https://lb.example.org:8404/stats\nusername = mon\n"
     "password = s3cr3t-lb\nproxies = web, api*\nwarning = 50%\n"
-    "[lbsock]\ntype = haproxy\nstats = /run/haproxy/admin.sock\nwarning = 100\ncritical = 200\n";
+    "[lbsock]\ntype = haproxy\nstats = /run/haproxy/admin.sock\nwarning = 100\ncritical = 200\n"
+    "[mxflow]\ntype = smtp\nemail = probe@example.org\nmailflowid = main\n"
+    "[boxflow]\ntype = imap\nssl = true\nignore_invalid_ssl = true\nusername = probe\n"
+    "password = s3cr3t-imap\nmailflowid = main\n"
+    "[popflow]\ntype = pop3\nusername = probe\npassword = s3cr3t-pop\nmailflowid = main\n";
 
 TEST(NagiosRendererTest, HostFileMatchesGolden) {
   const formats::Snapshot s = Parse(kEveryType);
-  ASSERT_EQ(s.services.size(), 19u);
+  ASSERT_EQ(s.services.size(), 22u);
   auto rendered = RenderNagiosHost(s, Options());
   ASSERT_TRUE(rendered.ok()) << rendered.error().message;
   EXPECT_EQ(rendered->content, ReadGolden("web01.example.org.cfg", rendered->content));
@@ -91,7 +95,7 @@ TEST(NagiosRendererTest, SecretsNeverReachTheConfigurationOnlyFiles) {
   const formats::Snapshot s = Parse(kEveryType);
   auto rendered = RenderNagiosHost(s, Options());
   ASSERT_TRUE(rendered.ok());
-  for (const char* secret : {"s3cr3t-ldap", "s3cr3t-guac", "s3cr3t-lb"}) {
+  for (const char* secret : {"s3cr3t-ldap", "s3cr3t-guac", "s3cr3t-lb", "s3cr3t-imap", "s3cr3t-pop"}) {
     EXPECT_EQ(rendered->content.find(secret), std::string::npos) << secret;
   }
   ASSERT_EQ(rendered->secrets.size(), 3u);
@@ -145,7 +149,7 @@ TEST(NagiosRendererTest, CheckCommandsMatchTheirDefinitions) {
     EXPECT_EQ(static_cast<int>(parts.size()) - 1, arity[parts[0]]) << value;
     ++checks;
   }
-  EXPECT_EQ(checks, 19);
+  EXPECT_EQ(checks, 22);
 }
 
 TEST(NagiosRendererTest, HostileValuesThatSlipPastFormatsAreLeftOutOrInert) {
