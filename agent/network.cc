@@ -7,6 +7,7 @@
 //                    per line (to name deleted services in the next one)
 //   reports/<id>     the registrar's last answer to a push
 #include <algorithm>
+#include <functional>
 #include <charconv>
 #include <set>
 #include <sstream>
@@ -158,48 +159,39 @@ std::string HostName(Context& ctx) {
 
 }  // namespace
 
-int Hello(Context& ctx) {
+// Runs `command` with `input` on every configured registrar, printing each
+// answer; `after` sees each successful exchange. kExitErrors when any
+// registrar could not be reached or answered with a non-zero status.
+int OnEachRegistrar(Context& ctx, const std::string& command, const std::string& input,
+                    const std::function<void(const Target&, const ssh::RemoteResult&)>& after) {
   const auto targets = Targets(ctx);
   if (NoTargets(ctx, targets)) return kExitOk;
   auto remote = Connect(ctx);
   if (!remote) return kExitErrors;
   int exit = kExitOk;
   for (const Target& t : targets) {
-    auto result = Call(ctx, *remote, t, "hello", "");
+    auto result = Call(ctx, *remote, t, command, input);
     if (!result) {
       ctx.env.err << fmt::format("automon-agent: {}: {}\n", t.label, result.error().message);
       exit = kExitErrors;
       continue;
     }
     Print(ctx, t, *result);
+    if (after) after(t, *result);
     if (result->exit_status != 0) exit = kExitErrors;
   }
   return exit;
 }
 
+int Hello(Context& ctx) { return OnEachRegistrar(ctx, "hello", "", nullptr); }
+
 int Enroll(Context& ctx) {
-  const auto targets = Targets(ctx);
-  if (NoTargets(ctx, targets)) return kExitOk;
-  const std::string name = HostName(ctx);
-  auto checked = formats::NormaliseValue({"name", formats::ValueKind::kHostName}, name);
-  if (!checked) {
-    ctx.env.err << "automon-agent: " << checked.error().message << '\n';
+  auto name = formats::NormaliseValue({"name", formats::ValueKind::kHostName}, HostName(ctx));
+  if (!name) {
+    ctx.env.err << "automon-agent: " << name.error().message << '\n';
     return kExitUsage;
   }
-  auto remote = Connect(ctx);
-  if (!remote) return kExitErrors;
-  int exit = kExitOk;
-  for (const Target& t : targets) {
-    auto result = Call(ctx, *remote, t, "enroll " + *checked, Option(ctx, "ticket").value_or(""));
-    if (!result) {
-      ctx.env.err << fmt::format("automon-agent: {}: {}\n", t.label, result.error().message);
-      exit = kExitErrors;
-      continue;
-    }
-    Print(ctx, t, *result);
-    if (result->exit_status != 0) exit = kExitErrors;
-  }
-  return exit;
+  return OnEachRegistrar(ctx, "enroll " + *name, Option(ctx, "ticket").value_or(""), nullptr);
 }
 
 int Push(Context& ctx) {
@@ -286,23 +278,10 @@ int Push(Context& ctx) {
 }
 
 int Deregister(Context& ctx) {
-  const auto targets = Targets(ctx);
-  if (NoTargets(ctx, targets)) return kExitOk;
-  auto remote = Connect(ctx);
-  if (!remote) return kExitErrors;
-  int exit = kExitOk;
-  for (const Target& t : targets) {
-    auto result = Call(ctx, *remote, t, "deregister", "");
-    if (!result) {
-      ctx.env.err << fmt::format("automon-agent: {}: {}\n", t.label, result.error().message);
-      exit = kExitErrors;
-      continue;
-    }
-    Print(ctx, t, *result);
-    if (result->exit_status == 0) (void)WriteState(ctx, "registered", t, "");
-    else exit = kExitErrors;
-  }
-  return exit;
+  return OnEachRegistrar(ctx, "deregister", "",
+                         [&](const Target& t, const ssh::RemoteResult& result) {
+                           if (result.exit_status == 0) (void)WriteState(ctx, "registered", t, "");
+                         });
 }
 
 int Status(Context& ctx) {
