@@ -1,6 +1,7 @@
 #include "registrar/ssh/server.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -256,6 +257,67 @@ TEST_F(SshServerTest, HostileOpenSshRequestsAreRefused) {
     }
   }
   EXPECT_TRUE(Run("hello", "").ok()) << "still serving after every hostile client";
+}
+
+TEST_F(SshServerTest, LocalPortForwardIsRefused) {
+  handler_.Accept(client_fingerprint_);
+  Start();
+  // ssh -L opens a direct-tcpip channel when something connects to the
+  // local end; the server has no such channel and must refuse it.
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  UniqueFd probe(::socket(AF_INET, SOCK_STREAM, 0));
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::getsockname(probe.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int local_port = ntohs(addr.sin_port);
+  probe.Reset();
+  // A target that greets every connection: if forwarding worked, the
+  // greeting would come through.
+  UniqueFd target(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in target_addr{};
+  target_addr.sin_family = AF_INET;
+  target_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t target_len = sizeof target_addr;
+  ASSERT_EQ(::bind(target.get(), reinterpret_cast<sockaddr*>(&target_addr), sizeof target_addr), 0);
+  ASSERT_EQ(::listen(target.get(), 4), 0);
+  ASSERT_EQ(::getsockname(target.get(), reinterpret_cast<sockaddr*>(&target_addr), &target_len), 0);
+  const int target_port = ntohs(target_addr.sin_port);
+  std::atomic<int> greeted{0};
+  std::thread greeter([&] {
+    pollfd p{target.get(), POLLIN, 0};
+    while (::poll(&p, 1, 4000) > 0) {
+      UniqueFd c(::accept(target.get(), nullptr, nullptr));
+      if (c.valid() && ::write(c.get(), "HELLO", 5) == 5) ++greeted;
+    }
+  });
+  // `timeout 3` ends the client; Ssh()'s own limit is longer.
+  std::thread forward([&] {
+    (void)Shell("timeout 3 " + Ssh("-N -L " + std::to_string(local_port) + ":127.0.0.1:" +
+                                   std::to_string(target_port) + " automon@127.0.0.1"));
+  });
+  // Connect through the forward once it listens; the far end closes at once.
+  bool connected = false;
+  for (int i = 0; i < 100 && !connected; ++i) {
+    std::this_thread::sleep_for(50ms);
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(local_port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+      connected = true;
+      char buffer[16];
+      EXPECT_LE(::read(fd.get(), buffer, sizeof buffer), 0) << "nothing comes through";
+    }
+  }
+  EXPECT_TRUE(connected);
+  forward.join();
+  greeter.join();
+  EXPECT_EQ(greeted, 0) << "the server opened the forwarded connection";
+  EXPECT_TRUE(handler_.requests().empty());
+  EXPECT_TRUE(Run("hello", "").ok()) << "still serving";
 }
 
 TEST_F(SshServerTest, StalledClientNeitherHangsNorDelaysOthers) {
