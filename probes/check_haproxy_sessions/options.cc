@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "probes/lib/secret_options.h"
 #include "probes/lib/check_result.h"
 
 namespace automon::haproxy {
@@ -20,7 +21,6 @@ enum LongOnly : int {
   kDownCritical,
 };
 
-constexpr size_t kMaxPasswordFile = 64 * 1024;
 
 std::string Shown(std::string_view text) { return probe::SanitizeLine(text); }
 
@@ -58,49 +58,6 @@ Result<void> ValidateUrl(std::string_view url) {
   return {};
 }
 
-Result<std::string> ReadPasswordFile(FileSystem& fs, const std::string& path) {
-  Result<std::string> content = fs.ReadFile(path, kMaxPasswordFile);
-  if (!content) {
-    return Error{fmt::format("cannot read --password-file: {}", content.error().message)};
-  }
-  std::string password = std::move(content).value();
-  if (password.ends_with('\n')) password.pop_back();
-  if (password.ends_with('\r')) password.pop_back();
-  if (password.empty()) {
-    return Error{fmt::format("--password-file '{}' is empty", Shown(path))};
-  }
-  if (password.find('\n') != std::string::npos) {
-    return Error{fmt::format("--password-file '{}' holds more than one line", Shown(path))};
-  }
-  return password;
-}
-
-// getopt_long accepts any unambiguous prefix of a long option, so
-// "--password SECRET" would silently become "--password-file SECRET" and the
-// password would end up quoted in an error message. Long options must be
-// spelt out: this rejects anything else before getopt_long runs, naming only
-// the option (never what follows its '=').
-Result<void> RejectAbbreviations(int argc, char* argv[], const option* options) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--") break;
-    if (arg.starts_with("--")) {
-      std::string_view name = arg.substr(2, arg.find('=') - 2);
-      const option* match = nullptr;
-      for (const option* o = options; o->name != nullptr; ++o) {
-        if (name == o->name) match = o;
-      }
-      if (match == nullptr) {
-        return Error{fmt::format("unknown option '--{}' (see --help)", Shown(name))};
-      }
-      if (match->has_arg == required_argument && arg.find('=') == std::string_view::npos) ++i;
-    } else if (arg.size() == 2 && arg[0] == '-' &&
-               (arg[1] == 'w' || arg[1] == 'c' || arg[1] == 't')) {
-      ++i;  // its value, whatever it looks like
-    }
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -132,7 +89,7 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
   std::optional<std::string> critical;
   std::optional<std::string> kinds;
 
-  Result<void> spelt_out = RejectAbbreviations(argc, argv, kOptions);
+  Result<void> spelt_out = probe::RejectAbbreviations(argc, argv, kOptions, "wct");
   if (!spelt_out) return spelt_out.error();
   optind = 0;  // glibc: a full re-initialisation, so tests can parse twice
   opterr = 0;  // errors are reported below, on stdout, as values
@@ -213,7 +170,7 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
                         Shown(username))};
       }
       if (password_file) {
-        Result<std::string> password = ReadPasswordFile(fs, *password_file);
+        Result<std::string> password = probe::ReadPasswordFile(fs, *password_file);
         if (!password) return password.error();
         http.password = std::move(password).value();
       } else if (env_password && !env_password->empty()) {

@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "probes/check_mailflow/message.h"
+#include "probes/lib/secret_options.h"
 #include "probes/lib/check_result.h"
 
 namespace automon::mailflow {
@@ -30,7 +31,6 @@ enum LongOnly : int {
   kStateDir,
 };
 
-constexpr size_t kMaxPasswordFile = 64 * 1024;
 
 std::string Shown(std::string_view text) { return probe::SanitizeLine(text.substr(0, 200)); }
 
@@ -83,46 +83,6 @@ std::optional<int> ParseInt(std::string_view text, int min, int max) {
   return value;
 }
 
-Result<std::string> ReadPasswordFile(FileSystem& fs, const std::string& path) {
-  Result<std::string> content = fs.ReadFile(path, kMaxPasswordFile);
-  if (!content) {
-    return Error{fmt::format("cannot read --password-file: {}", content.error().message)};
-  }
-  std::string password = std::move(content).value();
-  if (password.ends_with('\n')) password.pop_back();
-  if (password.ends_with('\r')) password.pop_back();
-  if (password.empty()) return Error{fmt::format("--password-file '{}' is empty", Shown(path))};
-  if (password.find('\n') != std::string::npos) {
-    return Error{fmt::format("--password-file '{}' holds more than one line", Shown(path))};
-  }
-  return password;
-}
-
-// getopt_long takes any unambiguous prefix of a long option, so a mistyped
-// "--password SECRET" would become "--password-file SECRET" and the secret
-// would be quoted in an error. Long options must be spelt out: this rejects
-// anything else first, naming only the option, never what follows '='.
-Result<void> RejectAbbreviations(int argc, char* argv[], const option* options) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--") break;
-    if (arg.starts_with("--")) {
-      std::string_view name = arg.substr(2, arg.find('=') - 2);
-      const option* match = nullptr;
-      for (const option* o = options; o->name != nullptr; ++o) {
-        if (name == o->name) match = o;
-      }
-      if (match == nullptr) {
-        return Error{fmt::format("unknown option '--{}' (see --help)", Shown(name))};
-      }
-      if (match->has_arg == required_argument && arg.find('=') == std::string_view::npos) ++i;
-    } else if (arg.size() == 2 && arg[0] == '-' &&
-               std::string_view("tHpD").find(arg[1]) != std::string_view::npos) {
-      ++i;  // its value, whatever it looks like
-    }
-  }
-  return {};
-}
 
 struct Raw {
   std::optional<std::string> mode, flow_id, protocol, tls, port, host, tls_hostname, ca_file, to,
@@ -183,7 +143,7 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
       {"state-dir", required_argument, nullptr, kStateDir},
       {nullptr, 0, nullptr, 0},
   };
-  Result<void> spelt_out = RejectAbbreviations(argc, argv, kOptions);
+  Result<void> spelt_out = probe::RejectAbbreviations(argc, argv, kOptions, "tHpD");
   if (!spelt_out) return spelt_out.error();
 
   CommandLine line;
@@ -412,7 +372,7 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
     }
     server.username = *raw.username;
     if (raw.password_file) {
-      Result<std::string> password = ReadPasswordFile(fs, *raw.password_file);
+      Result<std::string> password = probe::ReadPasswordFile(fs, *raw.password_file);
       if (!password) return password.error();
       server.password = std::move(password).value();
     } else if (env_password && !env_password->empty()) {
