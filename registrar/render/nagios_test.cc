@@ -98,11 +98,18 @@ TEST(NagiosRendererTest, SecretsNeverReachTheConfigurationOnlyFiles) {
   for (const char* secret : {"s3cr3t-ldap", "s3cr3t-guac", "s3cr3t-lb", "s3cr3t-imap", "s3cr3t-pop"}) {
     EXPECT_EQ(rendered->content.find(secret), std::string::npos) << secret;
   }
-  ASSERT_EQ(rendered->secrets.size(), 3u);
+  ASSERT_EQ(rendered->secrets.size(), 5u);
   EXPECT_EQ(rendered->secrets[0].path, "/var/lib/automon/secrets/web01.example.org/dirs.7.password");
   EXPECT_EQ(rendered->secrets[0].content, "s3cr3t-ldap\n");
   EXPECT_EQ(rendered->secrets[1].path, "/var/lib/automon/secrets/web01.example.org/guac.7.password");
   EXPECT_EQ(rendered->secrets[2].content, "s3cr3t-lb\n");
+  // The mail-flow mailboxes' passwords reach check_mailflow by file too.
+  EXPECT_EQ(rendered->secrets[3].path,
+            "/var/lib/automon/secrets/web01.example.org/boxflow.7.password");
+  EXPECT_EQ(rendered->secrets[3].content, "s3cr3t-imap\n");
+  EXPECT_EQ(rendered->secrets[4].path,
+            "/var/lib/automon/secrets/web01.example.org/popflow.7.password");
+  EXPECT_EQ(rendered->secrets[4].content, "s3cr3t-pop\n");
   EXPECT_NE(rendered->content.find("!/var/lib/automon/secrets/web01.example.org/guac.7.password!"),
             std::string::npos);
 }
