@@ -13,7 +13,7 @@
 #include "probes/check_haproxy_sessions/options.h"
 #include "probes/check_haproxy_sessions/stats_source.h"
 #include "probes/lib/check_result.h"
-#include "probes/lib/curl_http_client.h"
+#include "probes/lib/socket_http_client.h"
 #include "probes/lib/watchdog.h"
 
 namespace {
@@ -35,14 +35,11 @@ probe::Outcome<std::string> Fetch(const haproxy::Config& config, probe::Deadline
   if (const auto* socket = std::get_if<haproxy::SocketSource>(&config.source)) {
     return haproxy::ReadStatsSocket(*socket, deadline, config.timeout);
   }
-  auto curl = probe::CurlGlobal::Init();
-  if (!curl) return probe::ProbeError{probe::kUnknown, curl.error().message};
-  probe::CurlOptions options;
+  probe::SocketHttpOptions options;
   options.user_agent = std::string("check_haproxy_sessions/") + AUTOMON_VERSION + " (automon)";
   options.max_body_bytes = haproxy::kMaxStatsBytes;
-  auto http = probe::CurlHttpClient::Create(*curl, options);
-  if (!http) return probe::ProbeError{probe::kUnknown, http.error().message};
-  return haproxy::FetchStatsHttp(**http, std::get<haproxy::HttpSource>(config.source), deadline,
+  probe::SocketHttpClient http(options);
+  return haproxy::FetchStatsHttp(http, std::get<haproxy::HttpSource>(config.source), deadline,
                                  config.timeout);
 }
 
