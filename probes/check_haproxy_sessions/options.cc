@@ -58,7 +58,6 @@ Result<void> ValidateUrl(std::string_view url) {
   return {};
 }
 
-
 }  // namespace
 
 Result<CommandLine> ParseCommandLine(int argc, char* argv[],
