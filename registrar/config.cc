@@ -17,7 +17,8 @@ namespace automon::registrar {
 namespace {
 
 enum class Kind {
-  kPath, kCommand, kBackend, kGroup, kSeconds, kMilliseconds, kListen, kPolicy, kNetworks
+  kPath, kCommand, kBackend, kGroup, kSeconds, kMilliseconds, kListen, kPolicy, kNetworks,
+  kSite, kOptionalCommand
 };
 
 struct KeyInfo {
@@ -27,7 +28,7 @@ struct KeyInfo {
   std::string Config::*field;  // null for backend/seconds (handled apart)
 };
 
-const std::array<KeyInfo, 13> kKeys = {{
+const std::array<KeyInfo, 20> kKeys = {{
     {"registrar", "state_dir", Kind::kPath, &Config::state_dir},
     {"registrar", "backend", Kind::kBackend, nullptr},
     {"registrar", "quiet_period", Kind::kMilliseconds, nullptr},
@@ -41,9 +42,25 @@ const std::array<KeyInfo, 13> kKeys = {{
     {"nagios", "reload_command", Kind::kCommand, &Config::reload_command},
     {"nagios", "secrets_group", Kind::kGroup, &Config::secrets_group},
     {"nagios", "command_timeout", Kind::kSeconds, nullptr},
+    {"checkmk", "site", Kind::kSite, &Config::checkmk_site},
+    {"checkmk", "conf_dir", Kind::kPath, &Config::checkmk_conf_dir},
+    {"checkmk", "plugins_dir", Kind::kPath, &Config::checkmk_plugins_dir},
+    {"checkmk", "probes_dir", Kind::kPath, &Config::probes_dir},
+    {"checkmk", "python", Kind::kPath, &Config::checkmk_python},
+    {"checkmk", "verify_command", Kind::kOptionalCommand, &Config::checkmk_verify_command},
+    {"checkmk", "activate_command", Kind::kCommand, &Config::checkmk_activate_command},
 }};
 
-constexpr std::array<std::string_view, 2> kSections = {"registrar", "nagios"};
+constexpr std::array<std::string_view, 3> kSections = {"registrar", "nagios", "checkmk"};
+
+// OMD site ids: a letter or '_', then letters, digits and '_', at most 16.
+bool IsSiteId(std::string_view s) {
+  if (s.empty() || s.size() > 16) return false;
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  return letter(s.front()) && std::all_of(s.begin(), s.end(), [&](char c) {
+           return letter(c) || (c >= '0' && c <= '9');
+         });
+}
 
 bool IsCleanPath(std::string_view p) {
   if (p.size() < 2 || p.front() != '/' || p.back() == '/') return false;
@@ -118,13 +135,15 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
   const std::vector<formats::IniSection> sections = formats::LexIni(text, filename, diagnostics);
   Config config;
   std::vector<std::string> seen;
+  SourceLocation backend_loc{std::string(filename), 0, 0};
+  std::string backend_line;
   for (const formats::IniSection& section : sections) {
     if (std::find(kSections.begin(), kSections.end(), section.name) == kSections.end()) {
       std::string message = fmt::format("unknown section [{}]", section.name);
       if (auto near = SuggestNearMiss(section.name, kSections)) {
         message += fmt::format(", did you mean [{}]?", *near);
       } else {
-        message += " (expected [registrar] or [nagios])";
+        message += " (expected [registrar], [nagios] or [checkmk])";
       }
       diagnostics.push_back({Severity::kError, section.loc, message, section.line});
       continue;
@@ -166,12 +185,29 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
             config.*(info->field) = v;
           }
           break;
+        case Kind::kSite:
+          if (!IsSiteId(v)) {
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for 'site': expected an OMD site id (a "
+                              "letter or '_', then letters, digits and '_', at most 16)",
+                              v));
+          } else {
+            config.checkmk_site = v;
+          }
+          break;
+        case Kind::kOptionalCommand:
+          if (v.empty()) {
+            config.*(info->field) = v;
+            break;
+          }
+          [[fallthrough]];
         case Kind::kCommand: {
           auto words = SplitCommandLine(v);
           if (!words) {
             error(entry.value_loc, fmt::format("invalid value for '{}': {}", entry.key,
                                                words.error().message));
-          } else if (entry.key == "verify_command" && v.find("{config}") == std::string::npos) {
+          } else if (section.name == "nagios" && entry.key == "verify_command" &&
+                     v.find("{config}") == std::string::npos) {
             error(entry.value_loc,
                   fmt::format("invalid value '{}' for 'verify_command': it must contain "
                               "{{config}}, the nagios.cfg to verify",
@@ -186,6 +222,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
             config.backend = Backend::kNagios;
           } else if (v == "checkmk") {
             config.backend = Backend::kCheckmk;
+            backend_loc = entry.value_loc;
+            backend_line = entry.line;
           } else {
             error(entry.value_loc, fmt::format("invalid value '{}' for 'backend': expected "
                                                "'nagios' or 'checkmk'",
@@ -268,6 +306,21 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
       }
     }
   }
+  if (config.backend == Backend::kCheckmk) {
+    if (config.checkmk_site.empty()) {
+      diagnostics.push_back({Severity::kError, backend_loc,
+                             "backend = checkmk needs the site: set 'site' in [checkmk]",
+                             backend_line});
+    } else {
+      const std::string root = "/omd/sites/" + config.checkmk_site;
+      if (config.checkmk_conf_dir.empty()) {
+        config.checkmk_conf_dir = root + "/etc/check_mk/conf.d/automon";
+      }
+      if (config.checkmk_plugins_dir.empty()) {
+        config.checkmk_plugins_dir = root + "/lib/nagios/plugins";
+      }
+    }
+  }
   if (HasErrors(diagnostics)) {
     std::string message;
     for (const Diagnostic& d : diagnostics) {
@@ -277,6 +330,13 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
     return Error{message};
   }
   return config;
+}
+
+std::string WithSite(std::string text, std::string_view site) {
+  for (size_t at = 0; (at = text.find("{site}", at)) != std::string::npos; at += site.size()) {
+    text.replace(at, 6, site);
+  }
+  return text;
 }
 
 Result<Config> LoadConfig(FileSystem& fs, const std::string& path, bool explicit_path) {

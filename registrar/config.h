@@ -54,9 +54,33 @@ struct Config {
   // Group that may read secret files (0640); ignored when it does not exist.
   std::string secrets_group = "nagios";
   int command_timeout_seconds = 120;
+  // [checkmk] (backend = checkmk; see automon-registrar(8), CHECKMK).
+  // "{site}" in the commands below is replaced by `checkmk_site`.
+  // The OMD site id; required with backend = checkmk.
+  std::string checkmk_site;
+  // Where the .mk files go; default /omd/sites/<site>/etc/check_mk/conf.d/automon.
+  std::string checkmk_conf_dir;
+  // The site's monitoring-plugins; default /omd/sites/<site>/lib/nagios/plugins.
+  std::string checkmk_plugins_dir;
+  // automon's own probes (check_guacamole, ...), as installed by automon-probes.
+  std::string probes_dir = "/usr/lib/nagios/plugins";
+  // The interpreter of the sandbox check of every staged .mk file.
+  std::string checkmk_python = "/usr/bin/python3";
+  // Optional site check of the staged files, run after the sandbox check;
+  // "{dir}" is the staged copy of conf_dir. Empty: none.
+  std::string checkmk_verify_command;
+  // Run (no shell, split like verify_command) after the swap, as the site
+  // user: generates the core configuration and restarts the core.
+  std::string checkmk_activate_command =
+      "/usr/sbin/runuser -u {site} -- /usr/bin/env HOME=/omd/sites/{site} OMD_SITE={site} "
+      "OMD_ROOT=/omd/sites/{site} PATH=/omd/sites/{site}/bin:/usr/bin:/bin "
+      "/omd/sites/{site}/bin/cmk -R";
 
   bool operator==(const Config&) const = default;
 };
+
+// Replaces every "{site}" in `text` by `site`.
+std::string WithSite(std::string text, std::string_view site);
 
 // Parses `text` named `filename`. Unknown sections and keys are errors with
 // near-miss suggestions; a missing file is not this function's business.

@@ -33,7 +33,15 @@ TEST(ConfigTest, ReadsEveryKey) {
       "verify_command = /usr/sbin/nagios4 -v {config}\n"
       "reload_command = /bin/sh -c 'kill -HUP $(cat /tmp/t/nagios.pid)'\n"
       "secrets_group = nogroup\n"
-      "command_timeout = 30\n",
+      "command_timeout = 30\n"
+      "[checkmk]\n"
+      "site = prod_1\n"
+      "conf_dir = /tmp/t/check_mk/conf.d/automon\n"
+      "plugins_dir = /tmp/t/plugins\n"
+      "probes_dir = /tmp/t/probes\n"
+      "python = /usr/bin/python3.11\n"
+      "verify_command = /usr/local/bin/check-site {site} {dir}\n"
+      "activate_command = /usr/sbin/runuser -u {site} -- cmk -O\n",
       "r.conf");
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->state_dir, "/tmp/t/state");
@@ -45,6 +53,48 @@ TEST(ConfigTest, ReadsEveryKey) {
   EXPECT_EQ(config->reload_command, "/bin/sh -c 'kill -HUP $(cat /tmp/t/nagios.pid)'");
   EXPECT_EQ(config->secrets_group, "nogroup");
   EXPECT_EQ(config->command_timeout_seconds, 30);
+  EXPECT_EQ(config->checkmk_site, "prod_1");
+  EXPECT_EQ(config->checkmk_conf_dir, "/tmp/t/check_mk/conf.d/automon");
+  EXPECT_EQ(config->checkmk_plugins_dir, "/tmp/t/plugins");
+  EXPECT_EQ(config->probes_dir, "/tmp/t/probes");
+  EXPECT_EQ(config->checkmk_python, "/usr/bin/python3.11");
+  EXPECT_EQ(config->checkmk_verify_command, "/usr/local/bin/check-site {site} {dir}");
+  EXPECT_EQ(config->checkmk_activate_command, "/usr/sbin/runuser -u {site} -- cmk -O");
+}
+
+TEST(ConfigTest, CheckmkDefaultsFollowTheSite) {
+  auto config = ParseConfig("[registrar]\nbackend = checkmk\n[checkmk]\nsite = mon\n", "r.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->checkmk_conf_dir, "/omd/sites/mon/etc/check_mk/conf.d/automon");
+  EXPECT_EQ(config->checkmk_plugins_dir, "/omd/sites/mon/lib/nagios/plugins");
+  EXPECT_EQ(config->probes_dir, "/usr/lib/nagios/plugins");
+  EXPECT_EQ(config->checkmk_verify_command, "");
+  EXPECT_EQ(WithSite(config->checkmk_activate_command, config->checkmk_site),
+            "/usr/sbin/runuser -u mon -- /usr/bin/env HOME=/omd/sites/mon OMD_SITE=mon "
+            "OMD_ROOT=/omd/sites/mon PATH=/omd/sites/mon/bin:/usr/bin:/bin "
+            "/omd/sites/mon/bin/cmk -R");
+}
+
+TEST(ConfigTest, CheckmkErrors) {
+  auto missing = ParseConfig("[registrar]\nbackend = checkmk\n", "/etc/automon/registrar.conf");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message,
+            "/etc/automon/registrar.conf:2:11: error: backend = checkmk needs the site: set "
+            "'site' in [checkmk]\n"
+            "backend = checkmk\n"
+            "          ^");
+  auto bad = ParseConfig(
+      "[checkmk]\nsite = my-site\nactivate_command = 'cmk\nsiet = x\nconf_dir = rel\n",
+      "r.conf");
+  ASSERT_FALSE(bad.ok());
+  for (const char* expected :
+       {"r.conf:2:8: error: invalid value 'my-site' for 'site': expected an OMD site id",
+        "r.conf:3:20: error: invalid value for 'activate_command'",
+        "r.conf:4:1: error: unknown key 'siet' in [checkmk], did you mean 'site'?",
+        "r.conf:5:12: error: invalid value 'rel' for 'conf_dir'"}) {
+    EXPECT_NE(bad.error().message.find(expected), std::string::npos)
+        << expected << "\n" << bad.error().message;
+  }
 }
 
 TEST(ConfigTest, ErrorsCarryFileLineColumnAndSuggestions) {
