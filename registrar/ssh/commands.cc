@@ -24,7 +24,8 @@ bool IsSshCommand(std::string_view name) {
 }
 
 std::string SshUsage() {
-  return "  serve                       run the SSH endpoint for agents (listen, enrollment)\n"
+  return "  serve [--no-announce]       run the SSH endpoint for agents (listen, enrollment),\n"
+         "                              announced over mDNS as _automon._tcp unless told not to\n"
          "  pending                     keys waiting to be enrolled\n"
          "  accept NAME [--replace]     enroll the pending key of NAME\n"
          "  reject NAME                 drop the pending key of NAME\n"
@@ -58,8 +59,13 @@ int RunSshCommand(std::span<const std::string> args, const Config& config,
   };
   const std::string& command = args.front();
   if (command == "serve") {
-    if (args.size() != 1) return usage("usage: serve");
-    return Serve(config, deps);
+    ServeOptions options;
+    if (args.size() == 2 && args[1] == "--no-announce") {
+      options.announce = false;
+    } else if (args.size() != 1) {
+      return usage("usage: serve [--no-announce]");
+    }
+    return Serve(config, deps, options);
   }
   Enrollment enrollment(deps.fs, deps.disk, config.state_dir, config.enrollment, {},
                         {deps.now_iso8601, deps.now_unix},

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "common/avahi/announcer.h"
 #include "common/ssh/key.h"
 #include "registrar/registrar.h"
 
@@ -36,7 +37,7 @@ Reply RegistrarActions::Deregister(const std::string& host) {
   return {status, out.str(), err.str()};
 }
 
-int Serve(const Config& config, const ServeDependencies& deps) {
+int Serve(const Config& config, const ServeDependencies& deps, const ServeOptions& serve_options) {
   std::mutex log_mutex;
   auto log = [&](const std::string& line) {
     std::lock_guard lock(log_mutex);
@@ -102,6 +103,18 @@ int Serve(const Config& config, const ServeDependencies& deps) {
   }
   log(fmt::format("listening on {}:{}, host key {}, enrollment {}", options.address,
                   (*server)->port(), *fingerprint, PolicyName(config.enrollment)));
+  // Announced only once the port really listens, withdrawn before it stops.
+  std::unique_ptr<avahi::Announcer> announcer;
+  if (serve_options.announce) {
+    avahi::Announcement announcement{"", (*server)->port(), *fingerprint,
+                                     config.backend == Backend::kCheckmk ? "checkmk" : "nagios"};
+    auto started = avahi::Announcer::Start(std::move(announcement), log);
+    if (!started) {
+      log("warning: no mDNS announcement: " + started.error().message);
+    } else {
+      announcer = std::move(*started);
+    }
+  }
   std::atomic<bool> done{false};
   std::thread watcher([&] {
     const timespec tick{0, 200'000'000};
@@ -115,6 +128,7 @@ int Serve(const Config& config, const ServeDependencies& deps) {
     }
   });
   (*server)->Serve();
+  announcer.reset();
   done = true;
   watcher.join();
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);

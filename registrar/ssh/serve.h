@@ -2,6 +2,9 @@
 // first start, creates) the host key <state_dir>/ssh_host_ed25519_key,
 // listens, and answers agents through RegistrarService until SIGTERM or
 // SIGINT. Enrollment decisions and every connection's outcome are logged.
+// Unless told not to, it announces itself over mDNS as `_automon._tcp`
+// (common/avahi/announcer.h) with its host key fingerprint and backend in
+// the TXT record; without avahi-daemon it warns once and serves anyway.
 #ifndef AUTOMON_REGISTRAR_SSH_SERVE_H_
 #define AUTOMON_REGISTRAR_SSH_SERVE_H_
 
@@ -51,8 +54,12 @@ struct ServeDependencies {
   std::string version;  // for hello: "automon-registrar <version>"
 };
 
+struct ServeOptions {
+  bool announce = true;  // publish _automon._tcp through avahi-daemon
+};
+
 // Runs the daemon; returns 0 after a clean stop, 1 when it cannot start.
-int Serve(const Config& config, const ServeDependencies& deps);
+int Serve(const Config& config, const ServeDependencies& deps, const ServeOptions& options = {});
 
 }  // namespace automon::registrar::ssh
 

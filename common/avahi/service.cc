@@ -1,0 +1,92 @@
+#include "common/avahi/service.h"
+
+#include <avahi-common/alternative.h>
+#include <avahi-common/malloc.h>
+
+#include <algorithm>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace automon::avahi {
+namespace {
+
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
+std::string CutUtf8(std::string s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  s.resize(end);
+  return s;
+}
+
+bool Printable(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u != 0x7f;
+  });
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> BuildTxt(const Announcement& a) {
+  const std::pair<std::string_view, std::string_view> pairs[] = {
+      {"version", kProtocolVersion},
+      {"fingerprint", a.fingerprint},
+      {"backend", a.backend},
+  };
+  std::vector<std::string> txt;
+  for (const auto& [key, value] : pairs) {
+    if (value.empty() || !Printable(value)) {
+      return Error{fmt::format("TXT value for '{}' is empty or not printable: '{}'", key, value)};
+    }
+    std::string s = fmt::format("{}={}", key, value);
+    if (s.size() > 255) {
+      return Error{fmt::format("TXT string '{}...' is longer than 255 bytes", s.substr(0, 32))};
+    }
+    txt.push_back(std::move(s));
+  }
+  return txt;
+}
+
+std::string InstanceName(std::string_view host_name) {
+  // Only the first label: "mon1.example.org" and "mon1.local" both give "mon1".
+  const std::string_view label = host_name.substr(0, host_name.find('.'));
+  return CutUtf8(fmt::format("automon registrar on {}", label.empty() ? "localhost" : label),
+                 kMaxInstanceName);
+}
+
+std::string AlternativeName(const std::string& name) {
+  std::unique_ptr<char, decltype(&avahi_free)> next(
+      avahi_alternative_service_name(name.c_str()), &avahi_free);
+  AUTOMON_CHECK(next != nullptr);  // only fails on out-of-memory
+  std::string result = next.get();
+  if (result.size() <= kMaxInstanceName) return result;
+  // Make room for the suffix: cut the base, keep " #N".
+  const size_t hash = result.rfind(" #");
+  const std::string suffix = hash == std::string::npos ? "" : result.substr(hash);
+  return CutUtf8(result.substr(0, hash), kMaxInstanceName - suffix.size()) + suffix;
+}
+
+std::map<std::string, std::string> ParseTxt(const std::vector<std::string>& strings) {
+  std::map<std::string, std::string> txt;
+  for (const std::string& s : strings) {
+    const size_t eq = s.find('=');
+    std::string key = s.substr(0, eq);
+    if (key.empty()) continue;  // RFC 6763 §6.4: silently ignored
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    txt.emplace(std::move(key), eq == std::string::npos ? "" : s.substr(eq + 1));
+  }
+  return txt;
+}
+
+std::optional<std::string> AdvertisedFingerprint(const Found& found) {
+  // Returned as is, well-formed or not: a malformed hint simply never
+  // matches a presented key, so it refuses trust on first use.
+  const auto it = found.txt.find("fingerprint");
+  if (it == found.txt.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace automon::avahi

@@ -1,0 +1,74 @@
+// The `_automon._tcp` DNS-SD service: what a registrar announces and what an
+// agent reads back (DESIGN.md §5). Pure functions, no Avahi calls except the
+// library's own name-alternation helper; tested without a daemon.
+//
+// TXT record (each string "key=value", RFC 6763 §6):
+//   version=1                  the agent<->registrar protocol version
+//   fingerprint=SHA256:...     the registrar's SSH host key, as ssh-keygen -l
+//                              prints it; only a trust-on-first-use hint
+//   backend=nagios|checkmk     what the registrar renders to
+#ifndef AUTOMON_COMMON_AVAHI_SERVICE_H_
+#define AUTOMON_COMMON_AVAHI_SERVICE_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace automon::avahi {
+
+inline constexpr std::string_view kServiceType = "_automon._tcp";
+inline constexpr std::string_view kProtocolVersion = "1";
+// Error::errnum of a lookup that found no avahi-daemon (AVAHI_ERR_NO_DAEMON).
+inline constexpr int kNoDaemon = -26;
+// RFC 6763 §4.1.1: an instance name is at most 63 bytes.
+inline constexpr size_t kMaxInstanceName = 63;
+
+// What the registrar publishes.
+struct Announcement {
+  std::string name;  // the instance name, e.g. "automon registrar on mon1"
+  int port = 0;
+  std::string fingerprint;  // SHA256:...
+  std::string backend;      // nagios | checkmk
+
+  bool operator==(const Announcement&) const = default;
+};
+
+// The TXT strings for `a`, in a fixed order. An error when a value would
+// not fit a TXT string or could be mistaken for another key (it contains
+// '=' in a key, a control character, or is longer than 255 bytes).
+Result<std::vector<std::string>> BuildTxt(const Announcement& a);
+
+// "automon registrar on HOST", cut at a UTF-8 boundary to fit 63 bytes.
+std::string InstanceName(std::string_view host_name);
+
+// The name to try after `name` collided: "X" -> "X #2" -> "X #3" ...
+// (avahi_alternative_service_name), still at most 63 bytes.
+std::string AlternativeName(const std::string& name);
+
+// A service an agent found: resolved address, port and TXT.
+struct Found {
+  std::string name;       // instance name
+  std::string host_name;  // e.g. mon1.local
+  std::string address;    // numeric IPv4 or IPv6
+  int port = 0;
+  std::map<std::string, std::string> txt;
+
+  bool operator==(const Found&) const = default;
+};
+
+// The TXT record's fingerprint, if it has one (not checked for form: a
+// malformed one matches no key, so it only ever refuses).
+std::optional<std::string> AdvertisedFingerprint(const Found& found);
+
+// Parses "key=value" TXT strings; a string without '=' is a boolean
+// attribute with an empty value (RFC 6763 §6.4); keys are lower-cased;
+// the first occurrence of a key wins (§6.4).
+std::map<std::string, std::string> ParseTxt(const std::vector<std::string>& strings);
+
+}  // namespace automon::avahi
+
+#endif  // AUTOMON_COMMON_AVAHI_SERVICE_H_

@@ -1,0 +1,77 @@
+#include "common/avahi/service.h"
+
+#include <gtest/gtest.h>
+
+namespace automon::avahi {
+namespace {
+
+constexpr char kFingerprint[] = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
+
+TEST(ServiceTxtTest, BuildsVersionFingerprintBackendInOrder) {
+  auto txt = BuildTxt({"automon registrar on mon1", 2222, kFingerprint, "nagios"});
+  ASSERT_TRUE(txt) << txt.error().message;
+  EXPECT_EQ(*txt, (std::vector<std::string>{"version=1", std::string("fingerprint=") + kFingerprint,
+                                            "backend=nagios"}));
+}
+
+TEST(ServiceTxtTest, RefusesEmptyControlAndOverlongValues) {
+  auto empty = BuildTxt({"n", 1, "", "nagios"});
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().message, "TXT value for 'fingerprint' is empty or not printable: ''");
+  auto control = BuildTxt({"n", 1, kFingerprint, "nag\nios"});
+  ASSERT_FALSE(control);
+  EXPECT_EQ(control.error().message,
+            "TXT value for 'backend' is empty or not printable: 'nag\nios'");
+  auto long_value = BuildTxt({"n", 1, kFingerprint, std::string(250, 'x')});
+  ASSERT_FALSE(long_value);
+  EXPECT_EQ(long_value.error().message, "TXT string 'backend=xxxxxxxxxxxxxxxxxxxxxxxx...' is "
+                                        "longer than 255 bytes");
+}
+
+TEST(ServiceTxtTest, ParsesPairsFirstKeyWinsKeysFoldCase) {
+  const auto txt = ParseTxt({"Version=1", "version=2", "flag", "=nokey", "fingerprint=a=b"});
+  EXPECT_EQ(txt, (std::map<std::string, std::string>{
+                     {"version", "1"}, {"flag", ""}, {"fingerprint", "a=b"}}));
+}
+
+TEST(ServiceTxtTest, RoundTripsThroughParse) {
+  auto txt = BuildTxt({"n", 1, kFingerprint, "checkmk"});
+  ASSERT_TRUE(txt);
+  Found f{"n", "mon1.local", "192.0.2.1", 1, ParseTxt(*txt)};
+  EXPECT_EQ(AdvertisedFingerprint(f), kFingerprint);
+  EXPECT_EQ(f.txt.at("backend"), "checkmk");
+  EXPECT_EQ(f.txt.at("version"), "1");
+}
+
+TEST(ServiceTxtTest, AdvertisedFingerprintIsReturnedEvenWhenMalformed) {
+  Found f;
+  EXPECT_EQ(AdvertisedFingerprint(f), std::nullopt);
+  f.txt["fingerprint"] = "MD5:00";
+  // A malformed hint never equals a presented SHA256 key: it refuses.
+  EXPECT_EQ(AdvertisedFingerprint(f), "MD5:00");
+}
+
+TEST(ServiceNameTest, InstanceNameUsesFirstLabelAndFits63Bytes) {
+  EXPECT_EQ(InstanceName("mon1.example.org"), "automon registrar on mon1");
+  EXPECT_EQ(InstanceName(""), "automon registrar on localhost");
+  const std::string name = InstanceName(std::string(80, 'h'));
+  EXPECT_EQ(name.size(), 63u);
+  // Never cuts inside a UTF-8 sequence ("é" is two bytes).
+  std::string accents;
+  for (int i = 0; i < 30; ++i) accents += "\xc3\xa9";
+  const std::string cut = InstanceName(accents);
+  EXPECT_LE(cut.size(), 63u);
+  EXPECT_EQ((cut.size() - std::string("automon registrar on ").size()) % 2, 0u) << cut;
+}
+
+TEST(ServiceNameTest, AlternativeNamesCountUp) {
+  EXPECT_EQ(AlternativeName("automon registrar on mon1"), "automon registrar on mon1 #2");
+  EXPECT_EQ(AlternativeName("automon registrar on mon1 #2"), "automon registrar on mon1 #3");
+  const std::string full(63, 'x');
+  const std::string next = AlternativeName(full);
+  EXPECT_EQ(next, std::string(60, 'x') + " #2");
+  EXPECT_EQ(AlternativeName(next), std::string(60, 'x') + " #3");
+}
+
+}  // namespace
+}  // namespace automon::avahi
