@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "registrar/render/checkmk.h"
+#include "registrar/render/checkmk_sandbox.h"
 #include "registrar/render/nagios.h"
 
 namespace automon::registrar {
@@ -86,6 +88,10 @@ Result<std::vector<std::pair<std::string, std::string>>> NagiosActivator::LiveHo
     }
   }
   return files;
+}
+
+std::string NagiosActivator::HostFilePath(const std::string& host) const {
+  return config_.output_dir + "/" + HostFileName(host);
 }
 
 Result<std::vector<std::string>> NagiosActivator::LiveHosts() {
@@ -418,6 +424,251 @@ Result<ActivationOutcome> NagiosActivator::Activate(
   // Every path above verified exactly this final state (with(good), or the
   // baseline when good is empty), so the reload below is of verified files.
   if (auto r = Reload(); !r) return r.error();
+  outcome.reloaded = true;
+  outcome.activated = good;
+  return outcome;
+}
+
+// --- Checkmk
+
+CheckmkActivator::CheckmkActivator(const Config& config, FileSystem& fs, Disk& disk,
+                                   ProcessRunner& runner, std::string staging_dir,
+                                   std::string activate_marker)
+    : config_(config), fs_(fs), disk_(disk), runner_(runner),
+      staging_dir_(std::move(staging_dir)), activate_marker_(std::move(activate_marker)) {}
+
+std::string CheckmkActivator::HostFilePath(const std::string& host) const {
+  return config_.checkmk_conf_dir + "/" + CheckmkFileName(host);
+}
+
+Result<std::vector<std::string>> CheckmkActivator::LiveHosts() {
+  std::vector<std::string> hosts;
+  auto entries = fs_.ListDirectory(config_.checkmk_conf_dir);
+  if (!entries) return hosts;  // no directory yet: no live hosts
+  for (const DirectoryEntry& e : *entries) {
+    if (e.kind == DirectoryEntry::Kind::kRegular && !e.name.starts_with(".") &&
+        e.name.ends_with(".mk") && e.name.size() > 3) {
+      hosts.push_back(e.name.substr(0, e.name.size() - 3));
+    }
+  }
+  std::sort(hosts.begin(), hosts.end());
+  return hosts;
+}
+
+Result<std::map<std::string, std::string>> CheckmkActivator::Sandbox(const Changes& changes) {
+  std::map<std::string, std::string> refused;
+  std::vector<std::string> argv = {config_.checkmk_python, "-I", "-S", "-c",
+                                   std::string(CheckmkSandboxSource())};
+  std::set<std::string> checked;
+  for (const auto& [host, content] : changes) {
+    if (!content) continue;
+    if (!IsCheckmkHostName(host)) {  // never a path of our choosing otherwise
+      refused[host] = "the host name is not usable in Checkmk";
+      continue;
+    }
+    if (auto r = disk_.MakeDirectory(staging_dir_, 0700); !r) return r.error();
+    const std::string path = staging_dir_ + "/" + CheckmkFileName(host);
+    if (auto w = disk_.WriteScratchFile(path, *content); !w) return w.error();
+    argv.push_back(host);
+    argv.push_back(path);
+    checked.insert(host);
+  }
+  if (checked.empty()) return refused;
+  auto result = runner_.Run(argv, std::chrono::seconds(config_.command_timeout_seconds));
+  if (!result) {
+    return Error{fmt::format("cannot run the sandbox check ({}): {}", config_.checkmk_python,
+                             result.error().message)};
+  }
+  std::set<std::string> answered;
+  size_t start = 0;
+  while (start < result->output.size()) {
+    size_t end = result->output.find('\n', start);
+    if (end == std::string::npos) end = result->output.size();
+    const std::string line = result->output.substr(start, end - start);
+    start = end + 1;
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    const std::string verdict = line.substr(0, tab);
+    std::string rest = line.substr(tab + 1);
+    const size_t tab2 = rest.find('\t');
+    const std::string host = rest.substr(0, tab2);
+    if (!checked.count(host)) continue;
+    if (verdict == "OK") {
+      answered.insert(host);
+    } else if (verdict == "FAIL") {
+      answered.insert(host);
+      refused[host] = tab2 == std::string::npos ? "refused" : rest.substr(tab2 + 1);
+    }
+  }
+  if (result->exit_code != 0 || result->timed_out || answered != checked) {
+    return Error{fmt::format("the sandbox check did not judge every file: {}", Reason(*result))};
+  }
+  return refused;
+}
+
+Result<void> CheckmkActivator::SiteCheck(const Changes& changes, std::string* reason) {
+  const std::string dir = staging_dir_ + "/site";
+  if (auto r = disk_.MakeDirectory(staging_dir_, 0700); !r) return r;
+  if (auto r = disk_.MakeDirectory(dir, 0755); !r) return r;
+  if (auto old = fs_.ListDirectory(dir); old.ok()) {
+    for (const DirectoryEntry& e : *old) {
+      if (auto r = disk_.RemoveFile(dir + "/" + e.name); !r) return r;
+    }
+  }
+  auto live = LiveHosts();
+  if (!live) return live.error();
+  for (const std::string& host : *live) {
+    if (changes.count(host)) continue;
+    auto content = fs_.ReadFile(HostFilePath(host), kMaxConfigFile);
+    if (!content) return content.error();
+    if (auto w = disk_.WriteScratchFile(dir + "/" + CheckmkFileName(host), *content); !w) return w;
+  }
+  for (const auto& [host, content] : changes) {
+    if (!content) continue;
+    if (auto w = disk_.WriteScratchFile(dir + "/" + CheckmkFileName(host), *content); !w) return w;
+  }
+  std::string command = WithSite(config_.checkmk_verify_command, config_.checkmk_site);
+  for (size_t at; (at = command.find("{dir}")) != std::string::npos;) command.replace(at, 5, dir);
+  auto argv = SplitCommandLine(command);
+  if (!argv) return argv.error();
+  auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
+  if (!result) {
+    return Error{fmt::format("cannot run the verify command: {}", result.error().message)};
+  }
+  reason->clear();
+  if (result->exit_code != 0 || result->timed_out) *reason = Reason(*result);
+  return {};
+}
+
+Result<void> CheckmkActivator::RunActivate() {
+  auto argv = SplitCommandLine(WithSite(config_.checkmk_activate_command, config_.checkmk_site));
+  if (!argv) return argv.error();
+  auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
+  if (!result) {
+    return Error{fmt::format("cannot run the activate command: {}", result.error().message)};
+  }
+  if (result->exit_code != 0 || result->timed_out) {
+    return Error{fmt::format("the activate command failed (exit status {}{}): {}",
+                             result->exit_code, result->timed_out ? ", timed out" : "",
+                             result->output)};
+  }
+  return disk_.RemoveFile(activate_marker_);
+}
+
+Result<ActivationOutcome> CheckmkActivator::Activate(
+    const ActivationRequest& request,
+    const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) {
+  ActivationOutcome outcome;
+  Changes changes;
+  for (const auto& [host, content] : request.hosts) {
+    auto live = fs_.ReadFile(HostFilePath(host), kMaxConfigFile);
+    const bool differs = content ? !live.ok() || WithoutHeader(*live) != WithoutHeader(*content)
+                                 : live.ok();
+    if (differs) {
+      changes[host] = content;
+    } else {
+      outcome.unchanged.push_back(host);
+    }
+  }
+  if (request.remove_unlisted_hosts) {
+    auto live = LiveHosts();
+    if (!live) return live.error();
+    for (const std::string& host : *live) {
+      if (!request.hosts.count(host)) changes[host] = std::nullopt;
+    }
+  }
+  const bool pending = fs_.ReadFile(activate_marker_, 4096).ok();
+  if (changes.empty() && !pending) return outcome;
+
+  // 1. Each file alone, in the sandbox.
+  auto refused = Sandbox(changes);
+  if (!refused) return refused.error();
+  std::vector<std::string> good;
+  for (const auto& [host, content] : changes) {
+    auto r = refused->find(host);
+    if (r != refused->end()) {
+      outcome.quarantined[host] =
+          fmt::format("the sandbox check refuses the generated file: {}", r->second);
+    } else {
+      good.push_back(host);
+    }
+  }
+  auto with = [&](const std::vector<std::string>& names) {
+    Changes subset;
+    for (const std::string& h : names) subset[h] = changes[h];
+    return subset;
+  };
+  // 2. The site's own check of everything together, when configured.
+  if (!config_.checkmk_verify_command.empty() && (!good.empty() || pending)) {
+    std::string why;
+    auto passes = [&](const Changes& subset) -> Result<bool> {
+      if (auto r = SiteCheck(subset, &why); !r) return r.error();
+      return why.empty();
+    };
+    auto all = passes(with(good));
+    if (!all) return all.error();
+    if (!*all) {
+      const std::string first_reason = why;
+      auto baseline = passes(with({}));
+      if (!baseline) return baseline.error();
+      if (!*baseline) {
+        return Error{fmt::format("the Checkmk configuration does not verify even without the "
+                                 "hosts' changes, so nothing was activated: {}",
+                                 why)};
+      }
+      if (good.size() == 1) {
+        outcome.quarantined[good.front()] = first_reason;
+        good.clear();
+      } else {
+        std::vector<std::string> passing;
+        for (const std::string& host : good) {
+          auto alone = passes(with({host}));
+          if (!alone) return alone.error();
+          if (!*alone) {
+            outcome.quarantined[host] = why;
+          } else {
+            passing.push_back(host);
+          }
+        }
+        good = passing;
+        if (!good.empty()) {
+          auto again = passes(with(good));
+          if (!again) return again.error();
+          if (!*again) {
+            for (const std::string& host : good) outcome.quarantined[host] = why;
+            good.clear();
+          }
+        }
+      }
+    }
+  }
+  if (good.empty() && !pending) return outcome;
+  if (auto hook = before_swap(good); !hook) return hook.error();
+
+  // 3. Swap; the marker first, so that a crash from here on leads to an
+  // activation (after verification) next time.
+  if (auto m = fs_.WriteFileAtomic(activate_marker_, "activation pending\n", 0600); !m) {
+    return m.error();
+  }
+  if (auto r = disk_.MakeDirectory(config_.checkmk_conf_dir, 0755); !r) return r.error();
+  std::vector<std::pair<std::string, std::string>> files;
+  std::vector<std::string> removals;
+  for (const std::string& host : good) {
+    if (changes[host]) {
+      files.emplace_back(HostFilePath(host), *changes[host]);
+    } else {
+      removals.push_back(HostFilePath(host));
+    }
+  }
+  if (auto w = disk_.ReplaceFiles(files, 0644); !w) return w.error();
+  for (const std::string& path : removals) {
+    if (auto r = disk_.RemoveFile(path); !r) return r.error();
+  }
+  for (const auto& [host, content] : changes) {
+    if (IsCheckmkHostName(host)) (void)disk_.RemoveFile(staging_dir_ + "/" + CheckmkFileName(host));
+  }
+  // 4. Activate what is live now: verified files only.
+  if (auto r = RunActivate(); !r) return r.error();
   outcome.reloaded = true;
   outcome.activated = good;
   return outcome;

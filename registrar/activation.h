@@ -47,25 +47,41 @@ struct ActivationOutcome {
   bool reloaded = false;
 };
 
-class NagiosActivator {
+// What the registrar needs of a backend's activation. The caller holds the
+// activation lock (HostStore::lock_path) throughout.
+class Activator {
  public:
-  // Collaborators must outlive the activator. `staging_dir` and
-  // `reload_marker` are the activator's own, under the state directory.
-  NagiosActivator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
-                  std::string staging_dir, std::string reload_marker);
+  virtual ~Activator() = default;
 
   // Activates what verifies. `before_swap` runs after verification with the
   // hosts about to go live (the caller stores snapshots and writes secret
   // files there); an Error from it aborts before anything live changes.
   // Returns an Error when nothing could be activated for a reason that is
   // not one host's fault (the live configuration does not verify, a file
-  // cannot be written, the reload failed), with nagios -v's own words.
-  Result<ActivationOutcome> Activate(
+  // cannot be written, the reload failed), with the verifier's own words.
+  virtual Result<ActivationOutcome> Activate(
       const ActivationRequest& request,
-      const std::function<Result<void>(const std::vector<std::string>&)>& before_swap);
+      const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) = 0;
 
   // The hosts with a live file, sorted.
-  Result<std::vector<std::string>> LiveHosts();
+  virtual Result<std::vector<std::string>> LiveHosts() = 0;
+
+  // Where a host's live file is, for `show`.
+  virtual std::string HostFilePath(const std::string& host) const = 0;
+};
+
+class NagiosActivator final : public Activator {
+ public:
+  // Collaborators must outlive the activator. `staging_dir` and
+  // `reload_marker` are the activator's own, under the state directory.
+  NagiosActivator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
+                  std::string staging_dir, std::string reload_marker);
+
+  Result<ActivationOutcome> Activate(
+      const ActivationRequest& request,
+      const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) override;
+  Result<std::vector<std::string>> LiveHosts() override;
+  std::string HostFilePath(const std::string& host) const override;
 
  private:
   struct Change {
@@ -88,6 +104,48 @@ class NagiosActivator {
   ProcessRunner& runner_;
   std::string staging_dir_;
   std::string reload_marker_;
+};
+
+// CheckmkActivator: the same discipline for a Checkmk site (backend =
+// checkmk). `hosts` of the request are the contents of
+// <conf_dir>/<host>.mk; `common` and `templates` are ignored.
+//
+//   1. stage: each changed file goes to <staging_dir>/<host>.mk;
+//   2. verify, per file: the sandbox check of render/checkmk_sandbox.h,
+//      run as `python -I -S`; a host whose file fails is quarantined;
+//   3. verify, as a whole (only when [checkmk] verify_command is set): the
+//      command on a staged copy of conf_dir ({dir}); on failure the hosts
+//      that break it are found and quarantined as for Nagios;
+//   4. swap: each changed file is renamed into conf_dir atomically;
+//   5. activate: activate_command ({site} replaced), with the same
+//      pending-marker repair as the Nagios reload.
+class CheckmkActivator final : public Activator {
+ public:
+  CheckmkActivator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
+                   std::string staging_dir, std::string activate_marker);
+
+  Result<ActivationOutcome> Activate(
+      const ActivationRequest& request,
+      const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) override;
+  Result<std::vector<std::string>> LiveHosts() override;
+  std::string HostFilePath(const std::string& host) const override;
+
+ private:
+  using Changes = std::map<std::string, std::optional<std::string>>;  // host -> content
+
+  // host -> why, for each staged file the sandbox refuses.
+  Result<std::map<std::string, std::string>> Sandbox(const Changes& changes);
+  // Runs verify_command on conf_dir with `changes` applied; sets *reason
+  // (empty when it passes).
+  Result<void> SiteCheck(const Changes& changes, std::string* reason);
+  Result<void> RunActivate();
+
+  const Config& config_;
+  FileSystem& fs_;
+  Disk& disk_;
+  ProcessRunner& runner_;
+  std::string staging_dir_;
+  std::string activate_marker_;
 };
 
 }  // namespace automon::registrar

@@ -280,3 +280,183 @@ TEST_F(ActivationTest, VerifyTimeoutIsReported) {
 
 }  // namespace
 }  // namespace automon::registrar
+
+namespace automon::registrar {
+namespace {
+
+// CheckmkActivator with the real sandbox check (python3) and stand-ins for
+// the site's verify and activate commands.
+class CheckmkActivationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string& t = dir_.path();
+    config_.backend = Backend::kCheckmk;
+    config_.checkmk_site = "mysite";
+    config_.checkmk_conf_dir = t + "/conf.d/automon";
+    config_.checkmk_activate_command = "activate {site}";
+    ASSERT_TRUE(disk_.MakeDirectory(t + "/conf.d", 0755).ok());
+    ASSERT_TRUE(disk_.MakeDirectory(t + "/state", 0755).ok());
+    runner_.On("/usr/bin/python3", [this](const std::vector<std::string>& argv) {
+      ++sandbox_runs_;
+      return real_.Run(argv, std::chrono::seconds(60));
+    });
+    runner_.On("verify", [this](const std::vector<std::string>& argv) {
+      ++verifications_;
+      // Fails when any staged file holds "BROKEN".
+      auto entries = fs_.ListDirectory(argv.at(1));
+      if (!entries) return Result<ProcessResult>(ProcessResult{2, false, "no dir"});
+      for (const DirectoryEntry& e : *entries) {
+        auto content = fs_.ReadFile(argv.at(1) + "/" + e.name, 1 << 20);
+        if (content && content->find("BROKEN") != std::string::npos) {
+          return Result<ProcessResult>(ProcessResult{1, false, "Error: broken " + e.name});
+        }
+      }
+      return Result<ProcessResult>(ProcessResult{0, false, ""});
+    });
+    runner_.On("activate", [this](const std::vector<std::string>& argv) {
+      activations_.push_back(argv.at(1));
+      return Result<ProcessResult>(ProcessResult{activate_exit_, false, "cmk output"});
+    });
+  }
+
+  static std::string Mk(const std::string& host, const std::string& extra = "") {
+    return "# header " + host + "\nall_hosts += ['" + host + "']\nhost_labels.update({'" + host +
+           "': {'automon': 'registered'}})\n" + extra;
+  }
+  std::string Live(const std::string& host) {
+    auto content = fs_.ReadFile(config_.checkmk_conf_dir + "/" + host + ".mk", 1 << 20);
+    return content ? *content : "(missing)";
+  }
+  Result<ActivationOutcome> Activate(std::map<std::string, std::optional<std::string>> hosts,
+                                     bool remove_unlisted = false) {
+    ActivationRequest r;
+    r.hosts = std::move(hosts);
+    r.remove_unlisted_hosts = remove_unlisted;
+    return activator_.Activate(r, [this](const std::vector<std::string>& going_live) {
+      swapped_ = going_live;
+      return Result<void>();
+    });
+  }
+
+  testing::ScopedTempDir dir_;
+  RealFileSystem fs_;
+  RealDisk disk_;
+  RealProcessRunner real_;
+  automon::testing::FakeProcessRunner runner_;
+  Config config_;
+  int sandbox_runs_ = 0;
+  int verifications_ = 0;
+  int activate_exit_ = 0;
+  std::vector<std::string> activations_;
+  std::vector<std::string> swapped_;
+  CheckmkActivator activator_{config_, fs_, disk_, runner_, dir_.path() + "/state/staging-checkmk",
+                              dir_.path() + "/state/activate-pending"};
+};
+
+TEST_F(CheckmkActivationTest, WritesVerifiedFilesAndActivatesAsTheSite) {
+  auto outcome = Activate({{"a.example", Mk("a.example")}, {"b.example", Mk("b.example")}});
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->activated, (std::vector<std::string>{"a.example", "b.example"}));
+  EXPECT_TRUE(outcome->reloaded);
+  EXPECT_EQ(Live("a.example"), Mk("a.example"));
+  EXPECT_EQ(activations_, (std::vector<std::string>{"mysite"}));
+  EXPECT_EQ(sandbox_runs_, 1);  // one interpreter for every file
+  EXPECT_EQ(*activator_.LiveHosts(), (std::vector<std::string>{"a.example", "b.example"}));
+  EXPECT_EQ(activator_.HostFilePath("a.example"), config_.checkmk_conf_dir + "/a.example.mk");
+  EXPECT_FALSE(fs_.ReadFile(dir_.path() + "/state/activate-pending", 100).ok());
+
+  // The same content again (a new header only): nothing to do.
+  auto again = Activate({{"a.example", "# other header\n" + Mk("a.example").substr(19)}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->unchanged, (std::vector<std::string>{"a.example"}));
+  EXPECT_EQ(activations_.size(), 1u);
+}
+
+TEST_F(CheckmkActivationTest, QuarantinesTheHostWhoseFileTheSandboxRefuses) {
+  ASSERT_TRUE(Activate({{"a.example", Mk("a.example")}}).ok());
+  const std::map<std::string, std::string> hostile = {
+      {"a.example", Mk("a.example", "import os\n")},
+      {"b.example", Mk("b.example", "all_hosts += [__import__('os').getcwd()]\n")},
+      {"c.example", Mk("c.example", "host_tags.update({'a.example': {}})\n")},
+      {"d.example", Mk("d.example", "custom_checks += [{'condition': {}, 'value': {}}]\n")},
+  };
+  std::map<std::string, std::optional<std::string>> request(hostile.begin(), hostile.end());
+  request["ok.example"] = Mk("ok.example");
+  auto outcome = Activate(request);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->activated, (std::vector<std::string>{"ok.example"}));
+  ASSERT_EQ(outcome->quarantined.size(), 4u);
+  EXPECT_NE(outcome->quarantined["a.example"].find("a statement of a kind automon never writes"),
+            std::string::npos);
+  EXPECT_NE(outcome->quarantined["b.example"].find("not a literal"), std::string::npos);
+  EXPECT_NE(outcome->quarantined["c.example"].find("host_tags gains entries for ['a.example']"),
+            std::string::npos)
+      << outcome->quarantined["c.example"];
+  EXPECT_NE(outcome->quarantined["d.example"].find("not for 'd.example' alone"),
+            std::string::npos);
+  EXPECT_EQ(Live("a.example"), Mk("a.example"));  // the last good file stays
+  EXPECT_EQ(Live("b.example"), "(missing)");
+  EXPECT_EQ(Live("ok.example"), Mk("ok.example"));
+  EXPECT_EQ(swapped_, (std::vector<std::string>{"ok.example"}));
+}
+
+TEST_F(CheckmkActivationTest, SiteCheckFindsTheBrokenHost) {
+  config_.checkmk_verify_command = "verify {dir}";
+  ASSERT_TRUE(Activate({{"a.example", Mk("a.example")}}).ok());
+  auto outcome = Activate({{"b.example", Mk("b.example", "# BROKEN\n")},
+                           {"c.example", Mk("c.example")}});
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->activated, (std::vector<std::string>{"c.example"}));
+  ASSERT_EQ(outcome->quarantined.count("b.example"), 1u);
+  EXPECT_NE(outcome->quarantined["b.example"].find("Error: broken b.example.mk"),
+            std::string::npos);
+  EXPECT_EQ(Live("b.example"), "(missing)");
+  EXPECT_EQ(Live("c.example"), Mk("c.example"));
+}
+
+TEST_F(CheckmkActivationTest, BrokenLiveConfigurationActivatesNothing) {
+  config_.checkmk_verify_command = "verify {dir}";
+  ASSERT_TRUE(disk_.MakeDirectory(config_.checkmk_conf_dir, 0755).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(config_.checkmk_conf_dir + "/z.mk", "# BROKEN\n", 0644).ok());
+  auto outcome = Activate({{"a.example", Mk("a.example")}});
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.error().message.find("does not verify even without the hosts' changes"),
+            std::string::npos);
+  EXPECT_TRUE(activations_.empty());
+  EXPECT_EQ(Live("a.example"), "(missing)");
+}
+
+TEST_F(CheckmkActivationTest, FailedActivationIsRetriedNextTime) {
+  activate_exit_ = 1;
+  auto outcome = Activate({{"a.example", Mk("a.example")}});
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.error().message.find("the activate command failed (exit status 1)"),
+            std::string::npos);
+  activate_exit_ = 0;
+  auto retry = Activate({{"a.example", Mk("a.example")}});  // unchanged, but pending
+  ASSERT_TRUE(retry.ok()) << retry.error().message;
+  EXPECT_TRUE(retry->reloaded);
+  EXPECT_EQ(activations_.size(), 2u);
+}
+
+TEST_F(CheckmkActivationTest, RemovesHostsAndUnlistedFiles) {
+  ASSERT_TRUE(Activate({{"a.example", Mk("a.example")}, {"b.example", Mk("b.example")}}).ok());
+  auto removed = Activate({{"a.example", std::nullopt}});
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(Live("a.example"), "(missing)");
+  auto render = Activate({{"c.example", Mk("c.example")}}, /*remove_unlisted=*/true);
+  ASSERT_TRUE(render.ok());
+  EXPECT_EQ(*activator_.LiveHosts(), (std::vector<std::string>{"c.example"}));
+}
+
+TEST_F(CheckmkActivationTest, SandboxThatCannotRunIsAnError) {
+  config_.checkmk_python = "/nonexistent/python3";
+  auto outcome = Activate({{"a.example", Mk("a.example")}});
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.error().message.find("sandbox check"), std::string::npos)
+      << outcome.error().message;
+  EXPECT_EQ(Live("a.example"), "(missing)");
+}
+
+}  // namespace
+}  // namespace automon::registrar
