@@ -358,7 +358,8 @@ int RunAgent(std::span<const std::string> args, Environment& env) {
   if (!line) return kExitUsage;
 
   const std::string path = config_path.value_or(std::string(kDefaultConfigPath));
-  Context ctx{env, {}, std::move(*line), path, config_path.has_value()};
+  Context ctx{env, {}, std::move(*line), path, config_path.has_value(),
+              DiscoveryOutcome::kNotAsked, 0, {}};
   if (!LoadConfig(ctx)) return kExitErrors;
   return command->run(ctx);
 }

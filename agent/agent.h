@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "agent/discovery.h"
 #include "agent/remote.h"
 #include "common/file_system.h"
 
@@ -31,6 +32,8 @@ struct Environment {
   std::function<int64_t()> now;
   // How the network commands reach a registrar.
   RemoteFactory& remotes;
+  // How `registrar = auto` finds registrars.
+  Discovery& discovery;
 };
 
 // Runs `automon-agent ARGS...` (ARGS without the program name) and returns

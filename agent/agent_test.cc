@@ -47,6 +47,19 @@ class FakeRemoteFactory : public RemoteFactory {
       [](const ssh::RemoteCommand&) { return ssh::RemoteResult{0, "web: active\n", "", ""}; };
 };
 
+// Answers Find() with a scripted list (or error), counting the calls.
+class FakeDiscovery : public Discovery {
+ public:
+  Result<std::vector<avahi::Found>> Find(std::chrono::milliseconds timeout) override {
+    timeouts.push_back(timeout);
+    if (error) return *error;
+    return found;
+  }
+  std::vector<avahi::Found> found;
+  std::optional<Error> error;
+  std::vector<std::chrono::milliseconds> timeouts;
+};
+
 class AgentTest : public ::testing::Test {
  protected:
   AgentTest() {
@@ -67,8 +80,9 @@ class AgentTest : public ::testing::Test {
   std::ostringstream out_;
   std::ostringstream err_;
   FakeRemoteFactory remotes_;
+  FakeDiscovery discovery_;
   Environment env_{fs_, out_, err_, [] { return std::string("host.example.org"); },
-                   [] { return int64_t{1700000000}; }, remotes_};
+                   [] { return int64_t{1700000000}; }, remotes_, discovery_};
 };
 
 TEST_F(AgentTest, CheckPrintsTableAndSummary) {
@@ -195,11 +209,130 @@ class AgentNetworkTest : public AgentTest {
 TEST_F(AgentNetworkTest, NoRegistrarMeansNothingToDo) {
   fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = /mi\n");
   EXPECT_EQ(Run({"push"}), kExitOk);
-  EXPECT_EQ(out_.str(),
-            "automon-agent: no registrar configured (registrar = auto); nothing to do until one "
-            "is set in agent.conf\n");
+  EXPECT_EQ(out_.str(), "automon-agent: no registrar configured; nothing to do\n");
   EXPECT_TRUE(remotes_.calls.empty());
   EXPECT_TRUE(remotes_.key_paths.empty()) << "no key is even created";
+  EXPECT_TRUE(discovery_.timeouts.empty()) << "no registrar key: no mDNS either";
+}
+
+class AgentDiscoveryTest : public AgentTest {
+ protected:
+  AgentDiscoveryTest() {
+    fs_.AddFile("/etc/automon/agent.conf",
+                "[agent]\nregistrar = auto\nname = web01.example.org\ndirectory = /mi\n"
+                "state_dir = /var/lib/automon-agent\ndiscovery_timeout = 2\n");
+  }
+  avahi::Found Registrar(std::string address, int port, std::string fingerprint) {
+    return {"automon registrar on " + address, "mon.local", address, port,
+            {{"version", "1"}, {"fingerprint", fingerprint}, {"backend", "nagios"}}};
+  }
+};
+
+TEST_F(AgentDiscoveryTest, PushesToEveryRegistrarFound) {
+  discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint),
+                      Registrar("192.0.2.2", 2300, remotes_.fingerprint)};
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  EXPECT_EQ(discovery_.timeouts, (std::vector<std::chrono::milliseconds>{
+                                     std::chrono::milliseconds(2000)}));
+  ASSERT_EQ(remotes_.calls.size(), 2u);
+  EXPECT_EQ(remotes_.calls[0].host, "192.0.2.1");
+  EXPECT_EQ(remotes_.calls[0].port, 2222);
+  EXPECT_EQ(remotes_.calls[1].host, "192.0.2.2");
+  EXPECT_EQ(remotes_.calls[1].port, 2300);
+  EXPECT_NE(out_.str().find("automon-agent: registrar = auto: found 192.0.2.1:2222 ('automon "
+                            "registrar on 192.0.2.1'), 192.0.2.2:2300"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_NE(err_.str().find("trusting registrar 192.0.2.1:2222 on first use: " +
+                            remotes_.fingerprint + " (as its mDNS announcement advertises)"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_EQ(*fs_.ReadFile("/var/lib/automon-agent/discovered", 100),
+            "192.0.2.1 2222\n192.0.2.2 2300\n");
+}
+
+TEST_F(AgentDiscoveryTest, AdvertisedFingerprintMismatchIsRefused) {
+  discovery_.found = {Registrar("192.0.2.1", 2222,
+                                "SHA256:ddddddddddddddddddddddddddddddddddddddddddd")};
+  EXPECT_EQ(Run({"push"}), kExitErrors);
+  EXPECT_TRUE(remotes_.calls.empty());
+  EXPECT_NE(err_.str().find("Registrar 192.0.2.1:2222 presented the key " + remotes_.fingerprint +
+                            ", but its mDNS announcement advertises "
+                            "SHA256:ddddddddddddddddddddddddddddddddddddddddddd"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_FALSE(fs_.ReadFile("/var/lib/automon-agent/known/192.0.2.1_2222", 100).ok());
+}
+
+TEST_F(AgentDiscoveryTest, PinWinsOverTheAdvertisedFingerprint) {
+  // Pinned before; the announcement now advertises another key (a forged
+  // announcement, or a lying one): the pin decides, not the hint.
+  fs_.AddFile("/var/lib/automon-agent/known/192.0.2.1_2222", remotes_.fingerprint + "\n");
+  discovery_.found = {Registrar("192.0.2.1", 2222,
+                                "SHA256:ddddddddddddddddddddddddddddddddddddddddddd")};
+  EXPECT_EQ(Run({"push"}), kExitOk) << err_.str();
+  EXPECT_EQ(remotes_.calls.size(), 1u);
+}
+
+TEST_F(AgentDiscoveryTest, PinnedRegistrarComesFirst) {
+  fs_.AddFile("/var/lib/automon-agent/known/192.0.2.9_2222", remotes_.fingerprint + "\n");
+  discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint),
+                      Registrar("192.0.2.9", 2222, remotes_.fingerprint)};
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  ASSERT_EQ(remotes_.calls.size(), 2u);
+  EXPECT_EQ(remotes_.calls[0].host, "192.0.2.9");
+  EXPECT_EQ(remotes_.calls[1].host, "192.0.2.1");
+}
+
+TEST_F(AgentDiscoveryTest, NoAvahiDaemonSaysSoAndStaysQuiet) {
+  discovery_.error = Error{"avahi-daemon is not reachable: Daemon not running", avahi::kNoDaemon};
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "automon-agent: registrar = auto: avahi-daemon is not reachable: Daemon not running; "
+            "nothing to do until one is found or set in agent.conf\n");
+  EXPECT_EQ(err_.str(), "");
+  EXPECT_TRUE(remotes_.key_paths.empty());
+}
+
+TEST_F(AgentDiscoveryTest, NothingAnnouncedSaysSo) {
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "automon-agent: registrar = auto: no registrar announced _automon._tcp within 2 s; "
+            "nothing to do until one is found or set in agent.conf\n");
+  EXPECT_TRUE(remotes_.calls.empty());
+}
+
+TEST_F(AgentDiscoveryTest, PinnedRegistrarFoundBeforeIsTriedWhenNothingAnswers) {
+  fs_.AddFile("/var/lib/automon-agent/discovered", "192.0.2.1 2222\n192.0.2.5 2222\n");
+  fs_.AddFile("/var/lib/automon-agent/known/192.0.2.1_2222", remotes_.fingerprint + "\n");
+  discovery_.error = Error{"avahi-daemon is not reachable: Daemon not running", avahi::kNoDaemon};
+  EXPECT_EQ(Run({"push"}), kExitOk) << err_.str();
+  ASSERT_EQ(remotes_.calls.size(), 1u) << "192.0.2.5 was never pinned: not without mDNS";
+  EXPECT_EQ(remotes_.calls[0].host, "192.0.2.1");
+  EXPECT_NE(out_.str().find("trying the registrars pinned before"), std::string::npos)
+      << out_.str();
+}
+
+TEST_F(AgentDiscoveryTest, OtherProtocolVersionIsSkipped) {
+  discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint)};
+  discovery_.found[0].txt["version"] = "2";
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  EXPECT_TRUE(remotes_.calls.empty());
+  EXPECT_NE(out_.str().find("speaks protocol version 2, this agent version 1; skipped"),
+            std::string::npos)
+      << out_.str();
+}
+
+TEST_F(AgentDiscoveryTest, ConfiguredAndDiscoveredAreBothUsedOnce) {
+  fs_.AddFile("/etc/automon/agent.conf",
+              "[agent]\nregistrar = 192.0.2.1 auto\nname = web01.example.org\ndirectory = /mi\n"
+              "state_dir = /var/lib/automon-agent\n");
+  discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint),
+                      Registrar("192.0.2.2", 2222, remotes_.fingerprint)};
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  ASSERT_EQ(remotes_.calls.size(), 2u);
+  EXPECT_EQ(remotes_.calls[0].host, "192.0.2.1");
+  EXPECT_EQ(remotes_.calls[1].host, "192.0.2.2");
 }
 
 TEST_F(AgentNetworkTest, PushSendsTheSnapshotAndRemembersTheRegistrar) {

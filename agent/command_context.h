@@ -28,12 +28,24 @@ struct CommandLine {
   std::map<std::string, std::string> options;
 };
 
+// What the last look for registrars (registrar = auto) came to.
+enum class DiscoveryOutcome {
+  kNotAsked,     // no `auto`, or a command that does not browse
+  kFound,        // at least one registrar answered
+  kNoneFound,    // avahi-daemon answered, no registrar announced itself
+  kUnreachable,  // no avahi-daemon (or no D-Bus)
+};
+
 struct Context {
   Environment& env;
   AgentConfig config;
   CommandLine line;
   std::string config_path;  // for messages
   bool explicit_config = false;
+  DiscoveryOutcome discovery = DiscoveryOutcome::kNotAsked;
+  size_t targets = 0;  // registrars the last network command tried
+  // The last discovery notice printed, so that a daemon says it once.
+  std::string discovery_notice;
 };
 
 // (Re)reads agent.conf into ctx.config; false after printing why.

@@ -15,9 +15,9 @@
 namespace automon::agent {
 namespace {
 
-constexpr std::array<std::string_view, 10> kKeys = {
+constexpr std::array<std::string_view, 11> kKeys = {
     "registrar", "fingerprint", "name", "address", "directory",
-    "key", "state_dir", "exclude", "enabled", "user"};
+    "key", "state_dir", "exclude", "enabled", "user", "discovery_timeout"};
 
 bool IsPath(std::string_view s) {
   return s.size() >= 2 && s.size() <= 1024 && s.front() == '/' &&
@@ -86,17 +86,21 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
       seen.push_back(e.key);
       if (e.key == "registrar") {
         const auto words = SplitWords(e.value, " \t,");
-        if (words.size() == 1 && words[0] == "auto") {
-          config.discover = true;
-          continue;
-        }
-        config.discover = false;
         bool ok = !words.empty();
         for (std::string_view w : words) {
-          if (auto r = ParseRegistrar(w)) config.registrars.push_back(*r);
+          if (w == "auto") config.discover = true;
+          else if (auto r = ParseRegistrar(w)) config.registrars.push_back(*r);
           else ok = false;
         }
-        if (!ok) invalid("'auto' or a list of host[:port]");
+        if (!ok) invalid("'auto' and/or a list of host[:port]");
+      } else if (e.key == "discovery_timeout") {
+        int n = 0;
+        const auto [end, ec] = std::from_chars(e.value.data(), e.value.data() + e.value.size(), n);
+        if (ec != std::errc() || end != e.value.data() + e.value.size() || n < 1 || n > 60) {
+          invalid("whole seconds from 1 to 60");
+        } else {
+          config.discovery_timeout_ms = n * 1000;
+        }
       } else if (e.key == "fingerprint") {
         if (ssh::IsFingerprint(e.value)) config.fingerprint = e.value;
         else invalid("SHA256: and 43 base64 characters, as ssh-keygen -l prints");

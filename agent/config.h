@@ -1,7 +1,8 @@
 // /etc/automon/agent.conf: the agent's own configuration.
 //
 //   [agent]
-//   registrar = auto                 # or: host[:port] ...
+//   registrar = auto                 # or: host[:port] ..., or both
+//   discovery_timeout = 3            # seconds to wait for mDNS answers
 //   fingerprint = SHA256:...         # optional pin of the registrar's key
 //   name = web01.example.org         # default: this host's FQDN
 //   address = 192.0.2.10             # optional
@@ -35,8 +36,11 @@ struct RegistrarAddress {
 };
 
 struct AgentConfig {
-  bool discover = true;                      // registrar = auto
+  // `registrar = auto` (alone or among addresses): also push to every
+  // registrar announced over mDNS. No `registrar` key: no registrar at all.
+  bool discover = false;
   std::vector<RegistrarAddress> registrars;  // registrar = host[:port] ...
+  int discovery_timeout_ms = 3000;
   std::optional<std::string> fingerprint;
   std::optional<std::string> name;
   std::optional<std::string> address;

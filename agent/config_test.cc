@@ -13,7 +13,10 @@ TEST(AgentConfigTest, DefaultsWhenEmpty) {
   const ConfigParse p = ParseAgentConfig("", "agent.conf");
   EXPECT_TRUE(p.diagnostics.empty());
   EXPECT_EQ(p.config, AgentConfig{});
-  EXPECT_TRUE(p.config.discover);
+  // No registrar key: no registrar, and no mDNS traffic either.
+  EXPECT_FALSE(p.config.discover);
+  EXPECT_TRUE(p.config.registrars.empty());
+  EXPECT_EQ(p.config.discovery_timeout_ms, 3000);
   EXPECT_EQ(p.config.directory, "/etc/monitoring-info");
 }
 
@@ -51,7 +54,7 @@ TEST(AgentConfigTest, ErrorsNameFileLineKeyAndValue) {
       "agent.conf");
   EXPECT_EQ(RenderAll(p.diagnostics),
             "agent.conf:2:13: error: invalid value 'mon1:99999' for 'registrar': expected 'auto' "
-            "or a list of host[:port]\nregistrar = mon1:99999\n            ^\n"
+            "and/or a list of host[:port]\nregistrar = mon1:99999\n            ^\n"
             "agent.conf:3:15: error: invalid value 'MD5:aa' for 'fingerprint': expected SHA256: "
             "and 43 base64 characters, as ssh-keygen -l prints\nfingerprint = MD5:aa\n"
             "              ^\n"
@@ -66,6 +69,31 @@ TEST(AgentConfigTest, ErrorsNameFileLineKeyAndValue) {
             "agent.conf:8:1: error: duplicate key 'name'\nname = again\n^\n"
             "agent.conf:9:1: error: unknown section [other]; agent.conf has only [agent]\n"
             "[other]\n^\n");
+}
+
+TEST(AgentConfigTest, AutoAloneOrWithAddresses) {
+  ConfigParse p = ParseAgentConfig("[agent]\nregistrar = auto\n", "agent.conf");
+  ASSERT_TRUE(p.diagnostics.empty()) << RenderAll(p.diagnostics);
+  EXPECT_TRUE(p.config.discover);
+  EXPECT_TRUE(p.config.registrars.empty());
+  p = ParseAgentConfig("[agent]\nregistrar = mon1:2223, auto\ndiscovery_timeout = 10\n",
+                       "agent.conf");
+  ASSERT_TRUE(p.diagnostics.empty()) << RenderAll(p.diagnostics);
+  EXPECT_TRUE(p.config.discover);
+  EXPECT_EQ(p.config.registrars, (std::vector<RegistrarAddress>{{"mon1", 2223}}));
+  EXPECT_EQ(p.config.discovery_timeout_ms, 10000);
+}
+
+TEST(AgentConfigTest, DiscoveryTimeoutOutOfRange) {
+  for (const char* bad : {"0", "61", "2.5", "-1", "soon"}) {
+    const ConfigParse p = ParseAgentConfig(
+        std::string("[agent]\nregistrar = auto\ndiscovery_timeout = ") + bad + "\n", "a.conf");
+    EXPECT_EQ(RenderAll(p.diagnostics),
+              std::string("a.conf:3:21: error: invalid value '") + bad +
+                  "' for 'discovery_timeout': expected whole seconds from 1 to 60\n"
+                  "discovery_timeout = " + bad + "\n                    ^\n")
+        << bad;
+  }
 }
 
 }  // namespace

@@ -5,6 +5,13 @@
 // file (an apt transaction dropping many files gives one push), and once
 // per rescan period; a failed push is retried with exponential backoff and
 // jitter. SIGHUP re-reads agent.conf and pushes; SIGTERM and SIGINT stop.
+//
+// With `registrar = auto` it looks for registrars (a short mDNS browse)
+// only when a push is due, and keeps no Avahi connection in between: an
+// idle agent wakes for nothing but inotify, signals and its rescan timer.
+// When avahi-daemon answers but no registrar is announced, it looks again
+// with the same backoff as a failed push; when avahi-daemon is not there
+// at all it says so once and waits for a change, the rescan or SIGHUP.
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -139,7 +146,8 @@ int RunDaemon(Context& ctx) {
   log << "automon-agent: running\n" << std::flush;
 
   for (;;) {
-    const bool idle = ctx.config.registrars.empty() || !ctx.config.enabled;
+    const bool idle =
+        (ctx.config.registrars.empty() && !ctx.config.discover) || !ctx.config.enabled;
     if (idle && !said_idle) {
       // A host that never wanted monitoring is not bothered: say so once
       // and only wait for a signal.
@@ -151,7 +159,14 @@ int RunDaemon(Context& ctx) {
     if (!idle && pending && now >= due) {
       watches.Watch(Directory(ctx), admindir, log);
       pending = false;
-      if (Push(ctx) == kExitOk) {
+      const int pushed = Push(ctx);
+      if (pushed == kExitOk && ctx.targets == 0 &&
+          ctx.discovery == DiscoveryOutcome::kNoneFound) {
+        // Nobody announced yet (a registrar booting later): look again.
+        ++failures;
+        pending = true;
+        due = Clock::now() + RetryDelay(failures, retry_base, retry_max, unit(random));
+      } else if (pushed == kExitOk) {
         failures = 0;
       } else {
         ++failures;

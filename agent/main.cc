@@ -36,9 +36,10 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
     automon::RealFileSystem fs;
     automon::agent::SshRemoteFactory remotes(fs);
+    automon::agent::AvahiDiscovery discovery;
     automon::agent::Environment env{fs, std::cout, std::cerr, FullyQualifiedHostName,
                                     [] { return static_cast<int64_t>(std::time(nullptr)); },
-                                    remotes};
+                                    remotes, discovery};
     return automon::agent::RunAgent(args, env);
   } catch (const std::exception& e) {
     std::cerr << "automon-agent: error: " << e.what() << '\n';

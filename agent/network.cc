@@ -31,29 +31,130 @@ struct Target {
   int port;
   std::string label;  // host:port, for people
   std::string id;     // host_port, for file names
+  // Found over mDNS: its TXT fingerprint, a hint for trust on first use.
+  bool discovered = false;
+  std::optional<std::string> advertised;
+  std::string service;  // the mDNS instance name, for messages
 };
 
-std::vector<Target> Targets(const Context& ctx) {
+Target MakeTarget(const std::string& host, int port) {
+  std::string id = fmt::format("{}_{}", host, port);
+  std::replace(id.begin(), id.end(), ':', '.');  // IPv6
+  const bool v6 = host.find(':') != std::string::npos;
+  const std::string label = v6 ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+  Target t;
+  t.host = host;
+  t.port = port;
+  t.label = label;
+  t.id = id;
+  return t;
+}
+
+// Says `notice` on stdout unless it was the last thing said about
+// discovery: a daemon reports a lasting condition once.
+void Notice(Context& ctx, const std::string& notice) {
+  if (notice == ctx.discovery_notice) return;
+  ctx.discovery_notice = notice;
+  ctx.env.out << "automon-agent: " << notice << '\n';
+}
+
+std::string DiscoveredPath(const Context& ctx) { return ctx.config.state_dir + "/discovered"; }
+
+// Registrars found over mDNS that took a push before, "host port" lines.
+std::vector<Target> Remembered(Context& ctx) {
+  std::vector<Target> targets;
+  auto text = ctx.env.fs.ReadFile(DiscoveredPath(ctx), 1 << 16);
+  if (!text) return targets;
+  std::istringstream lines(*text);
+  std::string host;
+  int port = 0;
+  while (lines >> host >> port) {
+    Target t = MakeTarget(host, port);
+    t.discovered = true;
+    targets.push_back(std::move(t));
+  }
+  return targets;
+}
+
+bool IsKnown(Context& ctx, const Target& t);
+
+// The registrars to talk to: those configured, then (registrar = auto)
+// those announced over mDNS, registrars whose key is pinned first. When
+// nothing answers, registrars found before and pinned are used. `browse`
+// false: the remembered ones stand in for discovery (status).
+std::vector<Target> Targets(Context& ctx, bool browse = true) {
   std::vector<Target> targets;
   for (const RegistrarAddress& r : ctx.config.registrars) {
-    const int port = r.port == 0 ? kDefaultRegistrarPort : r.port;
-    std::string id = fmt::format("{}_{}", r.host, port);
-    std::replace(id.begin(), id.end(), ':', '.');  // IPv6
-    const bool v6 = r.host.find(':') != std::string::npos;
-    const std::string label =
-        v6 ? fmt::format("[{}]:{}", r.host, port) : fmt::format("{}:{}", r.host, port);
-    targets.push_back({r.host, port, label, id});
+    targets.push_back(MakeTarget(r.host, r.port == 0 ? kDefaultRegistrarPort : r.port));
   }
+  ctx.discovery = DiscoveryOutcome::kNotAsked;
+  if (!ctx.config.discover) return targets;
+  auto add = [&](Target t) {
+    for (const Target& have : targets) {
+      if (have.id == t.id) return;
+    }
+    targets.push_back(std::move(t));
+  };
+  if (!browse) {
+    for (Target& t : Remembered(ctx)) add(std::move(t));
+    return targets;
+  }
+  const auto timeout = std::chrono::milliseconds(ctx.config.discovery_timeout_ms);
+  auto found = ctx.env.discovery.Find(timeout);
+  std::vector<Target> discovered;
+  if (!found) {
+    ctx.discovery = found.error().errnum == avahi::kNoDaemon ? DiscoveryOutcome::kUnreachable
+                                                              : DiscoveryOutcome::kNoneFound;
+  } else {
+    for (const avahi::Found& f : *found) {
+      const auto version = f.txt.find("version");
+      if (version != f.txt.end() && version->second != avahi::kProtocolVersion) {
+        Notice(ctx, fmt::format("registrar '{}' at {} speaks protocol version {}, this agent "
+                                "version {}; skipped",
+                                f.name, f.address, version->second, avahi::kProtocolVersion));
+        continue;
+      }
+      Target t = MakeTarget(f.address, f.port);
+      t.discovered = true;
+      t.advertised = avahi::AdvertisedFingerprint(f);
+      t.service = f.name;
+      discovered.push_back(std::move(t));
+    }
+    ctx.discovery = discovered.empty() ? DiscoveryOutcome::kNoneFound : DiscoveryOutcome::kFound;
+  }
+  if (discovered.empty()) {
+    // mDNS is best effort: a registrar this host already pinned is still
+    // worth a try when nothing answers (avahi-daemon restarting, a lost
+    // packet). An unpinned one never is.
+    for (Target& t : Remembered(ctx)) {
+      if (IsKnown(ctx, t)) discovered.push_back(std::move(t));
+    }
+    const std::string why =
+        !found ? found.error().message
+               : fmt::format("no registrar announced {} within {} s", avahi::kServiceType,
+                             timeout.count() / 1000.0);
+    Notice(ctx, fmt::format("registrar = auto: {}; {}", why,
+                            discovered.empty() ? "nothing to do until one is found or set in "
+                                                 "agent.conf"
+                                               : "trying the registrars pinned before"));
+  } else {
+    std::stable_partition(discovered.begin(), discovered.end(),
+                          [&](const Target& t) { return IsKnown(ctx, t); });
+    std::string names;
+    for (const Target& t : discovered) {
+      names += fmt::format("{}{} ('{}')", names.empty() ? "" : ", ", t.label, t.service);
+    }
+    Notice(ctx, "registrar = auto: found " + names);
+  }
+  for (Target& t : discovered) add(std::move(t));
   return targets;
 }
 
 // Says once, quietly, why nothing happens on a host without a registrar.
 bool NoTargets(Context& ctx, const std::vector<Target>& targets) {
+  ctx.targets = targets.size();
   if (!targets.empty()) return false;
-  ctx.env.out << (ctx.config.discover
-                      ? "automon-agent: no registrar configured (registrar = auto); nothing to "
-                        "do until one is set in agent.conf\n"
-                      : "automon-agent: no registrar configured; nothing to do\n");
+  if (!ctx.config.discover) ctx.env.out << "automon-agent: no registrar configured; nothing to do\n";
   return true;
 }
 
@@ -71,6 +172,11 @@ Result<std::optional<std::string>> ReadState(Context& ctx, std::string_view kind
     return text.error();
   }
   return std::optional<std::string>(*text);
+}
+
+bool IsKnown(Context& ctx, const Target& t) {
+  auto known = ReadState(ctx, "known", t);
+  return known && known->has_value();
 }
 
 Result<void> WriteState(Context& ctx, std::string_view kind, const Target& t,
@@ -92,6 +198,7 @@ Result<ssh::RemoteResult> Call(Context& ctx, Remote& remote, const Target& t,
   if (!known) return known.error();
   if (*known) pin.remembered = std::string(TrimSpace(**known));
   pin.state_path = StatePath(ctx, "known", t);
+  pin.advertised = t.advertised;
   ssh::RemoteCommand rc{t.host, t.port, ctx.config.user, command, input, kTimeout};
   return remote.Run(rc, [&](const std::string& fingerprint) -> Result<void> {
     pin.presented = fingerprint;
@@ -99,8 +206,9 @@ Result<ssh::RemoteResult> Call(Context& ctx, Remote& remote, const Target& t,
     if (decision.verdict == PinVerdict::kRefused) return Error{decision.message};
     if (decision.verdict == PinVerdict::kTrustFirstUse) {
       if (auto saved = WriteState(ctx, "known", t, fingerprint + "\n"); !saved) return saved;
-      ctx.env.err << fmt::format("automon-agent: trusting registrar {} on first use: {}\n",
-                                 t.label, fingerprint);
+      ctx.env.err << fmt::format("automon-agent: trusting registrar {} on first use: {}{}\n",
+                                 t.label, fingerprint,
+                                 t.advertised ? " (as its mDNS announcement advertises)" : "");
     }
     return {};
   });
@@ -226,6 +334,7 @@ int Push(Context& ctx) {
   auto remote = Connect(ctx);
   if (!remote) return kExitErrors;
   int exit = kExitOk;
+  std::string took;  // discovered registrars that took the snapshot
   for (const Target& t : targets) {
     // Services this registrar accepted last time and that are neither in
     // the snapshot nor opted out were deleted: say so, or the registrar
@@ -256,6 +365,7 @@ int Push(Context& ctx) {
                      fmt::format("exit = {}\n{}{}", result->exit_status, result->out, result->err));
     // 0: all active; 1: some services rejected, the snapshot itself taken.
     if (result->exit_status == 0 || result->exit_status == 1) {
+      if (t.discovered) took += fmt::format("{} {}\n", t.host, t.port);
       std::string names;
       for (const auto& s : document.services) names += s.name + "\t" + s.loc.file + "\n";
       // Not sent but still registered there: keep them, so that their
@@ -274,6 +384,10 @@ int Push(Context& ctx) {
     }
     if (result->exit_status != 0) exit = kExitErrors;
   }
+  if (ctx.discovery == DiscoveryOutcome::kFound && !took.empty()) {
+    // Remembered for the days mDNS does not answer (see Targets).
+    (void)ctx.env.fs.WriteFileAtomic(DiscoveredPath(ctx), took, 0600);
+  }
   return exit == kExitOk ? exit_code : exit;
 }
 
@@ -285,7 +399,7 @@ int Deregister(Context& ctx) {
 }
 
 int Status(Context& ctx) {
-  const auto targets = Targets(ctx);
+  const auto targets = Targets(ctx, /*browse=*/false);
   if (NoTargets(ctx, targets)) return kExitOk;
   for (const Target& t : targets) {
     const auto known = ReadState(ctx, "known", t);
