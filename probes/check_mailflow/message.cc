@@ -48,6 +48,9 @@ std::optional<Marker> ParseMarkerValue(std::string_view value) {
 
 bool ValidFlowId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
+  // Like monitoring-info(5)'s identifiers: the first is a letter or digit,
+  // so "." and ".." cannot name a state directory's parent.
+  if (!std::isalnum(static_cast<unsigned char>(id.front()))) return false;
   for (char c : id) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
       return false;

@@ -22,7 +22,7 @@ namespace automon::mailflow {
 inline constexpr char kMarkerHeader[] = "X-Automon-Mailflow";
 
 // True for a mailflowid as monitoring-info(5) allows it: 1 to 64 letters,
-// digits and "._-".
+// digits and "._-", starting with a letter or digit.
 bool ValidFlowId(std::string_view id);
 
 // The token for 16 random bytes: 32 lower-case hex digits.

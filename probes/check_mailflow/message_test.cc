@@ -38,6 +38,13 @@ TEST(MessageTest, FlowIdsAreLettersDigitsDotUnderscoreDash) {
   EXPECT_FALSE(ValidFlowId("a\"b"));
   EXPECT_FALSE(ValidFlowId(std::string(65, 'a')));
   EXPECT_TRUE(ValidFlowId(std::string(64, 'a')));
+  // The default state directory is <root>/<id>: an id must never name the
+  // root itself or its parent.
+  EXPECT_FALSE(ValidFlowId("."));
+  EXPECT_FALSE(ValidFlowId(".."));
+  EXPECT_FALSE(ValidFlowId(".hidden"));
+  EXPECT_FALSE(ValidFlowId("-flag"));
+  EXPECT_TRUE(ValidFlowId("9.x"));
 }
 
 MessageFields Fields() {

@@ -241,7 +241,8 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
   if (!raw.flow_id) return Error{"--mailflowid is required (see --help)"};
   if (!ValidFlowId(*raw.flow_id)) {
     return Error{
-        fmt::format("invalid --mailflowid '{}': expected 1 to 64 letters, digits and '._-'",
+        fmt::format("invalid --mailflowid '{}': expected 1 to 64 letters, digits and '._-', "
+                    "starting with a letter or digit",
                     Shown(*raw.flow_id))};
   }
   config.flow_id = *raw.flow_id;

@@ -187,14 +187,14 @@ Command Haproxy(bool socket, bool auth, int proxies, const HaproxyValues& v) {
 // mailflowid, `age` for the mailflow service. TLS as the service says
 // (ssl = true is TLS from the first byte); the password by file only.
 struct MailflowValues {
-  std::string mailflowid, address, port, email, protocol, username, password_file, tls_hostname,
-      cert_days, seconds;
+  std::string mailflowid, state_dir, address, port, email, protocol, username, password_file,
+      tls_hostname, cert_days, seconds;
 };
 Command MailflowSend(bool tls, bool insecure, bool cert, const MailflowValues& v) {
   Command c(fmt::format("automon_mailflow_send{}{}{}", tls ? "_tls" : "", insecure ? "_insecure" : "",
                         cert ? "_cert" : ""));
   c.Program("check_mailflow").Fixed("--mode send").Option("--mailflowid", v.mailflowid);
-  c.Option("-H", v.address).Option("-p", v.port).Option("--to", v.email);
+  c.Option("--state-dir", v.state_dir).Option("-H", v.address).Option("-p", v.port).Option("--to", v.email);
   if (tls) c.Fixed("--tls implicit").Option("--tls-hostname", v.tls_hostname);
   if (insecure) c.Fixed("--insecure");
   if (cert) c.Option("-D", v.cert_days);
@@ -204,8 +204,8 @@ Command MailflowReceive(bool tls, bool insecure, bool cert, const MailflowValues
   Command c(fmt::format("automon_mailflow_receive{}{}{}", tls ? "_tls" : "",
                         insecure ? "_insecure" : "", cert ? "_cert" : ""));
   c.Program("check_mailflow").Fixed("--mode receive").Option("--protocol", v.protocol);
-  c.Option("--mailflowid", v.mailflowid).Option("-H", v.address).Option("-p", v.port);
-  c.Option("--username", v.username).Option("--password-file", v.password_file);
+  c.Option("--mailflowid", v.mailflowid).Option("--state-dir", v.state_dir);
+  c.Option("-H", v.address).Option("-p", v.port).Option("--username", v.username).Option("--password-file", v.password_file);
   if (tls) c.Fixed("--tls implicit").Option("--tls-hostname", v.tls_hostname);
   if (insecure) c.Fixed("--insecure");
   if (cert) c.Option("-D", v.cert_days);
@@ -214,7 +214,7 @@ Command MailflowReceive(bool tls, bool insecure, bool cert, const MailflowValues
 Command MailflowAge(const MailflowValues& v) {
   Command c("automon_mailflow_age");
   c.Program("check_mailflow").Fixed("--mode age").Option("--mailflowid", v.mailflowid);
-  c.Option("--seconds", v.seconds);
+  c.Option("--state-dir", v.state_dir).Option("--seconds", v.seconds);
   return c;
 }
 
@@ -325,6 +325,7 @@ Command CommandFor(const Context& ctx, const Service& s, std::vector<SecretFile>
         const bool cert = tls && s.Get("expire_before_days").has_value();
         MailflowValues v;
         v.mailflowid = Setting(s, "mailflowid");
+        v.state_dir = ctx.options.mailflow_dir + "/" + v.mailflowid;
         v.address = address;
         v.port = Setting(s, "port");
         v.tls_hostname = std::string(s.Get("ssl_hostname").value_or(name_of_target));
@@ -366,6 +367,7 @@ Command CommandFor(const Context& ctx, const Service& s, std::vector<SecretFile>
     case ServiceType::kMailflow: {
       MailflowValues v;
       v.mailflowid = Setting(s, "id");
+      v.state_dir = ctx.options.mailflow_dir + "/" + v.mailflowid;
       v.seconds = Setting(s, "seconds");
       return MailflowAge(v);
     }

@@ -38,6 +38,10 @@ struct NagiosRenderOptions {
   std::string templates_file = "/etc/automon/nagios-templates.cfg";
   // Where secret files live: <secrets_dir>/<host>/<service>.<generation>.password
   std::string secrets_dir = "/var/lib/automon/secrets";
+  // check_mailflow's state: one directory per mail flow,
+  // <mailflow_dir>/<mailflowid>, shared by the send, receive and age checks
+  // of that flow (check_mailflow(1) --state-dir).
+  std::string mailflow_dir = "/var/lib/automon/mailflow";
 };
 
 // A secret the rendered configuration refers to by path.

@@ -114,6 +114,26 @@ TEST(NagiosRendererTest, SecretsNeverReachTheConfigurationOnlyFiles) {
             std::string::npos);
 }
 
+// Every mail-flow check of one flow shares <mailflow_dir>/<mailflowid>, the
+// directory the registrar's configuration puts under its state_dir.
+TEST(NagiosRendererTest, MailflowChecksShareTheConfiguredStateDirectory) {
+  NagiosRenderOptions options = Options();
+  options.mailflow_dir = "/srv/automon state/mailflow";
+  auto rendered = RenderNagiosHost(Parse(kEveryType), options);
+  ASSERT_TRUE(rendered.ok());
+  const std::string state = "!/srv/automon state/mailflow/main!";
+  for (const char* command : {"check_command           automon_mailflow_age!main" ,
+                              "check_command           automon_mailflow_send!main",
+                              "check_command           automon_mailflow_receive_tls_insecure!imap!main",
+                              "check_command           automon_mailflow_receive!pop3!main"}) {
+    const size_t at = rendered->content.find(command);
+    ASSERT_NE(at, std::string::npos) << command << "\n" << rendered->content;
+    const size_t end = rendered->content.find('\n', at);
+    EXPECT_NE(rendered->content.substr(at, end - at).find(state), std::string::npos)
+        << rendered->content.substr(at, end - at);
+  }
+}
+
 // Every check_command names a command of the common file and passes exactly
 // as many arguments as its command_line uses; every $ARGn$ is single-quoted.
 TEST(NagiosRendererTest, CheckCommandsMatchTheirDefinitions) {
