@@ -114,6 +114,7 @@ NagiosRenderOptions Registrar::RenderOptions() const {
   options.generated_at = env_.now();
   options.templates_file = config_.templates_file;
   options.secrets_dir = store_.secrets_dir();
+  options.mailflow_dir = config_.state_dir + "/mailflow";
   return options;
 }
 
