@@ -88,37 +88,6 @@ def udp_echo():
     return s, s.getsockname()[1]
 
 
-def status_blocks(path):
-    """The blocks of status.dat as (kind, {key: value})."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except FileNotFoundError:
-        return []
-    blocks = []
-    kind, fields = None, {}
-    for line in text.splitlines():
-        line = line.strip()
-        if line.endswith("{"):
-            kind, fields = line[:-1].strip(), {}
-        elif line == "}":
-            blocks.append((kind, fields))
-        elif "=" in line and kind:
-            k, _, v = line.partition("=")
-            fields[k] = v
-    return blocks
-
-
-def wait_for(what, predicate, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.25)
-    raise AssertionError("timed out waiting for " + what)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--registrar", required=True)
@@ -158,9 +127,9 @@ def main():
                                 stderr=subprocess.DEVNULL)
         with open(lock, "w") as f:
             f.write(str(core.pid))
-        wait_for("the core to start", lambda: any(
+        regtest.wait_for("the core to start", lambda: any(
             k == "hoststatus" and f.get("host_name") == "first.example.org"
-            for k, f in status_blocks(status)))
+            for k, f in regtest.status_blocks(status)))
         print("core running, pid", core.pid)
 
         document = regtest.make_snapshot(HOST, [
@@ -181,9 +150,9 @@ def main():
         assert out == ("listener: active\nssh: active\nweb: active\ntls-verified: active\n"
                        "tls-unverified: active\necho: active\n"), out
 
-        wait_for("the reload (new host in status.dat)", lambda: any(
+        regtest.wait_for("the reload (new host in status.dat)", lambda: any(
             k == "servicestatus" and f.get("host_name") == HOST and
-            f.get("service_description") == "Loopback listener" for k, f in status_blocks(status)))
+            f.get("service_description") == "Loopback listener" for k, f in regtest.status_blocks(status)))
         assert core.poll() is None, "the core exited"
         with open(log) as f:
             assert "Caught SIGHUP" in f.read(), "no reload in nagios.log"
@@ -205,7 +174,7 @@ def main():
 
         def results():
             found = {}
-            for k, f in status_blocks(status):
+            for k, f in regtest.status_blocks(status):
                 if (k == "servicestatus" and f.get("host_name") == HOST and
                         f.get("service_description") in expected and
                         f.get("has_been_checked") == "1"):
@@ -221,7 +190,7 @@ def main():
             return None
         force()
         try:
-            found = wait_for("the forced checks to come back as expected", all_as_expected, timeout=90)
+            found = regtest.wait_for("the forced checks to come back as expected", all_as_expected, timeout=90)
         finally:
             for name, (state, output) in sorted(results().items()):
                 print("status.dat: %-18s current_state=%s plugin_output=%s" % (name, state, output))
@@ -247,9 +216,9 @@ def main():
             removed=[(n, "deleted") for n in ("ssh", "web", "tls-verified", "tls-unverified", "echo")])
         code, out, err = env.receive(HOST, document)
         assert code == 0 and "ssh: removed (deleted)" in out, out
-        wait_for("ssh to disappear from status.dat", lambda: not any(
+        regtest.wait_for("ssh to disappear from status.dat", lambda: not any(
             k == "servicestatus" and f.get("host_name") == HOST and f.get("service_description") == "ssh"
-            for k, f in status_blocks(status)))
+            for k, f in regtest.status_blocks(status)))
         assert core.poll() is None, "the core exited"
         sock.close()
         echo.close()

@@ -14,6 +14,7 @@ import grp
 import shutil
 import subprocess
 import tempfile
+import time
 
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATES = os.path.join(SOURCE_DIR, "registrar", "nagios-templates.cfg")
@@ -139,3 +140,35 @@ class NagiosEnv:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def status_blocks(path):
+    """The blocks of a Nagios status.dat as a list of (kind, {key: value})."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    blocks = []
+    kind, fields = None, {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.endswith("{"):
+            kind, fields = line[:-1].strip(), {}
+        elif line == "}":
+            blocks.append((kind, fields))
+        elif "=" in line and kind:
+            k, _, v = line.partition("=")
+            fields[k] = v
+    return blocks
+
+
+def wait_for(what, predicate, timeout=60):
+    """Polls `predicate` until it returns something true, which is returned."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.25)
+    raise AssertionError("timed out waiting for " + what)
