@@ -41,38 +41,6 @@ PASSWORD = "flow-pw_42"
 BLOCKED_SECONDS = 3
 
 
-def plugin_dir(root, probe):
-    """A copy of Debian's plugin directory (as symlinks) plus check_mailflow."""
-    path = os.path.join(root, "plugins")
-    os.makedirs(path)
-    debian = "/usr/lib/nagios/plugins"
-    # The built probe, never one an installed automon-probes put there.
-    shutil.copy(probe, os.path.join(path, "check_mailflow"))
-    os.chmod(os.path.join(path, "check_mailflow"), 0o755)
-    for name in os.listdir(debian):
-        if name != "check_mailflow":
-            os.symlink(os.path.join(debian, name), os.path.join(path, name))
-    os.chmod(path, 0o755)
-    return path
-
-
-def use_resource_file(env, plugins):
-    """Points the private nagios.cfg at a resource file whose $USER1$ is
-    `plugins`, and turns scheduled service checks off."""
-    resource = os.path.join(env.dir, "resource.cfg")
-    with open(resource, "w") as f:
-        f.write("$USER1$=%s\n" % plugins)
-    with open(env.nagios_cfg) as f:
-        lines = [l for l in f.read().splitlines() if not l.startswith("resource_file=")]
-    lines.append("resource_file=" + resource)
-    # Only the checks this test forces run (forced checks ignore this), so
-    # no scheduled run can send or collect a token behind its back.
-    lines = [l for l in lines if not l.startswith("execute_service_checks=")]
-    lines.append("execute_service_checks=0")
-    with open(env.nagios_cfg, "w") as f:
-        f.write("\n".join(lines) + "\n")
-
-
 def outstanding(state_dir, flow):
     try:
         with open(os.path.join(state_dir, "mailflow", flow, "state")) as f:
@@ -152,7 +120,10 @@ def main():
     try:
         servers.start()
         env = regtest.NagiosEnv(args.registrar, reload_command="/bin/true")
-        use_resource_file(env, plugin_dir(env.dir, args.probe))
+        env.use_plugins({"check_mailflow": args.probe})
+        # Only the checks this test forces run (forced checks ignore this),
+        # so no scheduled run can send or collect a token behind its back.
+        env.set_nagios_option("execute_service_checks", "0")
         # What the Debian package does for /var/lib/automon/mailflow.
         mailflow_root = os.path.join(env.state_dir, "mailflow")
         os.makedirs(mailflow_root)

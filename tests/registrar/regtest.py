@@ -20,6 +20,7 @@ SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__f
 TEMPLATES = os.path.join(SOURCE_DIR, "registrar", "nagios-templates.cfg")
 NAGIOS = "/usr/sbin/nagios4"
 DEBIAN_CFG = "/etc/nagios4/nagios.cfg"
+DEBIAN_PLUGINS = "/usr/lib/nagios/plugins"
 
 # Run-time paths of nagios.cfg moved into the private directory.
 RUNTIME_KEYS = {
@@ -115,6 +116,33 @@ class NagiosEnv:
                     "nagios_cfg = %s\ntemplates_file = %s\nverify_command = %s\nreload_command = %s\n"
                     % (self.state_dir, quiet_period, self.output_dir, self.nagios_cfg, self.templates,
                        verify_command, reload_command))
+
+    def use_plugins(self, probes):
+        """Makes $USER1$ a private plugin directory: Debian's plugins (as
+        symlinks) plus the built probes, {name: path}, copied in (never one
+        an installed automon-probes put into Debian's directory)."""
+        plugins = os.path.join(self.dir, "plugins")
+        os.makedirs(plugins)
+        os.chmod(plugins, 0o755)
+        for name, path in probes.items():
+            shutil.copy(path, os.path.join(plugins, name))
+            os.chmod(os.path.join(plugins, name), 0o755)
+        for name in os.listdir(DEBIAN_PLUGINS):
+            if name not in probes:
+                os.symlink(os.path.join(DEBIAN_PLUGINS, name), os.path.join(plugins, name))
+        resource = os.path.join(self.dir, "resource.cfg")
+        with open(resource, "w") as f:
+            f.write("$USER1$=%s\n" % plugins)
+        self.set_nagios_option("resource_file", resource)
+        return plugins
+
+    def set_nagios_option(self, key, value):
+        """Sets `key` in the private nagios.cfg, replacing any earlier value."""
+        with open(self.nagios_cfg) as f:
+            lines = [l for l in f.read().splitlines() if not l.startswith(key + "=")]
+        lines.append("%s=%s" % (key, value))
+        with open(self.nagios_cfg, "w") as f:
+            f.write("\n".join(lines) + "\n")
 
     def run(self, *args, stdin=b"", timeout=120):
         p = subprocess.run([self.registrar, "--config", self.config] + list(args), input=stdin,
