@@ -12,6 +12,7 @@
 
 #include "formats/parser.h"
 #include "formats/snapshot.h"
+#include "registrar/render/checkmk.h"
 #include "registrar/render/nagios.h"
 
 namespace automon::registrar {
@@ -61,9 +62,19 @@ const formats::Service* FindService(const formats::Snapshot& s, std::string_view
 
 Registrar::Registrar(const Config& config, const Environment& env)
     : config_(config), env_(env),
-      store_(env.fs, env.disk, config.state_dir, config.secrets_group),
-      activator_(config, env.fs, env.disk, env.runner, config.state_dir + "/staging",
-                 config.state_dir + "/reload-pending") {}
+      // Checkmk's checks run as the site user, whose group is the site's.
+      store_(env.fs, env.disk, config.state_dir,
+             config.backend == Backend::kCheckmk ? config.checkmk_site : config.secrets_group) {
+  if (config.backend == Backend::kCheckmk) {
+    activator_ = std::make_unique<CheckmkActivator>(config, env.fs, env.disk, env.runner,
+                                                    config.state_dir + "/staging-checkmk",
+                                                    config.state_dir + "/activate-pending");
+  } else {
+    activator_ = std::make_unique<NagiosActivator>(config, env.fs, env.disk, env.runner,
+                                                   config.state_dir + "/staging",
+                                                   config.state_dir + "/reload-pending");
+  }
+}
 
 std::string Registrar::Usage() {
   std::string text =
@@ -89,11 +100,6 @@ int Registrar::Run(std::span<const std::string> args) {
     if (s.name == command) found = &s;
   }
   if (found == nullptr) return usage_error(fmt::format("unknown command '{}'", OneLine(command)));
-  if (config_.backend == Backend::kCheckmk) {
-    env_.err << "automon-registrar: the checkmk backend is not supported yet; set backend = "
-                "nagios\n";
-    return kRefused;
-  }
   if (command == "receive") {
     if (rest.size() == 2 && rest[0] == "--host") return Receive(rest[1]);
     if (rest.size() == 1 && rest[0].starts_with("--host=")) return Receive(rest[0].substr(7));
@@ -116,6 +122,28 @@ NagiosRenderOptions Registrar::RenderOptions() const {
   options.secrets_dir = store_.secrets_dir();
   options.mailflow_dir = config_.state_dir + "/mailflow";
   return options;
+}
+
+Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot) const {
+  if (config_.backend != Backend::kCheckmk) return RenderNagiosHost(snapshot, RenderOptions());
+  CheckmkRenderOptions options;
+  options.generated_at = env_.now();
+  options.site = config_.checkmk_site;
+  options.site_plugins_dir = config_.checkmk_plugins_dir;
+  options.probes_dir = config_.probes_dir;
+  options.secrets_dir = store_.secrets_dir();
+  options.mailflow_dir = config_.state_dir + "/mailflow";
+  return RenderCheckmkHost(snapshot, options);
+}
+
+Result<void> Registrar::AddCommonFiles(ActivationRequest& request) const {
+  if (config_.backend == Backend::kCheckmk) return {};
+  auto templates = Templates();
+  if (!templates) return templates.error();
+  const NagiosRenderOptions options = RenderOptions();
+  request.common = RenderNagiosCommon(options);
+  request.templates = RenderLocalTemplates(*templates, options);
+  return {};
 }
 
 Result<std::string> Registrar::Templates() const {
@@ -200,8 +228,7 @@ int Registrar::Receive(const std::string& host_arg) {
     }
   }
 
-  const NagiosRenderOptions options = RenderOptions();
-  auto rendered = RenderNagiosHost(incoming, options);
+  auto rendered = RenderHost(incoming);
   if (!rendered) return refuse(rendered.error().message);
   // Services the renderer refused are rejected too; the stored snapshot must
   // be exactly what was rendered, so `render` gives the same files.
@@ -218,7 +245,7 @@ int Registrar::Receive(const std::string& host_arg) {
       }
     }
     incoming.services = std::move(kept);
-    rendered = RenderNagiosHost(incoming, options);
+    rendered = RenderHost(incoming);
     if (!rendered) return refuse(rendered.error().message);
   }
 
@@ -254,8 +281,9 @@ int Registrar::Receive(const std::string& host_arg) {
                               outcome.generation));
   }
   if (outcome.state == "quarantined") {
-    return refuse(fmt::format("quarantined: Nagios refuses this host's configuration, so its "
+    return refuse(fmt::format("quarantined: {} refuses this host's configuration, so its "
                               "last accepted configuration stays active: {}",
+                              config_.backend == Backend::kCheckmk ? "Checkmk" : "Nagios",
                               outcome.reason));
   }
   if (outcome.state != "active") return refuse(fmt::format("not activated: {}", outcome.reason));
@@ -278,9 +306,8 @@ int Registrar::Receive(const std::string& host_arg) {
 Result<void> Registrar::ActivatePending() {
   auto pending_hosts = store_.PendingHosts();
   if (!pending_hosts) return pending_hosts.error();
-  auto templates = Templates();
-  const NagiosRenderOptions options = RenderOptions();
   ActivationRequest request;
+  auto common = AddCommonFiles(request);
   std::map<std::string, formats::Snapshot> snapshots;
   std::map<std::string, RenderedHost> rendered;
   auto finish = [&](const std::string& host, ActivationResult result) -> Result<void> {
@@ -329,7 +356,7 @@ Result<void> Registrar::ActivatePending() {
         continue;
       }
     }
-    auto host_file = RenderNagiosHost(**snapshot, options);
+    auto host_file = RenderHost(**snapshot);
     if (!host_file) {
       if (auto f = fail(host_file.error().message); !f) return f;
       continue;
@@ -345,16 +372,14 @@ Result<void> Registrar::ActivatePending() {
     }
     return {};
   };
-  if (!templates) return fail_all(templates.error().message);
-  request.common = RenderNagiosCommon(options);
-  request.templates = RenderLocalTemplates(*templates, options);
+  if (!common) return fail_all(common.error().message);
 
   auto commit = [&](const std::string& host) -> Result<void> {
     if (auto w = store_.WriteSecrets(host, rendered[host].secrets); !w) return w;
     if (auto s = store_.Save(snapshots[host]); !s) return s;
     return store_.ClearQuarantine(host);
   };
-  auto outcome = activator_.Activate(request, [&](const std::vector<std::string>& hosts) {
+  auto outcome = activator_->Activate(request, [&](const std::vector<std::string>& hosts) {
     for (const std::string& host : hosts) {
       if (auto c = commit(host); !c) return c;
     }
@@ -452,7 +477,7 @@ int Registrar::Show(const std::string& host_arg) {
   } else {
     env_.out << "state active\n";
   }
-  env_.out << fmt::format("config {}/{}\n", config_.output_dir, HostFileName(s.host));
+  env_.out << fmt::format("config {}\n", activator_->HostFilePath(s.host));
   for (const formats::Service& service : s.services) {
     env_.out << "\n" << formats::FormatService(service, /*reveal_secrets=*/false,
                                                /*with_source=*/true);
@@ -482,7 +507,7 @@ int Registrar::RemoveHost(const std::string& host_arg, bool tombstone) {
     if (!tombstone) return {};
     return store_.SaveTombstone(*host, {env_.now(), *stored ? (*stored)->generation : 0});
   };
-  auto outcome = activator_.Activate(request, [&](const std::vector<std::string>&) {
+  auto outcome = activator_->Activate(request, [&](const std::vector<std::string>&) {
     if (auto w = record(); !w) return w;
     if (auto e = store_.Erase(*host); !e) return e;
     return store_.ClearQuarantine(*host);
@@ -541,15 +566,10 @@ int Registrar::Render() {
   if (auto init = store_.Initialise(); !init) return fail(init.error().message);
   auto lock = env_.disk.Lock(store_.lock_path());
   if (!lock) return fail(lock.error().message);
-  auto templates = Templates();
-  if (!templates) return fail(templates.error().message);
+  ActivationRequest request;
+  if (auto common = AddCommonFiles(request); !common) return fail(common.error().message);
   auto hosts = store_.Hosts();
   if (!hosts) return fail(hosts.error().message);
-
-  const NagiosRenderOptions options = RenderOptions();
-  ActivationRequest request;
-  request.common = RenderNagiosCommon(options);
-  request.templates = RenderLocalTemplates(*templates, options);
   request.remove_unlisted_hosts = true;
   std::map<std::string, std::vector<SecretFile>> secrets;
   int status = kOk;
@@ -561,7 +581,7 @@ int Registrar::Render() {
       status = kPartial;
       continue;
     }
-    auto rendered = RenderNagiosHost(**snapshot, options);
+    auto rendered = RenderHost(**snapshot);
     if (!rendered) {
       env_.err << "automon-registrar: " << host << ": " << rendered.error().message << "\n";
       status = kPartial;
@@ -570,7 +590,7 @@ int Registrar::Render() {
     request.hosts[host] = rendered->content;
     secrets[host] = rendered->secrets;
   }
-  auto outcome = activator_.Activate(request, [&](const std::vector<std::string>& good) {
+  auto outcome = activator_->Activate(request, [&](const std::vector<std::string>& good) {
     std::map<std::string, std::vector<SecretFile>> batch;
     for (const std::string& host : good) {
       if (!secrets.count(host)) continue;
@@ -593,7 +613,9 @@ int Registrar::Render() {
   env_.out << fmt::format("{} hosts active ({} changed, {} unchanged){}\n",
                           outcome->activated.size() + outcome->unchanged.size(),
                           outcome->activated.size(), outcome->unchanged.size(),
-                          outcome->reloaded ? ", Nagios reloaded" : "");
+                          !outcome->reloaded                          ? ""
+                          : config_.backend == Backend::kCheckmk ? ", Checkmk activated"
+                                                                 : ", Nagios reloaded");
   return status;
 }
 

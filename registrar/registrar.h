@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -65,6 +66,11 @@ class Registrar {
  private:
   int RemoveHost(const std::string& host, bool tombstone);
   NagiosRenderOptions RenderOptions() const;
+  // The host's file for the configured backend.
+  Result<RenderedHost> RenderHost(const formats::Snapshot& snapshot) const;
+  // Sets the backend-wide files (automon.cfg, templates) of a Nagios
+  // request; nothing for Checkmk. Fails when the templates cannot be read.
+  Result<void> AddCommonFiles(ActivationRequest& request) const;
   // Activates every pending snapshot together and records each host's
   // ActivationResult. The caller holds the activation lock.
   Result<void> ActivatePending();
@@ -73,7 +79,7 @@ class Registrar {
   const Config& config_;
   Environment env_;
   HostStore store_;
-  NagiosActivator activator_;
+  std::unique_ptr<Activator> activator_;
 };
 
 }  // namespace automon::registrar

@@ -300,17 +300,48 @@ TEST_F(RegistrarTest, RenderRegeneratesEveryHostAndRemovesStrayFiles) {
             std::string::npos);
 }
 
-TEST_F(RegistrarTest, UsageErrorsAndUnsupportedBackend) {
+TEST_F(RegistrarTest, UsageErrors) {
   EXPECT_EQ(Run({}), kUsage);
   EXPECT_EQ(Run({"frobnicate"}), kUsage);
   EXPECT_TRUE(err_.str().starts_with("automon-registrar: unknown command 'frobnicate'\nusage:"));
   EXPECT_EQ(Run({"receive"}), kUsage);
   EXPECT_EQ(Run({"show"}), kUsage);
   EXPECT_EQ(Run({"hosts", "x"}), kUsage);
+}
+
+// backend = checkmk: the .mk file goes through the real sandbox check
+// (python3), then the site's activate command runs; show, render and remove
+// work on the .mk files; no Nagios file is written or verified.
+TEST_F(RegistrarTest, CheckmkBackendWritesVerifiedMkFilesAndActivates) {
+  const std::string& t = dir_.path();
   config_.backend = Backend::kCheckmk;
-  EXPECT_EQ(Run({"hosts"}), kRefused);
-  EXPECT_EQ(err_.str(), "automon-registrar: the checkmk backend is not supported yet; set "
-                        "backend = nagios\n");
+  config_.checkmk_site = "mysite";
+  config_.checkmk_conf_dir = t + "/site/conf.d/automon";
+  config_.checkmk_plugins_dir = "/omd/sites/mysite/lib/nagios/plugins";
+  config_.checkmk_activate_command = "activate {site}";
+  ASSERT_TRUE(disk_.MakeDirectory(t + "/site", 0755).ok());
+  ASSERT_TRUE(disk_.MakeDirectory(t + "/site/conf.d", 0755).ok());
+  RealProcessRunner real;
+  runner_.On("/usr/bin/python3", [&real](const std::vector<std::string>& argv) {
+    return real.Run(argv, std::chrono::seconds(60));
+  });
+  EXPECT_EQ(Receive(Document(1, "[web]\ntype = http\n[ssh]\ntype = ssh\n")), kOk) << out_.str();
+  EXPECT_EQ(out_.str(), "web: active\nssh: active\n");
+  auto mk = fs_.ReadFile(config_.checkmk_conf_dir + "/web01.example.org.mk", 1 << 20);
+  ASSERT_TRUE(mk.ok());
+  EXPECT_NE(mk->find("all_hosts += ['web01.example.org']"), std::string::npos);
+  EXPECT_NE(mk->find("/omd/sites/mysite/lib/nagios/plugins/check_ssh"), std::string::npos);
+  EXPECT_EQ(runner_.calls().back(), (std::vector<std::string>{"activate", "mysite"}));
+  EXPECT_EQ(verifications_, 0);
+  EXPECT_EQ(Live(), "(missing)");
+
+  EXPECT_EQ(Run({"show", "web01.example.org"}), kOk);
+  EXPECT_NE(out_.str().find("config " + config_.checkmk_conf_dir + "/web01.example.org.mk"),
+            std::string::npos);
+  EXPECT_EQ(Run({"render"}), kOk);
+  EXPECT_EQ(out_.str(), "1 hosts active (0 changed, 1 unchanged)\n");
+  EXPECT_EQ(Run({"remove", "web01.example.org"}), kOk);
+  EXPECT_FALSE(fs_.ReadFile(config_.checkmk_conf_dir + "/web01.example.org.mk", 1 << 20).ok());
 }
 
 }  // namespace

@@ -176,6 +176,7 @@ Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
   NagiosRenderOptions nagios;
   nagios.generated_at = options.generated_at;
   nagios.secrets_dir = options.secrets_dir;
+  nagios.mailflow_dir = options.mailflow_dir;
   auto rendered = RenderNagiosHost(snapshot, nagios);
   if (!rendered) return rendered.error();
   const auto commands = CommandLines(RenderNagiosCommon(nagios));

@@ -43,6 +43,7 @@ struct CheckmkRenderOptions {
   std::string probes_dir = "/usr/lib/nagios/plugins";
   // As NagiosRenderOptions: <secrets_dir>/<host>/<service>.<generation>.password
   std::string secrets_dir = "/var/lib/automon/secrets";
+  std::string mailflow_dir = "/var/lib/automon/mailflow";
 };
 
 // The label every generated host carries: automon:registered.
