@@ -3,7 +3,6 @@
 // print, exit with the state. See check_guacamole(1).
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <optional>
 #include <string>
 
@@ -11,6 +10,7 @@
 #include "probes/check_guacamole/client.h"
 #include "probes/check_guacamole/guacamole.h"
 #include "probes/check_guacamole/options.h"
+#include "probes/lib/probe_main.h"
 #include "probes/lib/socket_http_client.h"
 #include "probes/lib/standard_options.h"
 #include "probes/lib/watchdog.h"
@@ -19,6 +19,8 @@ namespace {
 
 using automon::guacamole::Config;
 using automon::probe::ProbeError;
+
+constexpr char kProbe[] = "check_guacamole";
 
 int Print(const Config& config, const automon::probe::Outcome<automon::guacamole::Measurement>& o) {
   automon::guacamole::Output output = automon::guacamole::Render(config, o);
@@ -36,28 +38,27 @@ int Run(int argc, char* argv[]) {
     std::printf("Error: %s\n", line.error().message.c_str());
     return automon::probe::kUnknown;
   }
-  if (line->standard.help) {
-    std::fputs(automon::guacamole::HelpText().c_str(), stdout);
-    return automon::probe::kUnknown;
-  }
-  if (line->standard.version) {
-    std::fputs(automon::probe::VersionText("check_guacamole", AUTOMON_VERSION).c_str(), stdout);
+  if (auto reply = automon::probe::StandardReply(line->standard, kProbe, AUTOMON_VERSION,
+                                                 automon::guacamole::HelpText())) {
+    std::fputs(reply->c_str(), stdout);
     return automon::probe::kUnknown;
   }
   const Config& config = line->config;
-  const long seconds = static_cast<long>(config.timeout.duration.count());
-  const std::string timed_out = automon::guacamole::Render(
-      config, ProbeError{config.timeout.state,
-                         "check_guacamole timed out after " + std::to_string(seconds) +
-                             " seconds (-t " + std::to_string(seconds) + ")"}).text;
+  const std::string timed_out =
+      automon::guacamole::Render(
+          config,
+          ProbeError{config.timeout.state, automon::probe::TimedOutReason(kProbe, config.timeout)})
+          .text;
   auto watchdog = automon::probe::Watchdog::Arm(
       config.timeout.duration, timed_out.substr(0, timed_out.size() - 1), config.timeout.state);
-  if (!watchdog) return Print(config, ProbeError{automon::probe::kUnknown, watchdog.error().message});
+  if (!watchdog) {
+    return Print(config, ProbeError{automon::probe::kUnknown, watchdog.error().message});
+  }
 
   automon::probe::SocketHttpOptions http_options;
   http_options.ca_file = config.ca_file;
   http_options.insecure = config.insecure;
-  http_options.user_agent = std::string("check_guacamole/") + AUTOMON_VERSION + " (automon)";
+  http_options.user_agent = std::string(kProbe) + "/" + AUTOMON_VERSION + " (automon)";
   automon::probe::SocketHttpClient http(http_options);
 
   automon::guacamole::GuacamoleClient client(http, config);
@@ -67,10 +68,5 @@ int Run(int argc, char* argv[]) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  try {
-    return Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::printf("Error: internal error: %s\n", e.what());
-    return automon::probe::kUnknown;
-  }
+  return automon::probe::GuardedMain([&] { return Run(argc, argv); });
 }

@@ -4,7 +4,6 @@
 // evaluate, print, exit with the state. See check_haproxy_sessions(1).
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <optional>
 #include <string>
 
@@ -13,13 +12,17 @@
 #include "probes/check_haproxy_sessions/options.h"
 #include "probes/check_haproxy_sessions/stats_source.h"
 #include "probes/lib/check_result.h"
+#include "probes/lib/probe_main.h"
 #include "probes/lib/socket_http_client.h"
+#include "probes/lib/standard_options.h"
 #include "probes/lib/watchdog.h"
 
 namespace {
 
 namespace haproxy = automon::haproxy;
 namespace probe = automon::probe;
+
+constexpr char kProbe[] = "check_haproxy_sessions";
 
 int Print(const probe::CheckResult& result) {
   std::fputs(probe::FormatNagios(result).c_str(), stdout);
@@ -36,7 +39,7 @@ probe::Outcome<std::string> Fetch(const haproxy::Config& config, probe::Deadline
     return haproxy::ReadStatsSocket(*socket, deadline, config.timeout);
   }
   probe::SocketHttpOptions options;
-  options.user_agent = std::string("check_haproxy_sessions/") + AUTOMON_VERSION + " (automon)";
+  options.user_agent = std::string(kProbe) + "/" + AUTOMON_VERSION + " (automon)";
   options.max_body_bytes = haproxy::kMaxStatsBytes;
   probe::SocketHttpClient http(options);
   return haproxy::FetchStatsHttp(http, std::get<haproxy::HttpSource>(config.source), deadline,
@@ -49,20 +52,14 @@ int Run(int argc, char* argv[]) {
   auto line = haproxy::ParseCommandLine(
       argc, argv, env_password ? std::optional<std::string>(env_password) : std::nullopt, fs);
   if (!line) return Fail(probe::kUnknown, line.error().message);
-  if (line->standard.help) {
-    std::fputs(haproxy::HelpText().c_str(), stdout);
-    return probe::kUnknown;
-  }
-  if (line->standard.version) {
-    std::fputs(probe::VersionText("check_haproxy_sessions", AUTOMON_VERSION).c_str(), stdout);
+  if (auto reply =
+          probe::StandardReply(line->standard, kProbe, AUTOMON_VERSION, haproxy::HelpText())) {
+    std::fputs(reply->c_str(), stdout);
     return probe::kUnknown;
   }
   const haproxy::Config& config = line->config;
-  const long seconds = static_cast<long>(config.timeout.duration.count());
   auto watchdog = probe::Watchdog::Arm(config.timeout.duration,
-                                       "Error: check_haproxy_sessions timed out after " +
-                                           std::to_string(seconds) + " seconds (-t " +
-                                           std::to_string(seconds) + ")",
+                                       "Error: " + probe::TimedOutReason(kProbe, config.timeout),
                                        config.timeout.state);
   if (!watchdog) return Fail(probe::kUnknown, watchdog.error().message);
 
@@ -80,10 +77,5 @@ int Run(int argc, char* argv[]) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  try {
-    return Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::printf("Error: internal error: %s\n", e.what());
-    return probe::kUnknown;
-  }
+  return probe::GuardedMain([&] { return Run(argc, argv); });
 }

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <exception>
 #include <optional>
 #include <string>
 
@@ -15,12 +14,16 @@
 #include "probes/check_mailflow/message.h"
 #include "probes/check_mailflow/options.h"
 #include "probes/lib/check_result.h"
+#include "probes/lib/probe_main.h"
+#include "probes/lib/standard_options.h"
 #include "probes/lib/watchdog.h"
 
 namespace {
 
 namespace mailflow = automon::mailflow;
 namespace probe = automon::probe;
+
+constexpr char kProbe[] = "check_mailflow";
 
 int Print(const probe::CheckResult& result, int verbosity) {
   probe::CheckResult shown = result;
@@ -60,21 +63,15 @@ int Run(int argc, char* argv[]) {
   auto line = mailflow::ParseCommandLine(
       argc, argv, env_password ? std::optional<std::string>(env_password) : std::nullopt, fs);
   if (!line) return Print(probe::ErrorResult({probe::kUnknown, line.error().message}), 0);
-  if (line->standard.help) {
-    std::fputs(mailflow::HelpText().c_str(), stdout);
-    return probe::kUnknown;
-  }
-  if (line->standard.version) {
-    std::fputs(probe::VersionText("check_mailflow", AUTOMON_VERSION).c_str(), stdout);
+  if (auto reply =
+          probe::StandardReply(line->standard, kProbe, AUTOMON_VERSION, mailflow::HelpText())) {
+    std::fputs(reply->c_str(), stdout);
     return probe::kUnknown;
   }
   const mailflow::Config& config = line->config;
-  const long seconds = static_cast<long>(config.timeout.duration.count());
-  auto watchdog =
-      probe::Watchdog::Arm(config.timeout.duration,
-                           "Error: check_mailflow timed out after " + std::to_string(seconds) +
-                               " seconds (-t " + std::to_string(seconds) + ")",
-                           config.timeout.state);
+  auto watchdog = probe::Watchdog::Arm(config.timeout.duration,
+                                       "Error: " + probe::TimedOutReason(kProbe, config.timeout),
+                                       config.timeout.state);
   if (!watchdog) return Print(probe::ErrorResult({probe::kUnknown, watchdog.error().message}), 0);
   // Our own deadline ends before the watchdog, so a slow server gets a
   // precise message and a token that was not sent is withdrawn.
@@ -86,10 +83,5 @@ int Run(int argc, char* argv[]) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  try {
-    return Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::printf("Error: internal error: %s\n", e.what());
-    return probe::kUnknown;
-  }
+  return probe::GuardedMain([&] { return Run(argc, argv); });
 }

@@ -57,6 +57,18 @@ std::string VersionText(std::string_view probe, std::string_view version) {
   return fmt::format("{} v{} (automon {})\n", probe, version, version);
 }
 
+std::optional<std::string> StandardReply(const StandardOptions& options, std::string_view probe,
+                                         std::string_view version, std::string_view help) {
+  if (options.help) return std::string(help);
+  if (options.version) return VersionText(probe, version);
+  return std::nullopt;
+}
+
+std::string TimedOutReason(std::string_view probe, const Timeout& timeout) {
+  const long long seconds = timeout.duration.count();
+  return fmt::format("{} timed out after {} seconds (-t {})", probe, seconds, seconds);
+}
+
 std::string StandardOptionsHelp() {
   return fmt::format(
       " -h, --help\n"

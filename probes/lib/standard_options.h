@@ -14,6 +14,7 @@
 #define AUTOMON_PROBES_LIB_STANDARD_OPTIONS_H_
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -55,6 +56,16 @@ std::string VersionText(std::string_view probe, std::string_view version);
 
 // The help paragraphs for the standard options, to append to a probe's help.
 std::string StandardOptionsHelp();
+
+// What -h or -V asks a probe to print instead of checking (`help`, or the
+// VersionText of `probe` and `version`); the probe then exits UNKNOWN, as
+// monitoring-plugins do. nullopt when neither was given.
+std::optional<std::string> StandardReply(const StandardOptions& options, std::string_view probe,
+                                         std::string_view version, std::string_view help);
+
+// "check_x timed out after 10 seconds (-t 10)": the reason a probe's
+// watchdog gives when -t expires.
+std::string TimedOutReason(std::string_view probe, const Timeout& timeout);
 
 }  // namespace automon::probe
 

@@ -69,5 +69,21 @@ TEST(StandardOptionsTest, VersionText) {
   EXPECT_EQ(VersionText("check_x", "1.2.3"), "check_x v1.2.3 (automon 1.2.3)\n");
 }
 
+TEST(StandardOptionsTest, StandardReplyIsHelpThenVersionThenNothing) {
+  StandardOptions options;
+  EXPECT_EQ(StandardReply(options, "check_x", "1.2.3", "usage\n"), std::nullopt);
+  options.version = true;
+  EXPECT_EQ(StandardReply(options, "check_x", "1.2.3", "usage\n"),
+            "check_x v1.2.3 (automon 1.2.3)\n");
+  options.help = true;  // -h -V: help, like monitoring-plugins' first-wins getopt loops
+  EXPECT_EQ(StandardReply(options, "check_x", "1.2.3", "usage\n"), "usage\n");
+}
+
+TEST(StandardOptionsTest, TimedOutReasonNamesTheProbeAndTheOption) {
+  Timeout timeout;
+  timeout.duration = std::chrono::seconds(25);
+  EXPECT_EQ(TimedOutReason("check_x", timeout), "check_x timed out after 25 seconds (-t 25)");
+}
+
 }  // namespace
 }  // namespace automon::probe
