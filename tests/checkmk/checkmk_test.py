@@ -1,0 +1,563 @@
+#!/usr/bin/env python3
+"""The Checkmk backend and extension, end to end without a Checkmk site
+(Checkmk is not packaged by Debian):
+
+- MkFiles: automon-registrar with backend = checkmk registers the shipped
+  definitions (monitoring-info.d, snapshot by automon-agent); every .mk file
+  is executed by Python with the variables a site predefines, and the hosts
+  and rules are checked field by field.
+- HostileCorpus: the registrar-core hostile corpus goes through the Checkmk
+  renderer; every document is refused, has its bad service rejected, or is
+  rendered inert; executing every generated file only extends the site's
+  variables with literal values that carry each value verbatim, and does
+  nothing else (no import, no call, no file access: audited).
+- Extension: the ruleset and server-side call modules imported against a
+  stand-in of the documented cmk.* v1 API (tests/checkmk/standin); names,
+  parameter types and defaults; the exact argv for sample rules; the
+  launcher keeps the password out of every argv.
+- Mkp: the MKP the build made: documented layout, info == info.json, the
+  built probe inside, reproducible.
+
+usage: checkmk_test.py --registrar PATH --agent PATH --probe PATH --mkp PATH
+"""
+
+import argparse
+import ast
+import copy
+import glob
+import gzip
+import importlib
+import io
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
+EXTENSION = os.path.join(SOURCE_DIR, "checkmk", "guacamole")
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "registrar"))
+import regtest  # noqa: E402
+import hostile_corpus_test as corpus  # noqa: E402
+
+ARGS = None
+SITE = "mysite"
+PLUGINS = "/omd/sites/mysite/lib/nagios/plugins"
+PROBES = "/usr/lib/nagios/plugins"
+LITERAL_TYPES = (str, int, float, bool, type(None))
+
+
+def site_variables():
+    """What a Checkmk site predefines before it reads conf.d, with entries of
+    a host the site already has."""
+    other = "existing.example.org"
+    return {
+        "all_hosts": [other],
+        "host_tags": {other: {"agent": "cmk-agent"}},
+        "host_labels": {other: {"os": "linux"}},
+        "ipaddresses": {other: "192.0.2.1"},
+        "ipv6addresses": {},
+        "explicit_host_conf": {"alias": {other: "Existing"}},
+        "extra_host_conf": {},
+        "custom_checks": [{"id": "admin", "value": {"service_description": "x"},
+                           "condition": {"host_name": [other]}}],
+        "active_checks": {},
+    }
+
+
+def only_literals(value):
+    if isinstance(value, LITERAL_TYPES):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(only_literals(v) for v in value)
+    if isinstance(value, dict):
+        return all(only_literals(k) and only_literals(v) for k, v in value.items())
+    return False
+
+
+AUDITED = []
+_AUDITING = [False]
+
+
+def _audit(event, args):
+    if _AUDITING[0] and event not in ("exec", "compile", "object.__getattr__"):
+        AUDITED.append(event)
+
+
+sys.addaudithook(_audit)
+
+
+def execute_mk(path, restricted=True):
+    """Executes a .mk file as a site does (exec with the predefined
+    variables). Returns (namespace after, namespace before, audited events)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    text = data.decode("ascii")  # the encoder writes ASCII only
+    before = site_variables()
+    ns = copy.deepcopy(before)
+    ns["__builtins__"] = {} if restricted else __builtins__
+    code = compile(text, path, "exec")
+    del AUDITED[:]
+    _AUDITING[0] = True
+    try:
+        exec(code, ns)  # noqa: S102 - the point of the test
+    finally:
+        _AUDITING[0] = False
+    del ns["__builtins__"]
+    return ns, before, list(AUDITED)
+
+
+def additions(ns, before):
+    """{variable: what the file added}, after checking it only added."""
+    added = {}
+    assert set(ns) == set(before), "new names: %r" % (set(ns) - set(before))
+    for name, old in before.items():
+        new = ns[name]
+        assert type(new) is type(old), name
+        if isinstance(old, list):
+            assert new[:len(old)] == old, "%s was changed, not extended" % name
+            added[name] = new[len(old):]
+        else:
+            for k, v in old.items():
+                if name == "explicit_host_conf":
+                    assert all(new[k].get(h) == hv for h, hv in v.items()), "alias changed"
+                else:
+                    assert new.get(k) == v, "%s[%r] was changed" % (name, k)
+            added[name] = {k: v for k, v in new.items() if k not in old}
+        assert only_literals(new), "%s holds something that is not a literal" % name
+    added["alias"] = {h: a for h, a in ns["explicit_host_conf"]["alias"].items()
+                      if h not in before["explicit_host_conf"]["alias"]}
+    return added
+
+
+class CheckmkEnv:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="automon-checkmk-")
+        self.conf_dir = os.path.join(self.dir, "site", "etc", "check_mk", "conf.d", "automon")
+        os.makedirs(os.path.dirname(self.conf_dir))
+        self.state_dir = os.path.join(self.dir, "state")
+        self.log = os.path.join(self.dir, "activations")
+        self.config = os.path.join(self.dir, "registrar.conf")
+        with open(self.config, "w") as f:
+            f.write("[registrar]\nstate_dir = %s\nbackend = checkmk\nquiet_period = 0\n"
+                    "[checkmk]\nsite = %s\nconf_dir = %s\nplugins_dir = %s\n"
+                    "activate_command = /bin/sh -c 'echo {site} >> %s'\n"
+                    % (self.state_dir, SITE, self.conf_dir, PLUGINS, self.log))
+
+    def run(self, *args, stdin=b""):
+        p = subprocess.run([ARGS.registrar, "--config", self.config] + list(args), input=stdin,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+    def mk(self, host):
+        return os.path.join(self.conf_dir, host + ".mk")
+
+    def activations(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return f.read().split()
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class MkFilesTest(unittest.TestCase):
+    HOST = "web01.example.org"
+
+    def setUp(self):
+        self.env = CheckmkEnv()
+        self.addCleanup(self.env.cleanup)
+
+    def snapshot(self):
+        definitions = os.path.join(SOURCE_DIR, "monitoring-info.d")
+        packages = set()
+        for path in glob.glob(os.path.join(definitions, "*")):
+            with open(path) as f:
+                packages.update(re.findall(r"^package\s*=\s*(\S+)", f.read(), re.M))
+        admindir = os.path.join(self.env.dir, "dpkg")
+        os.makedirs(admindir)
+        with open(os.path.join(admindir, "status"), "w") as f:
+            for p in sorted(packages):
+                f.write("Package: %s\nStatus: install ok installed\nVersion: 1.0\n"
+                        "Architecture: all\n\n" % p)
+        p = subprocess.run([ARGS.agent, "snapshot", definitions, "--name", self.HOST,
+                            "--address", "192.0.2.10", "--generation", "1",
+                            "--dpkg-admindir", admindir],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        return p.stdout
+
+    def test_shipped_definitions_become_site_configuration(self):
+        code, out, err = self.env.run("receive", "--host", self.HOST, stdin=self.snapshot())
+        self.assertIn(code, (0, 1), out + err)  # guacamole without a password warns only
+        active = [l.split(":")[0] for l in out.splitlines() if l.endswith(": active")]
+        self.assertGreaterEqual(len(active), 8, out)
+        self.assertEqual(self.env.activations(), [SITE])
+        ns, before, events = execute_mk(self.env.mk(self.HOST), restricted=False)
+        self.assertEqual(events, [])
+        added = additions(ns, before)
+        self.assertEqual(added["all_hosts"], [self.HOST])
+        self.assertEqual(added["host_tags"], {self.HOST: {
+            "site": SITE, "address_family": "ip-v4-only", "ip-v4": "ip-v4", "agent": "no-agent",
+            "piggyback": "no-piggyback", "snmp_ds": "no-snmp", "criticality": "prod",
+            "networking": "lan"}})
+        self.assertEqual(added["host_labels"], {self.HOST: {"automon": "registered"}})
+        self.assertEqual(added["ipaddresses"], {self.HOST: "192.0.2.10"})
+        self.assertEqual(added["alias"], {self.HOST: self.HOST})
+        rules = added["custom_checks"]
+        self.assertEqual(sorted(r["value"]["service_description"] for r in rules), sorted(
+            self.descriptions(active)))
+        for rule in rules:
+            self.assertEqual(set(rule), {"id", "value", "condition", "options"})
+            self.assertEqual(rule["condition"], {"host_name": [self.HOST]})
+            self.assertTrue(rule["id"].startswith("automon-%s-" % self.HOST))
+            self.assertEqual(set(rule["value"]), {"service_description", "command_line"})
+            argv = shlex.split(rule["value"]["command_line"])
+            self.assertTrue(argv[0].startswith((PLUGINS + "/", PROBES + "/")), argv)
+            self.assertNotIn("$", rule["value"]["command_line"])
+        by_program = {os.path.basename(shlex.split(r["value"]["command_line"])[0]): r
+                      for r in rules}
+        # The probes of issues #7 and #9, with the Nagios renderer's options.
+        self.assertIn("check_haproxy_sessions", by_program)
+        self.assertTrue(shlex.split(by_program["check_haproxy_sessions"]["value"]["command_line"])[0]
+                        .startswith(PROBES + "/"))
+        ssh = [r for r in rules if os.path.basename(shlex.split(r["value"]["command_line"])[0])
+               == "check_ssh"]
+        self.assertEqual(shlex.split(ssh[0]["value"]["command_line"]),
+                         [PLUGINS + "/check_ssh", "-H", "192.0.2.10", "-p", "22"])
+
+    def descriptions(self, names):
+        code, out, _ = self.env.run("show", self.HOST)
+        self.assertEqual(code, 0)
+        found = {}
+        name = None
+        for line in out.splitlines():
+            m = re.match(r"^\[(.+)\]$", line)
+            if m:
+                name = m.group(1)
+            m = re.match(r"^description = (.*)$", line)
+            if m and name:
+                found[name] = m.group(1)
+        return [found.get(n, n) for n in names]
+
+    def test_golden_file_executes_to_the_expected_rules(self):
+        golden = os.path.join(SOURCE_DIR, "registrar", "render", "testdata", "web01.example.org.mk")
+        ns, before, events = execute_mk(golden, restricted=True)
+        added = additions(ns, before)
+        self.assertEqual(added["all_hosts"], ["web01.example.org"])
+        rules = {r["value"]["service_description"]: r for r in added["custom_checks"]}
+        self.assertEqual(len(rules), 12)
+        guac = shlex.split(rules["guac"]["value"]["command_line"])
+        self.assertEqual(guac, [
+            PROBES + "/check_guacamole", "--host", "192.0.2.10", "--port", "8080",
+            "--protocol", "http", "--uri", "/guacamole", "--data-source", "mysql",
+            "--username", "guacadmin", "--password-file",
+            "/var/lib/automon/secrets/web01.example.org/guac.7.password", "-w", "10", "-c", "20"])
+        self.assertIn("/it's", shlex.split(rules["quote"]["value"]["command_line"]))
+
+
+def nagios_values(check):
+    """The unescaped $ARGn$ values of a Nagios check_command."""
+    parts = re.split(r"(?<!\\)!", check)
+    return [p.replace("\\!", "!").replace("\\;", ";").replace("$$", "$") for p in parts[1:]]
+
+
+class HostileCorpusTest(unittest.TestCase):
+    def test_corpus_through_the_checkmk_renderer(self):
+        env = CheckmkEnv()
+        failures = []
+        cases = corpus.cases()
+        for i, (label, maker, expect, detail) in enumerate(cases):
+            host = "c%03d.example.org" % i
+            code, out, err = env.run("receive", "--host", host, stdin=maker(host))
+            problem = None
+            path = env.mk(host)
+            if expect == "refused":
+                if code != 2 or not out.startswith("refused: ") or detail not in out:
+                    problem = "expected refusal mentioning %r" % detail
+                elif os.path.exists(path):
+                    problem = "a refused host has a .mk file"
+            elif expect == "rejected" or "\\!" in detail or "\\;" in detail:
+                name, why = detail if expect == "rejected" else (
+                    "bad", "'!', ';' or '$', which Checkmk's cores do not read alike")
+                line = [l for l in out.splitlines() if l.startswith(name + ": rejected: ")]
+                if code != 1 or not line or why not in line[0] or "ok: active" not in out:
+                    problem = "expected %s rejected mentioning %r" % (name, why)
+                else:
+                    ns, before, _ = execute_mk(path)
+                    if any(r["id"].endswith("-" + name) for r in additions(ns, before)["custom_checks"]):
+                        problem = "the rejected service reached the .mk file"
+            else:
+                values = [v.format(host=host, secrets=os.path.join(env.state_dir, "secrets"))
+                          for v in nagios_values(detail)]
+                if code != 0 or not os.path.exists(path):
+                    problem = "expected active"
+                else:
+                    ns, before, _ = execute_mk(path)
+                    rules = [r for r in additions(ns, before)["custom_checks"]
+                             if r["id"] == "automon-%s-bad" % host]
+                    argv = shlex.split(rules[0]["value"]["command_line"]) if rules else []
+                    missing = [v for v in values if v not in argv]
+                    if not rules or missing:
+                        problem = "values not verbatim in %r: %r" % (argv, missing)
+            print("%-4s %3d %-9s %-40s exit %d" % ("FAIL" if problem else "ok", i, expect, label, code))
+            if problem:
+                failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+        # Every generated file: ASCII, and executing it (builtins and all,
+        # audited) only adds literal entries about its own host.
+        paths = sorted(glob.glob(os.path.join(env.conf_dir, "*.mk")))
+        if len(paths) < 20:
+            failures.append("only %d .mk files were generated" % len(paths))
+        for path in paths:
+            host = os.path.basename(path)[:-3]
+            try:
+                ns, before, events = execute_mk(path, restricted=False)
+                added = additions(ns, before)
+                assert events == [], "audited events %r" % events
+                assert added["all_hosts"] == [host], added["all_hosts"]
+                for name in ("host_tags", "host_labels", "ipaddresses", "alias"):
+                    assert set(added[name]) <= {host}, (name, added[name])
+                for rule in added["custom_checks"]:
+                    assert rule["condition"] == {"host_name": [host]}, rule
+                with open(path, "rb") as f:
+                    data = f.read()
+                assert corpus.SECRET.encode() not in data and b"w0rd" not in data, "secret in file"
+            except (AssertionError, UnicodeDecodeError, SyntaxError) as e:
+                failures.append("%s: %s" % (path, e))
+        found = []
+        for root, _, files in os.walk(os.path.join(env.state_dir, "secrets")):
+            for f in files:
+                p = os.path.join(root, f)
+                with open(p) as fh:
+                    if fh.read() == corpus.SECRET + "\n":
+                        found.append(oct(os.stat(p).st_mode & 0o777))
+        if not found or any(m != "0o640" for m in found):
+            failures.append("secret file missing or not 0640: %r" % found)
+        if os.path.exists("/tmp/automon-pwned"):
+            failures.append("/tmp/automon-pwned exists: something ran a command")
+        if failures:
+            print("kept", env.dir)
+        else:
+            env.cleanup()
+        self.assertEqual(failures, [], "\n".join(failures))
+
+
+class ExtensionTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, os.path.join(HERE, "standin"))
+        cls.fs = importlib.import_module("cmk.rulesets.v1.form_specs")
+        cls.rs = importlib.import_module("cmk.rulesets.v1.rule_specs")
+        cls.ssc = importlib.import_module("cmk.server_side_calls.v1")
+        cls.ruleset = cls.load("rulesets/guacamole.py", "automon_guacamole_rulesets")
+        cls.calls = cls.load("server_side_calls/guacamole.py", "automon_guacamole_ssc")
+
+    @staticmethod
+    def load(rel, name):
+        spec = importlib.util.spec_from_file_location(name, os.path.join(EXTENSION, rel))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def test_discovery_names(self):
+        specs = [n for n in vars(self.ruleset) if n.startswith("rule_spec_")]
+        calls = [n for n in vars(self.calls) if n.startswith("active_check_")]
+        self.assertEqual(specs, ["rule_spec_guacamole"])
+        self.assertEqual(calls, ["active_check_guacamole"])
+        spec = self.ruleset.rule_spec_guacamole
+        self.assertIsInstance(spec, self.rs.ActiveCheck)
+        self.assertEqual(spec.name, "guacamole")
+        self.assertEqual(spec.title, "Apache Guacamole active sessions")
+        self.assertEqual(spec.topic, self.rs.Topic.NETWORKING)
+        self.assertIsInstance(self.calls.active_check_guacamole, self.ssc.ActiveCheckConfig)
+        self.assertEqual(self.calls.active_check_guacamole.name, spec.name)
+        self.assertTrue(os.access(os.path.join(EXTENSION, "libexec", "check_" + spec.name), os.X_OK))
+
+    def test_fields_types_and_defaults(self):
+        fs = self.fs
+        form = self.ruleset.rule_spec_guacamole.parameter_form()
+        self.assertIsInstance(form, fs.Dictionary)
+        e = form.elements
+        self.assertEqual(list(e), ["username", "password", "host", "port", "protocol",
+                                   "data_source", "uri", "levels", "timeout"])
+        expect = {
+            "username": (fs.String, True, "guacadmin"),
+            "password": (fs.Password, True, None),
+            "host": (fs.String, False, None),
+            "port": (fs.Integer, True, 8080),
+            "protocol": (fs.SingleChoice, True, "http"),
+            "data_source": (fs.String, True, "mysql"),
+            "uri": (fs.String, True, "/guacamole"),
+            "levels": (fs.SimpleLevels, False, None),
+            "timeout": (fs.TimeSpan, False, 10.0),
+        }
+        for key, (kind, required, default) in expect.items():
+            self.assertIsInstance(e[key], fs.DictElement, key)
+            self.assertIsInstance(e[key].parameter_form, kind, key)
+            self.assertEqual(e[key].required, required, key)
+            if default is not None:
+                self.assertEqual(e[key].parameter_form.prefill, fs.DefaultValue(default), key)
+        self.assertTrue(e["host"].parameter_form.macro_support)
+        self.assertEqual([c.name for c in e["protocol"].parameter_form.elements], ["http", "https"])
+        levels = e["levels"].parameter_form
+        self.assertEqual(levels.level_direction, fs.LevelDirection.UPPER)
+        self.assertIsInstance(levels.form_spec_template, fs.Integer)
+        self.assertEqual(e["timeout"].parameter_form.displayed_magnitudes, [fs.TimeMagnitude.SECOND])
+
+    def host(self, address="192.0.2.20"):
+        return self.ssc.HostConfig(name="guac.example.org", ipv4_config=self.ssc.IPv4Config(address=address),
+                                   macros={"$HOSTNAME$": "guac.example.org"})
+
+    def test_server_side_call_argv(self):
+        secret = self.ssc.Secret(7)
+        minimal = {"username": "guacadmin", "password": secret, "port": 8080, "protocol": "http",
+                   "data_source": "mysql", "uri": "/guacamole"}
+        commands = list(self.calls.active_check_guacamole(minimal, self.host()))
+        self.assertEqual(len(commands), 1)
+        self.assertEqual(commands[0].service_description, "Guacamole sessions")
+        self.assertEqual(list(commands[0].command_arguments), [
+            "--host", "192.0.2.20", "--port", "8080", "--protocol", "http", "--uri", "/guacamole",
+            "--data-source", "mysql", "--username", "guacadmin", "--password", secret])
+        full = dict(minimal, host="$HOSTNAME$", port=8443, protocol="https", data_source="auto",
+                    uri="/", levels=("fixed", (10, 20)), timeout=12.0, username="monitor")
+        args = list(next(iter(self.calls.active_check_guacamole(full, self.host()))).command_arguments)
+        self.assertEqual(args, [
+            "--host", "guac.example.org", "--port", "8443", "--protocol", "https", "--uri", "/",
+            "--data-source", "auto", "--username", "monitor", "--password", secret,
+            "-w", "10", "-c", "20", "-t", "12"])
+        self.assertTrue(args[13].pass_safely)  # never .unsafe(): not in the process list
+        no_levels = dict(minimal, levels=("no_levels", None))
+        self.assertNotIn("-w", list(next(iter(self.calls.active_check_guacamole(
+            no_levels, self.host()))).command_arguments))
+
+    def test_server_side_call_refuses_bad_values(self):
+        base = {"username": "u", "password": self.ssc.Secret(1), "port": 8080, "protocol": "http",
+                "data_source": "mysql", "uri": "/guacamole"}
+        for change in ({"password": "plain"}, {"port": 0}, {"port": "80"}, {"protocol": "ftp"},
+                       {"levels": ("fixed", (1,))}, {"username": ""}):
+            with self.assertRaises((TypeError, ValueError), msg=repr(change)):
+                list(self.calls.active_check_guacamole(dict(base, **change), self.host()))
+
+    def test_launcher_keeps_the_password_out_of_argv(self):
+        """What a site runs: Checkmk's command line for a safely passed
+        Secret (--pwstore and a masked placeholder, as documented), then the
+        launcher, then the probe (here a stand-in recording argv and env)."""
+        tmp = tempfile.mkdtemp(prefix="automon-launcher-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        libexec = os.path.join(tmp, "libexec")
+        os.makedirs(libexec)
+        launcher = os.path.join(libexec, "check_guacamole")
+        shutil.copy(os.path.join(EXTENSION, "libexec", "check_guacamole"), launcher)
+        record = os.path.join(tmp, "record.json")
+        with open(os.path.join(libexec, "check_guacamole.bin"), "w") as f:
+            f.write("#!/usr/bin/python3\nimport json, os, sys\n"
+                    "json.dump({'argv': sys.argv[1:], 'pw': os.environ.get('GUACAMOLE_PASSWORD')},"
+                    " open(%r, 'w'))\nprint('Apache Guacamole Active Sessions: 3')\n" % record)
+        os.chmod(os.path.join(libexec, "check_guacamole.bin"), 0o755)
+        password = "s3cr3t 'x' $(id)"
+        store = os.path.join(tmp, "store")
+        with open(store, "w") as f:
+            f.write("guac_pw:%s\n" % password)
+        args = list(next(iter(self.calls.active_check_guacamole(
+            {"username": "guacadmin", "password": self.ssc.Secret(0), "port": 8080,
+             "protocol": "http", "data_source": "mysql", "uri": "/guacamole"},
+            self.host()))).command_arguments)
+        argv, pwstore = [], []
+        for arg in args:
+            if isinstance(arg, self.ssc.Secret):
+                argv.append(arg.format % ("*" * len(password)))
+                pwstore.append("%d@%d@%s" % (len(argv), arg.format.index("%s"), "guac_pw"))
+            else:
+                argv.append(arg)
+        argv = ["--pwstore=" + ",".join(pwstore)] + argv
+        self.assertNotIn(password, " ".join(argv))
+        env = dict(os.environ, AUTOMON_STANDIN_PWSTORE=store,
+                   PYTHONPATH=os.path.join(HERE, "standin"))
+        p = subprocess.run([launcher] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=env, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertEqual(p.stdout, b"Apache Guacamole Active Sessions: 3\n")
+        with open(record) as f:
+            seen = json.load(f)
+        self.assertEqual(seen["pw"], password)
+        self.assertEqual(seen["argv"], ["--host", "192.0.2.20", "--port", "8080", "--protocol",
+                                        "http", "--uri", "/guacamole", "--data-source", "mysql",
+                                        "--username", "guacadmin"])
+
+    def test_launcher_without_the_probe_is_unknown(self):
+        tmp = tempfile.mkdtemp(prefix="automon-launcher-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        launcher = os.path.join(tmp, "check_guacamole")
+        shutil.copy(os.path.join(EXTENSION, "libexec", "check_guacamole"), launcher)
+        p = subprocess.run([launcher, "--host", "x"], stdout=subprocess.PIPE, timeout=30)
+        self.assertEqual(p.returncode, 3)
+        self.assertTrue(p.stdout.startswith(b"Error: cannot run "), p.stdout)
+
+
+class MkpTest(unittest.TestCase):
+    def members(self, path):
+        with tarfile.open(path, "r:gz") as tar:
+            return {m.name: (m, tar.extractfile(m).read()) for m in tar.getmembers()}
+
+    def test_layout_and_contents(self):
+        top = self.members(ARGS.mkp)
+        self.assertEqual(sorted(top), ["cmk_addons_plugins.tar", "info", "info.json"])
+        info = ast.literal_eval(top["info"][1].decode())
+        self.assertEqual(info, json.loads(top["info.json"][1]))
+        self.assertEqual(info["name"], "automon_guacamole")
+        self.assertEqual(info["version.min_required"], "2.3.0")
+        for key in ("title", "version", "author", "description", "download_url",
+                    "version.packaged", "version.usable_until"):
+            self.assertIn(key, info)
+        with tarfile.open(fileobj=io.BytesIO(top["cmk_addons_plugins.tar"][1])) as tar:
+            files = {m.name: (m.mode, tar.extractfile(m).read()) for m in tar.getmembers()}
+        self.assertEqual(sorted(files), info["files"]["cmk_addons_plugins"])
+        self.assertEqual(sorted(files), [
+            "guacamole/checkman/check_guacamole", "guacamole/libexec/check_guacamole",
+            "guacamole/libexec/check_guacamole.bin", "guacamole/rulesets/guacamole.py",
+            "guacamole/server_side_calls/guacamole.py"])
+        with open(ARGS.probe, "rb") as f:
+            self.assertEqual(files["guacamole/libexec/check_guacamole.bin"], (0o755, f.read()))
+        self.assertEqual(files["guacamole/libexec/check_guacamole"][0], 0o755)
+        for rel in ("rulesets/guacamole.py", "server_side_calls/guacamole.py",
+                    "checkman/check_guacamole", "libexec/check_guacamole"):
+            with open(os.path.join(EXTENSION, rel), "rb") as f:
+                self.assertEqual(files["guacamole/" + rel][1], f.read(), rel)
+        checkman = files["guacamole/checkman/check_guacamole"][1].decode()
+        for key in ("title:", "agents: active", "catalog:", "license:", "distribution:",
+                    "description:"):
+            self.assertIn("\n" + key if key != "title:" else key, checkman)
+
+    def test_reproducible(self):
+        out = os.path.join(tempfile.mkdtemp(prefix="automon-mkp-"), "again.mkp")
+        self.addCleanup(shutil.rmtree, os.path.dirname(out), True)
+        subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "checkmk", "build_mkp.py"),
+                        "--source", EXTENSION, "--probe", ARGS.probe, "--version",
+                        json.loads(self.members(ARGS.mkp)["info.json"][1])["version"],
+                        "--output", out], check=True, timeout=60)
+        with open(out, "rb") as a, open(ARGS.mkp, "rb") as b:
+            self.assertEqual(a.read(), b.read())
+        with gzip.open(out) as g:
+            g.read()
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--registrar", required=True)
+    parser.add_argument("--agent", required=True)
+    parser.add_argument("--probe", required=True)
+    parser.add_argument("--mkp", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
