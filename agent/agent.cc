@@ -289,7 +289,7 @@ Commands:
         [--dpkg-admindir DIR]
   snapshot [DIR]           write the wire document (secrets included) to stdout
         [--name NAME] [--address ADDR] [--generation N] [--dpkg-admindir DIR]
-  hello                    connect to each configured registrar and say who we are
+  hello                    connect to each registrar and say who we are
   enroll [--ticket T]      ask each registrar to enroll this host's key
         [--name NAME]
   push                     send the snapshot to each registrar, print its report
@@ -306,9 +306,12 @@ Options:
   -h, --help               show this help
   -V, --version            show the version
 
-Registrars are reached over SSH (user "automon") with the key in agent.conf's
-`key` (created on first use); each registrar's host key is pinned by
-`fingerprint =` or trusted on first use and then enforced.
+Registrars are those in agent.conf's `registrar =` list; the word `auto`
+there adds every registrar announced over mDNS (Avahi, _automon._tcp) when a
+push is due. They are reached over SSH (user "automon") with the key in
+agent.conf's `key` (created on first use); each registrar's host key is
+pinned by `fingerprint =` or trusted on first use (for a registrar found over
+mDNS, only when it matches the fingerprint it announces) and then enforced.
 
 Exit status: 0 all valid (or accepted), 1 errors found or refused, 2 usage error.
 See automon-agent(8).

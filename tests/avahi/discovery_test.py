@@ -9,7 +9,7 @@ daemon (a new file becomes active, a deleted one goes, the latency is
 printed), an avahi-daemon restart (the registrar announces again and is
 found again), a registrar restart, two registrars both receiving the
 pushes (their second name chosen on collision), a registrar down for a
-while then back, a forged announcement whose TXT fingerprint does not
+while then back, a registrar that boots after the agent, a forged announcement whose TXT fingerprint does not
 match the key (refused), D-Bus without avahi-daemon (serve warns once and
 announces when the daemon comes), and no D-Bus at all (serve warns once
 and serves; the agent says so once and stays quiet).
@@ -219,6 +219,23 @@ class DiscoveryTest(unittest.TestCase):
         wait_for("the registration once the registrar is back",
                  lambda: r.registered("web01.example.org", "late"), timeout=30)
         # Within one backoff period: a few seconds at this point, not minutes.
+        self.assertLess(time.time() - back, 12, d.output())
+
+    def test_registrar_that_boots_after_the_agent(self):
+        r = self.registrar()
+        wait_for("the announcement", r.announced)
+        a = self.agent()
+        self.assertEqual(a.run("enroll")[0], 0)  # enrolls, pushes nothing
+        r.stop()
+        d = self.daemon(a)
+        wait_for("the notice", lambda: "no registrar announced" in d.output())
+        time.sleep(2)
+        self.assertEqual(d.output().count("no registrar announced"), 1, d.output())
+        back = time.time()
+        r.start()
+        wait_for("the registration once the registrar is announced",
+                 lambda: r.registered("web01.example.org", "db"), timeout=30)
+        # Looked for again with the push backoff: seconds at this point.
         self.assertLess(time.time() - back, 12, d.output())
 
     def test_forged_fingerprint_is_refused(self):
