@@ -20,6 +20,8 @@ struct DirCloser {
   void operator()(DIR* d) const noexcept { ::closedir(d); }
 };
 
+}  // namespace
+
 std::string DirectoryOf(const std::string& path) {
   const size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -27,7 +29,7 @@ std::string DirectoryOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
-Result<void> WriteAll(int fd, const std::string& content, const std::string& path) {
+Result<void> WriteAll(int fd, std::string_view content, const std::string& path) {
   size_t done = 0;
   while (done < content.size()) {
     const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -39,8 +41,6 @@ Result<void> WriteAll(int fd, const std::string& content, const std::string& pat
   }
   return {};
 }
-
-}  // namespace
 
 Result<std::string> RealFileSystem::ReadFile(const std::string& path, size_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -45,6 +46,13 @@ class FileSystem {
   // `mode`. Existing directories are left as they are.
   virtual Result<void> MakeDirectories(const std::string& path, unsigned mode) = 0;
 };
+
+// The directory part of `path`: "a/b" -> "a", "/a" -> "/", "a" -> ".".
+std::string DirectoryOf(const std::string& path);
+
+// Writes all of `content` to `fd`, retrying short writes and EINTR. The
+// Error names `path` (the file behind fd) and the errno.
+Result<void> WriteAll(int fd, std::string_view content, const std::string& path);
 
 class RealFileSystem final : public FileSystem {
  public:

@@ -1,5 +1,6 @@
 #include "common/file_system.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "common/unique_fd.h"
 
 namespace automon {
 namespace {
@@ -120,6 +123,27 @@ TEST_F(RealFileSystemTest, MakeDirectoriesCreatesParentsAndToleratesExisting) {
   auto clash = fs_.MakeDirectories(dir_ + "/file", 0700);
   ASSERT_FALSE(clash.ok());
   EXPECT_EQ(clash.error().message, "mkdir(" + dir_ + "/file): Not a directory");
+}
+
+TEST(DirectoryOfTest, EveryShapeOfPath) {
+  EXPECT_EQ(DirectoryOf("/etc/automon/agent.conf"), "/etc/automon");
+  EXPECT_EQ(DirectoryOf("/agent.conf"), "/");
+  EXPECT_EQ(DirectoryOf("agent.conf"), ".");
+  EXPECT_EQ(DirectoryOf("a/b"), "a");
+}
+
+TEST_F(RealFileSystemTest, WriteAllWritesEverythingAndNamesThePathOnFailure) {
+  const std::string path = dir_ + "/out";
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  ASSERT_GE(fd.get(), 0);
+  const std::string big(1 << 20, 'x');
+  ASSERT_TRUE(WriteAll(fd.get(), big, path).ok());
+  EXPECT_EQ(fs_.ReadFile(path, 2 << 20).value(), big);
+  UniqueFd read_only(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  auto failed = WriteAll(read_only.get(), "y", path);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find(path), std::string::npos) << failed.error().message;
+  EXPECT_EQ(failed.error().errnum, EBADF);
 }
 
 }  // namespace

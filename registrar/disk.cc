@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "common/file_system.h"
+
 namespace automon::registrar {
 
 Result<void> RealDisk::MakeDirectory(const std::string& path, unsigned mode) {
@@ -47,28 +49,6 @@ Result<bool> RealDisk::SetGroup(const std::string& path, const std::string& grou
   }
   return true;
 }
-
-namespace {
-
-Result<void> WriteAll(int fd, const std::string& content, const std::string& path) {
-  size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return SystemError("write", errno, path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return {};
-}
-
-std::string DirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-}
-
-}  // namespace
 
 Result<void> RealDisk::ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
                                     unsigned mode) {
