@@ -313,6 +313,16 @@ TEST_F(AgentDiscoveryTest, PinnedRegistrarFoundBeforeIsTriedWhenNothingAnswers) 
       << out_.str();
 }
 
+TEST_F(AgentDiscoveryTest, StatusListsTheRegistrarsFoundBeforeWithoutBrowsing) {
+  discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint)};
+  ASSERT_EQ(Run({"push"}), kExitOk);
+  discovery_.timeouts.clear();
+  EXPECT_EQ(Run({"status"}), kExitOk);
+  EXPECT_TRUE(discovery_.timeouts.empty()) << "status reads state only";
+  EXPECT_EQ(out_.str(), "192.0.2.1:2222: key " + remotes_.fingerprint +
+                            " (trusted on first use)\nexit = 0\nweb: active\n");
+}
+
 TEST_F(AgentDiscoveryTest, OtherProtocolVersionIsSkipped) {
   discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint)};
   discovery_.found[0].txt["version"] = "2";
