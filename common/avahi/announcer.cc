@@ -16,7 +16,7 @@ namespace {
 // The real entry group, for Publish().
 class RealEntryGroup final : public EntryGroupApi {
  public:
-  explicit RealEntryGroup(AvahiEntryGroup* group) : group_(group) {}
+  RealEntryGroup(AvahiEntryGroup* group, int interface) : group_(group), interface_(interface) {}
   int AddService(const std::string& name, int port, const std::vector<std::string>& txt) override {
     AvahiStringList* list = nullptr;
     // avahi_string_list_add prepends; add in reverse to keep our order.
@@ -24,7 +24,7 @@ class RealEntryGroup final : public EntryGroupApi {
       list = avahi_string_list_add(list, it->c_str());
     }
     const int r = avahi_entry_group_add_service_strlst(
-        group_, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, AvahiPublishFlags(0), name.c_str(),
+        group_, interface_ == 0 ? AVAHI_IF_UNSPEC : AvahiIfIndex(interface_), AVAHI_PROTO_UNSPEC, AvahiPublishFlags(0), name.c_str(),
         std::string(kServiceType).c_str(), nullptr, nullptr, static_cast<uint16_t>(port), list);
     avahi_string_list_free(list);
     return r;
@@ -34,6 +34,7 @@ class RealEntryGroup final : public EntryGroupApi {
 
  private:
   AvahiEntryGroup* group_;
+  int interface_;
 };
 
 }  // namespace
@@ -165,7 +166,7 @@ class Announcer::Impl {
       }
     }
     if (!avahi_entry_group_is_empty(group_.get())) return;
-    RealEntryGroup group(group_.get());
+    RealEntryGroup group(group_.get(), announcement_.interface);
     auto name = avahi::Publish(group, announcement_);
     if (!name) {
       log_(name.error().message);

@@ -35,7 +35,7 @@ class FakeGroup final : public EntryGroupApi {
 };
 
 const Announcement kAnnouncement{"automon registrar on mon1", 2222,
-                                 "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s", "nagios"};
+                                 "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s", "nagios", 0};
 
 TEST(PublishTest, FreeNameIsAddedAndCommitted) {
   FakeGroup group;

@@ -33,6 +33,9 @@ struct Announcement {
   int port = 0;
   std::string fingerprint;  // SHA256:...
   std::string backend;      // nagios | checkmk
+  // Where to announce: 0 for every interface avahi-daemon uses, else an
+  // interface index (e.g. loopback's, for a registrar listening there).
+  int interface = 0;
 
   bool operator==(const Announcement&) const = default;
 };

@@ -8,21 +8,21 @@ namespace {
 constexpr char kFingerprint[] = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s";
 
 TEST(ServiceTxtTest, BuildsVersionFingerprintBackendInOrder) {
-  auto txt = BuildTxt({"automon registrar on mon1", 2222, kFingerprint, "nagios"});
+  auto txt = BuildTxt({"automon registrar on mon1", 2222, kFingerprint, "nagios", 0});
   ASSERT_TRUE(txt) << txt.error().message;
   EXPECT_EQ(*txt, (std::vector<std::string>{"version=1", std::string("fingerprint=") + kFingerprint,
                                             "backend=nagios"}));
 }
 
 TEST(ServiceTxtTest, RefusesEmptyControlAndOverlongValues) {
-  auto empty = BuildTxt({"n", 1, "", "nagios"});
+  auto empty = BuildTxt({"n", 1, "", "nagios", 0});
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().message, "TXT value for 'fingerprint' is empty or not printable: ''");
-  auto control = BuildTxt({"n", 1, kFingerprint, "nag\nios"});
+  auto control = BuildTxt({"n", 1, kFingerprint, "nag\nios", 0});
   ASSERT_FALSE(control);
   EXPECT_EQ(control.error().message,
             "TXT value for 'backend' is empty or not printable: 'nag\nios'");
-  auto long_value = BuildTxt({"n", 1, kFingerprint, std::string(250, 'x')});
+  auto long_value = BuildTxt({"n", 1, kFingerprint, std::string(250, 'x'), 0});
   ASSERT_FALSE(long_value);
   EXPECT_EQ(long_value.error().message, "TXT string 'backend=xxxxxxxxxxxxxxxxxxxxxxxx...' is "
                                         "longer than 255 bytes");
@@ -35,7 +35,7 @@ TEST(ServiceTxtTest, ParsesPairsFirstKeyWinsKeysFoldCase) {
 }
 
 TEST(ServiceTxtTest, RoundTripsThroughParse) {
-  auto txt = BuildTxt({"n", 1, kFingerprint, "checkmk"});
+  auto txt = BuildTxt({"n", 1, kFingerprint, "checkmk", 0});
   ASSERT_TRUE(txt);
   Found f{"n", "mon1.local", "192.0.2.1", 1, ParseTxt(*txt)};
   EXPECT_EQ(AdvertisedFingerprint(f), kFingerprint);

@@ -1,5 +1,6 @@
 #include "registrar/ssh/serve.h"
 
+#include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -107,7 +108,13 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
   std::unique_ptr<avahi::Announcer> announcer;
   if (serve_options.announce) {
     avahi::Announcement announcement{"", (*server)->port(), *fingerprint,
-                                     config.backend == Backend::kCheckmk ? "checkmk" : "nagios"};
+                                     config.backend == Backend::kCheckmk ? "checkmk" : "nagios",
+                                     0};
+    // Listening on loopback only: announce there only, never to the
+    // network an address nobody else can reach.
+    if (options.address.starts_with("127.") || options.address == "::1") {
+      announcement.interface = static_cast<int>(if_nametoindex("lo"));
+    }
     auto started = avahi::Announcer::Start(std::move(announcement), log);
     if (!started) {
       log("warning: no mDNS announcement: " + started.error().message);
