@@ -466,7 +466,7 @@ Result<std::map<std::string, std::string>> CheckmkActivator::Sandbox(const Chang
       refused[host] = "the host name is not usable in Checkmk";
       continue;
     }
-    if (auto r = disk_.MakeDirectory(staging_dir_, 0700); !r) return r.error();
+    if (auto r = disk_.MakeDirectory(staging_dir_, 0755); !r) return r.error();
     const std::string path = staging_dir_ + "/" + CheckmkFileName(host);
     if (auto w = disk_.WriteScratchFile(path, *content); !w) return w.error();
     argv.push_back(host);
@@ -508,7 +508,7 @@ Result<std::map<std::string, std::string>> CheckmkActivator::Sandbox(const Chang
 
 Result<void> CheckmkActivator::SiteCheck(const Changes& changes, std::string* reason) {
   const std::string dir = staging_dir_ + "/site";
-  if (auto r = disk_.MakeDirectory(staging_dir_, 0700); !r) return r;
+  if (auto r = disk_.MakeDirectory(staging_dir_, 0755); !r) return r;
   if (auto r = disk_.MakeDirectory(dir, 0755); !r) return r;
   if (auto old = fs_.ListDirectory(dir); old.ok()) {
     for (const DirectoryEntry& e : *old) {
