@@ -27,6 +27,7 @@ import copy
 import glob
 import gzip
 import importlib
+import importlib.util
 import io
 import json
 import os
