@@ -257,7 +257,7 @@ int Snapshot(Context& ctx) {
 struct Command {
   std::string_view name;
   int (*run)(Context&);
-  std::array<std::string_view, 5> options;  // empty entries unused
+  std::array<std::string_view, 7> options;  // empty entries unused
   size_t max_positionals;
 };
 
@@ -267,10 +267,12 @@ constexpr std::array<Command, 9> kCommands = {{
     {"snapshot", Snapshot, {"name", "address", "generation", "dpkg-admindir"}, 1},
     {"hello", Hello, {}, 0},
     {"enroll", Enroll, {"ticket", "name"}, 0},
-    {"push", Push, {"dpkg-admindir"}, 0},
+    {"push", Push, {"dpkg-admindir", "daemon"}, 0},
     {"deregister", Deregister, {}, 0},
     {"status", Status, {}, 0},
-    {"run", RunDaemon, {"dpkg-admindir", "debounce", "start-jitter", "retry-base", "rescan"}, 0},
+    {"run", RunDaemon,
+     {"dpkg-admindir", "debounce", "start-jitter", "retry-base", "rescan", "plan", "in-process"},
+     0},
 }};
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "common/testing/fake_file_system.h"
 #include "agent/command_context.h"
+#include "agent/watch.h"
 #include "formats/snapshot.h"
 
 namespace automon::agent {
@@ -485,12 +486,12 @@ TEST_F(AgentNetworkTest, StatusShowsKeyAndLastReport) {
 TEST(RetryDelayTest, DoublesUpToTheCapWithJitter) {
   using std::chrono::milliseconds;
   const milliseconds base(1000), max(8000);
-  EXPECT_EQ(internal::RetryDelay(1, base, max, 0.5), milliseconds(1000));
-  EXPECT_EQ(internal::RetryDelay(2, base, max, 0.5), milliseconds(2000));
-  EXPECT_EQ(internal::RetryDelay(4, base, max, 0.5), milliseconds(8000));
-  EXPECT_EQ(internal::RetryDelay(30, base, max, 0.5), milliseconds(8000)) << "capped";
-  EXPECT_EQ(internal::RetryDelay(1, base, max, 0.0), milliseconds(500));
-  EXPECT_EQ(internal::RetryDelay(1, base, max, 0.999), milliseconds(1499));
+  EXPECT_EQ(RetryDelay(1, base, max, 0.5), milliseconds(1000));
+  EXPECT_EQ(RetryDelay(2, base, max, 0.5), milliseconds(2000));
+  EXPECT_EQ(RetryDelay(4, base, max, 0.5), milliseconds(8000));
+  EXPECT_EQ(RetryDelay(30, base, max, 0.5), milliseconds(8000)) << "capped";
+  EXPECT_EQ(RetryDelay(1, base, max, 0.0), milliseconds(500));
+  EXPECT_EQ(RetryDelay(1, base, max, 0.999), milliseconds(1499));
 }
 
 TEST_F(AgentTest, HelpAndVersion) {

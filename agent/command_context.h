@@ -77,6 +77,12 @@ std::vector<std::string> AddDeletions(const std::string& previous,
                                       const std::set<std::string>& broken_files,
                                       formats::Snapshot& document);
 
+// Exit codes of `push --daemon 1` when it had nobody to push to, for
+// automon-agent-run: no registrar announced (look again with backoff), no
+// avahi-daemon (wait for a change, the rescan or SIGHUP).
+inline constexpr int kExitNobodyYet = 75;
+inline constexpr int kExitNobodyEver = 76;
+
 // The network commands (network.cc).
 int Hello(Context& ctx);
 int Enroll(Context& ctx);
@@ -84,12 +90,6 @@ int Push(Context& ctx);
 int Deregister(Context& ctx);
 int Status(Context& ctx);
 int RunDaemon(Context& ctx);  // daemon.cc
-
-// The wait before retry number `failures` (1, 2, ...): `base` doubled per
-// failure, capped at `max`, then scaled by 0.5 + `jitter` (jitter in
-// [0, 1)), so a fleet that failed together does not retry together.
-std::chrono::milliseconds RetryDelay(int failures, std::chrono::milliseconds base,
-                                     std::chrono::milliseconds max, double jitter);
 
 }  // namespace automon::agent::internal
 

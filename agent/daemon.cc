@@ -1,10 +1,16 @@
 // automon-agent run: the daemon (DESIGN.md §4). It pushes the snapshot to
-// every configured registrar at start (after a random delay, so a fleet
-// booting together does not arrive together), again a short debounce
-// after any change under the definitions directory or to dpkg's status
-// file (an apt transaction dropping many files gives one push), and once
-// per rescan period; a failed push is retried with exponential backoff and
-// jitter. SIGHUP re-reads agent.conf and pushes; SIGTERM and SIGINT stop.
+// every registrar at start (after a random delay, so a fleet booting
+// together does not arrive together), again a short debounce after any
+// change under the definitions directory or to dpkg's status file (an apt
+// transaction dropping many files gives one push), and once per rescan
+// period; a failed push is retried with exponential backoff and jitter.
+// SIGHUP re-reads agent.conf and pushes; SIGTERM and SIGINT stop. The loop
+// itself is agent/watch.cc.
+//
+// To idle small, `run` hands over to automon-agent-run (watch_main.cc), a
+// program that links neither libssh nor OpenSSL nor Avahi, and runs each
+// push as a child `automon-agent push --daemon 1`; when that program is
+// not installed, the same loop runs here, in process.
 //
 // With `registrar = auto` it looks for registrars (a short mDNS browse)
 // only when a push is due, and keeps no Avahi connection in between: an
@@ -12,220 +18,108 @@
 // When avahi-daemon answers but no registrar is announced, it looks again
 // with the same backoff as a failed push; when avahi-daemon is not there
 // at all it says so once and waits for a change, the rescan or SIGHUP.
-#include <poll.h>
-#include <sys/inotify.h>
+#include <limits.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <charconv>
-#include <cstring>
-#include <random>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "agent/command_context.h"
-#include "common/signals.h"
-#include "common/unique_fd.h"
+#include "agent/watch.h"
+
+#ifndef AUTOMON_LIBEXECDIR
+#define AUTOMON_LIBEXECDIR "/usr/libexec"
+#endif
 
 namespace automon::agent::internal {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// An inotify instance watching the definitions directory and dpkg's
-// administrative directory (dpkg replaces `status` by renaming a new file
-// over it).
-class Watches {
+constexpr std::string_view kRunOptions[] = {"dpkg-admindir", "debounce", "start-jitter",
+                                            "retry-base", "rescan"};
+
+WatchPlan PlanOf(const Context& ctx) {
+  return {Directory(ctx),
+          (ctx.config.registrars.empty() && !ctx.config.discover) || !ctx.config.enabled};
+}
+
+class InProcessHooks final : public WatchHooks {
  public:
-  Watches() : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
-  int fd() const { return fd_.get(); }
-
-  // (Re)watches `directory`; false (after saying why) when it cannot.
-  bool Watch(const std::string& directory, const std::string& admindir, std::ostream& log) {
-    if (!fd_.valid()) {
-      log << "automon-agent: inotify: " << std::strerror(errno) << '\n';
-      return false;
+  explicit InProcessHooks(Context& ctx) : ctx_(ctx) {}
+  PushOutcome Push() override {
+    const int pushed = internal::Push(ctx_);
+    ctx_.env.out.flush();
+    if (pushed == kExitOk && ctx_.targets == 0) {
+      if (ctx_.discovery == DiscoveryOutcome::kNoneFound) return PushOutcome::kNobodyYet;
+      if (ctx_.discovery == DiscoveryOutcome::kUnreachable) return PushOutcome::kNobodyEver;
     }
-    if (!directory_.empty() && directory_ == directory) return true;
-    if (directory_wd_ >= 0) ::inotify_rm_watch(fd_.get(), directory_wd_);
-    directory_wd_ = ::inotify_add_watch(
-        fd_.get(), directory.c_str(),
-        IN_CREATE | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |
-            IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
-    if (directory_wd_ < 0) {
-      log << fmt::format("automon-agent: cannot watch {}: {}\n", directory, std::strerror(errno));
-      directory_.clear();
-      return false;
-    }
-    directory_ = directory;
-    if (admin_wd_ < 0) {
-      admin_wd_ = ::inotify_add_watch(fd_.get(), admindir.c_str(),
-                                      IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
-    }
-    return true;
+    return pushed == kExitOk ? PushOutcome::kOk : PushOutcome::kFailed;
   }
-
-  // Drains pending events; true when one of them matters: anything in the
-  // definitions directory, or dpkg's `status` file.
-  bool Drain() {
-    bool relevant = false;
-    alignas(inotify_event) char buffer[8192];
-    for (;;) {
-      const ssize_t n = ::read(fd_.get(), buffer, sizeof buffer);
-      if (n <= 0) break;
-      for (ssize_t i = 0; i < n;) {
-        const auto* event = reinterpret_cast<const inotify_event*>(buffer + i);
-        if (event->wd == directory_wd_) {
-          relevant = true;
-          if (event->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
-            directory_wd_ = -1;
-            directory_.clear();  // watch again on the next push
-          }
-        } else if (event->wd == admin_wd_ && event->len > 0 &&
-                   std::string_view(event->name) == "status") {
-          relevant = true;
-        }
-        i += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
-      }
-    }
-    return relevant;
+  std::optional<WatchPlan> Reload() override {
+    ctx_.env.err << "automon-agent: reading " << ctx_.config_path << '\n';
+    if (!LoadConfig(ctx_)) return std::nullopt;
+    return PlanOf(ctx_);
   }
 
  private:
-  UniqueFd fd_;
-  std::string directory_;
-  int directory_wd_ = -1;
-  int admin_wd_ = -1;
+  Context& ctx_;
 };
 
-milliseconds OptionMs(const Context& ctx, std::string_view name, milliseconds fallback,
-                      milliseconds unit) {
-  const auto value = Option(ctx, name);
-  if (!value) return fallback;
-  long n = 0;
-  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-  if (ec != std::errc() || end != value->data() + value->size() || n < 0) return fallback;
-  return n * unit;
+// automon-agent-run next to this program (a build tree, or a package that
+// installs both in one place), else in the libexec directory.
+std::optional<std::string> FindWatcher(std::string* self) {
+  char buffer[PATH_MAX] = {};
+  const ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0) return std::nullopt;
+  *self = std::string(buffer, static_cast<size_t>(n));
+  const std::string beside = self->substr(0, self->rfind('/') + 1) + "automon-agent-run";
+  for (const std::string& path : {beside, std::string(AUTOMON_LIBEXECDIR "/automon/automon-agent-run")}) {
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
-milliseconds RetryDelay(int failures, milliseconds base, milliseconds max, double jitter) {
-  milliseconds delay = base;
-  for (int i = 1; i < failures && delay < max; ++i) delay *= 2;
-  delay = std::min(delay, max);
-  return milliseconds(static_cast<long>(static_cast<double>(delay.count()) * (0.5 + jitter)));
-}
-
 int RunDaemon(Context& ctx) {
-  std::ostream& log = ctx.env.err;
-  const milliseconds debounce = OptionMs(ctx, "debounce", milliseconds(2000), milliseconds(1));
-  const milliseconds start_jitter =
-      OptionMs(ctx, "start-jitter", milliseconds(30000), milliseconds(1000));
-  const milliseconds retry_base = OptionMs(ctx, "retry-base", milliseconds(5000), milliseconds(1));
-  const milliseconds retry_max(15 * 60 * 1000);
-  const milliseconds rescan = OptionMs(ctx, "rescan", milliseconds(3600 * 1000), milliseconds(1000));
-  const std::string admindir = Option(ctx, "dpkg-admindir").value_or("/var/lib/dpkg");
-
-  auto signals = SignalFd::Create({SIGTERM, SIGINT, SIGHUP});
-  if (!signals) {
-    log << "automon-agent: error: " << signals.error().message << '\n';
-    return kExitErrors;
+  if (Option(ctx, "plan")) {
+    // For automon-agent-run: what the configuration says, one key a line.
+    const WatchPlan plan = PlanOf(ctx);
+    ctx.env.out << "directory=" << plan.directory << "\nidle=" << (plan.idle ? 1 : 0) << '\n';
+    return kExitOk;
   }
-  std::mt19937 random(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  Watches watches;
-
-  bool pending = true;  // a push is due at `due`
-  auto due = Clock::now() + milliseconds(static_cast<long>(
-                                static_cast<double>(start_jitter.count()) * unit(random)));
-  auto next_rescan = Clock::now() + rescan;
-  int failures = 0;
-  bool said_idle = false;
-  log << "automon-agent: running\n" << std::flush;
-
-  for (;;) {
-    const bool idle =
-        (ctx.config.registrars.empty() && !ctx.config.discover) || !ctx.config.enabled;
-    if (idle && !said_idle) {
-      // A host that never wanted monitoring is not bothered: say so once
-      // and only wait for a signal.
-      log << "automon-agent: no registrar configured (or enabled = false); idle until SIGHUP\n"
-          << std::flush;
-      said_idle = true;
-    }
-    const auto now = Clock::now();
-    if (!idle && pending && now >= due) {
-      watches.Watch(Directory(ctx), admindir, log);
-      pending = false;
-      const int pushed = Push(ctx);
-      if (pushed == kExitOk && ctx.targets == 0 &&
-          ctx.discovery == DiscoveryOutcome::kNoneFound) {
-        // Nobody announced yet (a registrar booting later): look again.
-        ++failures;
-        pending = true;
-        due = Clock::now() + RetryDelay(failures, retry_base, retry_max, unit(random));
-      } else if (pushed == kExitOk) {
-        failures = 0;
-      } else {
-        ++failures;
-        const milliseconds wait = RetryDelay(failures, retry_base, retry_max, unit(random));
-        log << fmt::format("automon-agent: push failed; retry {} in {} ms\n", failures,
-                           wait.count());
-        pending = true;
-        due = Clock::now() + wait;
+  std::string self;
+  if (Option(ctx, "in-process").value_or("0") != "1") {
+    if (auto watcher = FindWatcher(&self)) {
+      std::vector<std::string> args = {*watcher, "--agent", self};
+      if (ctx.explicit_config) args.insert(args.end(), {"--config", ctx.config_path});
+      for (std::string_view name : kRunOptions) {
+        if (auto value = Option(ctx, name)) args.insert(args.end(), {"--" + std::string(name), *value});
       }
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
       ctx.env.out.flush();
-      log.flush();
-      next_rescan = Clock::now() + rescan;
-      continue;
-    }
-    if (!idle && !pending && now >= next_rescan) {
-      pending = true;
-      due = now;
-      continue;
-    }
-    milliseconds timeout = milliseconds(-1);
-    if (!idle) {
-      const auto until = pending ? due : next_rescan;
-      timeout = std::max(milliseconds(0),
-                         std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1));
-    }
-    pollfd fds[2] = {{signals->fd(), POLLIN, 0}, {watches.fd(), POLLIN, 0}};
-    const int ready = ::poll(fds, watches.fd() >= 0 ? 2 : 1,
-                             timeout.count() < 0 ? -1 : static_cast<int>(std::min<long>(
-                                                            timeout.count(), 24 * 3600 * 1000)));
-    if (ready < 0 && errno != EINTR) {
-      log << "automon-agent: poll: " << std::strerror(errno) << '\n';
-      return kExitErrors;
-    }
-    while (auto signal = signals->Read()) {
-      if (*signal == SIGHUP) {
-        log << "automon-agent: SIGHUP: reloading " << ctx.config_path << '\n';
-        if (!LoadConfig(ctx)) log << "automon-agent: keeping the previous configuration\n";
-        said_idle = false;
-        pending = true;
-        due = Clock::now();
-        failures = 0;
-      } else {
-        log << "automon-agent: stopping\n" << std::flush;
-        return kExitOk;
-      }
-    }
-    if (fds[1].revents & POLLIN && watches.Drain()) {
-      // Trailing debounce, but a stream of changes cannot delay a push
-      // beyond a few debounce periods once one is due.
-      const auto soon = Clock::now() + debounce;
-      if (!pending || failures > 0) {
-        due = soon;
-      } else {
-        due = std::min(std::max(due, soon), Clock::now() + 5 * debounce);
-      }
-      pending = true;
-      failures = 0;
+      ctx.env.err.flush();
+      ::execv(argv[0], argv.data());
+      ctx.env.err << fmt::format("automon-agent: cannot run {} ({}); running in process\n",
+                                 *watcher, std::strerror(errno));
     }
   }
+  WatchTimings timings;
+  timings.debounce = ParseMs(Option(ctx, "debounce"), timings.debounce, milliseconds(1));
+  timings.start_jitter =
+      ParseMs(Option(ctx, "start-jitter"), timings.start_jitter, milliseconds(1000));
+  timings.retry_base = ParseMs(Option(ctx, "retry-base"), timings.retry_base, milliseconds(1));
+  timings.rescan = ParseMs(Option(ctx, "rescan"), timings.rescan, milliseconds(1000));
+  InProcessHooks hooks(ctx);
+  return RunWatchLoop(PlanOf(ctx), Option(ctx, "dpkg-admindir").value_or("/var/lib/dpkg"),
+                      timings, hooks, ctx.env.err) == 0
+             ? kExitOk
+             : kExitErrors;
 }
 
 }  // namespace automon::agent::internal

@@ -52,10 +52,20 @@ Target MakeTarget(const std::string& host, int port) {
 
 // Says `notice` on stdout unless it was the last thing said about
 // discovery: a daemon reports a lasting condition once.
+// A push run by automon-agent-run (--daemon 1) is a process of its own
+// each time: the last notice is kept in state_dir for the next one.
 void Notice(Context& ctx, const std::string& notice) {
+  const bool daemon = Option(ctx, "daemon").value_or("0") == "1";
+  const std::string path = ctx.config.state_dir + "/discovery-notice";
+  if (daemon && ctx.discovery_notice.empty()) {
+    if (auto last = ctx.env.fs.ReadFile(path, 4096)) ctx.discovery_notice = *last;
+  }
   if (notice == ctx.discovery_notice) return;
   ctx.discovery_notice = notice;
   ctx.env.out << "automon-agent: " << notice << '\n';
+  if (daemon && ctx.env.fs.MakeDirectories(ctx.config.state_dir, 0700)) {
+    (void)ctx.env.fs.WriteFileAtomic(path, notice, 0600);
+  }
 }
 
 std::string DiscoveredPath(const Context& ctx) { return ctx.config.state_dir + "/discovered"; }
@@ -308,7 +318,13 @@ int Push(Context& ctx) {
     return kExitOk;
   }
   const auto targets = Targets(ctx);
-  if (NoTargets(ctx, targets)) return kExitOk;
+  if (NoTargets(ctx, targets)) {
+    // For automon-agent-run: look again later, or wait for a change.
+    if (Option(ctx, "daemon").value_or("0") != "1") return kExitOk;
+    if (ctx.discovery == DiscoveryOutcome::kNoneFound) return kExitNobodyYet;
+    if (ctx.discovery == DiscoveryOutcome::kUnreachable) return kExitNobodyEver;
+    return kExitOk;
+  }
   int exit_code = kExitOk;
   std::set<std::string> broken_files;
   auto snapshot = BuildSnapshot(ctx, &exit_code, &broken_files);

@@ -81,12 +81,12 @@ class Agent(e2e.Agent):
 class Daemon:
     """automon-agent run, output in a file."""
 
-    def __init__(self, agent, env=None):
+    def __init__(self, agent, env=None, extra=()):
         self.out = os.path.join(agent.dir, "daemon.out")
         with open(self.out, "wb") as out:
             self.process = subprocess.Popen(
                 [e2e.ARGS.agent, "--config", agent.config, "run", "--dpkg-admindir",
-                 os.path.join(agent.dir, "dpkg")] + FAST,
+                 os.path.join(agent.dir, "dpkg")] + FAST + list(extra),
                 stdout=out, stderr=subprocess.STDOUT, env=env)
 
     def output(self):
@@ -121,8 +121,8 @@ class DiscoveryTest(unittest.TestCase):
         self.addCleanup(a.cleanup)
         return a
 
-    def daemon(self, agent, env=None):
-        d = Daemon(agent, env)
+    def daemon(self, agent, env=None, extra=()):
+        d = Daemon(agent, env, extra)
         self.addCleanup(d.stop)
         return d
 
@@ -138,6 +138,13 @@ class DiscoveryTest(unittest.TestCase):
         self.assertIn("(as its mDNS announcement advertises)", err)
         d = self.daemon(a)
         wait_for("the first registration", lambda: r.registered("web01.example.org", "db"))
+        # Idling in the small helper, which maps no libssh, OpenSSL or Avahi.
+        exe = os.readlink("/proc/%d/exe" % d.process.pid)
+        self.assertTrue(exe.endswith("/automon-agent-run"), exe)
+        with open("/proc/%d/maps" % d.process.pid) as f:
+            maps = f.read()
+        for lib in ("libssh", "libcrypto", "libavahi", "libdbus"):
+            self.assertNotIn(lib, maps)
         start = time.time()
         path = a.write("web", 8080)
         wait_for("the new file to be active", lambda: r.registered("web01.example.org", "web"))
@@ -149,6 +156,21 @@ class DiscoveryTest(unittest.TestCase):
         self.assertTrue(r.registered("web01.example.org", "db"))
         ok, output = r.env.verify_live()
         self.assertTrue(ok, output)
+        d.stop()
+        self.assertEqual(d.process.returncode, 0, d.output())
+
+    def test_in_process_daemon_when_the_helper_is_not_used(self):
+        r = self.registrar()
+        wait_for("the announcement", r.announced)
+        a = self.agent()
+        self.assertEqual(a.run("enroll")[0], 0)
+        d = self.daemon(a, extra=["--in-process", "1"])
+        wait_for("the first registration", lambda: r.registered("web01.example.org", "db"))
+        self.assertTrue(os.readlink("/proc/%d/exe" % d.process.pid).endswith("/automon-agent"))
+        a.write("web", 8080)
+        wait_for("the new file", lambda: r.registered("web01.example.org", "web"))
+        d.process.send_signal(signal.SIGHUP)
+        wait_for("the reload", lambda: "reading " + a.config in d.output())
         d.stop()
         self.assertEqual(d.process.returncode, 0, d.output())
 

@@ -1,0 +1,213 @@
+#include "agent/watch.h"
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "common/signals.h"
+#include "common/unique_fd.h"
+
+namespace automon::agent {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// An inotify instance watching the definitions directory and dpkg's
+// administrative directory (dpkg replaces `status` by renaming a new file
+// over it).
+class Watches {
+ public:
+  Watches() : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
+  int fd() const { return fd_.get(); }
+
+  // (Re)watches `directory`; false (after saying why) when it cannot.
+  bool Watch(const std::string& directory, const std::string& admindir, std::ostream& log) {
+    if (!fd_.valid()) {
+      log << "automon-agent: inotify: " << std::strerror(errno) << '\n';
+      return false;
+    }
+    if (!directory_.empty() && directory_ == directory) return true;
+    if (directory_wd_ >= 0) ::inotify_rm_watch(fd_.get(), directory_wd_);
+    directory_wd_ = ::inotify_add_watch(
+        fd_.get(), directory.c_str(),
+        IN_CREATE | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |
+            IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+    if (directory_wd_ < 0) {
+      log << fmt::format("automon-agent: cannot watch {}: {}\n", directory, std::strerror(errno));
+      directory_.clear();
+      return false;
+    }
+    directory_ = directory;
+    if (admin_wd_ < 0) {
+      admin_wd_ = ::inotify_add_watch(fd_.get(), admindir.c_str(),
+                                      IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
+    }
+    return true;
+  }
+
+  // Drains pending events; true when one of them matters: anything in the
+  // definitions directory, or dpkg's `status` file.
+  bool Drain() {
+    bool relevant = false;
+    alignas(inotify_event) char buffer[8192];
+    for (;;) {
+      const ssize_t n = ::read(fd_.get(), buffer, sizeof buffer);
+      if (n <= 0) break;
+      for (ssize_t i = 0; i < n;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(buffer + i);
+        if (event->wd == directory_wd_) {
+          relevant = true;
+          if (event->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
+            directory_wd_ = -1;
+            directory_.clear();  // watch again on the next push
+          }
+        } else if (event->wd == admin_wd_ && event->len > 0 &&
+                   std::string_view(event->name) == "status") {
+          relevant = true;
+        }
+        i += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      }
+    }
+    return relevant;
+  }
+
+ private:
+  UniqueFd fd_;
+  std::string directory_;
+  int directory_wd_ = -1;
+  int admin_wd_ = -1;
+};
+
+}  // namespace
+
+milliseconds RetryDelay(int failures, milliseconds base, milliseconds max, double jitter) {
+  milliseconds delay = base;
+  for (int i = 1; i < failures && delay < max; ++i) delay *= 2;
+  delay = std::min(delay, max);
+  return milliseconds(static_cast<long>(static_cast<double>(delay.count()) * (0.5 + jitter)));
+}
+
+milliseconds ParseMs(const std::optional<std::string>& value, milliseconds fallback,
+                     milliseconds unit) {
+  if (!value) return fallback;
+  long n = 0;
+  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+  if (ec != std::errc() || end != value->data() + value->size() || n < 0) return fallback;
+  return n * unit;
+}
+
+int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings& timings,
+                 WatchHooks& hooks, std::ostream& log) {
+  auto signals = SignalFd::Create({SIGTERM, SIGINT, SIGHUP});
+  if (!signals) {
+    log << "automon-agent: error: " << signals.error().message << '\n';
+    return 1;
+  }
+  std::mt19937 random(std::random_device{}());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  Watches watches;
+
+  bool pending = true;  // a push is due at `due`
+  auto due = Clock::now() + milliseconds(static_cast<long>(
+                                static_cast<double>(timings.start_jitter.count()) * unit(random)));
+  auto next_rescan = Clock::now() + timings.rescan;
+  int failures = 0;
+  bool said_idle = false;
+  log << "automon-agent: running\n" << std::flush;
+
+  for (;;) {
+    const bool idle = plan.idle;
+    if (idle && !said_idle) {
+      // A host that never wanted monitoring is not bothered: say so once
+      // and only wait for a signal.
+      log << "automon-agent: no registrar configured (or enabled = false); idle until SIGHUP\n"
+          << std::flush;
+      said_idle = true;
+    }
+    const auto now = Clock::now();
+    if (!idle && pending && now >= due) {
+      watches.Watch(plan.directory, admindir, log);
+      pending = false;
+      const PushOutcome outcome = hooks.Push();
+      if (outcome == PushOutcome::kNobodyYet) {
+        // Nobody announced yet (a registrar booting later): look again.
+        ++failures;
+        pending = true;
+        due = Clock::now() + RetryDelay(failures, timings.retry_base, timings.retry_max,
+                                        unit(random));
+      } else if (outcome == PushOutcome::kFailed) {
+        ++failures;
+        const milliseconds wait =
+            RetryDelay(failures, timings.retry_base, timings.retry_max, unit(random));
+        log << fmt::format("automon-agent: push failed; retry {} in {} ms\n", failures,
+                           wait.count());
+        pending = true;
+        due = Clock::now() + wait;
+      } else {
+        failures = 0;
+      }
+      log.flush();
+      next_rescan = Clock::now() + timings.rescan;
+      continue;
+    }
+    if (!idle && !pending && now >= next_rescan) {
+      pending = true;
+      due = now;
+      continue;
+    }
+    milliseconds timeout = milliseconds(-1);
+    if (!idle) {
+      const auto until = pending ? due : next_rescan;
+      timeout = std::max(milliseconds(0),
+                         std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1));
+    }
+    pollfd fds[2] = {{signals->fd(), POLLIN, 0}, {watches.fd(), POLLIN, 0}};
+    const int ready = ::poll(fds, watches.fd() >= 0 ? 2 : 1,
+                             timeout.count() < 0 ? -1 : static_cast<int>(std::min<long>(
+                                                            timeout.count(), 24 * 3600 * 1000)));
+    if (ready < 0 && errno != EINTR) {
+      log << "automon-agent: poll: " << std::strerror(errno) << '\n';
+      return 1;
+    }
+    while (auto signal = signals->Read()) {
+      if (*signal == SIGHUP) {
+        log << "automon-agent: SIGHUP: reloading the configuration\n";
+        if (auto reloaded = hooks.Reload()) {
+          plan = *reloaded;
+        } else {
+          log << "automon-agent: keeping the previous configuration\n";
+        }
+        said_idle = false;
+        pending = true;
+        due = Clock::now();
+        failures = 0;
+      } else {
+        log << "automon-agent: stopping\n" << std::flush;
+        return 0;
+      }
+    }
+    if (fds[1].revents & POLLIN && watches.Drain()) {
+      // Trailing debounce, but a stream of changes cannot delay a push
+      // beyond a few debounce periods once one is due.
+      const auto soon = Clock::now() + timings.debounce;
+      if (!pending || failures > 0) {
+        due = soon;
+      } else {
+        due = std::min(std::max(due, soon), Clock::now() + 5 * timings.debounce);
+      }
+      pending = true;
+      failures = 0;
+    }
+  }
+}
+
+}  // namespace automon::agent

@@ -1,0 +1,66 @@
+// The daemon's loop (automon-agent run), apart from what a push is: the
+// inotify watch on the definitions directory and dpkg's status file, the
+// debounce, the start jitter, the backoff with jitter, the rescan timer,
+// and SIGHUP/SIGTERM/SIGINT. It depends on automon_common only, so that
+// the small automon-agent-run executable (watch_main.cc) can idle without
+// mapping libssh, OpenSSL or the Avahi and D-Bus libraries; a push is a
+// hook (in that executable, a child `automon-agent push`).
+#ifndef AUTOMON_AGENT_WATCH_H_
+#define AUTOMON_AGENT_WATCH_H_
+
+#include <chrono>
+#include <optional>
+#include <ostream>
+#include <string>
+
+namespace automon::agent {
+
+// What the configuration says the loop should do.
+struct WatchPlan {
+  std::string directory;  // the definitions directory to watch
+  bool idle = false;      // no registrar configured, or enabled = false
+};
+
+enum class PushOutcome {
+  kOk,          // pushed (or nothing to push to, for good)
+  kFailed,      // retry with backoff
+  kNobodyYet,   // registrar = auto found no registrar: look again with backoff
+  kNobodyEver,  // no avahi-daemon: said so; wait for a change, rescan or SIGHUP
+};
+
+struct WatchTimings {
+  std::chrono::milliseconds debounce{2000};
+  std::chrono::milliseconds start_jitter{30000};
+  std::chrono::milliseconds retry_base{5000};
+  std::chrono::milliseconds retry_max{15 * 60 * 1000};
+  std::chrono::milliseconds rescan{3600 * 1000};
+};
+
+class WatchHooks {
+ public:
+  virtual ~WatchHooks() = default;
+  virtual PushOutcome Push() = 0;
+  // SIGHUP: the new plan, or nullopt (after saying why) to keep the old.
+  virtual std::optional<WatchPlan> Reload() = 0;
+};
+
+// Runs until SIGTERM or SIGINT (0) or a fatal error (1). Signals are
+// blocked in the calling thread while it runs (signalfd).
+int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings& timings,
+                 WatchHooks& hooks, std::ostream& log);
+
+// The wait before retry number `failures` (1, 2, ...): `base` doubled per
+// failure, capped at `max`, then scaled by 0.5 + `jitter` (jitter in
+// [0, 1)), so a fleet that failed together does not retry together.
+std::chrono::milliseconds RetryDelay(int failures, std::chrono::milliseconds base,
+                                     std::chrono::milliseconds max, double jitter);
+
+// "--name value" options of `run` in milliseconds (`unit` per step);
+// `fallback` when absent or not a non-negative integer.
+std::chrono::milliseconds ParseMs(const std::optional<std::string>& value,
+                                  std::chrono::milliseconds fallback,
+                                  std::chrono::milliseconds unit);
+
+}  // namespace automon::agent
+
+#endif  // AUTOMON_AGENT_WATCH_H_

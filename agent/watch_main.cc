@@ -1,0 +1,170 @@
+// automon-agent-run: the idle half of `automon-agent run` (see daemon.cc
+// and automon-agent(8)). It links only automon_common, so that a host that
+// waits for changes all day keeps a small footprint; each push, and each
+// reading of agent.conf, is a child automon-agent.
+//
+//   automon-agent-run --agent PATH [--config FILE] [--dpkg-admindir DIR]
+//                     [--debounce MS] [--start-jitter S] [--retry-base MS]
+//                     [--rescan S]
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/watch.h"
+#include "common/unique_fd.h"
+
+extern char** environ;
+
+namespace {
+
+using automon::agent::PushOutcome;
+using automon::agent::WatchPlan;
+using std::chrono::milliseconds;
+
+// Runs `args` with an empty signal mask (the loop blocks its signals);
+// its stdout into `out` when given, else shared. Returns the exit status,
+// or -1 when it could not run or was killed.
+int Spawn(const std::vector<std::string>& args, std::string* out) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  int fds[2] = {-1, -1};
+  if (out != nullptr) {
+    if (::pipe2(fds, O_CLOEXEC) != 0) return -1;
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  }
+  automon::UniqueFd read_end(fds[0]), write_end(fds[1]);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (spawned != 0) {
+    std::cerr << "automon-agent: cannot run " << args[0] << ": " << std::strerror(spawned) << '\n';
+    return -1;
+  }
+  write_end.Reset();
+  if (out != nullptr) {
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(read_end.get(), buffer, sizeof buffer)) != 0;) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      out->append(buffer, static_cast<size_t>(n));
+    }
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+class ChildHooks final : public automon::agent::WatchHooks {
+ public:
+  ChildHooks(std::string agent, std::optional<std::string> config,
+             std::optional<std::string> admindir)
+      : agent_(std::move(agent)), config_(std::move(config)), admindir_(std::move(admindir)) {}
+
+  PushOutcome Push() override {
+    std::vector<std::string> args = Base();
+    args.insert(args.end(), {"push", "--daemon", "1"});
+    if (admindir_) args.insert(args.end(), {"--dpkg-admindir", *admindir_});
+    std::cout.flush();
+    switch (Spawn(args, nullptr)) {
+      case 0: return PushOutcome::kOk;
+      case 75: return PushOutcome::kNobodyYet;
+      case 76: return PushOutcome::kNobodyEver;
+      default: return PushOutcome::kFailed;
+    }
+  }
+
+  std::optional<WatchPlan> Reload() override {
+    std::vector<std::string> args = Base();
+    args.insert(args.end(), {"run", "--plan", "1"});
+    std::string out;
+    if (Spawn(args, &out) != 0) return std::nullopt;
+    WatchPlan plan;
+    bool directory = false, idle = false;
+    size_t start = 0;
+    while (start < out.size()) {
+      const size_t end = out.find('\n', start);
+      const std::string line = out.substr(start, end - start);
+      start = end == std::string::npos ? out.size() : end + 1;
+      if (line.rfind("directory=", 0) == 0) {
+        plan.directory = line.substr(10);
+        directory = true;
+      } else if (line.rfind("idle=", 0) == 0) {
+        plan.idle = line == "idle=1";
+        idle = true;
+      }
+    }
+    if (!directory || !idle) return std::nullopt;
+    return plan;
+  }
+
+ private:
+  std::vector<std::string> Base() const {
+    std::vector<std::string> args = {agent_};
+    if (config_) args.insert(args.end(), {"--config", *config_});
+    return args;
+  }
+
+  std::string agent_;
+  std::optional<std::string> config_;
+  std::optional<std::string> admindir_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::map<std::string, std::string> options;
+    for (int i = 1; i + 1 < argc; i += 2) {
+      const std::string name = argv[i];
+      if (name.rfind("--", 0) != 0) break;
+      options[name.substr(2)] = argv[i + 1];
+    }
+    auto get = [&](const std::string& name) -> std::optional<std::string> {
+      auto it = options.find(name);
+      if (it == options.end()) return std::nullopt;
+      return it->second;
+    };
+    if (!get("agent") || argc % 2 == 0) {
+      std::cerr << "usage: automon-agent-run --agent PATH [--config FILE] [--dpkg-admindir DIR] "
+                   "[--debounce MS] [--start-jitter S] [--retry-base MS] [--rescan S]\n"
+                   "(started by automon-agent run; see automon-agent(8))\n";
+      return 2;
+    }
+    automon::agent::WatchTimings timings;
+    timings.debounce = automon::agent::ParseMs(get("debounce"), timings.debounce, milliseconds(1));
+    timings.start_jitter =
+        automon::agent::ParseMs(get("start-jitter"), timings.start_jitter, milliseconds(1000));
+    timings.retry_base =
+        automon::agent::ParseMs(get("retry-base"), timings.retry_base, milliseconds(1));
+    timings.rescan = automon::agent::ParseMs(get("rescan"), timings.rescan, milliseconds(1000));
+    ChildHooks hooks(*get("agent"), get("config"), get("dpkg-admindir"));
+    auto plan = hooks.Reload();
+    if (!plan) return 1;  // the child said why
+    return automon::agent::RunWatchLoop(*plan, get("dpkg-admindir").value_or("/var/lib/dpkg"),
+                                        timings, hooks, std::cerr);
+  } catch (const std::exception& e) {
+    std::cerr << "automon-agent: error: " << e.what() << '\n';
+    return 1;
+  }
+}
