@@ -10,6 +10,10 @@ as `mkp package` writes it (Checkmk's devel_mkps documentation). The output is
 reproducible: fixed modification times, owner root, sorted members.
 
 usage: build_mkp.py --source DIR --probe FILE --version X.Y.Z --output FILE.mkp
+                    [--strip STRIP]
+
+With --strip, the probe's debug information is removed (strip --strip-debug)
+before it goes into the package: nothing strips files inside an archive later.
 """
 
 import argparse
@@ -17,8 +21,10 @@ import gzip
 import io
 import json
 import os
+import subprocess
 import sys
 import tarfile
+import tempfile
 
 NAME = "automon_guacamole"
 FAMILY = "guacamole"
@@ -72,13 +78,23 @@ def package_info(version, paths):
     }
 
 
-def build(source, probe, version, output):
+def probe_bytes(probe, strip):
+    if not strip:
+        with open(probe, "rb") as f:
+            return f.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        stripped = os.path.join(tmp, "probe")
+        subprocess.run([strip, "--strip-debug", "-o", stripped, probe], check=True)
+        with open(stripped, "rb") as f:
+            return f.read()
+
+
+def build(source, probe, version, output, strip=None):
     files = {}
     for rel, mode in SOURCES.items():
         with open(os.path.join(source, rel), "rb") as f:
             files[FAMILY + "/" + rel] = (f.read(), mode)
-    with open(probe, "rb") as f:
-        files[FAMILY + "/" + PROBE] = (f.read(), 0o755)
+    files[FAMILY + "/" + PROBE] = (probe_bytes(probe, strip), 0o755)
     paths = sorted(files)
     info = package_info(version, paths)
     top = {
@@ -101,8 +117,9 @@ def main(argv):
     parser.add_argument("--probe", required=True, help="the built check_guacamole")
     parser.add_argument("--version", required=True)
     parser.add_argument("--output", required=True)
+    parser.add_argument("--strip", help="strip(1) to remove the probe's debug information with")
     args = parser.parse_args(argv)
-    build(args.source, args.probe, args.version, args.output)
+    build(args.source, args.probe, args.version, args.output, args.strip)
     return 0
 
 

@@ -18,7 +18,7 @@
 - Mkp: the MKP the build made: documented layout, info == info.json, the
   built probe inside, reproducible.
 
-usage: checkmk_test.py --registrar PATH --agent PATH --probe PATH --mkp PATH
+usage: checkmk_test.py --registrar PATH --agent PATH --probe PATH --mkp PATH [--strip STRIP]
 """
 
 import argparse
@@ -524,8 +524,24 @@ class MkpTest(unittest.TestCase):
             "guacamole/checkman/check_guacamole", "guacamole/libexec/check_guacamole",
             "guacamole/libexec/check_guacamole.bin", "guacamole/rulesets/guacamole.py",
             "guacamole/server_side_calls/guacamole.py"])
+        mode, probe = files["guacamole/libexec/check_guacamole.bin"]
+        self.assertEqual(mode, 0o755)
         with open(ARGS.probe, "rb") as f:
-            self.assertEqual(files["guacamole/libexec/check_guacamole.bin"], (0o755, f.read()))
+            built = f.read()
+        if ARGS.strip:
+            self.assertLessEqual(len(probe), len(built))
+        else:
+            self.assertEqual(probe, built)
+        # The packaged probe is the built one, and runs.
+        tmp = tempfile.mkdtemp(prefix="automon-mkp-probe-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "check_guacamole.bin")
+        with open(path, "wb") as f:
+            f.write(probe)
+        os.chmod(path, 0o755)
+        p = subprocess.run([path, "--version"], stdout=subprocess.PIPE, timeout=30)
+        self.assertIn(p.returncode, (0, 3))  # the plugin guidelines' --version exits UNKNOWN
+        self.assertTrue(p.stdout.startswith(b"check_guacamole v"), p.stdout[:80])
         self.assertEqual(files["guacamole/libexec/check_guacamole"][0], 0o755)
         for rel in ("rulesets/guacamole.py", "server_side_calls/guacamole.py",
                     "checkman/check_guacamole", "libexec/check_guacamole"):
@@ -542,7 +558,8 @@ class MkpTest(unittest.TestCase):
         subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "checkmk", "build_mkp.py"),
                         "--source", EXTENSION, "--probe", ARGS.probe, "--version",
                         json.loads(self.members(ARGS.mkp)["info.json"][1])["version"],
-                        "--output", out], check=True, timeout=60)
+                        "--output", out] + (["--strip", ARGS.strip] if ARGS.strip else []),
+                       check=True, timeout=60)
         with open(out, "rb") as a, open(ARGS.mkp, "rb") as b:
             self.assertEqual(a.read(), b.read())
         with gzip.open(out) as g:
@@ -556,6 +573,7 @@ def main():
     parser.add_argument("--agent", required=True)
     parser.add_argument("--probe", required=True)
     parser.add_argument("--mkp", required=True)
+    parser.add_argument("--strip", default="", help="the strip(1) the build used, if any")
     ARGS, rest = parser.parse_known_args()
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
 
