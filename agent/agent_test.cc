@@ -298,8 +298,8 @@ TEST_F(AgentDiscoveryTest, NoAvahiDaemonSaysSoAndStaysQuiet) {
 TEST_F(AgentDiscoveryTest, NothingAnnouncedSaysSo) {
   EXPECT_EQ(Run({"push"}), kExitOk);
   EXPECT_EQ(out_.str(),
-            "automon-agent: registrar = auto: no registrar announced _automon._tcp within 2 s; "
-            "nothing to do until one is found or set in agent.conf\n");
+            "automon-agent: registrar = auto: no registrar announced _automon._tcp (waited at "
+            "most 2 s); nothing to do until one is found or set in agent.conf\n");
   EXPECT_TRUE(remotes_.calls.empty());
 }
 

@@ -141,7 +141,7 @@ std::vector<Target> Targets(Context& ctx, bool browse = true) {
     }
     const std::string why =
         !found ? found.error().message
-               : fmt::format("no registrar announced {} within {} s", avahi::kServiceType,
+               : fmt::format("no registrar announced {} (waited at most {} s)", avahi::kServiceType,
                              timeout.count() / 1000.0);
     Notice(ctx, fmt::format("registrar = auto: {}; {}", why,
                             discovered.empty() ? "nothing to do until one is found or set in "
