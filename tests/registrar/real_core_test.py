@@ -96,17 +96,9 @@ def main():
     core = None
     ok = False
     try:
-        # The reload command signals the pid this test records for the core
-        # it starts; with no core yet there is nothing to reload. (Debian's
-        # unit reloads with SIGHUP the same way.)
-        env = regtest.NagiosEnv(args.registrar, reload_command="PLACEHOLDER")
-        lock = os.path.join(env.dir, "core.pid")
-        with open(env.config) as f:
-            conf = f.read()
-        conf = conf.replace("PLACEHOLDER", "/bin/sh -c 'test ! -s %s || kill -HUP \"$(cat %s)\"'"
-                            % (lock, lock))
-        with open(env.config, "w") as f:
-            f.write(conf)
+        # Registrations reload the core this test starts with SIGHUP.
+        env = regtest.NagiosEnv(args.registrar, reload_core=True)
+        lock = env.core_pidfile
         status = os.path.join(env.dir, regtest.RUNTIME_KEYS["status_file"])
         command_file = os.path.join(env.dir, regtest.RUNTIME_KEYS["command_file"])
         log = os.path.join(env.dir, regtest.RUNTIME_KEYS["log_file"])

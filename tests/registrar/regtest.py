@@ -72,9 +72,17 @@ def make_snapshot(host, services, generation=1, address=None, removed=(), count=
 
 class NagiosEnv:
     def __init__(self, registrar, reload_command="/bin/true", keep_localhost=False, quiet_period=0,
-                 verify_command=NAGIOS + " -v {config}"):
+                 verify_command=NAGIOS + " -v {config}", reload_core=False, registrar_settings=""):
+        """reload_core: the reload command sends SIGHUP to the core whose pid
+        the test writes to self.core_pidfile (as Debian's unit reloads it);
+        with no core yet there is nothing to reload. registrar_settings:
+        extra lines for the [registrar] section of registrar.conf."""
         self.registrar = registrar
         self.dir = tempfile.mkdtemp(prefix="automon-registrar-")
+        self.core_pidfile = os.path.join(self.dir, "core.pid")
+        if reload_core:
+            reload_command = ("/bin/sh -c 'test ! -s %s || kill -HUP \"$(cat %s)\"'"
+                              % (self.core_pidfile, self.core_pidfile))
         os.chmod(self.dir, 0o755)  # nagios4 drops privileges to nagios
         d = self.dir
         for sub in ("conf.d", "var", "var/rw", "var/tmp", "var/spool/checkresults", "var/archives"):
@@ -112,10 +120,10 @@ class NagiosEnv:
         self.state_dir = os.path.join(d, "state")
         self.config = os.path.join(d, "registrar.conf")
         with open(self.config, "w") as f:
-            f.write("[registrar]\nstate_dir = %s\nquiet_period = %d\n[nagios]\noutput_dir = %s\n"
+            f.write("[registrar]\nstate_dir = %s\nquiet_period = %d\n%s[nagios]\noutput_dir = %s\n"
                     "nagios_cfg = %s\ntemplates_file = %s\nverify_command = %s\nreload_command = %s\n"
-                    % (self.state_dir, quiet_period, self.output_dir, self.nagios_cfg, self.templates,
-                       verify_command, reload_command))
+                    % (self.state_dir, quiet_period, registrar_settings, self.output_dir,
+                       self.nagios_cfg, self.templates, verify_command, reload_command))
 
     def use_plugins(self, probes):
         """Makes $USER1$ a private plugin directory: Debian's plugins (as

@@ -131,20 +131,6 @@ def read(path):
         return ""
 
 
-def status_blocks(path):
-    blocks, kind, fields = [], None, {}
-    for line in read(path).splitlines():
-        line = line.strip()
-        if line.endswith("{"):
-            kind, fields = line[:-1].strip(), {}
-        elif line == "}":
-            blocks.append((kind, fields))
-        elif "=" in line and kind:
-            k, _, v = line.partition("=")
-            fields[k] = v
-    return blocks
-
-
 GUAC_SERVER = """
 import sys
 sys.path.insert(0, %(dir)r)
@@ -202,28 +188,10 @@ def main():
         # --- monitor: Nagios core and the registrar -----------------------
         # Debian's localhost stays, so that the core starts before any agent
         # registers (Nagios refuses a configuration without hosts).
-        env = regtest.NagiosEnv(args.registrar, reload_command="PLACEHOLDER", keep_localhost=True)
-        lock = os.path.join(env.dir, "core.pid")
-        plugins = os.path.join(env.dir, "plugins")
-        os.makedirs(plugins)
-        for name in os.listdir("/usr/lib/nagios/plugins"):
-            os.symlink(os.path.join("/usr/lib/nagios/plugins", name), os.path.join(plugins, name))
-        os.symlink(os.path.abspath(args.check_guacamole), os.path.join(plugins, "check_guacamole"))
-        resource = os.path.join(env.dir, "resource.cfg")
-        with open(resource, "w") as f:
-            f.write("$USER1$=%s\n" % plugins)
-        with open(env.nagios_cfg) as f:
-            cfg = f.read().replace("resource_file=/etc/nagios4/resource.cfg",
-                                   "resource_file=" + resource)
-        with open(env.nagios_cfg, "w") as f:
-            f.write(cfg)
-        with open(env.config) as f:
-            conf = f.read()
-        conf = conf.replace("PLACEHOLDER", "/bin/sh -c 'test ! -s %s || kill -HUP \"$(cat %s)\"'"
-                            % (lock, lock))
-        conf = conf.replace("[registrar]\n", "[registrar]\nenrollment = ticket\n", 1)
-        with open(env.config, "w") as f:
-            f.write(conf)
+        env = regtest.NagiosEnv(args.registrar, reload_core=True, keep_localhost=True,
+                                registrar_settings="enrollment = ticket\n")
+        lock = env.core_pidfile
+        env.use_plugins({"check_guacamole": args.check_guacamole})
         status = os.path.join(env.dir, regtest.RUNTIME_KEYS["status_file"])
         command_file = os.path.join(env.dir, regtest.RUNTIME_KEYS["command_file"])
         # nsenter execs the core in place: its pid is the core's.
@@ -232,7 +200,7 @@ def main():
             f.write(str(core.pid))
         mdns.wait_for("the Nagios core", lambda: any(
             k == "hoststatus" and f.get("host_name") == "localhost"
-            for k, f in status_blocks(status)), timeout=60)
+            for k, f in regtest.status_blocks(status)), timeout=60)
         serve_log = os.path.join(env.dir, "serve.log")
         monitor.spawn(args.registrar, "--config", env.config, "serve", log=serve_log)
         mdns.wait_for("the announcement", lambda: "announced '" in read(serve_log), timeout=30)
@@ -283,7 +251,7 @@ def main():
                 f.write("[%d] SCHEDULE_FORCED_SVC_CHECK;%s;%s;%d\n" % (now, HOST_NAME, SERVICE, now))
 
         def result():
-            for k, f in status_blocks(status):
+            for k, f in regtest.status_blocks(status):
                 if (k == "servicestatus" and f.get("host_name") == HOST_NAME and
                         f.get("service_description") == SERVICE and
                         f.get("has_been_checked") == "1"):
