@@ -91,6 +91,13 @@ int RunDaemon(Context& ctx) {
     ctx.env.out << "directory=" << plan.directory << "\nidle=" << (plan.idle ? 1 : 0) << '\n';
     return kExitOk;
   }
+  // Checked here, before handing over, so a mistyped value is a usage
+  // error of this command whichever process runs the loop.
+  auto timings = ParseTimings([&](std::string_view name) { return Option(ctx, name); });
+  if (!timings) {
+    ctx.env.err << "automon-agent: " << timings.error().message << '\n';
+    return kExitUsage;
+  }
   std::string self;
   if (Option(ctx, "in-process").value_or("0") != "1") {
     if (auto watcher = FindWatcher(&self)) {
@@ -109,15 +116,9 @@ int RunDaemon(Context& ctx) {
                                  *watcher, std::strerror(errno));
     }
   }
-  WatchTimings timings;
-  timings.debounce = ParseMs(Option(ctx, "debounce"), timings.debounce, milliseconds(1));
-  timings.start_jitter =
-      ParseMs(Option(ctx, "start-jitter"), timings.start_jitter, milliseconds(1000));
-  timings.retry_base = ParseMs(Option(ctx, "retry-base"), timings.retry_base, milliseconds(1));
-  timings.rescan = ParseMs(Option(ctx, "rescan"), timings.rescan, milliseconds(1000));
   InProcessHooks hooks(ctx);
   return RunWatchLoop(PlanOf(ctx), Option(ctx, "dpkg-admindir").value_or("/var/lib/dpkg"),
-                      timings, hooks, ctx.env.err) == 0
+                      *timings, hooks, ctx.env.err) == 0
              ? kExitOk
              : kExitErrors;
 }

@@ -96,13 +96,37 @@ milliseconds RetryDelay(int failures, milliseconds base, milliseconds max, doubl
   return milliseconds(static_cast<long>(static_cast<double>(delay.count()) * (0.5 + jitter)));
 }
 
-milliseconds ParseMs(const std::optional<std::string>& value, milliseconds fallback,
-                     milliseconds unit) {
-  if (!value) return fallback;
-  long n = 0;
-  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-  if (ec != std::errc() || end != value->data() + value->size() || n < 0) return fallback;
-  return n * unit;
+Result<WatchTimings> ParseTimings(
+    const std::function<std::optional<std::string>(std::string_view)>& get) {
+  WatchTimings timings;
+  struct Field {
+    std::string_view name;
+    milliseconds WatchTimings::*field;
+    milliseconds unit;
+    std::string_view unit_name;
+  };
+  // A week at most, in either unit: far beyond any sensible setting, and
+  // far from overflowing the clock arithmetic of the loop.
+  constexpr long kMaxMs = 7L * 24 * 3600 * 1000;
+  for (const Field& f : {Field{"debounce", &WatchTimings::debounce, milliseconds(1), "milliseconds"},
+                         Field{"start-jitter", &WatchTimings::start_jitter, milliseconds(1000),
+                               "seconds"},
+                         Field{"retry-base", &WatchTimings::retry_base, milliseconds(1),
+                               "milliseconds"},
+                         Field{"rescan", &WatchTimings::rescan, milliseconds(1000), "seconds"}}) {
+    const std::optional<std::string> value = get(f.name);
+    if (!value) continue;
+    long n = -1;
+    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+    const long max = kMaxMs / f.unit.count();
+    if (value->empty() || ec != std::errc() || end != value->data() + value->size() || n < 0 ||
+        n > max || (f.name == "rescan" && n == 0)) {
+      return Error{fmt::format("invalid --{} '{}': expected a whole number of {} from {} to {}",
+                               f.name, *value, f.unit_name, f.name == "rescan" ? 1 : 0, max)};
+    }
+    timings.*f.field = n * f.unit;
+  }
+  return timings;
 }
 
 int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings& timings,

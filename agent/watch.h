@@ -9,9 +9,13 @@
 #define AUTOMON_AGENT_WATCH_H_
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
+
+#include "common/result.h"
 
 namespace automon::agent {
 
@@ -55,11 +59,12 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
 std::chrono::milliseconds RetryDelay(int failures, std::chrono::milliseconds base,
                                      std::chrono::milliseconds max, double jitter);
 
-// "--name value" options of `run` in milliseconds (`unit` per step);
-// `fallback` when absent or not a non-negative integer.
-std::chrono::milliseconds ParseMs(const std::optional<std::string>& value,
-                                  std::chrono::milliseconds fallback,
-                                  std::chrono::milliseconds unit);
+// The timing options of `run` over the defaults above: --debounce MS,
+// --start-jitter S, --retry-base MS, --rescan S. `get` returns an option's
+// value when it was given. A value that is not a whole number in range is
+// an Error naming the option and the value.
+Result<WatchTimings> ParseTimings(
+    const std::function<std::optional<std::string>(std::string_view)>& get);
 
 }  // namespace automon::agent
 

@@ -151,18 +151,17 @@ int main(int argc, char** argv) {
                    "(started by automon-agent run; see automon-agent(8))\n";
       return 2;
     }
-    automon::agent::WatchTimings timings;
-    timings.debounce = automon::agent::ParseMs(get("debounce"), timings.debounce, milliseconds(1));
-    timings.start_jitter =
-        automon::agent::ParseMs(get("start-jitter"), timings.start_jitter, milliseconds(1000));
-    timings.retry_base =
-        automon::agent::ParseMs(get("retry-base"), timings.retry_base, milliseconds(1));
-    timings.rescan = automon::agent::ParseMs(get("rescan"), timings.rescan, milliseconds(1000));
+    auto timings = automon::agent::ParseTimings(
+        [&](std::string_view name) { return get(std::string(name)); });
+    if (!timings) {
+      std::cerr << "automon-agent: " << timings.error().message << '\n';
+      return 2;
+    }
     ChildHooks hooks(*get("agent"), get("config"), get("dpkg-admindir"));
     auto plan = hooks.Reload();
     if (!plan) return 1;  // the child said why
     return automon::agent::RunWatchLoop(*plan, get("dpkg-admindir").value_or("/var/lib/dpkg"),
-                                        timings, hooks, std::cerr);
+                                        *timings, hooks, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "automon-agent: error: " << e.what() << '\n';
     return 1;

@@ -126,6 +126,21 @@ class DaemonTest(unittest.TestCase):
         self.daemon.send_signal(signal.SIGTERM)
         self.assertEqual(self.daemon.wait(timeout=10), 0)
 
+    def test_a_mistyped_timing_is_a_usage_error(self):
+        # Checked by automon-agent before it hands over to automon-agent-run,
+        # and by automon-agent-run itself; never silently a default.
+        for extra in (["--debounce", "abc"], ["--rescan", "0"], ["--start-jitter", "-1"],
+                      ["--in-process", "1", "--retry-base", "5s"]):
+            self.start(*extra)
+            self.assertEqual(self.daemon.wait(timeout=10), 2, extra)
+            self.assertIn("invalid --%s '%s'" % (extra[-2][2:], extra[-1]), self.output())
+            self.assertNotIn("127.0.0.1:", self.output())
+        watcher = os.path.join(os.path.dirname(e2e.ARGS.agent), "automon-agent-run")
+        p = subprocess.run([watcher, "--agent", e2e.ARGS.agent, "--debounce", "1e3"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"invalid --debounce '1e3'", p.stderr)
+
 
 def main():
     parser = argparse.ArgumentParser()
