@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <vector>
@@ -18,6 +20,8 @@
 #include "formats/parser.h"
 #include "formats/schema.h"
 #include "formats/snapshot.h"
+#include "registrar/render/checkmk.h"
+#include "registrar/render/nagios.h"
 
 namespace automon::agent {
 namespace {
@@ -223,7 +227,161 @@ int Check(Context& ctx) {
   return ExitFor(*scan);
 }
 
+// The clock of `show --render`: SOURCE_DATE_EPOCH when set (the
+// reproducible-builds convention, so that tests and diffs get the same
+// bytes twice), else now. nullopt after a usage message for a bad value.
+std::optional<int64_t> RenderClock(Context& ctx) {
+  const char* pinned = std::getenv("SOURCE_DATE_EPOCH");
+  if (pinned == nullptr) return ctx.env.now();
+  const std::string_view text(pinned);
+  int64_t seconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || seconds < 0 ||
+      seconds > int64_t{253402300799}) {  // 9999-12-31T23:59:59Z
+    ctx.env.err << fmt::format("automon-agent: invalid value '{}' for SOURCE_DATE_EPOCH: "
+                               "expected seconds since the epoch\n",
+                               text);
+    return std::nullopt;
+  }
+  return seconds;
+}
+
+// ISO 8601 UTC, as automon-registrar writes into its headers.
+std::string IsoTime(int64_t seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32] = {};
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+Result<registrar::RenderedHost> RenderFor(std::string_view backend,
+                                          const formats::Snapshot& snapshot,
+                                          const std::string& generated_at) {
+  if (backend == "nagios") {
+    registrar::NagiosRenderOptions options;
+    options.generated_at = generated_at;
+    return registrar::RenderNagiosHost(snapshot, options);
+  }
+  registrar::CheckmkRenderOptions options;
+  options.generated_at = generated_at;
+  return registrar::RenderCheckmkHost(snapshot, options);
+}
+
+// What the registrar would say before its own header: where the file goes
+// and which of its settings were assumed.
+std::string RenderPreamble(std::string_view backend, const formats::Snapshot& snapshot) {
+  constexpr std::string_view kSecrets = "(passwords by file name, never shown)";
+  if (backend == "nagios") {
+    const registrar::NagiosRenderOptions o;
+    return fmt::format(
+        "# automon-agent show --render nagios: what automon-registrar would write to\n"
+        "# /etc/nagios4/conf.d/automon/{} for this snapshot.\n"
+        "# Assumed, as the registrar's defaults:\n"
+        "#   templates   {}\n"
+        "#   secrets     {} {}\n"
+        "#   mail flows  {}\n",
+        registrar::HostFileName(snapshot.host), o.templates_file, o.secrets_dir, kSecrets,
+        o.mailflow_dir);
+  }
+  const registrar::CheckmkRenderOptions o;
+  return fmt::format(
+      "# automon-agent show --render checkmk: what automon-registrar (backend =\n"
+      "# checkmk) would write to /omd/sites/{}/etc/check_mk/conf.d/automon/{}\n"
+      "# for this snapshot.\n"
+      "# Assumed, as the registrar's defaults (the site name is an example):\n"
+      "#   site        {}\n"
+      "#   plugins     {}\n"
+      "#   probes      {}\n"
+      "#   secrets     {} {}\n"
+      "#   mail flows  {}\n",
+      o.site, registrar::CheckmkFileName(snapshot.host), o.site, o.site_plugins_dir, o.probes_dir,
+      o.secrets_dir, kSecrets, o.mailflow_dir);
+}
+
+// `show --render nagios|checkmk`: the host file the registrar would write
+// for the snapshot `snapshot` would send, rendered here by the registrar's
+// own renderers. Services the registrar would reject are reported on stderr
+// (and as comments) and left out, as the registrar leaves them out.
+int ShowRendered(Context& ctx, std::string_view backend) {
+  if (backend != "nagios" && backend != "checkmk") {
+    ctx.env.err << fmt::format("automon-agent: invalid value '{}' for '--render': expected "
+                               "nagios or checkmk\n",
+                               backend);
+    return kExitUsage;
+  }
+  const auto now = RenderClock(ctx);
+  if (!now) return kExitUsage;
+  // The default generation is the same clock, so that SOURCE_DATE_EPOCH
+  // pins the whole output.
+  if (!Option(ctx, "generation")) ctx.line.options["generation"] = std::to_string(*now);
+  int exit_code = kExitOk;
+  auto built = BuildSnapshot(ctx, &exit_code);
+  if (!built) return exit_code;
+
+  // Through the wire format, as the registrar receives it.
+  auto parsed = formats::ParseSnapshot(formats::SerializeSnapshot(*built), "snapshot");
+  if (!parsed) {
+    ctx.env.err << "automon-agent: error: the registrar would refuse the snapshot: "
+                << parsed.error().message << '\n';
+    return kExitErrors;
+  }
+  formats::Snapshot& snapshot = parsed->snapshot;
+  std::vector<std::pair<std::string, std::string>> rejected;  // name, reason
+  for (const formats::RejectedService& r : parsed->rejected) {
+    std::string reason;
+    for (const Diagnostic& d : r.diagnostics) reason += (reason.empty() ? "" : "; ") + d.message;
+    rejected.emplace_back(r.name, reason);
+  }
+
+  const std::string generated_at = IsoTime(*now);
+  auto rendered = RenderFor(backend, snapshot, generated_at);
+  if (rendered && std::any_of(rendered->services.begin(), rendered->services.end(),
+                              [](const registrar::RenderedService& r) { return !r.rendered; })) {
+    std::vector<formats::Service> kept;
+    for (size_t i = 0; i < snapshot.services.size(); ++i) {
+      const registrar::RenderedService& r = rendered->services[i];
+      if (r.rendered) {
+        kept.push_back(snapshot.services[i]);
+      } else {
+        rejected.emplace_back(r.name, r.reason);
+      }
+    }
+    snapshot.services = std::move(kept);
+    rendered = RenderFor(backend, snapshot, generated_at);
+  }
+  if (!rendered) {
+    ctx.env.err << "automon-agent: error: the registrar would refuse the host: "
+                << rendered.error().message << '\n';
+    return kExitErrors;
+  }
+
+  std::string notes;
+  for (const auto& [name, reason] : rejected) {
+    ctx.env.err << fmt::format("automon-agent: error: service '{}' would be rejected by the "
+                               "registrar: {}\n",
+                               name, reason);
+    notes += fmt::format("# Rejected, not rendered: {}: {}\n", name, reason);
+  }
+  for (const formats::Removal& r : snapshot.removed) {
+    notes += fmt::format("# Not registered: {} ({})\n", r.service,
+                         formats::RemovalReasonName(r.reason));
+  }
+  // rendered->secrets (the secret files' contents) stay in memory.
+  ctx.env.out << RenderPreamble(backend, snapshot) << notes << "#\n" << rendered->content;
+  return rejected.empty() ? exit_code : kExitErrors;
+}
+
 int Show(Context& ctx) {
+  if (auto backend = Option(ctx, "render")) return ShowRendered(ctx, *backend);
+  for (std::string_view only : {"name", "address", "generation"}) {
+    if (Option(ctx, only)) {
+      ctx.env.err << fmt::format("automon-agent: option '--{}' applies to 'show --render' only\n",
+                                 only);
+      return kExitUsage;
+    }
+  }
   auto scan = Scan(ctx);
   if (!scan) return kExitErrors;
   auto selection = Select(ctx, *scan);
@@ -263,7 +421,7 @@ struct Command {
 
 constexpr std::array<Command, 9> kCommands = {{
     {"check", Check, {}, 1},
-    {"show", Show, {"dpkg-admindir"}, 1},
+    {"show", Show, {"render", "name", "address", "generation", "dpkg-admindir"}, 1},
     {"snapshot", Snapshot, {"name", "address", "generation", "dpkg-admindir"}, 1},
     {"hello", Hello, {}, 0},
     {"enroll", Enroll, {"ticket", "name"}, 0},
@@ -289,6 +447,11 @@ Commands:
   show [DIR]               what would be registered, secrets redacted, and why
                            other services are not
         [--dpkg-admindir DIR]
+  show --render nagios|checkmk [DIR]
+                           the host file the registrar would write for the
+                           snapshot (its default paths; secrets by file name
+                           only, never printed); SOURCE_DATE_EPOCH pins the time
+        [--name NAME] [--address ADDR] [--generation N] [--dpkg-admindir DIR]
   snapshot [DIR]           write the wire document (secrets included) to stdout
         [--name NAME] [--address ADDR] [--generation N] [--dpkg-admindir DIR]
   hello                    connect to each registrar and say who we are

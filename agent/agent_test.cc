@@ -9,6 +9,8 @@
 #include "agent/command_context.h"
 #include "agent/watch.h"
 #include "formats/snapshot.h"
+#include "registrar/render/checkmk.h"
+#include "registrar/render/nagios.h"
 
 namespace automon::agent {
 namespace {
@@ -130,6 +132,154 @@ TEST_F(AgentTest, ShowRedactsSecretsAndExplainsInactive) {
             std::string::npos)
       << out;
   EXPECT_NE(out.find("\n2 registered, 1 not registered\n"), std::string::npos) << out;
+}
+
+// Sets (or unsets) SOURCE_DATE_EPOCH for one test.
+class ScopedSourceDateEpoch {
+ public:
+  explicit ScopedSourceDateEpoch(const char* value) {
+    if (value == nullptr) {
+      unsetenv("SOURCE_DATE_EPOCH");
+    } else {
+      setenv("SOURCE_DATE_EPOCH", value, 1);
+    }
+  }
+  ~ScopedSourceDateEpoch() { unsetenv("SOURCE_DATE_EPOCH"); }
+  ScopedSourceDateEpoch(const ScopedSourceDateEpoch&) = delete;
+  ScopedSourceDateEpoch& operator=(const ScopedSourceDateEpoch&) = delete;
+};
+
+// A service whose password the renderers turn into a secret file.
+constexpr std::string_view kLdapWithBind =
+    "[dir]\ntype = ldap\nbase = dc=example,dc=org\nusername = cn=probe,dc=example,dc=org\n"
+    "password = LdapS3cret\n";
+
+// The snapshot `snapshot ARGS` prints, as the registrar parses it.
+formats::Snapshot WireSnapshot(const std::string& text) {
+  auto parsed = formats::ParseSnapshot(text, "stdout");
+  EXPECT_TRUE(parsed.ok());
+  return parsed.ok() ? parsed->snapshot : formats::Snapshot{};
+}
+
+TEST_F(AgentTest, ShowRenderNagiosIsTheRegistrarsFileForTheSnapshot) {
+  ScopedSourceDateEpoch unset(nullptr);
+  fs_.AddFile("/mi/ldap", std::string(kLdapWithBind));
+  ASSERT_EQ(Run({"snapshot", "/mi", "--name", "h.example.org", "--generation", "9"}), kExitOk);
+  const formats::Snapshot wire = WireSnapshot(out_.str());
+  registrar::NagiosRenderOptions options;
+  options.generated_at = "2023-11-14T22:13:20Z";  // env_.now()
+  auto expected = registrar::RenderNagiosHost(wire, options);
+  ASSERT_TRUE(expected.ok());
+  ASSERT_EQ(expected->secrets.size(), 1u) << "the ldap password is a secret file";
+
+  EXPECT_EQ(Run({"show", "--render", "nagios", "/mi", "--name", "h.example.org", "--generation",
+                 "9"}),
+            kExitOk);
+  const std::string out = out_.str();
+  EXPECT_EQ(err_.str(), "");
+  EXPECT_TRUE(out.starts_with(
+      "# automon-agent show --render nagios: what automon-registrar would write to\n"
+      "# /etc/nagios4/conf.d/automon/" + registrar::HostFileName("h.example.org") +
+      " for this snapshot.\n"))
+      << out;
+  EXPECT_NE(out.find("\n#   secrets     /var/lib/automon/secrets (passwords by file name, never "
+                     "shown)\n"),
+            std::string::npos);
+  EXPECT_NE(out.find("# Not registered: web (package-removed)\n"), std::string::npos) << out;
+  EXPECT_TRUE(out.ends_with(expected->content)) << out;
+  EXPECT_NE(out.find("at 2023-11-14T22:13:20Z"), std::string::npos);
+  EXPECT_NE(out.find(expected->secrets[0].path), std::string::npos)
+      << "the secret is referred to by its path";
+  for (const std::string& text : {out, err_.str()}) {
+    EXPECT_EQ(text.find("LdapS3cret"), std::string::npos) << "never the secret itself";
+    EXPECT_EQ(text.find("hunter2"), std::string::npos);
+  }
+}
+
+TEST_F(AgentTest, ShowRenderCheckmkIsTheRegistrarsFileForTheSnapshot) {
+  ScopedSourceDateEpoch unset(nullptr);
+  fs_.AddFile("/mi/ldap", std::string(kLdapWithBind));
+  ASSERT_EQ(Run({"snapshot", "/mi", "--address", "192.0.2.7"}), kExitOk);
+  const formats::Snapshot wire = WireSnapshot(out_.str());
+  registrar::CheckmkRenderOptions options;
+  options.generated_at = "2023-11-14T22:13:20Z";
+  auto expected = registrar::RenderCheckmkHost(wire, options);
+  ASSERT_TRUE(expected.ok());
+  ASSERT_EQ(expected->secrets.size(), 1u);
+
+  EXPECT_EQ(Run({"show", "/mi", "--render=checkmk", "--address", "192.0.2.7"}), kExitOk);
+  const std::string out = out_.str();
+  EXPECT_TRUE(out.starts_with("# automon-agent show --render checkmk:")) << out;
+  EXPECT_NE(out.find("# checkmk) would write to "
+                     "/omd/sites/mysite/etc/check_mk/conf.d/automon/host.example.org.mk\n"),
+            std::string::npos)
+      << out;
+  EXPECT_TRUE(out.ends_with(expected->content)) << out;
+  EXPECT_NE(out.find("(generation 1700000000)"), std::string::npos) << "default: the clock";
+  EXPECT_NE(out.find("192.0.2.7"), std::string::npos);
+  EXPECT_NE(out.find(expected->secrets[0].path), std::string::npos);
+  EXPECT_EQ(out.find("LdapS3cret"), std::string::npos);
+  EXPECT_EQ(out.find("hunter2"), std::string::npos);
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(AgentTest, ShowRenderStillRendersTheValidServicesWhenSomeAreBroken) {
+  ScopedSourceDateEpoch unset(nullptr);
+  fs_.AddFile("/mi/broken", "[bad]\ntype = http\nport = eighty\n[fine]\ntype = ssh\nport = 2222\n"
+                            "[bad2]\ntype = ldap\nusername = x\npassword = hunter3\nport = 0\n");
+  fs_.AddFile("/mi/ldap", std::string(kLdapWithBind));
+  EXPECT_EQ(Run({"show", "--render", "nagios", "/mi"}), kExitErrors);
+  EXPECT_NE(err_.str().find("/mi/broken:3:8: error: invalid value 'eighty'"), std::string::npos)
+      << err_.str();
+  EXPECT_NE(out_.str().find("service_description"), std::string::npos);
+  EXPECT_NE(out_.str().find("automon_ssh!"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("!2222"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("/var/lib/automon/secrets/host.example.org/dir."), std::string::npos);
+  EXPECT_EQ(out_.str().find("bad"), std::string::npos) << out_.str();
+  for (const std::string& text : {out_.str(), err_.str()}) {
+    EXPECT_EQ(text.find("LdapS3cret"), std::string::npos);
+    EXPECT_EQ(text.find("hunter2"), std::string::npos);
+    EXPECT_EQ(text.find("hunter3"), std::string::npos);
+  }
+}
+
+TEST_F(AgentTest, ShowRenderSourceDateEpochPinsTimeAndGeneration) {
+  ScopedSourceDateEpoch pinned("86400");
+  EXPECT_EQ(Run({"show", "--render", "nagios", "/mi"}), kExitOk);
+  EXPECT_NE(out_.str().find("from host host.example.org (generation 86400) at "
+                            "1970-01-02T00:00:00Z.\n"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_EQ(Run({"show", "--render", "nagios", "/mi", "--generation", "3"}), kExitOk);
+  EXPECT_NE(out_.str().find("(generation 3) at 1970-01-02T00:00:00Z.\n"), std::string::npos)
+      << "--generation still wins";
+}
+
+TEST_F(AgentTest, ShowRenderBadSourceDateEpochIsAUsageError) {
+  ScopedSourceDateEpoch pinned("yesterday");
+  EXPECT_EQ(Run({"show", "--render", "nagios", "/mi"}), kExitUsage);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(), "automon-agent: invalid value 'yesterday' for SOURCE_DATE_EPOCH: "
+                        "expected seconds since the epoch\n");
+}
+
+TEST_F(AgentTest, ShowRenderUsageErrors) {
+  EXPECT_EQ(Run({"show", "--render", "icinga", "/mi"}), kExitUsage);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(),
+            "automon-agent: invalid value 'icinga' for '--render': expected nagios or checkmk\n");
+  EXPECT_EQ(Run({"show", "/mi", "--render"}), kExitUsage);
+  EXPECT_EQ(err_.str(), "automon-agent: option '--render' needs a value\n");
+  EXPECT_EQ(Run({"show", "/mi", "--name", "h"}), kExitUsage);
+  EXPECT_EQ(err_.str(), "automon-agent: option '--name' applies to 'show --render' only\n");
+  EXPECT_EQ(Run({"show", "--render", "nagios", "/mi", "--name", "bad name"}), kExitUsage);
+  EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(AgentTest, ShowRenderRefusesWithoutPackageDatabase) {
+  EXPECT_EQ(Run({"show", "--render", "checkmk", "/mi", "--dpkg-admindir", "/nope"}), kExitErrors);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("cannot evaluate 'package' conditions"), std::string::npos);
 }
 
 TEST_F(AgentTest, SnapshotIsTheParsableWireDocument) {
