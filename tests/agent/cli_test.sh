@@ -66,6 +66,37 @@ expect 1 missing -- "$agent" --config /dev/null snapshot "$tmp/nope" --name h
 expect 1 nodpkg -- "$agent" --config /dev/null snapshot "$tmp/defs" --name h --dpkg-admindir "$tmp/nope"
 [ -s "$tmp/nodpkg.out" ] && fail "snapshot printed something without a package database"
 
+# show --render: the registrar's host file for a fixed directory, byte for
+# byte (SOURCE_DATE_EPOCH pins the header's time), the bind password named
+# by its file only. tests/agent/render_test.py gives the same output to
+# nagios4 -v and compares it with what automon-registrar receive writes.
+for backend in nagios checkmk; do
+    expect 0 render-$backend -- env SOURCE_DATE_EPOCH=1795000000 "$agent" --config /dev/null \
+        show --render $backend tests/agent/render --name web01.example.org --address 192.0.2.10 \
+        --generation 7 --dpkg-admindir tests/agent/render-dpkg
+    grep -q GoldenS3cret "$tmp/render-$backend.out" "$tmp/render-$backend.err" &&
+        fail "show --render $backend printed a password"
+    grep -q "/var/lib/automon/secrets/web01.example.org/directory.7.password" \
+        "$tmp/render-$backend.out" || fail "show --render $backend lost the password file"
+done
+# Checkmk runs the .mk file as Python: it must at least parse.
+python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$tmp/render-checkmk.out" ||
+    fail "show --render checkmk is not Python"
+# Errors in definitions: exit 1, diagnostics on stderr, the valid services
+# still rendered.
+expect 1 render-broken -- "$agent" --config /dev/null show --render nagios tests/agent/broken \
+    --name h.example.org --dpkg-admindir tests/agent/render-dpkg
+grep -q '^tests/agent/broken/syntax:1:1: error: ' "$tmp/render-broken.err" ||
+    fail "show --render did not report the broken definitions"
+grep -q '^define host {$' "$tmp/render-broken.out" || fail "show --render rendered nothing"
+grep -q '^    _AUTOMON_SERVICE' "$tmp/render-broken.out" ||
+    fail "show --render left out the valid services"
+# Anything but nagios or checkmk is a usage error, nothing on stdout.
+expect 2 render-bad -- "$agent" --config /dev/null show --render icinga tests/agent/render
+grep -qx "automon-agent: invalid value 'icinga' for '--render': expected nagios or checkmk" \
+    "$tmp/render-bad.err" || fail "show --render icinga: unclear message"
+[ -s "$tmp/render-bad.out" ] && fail "show --render icinga printed something"
+
 # Usage errors exit 2.
 expect 2 usage -- "$agent" frobnicate
 expect 2 usage2 -- "$agent" check a b
