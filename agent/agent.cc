@@ -315,7 +315,9 @@ int ShowRendered(Context& ctx, std::string_view backend) {
   if (!now) return kExitUsage;
   // The default generation is the same clock, so that SOURCE_DATE_EPOCH
   // pins the whole output.
-  if (!Option(ctx, "generation")) ctx.line.options["generation"] = std::to_string(*now);
+  if (!Option(ctx, "generation")) {
+    ctx.line.options["generation"] = std::to_string(std::max<int64_t>(0, *now));
+  }
   int exit_code = kExitOk;
   auto built = BuildSnapshot(ctx, &exit_code);
   if (!built) return exit_code;
@@ -335,7 +337,7 @@ int ShowRendered(Context& ctx, std::string_view backend) {
     rejected.emplace_back(r.name, reason);
   }
 
-  const std::string generated_at = IsoTime(*now);
+  const std::string generated_at = IsoTime(std::max<int64_t>(0, *now));
   auto rendered = RenderFor(backend, snapshot, generated_at);
   if (rendered && std::any_of(rendered->services.begin(), rendered->services.end(),
                               [](const registrar::RenderedService& r) { return !r.rendered; })) {
