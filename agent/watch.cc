@@ -143,6 +143,9 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
   bool pending = true;  // a push is due at `due`
   auto due = Clock::now() + milliseconds(static_cast<long>(
                                 static_cast<double>(timings.start_jitter.count()) * unit(random)));
+  // When the first change not yet pushed was seen: a stream of changes
+  // delays the push by at most a few debounce periods from here.
+  auto first_change = Clock::now();
   auto next_rescan = Clock::now() + timings.rescan;
   int failures = 0;
   bool said_idle = false;
@@ -221,12 +224,14 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
     }
     if (fds[1].revents & POLLIN && watches.Drain()) {
       // Trailing debounce, but a stream of changes cannot delay a push
-      // beyond a few debounce periods once one is due.
-      const auto soon = Clock::now() + timings.debounce;
+      // beyond a few debounce periods after its first change.
+      const auto changed = Clock::now();
       if (!pending || failures > 0) {
-        due = soon;
+        first_change = changed;
+        due = changed + timings.debounce;
       } else {
-        due = std::min(std::max(due, soon), Clock::now() + 5 * timings.debounce);
+        due = std::min(std::max(due, changed + timings.debounce),
+                       first_change + 5 * timings.debounce);
       }
       pending = true;
       failures = 0;

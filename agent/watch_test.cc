@@ -1,7 +1,17 @@
 #include "agent/watch.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -56,6 +66,62 @@ TEST(ParseTimingsTest, AMistypedValueIsAnErrorNamingOptionAndValue) {
             "invalid --rescan '0': expected a whole number of seconds from 1 to 604800");
   EXPECT_EQ(Parse({{"debounce", "x"}}).error().message,
             "invalid --debounce 'x': expected a whole number of milliseconds from 0 to 604800000");
+}
+
+// Records each push; stops the loop (SIGTERM to its own thread, which the
+// loop's signalfd reads) after `pushes_wanted` of them.
+class RecordingHooks : public WatchHooks {
+ public:
+  explicit RecordingHooks(int pushes_wanted) : wanted_(pushes_wanted) {}
+  PushOutcome Push() override {
+    times_.push_back(std::chrono::steady_clock::now());
+    if (static_cast<int>(times_.size()) >= wanted_) ::pthread_kill(::pthread_self(), SIGTERM);
+    return PushOutcome::kOk;
+  }
+  std::optional<WatchPlan> Reload() override { return std::nullopt; }
+  const std::vector<std::chrono::steady_clock::time_point>& times() const { return times_; }
+
+ private:
+  int wanted_;
+  std::vector<std::chrono::steady_clock::time_point> times_;
+};
+
+// A package manager writing file after file, faster than the debounce, for
+// much longer than five debounce periods: the push must not wait for the
+// stream to end.
+TEST(RunWatchLoopTest, AStreamOfChangesDelaysAPushByAtMostFiveDebouncePeriods) {
+  char tmpl[] = "/tmp/automon-watch-test.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  WatchTimings timings;
+  timings.debounce = milliseconds(200);
+  timings.start_jitter = milliseconds(0);
+  RecordingHooks hooks(2);  // the start-up push, then the one the stream causes
+  std::ostringstream log;
+  std::atomic<bool> stop{false};
+  std::chrono::steady_clock::time_point first_write;
+  std::thread loop([&] {
+    RunWatchLoop(WatchPlan{dir, false}, dir + "/no-dpkg", timings, hooks, log);
+    stop = true;
+  });
+  // The start-up push sets the watch up; then write for up to 6 s.
+  while (hooks.times().empty() && !stop) std::this_thread::sleep_for(milliseconds(10));
+  std::this_thread::sleep_for(milliseconds(100));
+  first_write = std::chrono::steady_clock::now();
+  for (int i = 0; !stop && i < 150; ++i) {
+    std::ofstream(dir + "/def" + std::to_string(i % 5)) << "[x" << i << "]\ntype = ssh\n";
+    std::this_thread::sleep_for(milliseconds(40));
+  }
+  const bool stopped_while_writing = stop;
+  loop.join();
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(hooks.times().size(), 2u) << log.str();
+  EXPECT_TRUE(stopped_while_writing) << "no push until the writes stopped\n" << log.str();
+  const auto waited =
+      std::chrono::duration_cast<milliseconds>(hooks.times()[1] - first_write).count();
+  // Five debounce periods (1 s) plus scheduling slack on a loaded machine.
+  EXPECT_LT(waited, 2500) << log.str();
+  EXPECT_GE(waited, 900) << "the debounce did not wait for the stream at all";
 }
 
 }  // namespace
