@@ -16,6 +16,8 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 # expect CODE NAME -- COMMAND...: runs COMMAND, compares the exit code and,
 # when tests/agent/expected/NAME.{out,err} exist, stdout and stderr.
+# AUTOMON_UPDATE_GOLDEN=1 rewrites those files instead (after a deliberate
+# change of the output, e.g. of a renderer; review the diff).
 expect() {
     local code=$1 name=$2
     shift 3
@@ -23,7 +25,9 @@ expect() {
     "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" || actual=$?
     [ "$actual" = "$code" ] || fail "$name: exit $actual, expected $code"
     for stream in out err; do
-        if [ -f "$here/expected/$name.$stream" ]; then
+        if [ -f "$here/expected/$name.$stream" ] && [ "${AUTOMON_UPDATE_GOLDEN:-}" = 1 ]; then
+            cp "$tmp/$name.$stream" "$here/expected/$name.$stream"
+        elif [ -f "$here/expected/$name.$stream" ]; then
             diff -u "$here/expected/$name.$stream" "$tmp/$name.$stream" >&2 ||
                 fail "$name: std$stream differs"
         fi
@@ -68,7 +72,8 @@ expect 1 nodpkg -- "$agent" --config /dev/null snapshot "$tmp/defs" --name h --d
 
 # show --render: the registrar's host file for a fixed directory, byte for
 # byte (SOURCE_DATE_EPOCH pins the header's time), the bind password named
-# by its file only. tests/agent/render_test.py gives the same output to
+# by its file only. A deliberate change of a renderer's output changes
+# these files too: AUTOMON_UPDATE_GOLDEN=1 (above). tests/agent/render_test.py gives the same output to
 # nagios4 -v and compares it with what automon-registrar receive writes.
 for backend in nagios checkmk; do
     expect 0 render-$backend -- env SOURCE_DATE_EPOCH=1795000000 "$agent" --config /dev/null \
