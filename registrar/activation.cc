@@ -540,19 +540,38 @@ Result<void> CheckmkActivator::SiteCheck(const Changes& changes, std::string* re
   return {};
 }
 
-Result<void> CheckmkActivator::RunActivate() {
+Result<void> CheckmkActivator::RunActivate(std::string* reason) {
   auto argv = SplitCommandLine(WithSite(config_.checkmk_activate_command, config_.checkmk_site));
   if (!argv) return argv.error();
   auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
   if (!result) {
     return Error{fmt::format("cannot run the activate command: {}", result.error().message)};
   }
+  reason->clear();
   if (result->exit_code != 0 || result->timed_out) {
-    return Error{fmt::format("the activate command failed (exit status {}{}): {}",
-                             result->exit_code, result->timed_out ? ", timed out" : "",
-                             result->output)};
+    *reason = fmt::format("the activate command failed (exit status {}{}): {}", result->exit_code,
+                          result->timed_out ? ", timed out" : "", result->output);
+    return {};
   }
   return disk_.RemoveFile(activate_marker_);
+}
+
+Result<void> CheckmkActivator::PutLive(
+    const std::map<std::string, std::optional<std::string>>& files) {
+  std::vector<std::pair<std::string, std::string>> writes;
+  std::vector<std::string> removals;
+  for (const auto& [host, content] : files) {
+    if (content) {
+      writes.emplace_back(HostFilePath(host), *content);
+    } else {
+      removals.push_back(HostFilePath(host));
+    }
+  }
+  if (auto w = disk_.ReplaceFiles(writes, 0644); !w) return w.error();
+  for (const std::string& path : removals) {
+    if (auto r = disk_.RemoveFile(path); !r) return r.error();
+  }
+  return {};
 }
 
 Result<ActivationOutcome> CheckmkActivator::Activate(
@@ -651,24 +670,57 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
     return m.error();
   }
   if (auto r = disk_.MakeDirectory(config_.checkmk_conf_dir, 0755); !r) return r.error();
-  std::vector<std::pair<std::string, std::string>> files;
-  std::vector<std::string> removals;
+  // The live content each change replaces, to go back to when Checkmk
+  // refuses the new files at activation.
+  std::map<std::string, std::optional<std::string>> previous;
   for (const std::string& host : good) {
-    if (changes[host]) {
-      files.emplace_back(HostFilePath(host), *changes[host]);
-    } else {
-      removals.push_back(HostFilePath(host));
-    }
+    auto live = fs_.ReadFile(HostFilePath(host), kMaxConfigFile);
+    previous[host] = live.ok() ? std::optional<std::string>(*live) : std::nullopt;
   }
-  if (auto w = disk_.ReplaceFiles(files, 0644); !w) return w.error();
-  for (const std::string& path : removals) {
-    if (auto r = disk_.RemoveFile(path); !r) return r.error();
-  }
+  if (auto w = PutLive(with(good)); !w) return w.error();
   for (const auto& [host, content] : changes) {
     if (IsCheckmkHostName(host)) (void)disk_.RemoveFile(staging_dir_ + "/" + CheckmkFileName(host));
   }
-  // 4. Activate what is live now: verified files only.
-  if (auto r = RunActivate(); !r) return r.error();
+  // 4. Activate what is live now. The sandbox (and the site check, when
+  // configured) cannot see everything Checkmk checks (tag groups, rule
+  // sets of the site), so a failure here is handled like a failed check:
+  // back to the previous files, activate those, then find the host(s) whose
+  // file breaks the activation, one by one, and quarantine them.
+  std::string why;
+  if (auto r = RunActivate(&why); !r) return r.error();
+  if (!why.empty()) {
+    if (good.empty()) return Error{why};
+    const std::string first_reason = why;
+    auto restore = [&](const std::vector<std::string>& hosts) -> Result<void> {
+      std::map<std::string, std::optional<std::string>> old;
+      for (const std::string& h : hosts) old[h] = previous[h];
+      if (auto w = PutLive(old); !w) return w;
+      if (auto r = RunActivate(&why); !r) return r;
+      if (!why.empty()) {
+        return Error{fmt::format("{} with the new files; after the previous files were put back "
+                                 "it still fails, so the site's own configuration is broken: {}",
+                                 first_reason, why)};
+      }
+      return {};
+    };
+    if (auto r = restore(good); !r) return r.error();
+    std::vector<std::string> passing;
+    if (good.size() == 1) {
+      outcome.quarantined[good.front()] = first_reason;
+    } else {
+      for (const std::string& host : good) {
+        if (auto w = PutLive(with({host})); !w) return w.error();
+        if (auto r = RunActivate(&why); !r) return r.error();
+        if (why.empty()) {
+          passing.push_back(host);
+          continue;
+        }
+        outcome.quarantined[host] = why;
+        if (auto r = restore({host}); !r) return r.error();
+      }
+    }
+    good = passing;
+  }
   outcome.reloaded = true;
   outcome.activated = good;
   return outcome;

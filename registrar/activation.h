@@ -138,7 +138,11 @@ class CheckmkActivator final : public Activator {
   // Runs verify_command on conf_dir with `changes` applied; sets *reason
   // (empty when it passes).
   Result<void> SiteCheck(const Changes& changes, std::string* reason);
-  Result<void> RunActivate();
+  // Runs the activate command; `reason` is empty when it succeeded, else
+  // says why not. An Error means it could not run.
+  Result<void> RunActivate(std::string* reason);
+  // Writes (or, for nullopt, removes) the live files of the hosts.
+  Result<void> PutLive(const std::map<std::string, std::optional<std::string>>& files);
 
   const Config& config_;
   FileSystem& fs_;

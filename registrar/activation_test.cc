@@ -315,6 +315,17 @@ class CheckmkActivationTest : public ::testing::Test {
     });
     runner_.On("activate", [this](const std::vector<std::string>& argv) {
       activations_.push_back(argv.at(1));
+      // Like cmk -R with a tag group the site does not have: fails while
+      // any live file holds "UNKNOWN-TAG".
+      if (auto entries = fs_.ListDirectory(config_.checkmk_conf_dir)) {
+        for (const DirectoryEntry& e : *entries) {
+          auto content = fs_.ReadFile(config_.checkmk_conf_dir + "/" + e.name, 1 << 20);
+          if (content && content->find("UNKNOWN-TAG") != std::string::npos) {
+            return Result<ProcessResult>(
+                ProcessResult{1, false, "Unknown tag group in " + e.name});
+          }
+        }
+      }
       return Result<ProcessResult>(ProcessResult{activate_exit_, false, "cmk output"});
     });
   }
@@ -432,11 +443,53 @@ TEST_F(CheckmkActivationTest, FailedActivationIsRetriedNextTime) {
   ASSERT_FALSE(outcome.ok());
   EXPECT_NE(outcome.error().message.find("the activate command failed (exit status 1)"),
             std::string::npos);
+  EXPECT_NE(outcome.error().message.find("still fails, so the site's own configuration is broken"),
+            std::string::npos)
+      << outcome.error().message;
+  EXPECT_EQ(activations_.size(), 2u);  // the new files, then the previous ones
+  EXPECT_EQ(Live("a.example"), "(missing)");  // put back as it was
   activate_exit_ = 0;
-  auto retry = Activate({{"a.example", Mk("a.example")}});  // unchanged, but pending
+  auto retry = Activate({{"a.example", Mk("a.example")}});  // a change again, and pending
   ASSERT_TRUE(retry.ok()) << retry.error().message;
   EXPECT_TRUE(retry->reloaded);
-  EXPECT_EQ(activations_.size(), 2u);
+  EXPECT_EQ(activations_.size(), 3u);
+  EXPECT_EQ(Live("a.example"), Mk("a.example"));
+}
+
+TEST_F(CheckmkActivationTest, FailedActivationRestoresAndQuarantinesTheBreakingHost) {
+  // No verify_command: only the activation itself can tell.
+  ASSERT_TRUE(Activate({{"a.example", Mk("a.example")}, {"b.example", Mk("b.example")}}).ok());
+  activations_.clear();
+  auto outcome = Activate({{"a.example", Mk("a.example", "# v2\n")},
+                           {"b.example", Mk("b.example", "# UNKNOWN-TAG\n")},
+                           {"c.example", Mk("c.example")},
+                           {"d.example", std::nullopt}});
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  ASSERT_EQ(outcome->quarantined.size(), 1u);
+  EXPECT_NE(outcome->quarantined["b.example"].find("Unknown tag group in b.example.mk"),
+            std::string::npos)
+      << outcome->quarantined["b.example"];
+  EXPECT_EQ(outcome->activated, (std::vector<std::string>{"a.example", "c.example"}));
+  EXPECT_TRUE(outcome->reloaded);
+  // b's previous file is live again, the others' new files too.
+  EXPECT_EQ(Live("a.example"), Mk("a.example", "# v2\n"));
+  EXPECT_EQ(Live("b.example"), Mk("b.example"));
+  EXPECT_EQ(Live("c.example"), Mk("c.example"));
+  // all (fails), previous (ok), a (ok), b (fails), previous b (ok), c (ok)
+  EXPECT_EQ(activations_.size(), 6u);
+  EXPECT_FALSE(fs_.ReadFile(dir_.path() + "/state/activate-pending", 100).ok());
+}
+
+TEST_F(CheckmkActivationTest, FailedActivationOfOneNewHostRemovesIt) {
+  auto outcome = Activate({{"n.example", Mk("n.example", "# UNKNOWN-TAG\n")}});
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_TRUE(outcome->activated.empty());
+  ASSERT_EQ(outcome->quarantined.count("n.example"), 1u);
+  EXPECT_NE(outcome->quarantined["n.example"].find("the activate command failed (exit status 1)"),
+            std::string::npos);
+  EXPECT_EQ(Live("n.example"), "(missing)");
+  EXPECT_EQ(activations_.size(), 2u);  // with the file (fails), without it (ok)
+  EXPECT_FALSE(fs_.ReadFile(dir_.path() + "/state/activate-pending", 100).ok());
 }
 
 TEST_F(CheckmkActivationTest, RemovesHostsAndUnlistedFiles) {

@@ -230,9 +230,7 @@ Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
                                 {v6 ? "ip-v6" : "ip-v4", PyValue::Str(v6 ? "ip-v6" : "ip-v4")},
                                 {"agent", PyValue::Str("no-agent")},
                                 {"piggyback", PyValue::Str("no-piggyback")},
-                                {"snmp_ds", PyValue::Str("no-snmp")},
-                                {"criticality", PyValue::Str("prod")},
-                                {"networking", PyValue::Str("lan")}});
+                                {"snmp_ds", PyValue::Str("no-snmp")}});
   const PyValue name = PyValue::Str(host);
   auto of_host = [&](PyValue value) { return PyValue::Dict({{host, std::move(value)}}); };
 

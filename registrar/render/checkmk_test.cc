@@ -117,8 +117,7 @@ TEST(CheckmkRendererTest, HostIsAgentlessLabelledAndAliased) {
   EXPECT_NE(mk.find("all_hosts += ['web01.example.org']\n"), std::string::npos);
   EXPECT_NE(mk.find("host_tags.update({'web01.example.org': {'site': 'mysite', "
                     "'address_family': 'ip-v4-only', 'ip-v4': 'ip-v4', 'agent': 'no-agent', "
-                    "'piggyback': 'no-piggyback', 'snmp_ds': 'no-snmp', 'criticality': 'prod', "
-                    "'networking': 'lan'}})\n"),
+                    "'piggyback': 'no-piggyback', 'snmp_ds': 'no-snmp'}})\n"),
             std::string::npos);
   EXPECT_NE(mk.find("host_labels.update({'web01.example.org': {'automon': 'registered'}})\n"),
             std::string::npos);

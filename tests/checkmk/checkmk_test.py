@@ -214,8 +214,7 @@ class MkFilesTest(unittest.TestCase):
         self.assertEqual(added["all_hosts"], [self.HOST])
         self.assertEqual(added["host_tags"], {self.HOST: {
             "site": SITE, "address_family": "ip-v4-only", "ip-v4": "ip-v4", "agent": "no-agent",
-            "piggyback": "no-piggyback", "snmp_ds": "no-snmp", "criticality": "prod",
-            "networking": "lan"}})
+            "piggyback": "no-piggyback", "snmp_ds": "no-snmp"}})
         self.assertEqual(added["host_labels"], {self.HOST: {"automon": "registered"}})
         self.assertEqual(added["ipaddresses"], {self.HOST: "192.0.2.10"})
         self.assertEqual(added["alias"], {self.HOST: self.HOST})

@@ -4,7 +4,7 @@
 # them with rules of your own in Checkmk's Setup.
 
 all_hosts += ['web01.example.org']
-host_tags.update({'web01.example.org': {'site': 'mysite', 'address_family': 'ip-v4-only', 'ip-v4': 'ip-v4', 'agent': 'no-agent', 'piggyback': 'no-piggyback', 'snmp_ds': 'no-snmp', 'criticality': 'prod', 'networking': 'lan'}})
+host_tags.update({'web01.example.org': {'site': 'mysite', 'address_family': 'ip-v4-only', 'ip-v4': 'ip-v4', 'agent': 'no-agent', 'piggyback': 'no-piggyback', 'snmp_ds': 'no-snmp'}})
 host_labels.update({'web01.example.org': {'automon': 'registered'}})
 ipaddresses.update({'web01.example.org': '192.0.2.10'})
 explicit_host_conf.setdefault('alias', {})
