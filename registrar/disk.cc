@@ -18,13 +18,22 @@
 namespace automon::registrar {
 
 Result<void> RealDisk::MakeDirectory(const std::string& path, unsigned mode) {
-  if (::mkdir(path.c_str(), mode) == 0) return {};
-  if (errno == EEXIST) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
-    return SystemError("mkdir", ENOTDIR, path);
+  // The mode is set explicitly, never left to the umask (the Debian unit
+  // runs with UMask=0027, under which mkdir(0755) gives 0750 and the site
+  // user or nagios could not read the directory).
+  if (::mkdir(path.c_str(), mode) != 0) {
+    if (errno != EEXIST) return SystemError("mkdir", errno, path);
   }
-  return SystemError("mkdir", errno, path);
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return SystemError("lstat", errno, path);
+  if (!S_ISDIR(st.st_mode)) return SystemError("mkdir", ENOTDIR, path);
+  // An existing directory of ours gets the mode too (one created earlier
+  // under a umask); someone else's is left alone.
+  if ((st.st_mode & 07777) != mode && st.st_uid == ::geteuid() &&
+      ::chmod(path.c_str(), mode) != 0) {
+    return SystemError("chmod", errno, path);
+  }
+  return {};
 }
 
 Result<void> RealDisk::RemoveFile(const std::string& path) {
@@ -124,6 +133,8 @@ Result<void> RealDisk::WriteScratchFile(const std::string& path, const std::stri
   {
     UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
     if (!fd.valid()) return SystemError("open", errno, temp);
+    // 0644 whatever the umask: nagios -v and the site read the staged files.
+    if (::fchmod(fd.get(), 0644) != 0) return SystemError("fchmod", errno, temp);
     size_t done = 0;
     while (done < content.size()) {
       const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);

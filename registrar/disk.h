@@ -17,8 +17,9 @@ class Disk {
  public:
   virtual ~Disk() = default;
 
-  // Creates `path` with `mode` when missing (not its parents). An existing
-  // directory is not an error; its mode is left alone.
+  // Creates `path` with exactly `mode` (whatever the umask) when missing
+  // (not its parents). An existing directory is not an error; when the
+  // process owns it, its mode is set to `mode` too.
   virtual Result<void> MakeDirectory(const std::string& path, unsigned mode) = 0;
   // Removes the file `path`; a missing file is not an error.
   virtual Result<void> RemoveFile(const std::string& path) = 0;
@@ -34,7 +35,7 @@ class Disk {
   // directory must exist. `mode` is the permission of the new files.
   virtual Result<void> ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
                                     unsigned mode) = 0;
-  // Writes `content` to `path` (mode 0644) without fsync: for scratch files
+  // Writes `content` to `path` (mode 0644, whatever the umask) without fsync: for scratch files
   // such as the staging tree, which nothing relies on after a crash.
   virtual Result<void> WriteScratchFile(const std::string& path, const std::string& content) = 0;
   // Blocks until an exclusive flock(2) on `path` (created 0600 if missing)

@@ -57,6 +57,37 @@ TEST(RealDiskTest, WriteScratchFileAndLock) {
   EXPECT_FALSE(disk.Lock(dir.path() + "/no/lock").ok());
 }
 
+// The Debian unit runs with UMask=0027: the modes asked for must still be
+// the modes on disk, for new and for earlier (umask-damaged) directories.
+TEST(RealDiskTest, ModesDoNotDependOnTheUmask) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  const mode_t saved = ::umask(027);
+  auto mode_of = [](const std::string& path) {
+    struct stat st;
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
+  };
+  const std::string fresh = dir.path() + "/fresh";
+  EXPECT_TRUE(disk.MakeDirectory(fresh, 0755).ok());
+  EXPECT_EQ(mode_of(fresh), 0755u);
+  const std::string old = dir.path() + "/old";
+  ASSERT_EQ(::mkdir(old.c_str(), 0755), 0);  // 0750 under the umask
+  EXPECT_EQ(mode_of(old), 0750u);
+  EXPECT_TRUE(disk.MakeDirectory(old, 0755).ok());
+  EXPECT_EQ(mode_of(old), 0755u);
+  EXPECT_TRUE(disk.MakeDirectory(old, 0700).ok());  // tighter works too
+  EXPECT_EQ(mode_of(old), 0700u);
+  EXPECT_TRUE(disk.WriteScratchFile(fresh + "/x.mk", "x\n").ok());
+  EXPECT_EQ(mode_of(fresh + "/x.mk"), 0644u);
+  ::umask(saved);
+  // A file where a directory is wanted is still an error.
+  auto file = disk.MakeDirectory(fresh + "/x.mk", 0755);
+  ASSERT_FALSE(file.ok());
+  EXPECT_NE(file.error().message.find("x.mk"), std::string::npos) << file.error().message;
+}
+
 TEST(RealDiskTest, SetGroupReportsAMissingGroup) {
   testing::ScopedTempDir dir;
   RealDisk disk;
