@@ -320,6 +320,7 @@ Result<ActivationOutcome> NagiosActivator::Activate(
     auto live = LiveHostFiles();
     if (!live) return live.error();
     for (const auto& [host, rel] : *live) {
+      if (request.keep_hosts.count(host)) continue;
       if (!request.hosts.count(host)) {
         hosts[host] = {rel, {std::nullopt}};
       } else if (rel != HostFileName(host)) {
@@ -593,7 +594,9 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
     auto live = LiveHosts();
     if (!live) return live.error();
     for (const std::string& host : *live) {
-      if (!request.hosts.count(host)) changes[host] = std::nullopt;
+      if (!request.hosts.count(host) && !request.keep_hosts.count(host)) {
+        changes[host] = std::nullopt;
+      }
     }
   }
   const bool pending = fs_.ReadFile(activate_marker_, 4096).ok();

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,11 @@ struct ActivationRequest {
   std::optional<std::string> templates;
   // host -> wanted content of hosts/<host>.cfg, nullopt to remove the host.
   std::map<std::string, std::optional<std::string>> hosts;
-  // Remove every live host file not named in `hosts` (for `render`).
+  // Remove every live host file not named in `hosts` (for `render`)...
   bool remove_unlisted_hosts = false;
+  // ...except these hosts' (stored hosts `render` could not load or render
+  // this time: their last good file stays live).
+  std::set<std::string> keep_hosts;
 };
 
 struct ActivationOutcome {

@@ -502,6 +502,20 @@ TEST_F(CheckmkActivationTest, RemovesHostsAndUnlistedFiles) {
   EXPECT_EQ(*activator_.LiveHosts(), (std::vector<std::string>{"c.example"}));
 }
 
+TEST_F(CheckmkActivationTest, RemoveUnlistedKeepsTheHostsToKeep) {
+  ASSERT_TRUE(Activate({{"a.example", Mk("a.example")}, {"b.example", Mk("b.example")}}).ok());
+  ActivationRequest r;
+  r.hosts["c.example"] = Mk("c.example");
+  r.remove_unlisted_hosts = true;
+  r.keep_hosts = {"a.example"};
+  auto outcome = activator_.Activate(r, [](const std::vector<std::string>&) {
+    return Result<void>();
+  });
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(*activator_.LiveHosts(), (std::vector<std::string>{"a.example", "c.example"}));
+  EXPECT_EQ(Live("a.example"), Mk("a.example"));
+}
+
 TEST_F(CheckmkActivationTest, SandboxThatCannotRunIsAnError) {
   config_.checkmk_python = "/nonexistent/python3";
   auto outcome = Activate({{"a.example", Mk("a.example")}});

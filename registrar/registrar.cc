@@ -579,12 +579,16 @@ int Registrar::Render() {
       env_.err << "automon-registrar: " << host << ": "
                << (snapshot ? "vanished" : snapshot.error().message) << "\n";
       status = kPartial;
+      // A snapshot that cannot be read now may be readable later: its
+      // live file stays (only a vanished host's goes).
+      if (!snapshot) request.keep_hosts.insert(host);
       continue;
     }
     auto rendered = RenderHost(**snapshot);
     if (!rendered) {
       env_.err << "automon-registrar: " << host << ": " << rendered.error().message << "\n";
       status = kPartial;
+      request.keep_hosts.insert(host);  // its last good file stays live
       continue;
     }
     request.hosts[host] = rendered->content;

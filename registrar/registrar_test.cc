@@ -300,6 +300,27 @@ TEST_F(RegistrarTest, RenderRegeneratesEveryHostAndRemovesStrayFiles) {
             std::string::npos);
 }
 
+TEST_F(RegistrarTest, RenderKeepsTheLiveFileOfAHostItCannotLoad) {
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "b.example.org"), "b.example.org"), kOk);
+  const std::string b_live = Live("b.example.org");
+  ASSERT_NE(b_live, "(missing)");
+  // b's stored snapshot cannot be read this time (damaged, or an I/O error).
+  auto stored = fs_.ListDirectory(config_.state_dir + "/hosts");
+  ASSERT_TRUE(stored.ok());
+  int damaged = 0;
+  for (const DirectoryEntry& e : *stored) {
+    if (!e.name.starts_with("b.example.org")) continue;
+    ASSERT_TRUE(fs_.WriteFileAtomic(config_.state_dir + "/hosts/" + e.name, "garbage\n", 0600).ok());
+    ++damaged;
+  }
+  ASSERT_EQ(damaged, 1);
+  EXPECT_EQ(Run({"render"}), kPartial);
+  EXPECT_NE(err_.str().find("automon-registrar: b.example.org: "), std::string::npos) << err_.str();
+  EXPECT_EQ(Live("b.example.org"), b_live);  // not removed as "unlisted"
+  EXPECT_NE(Live(), "(missing)");
+}
+
 TEST_F(RegistrarTest, UsageErrors) {
   EXPECT_EQ(Run({}), kUsage);
   EXPECT_EQ(Run({"frobnicate"}), kUsage);
