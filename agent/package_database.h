@@ -32,7 +32,10 @@ class InstalledPackages {
 // installed instance counts.
 InstalledPackages ParseDpkgStatus(std::string_view text);
 
-// Reads `<admindir>/status` (dpkg's --admindir, default /var/lib/dpkg).
+// Reads `<admindir>/status` (dpkg's --admindir, default /var/lib/dpkg) and
+// applies dpkg's journal `<admindir>/updates/NNNN` over it in numeric
+// order, as dpkg does: during a dpkg run, and so in a dpkg trigger, the
+// packages just installed or removed are only in the journal.
 Result<InstalledPackages> ReadInstalledPackages(FileSystem& fs, const std::string& admindir);
 
 }  // namespace automon::agent

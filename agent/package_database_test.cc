@@ -1,5 +1,7 @@
 #include "agent/package_database.h"
 
+#include <cerrno>
+
 #include <gtest/gtest.h>
 
 #include "common/testing/fake_file_system.h"
@@ -36,6 +38,59 @@ TEST(DpkgStatusTest, ReadsAdmindirStatusAndReportsFailure) {
   auto missing = ReadInstalledPackages(fs, "/nope");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message, "open(/nope/status): No such file or directory");
+}
+
+// During a dpkg run the packages just (un)installed are only in dpkg's
+// journal: updates/NNNN, applied in numeric order over the status file.
+TEST(DpkgStatusTest, AppliesDpkgsJournalInNumericOrder) {
+  testing::FakeFileSystem fs;
+  fs.AddFile("/d/status", std::string(kStatus));
+  fs.AddDirectory("/d/updates");
+  // slapd installed, then apache2 removed, then apache2 installed again
+  // (0010 after 0002 after 0001, whatever the listing order); nginx removed.
+  fs.AddFile("/d/updates/0010", "Package: apache2\nStatus: install ok installed\n");
+  fs.AddFile("/d/updates/0001",
+             "Package: slapd\nStatus: install ok installed\n\n"
+             "Package: nginx\nStatus: deinstall ok config-files\n");
+  fs.AddFile("/d/updates/0002", "Package: apache2\nStatus: purge ok not-installed\n");
+  // Not journal entries: dpkg's temporary file, and anything else.
+  fs.AddFile("/d/updates/tmp.i", "Package: evil\nStatus: install ok installed\n");
+  fs.AddFile("/d/updates/0003.bak", "Package: evil\nStatus: install ok installed\n");
+  auto packages = ReadInstalledPackages(fs, "/d");
+  ASSERT_TRUE(packages.ok()) << packages.error().message;
+  EXPECT_TRUE(packages->IsInstalled("slapd"));
+  EXPECT_TRUE(packages->IsInstalled("apache2"));
+  EXPECT_FALSE(packages->IsInstalled("nginx"));
+  EXPECT_FALSE(packages->IsInstalled("evil"));
+}
+
+TEST(DpkgStatusTest, AJournalEntryReplacesOnlyItsOwnArchitecture) {
+  testing::FakeFileSystem fs;
+  fs.AddFile("/d/status", std::string(kStatus));
+  fs.AddDirectory("/d/updates");
+  // libfoo:amd64 removed; libfoo:i386 was config-files only: none left.
+  fs.AddFile("/d/updates/0000",
+             "Package: libfoo\nArchitecture: amd64\nStatus: deinstall ok config-files\n");
+  auto packages = ReadInstalledPackages(fs, "/d");
+  ASSERT_TRUE(packages.ok());
+  EXPECT_FALSE(packages->IsInstalled("libfoo"));
+  fs.AddFile("/d/updates/0001",
+             "Package: libfoo\nArchitecture: i386\nStatus: install ok installed\n");
+  EXPECT_TRUE(ReadInstalledPackages(fs, "/d")->IsInstalled("libfoo"));
+}
+
+TEST(DpkgStatusTest, AnUnreadableJournalRefusesRatherThanGuessing) {
+  testing::FakeFileSystem fs;
+  fs.AddFile("/d/status", std::string(kStatus));
+  fs.AddDirectory("/d/updates");
+  fs.AddFile("/d/updates/0000", "Package: slapd\nStatus: install ok installed\n");
+  fs.FailWith("/d/updates/0000", EACCES);
+  auto packages = ReadInstalledPackages(fs, "/d");
+  ASSERT_FALSE(packages.ok());
+  EXPECT_NE(packages.error().message.find("/d/updates/0000"), std::string::npos)
+      << packages.error().message;
+  fs.FailWith("/d/updates", EACCES);
+  EXPECT_FALSE(ReadInstalledPackages(fs, "/d").ok());
 }
 
 }  // namespace
