@@ -300,6 +300,16 @@ std::string RenderPreamble(std::string_view backend, const formats::Snapshot& sn
       o.secrets_dir, kSecrets, o.mailflow_dir);
 }
 
+// A reason as one printable line: it goes into a comment of a file that
+// Nagios or Python reads, and to a terminal.
+std::string OneLine(std::string_view text) {
+  std::string line(text);
+  for (char& c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return line;
+}
+
 // `show --render nagios|checkmk`: the host file the registrar would write
 // for the snapshot `snapshot` would send, rendered here by the registrar's
 // own renderers. Services the registrar would reject are reported on stderr
@@ -360,7 +370,9 @@ int ShowRendered(Context& ctx, std::string_view backend) {
   }
 
   std::string notes;
-  for (const auto& [name, reason] : rejected) {
+  for (auto& [name, reason] : rejected) {
+    name = OneLine(name);
+    reason = OneLine(reason);
     ctx.env.err << fmt::format("automon-agent: error: service '{}' would be rejected by the "
                                "registrar: {}\n",
                                name, reason);
