@@ -145,8 +145,16 @@ def additions(ns, before):
 
 
 class CheckmkEnv:
-    def __init__(self):
+    def __init__(self, stub_programs=False):
         self.dir = tempfile.mkdtemp(prefix="automon-checkmk-")
+        plugins, extra = PLUGINS, ""
+        if stub_programs:  # plugins and probes that print their argv
+            plugins = os.path.join(self.dir, "plugins")
+            self.probes = os.path.join(self.dir, "probes")
+            os.makedirs(plugins)
+            os.makedirs(self.probes)
+            extra = "probes_dir = %s\n" % self.probes
+        self.plugins = plugins
         self.conf_dir = os.path.join(self.dir, "site", "etc", "check_mk", "conf.d", "automon")
         os.makedirs(os.path.dirname(self.conf_dir))
         self.state_dir = os.path.join(self.dir, "state")
@@ -155,8 +163,8 @@ class CheckmkEnv:
         with open(self.config, "w") as f:
             f.write("[registrar]\nstate_dir = %s\nbackend = checkmk\nquiet_period = 0\n"
                     "[checkmk]\nsite = %s\nconf_dir = %s\nplugins_dir = %s\n"
-                    "activate_command = /bin/sh -c 'echo {site} >> %s'\n"
-                    % (self.state_dir, SITE, self.conf_dir, PLUGINS, self.log))
+                    "activate_command = /bin/sh -c 'echo {site} >> %s'\n%s"
+                    % (self.state_dir, SITE, self.conf_dir, plugins, self.log, extra))
 
     def run(self, *args, stdin=b""):
         p = subprocess.run([ARGS.registrar, "--config", self.config] + list(args), input=stdin,
@@ -276,11 +284,53 @@ def nagios_values(check):
     return [p.replace("\\!", "!").replace("\\;", ";").replace("$$", "$") for p in parts[1:]]
 
 
+# Stands in for every plugin and probe: writes its arguments, each followed by
+# a NUL, to the file named by AUTOMON_ARGV_OUT.
+ARGV_STUB = """#!/usr/bin/python3 -I
+import os, sys
+with open(os.environ["AUTOMON_ARGV_OUT"], "wb") as f:
+    f.write(b"".join(os.fsencode(a) + b"\\0" for a in sys.argv))
+"""
+
+
+def shell_argv(env, command_line):
+    """Runs a rule's command_line as a core does (/bin/sh -c) against the stub
+    programs; returns the argv the program received, or None if none ran."""
+    out = os.path.join(env.dir, "argv.out")
+    if os.path.exists(out):
+        os.unlink(out)
+    try:
+        program = shlex.split(command_line)[0]
+    except ValueError:
+        program = ""
+    if os.path.dirname(program) in (env.plugins, env.probes) and not os.path.exists(program):
+        with open(program, "w") as f:
+            f.write(ARGV_STUB)
+        os.chmod(program, 0o755)
+    subprocess.run(["/bin/sh", "-c", command_line], cwd=env.dir, timeout=30,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={"PATH": "/usr/bin:/bin", "AUTOMON_ARGV_OUT": out})
+    if not os.path.exists(out):
+        return None
+    with open(out, "rb") as f:
+        data = f.read()
+    return [os.fsdecode(a) for a in data.split(b"\0")[:-1]]
+
+
 class HostileCorpusTest(unittest.TestCase):
     def test_corpus_through_the_checkmk_renderer(self):
-        env = CheckmkEnv()
+        env = CheckmkEnv(stub_programs=True)
+        # A marker of this run only, which the corpus' payloads try to create.
+        marker = os.path.join(env.dir, "automon-pwned")
+        if os.path.exists(marker):
+            os.unlink(marker)
+        saved_secret = corpus.SECRET
+        corpus.SECRET = saved_secret.replace("/tmp/automon-pwned", marker)
+        self.addCleanup(setattr, corpus, "SECRET", saved_secret)
+        self.assertIn(marker, corpus.SECRET)
         failures = []
         cases = corpus.cases()
+        ran = 0
         for i, (label, maker, expect, detail) in enumerate(cases):
             host = "c%03d.example.org" % i
             code, out, err = env.run("receive", "--host", host, stdin=maker(host))
@@ -310,10 +360,14 @@ class HostileCorpusTest(unittest.TestCase):
                     ns, before, _ = execute_mk(path)
                     rules = [r for r in additions(ns, before)["custom_checks"]
                              if r["id"] == "automon-%s-bad" % host]
-                    argv = shlex.split(rules[0]["value"]["command_line"]) if rules else []
-                    missing = [v for v in values if v not in argv]
-                    if not rules or missing:
+                    command_line = rules[0]["value"]["command_line"] if rules else ""
+                    argv = shell_argv(env, command_line) if rules else None
+                    ran += argv is not None
+                    missing = [v for v in values if v not in (argv or [])]
+                    if not rules or argv is None or missing:
                         problem = "values not verbatim in %r: %r" % (argv, missing)
+                    elif argv != shlex.split(command_line):
+                        problem = "/bin/sh -c runs %r, not %r" % (argv, shlex.split(command_line))
             print("%-4s %3d %-9s %-40s exit %d" % ("FAIL" if problem else "ok", i, expect, label, code))
             if problem:
                 failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
@@ -333,6 +387,12 @@ class HostileCorpusTest(unittest.TestCase):
                     assert set(added[name]) <= {host}, (name, added[name])
                 for rule in added["custom_checks"]:
                     assert rule["condition"] == {"host_name": [host]}, rule
+                    # Every rule, run as the core runs it, gives its
+                    # program exactly the words the renderer meant.
+                    line = rule["value"]["command_line"]
+                    argv = shell_argv(env, line)
+                    ran += argv is not None
+                    assert argv == shlex.split(line), "/bin/sh -c %r runs %r" % (line, argv)
                 with open(path, "rb") as f:
                     data = f.read()
                 assert corpus.SECRET.encode() not in data and b"w0rd" not in data, "secret in file"
@@ -347,8 +407,10 @@ class HostileCorpusTest(unittest.TestCase):
                         found.append(oct(os.stat(p).st_mode & 0o777))
         if not found or any(m != "0o640" for m in found):
             failures.append("secret file missing or not 0640: %r" % found)
-        if os.path.exists("/tmp/automon-pwned"):
-            failures.append("/tmp/automon-pwned exists: something ran a command")
+        if ran < 40:
+            failures.append("only %d command lines ran a stub program" % ran)
+        if os.path.exists(marker):
+            failures.append("%s exists: something ran a command" % marker)
         if failures:
             print("kept", env.dir)
         else:
