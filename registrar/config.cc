@@ -332,6 +332,29 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
   return config;
 }
 
+Result<void> CheckCommandPrivileges(const Config& config, std::string_view path, unsigned euid) {
+  if (config.backend != Backend::kCheckmk || euid == 0) return {};
+  static constexpr std::string_view kSwitchers[] = {"runuser", "su", "sudo", "doas", "setpriv"};
+  const std::pair<std::string_view, const std::string*> keys[] = {
+      {"activate_command", &config.checkmk_activate_command},
+      {"verify_command", &config.checkmk_verify_command}};
+  for (const auto& [key, value] : keys) {
+    auto argv = SplitCommandLine(*value);
+    if (!argv || argv->empty()) continue;  // the parser reported it already
+    const std::string& program = argv->front();
+    const std::string_view base = std::string_view(program).substr(program.rfind('/') + 1);
+    if (std::find(std::begin(kSwitchers), std::end(kSwitchers), base) == std::end(kSwitchers)) {
+      continue;
+    }
+    return Error{fmt::format(
+        "{}: [checkmk] {} = '{}' runs {} to become the site user, which needs root, but "
+        "automon-registrar runs as uid {}: run the registrar as root, or set {} to a command "
+        "that works without privileges (see automon-registrar(8), CHECKMK)",
+        path, key, *value, base, euid, key)};
+  }
+  return {};
+}
+
 std::string WithSite(std::string text, std::string_view site) {
   for (size_t at = 0; (at = text.find("{site}", at)) != std::string::npos; at += site.size()) {
     text.replace(at, 6, site);

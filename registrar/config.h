@@ -87,6 +87,13 @@ std::string WithSite(std::string text, std::string_view site);
 // On failure the Error holds every rendered diagnostic, one per line.
 Result<Config> ParseConfig(std::string_view text, std::string_view filename);
 
+// With backend = checkmk, refuses an activate_command or verify_command
+// that switches user (runuser, su, sudo, doas, setpriv) when `euid` is not
+// 0: it cannot work then (the Debian unit runs as user automon with
+// NoNewPrivileges), and would only fail at the first activation. The
+// error names `path`, the key and its value.
+Result<void> CheckCommandPrivileges(const Config& config, std::string_view path, unsigned euid);
+
 // Reads and parses `path`. A missing file at the default path gives the
 // defaults (a fresh install works); a missing file given explicitly is an
 // error.

@@ -97,6 +97,40 @@ TEST(ConfigTest, CheckmkErrors) {
   }
 }
 
+TEST(ConfigTest, CheckmkCommandsThatSwitchUserNeedRoot) {
+  auto config = ParseConfig("[registrar]\nbackend = checkmk\n[checkmk]\nsite = mysite\n", "r.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  // The default activate_command runs runuser: fine as root only.
+  EXPECT_TRUE(CheckCommandPrivileges(*config, "r.conf", 0).ok());
+  auto refused = CheckCommandPrivileges(*config, "r.conf", 998);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("r.conf: [checkmk] activate_command = "
+                                         "'/usr/sbin/runuser -u {site} --"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("runs runuser to become the site user, which needs "
+                                         "root, but automon-registrar runs as uid 998"),
+            std::string::npos)
+      << refused.error().message;
+  for (const char* command : {"sudo -u mysite cmk -R", "/bin/su - mysite -c 'cmk -R'",
+                              "/usr/bin/doas -u mysite cmk -R"}) {
+    config->checkmk_activate_command = command;
+    EXPECT_FALSE(CheckCommandPrivileges(*config, "r.conf", 998).ok()) << command;
+  }
+  // A command that needs no privileges is fine.
+  config->checkmk_activate_command = "/usr/bin/systemctl start automon-checkmk-activate@mysite";
+  EXPECT_TRUE(CheckCommandPrivileges(*config, "r.conf", 998).ok());
+  // verify_command is checked too.
+  config->checkmk_verify_command = "runuser -u mysite -- check {dir}";
+  auto verify = CheckCommandPrivileges(*config, "r.conf", 998);
+  ASSERT_FALSE(verify.ok());
+  EXPECT_NE(verify.error().message.find("[checkmk] verify_command = 'runuser -u mysite"),
+            std::string::npos);
+  // The Nagios back end does not use these keys.
+  config->backend = Backend::kNagios;
+  EXPECT_TRUE(CheckCommandPrivileges(*config, "r.conf", 998).ok());
+}
+
 TEST(ConfigTest, ErrorsCarryFileLineColumnAndSuggestions) {
   auto config = ParseConfig(
       "[registrar]\n"

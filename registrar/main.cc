@@ -1,7 +1,9 @@
 // automon-registrar: parses the global options, builds the real
 // collaborators and hands over to the Registrar (registrar.h).
 #include <getopt.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <exception>
 #include <iostream>
@@ -55,6 +57,18 @@ int Main(int argc, char* argv[]) {
     return automon::registrar::kRefused;
   }
   const std::vector<std::string> args(argv + optind, argv + argc);
+  // Commands that activate refuse a Checkmk command that cannot work for
+  // this user before doing anything.
+  static const std::vector<std::string> kActivating = {"receive", "render", "remove",
+                                                       "deregister", "serve"};
+  if (!args.empty() && std::find(kActivating.begin(), kActivating.end(), args.front()) !=
+                           kActivating.end()) {
+    if (auto p = automon::registrar::CheckCommandPrivileges(*config, config_path, ::geteuid());
+        !p) {
+      std::cerr << "automon-registrar: " << p.error().message << "\n";
+      return automon::registrar::kRefused;
+    }
+  }
   if (!args.empty() && automon::registrar::ssh::IsSshCommand(args.front())) {
     const automon::registrar::ssh::ServeDependencies deps{
         fs, disk, runner, NowUtc, [] { return static_cast<int64_t>(std::time(nullptr)); },
