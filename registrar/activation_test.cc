@@ -334,6 +334,10 @@ class CheckmkActivationTest : public ::testing::Test {
     return "# header " + host + "\nall_hosts += ['" + host + "']\nhost_labels.update({'" + host +
            "': {'automon': 'registered'}})\n" + extra;
   }
+  static std::string Rule(const std::string& host, const std::string& id) {
+    return "{'id': '" + id + "', 'value': {'service_description': 'x', 'command_line': 'x'}, " +
+           "'condition': {'host_name': ['" + host + "']}}";
+  }
   std::string Live(const std::string& host) {
     auto content = fs_.ReadFile(config_.checkmk_conf_dir + "/" + host + ".mk", 1 << 20);
     return content ? *content : "(missing)";
@@ -390,13 +394,35 @@ TEST_F(CheckmkActivationTest, QuarantinesTheHostWhoseFileTheSandboxRefuses) {
       {"b.example", Mk("b.example", "all_hosts += [__import__('os').getcwd()]\n")},
       {"c.example", Mk("c.example", "host_tags.update({'a.example': {}})\n")},
       {"d.example", Mk("d.example", "custom_checks += [{'condition': {}, 'value': {}}]\n")},
+      // Rule ids must be automon/<own host>/<service>, each once.
+      {"e.example", Mk("e.example", "custom_checks += [" + Rule("e.example", "automon/a.example/x") +
+                                        "]\n")},
+      {"f.example", Mk("f.example", "custom_checks += [" + Rule("f.example", "automon/f.example/x/y") +
+                                        "]\n")},
+      {"g.example", Mk("g.example", "custom_checks += [" + Rule("g.example", "automon/g.example/x") +
+                                        ", " + Rule("g.example", "automon/g.example/x") + "]\n")},
+      {"h.example", Mk("h.example", "custom_checks += [" + Rule("h.example", "automon-h.example-x") +
+                                        "]\n")},
   };
   std::map<std::string, std::optional<std::string>> request(hostile.begin(), hostile.end());
-  request["ok.example"] = Mk("ok.example");
+  const std::string ok =
+      Mk("ok.example", "custom_checks += [" + Rule("ok.example", "automon/ok.example/x") + ", " +
+                           Rule("ok.example", "automon/ok.example/y") + "]\n");
+  request["ok.example"] = ok;
   auto outcome = Activate(request);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(outcome->activated, (std::vector<std::string>{"ok.example"}));
-  ASSERT_EQ(outcome->quarantined.size(), 4u);
+  ASSERT_EQ(outcome->quarantined.size(), 8u);
+  EXPECT_NE(outcome->quarantined["e.example"].find(
+                "id 'automon/a.example/x' is not 'automon/e.example/' followed by a service name"),
+            std::string::npos)
+      << outcome->quarantined["e.example"];
+  EXPECT_NE(outcome->quarantined["f.example"].find("id 'automon/f.example/x/y' is not"),
+            std::string::npos);
+  EXPECT_NE(outcome->quarantined["g.example"].find("two rules with the id 'automon/g.example/x'"),
+            std::string::npos);
+  EXPECT_NE(outcome->quarantined["h.example"].find("id 'automon-h.example-x' is not"),
+            std::string::npos);
   EXPECT_NE(outcome->quarantined["a.example"].find("a statement of a kind automon never writes"),
             std::string::npos);
   EXPECT_NE(outcome->quarantined["b.example"].find("not a literal"), std::string::npos);
@@ -407,7 +433,7 @@ TEST_F(CheckmkActivationTest, QuarantinesTheHostWhoseFileTheSandboxRefuses) {
             std::string::npos);
   EXPECT_EQ(Live("a.example"), Mk("a.example"));  // the last good file stays
   EXPECT_EQ(Live("b.example"), "(missing)");
-  EXPECT_EQ(Live("ok.example"), Mk("ok.example"));
+  EXPECT_EQ(Live("ok.example"), ok);
   EXPECT_EQ(swapped_, (std::vector<std::string>{"ok.example"}));
 }
 

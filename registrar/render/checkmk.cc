@@ -202,7 +202,8 @@ Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
       continue;
     }
     PyValue rule = PyValue::Dict(
-        {{"id", PyValue::Str(fmt::format("automon-{}-{}", host, b.name))},
+        // '/' is in neither a host nor a service name: ids never collide.
+        {{"id", PyValue::Str(fmt::format("automon/{}/{}", host, b.name))},
          {"value", PyValue::Dict({{"service_description", PyValue::Str(b.description)},
                                   {"command_line", PyValue::Str(*line)}})},
          {"condition", PyValue::Dict({{"host_name", PyValue::List({PyValue::Str(host)})}})},

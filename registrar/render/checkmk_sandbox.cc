@@ -118,6 +118,17 @@ def check_file(host, path):
                 or type(rule['value'].get('service_description')) is not str
                 or type(rule['value'].get('command_line')) is not str):
             raise Bad('custom_checks gains a rule that is not for %r alone: %r' % (host, rule))
+    ids = set()
+    prefix = 'automon/' + host + '/'
+    for rule in ns['custom_checks'][len(before['custom_checks']):]:
+        rule_id = rule.get('id')
+        if (type(rule_id) is not str or not rule_id.startswith(prefix)
+                or not rule_id[len(prefix):] or '/' in rule_id[len(prefix):]):
+            raise Bad('custom_checks gains a rule whose id %r is not %r followed by a service '
+                      'name' % (rule_id, prefix))
+        if rule_id in ids:
+            raise Bad('custom_checks gains two rules with the id %r' % rule_id)
+        ids.add(rule_id)
     for name in DICTS:
         new = added_keys(before[name], ns[name], name)
         if new not in ([], [host]):

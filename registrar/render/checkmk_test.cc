@@ -162,6 +162,20 @@ TEST(CheckmkRendererTest, SecretsOnlyByFile) {
   EXPECT_EQ(rendered->secrets[1].path, "/var/lib/automon/secrets/web01.example.org/guac.7.password");
 }
 
+TEST(CheckmkRendererTest, RuleIdsCannotCollide) {
+  // "automon-a-b-c" was both host a-b's service c and host a's service b-c.
+  formats::Snapshot one = Parse("[c]\ntype = ssh\n", "192.0.2.10");
+  one.host = "a-b";
+  formats::Snapshot two = Parse("[b-c]\ntype = ssh\n", "192.0.2.10");
+  two.host = "a";
+  auto first = RenderCheckmkHost(one, Options());
+  auto second = RenderCheckmkHost(two, Options());
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_NE(first->content.find("{'id': 'automon/a-b/c', "), std::string::npos) << first->content;
+  EXPECT_NE(second->content.find("{'id': 'automon/a/b-c', "), std::string::npos)
+      << second->content;
+}
+
 TEST(CheckmkRendererTest, RefusesValuesTheCoresReadDifferently) {
   auto rendered = RenderCheckmkHost(
       Parse("[echo]\ntype = udp\nport = 7\nsend = ping; it!\nexpect = ping\n"

@@ -232,7 +232,7 @@ class MkFilesTest(unittest.TestCase):
         for rule in rules:
             self.assertEqual(set(rule), {"id", "value", "condition", "options"})
             self.assertEqual(rule["condition"], {"host_name": [self.HOST]})
-            self.assertTrue(rule["id"].startswith("automon-%s-" % self.HOST))
+            self.assertRegex(rule["id"], r"\Aautomon/%s/[^/]+\Z" % re.escape(self.HOST))
             self.assertEqual(set(rule["value"]), {"service_description", "command_line"})
             argv = shlex.split(rule["value"]["command_line"])
             self.assertTrue(argv[0].startswith((PLUGINS + "/", PROBES + "/")), argv)
@@ -349,7 +349,8 @@ class HostileCorpusTest(unittest.TestCase):
                     problem = "expected %s rejected mentioning %r" % (name, why)
                 else:
                     ns, before, _ = execute_mk(path)
-                    if any(r["id"].endswith("-" + name) for r in additions(ns, before)["custom_checks"]):
+                    if any(r["id"] == "automon/%s/%s" % (host, name)
+                           for r in additions(ns, before)["custom_checks"]):
                         problem = "the rejected service reached the .mk file"
             else:
                 values = [v.format(host=host, secrets=os.path.join(env.state_dir, "secrets"))
@@ -359,7 +360,7 @@ class HostileCorpusTest(unittest.TestCase):
                 else:
                     ns, before, _ = execute_mk(path)
                     rules = [r for r in additions(ns, before)["custom_checks"]
-                             if r["id"] == "automon-%s-bad" % host]
+                             if r["id"] == "automon/%s/bad" % host]
                     command_line = rules[0]["value"]["command_line"] if rules else ""
                     argv = shell_argv(env, command_line) if rules else None
                     ran += argv is not None
