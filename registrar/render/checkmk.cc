@@ -219,7 +219,10 @@ Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
       continue;
     }
     rule_lines.push_back(*literal);
-    const std::string prefix = fmt::format("{}/{}/{}.", options.secrets_dir, host, b.name);
+    // This service's own files: "<name>.<generation>." exactly (a prefix
+    // "<name>." alone would also take service "<name>.x"'s).
+    const std::string prefix = fmt::format("{}/{}/{}.{}.", options.secrets_dir, host, b.name,
+                                           snapshot.generation);
     for (const SecretFile& secret : rendered->secrets) {
       if (secret.path.starts_with(prefix)) result.secrets.push_back(secret);
     }

@@ -176,6 +176,21 @@ TEST(CheckmkRendererTest, RuleIdsCannotCollide) {
       << second->content;
 }
 
+TEST(CheckmkRendererTest, EachServiceTakesOnlyItsOwnSecretFiles) {
+  // Service "g." + "x" must not hand its password file to service "g" too.
+  auto rendered = RenderCheckmkHost(
+      Parse("[g]\ntype = guacamole\npassword = one\n"
+            "[g.x]\ntype = guacamole\npassword = two\nport = 8081\n",
+            "192.0.2.10"),
+      Options());
+  ASSERT_TRUE(rendered.ok()) << rendered.error().message;
+  ASSERT_EQ(rendered->secrets.size(), 2u);
+  EXPECT_EQ(rendered->secrets[0].path, "/var/lib/automon/secrets/web01.example.org/g.7.password");
+  EXPECT_EQ(rendered->secrets[0].content, "one\n");
+  EXPECT_EQ(rendered->secrets[1].path, "/var/lib/automon/secrets/web01.example.org/g.x.7.password");
+  EXPECT_EQ(rendered->secrets[1].content, "two\n");
+}
+
 TEST(CheckmkRendererTest, RefusesValuesTheCoresReadDifferently) {
   auto rendered = RenderCheckmkHost(
       Parse("[echo]\ntype = udp\nport = 7\nsend = ping; it!\nexpect = ping\n"
