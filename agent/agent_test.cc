@@ -1,6 +1,7 @@
 #include "agent/agent.h"
 
 #include <cerrno>
+#include <map>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -20,20 +21,24 @@ namespace {
 class FakeRemote : public Remote {
  public:
   explicit FakeRemote(std::vector<ssh::RemoteCommand>* calls, std::string* fingerprint,
+                      std::map<std::string, std::string>* by_host,
                       std::function<ssh::RemoteResult(const ssh::RemoteCommand&)>* reply)
-      : calls_(calls), fingerprint_(fingerprint), reply_(reply) {}
+      : calls_(calls), fingerprint_(fingerprint), by_host_(by_host), reply_(reply) {}
   Result<ssh::RemoteResult> Run(const ssh::RemoteCommand& command,
                                 const ssh::HostKeyCheck& check) override {
-    if (auto ok = check(*fingerprint_); !ok) return ok.error();
+    const auto own = by_host_->find(command.host);
+    const std::string& fingerprint = own != by_host_->end() ? own->second : *fingerprint_;
+    if (auto ok = check(fingerprint); !ok) return ok.error();
     calls_->push_back(command);
     ssh::RemoteResult result = (*reply_)(command);
-    result.server_fingerprint = *fingerprint_;
+    result.server_fingerprint = fingerprint;
     return result;
   }
 
  private:
   std::vector<ssh::RemoteCommand>* calls_;
   std::string* fingerprint_;
+  std::map<std::string, std::string>* by_host_;
   std::function<ssh::RemoteResult(const ssh::RemoteCommand&)>* reply_;
 };
 
@@ -41,11 +46,12 @@ class FakeRemoteFactory : public RemoteFactory {
  public:
   Result<std::unique_ptr<Remote>> ForKey(const std::string& key_path) override {
     key_paths.push_back(key_path);
-    return std::unique_ptr<Remote>(std::make_unique<FakeRemote>(&calls, &fingerprint, &reply));
+    return std::unique_ptr<Remote>(std::make_unique<FakeRemote>(&calls, &fingerprint, &by_host, &reply));
   }
   std::vector<std::string> key_paths;
   std::vector<ssh::RemoteCommand> calls;
   std::string fingerprint = "SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  std::map<std::string, std::string> by_host;  // a host's own key, else `fingerprint`
   std::function<ssh::RemoteResult(const ssh::RemoteCommand&)> reply =
       [](const ssh::RemoteCommand&) { return ssh::RemoteResult{0, "web: active\n", "", ""}; };
 };
@@ -425,14 +431,137 @@ TEST_F(AgentDiscoveryTest, PinWinsOverTheAdvertisedFingerprint) {
   EXPECT_EQ(remotes_.calls.size(), 1u);
 }
 
-TEST_F(AgentDiscoveryTest, PinnedRegistrarComesFirst) {
+TEST_F(AgentDiscoveryTest, PinnedRegistrarComesFirstAndItsKeyFollowsItToANewAddress) {
+  // 192.0.2.1 has the pinned key too (the registrar moved, or a second
+  // address of it): used, and its key remembered there as well.
   fs_.AddFile("/var/lib/automon-agent/known/192.0.2.9_2222", remotes_.fingerprint + "\n");
   discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint),
                       Registrar("192.0.2.9", 2222, remotes_.fingerprint)};
-  EXPECT_EQ(Run({"push"}), kExitOk);
+  discovery_.found[0].txt.erase("fingerprint");  // no hint: not known to be pinned before
+  EXPECT_EQ(Run({"push"}), kExitOk) << err_.str();
   ASSERT_EQ(remotes_.calls.size(), 2u);
   EXPECT_EQ(remotes_.calls[0].host, "192.0.2.9");
   EXPECT_EQ(remotes_.calls[1].host, "192.0.2.1");
+  EXPECT_EQ(*fs_.ReadFile("/var/lib/automon-agent/known/192.0.2.1_2222", 100),
+            remotes_.fingerprint + "\n");
+  EXPECT_EQ(err_.str().find("first use"), std::string::npos) << err_.str();
+}
+
+constexpr char kRogueKey[] = "SHA256:rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr";
+
+TEST_F(AgentDiscoveryTest, UnpinnedRegistrarIsNotContactedOnceOneIsPinned) {
+  fs_.AddFile("/var/lib/automon-agent/known/192.0.2.9_2222", remotes_.fingerprint + "\n");
+  remotes_.by_host["192.0.2.66"] = kRogueKey;
+  discovery_.found = {Registrar("192.0.2.66", 2222, kRogueKey),
+                      Registrar("192.0.2.9", 2222, remotes_.fingerprint)};
+  EXPECT_EQ(Run({"push"}), kExitOk) << err_.str();
+  ASSERT_EQ(remotes_.calls.size(), 1u);
+  EXPECT_EQ(remotes_.calls[0].host, "192.0.2.9");
+  EXPECT_EQ(out_.str().substr(0, out_.str().find('\n') + 1),
+            "automon-agent: registrar = auto: found 192.0.2.9:2222 ('automon registrar on "
+            "192.0.2.9'); not using 192.0.2.66:2222 ('automon registrar on 192.0.2.66', key " +
+                std::string(kRogueKey) +
+                "): not pinned (see 'fingerprint =' in automon-agent(8))\n");
+  EXPECT_FALSE(fs_.ReadFile("/var/lib/automon-agent/known/192.0.2.66_2222", 100).ok());
+}
+
+TEST_F(AgentDiscoveryTest, UnpinnedKeyIsRefusedBeforeAuthenticationEvenWhenItLiesInTxt) {
+  // The rogue copies the real registrar's fingerprint into its TXT
+  // record: it is contacted, but its own key is refused before anything
+  // is sent.
+  fs_.AddFile("/var/lib/automon-agent/known/192.0.2.9_2222", remotes_.fingerprint + "\n");
+  remotes_.by_host["192.0.2.66"] = kRogueKey;
+  discovery_.found = {Registrar("192.0.2.66", 2222, remotes_.fingerprint),
+                      Registrar("192.0.2.9", 2222, remotes_.fingerprint)};
+  EXPECT_EQ(Run({"push"}), kExitErrors);
+  ASSERT_EQ(remotes_.calls.size(), 1u);
+  EXPECT_EQ(remotes_.calls[0].host, "192.0.2.9");
+  EXPECT_NE(err_.str().find("automon-agent: 192.0.2.66:2222: registrar 192.0.2.66:2222 (found "
+                            "over mDNS) has the key " +
+                            std::string(kRogueKey) + ", which is not pinned; not used"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_FALSE(fs_.ReadFile("/var/lib/automon-agent/known/192.0.2.66_2222", 100).ok());
+}
+
+TEST_F(AgentDiscoveryTest, ConfiguredFingerprintsAreTheOnlyKeysForDiscoveredRegistrars) {
+  const std::string second = "SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+  fs_.AddFile("/etc/automon/agent.conf",
+              "[agent]\nregistrar = auto\nname = web01.example.org\ndirectory = /mi\n"
+              "fingerprint = " + remotes_.fingerprint + " " + second + "\n");
+  remotes_.by_host["192.0.2.2"] = second;
+  remotes_.by_host["192.0.2.66"] = kRogueKey;
+  discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint),
+                      Registrar("192.0.2.2", 2222, second),
+                      Registrar("192.0.2.66", 2222, kRogueKey)};
+  EXPECT_EQ(Run({"push"}), kExitOk) << err_.str();
+  ASSERT_EQ(remotes_.calls.size(), 2u);
+  EXPECT_EQ(remotes_.calls[0].host, "192.0.2.1");
+  EXPECT_EQ(remotes_.calls[1].host, "192.0.2.2");
+  EXPECT_NE(out_.str().find("not using 192.0.2.66:2222"), std::string::npos) << out_.str();
+}
+
+TEST_F(AgentDiscoveryTest, OnlyUnpinnedRegistrarsAnnouncedFallsBackToThePinnedOnes) {
+  fs_.AddFile("/var/lib/automon-agent/discovered", "192.0.2.9 2222\n");
+  fs_.AddFile("/var/lib/automon-agent/known/192.0.2.9_2222", remotes_.fingerprint + "\n");
+  remotes_.by_host["192.0.2.66"] = kRogueKey;
+  discovery_.found = {Registrar("192.0.2.66", 2222, kRogueKey)};
+  EXPECT_EQ(Run({"push"}), kExitOk) << err_.str();
+  ASSERT_EQ(remotes_.calls.size(), 1u);
+  EXPECT_EQ(remotes_.calls[0].host, "192.0.2.9");
+  EXPECT_NE(out_.str().find("no registrar with a pinned key announced _automon._tcp; not using "
+                            "192.0.2.66:2222"),
+            std::string::npos)
+      << out_.str();
+}
+
+TEST_F(AgentDiscoveryTest, ControlCharactersInAnnouncementsAreNotPrinted) {
+  discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint)};
+  discovery_.found[0].name = "evil\nautomon-agent: all fine\x1b[2J";
+  EXPECT_EQ(Run({"push"}), kExitOk) << err_.str();
+  EXPECT_NE(out_.str().find("('evil?automon-agent: all fine?[2J')"), std::string::npos)
+      << out_.str();
+  discovery_.found[0].txt["version"] = "9\n\x07";
+  EXPECT_EQ(Run({"push"}), kExitOk) << err_.str();
+  EXPECT_NE(out_.str().find("speaks protocol version 9??"), std::string::npos) << out_.str();
+}
+
+TEST_F(AgentDiscoveryTest, TicketGoesToTheOnlyRegistrarFoundOnFirstContact) {
+  discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint)};
+  EXPECT_EQ(Run({"enroll", "--ticket", "T-1"}), kExitOk) << err_.str();
+  ASSERT_EQ(remotes_.calls.size(), 1u);
+  EXPECT_EQ(remotes_.calls[0].input, "T-1");
+}
+
+TEST_F(AgentDiscoveryTest, TicketIsNotSentWhenSeveralUnpinnedRegistrarsAnswer) {
+  remotes_.by_host["192.0.2.66"] = kRogueKey;
+  discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint),
+                      Registrar("192.0.2.66", 2222, kRogueKey)};
+  EXPECT_EQ(Run({"enroll", "--ticket", "T-1"}), kExitErrors);
+  EXPECT_TRUE(remotes_.calls.empty());
+  EXPECT_TRUE(remotes_.key_paths.empty()) << "not even connected";
+  EXPECT_NE(err_.str().find("automon-agent: error: enroll --ticket: 2 registrars announced "
+                            "themselves (192.0.2.1:2222, 192.0.2.66:2222) and none is pinned; "
+                            "the ticket is not sent to any."),
+            std::string::npos)
+      << err_.str();
+  EXPECT_FALSE(fs_.ReadFile("/var/lib/automon-agent/known/192.0.2.66_2222", 100).ok());
+  // Without a ticket both may be pinned together (a redundant pair).
+  EXPECT_EQ(Run({"enroll"}), kExitOk) << err_.str();
+  EXPECT_EQ(remotes_.calls.size(), 2u);
+}
+
+TEST_F(AgentDiscoveryTest, TicketGoesOnlyToPinnedRegistrarsOnceOneIsPinned) {
+  fs_.AddFile("/var/lib/automon-agent/known/192.0.2.9_2222", remotes_.fingerprint + "\n");
+  remotes_.by_host["192.0.2.66"] = kRogueKey;
+  // The rogue lies in TXT, so it is contacted; its key is refused before
+  // authentication, so before the ticket.
+  discovery_.found = {Registrar("192.0.2.9", 2222, remotes_.fingerprint),
+                      Registrar("192.0.2.66", 2222, remotes_.fingerprint)};
+  EXPECT_EQ(Run({"enroll", "--ticket", "T-1"}), kExitErrors);
+  ASSERT_EQ(remotes_.calls.size(), 1u);
+  EXPECT_EQ(remotes_.calls[0].host, "192.0.2.9");
+  EXPECT_EQ(remotes_.calls[0].input, "T-1");
 }
 
 TEST_F(AgentDiscoveryTest, NoAvahiDaemonSaysSoAndStaysQuiet) {

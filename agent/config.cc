@@ -102,8 +102,16 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
           config.discovery_timeout_ms = n * 1000;
         }
       } else if (e.key == "fingerprint") {
-        if (ssh::IsFingerprint(e.value)) config.fingerprint = e.value;
-        else invalid("SHA256: and 43 base64 characters, as ssh-keygen -l prints");
+        const auto words = SplitWords(e.value, " \t,");
+        bool ok = !words.empty();
+        for (std::string_view w : words) {
+          if (ssh::IsFingerprint(w)) config.fingerprints.emplace_back(w);
+          else ok = false;
+        }
+        if (!ok) {
+          config.fingerprints.clear();
+          invalid("SHA256: and 43 base64 characters, as ssh-keygen -l prints, one or more");
+        }
       } else if (e.key == "name") {
         auto v = formats::NormaliseValue({"name", formats::ValueKind::kHostName}, e.value);
         if (v) config.name = *v;

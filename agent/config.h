@@ -3,7 +3,7 @@
 //   [agent]
 //   registrar = auto                 # or: host[:port] ..., or both
 //   discovery_timeout = 3            # seconds to wait for mDNS answers
-//   fingerprint = SHA256:...         # optional pin of the registrar's key
+//   fingerprint = SHA256:... ...     # optional pins of the registrars' keys
 //   name = web01.example.org         # default: this host's FQDN
 //   address = 192.0.2.10             # optional
 //   directory = /etc/monitoring-info
@@ -41,7 +41,8 @@ struct AgentConfig {
   bool discover = false;
   std::vector<RegistrarAddress> registrars;  // registrar = host[:port] ...
   int discovery_timeout_ms = 3000;
-  std::optional<std::string> fingerprint;
+  // Pinned registrar keys: any of them is accepted, no other.
+  std::vector<std::string> fingerprints;
   std::optional<std::string> name;
   std::optional<std::string> address;
   std::string directory = "/etc/monitoring-info";

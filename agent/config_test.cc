@@ -35,7 +35,8 @@ TEST(AgentConfigTest, EveryKey) {
                                            {"mon2", 2222},
                                            {"2001:db8::1", 22},
                                            {"192.0.2.1", 0}}));
-  EXPECT_EQ(p.config.fingerprint, "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s");
+  EXPECT_EQ(p.config.fingerprints,
+            std::vector<std::string>{"SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"});
   EXPECT_EQ(p.config.name, "web01.example.org");
   EXPECT_EQ(p.config.address, "192.0.2.10");
   EXPECT_EQ(p.config.directory, "/srv/mi");
@@ -47,6 +48,17 @@ TEST(AgentConfigTest, EveryKey) {
   EXPECT_EQ(ParseAgentConfig("[agent]\nuser = Root;x\n", "a").diagnostics.size(), 1u);
 }
 
+TEST(AgentConfigTest, FingerprintTakesSeveralKeys) {
+  const std::string a = "SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  const std::string b = "SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+  ConfigParse p = ParseAgentConfig("[agent]\nfingerprint = " + a + " " + b + "\n", "a");
+  EXPECT_TRUE(p.diagnostics.empty());
+  EXPECT_EQ(p.config.fingerprints, (std::vector<std::string>{a, b}));
+  p = ParseAgentConfig("[agent]\nfingerprint = " + a + ", MD5:aa\n", "a");
+  EXPECT_EQ(p.diagnostics.size(), 1u);
+  EXPECT_TRUE(p.config.fingerprints.empty()) << "a bad list pins nothing";
+}
+
 TEST(AgentConfigTest, ErrorsNameFileLineKeyAndValue) {
   const ConfigParse p = ParseAgentConfig(
       "[agent]\nregistrar = mon1:99999\nfingerprint = MD5:aa\ndirectroy = /x\n"
@@ -56,7 +68,7 @@ TEST(AgentConfigTest, ErrorsNameFileLineKeyAndValue) {
             "agent.conf:2:13: error: invalid value 'mon1:99999' for 'registrar': expected 'auto' "
             "and/or a list of host[:port]\nregistrar = mon1:99999\n            ^\n"
             "agent.conf:3:15: error: invalid value 'MD5:aa' for 'fingerprint': expected SHA256: "
-            "and 43 base64 characters, as ssh-keygen -l prints\nfingerprint = MD5:aa\n"
+            "and 43 base64 characters, as ssh-keygen -l prints, one or more\nfingerprint = MD5:aa\n"
             "              ^\n"
             "agent.conf:4:1: error: unknown key 'directroy', did you mean 'directory'?\n"
             "directroy = /x\n^\n"

@@ -2,7 +2,9 @@
 //
 // State under agent.conf's state_dir, one file per registrar, named
 // <host>_<port> (see automon-agent(8), FILES):
-//   known/<id>       the registrar's key fingerprint, trusted on first use
+//   known/<id>       the registrar's key fingerprint, trusted on first use;
+//                    once any is there, a registrar found over mDNS is
+//                    used only when its key is one of them
 //   registered/<id>  service names of the last snapshot it accepted, one
 //                    per line (to name deleted services in the next one)
 //   reports/<id>     the registrar's last answer to a push
@@ -17,6 +19,7 @@
 #include "agent/command_context.h"
 #include "agent/pinning.h"
 #include "agent/remote.h"
+#include "common/file_system.h"
 #include "common/text.h"
 #include "formats/schema.h"
 
@@ -88,17 +91,79 @@ std::vector<Target> Remembered(Context& ctx) {
 
 bool IsKnown(Context& ctx, const Target& t);
 
+// What a network command knows about pins when it starts.
+struct Pins {
+  // Keys pinned under state_dir/known/ when the command started.
+  std::set<std::string> keys;
+  // Nothing at all pinned then (nor in agent.conf): the only time a
+  // registrar found over mDNS is trusted on first use.
+  bool first_contact = false;
+  size_t discovered = 0;  // registrars the discovery found, after the pins
+};
+
+// Reads every key pinned under state_dir/known/ into ctx.pinned_keys and
+// decides ctx.first_contact. False (after a notice) when the pins cannot
+// be read: an unreadable pin must never turn into trust on first use.
+bool ReadPins(Context& ctx, Pins& pins) {
+  const std::string dir = ctx.config.state_dir + "/known";
+  auto entries = ctx.env.fs.ListDirectory(dir);
+  if (!entries && !entries.error().IsNotFound()) {
+    Notice(ctx, fmt::format("registrar = auto: cannot read the pinned keys: {}; not using "
+                            "registrars found over mDNS",
+                            entries.error().message));
+    return false;
+  }
+  if (entries) {
+    for (const DirectoryEntry& e : *entries) {
+      if (e.kind != DirectoryEntry::Kind::kRegular) continue;
+      auto key = ctx.env.fs.ReadFile(dir + "/" + e.name, 4096);
+      if (!key) {
+        Notice(ctx, fmt::format("registrar = auto: cannot read the pinned keys: {}; not using "
+                                "registrars found over mDNS",
+                                key.error().message));
+        return false;
+      }
+      pins.keys.emplace(TrimSpace(*key));
+    }
+  }
+  pins.first_contact = pins.keys.empty() && ctx.config.fingerprints.empty();
+  return true;
+}
+
+// Whether `key` is one this agent accepts from a registrar found over
+// mDNS once something is pinned: agent.conf's when it lists any, else
+// those pinned in the state.
+bool Accepted(const Context& ctx, const Pins& pins, const std::string& key) {
+  if (!ctx.config.fingerprints.empty()) {
+    return std::find(ctx.config.fingerprints.begin(), ctx.config.fingerprints.end(), key) !=
+           ctx.config.fingerprints.end();
+  }
+  return pins.keys.count(key) > 0;
+}
+
+// An mDNS name or TXT value for a one-line message: control characters
+// (a newline could forge a second message) become '?'.
+std::string OneLine(std::string_view text) {
+  std::string out(text.substr(0, 200));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
 // The registrars to talk to: those configured, then (registrar = auto)
 // those announced over mDNS, registrars whose key is pinned first. When
 // nothing answers, registrars found before and pinned are used. `browse`
 // false: the remembered ones stand in for discovery (status).
-std::vector<Target> Targets(Context& ctx, bool browse = true) {
+std::vector<Target> Targets(Context& ctx, Pins& pins, bool browse = true) {
   std::vector<Target> targets;
   for (const RegistrarAddress& r : ctx.config.registrars) {
     targets.push_back(MakeTarget(r.host, r.port == 0 ? kDefaultRegistrarPort : r.port));
   }
   ctx.discovery = DiscoveryOutcome::kNotAsked;
+  pins = Pins();
   if (!ctx.config.discover) return targets;
+  if (browse && !ReadPins(ctx, pins)) return targets;
   auto add = [&](Target t) {
     for (const Target& have : targets) {
       if (have.id == t.id) return;
@@ -112,6 +177,7 @@ std::vector<Target> Targets(Context& ctx, bool browse = true) {
   const auto timeout = std::chrono::milliseconds(ctx.config.discovery_timeout_ms);
   auto found = ctx.env.discovery.Find(timeout);
   std::vector<Target> discovered;
+  std::string ignored;  // announced, but with a key not pinned
   if (!found) {
     ctx.discovery = found.error().errnum == avahi::kNoDaemon ? DiscoveryOutcome::kUnreachable
                                                               : DiscoveryOutcome::kNoneFound;
@@ -121,17 +187,32 @@ std::vector<Target> Targets(Context& ctx, bool browse = true) {
       if (version != f.txt.end() && version->second != avahi::kProtocolVersion) {
         Notice(ctx, fmt::format("registrar '{}' at {} speaks protocol version {}, this agent "
                                 "version {}; skipped",
-                                f.name, f.address, version->second, avahi::kProtocolVersion));
+                                OneLine(f.name), f.address, OneLine(version->second),
+                                avahi::kProtocolVersion));
         continue;
       }
       Target t = MakeTarget(f.address, f.port);
       t.discovered = true;
       t.advertised = avahi::AdvertisedFingerprint(f);
-      t.service = f.name;
+      t.service = OneLine(f.name);
+      // Once anything is pinned, an announcer advertising a key that is
+      // not is not even contacted (the key it presents is checked anyway).
+      if (!pins.first_contact && t.advertised && !Accepted(ctx, pins, *t.advertised) &&
+          !IsKnown(ctx, t)) {
+        ignored += fmt::format("{}{} ('{}', key {})", ignored.empty() ? "" : ", ", t.label,
+                               t.service, OneLine(*t.advertised));
+        continue;
+      }
       discovered.push_back(std::move(t));
     }
     ctx.discovery = discovered.empty() ? DiscoveryOutcome::kNoneFound : DiscoveryOutcome::kFound;
   }
+  pins.discovered = discovered.size();
+  const std::string not_pinned =
+      ignored.empty() ? ""
+                      : fmt::format("; not using {}: not pinned (see 'fingerprint =' in "
+                                    "automon-agent(8))",
+                                    ignored);
   if (discovered.empty()) {
     // mDNS is best effort: a registrar this host already pinned is still
     // worth a try when nothing answers (avahi-daemon restarting, a lost
@@ -141,20 +222,23 @@ std::vector<Target> Targets(Context& ctx, bool browse = true) {
     }
     const std::string why =
         !found ? found.error().message
-               : fmt::format("no registrar announced {} (waited at most {} s)", avahi::kServiceType,
-                             timeout.count() / 1000.0);
-    Notice(ctx, fmt::format("registrar = auto: {}; {}", why,
+        : !ignored.empty()
+            ? "no registrar with a pinned key announced " + std::string(avahi::kServiceType)
+            : fmt::format("no registrar announced {} (waited at most {} s)", avahi::kServiceType,
+                          timeout.count() / 1000.0);
+    Notice(ctx, fmt::format("registrar = auto: {}{}; {}", why, not_pinned,
                             discovered.empty() ? "nothing to do until one is found or set in "
                                                  "agent.conf"
                                                : "trying the registrars pinned before"));
   } else {
-    std::stable_partition(discovered.begin(), discovered.end(),
-                          [&](const Target& t) { return IsKnown(ctx, t); });
+    std::stable_partition(discovered.begin(), discovered.end(), [&](const Target& t) {
+      return IsKnown(ctx, t) || (t.advertised && Accepted(ctx, pins, *t.advertised));
+    });
     std::string names;
     for (const Target& t : discovered) {
       names += fmt::format("{}{} ('{}')", names.empty() ? "" : ", ", t.label, t.service);
     }
-    Notice(ctx, "registrar = auto: found " + names);
+    Notice(ctx, "registrar = auto: found " + names + not_pinned);
   }
   for (Target& t : discovered) add(std::move(t));
   return targets;
@@ -198,11 +282,13 @@ Result<void> WriteState(Context& ctx, std::string_view kind, const Target& t,
 
 // Runs `command` on the registrar, checking its host key first (pinned
 // in agent.conf, else remembered, else trusted on first use).
-Result<ssh::RemoteResult> Call(Context& ctx, Remote& remote, const Target& t,
+Result<ssh::RemoteResult> Call(Context& ctx, Remote& remote, const Pins& pins, const Target& t,
                                const std::string& command, const std::string& input) {
   PinInputs pin;
   pin.registrar = t.label;
-  pin.configured = ctx.config.fingerprint;
+  pin.configured = ctx.config.fingerprints;
+  pin.discovered = t.discovered;
+  pin.pinned = pins.keys;
   pin.config_path = ctx.config_path;
   auto known = ReadState(ctx, "known", t);
   if (!known) return known.error();
@@ -214,6 +300,10 @@ Result<ssh::RemoteResult> Call(Context& ctx, Remote& remote, const Target& t,
     pin.presented = fingerprint;
     const PinDecision decision = DecidePin(pin);
     if (decision.verdict == PinVerdict::kRefused) return Error{decision.message};
+    if (decision.verdict == PinVerdict::kTrustedKey && !pin.remembered) {
+      // A pinned registrar at a new address: remember it there too.
+      if (auto saved = WriteState(ctx, "known", t, fingerprint + "\n"); !saved) return saved;
+    }
     if (decision.verdict == PinVerdict::kTrustFirstUse) {
       if (auto saved = WriteState(ctx, "known", t, fingerprint + "\n"); !saved) return saved;
       ctx.env.err << fmt::format("automon-agent: trusting registrar {} on first use: {}{}\n",
@@ -280,15 +370,16 @@ std::string HostName(Context& ctx) {
 // Runs `command` with `input` on every configured registrar, printing each
 // answer; `after` sees each successful exchange. kExitErrors when any
 // registrar could not be reached or answered with a non-zero status.
-int OnEachRegistrar(Context& ctx, const std::string& command, const std::string& input,
+int OnEachRegistrar(Context& ctx, const Pins& pins, const std::vector<Target>& targets,
+                    const std::string& command,
+                    const std::string& input,
                     const std::function<void(const Target&, const ssh::RemoteResult&)>& after) {
-  const auto targets = Targets(ctx);
   if (NoTargets(ctx, targets)) return kExitOk;
   auto remote = Connect(ctx);
   if (!remote) return kExitErrors;
   int exit = kExitOk;
   for (const Target& t : targets) {
-    auto result = Call(ctx, *remote, t, command, input);
+    auto result = Call(ctx, *remote, pins, t, command, input);
     if (!result) {
       ctx.env.err << fmt::format("automon-agent: {}: {}\n", t.label, result.error().message);
       exit = kExitErrors;
@@ -301,7 +392,11 @@ int OnEachRegistrar(Context& ctx, const std::string& command, const std::string&
   return exit;
 }
 
-int Hello(Context& ctx) { return OnEachRegistrar(ctx, "hello", "", nullptr); }
+int Hello(Context& ctx) {
+  Pins pins;
+  const auto targets = Targets(ctx, pins);
+  return OnEachRegistrar(ctx, pins, targets, "hello", "", nullptr);
+}
 
 int Enroll(Context& ctx) {
   auto name = formats::NormaliseValue({"name", formats::ValueKind::kHostName}, HostName(ctx));
@@ -309,7 +404,27 @@ int Enroll(Context& ctx) {
     ctx.env.err << "automon-agent: " << name.error().message << '\n';
     return kExitUsage;
   }
-  return OnEachRegistrar(ctx, "enroll " + *name, Option(ctx, "ticket").value_or(""), nullptr);
+  const auto ticket = Option(ctx, "ticket");
+  Pins pins;
+  const auto targets = Targets(ctx, pins);
+  // A ticket is spent by whoever takes it first. On the first contact,
+  // when nothing is pinned, every registrar found over mDNS would be
+  // trusted: any host announcing _automon._tcp could take it. Only one
+  // found is unambiguous. Once something is pinned, a registrar whose key
+  // is not pinned is refused before authentication, so before the ticket.
+  if (ticket && pins.first_contact && pins.discovered > 1) {
+    std::string names;
+    for (const Target& t : targets) {
+      if (t.discovered) names += fmt::format("{}{}", names.empty() ? "" : ", ", t.label);
+    }
+    ctx.env.err << fmt::format(
+        "automon-agent: error: enroll --ticket: {} registrars announced themselves ({}) and "
+        "none is pinned; the ticket is not sent to any. Name the registrar in 'registrar =' "
+        "or its key in 'fingerprint =' in {}\n",
+        pins.discovered, names, ctx.config_path);
+    return kExitErrors;
+  }
+  return OnEachRegistrar(ctx, pins, targets, "enroll " + *name, ticket.value_or(""), nullptr);
 }
 
 int Push(Context& ctx) {
@@ -317,7 +432,8 @@ int Push(Context& ctx) {
     ctx.env.out << "automon-agent: registration is disabled in agent.conf (enabled = false)\n";
     return kExitOk;
   }
-  const auto targets = Targets(ctx);
+  Pins pins;
+  const auto targets = Targets(ctx, pins);
   if (NoTargets(ctx, targets)) {
     // For automon-agent-run: look again later, or wait for a change.
     if (Option(ctx, "daemon").value_or("0") != "1") return kExitOk;
@@ -370,7 +486,7 @@ int Push(Context& ctx) {
           "registrar keeps its accepted definition until the file is fixed\n",
           t.label, name);
     }
-    auto result = Call(ctx, *remote, t, "register", formats::SerializeSnapshot(document));
+    auto result = Call(ctx, *remote, pins, t, "register", formats::SerializeSnapshot(document));
     if (!result) {
       ctx.env.err << fmt::format("automon-agent: {}: {}\n", t.label, result.error().message);
       exit = kExitErrors;
@@ -408,14 +524,17 @@ int Push(Context& ctx) {
 }
 
 int Deregister(Context& ctx) {
-  return OnEachRegistrar(ctx, "deregister", "",
+  Pins pins;
+  const auto targets = Targets(ctx, pins);
+  return OnEachRegistrar(ctx, pins, targets, "deregister", "",
                          [&](const Target& t, const ssh::RemoteResult& result) {
                            if (result.exit_status == 0) (void)WriteState(ctx, "registered", t, "");
                          });
 }
 
 int Status(Context& ctx) {
-  const auto targets = Targets(ctx, /*browse=*/false);
+  Pins pins;
+  const auto targets = Targets(ctx, pins, /*browse=*/false);
   if (NoTargets(ctx, targets)) return kExitOk;
   for (const Target& t : targets) {
     const auto known = ReadState(ctx, "known", t);
@@ -424,8 +543,12 @@ int Status(Context& ctx) {
       ctx.env.err << "automon-agent: error: " << (!known ? known : report).error().message << '\n';
       return kExitErrors;
     }
+    std::string configured;
+    for (const std::string& k : ctx.config.fingerprints) {
+      configured += (configured.empty() ? "" : " or ") + k;
+    }
     ctx.env.out << fmt::format("{}: key {}\n", t.label,
-                               ctx.config.fingerprint ? *ctx.config.fingerprint + " (pinned)"
+                               !configured.empty() ? configured + " (pinned)"
                                : *known ? std::string(TrimSpace(**known)) + " (trusted on first use)"
                                         : std::string("not seen yet"));
     ctx.env.out << (*report ? **report : std::string("never pushed\n"));

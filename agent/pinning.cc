@@ -1,5 +1,7 @@
 #include "agent/pinning.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace automon::agent {
@@ -21,13 +23,38 @@ std::string Changed(const PinInputs& in, const std::string& expected, std::strin
 
 }  // namespace
 
+std::string NotPinnedMessage(const std::string& registrar, const std::string& key,
+                             const std::string& config_path) {
+  return fmt::format(
+      "registrar {} (found over mDNS) has the key {}, which is not pinned; not used (to use it "
+      "too, list every registrar's key in 'fingerprint =' in {})",
+      registrar, key, config_path);
+}
+
 PinDecision DecidePin(const PinInputs& in) {
-  if (in.configured) {
-    if (*in.configured == in.presented) return {PinVerdict::kTrusted, ""};
+  if (!in.configured.empty()) {
+    if (std::find(in.configured.begin(), in.configured.end(), in.presented) !=
+        in.configured.end()) {
+      return {PinVerdict::kTrusted, ""};
+    }
+    if (in.discovered) {
+      return {PinVerdict::kRefused, NotPinnedMessage(in.registrar, in.presented, in.config_path)};
+    }
+    std::string expected;
+    for (const std::string& k : in.configured) expected += (expected.empty() ? "" : " or ") + k;
     return {PinVerdict::kRefused,
-            Changed(in, *in.configured, in.config_path,
+            Changed(in, expected, in.config_path,
                     fmt::format("If the new key is expected, set 'fingerprint = {}' in {}.",
                                 in.presented, in.config_path))};
+  }
+  if (in.discovered) {
+    if (in.remembered == in.presented) return {PinVerdict::kTrusted, ""};
+    if (in.pinned.count(in.presented)) return {PinVerdict::kTrustedKey, ""};
+    // Not the key pinned for this address, nor any other pinned key: once
+    // anything is pinned, a new announcer is never trusted on first use.
+    if (!in.remembered && !in.pinned.empty()) {
+      return {PinVerdict::kRefused, NotPinnedMessage(in.registrar, in.presented, in.config_path)};
+    }
   }
   if (in.remembered) {
     if (*in.remembered == in.presented) return {PinVerdict::kTrusted, ""};

@@ -7,6 +7,7 @@ namespace {
 
 constexpr char kA[] = "SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 constexpr char kB[] = "SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+constexpr char kC[] = "SHA256:ccccccccccccccccccccccccccccccccccccccccccc";
 
 PinInputs Inputs(const char* presented) {
   PinInputs in;
@@ -19,7 +20,7 @@ PinInputs Inputs(const char* presented) {
 
 TEST(DecidePinTest, ConfiguredPinIsStrictAndWinsOverEverything) {
   PinInputs in = Inputs(kA);
-  in.configured = kA;
+  in.configured = {kA};
   in.remembered = kB;   // stale state does not matter
   in.advertised = kB;   // nor does mDNS
   EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kTrusted);
@@ -65,6 +66,48 @@ TEST(DecidePinTest, FirstUseTrustsOnlyWhenTheHintAgrees) {
                 ".\nThe announcement or the connection is not genuine. Refusing to trust the "
                 "key on first use; set 'fingerprint =' in /etc/automon/agent.conf to the "
                 "registrar's real fingerprint.");
+}
+
+TEST(DecidePinTest, AnyConfiguredKeyIsAccepted) {
+  PinInputs in = Inputs(kB);
+  in.configured = {kA, kB};
+  EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kTrusted);
+  in.presented = kC;
+  const PinDecision d = DecidePin(in);
+  EXPECT_EQ(d.verdict, PinVerdict::kRefused);
+  EXPECT_NE(d.message.find("is   " + std::string(kA) + " or " + kB), std::string::npos)
+      << d.message;
+  in.discovered = true;
+  EXPECT_EQ(DecidePin(in).message,
+            "registrar mon1:2222 (found over mDNS) has the key " + std::string(kC) +
+                ", which is not pinned; not used (to use it too, list every registrar's key in "
+                "'fingerprint =' in /etc/automon/agent.conf)");
+}
+
+TEST(DecidePinTest, DiscoveredRegistrarIsTrustedOnFirstUseOnlyWhileNothingIsPinned) {
+  PinInputs in = Inputs(kC);
+  in.discovered = true;
+  in.advertised = kC;
+  EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kTrustFirstUse) << "first contact ever";
+  in.pinned = {kA};  // another registrar's key, pinned before
+  const PinDecision d = DecidePin(in);
+  EXPECT_EQ(d.verdict, PinVerdict::kRefused) << "a rogue announcer with its own key";
+  EXPECT_EQ(d.message.find('\n'), std::string::npos) << "one line";
+  EXPECT_NE(d.message.find("which is not pinned; not used"), std::string::npos) << d.message;
+}
+
+TEST(DecidePinTest, DiscoveredRegistrarPinFollowsTheKey) {
+  PinInputs in = Inputs(kA);
+  in.discovered = true;
+  in.pinned = {kA, kB};  // pinned for other addresses
+  EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kTrustedKey) << "the registrar moved";
+  in.remembered = kB;    // this address had the other registrar
+  EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kTrustedKey);
+  in.remembered = kA;
+  EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kTrusted);
+  in.presented = kC;     // a new key at a pinned address
+  EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kRefused);
+  EXPECT_NE(DecidePin(in).message.find("HAS CHANGED"), std::string::npos);
 }
 
 }  // namespace
