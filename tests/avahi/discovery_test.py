@@ -10,7 +10,8 @@ printed), an avahi-daemon restart (the registrar announces again and is
 found again), a registrar restart, two registrars both receiving the
 pushes (their second name chosen on collision), a registrar down for a
 while then back, a registrar that boots after the agent, a forged announcement whose TXT fingerprint does not
-match the key (refused), D-Bus without avahi-daemon (serve warns once and
+match the key (refused), a registrar with its own key announced after the
+agent pinned the real one (gets nothing, no ticket either), D-Bus without avahi-daemon (serve warns once and
 announces when the daemon comes), and no D-Bus at all (serve warns once
 and serves; the agent says so once and stays quiet).
 
@@ -282,6 +283,35 @@ class DiscoveryTest(unittest.TestCase):
                                                      "127.0.0.1_%d" % r.port)))
         code, out, _ = r.admin("pending")
         self.assertNotIn("web01.example.org", out)
+
+    def test_rogue_registrar_announced_after_pinning_gets_nothing(self):
+        real = self.registrar()
+        wait_for("the announcement", real.announced)
+        a = self.agent()
+        self.assertEqual(a.run("enroll")[0], 0)
+        code, out, err = a.run("push")
+        self.assertEqual(code, 0, out + err)
+        self.assertTrue(real.registered("web01.example.org", "db"), out + err)
+        # Another registrar with a key of its own announces itself on the
+        # LAN (an open policy: it would take anything it is sent).
+        rogue = self.registrar()
+        wait_for("the rogue announcement", rogue.announced)
+        self.assertNotEqual(rogue.port, real.port)
+        a.write("web", 8080)
+        code, out, err = a.run("push")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("not using 127.0.0.1:%d" % rogue.port, out)
+        self.assertIn("not pinned", out)
+        self.assertTrue(real.registered("web01.example.org", "web"), out + err)
+        self.assertIsNone(rogue.env.host_file("web01.example.org"))
+        self.assertFalse(os.path.exists(os.path.join(a.dir, "state", "known",
+                                                     "127.0.0.1_%d" % rogue.port)))
+        code, pending, _ = rogue.admin("pending")
+        self.assertNotIn("web01.example.org", pending)
+        # Nor a ticket.
+        code, out, err = a.run("enroll", "--ticket", "T-secret")
+        self.assertNotIn("127.0.0.1:%d" % rogue.port, err)
+        self.assertNotIn("T-secret", rogue.read_log())
 
     def test_dbus_without_avahi_daemon_then_it_comes(self):
         self.mdns.stop_avahi()
