@@ -62,6 +62,9 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
   AgentConfig& config = result.config;
   auto& diagnostics = result.diagnostics;
   const auto sections = formats::LexIni(text, filename, diagnostics);
+  // Across every [agent] section: a key given twice is an error, even in
+  // a repeated section (else `registrar` would accumulate).
+  std::vector<std::string> seen;
   for (const formats::IniSection& section : sections) {
     if (section.name != "agent") {
       diagnostics.push_back({Severity::kError, section.loc,
@@ -70,7 +73,6 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
                              section.line});
       continue;
     }
-    std::vector<std::string> seen;
     for (const formats::IniEntry& e : section.entries) {
       auto error = [&](std::string message) {
         diagnostics.push_back({Severity::kError, e.value_loc, std::move(message), e.line});

@@ -48,6 +48,17 @@ TEST(AgentConfigTest, EveryKey) {
   EXPECT_EQ(ParseAgentConfig("[agent]\nuser = Root;x\n", "a").diagnostics.size(), 1u);
 }
 
+TEST(AgentConfigTest, RepeatedRegistrarIsAnErrorEvenInARepeatedSection) {
+  ConfigParse p = ParseAgentConfig("[agent]\nregistrar = auto\nregistrar = mon1\n", "a.conf");
+  EXPECT_EQ(RenderAll(p.diagnostics),
+            "a.conf:3:1: error: duplicate key 'registrar'\nregistrar = mon1\n^\n");
+  p = ParseAgentConfig("[agent]\nregistrar = auto\n[agent]\nregistrar = mon1\n", "a.conf");
+  EXPECT_EQ(RenderAll(p.diagnostics),
+            "a.conf:4:1: error: duplicate key 'registrar'\nregistrar = mon1\n^\n");
+  EXPECT_TRUE(p.config.discover);
+  EXPECT_TRUE(p.config.registrars.empty()) << "the duplicate is not applied";
+}
+
 TEST(AgentConfigTest, FingerprintTakesSeveralKeys) {
   const std::string a = "SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
   const std::string b = "SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
