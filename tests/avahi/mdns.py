@@ -22,8 +22,15 @@ AVAHI_DAEMON = "/usr/sbin/avahi-daemon"
 MARK = "AUTOMON_PRIVATE_NAMESPACES"
 
 
+# A mount and a PID namespace whose first process is killed when unshare
+# dies; everything else in it dies with that process. /proc shows the
+# namespace's own processes (nsenter -t PID must find them there).
+UNSHARE = ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
+           "--mount-proc"]
+
+
 def enter_private_namespaces():
-    """Re-executes this script in new network and mount namespaces (root
+    """Re-executes this script in new network, mount and PID namespaces (root
     needed). Inside: a tmpfs over /run, loopback up. Exits with the child's
     status; returns only in the child. If the kernel refuses namespaces,
     exits 77 after saying why (ctest SKIP_RETURN_CODE)."""
@@ -31,17 +38,17 @@ def enter_private_namespaces():
         subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run"], check=True)
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
         return
-    probe = subprocess.run(["unshare", "-n", "-m", "--propagation", "private", "true"],
-                           stderr=subprocess.PIPE)
+    probe = subprocess.run(UNSHARE + ["-n", "true"], stderr=subprocess.PIPE)
     if probe.returncode != 0:
-        print("SKIP: the kernel refuses network/mount namespaces: %s"
+        print("SKIP: the kernel refuses network/mount/PID namespaces: %s"
               % probe.stderr.decode(errors="replace").strip())
         sys.exit(77)
-    env = dict(os.environ)
-    env[MARK] = "inside"
-    p = subprocess.run(["unshare", "-n", "-m", "--propagation", "private", sys.executable]
-                       + sys.argv, env=env)
-    sys.exit(p.returncode)
+    os.environ[MARK] = "inside"
+    # exec, not a child: a ctest timeout SIGKILLs unshare itself, which
+    # takes the script inside with it (--kill-child), and with it, as PID
+    # 1 of the namespace, every daemon it started.
+    sys.stdout.flush()
+    os.execvp("unshare", UNSHARE + ["-n", sys.executable] + sys.argv)
 
 
 def wait_for(what, predicate, timeout=30, interval=0.05):

@@ -19,6 +19,9 @@ address is configured anywhere; the monitor resolves the host's name
 through an /etc/hosts of its own (bind-mounted in its mount namespace),
 which stands in for the site's DNS.
 
+The whole test runs in a PID and a mount namespace that die with it, even
+on a SIGKILL (a ctest timeout); stale namespaces of an earlier, killed run
+(an older version) are removed first.
 Each machine is a holder process in its own network and mount namespaces
 (a tmpfs over /run, so avahi-daemon's fixed paths are private); commands
 run in it through nsenter. Namespaces, veth and every process are removed
@@ -148,6 +151,24 @@ fake_guacamole.main(sys.argv[1:])
 """
 
 
+INSIDE = "AUTOMON_TWOHOST_ID"
+
+
+def remove_stale_namespaces():
+    """Deletes the monitor-PID/host-PID network namespaces that an earlier
+    run killed before its cleanup left behind (its PID is gone)."""
+    try:
+        names = os.listdir("/run/netns")
+    except FileNotFoundError:
+        return
+    for name in names:
+        kind, _, pid = name.partition("-")
+        if kind in ("monitor", "host") and pid.isdigit() and not os.path.exists(
+                "/proc/" + pid):
+            print("removing the stale network namespace " + name)
+            run("ip", "netns", "del", name, check=False)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--registrar", required=True)
@@ -156,12 +177,21 @@ def main():
     args = parser.parse_args()
     # nsenter's mount namespace change leaves no working directory behind.
     args.registrar, args.agent = os.path.abspath(args.registrar), os.path.abspath(args.agent)
-    probe = run("unshare", "-n", "-m", "true", check=False)
-    if probe.returncode != 0:
-        print("SKIP: the kernel refuses namespaces: " + probe.stderr.decode().strip())
-        return 77
+    if os.environ.get(INSIDE) is None:
+        remove_stale_namespaces()
+        probe = run(*(mdns.UNSHARE + ["-n", "true"]), check=False)
+        if probe.returncode != 0:
+            print("SKIP: the kernel refuses namespaces: " + probe.stderr.decode().strip())
+            return 77
+        # Everything below runs in a PID namespace that dies with unshare
+        # (a ctest timeout SIGKILL included), and in a mount namespace of
+        # its own, so the named network namespaces (bind mounts under
+        # /run/netns) vanish with it too.
+        os.environ[INSIDE] = str(os.getpid())
+        sys.stdout.flush()
+        os.execvp("unshare", mdns.UNSHARE + [sys.executable] + sys.argv)
 
-    suffix = str(os.getpid())
+    suffix = os.environ[INSIDE]
     work = tempfile.mkdtemp(prefix="automon-twohost-")
     os.chmod(work, 0o755)
     machines = []
