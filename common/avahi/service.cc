@@ -3,7 +3,12 @@
 #include <avahi-common/alternative.h>
 #include <avahi-common/malloc.h>
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
 #include <fmt/format.h>
@@ -87,6 +92,52 @@ std::optional<std::string> AdvertisedFingerprint(const Found& found) {
   const auto it = found.txt.find("fingerprint");
   if (it == found.txt.end()) return std::nullopt;
   return it->second;
+}
+
+InterfaceChoice ChooseInterface(const std::string& address,
+                                const std::function<std::optional<std::string>(
+                                    const std::string&)>& owner,
+                                const std::function<unsigned(const std::string&)>& index) {
+  if (address == "0.0.0.0" || address == "::") return {0, ""};
+  std::optional<std::string> name;
+  if (address.starts_with("127.") || address == "::1") name = "lo";
+  else name = owner(address);
+  if (!name) {
+    return {std::nullopt,
+            fmt::format("no interface holds the listen address {}; not announcing over mDNS",
+                        address)};
+  }
+  const unsigned i = index(*name);
+  if (i == 0) {
+    return {std::nullopt,
+            fmt::format("the index of interface {} (listen address {}) is unknown; not "
+                        "announcing over mDNS",
+                        *name, address)};
+  }
+  return {static_cast<int>(i), ""};
+}
+
+std::optional<std::string> InterfaceOwning(const std::string& address) {
+  in6_addr want6{};
+  in_addr want4{};
+  const bool v4 = inet_pton(AF_INET, address.c_str(), &want4) == 1;
+  if (!v4 && inet_pton(AF_INET6, address.c_str(), &want6) != 1) return std::nullopt;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::unique_ptr<ifaddrs, decltype(&freeifaddrs)> owned(list, freeifaddrs);
+  for (const ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_name == nullptr) continue;
+    if (v4 && a->ifa_addr->sa_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+      if (sin->sin_addr.s_addr == want4.s_addr) return std::string(a->ifa_name);
+    } else if (!v4 && a->ifa_addr->sa_family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
+      if (std::memcmp(&sin6->sin6_addr, &want6, sizeof want6) == 0) {
+        return std::string(a->ifa_name);
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace automon::avahi

@@ -10,6 +10,7 @@
 #ifndef AUTOMON_COMMON_AVAHI_SERVICE_H_
 #define AUTOMON_COMMON_AVAHI_SERVICE_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -62,6 +63,25 @@ struct Found {
 
   bool operator==(const Found&) const = default;
 };
+
+// Where a server listening on `address` is announced (Announcement::
+// interface): 0 (every interface) only for the wildcard 0.0.0.0 or ::;
+// loopback's index for 127.0.0.0/8 and ::1; else the index of the
+// interface that owns `address`. nullopt, with `warning` saying why, when
+// there is no such interface or its index is unknown (if_nametoindex 0):
+// never every interface for an address reachable on one only.
+struct InterfaceChoice {
+  std::optional<int> interface;
+  std::string warning;
+};
+// owner(address): the name of the interface holding that address, if any;
+// index(name): its index, 0 when unknown.
+InterfaceChoice ChooseInterface(const std::string& address,
+                                const std::function<std::optional<std::string>(
+                                    const std::string&)>& owner,
+                                const std::function<unsigned(const std::string&)>& index);
+// The real owner() for ChooseInterface: getifaddrs(3).
+std::optional<std::string> InterfaceOwning(const std::string& address);
 
 // The TXT record's fingerprint, if it has one (not checked for form: a
 // malformed one matches no key, so it only ever refuses).

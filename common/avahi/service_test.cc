@@ -73,5 +73,35 @@ TEST(ServiceNameTest, AlternativeNamesCountUp) {
   EXPECT_EQ(AlternativeName(next), std::string(60, 'x') + " #3");
 }
 
+TEST(ChooseInterfaceTest, EveryInterfaceOnlyForTheWildcard) {
+  auto owner = [](const std::string& a) -> std::optional<std::string> {
+    if (a == "192.0.2.7") return "eth1";
+    return std::nullopt;
+  };
+  auto index = [](const std::string& name) -> unsigned {
+    return name == "lo" ? 1 : name == "eth1" ? 3 : 0;
+  };
+  EXPECT_EQ(ChooseInterface("0.0.0.0", owner, index).interface, 0);
+  EXPECT_EQ(ChooseInterface("::", owner, index).interface, 0);
+  EXPECT_EQ(ChooseInterface("127.0.0.1", owner, index).interface, 1);
+  EXPECT_EQ(ChooseInterface("::1", owner, index).interface, 1);
+  EXPECT_EQ(ChooseInterface("192.0.2.7", owner, index).interface, 3);
+  const InterfaceChoice none = ChooseInterface("192.0.2.8", owner, index);
+  EXPECT_EQ(none.interface, std::nullopt);
+  EXPECT_EQ(none.warning,
+            "no interface holds the listen address 192.0.2.8; not announcing over mDNS");
+  // if_nametoindex 0 would mean every interface to avahi: never.
+  const InterfaceChoice unknown =
+      ChooseInterface("127.0.0.1", owner, [](const std::string&) { return 0u; });
+  EXPECT_EQ(unknown.interface, std::nullopt);
+  EXPECT_NE(unknown.warning.find("index of interface lo"), std::string::npos) << unknown.warning;
+}
+
+TEST(ChooseInterfaceTest, LoopbackAddressIsOwnedByLoopback) {
+  EXPECT_EQ(InterfaceOwning("127.0.0.1"), "lo");
+  EXPECT_EQ(InterfaceOwning("192.0.2.254"), std::nullopt) << "TEST-NET, on no interface here";
+  EXPECT_EQ(InterfaceOwning("not an address"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace automon::avahi

@@ -110,16 +110,21 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
     avahi::Announcement announcement{"", (*server)->port(), *fingerprint,
                                      config.backend == Backend::kCheckmk ? "checkmk" : "nagios",
                                      0};
-    // Listening on loopback only: announce there only, never to the
-    // network an address nobody else can reach.
-    if (options.address.starts_with("127.") || options.address == "::1") {
-      announcement.interface = static_cast<int>(if_nametoindex("lo"));
-    }
-    auto started = avahi::Announcer::Start(std::move(announcement), log);
-    if (!started) {
-      log("warning: no mDNS announcement: " + started.error().message);
+    // Listening on one address: announce on its interface only, never to
+    // a network where nobody can reach it (loopback: loopback only).
+    const avahi::InterfaceChoice where = avahi::ChooseInterface(
+        options.address, avahi::InterfaceOwning,
+        [](const std::string& name) { return if_nametoindex(name.c_str()); });
+    if (!where.interface) {
+      log("warning: " + where.warning);
     } else {
-      announcer = std::move(*started);
+      announcement.interface = *where.interface;
+      auto started = avahi::Announcer::Start(std::move(announcement), log);
+      if (!started) {
+        log("warning: no mDNS announcement: " + started.error().message);
+      } else {
+        announcer = std::move(*started);
+      }
     }
   }
   std::atomic<bool> done{false};
