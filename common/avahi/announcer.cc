@@ -113,7 +113,21 @@ class Announcer::Impl {
   static void OnTimer(AvahiTimeout*, void* self) {
     auto* impl = static_cast<Impl*>(self);
     avahi_threaded_poll_get(impl->poll_.get())->timeout_update(impl->timer_, nullptr);
-    if (!impl->client_) impl->Connect();
+    if (!impl->client_) {
+      impl->Connect();
+    } else if (avahi_client_get_state(impl->client_.get()) == AVAHI_CLIENT_S_RUNNING) {
+      // A publication that failed: withdraw what is left of it, again.
+      if (impl->group_) avahi_entry_group_reset(impl->group_.get());
+      impl->Publish(impl->client_.get());
+    }
+  }
+
+  // Says `why` a publication failed (once until it changes or succeeds)
+  // and tries again after the retry period.
+  void Failed(const std::string& why) {
+    if (why != failure_) log_(why);
+    failure_ = why;
+    Arm();
   }
 
   static void OnClient(AvahiClient* c, AvahiClientState state, void* self) {
@@ -161,7 +175,7 @@ class Announcer::Impl {
     if (!group_) {
       group_.reset(avahi_entry_group_new(c, &Impl::OnGroup, this));
       if (!group_) {
-        log_(fmt::format("avahi_entry_group_new: {}", avahi_strerror(avahi_client_errno(c))));
+        Failed(fmt::format("avahi_entry_group_new: {}", avahi_strerror(avahi_client_errno(c))));
         return;
       }
     }
@@ -169,7 +183,7 @@ class Announcer::Impl {
     RealEntryGroup group(group_.get(), announcement_.interface);
     auto name = avahi::Publish(group, announcement_);
     if (!name) {
-      log_(name.error().message);
+      Failed(name.error().message);
       return;
     }
     if (*name != announcement_.name) {
@@ -186,6 +200,7 @@ class Announcer::Impl {
   void Group(AvahiEntryGroup* g, AvahiEntryGroupState state) {
     switch (state) {
       case AVAHI_ENTRY_GROUP_ESTABLISHED:
+        failure_.clear();
         SetPublished(announcement_.name);
         log_(fmt::format("announced '{}' ({} port {})", announcement_.name, kServiceType,
                          announcement_.port));
@@ -202,9 +217,10 @@ class Announcer::Impl {
         break;
       }
       case AVAHI_ENTRY_GROUP_FAILURE:
-        log_(fmt::format("announcement failed: {}",
-                         avahi_strerror(avahi_client_errno(avahi_entry_group_get_client(g)))));
         SetPublished("");
+        Failed(fmt::format("announcement failed: {}; trying again in {} s",
+                           avahi_strerror(avahi_client_errno(avahi_entry_group_get_client(g))),
+                           retry_.count() / 1000.0));
         break;
       case AVAHI_ENTRY_GROUP_UNCOMMITED:
       case AVAHI_ENTRY_GROUP_REGISTERING:
@@ -220,6 +236,7 @@ class Announcer::Impl {
   EntryGroupPtr group_;
   AvahiTimeout* timer_ = nullptr;  // owned by the poll
   bool warned_ = false;
+  std::string failure_;  // the last publication failure said
   mutable std::mutex name_mutex_;
   std::string published_;
 };
