@@ -1,5 +1,7 @@
 #include "common/avahi/browser.h"
 
+#include <net/if.h>
+
 #include <avahi-common/address.h>
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
@@ -45,7 +47,8 @@ std::vector<std::string> TxtStrings(AvahiStringList* txt) {
   return strings;
 }
 
-void OnResolved(AvahiServiceResolver* r, AvahiIfIndex, AvahiProtocol, AvahiResolverEvent event,
+void OnResolved(AvahiServiceResolver* r, AvahiIfIndex interface, AvahiProtocol,
+                AvahiResolverEvent event,
                 const char* name, const char*, const char*, const char* host_name,
                 const AvahiAddress* address, uint16_t port, AvahiStringList* txt,
                 AvahiLookupResultFlags, void* data) {
@@ -53,10 +56,21 @@ void OnResolved(AvahiServiceResolver* r, AvahiIfIndex, AvahiProtocol, AvahiResol
   if (event == AVAHI_RESOLVER_FOUND && address != nullptr) {
     char text[AVAHI_ADDRESS_STR_MAX] = {};
     avahi_address_snprint(text, sizeof text, address);
-    Found f{name, host_name != nullptr ? host_name : "", text, port, ParseTxt(TxtStrings(txt))};
+    // Link-local IPv6 is reachable only with its interface: "%ifname".
+    char ifname[IF_NAMESIZE] = {};
+    const auto scoped = ScopedAddress(
+        text, interface >= 0 && if_indextoname(static_cast<unsigned>(interface), ifname) != nullptr
+                  ? ifname
+                  : nullptr);
+    if (!scoped) {
+      lookup->resolvers.erase(r);
+      lookup->MaybeQuit();
+      return;
+    }
+    Found f{name, host_name != nullptr ? host_name : "", *scoped, port, ParseTxt(TxtStrings(txt))};
     const bool v4 = address->proto == AVAHI_PROTO_INET;
     auto it = lookup->found.find(f.name);
-    // Link-local IPv6 needs a scope the agent cannot name: prefer IPv4.
+    // IPv4 is preferred all the same.
     if (it == lookup->found.end()) {
       lookup->found.emplace(f.name, std::move(f));
     } else if (v4 && it->second.address.find(':') != std::string::npos) {

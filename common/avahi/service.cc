@@ -140,4 +140,14 @@ std::optional<std::string> InterfaceOwning(const std::string& address) {
   return std::nullopt;
 }
 
+std::optional<std::string> ScopedAddress(const std::string& address,
+                                         const char* interface_name) {
+  in6_addr a{};
+  if (inet_pton(AF_INET6, address.c_str(), &a) != 1 || !IN6_IS_ADDR_LINKLOCAL(&a)) {
+    return address;
+  }
+  if (interface_name == nullptr || *interface_name == '\0') return std::nullopt;
+  return address + "%" + interface_name;
+}
+
 }  // namespace automon::avahi

@@ -83,6 +83,14 @@ InterfaceChoice ChooseInterface(const std::string& address,
 // The real owner() for ChooseInterface: getifaddrs(3).
 std::optional<std::string> InterfaceOwning(const std::string& address);
 
+// The address to connect to for a resolved `address` (numeric) that
+// arrived on interface `interface_name` (nullptr if unknown): a link-local
+// IPv6 address (fe80::/10) gets its scope, "%name", without which it
+// cannot be reached; nullopt when it needs one and the name is unknown
+// (the result is skipped). Other addresses are returned as they are.
+std::optional<std::string> ScopedAddress(const std::string& address,
+                                         const char* interface_name);
+
 // The TXT record's fingerprint, if it has one (not checked for form: a
 // malformed one matches no key, so it only ever refuses).
 std::optional<std::string> AdvertisedFingerprint(const Found& found);

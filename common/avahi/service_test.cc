@@ -103,5 +103,14 @@ TEST(ChooseInterfaceTest, LoopbackAddressIsOwnedByLoopback) {
   EXPECT_EQ(InterfaceOwning("not an address"), std::nullopt);
 }
 
+TEST(ScopedAddressTest, LinkLocalIpv6GetsItsInterface) {
+  EXPECT_EQ(ScopedAddress("192.0.2.1", "eth0"), "192.0.2.1");
+  EXPECT_EQ(ScopedAddress("2001:db8::1", "eth0"), "2001:db8::1");
+  EXPECT_EQ(ScopedAddress("fe80::1", "eth0"), "fe80::1%eth0");
+  EXPECT_EQ(ScopedAddress("FEBF::1", "eth0"), "FEBF::1%eth0");
+  EXPECT_EQ(ScopedAddress("fe80::1", nullptr), std::nullopt) << "unreachable without a scope";
+  EXPECT_EQ(ScopedAddress("fe80::1", ""), std::nullopt);
+}
+
 }  // namespace
 }  // namespace automon::avahi
