@@ -7,12 +7,16 @@
 //                     [--debounce MS] [--start-jitter S] [--retry-base MS]
 //                     [--rescan S]
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <exception>
 #include <iostream>
 #include <map>
@@ -31,10 +35,23 @@ using automon::agent::PushOutcome;
 using automon::agent::WatchPlan;
 using std::chrono::milliseconds;
 
+// The longest a child may run: a push looks for registrars for at most a
+// minute (discovery_timeout) and gives each one at most a minute
+// (network.cc); one still running after ten is hung, killed, and counts
+// as a failed push (tried again with backoff).
+constexpr milliseconds kChildLimit = std::chrono::minutes(10);
+
 // Runs `args` with an empty signal mask (the loop blocks its signals);
 // its stdout into `out` when given, else shared. Returns the exit status,
-// or -1 when it could not run or was killed.
-int Spawn(const std::vector<std::string>& args, std::string* out) {
+// or -1 when it could not run, was killed, or ran longer than `limit`
+// (then it is killed).
+int Spawn(const std::vector<std::string>& args, std::string* out, milliseconds limit) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + limit;
+  auto left = [&] {
+    return std::max<int64_t>(
+        0, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count());
+  };
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -48,7 +65,12 @@ int Spawn(const std::vector<std::string>& args, std::string* out) {
   posix_spawn_file_actions_init(&actions);
   int fds[2] = {-1, -1};
   if (out != nullptr) {
-    if (::pipe2(fds, O_CLOEXEC) != 0) return -1;
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      std::cerr << "automon-agent: pipe2: " << std::strerror(errno) << '\n';
+      posix_spawn_file_actions_destroy(&actions);
+      posix_spawnattr_destroy(&attr);
+      return -1;
+    }
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
   }
   automon::UniqueFd read_end(fds[0]), write_end(fds[1]);
@@ -61,16 +83,39 @@ int Spawn(const std::vector<std::string>& args, std::string* out) {
     return -1;
   }
   write_end.Reset();
+  bool late = false;
   if (out != nullptr) {
     char buffer[4096];
-    for (ssize_t n; (n = ::read(read_end.get(), buffer, sizeof buffer)) != 0;) {
+    for (;;) {
+      pollfd p{read_end.get(), POLLIN, 0};
+      const int ready = ::poll(&p, 1, static_cast<int>(left()));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) {
+        late = true;
+        break;
+      }
+      if (ready < 0) break;
+      const ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
+      if (n == 0) break;
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) break;
       out->append(buffer, static_cast<size_t>(n));
     }
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  for (;;) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) return -1;
+    if (late || left() == 0) {
+      std::cerr << "automon-agent: " << args[0] << " still running after " << limit.count() / 1000.0
+                << " s; killed\n";
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return -1;
+    }
+    std::this_thread::sleep_for(std::min<milliseconds>(milliseconds(left()), milliseconds(50)));
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -78,15 +123,18 @@ int Spawn(const std::vector<std::string>& args, std::string* out) {
 class ChildHooks final : public automon::agent::WatchHooks {
  public:
   ChildHooks(std::string agent, std::optional<std::string> config,
-             std::optional<std::string> admindir)
-      : agent_(std::move(agent)), config_(std::move(config)), admindir_(std::move(admindir)) {}
+             std::optional<std::string> admindir, milliseconds limit)
+      : agent_(std::move(agent)),
+        config_(std::move(config)),
+        admindir_(std::move(admindir)),
+        limit_(limit) {}
 
   PushOutcome Push() override {
     std::vector<std::string> args = Base();
     args.insert(args.end(), {"push", "--daemon", "1"});
     if (admindir_) args.insert(args.end(), {"--dpkg-admindir", *admindir_});
     std::cout.flush();
-    switch (Spawn(args, nullptr)) {
+    switch (Spawn(args, nullptr, limit_)) {
       case 0: return PushOutcome::kOk;
       case 75: return PushOutcome::kNobodyYet;
       case 76: return PushOutcome::kNobodyEver;
@@ -98,7 +146,7 @@ class ChildHooks final : public automon::agent::WatchHooks {
     std::vector<std::string> args = Base();
     args.insert(args.end(), {"run", "--plan", "1"});
     std::string out;
-    if (Spawn(args, &out) != 0) return std::nullopt;
+    if (Spawn(args, &out, limit_) != 0) return std::nullopt;
     WatchPlan plan;
     bool directory = false, idle = false;
     size_t start = 0;
@@ -128,6 +176,7 @@ class ChildHooks final : public automon::agent::WatchHooks {
   std::string agent_;
   std::optional<std::string> config_;
   std::optional<std::string> admindir_;
+  milliseconds limit_;
 };
 
 }  // namespace
@@ -157,7 +206,10 @@ int main(int argc, char** argv) {
       std::cerr << "automon-agent: " << timings.error().message << '\n';
       return 2;
     }
-    ChildHooks hooks(*get("agent"), get("config"), get("dpkg-admindir"));
+    // --child-limit MS: for tests; kChildLimit otherwise.
+    milliseconds limit = kChildLimit;
+    if (auto ms = get("child-limit")) limit = milliseconds(std::stoll(*ms));
+    ChildHooks hooks(*get("agent"), get("config"), get("dpkg-admindir"), limit);
     auto plan = hooks.Reload();
     if (!plan) return 1;  // the child said why
     return automon::agent::RunWatchLoop(*plan, get("dpkg-admindir").value_or("/var/lib/dpkg"),
