@@ -489,8 +489,10 @@ Registrars are those in agent.conf's `registrar =` list; the word `auto`
 there adds every registrar announced over mDNS (Avahi, _automon._tcp) when a
 push is due. They are reached over SSH (user "automon") with the key in
 agent.conf's `key` (created on first use); each registrar's host key is
-pinned by `fingerprint =` or trusted on first use (for a registrar found over
-mDNS, only when it matches the fingerprint it announces) and then enforced.
+pinned by `fingerprint =` (one or more keys) or trusted on first use and then
+enforced. A registrar found over mDNS is trusted on first use only while
+nothing is pinned yet (and only when it matches the fingerprint it
+announces); afterwards only with a key already pinned or in `fingerprint =`.
 
 Exit status: 0 all valid (or accepted), 1 errors found or refused, 2 usage error.
 See automon-agent(8).
