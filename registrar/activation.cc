@@ -1,6 +1,7 @@
 #include "registrar/activation.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -13,6 +14,57 @@ namespace automon::registrar {
 namespace {
 
 constexpr size_t kMaxConfigFile = 64 << 20;
+
+// A check of the configuration with exactly the changes of `hosts` (and
+// the backend-wide ones): true when accepted, else false with `why` set to
+// what the checker said. An Error when the check itself cannot run.
+using SubsetCheck =
+    std::function<Result<bool>(const std::vector<std::string>& hosts, std::string* why)>;
+
+// Which of `hosts` may go live: all of them when `check` accepts them
+// together. Otherwise the configuration without any host's change is
+// checked (failing too is an Error: `what` names that configuration, and
+// nothing can be activated); then each host alone, and the hosts that pass
+// alone together again (if they clash with each other, none goes live).
+// The others are added to `quarantined` with the checker's reason.
+Result<std::vector<std::string>> IsolateBreakingHosts(
+    std::vector<std::string> hosts, std::string_view what, const SubsetCheck& check,
+    std::map<std::string, std::string>& quarantined) {
+  std::string why;
+  auto all = check(hosts, &why);
+  if (!all) return all.error();
+  if (*all) return hosts;
+  const std::string first_reason = why;
+  auto baseline = check({}, &why);
+  if (!baseline) return baseline.error();
+  if (!*baseline) {
+    return Error{fmt::format("the {} configuration does not verify even without the hosts' "
+                             "changes, so nothing was activated: {}",
+                             what, why)};
+  }
+  if (hosts.size() == 1) {
+    quarantined[hosts.front()] = first_reason;
+    return std::vector<std::string>{};
+  }
+  std::vector<std::string> passing;
+  for (const std::string& host : hosts) {
+    auto alone = check({host}, &why);
+    if (!alone) return alone.error();
+    if (!*alone) {
+      quarantined[host] = why;
+    } else {
+      passing.push_back(host);
+    }
+  }
+  if (passing.empty()) return passing;
+  auto again = check(passing, &why);
+  if (!again) return again.error();
+  if (!*again) {
+    for (const std::string& host : passing) quarantined[host] = why;
+    passing.clear();
+  }
+  return passing;
+}
 
 std::string DirName(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -339,51 +391,15 @@ Result<ActivationOutcome> NagiosActivator::Activate(
   std::vector<std::string> good;
   for (const auto& [host, change] : hosts) good.push_back(host);
 
-  // Runs the verify command on `changes`; true when Nagios accepts them,
-  // else `why` says what it said. An Error means verification itself failed.
-  std::string why;
-  auto passes = [&](const Changes& changes) -> Result<bool> {
-    if (auto r = Verify(changes, &why); !r) return r.error();
-    return why.empty();
+  // Nagios's verdict on the configuration with exactly these hosts' changes.
+  const SubsetCheck check = [&](const std::vector<std::string>& names,
+                                std::string* why) -> Result<bool> {
+    if (auto r = Verify(with(names), why); !r) return r.error();
+    return why->empty();
   };
-  auto all = passes(with(good));
-  if (!all) return all.error();
-  if (!*all) {
-    const std::string first_reason = why;
-    // Whose fault is it? First the configuration without any host change.
-    auto baseline = passes(with({}));
-    if (!baseline) return baseline.error();
-    if (!*baseline) {
-      return Error{fmt::format("the Nagios configuration does not verify even without the "
-                               "hosts' changes, so nothing was activated: {}",
-                               why)};
-    }
-    if (good.size() == 1) {
-      outcome.quarantined[good.front()] = first_reason;
-      good.clear();
-    } else {
-      std::vector<std::string> passing;
-      for (const std::string& host : good) {
-        auto alone = passes(with({host}));
-        if (!alone) return alone.error();
-        if (!*alone) {
-          outcome.quarantined[host] = why;
-        } else {
-          passing.push_back(host);
-        }
-      }
-      good = passing;
-      if (!good.empty()) {
-        auto again = passes(with(good));
-        if (!again) return again.error();
-        if (!*again) {
-          // The hosts clash with each other: none goes live.
-          for (const std::string& host : good) outcome.quarantined[host] = why;
-          good.clear();
-        }
-      }
-    }
-  }
+  auto live = IsolateBreakingHosts(good, "Nagios", check, outcome.quarantined);
+  if (!live) return live.error();
+  good = *live;
   if (good.empty() && global.empty() && !reload_pending) return outcome;
   if (auto hook = before_swap(good); !hook) return hook.error();
 
@@ -622,47 +638,14 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
   };
   // 2. The site's own check of everything together, when configured.
   if (!config_.checkmk_verify_command.empty() && (!good.empty() || pending)) {
-    std::string why;
-    auto passes = [&](const Changes& subset) -> Result<bool> {
-      if (auto r = SiteCheck(subset, &why); !r) return r.error();
-      return why.empty();
+    const SubsetCheck check = [&](const std::vector<std::string>& names,
+                                  std::string* why) -> Result<bool> {
+      if (auto r = SiteCheck(with(names), why); !r) return r.error();
+      return why->empty();
     };
-    auto all = passes(with(good));
-    if (!all) return all.error();
-    if (!*all) {
-      const std::string first_reason = why;
-      auto baseline = passes(with({}));
-      if (!baseline) return baseline.error();
-      if (!*baseline) {
-        return Error{fmt::format("the Checkmk configuration does not verify even without the "
-                                 "hosts' changes, so nothing was activated: {}",
-                                 why)};
-      }
-      if (good.size() == 1) {
-        outcome.quarantined[good.front()] = first_reason;
-        good.clear();
-      } else {
-        std::vector<std::string> passing;
-        for (const std::string& host : good) {
-          auto alone = passes(with({host}));
-          if (!alone) return alone.error();
-          if (!*alone) {
-            outcome.quarantined[host] = why;
-          } else {
-            passing.push_back(host);
-          }
-        }
-        good = passing;
-        if (!good.empty()) {
-          auto again = passes(with(good));
-          if (!again) return again.error();
-          if (!*again) {
-            for (const std::string& host : good) outcome.quarantined[host] = why;
-            good.clear();
-          }
-        }
-      }
-    }
+    auto live = IsolateBreakingHosts(good, "Checkmk", check, outcome.quarantined);
+    if (!live) return live.error();
+    good = *live;
   }
   if (good.empty() && !pending) return outcome;
   if (auto hook = before_swap(good); !hook) return hook.error();

@@ -1,5 +1,7 @@
 #include "registrar/activation.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "common/testing/fake_process_runner.h"
@@ -20,6 +22,7 @@ class FakeNagios {
     auto cfg = fs_.ReadFile(argv.at(2), 1 << 20);
     if (!cfg) return ProcessResult{1, false, "Unable to open main config file"};
     last_cfg = *cfg;
+    std::set<std::string> uniques;
     size_t start = 0;
     while (start < cfg->size()) {
       size_t end = cfg->find('\n', start);
@@ -37,6 +40,13 @@ class FakeNagios {
       for (const std::string& file : files) {
         auto content = fs_.ReadFile(file, 1 << 20);
         if (!content) return ProcessResult{1, false, "Error: Cannot open config file " + file};
+        // "unique NAME": an object two files may not both define.
+        for (size_t at = 0; (at = content->find("unique ", at)) != std::string::npos; ++at) {
+          const std::string name = content->substr(at + 7, content->find('\n', at) - at - 7);
+          if (!uniques.insert(name).second) {
+            return ProcessResult{1, false, "Error: Duplicate definition found for '" + name + "'"};
+          }
+        }
         if (content->find("BROKEN") != std::string::npos) {
           return ProcessResult{1, false,
                                "Reading configuration data...\nError: broken object in " + file +
@@ -184,6 +194,22 @@ TEST_F(ActivationTest, QuarantinesTheBreakingHostAndActivatesTheRest) {
   EXPECT_EQ(Live(HostFileName("a.example.org")), "# h\nhost a v1\n");
   EXPECT_EQ(swapped_, outcome->activated);
   EXPECT_EQ(reloads_, 2);
+}
+
+// Each host verifies alone, but not together (two objects of one name):
+// neither goes live, both are told why.
+TEST_F(ActivationTest, HostsThatClashWithEachOtherAreBothQuarantined) {
+  auto outcome = Activate(Request({{"a.example.org", "# h\nunique web\n"},
+                                   {"b.example.org", "# h\nunique web\n"}}));
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_TRUE(outcome->activated.empty());
+  ASSERT_EQ(outcome->quarantined.size(), 2u);
+  EXPECT_EQ(outcome->quarantined["a.example.org"], "Error: Duplicate definition found for 'web'");
+  EXPECT_EQ(outcome->quarantined["b.example.org"], "Error: Duplicate definition found for 'web'");
+  EXPECT_EQ(Live(HostFileName("a.example.org")), "(missing)");
+  EXPECT_EQ(Live(HostFileName("b.example.org")), "(missing)");
+  // All together, the baseline, each alone, the two together again.
+  EXPECT_EQ(nagios_.verifications, 5);
 }
 
 TEST_F(ActivationTest, ASingleBrokenHostIsQuarantinedWithoutReload) {
