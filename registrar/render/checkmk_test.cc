@@ -7,23 +7,14 @@
 #include <gtest/gtest.h>
 
 #include "formats/parser.h"
+#include "registrar/testing/golden.h"
 
 namespace automon::registrar {
 namespace {
 
-// Golden files live in testdata/; AUTOMON_UPDATE_GOLDEN=1 rewrites them
-// (review the diff before committing). tests/checkmk/ executes them with
-// Python and checks them field by field.
-constexpr char kGoldenDir[] = "registrar/render/testdata/";
-
-std::string ReadGolden(const std::string& name, const std::string& actual) {
-  const std::string path = kGoldenDir + name;
-  if (std::getenv("AUTOMON_UPDATE_GOLDEN") != nullptr) std::ofstream(path) << actual;
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+// tests/checkmk/ executes the golden .mk files with Python and checks
+// them field by field.
+using testing::ReadGolden;
 
 CheckmkRenderOptions Options() {
   CheckmkRenderOptions options;

@@ -9,22 +9,12 @@
 #include <gtest/gtest.h>
 
 #include "formats/parser.h"
+#include "registrar/testing/golden.h"
 
 namespace automon::registrar {
 namespace {
 
-// Golden files live beside this test; AUTOMON_UPDATE_GOLDEN=1 rewrites them
-// (review the diff before committing).
-constexpr char kGoldenDir[] = "registrar/render/testdata/";
-
-std::string ReadGolden(const std::string& name, const std::string& actual) {
-  const std::string path = kGoldenDir + name;
-  if (std::getenv("AUTOMON_UPDATE_GOLDEN") != nullptr) std::ofstream(path) << actual;
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using testing::ReadGolden;
 
 NagiosRenderOptions Options() {
   NagiosRenderOptions options;
