@@ -16,10 +16,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-}  // namespace
-
-namespace {
-
 // Each package instance ("name" or "name:arch") and whether it is installed.
 using InstanceStates = std::map<std::string, bool>;
 
