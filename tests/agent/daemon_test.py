@@ -9,7 +9,6 @@ stops it, and a host with no registrar stays idle.
 usage: daemon_test.py --registrar PATH --agent PATH
 """
 
-import argparse
 import os
 import signal
 import subprocess
@@ -143,11 +142,7 @@ class DaemonTest(unittest.TestCase):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    parser.add_argument("--agent", required=True)
-    e2e.ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    e2e.main()
 
 
 if __name__ == "__main__":

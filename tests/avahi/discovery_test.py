@@ -18,7 +18,6 @@ and serves; the agent says so once and stays quiet).
 usage: discovery_test.py --registrar PATH --agent PATH
 """
 
-import argparse
 import os
 import signal
 import subprocess
@@ -360,11 +359,7 @@ class DiscoveryTest(unittest.TestCase):
 
 def main():
     mdns.enter_private_namespaces()
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    parser.add_argument("--agent", required=True)
-    e2e.ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    e2e.main()
 
 
 if __name__ == "__main__":

@@ -302,12 +302,14 @@ class SshTest(unittest.TestCase):
 
 
 def main():
+    """Reads --registrar and --agent into ARGS and runs the unittest classes
+    of the calling script (the suites that import this module call it too)."""
     global ARGS
     parser = argparse.ArgumentParser()
     parser.add_argument("--registrar", required=True)
     parser.add_argument("--agent", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    unittest.main(module="__main__", argv=[sys.argv[0]] + rest, verbosity=2)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ agent's `user = root` in agent.conf selects it.
 usage: sshd_interop_test.py --registrar PATH --agent PATH
 """
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -99,11 +98,7 @@ class SshdInteropTest(unittest.TestCase):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    parser.add_argument("--agent", required=True)
-    e2e.ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    e2e.main()
 
 
 if __name__ == "__main__":
