@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -8,8 +10,6 @@
 #include <map>
 #include <optional>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "agent/command_context.h"
 #include "agent/config.h"
@@ -106,8 +106,9 @@ std::string Plural(size_t n, std::string_view word) {
 }
 
 std::string Summary(const formats::ScanResult& scan) {
-  const size_t errors = std::count_if(scan.diagnostics.begin(), scan.diagnostics.end(),
-                                      [](const Diagnostic& d) { return d.severity == Severity::kError; });
+  const size_t errors =
+      std::count_if(scan.diagnostics.begin(), scan.diagnostics.end(),
+                    [](const Diagnostic& d) { return d.severity == Severity::kError; });
   return fmt::format("{} in {}: {}, {}", Plural(scan.services.size(), "service"),
                      Plural(scan.files.size(), "file"), Plural(errors, "error"),
                      Plural(scan.diagnostics.size() - errors, "warning"));
@@ -163,7 +164,8 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
   }
   snapshot.host = *host;
   if (auto address = Option(ctx, "address") ? Option(ctx, "address") : ctx.config.address) {
-    auto normalised = formats::NormaliseValue({"--address", formats::ValueKind::kAddress}, *address);
+    auto normalised =
+        formats::NormaliseValue({"--address", formats::ValueKind::kAddress}, *address);
     if (!normalised) {
       ctx.env.err << "automon-agent: " << normalised.error().message << '\n';
       *exit_code = kExitUsage;
@@ -175,10 +177,12 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
     uint64_t n = 0;
     const auto [end, ec] =
         std::from_chars(generation->data(), generation->data() + generation->size(), n);
-    if (generation->empty() || ec != std::errc() || end != generation->data() + generation->size()) {
-      ctx.env.err << fmt::format("automon-agent: invalid value '{}' for '--generation': expected "
-                                 "a non-negative integer\n",
-                                 *generation);
+    if (generation->empty() || ec != std::errc() ||
+        end != generation->data() + generation->size()) {
+      ctx.env.err << fmt::format(
+          "automon-agent: invalid value '{}' for '--generation': expected "
+          "a non-negative integer\n",
+          *generation);
       *exit_code = kExitUsage;
       return std::nullopt;
     }
@@ -198,7 +202,8 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
   auto selection = Select(ctx, *scan);
   if (!selection) return std::nullopt;
   snapshot.services = selection->active;
-  for (const Inactive& i : selection->inactive) snapshot.removed.push_back({i.service.name, i.reason});
+  for (const Inactive& i : selection->inactive)
+    snapshot.removed.push_back({i.service.name, i.reason});
   *exit_code = ExitFor(*scan);
   return snapshot;
 }
@@ -220,8 +225,8 @@ int Check(Context& ctx) {
     for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   }
   for (const auto& row : rows) {
-    ctx.env.out << fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", row[0], width[0], row[1],
-                               width[1], row[2], width[2], row[3]);
+    ctx.env.out << fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", row[0], width[0], row[1], width[1],
+                               row[2], width[2], row[3]);
   }
   ctx.env.out << Summary(*scan) << '\n';
   return ExitFor(*scan);
@@ -238,9 +243,10 @@ std::optional<int64_t> RenderClock(Context& ctx) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || seconds < 0 ||
       seconds > int64_t{253402300799}) {  // 9999-12-31T23:59:59Z
-    ctx.env.err << fmt::format("automon-agent: invalid value '{}' for SOURCE_DATE_EPOCH: "
-                               "expected seconds since the epoch\n",
-                               text);
+    ctx.env.err << fmt::format(
+        "automon-agent: invalid value '{}' for SOURCE_DATE_EPOCH: "
+        "expected seconds since the epoch\n",
+        text);
     return std::nullopt;
   }
   return seconds;
@@ -316,9 +322,10 @@ std::string OneLine(std::string_view text) {
 // (and as comments) and left out, as the registrar leaves them out.
 int ShowRendered(Context& ctx, std::string_view backend) {
   if (backend != "nagios" && backend != "checkmk") {
-    ctx.env.err << fmt::format("automon-agent: invalid value '{}' for '--render': expected "
-                               "nagios or checkmk\n",
-                               backend);
+    ctx.env.err << fmt::format(
+        "automon-agent: invalid value '{}' for '--render': expected "
+        "nagios or checkmk\n",
+        backend);
     return kExitUsage;
   }
   const auto now = RenderClock(ctx);
@@ -373,14 +380,15 @@ int ShowRendered(Context& ctx, std::string_view backend) {
   for (auto& [name, reason] : rejected) {
     name = OneLine(name);
     reason = OneLine(reason);
-    ctx.env.err << fmt::format("automon-agent: error: service '{}' would be rejected by the "
-                               "registrar: {}\n",
-                               name, reason);
+    ctx.env.err << fmt::format(
+        "automon-agent: error: service '{}' would be rejected by the "
+        "registrar: {}\n",
+        name, reason);
     notes += fmt::format("# Rejected, not rendered: {}: {}\n", name, reason);
   }
   for (const formats::Removal& r : snapshot.removed) {
-    notes += fmt::format("# Not registered: {} ({})\n", r.service,
-                         formats::RemovalReasonName(r.reason));
+    notes +=
+        fmt::format("# Not registered: {} ({})\n", r.service, formats::RemovalReasonName(r.reason));
   }
   // rendered->secrets (the secret files' contents) stay in memory.
   ctx.env.out << RenderPreamble(backend, snapshot) << notes << "#\n" << rendered->content;
@@ -408,9 +416,9 @@ int Show(Context& ctx) {
     if (!first) ctx.env.out << '\n';
     first = false;
     const auto it = why_not.find(s.name);
-    ctx.env.out << fmt::format("# {}: {}\n", s.loc.ToString(),
-                               it == why_not.end() ? "registered"
-                                                   : "not registered: " + it->second);
+    ctx.env.out << fmt::format(
+        "# {}: {}\n", s.loc.ToString(),
+        it == why_not.end() ? "registered" : "not registered: " + it->second);
     ctx.env.out << formats::FormatService(s, /*reveal_secrets=*/false, /*with_source=*/false);
   }
   ctx.env.out << fmt::format("{}{} registered, {} not registered\n", first ? "" : "\n",
@@ -442,7 +450,8 @@ constexpr std::array<Command, 9> kCommands = {{
     {"push", Push, {"dpkg-admindir", "daemon"}, 0},
     {"deregister", Deregister, {}, 0},
     {"status", Status, {}, 0},
-    {"run", RunDaemon,
+    {"run",
+     RunDaemon,
      {"dpkg-admindir", "debounce", "start-jitter", "retry-base", "rescan", "plan", "in-process"},
      0},
 }};
@@ -542,8 +551,8 @@ int RunAgent(std::span<const std::string> args, Environment& env) {
   if (!line) return kExitUsage;
 
   const std::string path = config_path.value_or(std::string(kDefaultConfigPath));
-  Context ctx{env, {}, std::move(*line), path, config_path.has_value(),
-              DiscoveryOutcome::kNotAsked, 0, {}};
+  Context ctx{env, {}, std::move(*line), path, config_path.has_value(), DiscoveryOutcome::kNotAsked,
+              0,   {}};
   if (!LoadConfig(ctx)) return kExitErrors;
   return command->run(ctx);
 }

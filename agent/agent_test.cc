@@ -1,14 +1,14 @@
 #include "agent/agent.h"
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <map>
 #include <sstream>
 
-#include <gtest/gtest.h>
-
-#include "common/testing/fake_file_system.h"
 #include "agent/command_context.h"
 #include "agent/watch.h"
+#include "common/testing/fake_file_system.h"
 #include "formats/snapshot.h"
 #include "registrar/render/checkmk.h"
 #include "registrar/render/nagios.h"
@@ -46,14 +46,17 @@ class FakeRemoteFactory : public RemoteFactory {
  public:
   Result<std::unique_ptr<Remote>> ForKey(const std::string& key_path) override {
     key_paths.push_back(key_path);
-    return std::unique_ptr<Remote>(std::make_unique<FakeRemote>(&calls, &fingerprint, &by_host, &reply));
+    return std::unique_ptr<Remote>(
+        std::make_unique<FakeRemote>(&calls, &fingerprint, &by_host, &reply));
   }
   std::vector<std::string> key_paths;
   std::vector<ssh::RemoteCommand> calls;
   std::string fingerprint = "SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
   std::map<std::string, std::string> by_host;  // a host's own key, else `fingerprint`
   std::function<ssh::RemoteResult(const ssh::RemoteCommand&)> reply =
-      [](const ssh::RemoteCommand&) { return ssh::RemoteResult{0, "web: active\n", "", ""}; };
+      [](const ssh::RemoteCommand&) {
+        return ssh::RemoteResult{0, "web: active\n", "", ""};
+      };
 };
 
 // Answers Find() with a scripted list (or error), counting the calls.
@@ -90,8 +93,13 @@ class AgentTest : public ::testing::Test {
   std::ostringstream err_;
   FakeRemoteFactory remotes_;
   FakeDiscovery discovery_;
-  Environment env_{fs_, out_, err_, [] { return std::string("host.example.org"); },
-                   [] { return int64_t{1700000000}; }, remotes_, discovery_};
+  Environment env_{fs_,
+                   out_,
+                   err_,
+                   [] { return std::string("host.example.org"); },
+                   [] { return int64_t{1700000000}; },
+                   remotes_,
+                   discovery_};
 };
 
 TEST_F(AgentTest, CheckPrintsTableAndSummary) {
@@ -178,15 +186,15 @@ TEST_F(AgentTest, ShowRenderNagiosIsTheRegistrarsFileForTheSnapshot) {
   ASSERT_TRUE(expected.ok());
   ASSERT_EQ(expected->secrets.size(), 1u) << "the ldap password is a secret file";
 
-  EXPECT_EQ(Run({"show", "--render", "nagios", "/mi", "--name", "h.example.org", "--generation",
-                 "9"}),
-            kExitOk);
+  EXPECT_EQ(
+      Run({"show", "--render", "nagios", "/mi", "--name", "h.example.org", "--generation", "9"}),
+      kExitOk);
   const std::string out = out_.str();
   EXPECT_EQ(err_.str(), "");
   EXPECT_TRUE(out.starts_with(
       "# automon-agent show --render nagios: what automon-registrar would write to\n"
-      "# /etc/nagios4/conf.d/automon/" + registrar::HostFileName("h.example.org") +
-      " for this snapshot.\n"))
+      "# /etc/nagios4/conf.d/automon/" +
+      registrar::HostFileName("h.example.org") + " for this snapshot.\n"))
       << out;
   EXPECT_NE(out.find("\n#   secrets     /var/lib/automon/secrets (passwords by file name, never "
                      "shown)\n"),
@@ -231,8 +239,9 @@ TEST_F(AgentTest, ShowRenderCheckmkIsTheRegistrarsFileForTheSnapshot) {
 
 TEST_F(AgentTest, ShowRenderStillRendersTheValidServicesWhenSomeAreBroken) {
   ScopedSourceDateEpoch unset(nullptr);
-  fs_.AddFile("/mi/broken", "[bad]\ntype = http\nport = eighty\n[fine]\ntype = ssh\nport = 2222\n"
-                            "[bad2]\ntype = ldap\nusername = x\npassword = hunter3\nport = 0\n");
+  fs_.AddFile("/mi/broken",
+              "[bad]\ntype = http\nport = eighty\n[fine]\ntype = ssh\nport = 2222\n"
+              "[bad2]\ntype = ldap\nusername = x\npassword = hunter3\nport = 0\n");
   fs_.AddFile("/mi/ldap", std::string(kLdapWithBind));
   EXPECT_EQ(Run({"show", "--render", "nagios", "/mi"}), kExitErrors);
   EXPECT_NE(err_.str().find("/mi/broken:3:8: error: invalid value 'eighty'"), std::string::npos)
@@ -265,8 +274,9 @@ TEST_F(AgentTest, ShowRenderBadSourceDateEpochIsAUsageError) {
   ScopedSourceDateEpoch pinned("yesterday");
   EXPECT_EQ(Run({"show", "--render", "nagios", "/mi"}), kExitUsage);
   EXPECT_EQ(out_.str(), "");
-  EXPECT_EQ(err_.str(), "automon-agent: invalid value 'yesterday' for SOURCE_DATE_EPOCH: "
-                        "expected seconds since the epoch\n");
+  EXPECT_EQ(err_.str(),
+            "automon-agent: invalid value 'yesterday' for SOURCE_DATE_EPOCH: "
+            "expected seconds since the epoch\n");
 }
 
 TEST_F(AgentTest, ShowRenderUsageErrors) {
@@ -302,8 +312,8 @@ TEST_F(AgentTest, SnapshotIsTheParsableWireDocument) {
   EXPECT_EQ(s.services[0].name, "ssh");
   EXPECT_EQ(s.services[1].name, "mail");
   EXPECT_EQ(s.services[1].password->Reveal(), "hunter2") << "the wire document carries secrets";
-  EXPECT_EQ(s.removed, (std::vector<formats::Removal>{
-                           {"web", formats::RemovalReason::kPackageRemoved}}));
+  EXPECT_EQ(s.removed,
+            (std::vector<formats::Removal>{{"web", formats::RemovalReason::kPackageRemoved}}));
 }
 
 TEST_F(AgentTest, SnapshotDefaultsToHostNameAndClock) {
@@ -380,7 +390,10 @@ class AgentDiscoveryTest : public AgentTest {
                 "state_dir = /var/lib/automon-agent\ndiscovery_timeout = 2\n");
   }
   avahi::Found Registrar(std::string address, int port, std::string fingerprint) {
-    return {"automon registrar on " + address, "mon.local", address, port,
+    return {"automon registrar on " + address,
+            "mon.local",
+            address,
+            port,
             {{"version", "1"}, {"fingerprint", fingerprint}, {"backend", "nagios"}}};
   }
 };
@@ -389,8 +402,8 @@ TEST_F(AgentDiscoveryTest, PushesToEveryRegistrarFound) {
   discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint),
                       Registrar("192.0.2.2", 2300, remotes_.fingerprint)};
   EXPECT_EQ(Run({"push"}), kExitOk);
-  EXPECT_EQ(discovery_.timeouts, (std::vector<std::chrono::milliseconds>{
-                                     std::chrono::milliseconds(2000)}));
+  EXPECT_EQ(discovery_.timeouts,
+            (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(2000)}));
   ASSERT_EQ(remotes_.calls.size(), 2u);
   EXPECT_EQ(remotes_.calls[0].host, "192.0.2.1");
   EXPECT_EQ(remotes_.calls[0].port, 2222);
@@ -409,8 +422,8 @@ TEST_F(AgentDiscoveryTest, PushesToEveryRegistrarFound) {
 }
 
 TEST_F(AgentDiscoveryTest, AdvertisedFingerprintMismatchIsRefused) {
-  discovery_.found = {Registrar("192.0.2.1", 2222,
-                                "SHA256:ddddddddddddddddddddddddddddddddddddddddddd")};
+  discovery_.found = {
+      Registrar("192.0.2.1", 2222, "SHA256:ddddddddddddddddddddddddddddddddddddddddddd")};
   EXPECT_EQ(Run({"push"}), kExitErrors);
   EXPECT_TRUE(remotes_.calls.empty());
   EXPECT_NE(err_.str().find("Registrar 192.0.2.1:2222 presented the key " + remotes_.fingerprint +
@@ -425,8 +438,8 @@ TEST_F(AgentDiscoveryTest, PinWinsOverTheAdvertisedFingerprint) {
   // Pinned before; the announcement now advertises another key (a forged
   // announcement, or a lying one): the pin decides, not the hint.
   fs_.AddFile("/var/lib/automon-agent/known/192.0.2.1_2222", remotes_.fingerprint + "\n");
-  discovery_.found = {Registrar("192.0.2.1", 2222,
-                                "SHA256:ddddddddddddddddddddddddddddddddddddddddddd")};
+  discovery_.found = {
+      Registrar("192.0.2.1", 2222, "SHA256:ddddddddddddddddddddddddddddddddddddddddddd")};
   EXPECT_EQ(Run({"push"}), kExitOk) << err_.str();
   EXPECT_EQ(remotes_.calls.size(), 1u);
 }
@@ -488,7 +501,8 @@ TEST_F(AgentDiscoveryTest, ConfiguredFingerprintsAreTheOnlyKeysForDiscoveredRegi
   const std::string second = "SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
   fs_.AddFile("/etc/automon/agent.conf",
               "[agent]\nregistrar = auto\nname = web01.example.org\ndirectory = /mi\n"
-              "fingerprint = " + remotes_.fingerprint + " " + second + "\n");
+              "fingerprint = " +
+                  remotes_.fingerprint + " " + second + "\n");
   remotes_.by_host["192.0.2.2"] = second;
   remotes_.by_host["192.0.2.66"] = kRogueKey;
   discovery_.found = {Registrar("192.0.2.1", 2222, remotes_.fingerprint),
@@ -721,9 +735,9 @@ TEST_F(AgentNetworkTest, ChangedRegistrarKeyIsRefusedBeforeAnythingIsSent) {
   EXPECT_NE(err_.str().find("WARNING: THE IDENTIFICATION OF REGISTRAR mon1:2200 HAS CHANGED!"),
             std::string::npos)
       << err_.str();
-  EXPECT_NE(err_.str().find("but the key pinned in /var/lib/automon-agent/known/mon1_2200 is   " +
-                            first),
-            std::string::npos)
+  EXPECT_NE(
+      err_.str().find("but the key pinned in /var/lib/automon-agent/known/mon1_2200 is   " + first),
+      std::string::npos)
       << err_.str();
 }
 

@@ -1,10 +1,10 @@
 #include "agent/config.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "common/spelling.h"
 #include "common/ssh/key.h"
@@ -16,8 +16,8 @@ namespace automon::agent {
 namespace {
 
 constexpr std::array<std::string_view, 11> kKeys = {
-    "registrar", "fingerprint", "name", "address", "directory",
-    "key", "state_dir", "exclude", "enabled", "user", "discovery_timeout"};
+    "registrar", "fingerprint", "name",    "address", "directory",        "key",
+    "state_dir", "exclude",     "enabled", "user",    "discovery_timeout"};
 
 bool IsPath(std::string_view s) {
   return s.size() >= 2 && s.size() <= 1024 && s.front() == '/' &&
@@ -67,10 +67,10 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
   std::vector<std::string> seen;
   for (const formats::IniSection& section : sections) {
     if (section.name != "agent") {
-      diagnostics.push_back({Severity::kError, section.loc,
-                             fmt::format("unknown section [{}]; agent.conf has only [agent]",
-                                         section.name),
-                             section.line});
+      diagnostics.push_back(
+          {Severity::kError, section.loc,
+           fmt::format("unknown section [{}]; agent.conf has only [agent]", section.name),
+           section.line});
       continue;
     }
     for (const formats::IniEntry& e : section.entries) {
@@ -81,8 +81,8 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
         error(fmt::format("invalid value '{}' for '{}': expected {}", e.value, e.key, expected));
       };
       if (std::find(seen.begin(), seen.end(), e.key) != seen.end()) {
-        diagnostics.push_back({Severity::kError, e.key_loc,
-                               fmt::format("duplicate key '{}'", e.key), e.line});
+        diagnostics.push_back(
+            {Severity::kError, e.key_loc, fmt::format("duplicate key '{}'", e.key), e.line});
         continue;
       }
       seen.push_back(e.key);
@@ -90,9 +90,12 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
         const auto words = SplitWords(e.value, " \t,");
         bool ok = !words.empty();
         for (std::string_view w : words) {
-          if (w == "auto") config.discover = true;
-          else if (auto r = ParseRegistrar(w)) config.registrars.push_back(*r);
-          else ok = false;
+          if (w == "auto")
+            config.discover = true;
+          else if (auto r = ParseRegistrar(w))
+            config.registrars.push_back(*r);
+          else
+            ok = false;
         }
         if (!ok) invalid("'auto' and/or a list of host[:port]");
       } else if (e.key == "discovery_timeout") {
@@ -107,8 +110,10 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
         const auto words = SplitWords(e.value, " \t,");
         bool ok = !words.empty();
         for (std::string_view w : words) {
-          if (ssh::IsFingerprint(w)) config.fingerprints.emplace_back(w);
-          else ok = false;
+          if (ssh::IsFingerprint(w))
+            config.fingerprints.emplace_back(w);
+          else
+            ok = false;
         }
         if (!ok) {
           config.fingerprints.clear();
@@ -116,44 +121,53 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
         }
       } else if (e.key == "name") {
         auto v = formats::NormaliseValue({"name", formats::ValueKind::kHostName}, e.value);
-        if (v) config.name = *v;
-        else error(v.error().message);
+        if (v)
+          config.name = *v;
+        else
+          error(v.error().message);
       } else if (e.key == "address") {
         auto v = formats::NormaliseValue(formats::HostKey(), e.value);
-        if (v) config.address = *v;
-        else error(fmt::format("invalid value '{}' for 'address': expected {}", e.value,
-                               formats::DescribeKind(formats::ValueKind::kAddress)));
+        if (v)
+          config.address = *v;
+        else
+          error(fmt::format("invalid value '{}' for 'address': expected {}", e.value,
+                            formats::DescribeKind(formats::ValueKind::kAddress)));
       } else if (e.key == "directory" || e.key == "key" || e.key == "state_dir") {
         if (!IsPath(e.value)) {
           invalid("an absolute path of letters, digits and ._+-/@");
           continue;
         }
         (e.key == "directory" ? config.directory
-                              : e.key == "key" ? config.key : config.state_dir) = e.value;
+         : e.key == "key"     ? config.key
+                              : config.state_dir) = e.value;
       } else if (e.key == "exclude") {
         config.exclude.clear();
         for (std::string_view w : SplitWords(e.value, " \t,")) config.exclude.emplace_back(w);
       } else if (e.key == "user") {
         // POSIX portable user names, as adduser accepts them by default.
-        const bool ok = !e.value.empty() && e.value.size() <= 32 &&
-                        ((e.value[0] >= 'a' && e.value[0] <= 'z') || e.value[0] == '_') &&
-                        std::all_of(e.value.begin(), e.value.end(), [](char c) {
-                          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                                 c == '-';
-                        });
-        if (ok) config.user = e.value;
-        else invalid("a user name of lower-case letters, digits, '_' and '-'");
+        const bool ok =
+            !e.value.empty() && e.value.size() <= 32 &&
+            ((e.value[0] >= 'a' && e.value[0] <= 'z') || e.value[0] == '_') &&
+            std::all_of(e.value.begin(), e.value.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+            });
+        if (ok)
+          config.user = e.value;
+        else
+          invalid("a user name of lower-case letters, digits, '_' and '-'");
       } else if (e.key == "enabled") {
         auto v = formats::NormaliseValue({"enabled", formats::ValueKind::kBool}, e.value);
-        if (v) config.enabled = *v == "true";
-        else error(v.error().message);
+        if (v)
+          config.enabled = *v == "true";
+        else
+          error(v.error().message);
       } else if (auto near = SuggestNearMiss(e.key, kKeys)) {
         diagnostics.push_back({Severity::kError, e.key_loc,
                                fmt::format("unknown key '{}', did you mean '{}'?", e.key, *near),
                                e.line});
       } else {
-        diagnostics.push_back({Severity::kError, e.key_loc,
-                               fmt::format("unknown key '{}'", e.key), e.line});
+        diagnostics.push_back(
+            {Severity::kError, e.key_loc, fmt::format("unknown key '{}'", e.key), e.line});
       }
     }
   }

@@ -31,10 +31,8 @@ TEST(AgentConfigTest, EveryKey) {
   ASSERT_TRUE(p.diagnostics.empty()) << RenderAll(p.diagnostics);
   EXPECT_FALSE(p.config.discover);
   EXPECT_EQ(p.config.registrars,
-            (std::vector<RegistrarAddress>{{"mon1.example.org", 0},
-                                           {"mon2", 2222},
-                                           {"2001:db8::1", 22},
-                                           {"192.0.2.1", 0}}));
+            (std::vector<RegistrarAddress>{
+                {"mon1.example.org", 0}, {"mon2", 2222}, {"2001:db8::1", 22}, {"192.0.2.1", 0}}));
   EXPECT_EQ(p.config.fingerprints,
             std::vector<std::string>{"SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"});
   EXPECT_EQ(p.config.name, "web01.example.org");
@@ -114,7 +112,8 @@ TEST(AgentConfigTest, DiscoveryTimeoutOutOfRange) {
     EXPECT_EQ(RenderAll(p.diagnostics),
               std::string("a.conf:3:21: error: invalid value '") + bad +
                   "' for 'discovery_timeout': expected whole seconds from 1 to 60\n"
-                  "discovery_timeout = " + bad + "\n                    ^\n")
+                  "discovery_timeout = " +
+                  bad + "\n                    ^\n")
         << bad;
   }
 }

@@ -18,13 +18,12 @@
 // When avahi-daemon answers but no registrar is announced, it looks again
 // with the same backoff as a failed push; when avahi-daemon is not there
 // at all it says so once and waits for a change, the rescan or SIGHUP.
+#include <fmt/format.h>
 #include <limits.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "agent/command_context.h"
 #include "agent/watch.h"
@@ -76,7 +75,8 @@ std::optional<std::string> FindWatcher(std::string* self) {
   if (n <= 0) return std::nullopt;
   *self = std::string(buffer, static_cast<size_t>(n));
   const std::string beside = self->substr(0, self->rfind('/') + 1) + "automon-agent-run";
-  for (const std::string& path : {beside, std::string(AUTOMON_LIBEXECDIR "/automon/automon-agent-run")}) {
+  for (const std::string& path :
+       {beside, std::string(AUTOMON_LIBEXECDIR "/automon/automon-agent-run")}) {
     if (::access(path.c_str(), X_OK) == 0) return path;
   }
   return std::nullopt;
@@ -104,7 +104,8 @@ int RunDaemon(Context& ctx) {
       std::vector<std::string> args = {*watcher, "--agent", self};
       if (ctx.explicit_config) args.insert(args.end(), {"--config", ctx.config_path});
       for (std::string_view name : kRunOptions) {
-        if (auto value = Option(ctx, name)) args.insert(args.end(), {"--" + std::string(name), *value});
+        if (auto value = Option(ctx, name))
+          args.insert(args.end(), {"--" + std::string(name), *value});
       }
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
@@ -117,8 +118,8 @@ int RunDaemon(Context& ctx) {
     }
   }
   InProcessHooks hooks(ctx);
-  return RunWatchLoop(PlanOf(ctx), Option(ctx, "dpkg-admindir").value_or("/var/lib/dpkg"),
-                      *timings, hooks, ctx.env.err) == 0
+  return RunWatchLoop(PlanOf(ctx), Option(ctx, "dpkg-admindir").value_or("/var/lib/dpkg"), *timings,
+                      hooks, ctx.env.err) == 0
              ? kExitOk
              : kExitErrors;
 }

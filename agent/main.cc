@@ -37,9 +37,13 @@ int main(int argc, char** argv) {
     automon::RealFileSystem fs;
     automon::agent::SshRemoteFactory remotes(fs);
     automon::agent::AvahiDiscovery discovery;
-    automon::agent::Environment env{fs, std::cout, std::cerr, FullyQualifiedHostName,
+    automon::agent::Environment env{fs,
+                                    std::cout,
+                                    std::cerr,
+                                    FullyQualifiedHostName,
                                     [] { return static_cast<int64_t>(std::time(nullptr)); },
-                                    remotes, discovery};
+                                    remotes,
+                                    discovery};
     return automon::agent::RunAgent(args, env);
   } catch (const std::exception& e) {
     std::cerr << "automon-agent: error: " << e.what() << '\n';

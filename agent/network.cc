@@ -8,13 +8,13 @@
 //   registered/<id>  service names of the last snapshot it accepted, one
 //                    per line (to name deleted services in the next one)
 //   reports/<id>     the registrar's last answer to a push
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <functional>
 #include <charconv>
+#include <functional>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "agent/command_context.h"
 #include "agent/pinning.h"
@@ -44,7 +44,8 @@ Target MakeTarget(const std::string& host, int port) {
   std::string id = fmt::format("{}_{}", host, port);
   std::replace(id.begin(), id.end(), ':', '.');  // IPv6
   const bool v6 = host.find(':') != std::string::npos;
-  const std::string label = v6 ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+  const std::string label =
+      v6 ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
   Target t;
   t.host = host;
   t.port = port;
@@ -180,7 +181,7 @@ std::vector<Target> Targets(Context& ctx, Pins& pins, bool browse = true) {
   std::string ignored;  // announced, but with a key not pinned
   if (!found) {
     ctx.discovery = found.error().errnum == avahi::kNoDaemon ? DiscoveryOutcome::kUnreachable
-                                                              : DiscoveryOutcome::kNoneFound;
+                                                             : DiscoveryOutcome::kNoneFound;
   } else {
     for (const avahi::Found& f : *found) {
       const auto version = f.txt.find("version");
@@ -208,11 +209,12 @@ std::vector<Target> Targets(Context& ctx, Pins& pins, bool browse = true) {
     ctx.discovery = discovered.empty() ? DiscoveryOutcome::kNoneFound : DiscoveryOutcome::kFound;
   }
   pins.discovered = discovered.size();
-  const std::string not_pinned =
-      ignored.empty() ? ""
-                      : fmt::format("; not using {}: not pinned (see 'fingerprint =' in "
-                                    "automon-agent(8))",
-                                    ignored);
+  const std::string not_pinned = ignored.empty()
+                                     ? ""
+                                     : fmt::format(
+                                           "; not using {}: not pinned (see 'fingerprint =' in "
+                                           "automon-agent(8))",
+                                           ignored);
   if (discovered.empty()) {
     // mDNS is best effort: a registrar this host already pinned is still
     // worth a try when nothing answers (avahi-daemon restarting, a lost
@@ -248,7 +250,8 @@ std::vector<Target> Targets(Context& ctx, Pins& pins, bool browse = true) {
 bool NoTargets(Context& ctx, const std::vector<Target>& targets) {
   ctx.targets = targets.size();
   if (!targets.empty()) return false;
-  if (!ctx.config.discover) ctx.env.out << "automon-agent: no registrar configured; nothing to do\n";
+  if (!ctx.config.discover)
+    ctx.env.out << "automon-agent: no registrar configured; nothing to do\n";
   return true;
 }
 
@@ -258,8 +261,7 @@ std::string StatePath(const Context& ctx, std::string_view kind, const Target& t
 
 // The state file, nullopt when it does not exist. Any other failure is an
 // error: an unreadable pin must never turn into trust on first use.
-Result<std::optional<std::string>> ReadState(Context& ctx, std::string_view kind,
-                                             const Target& t) {
+Result<std::optional<std::string>> ReadState(Context& ctx, std::string_view kind, const Target& t) {
   auto text = ctx.env.fs.ReadFile(StatePath(ctx, kind, t), 1 << 20);
   if (!text) {
     if (text.error().IsNotFound()) return std::optional<std::string>();
@@ -371,8 +373,7 @@ std::string HostName(Context& ctx) {
 // answer; `after` sees each successful exchange. kExitErrors when any
 // registrar could not be reached or answered with a non-zero status.
 int OnEachRegistrar(Context& ctx, const Pins& pins, const std::vector<Target>& targets,
-                    const std::string& command,
-                    const std::string& input,
+                    const std::string& command, const std::string& input,
                     const std::function<void(const Target&, const ssh::RemoteResult&)>& after) {
   if (NoTargets(ctx, targets)) return kExitOk;
   auto remote = Connect(ctx);
@@ -549,8 +550,9 @@ int Status(Context& ctx) {
     }
     ctx.env.out << fmt::format("{}: key {}\n", t.label,
                                !configured.empty() ? configured + " (pinned)"
-                               : *known ? std::string(TrimSpace(**known)) + " (trusted on first use)"
-                                        : std::string("not seen yet"));
+                               : *known
+                                   ? std::string(TrimSpace(**known)) + " (trusted on first use)"
+                                   : std::string("not seen yet"));
     ctx.env.out << (*report ? **report : std::string("never pushed\n"));
   }
   return kExitOk;

@@ -1,8 +1,8 @@
 #include "agent/package_database.h"
 
-#include <cerrno>
-
 #include <gtest/gtest.h>
+
+#include <cerrno>
 
 #include "common/testing/fake_file_system.h"
 

@@ -1,8 +1,8 @@
 #include "agent/pinning.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace automon::agent {
 namespace {

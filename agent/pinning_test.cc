@@ -21,8 +21,8 @@ PinInputs Inputs(const char* presented) {
 TEST(DecidePinTest, ConfiguredPinIsStrictAndWinsOverEverything) {
   PinInputs in = Inputs(kA);
   in.configured = {kA};
-  in.remembered = kB;   // stale state does not matter
-  in.advertised = kB;   // nor does mDNS
+  in.remembered = kB;  // stale state does not matter
+  in.advertised = kB;  // nor does mDNS
   EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kTrusted);
   in.presented = kB;
   const PinDecision d = DecidePin(in);
@@ -31,10 +31,14 @@ TEST(DecidePinTest, ConfiguredPinIsStrictAndWinsOverEverything) {
             "WARNING: THE IDENTIFICATION OF REGISTRAR mon1:2222 HAS CHANGED!\n"
             "Someone could be intercepting this connection (man-in-the-middle), or the "
             "registrar's\nhost key has been replaced.\n"
-            "The registrar presented the key  " + std::string(kB) + "\n"
-            "but the key pinned in /etc/automon/agent.conf is   " + std::string(kA) + "\n"
-            "If the new key is expected, set 'fingerprint = " + std::string(kB) +
-            "' in /etc/automon/agent.conf.\nRefusing to connect.");
+            "The registrar presented the key  " +
+                std::string(kB) +
+                "\n"
+                "but the key pinned in /etc/automon/agent.conf is   " +
+                std::string(kA) +
+                "\n"
+                "If the new key is expected, set 'fingerprint = " +
+                std::string(kB) + "' in /etc/automon/agent.conf.\nRefusing to connect.");
 }
 
 TEST(DecidePinTest, RememberedPinIsStrict) {
@@ -101,11 +105,11 @@ TEST(DecidePinTest, DiscoveredRegistrarPinFollowsTheKey) {
   in.discovered = true;
   in.pinned = {kA, kB};  // pinned for other addresses
   EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kTrustedKey) << "the registrar moved";
-  in.remembered = kB;    // this address had the other registrar
+  in.remembered = kB;  // this address had the other registrar
   EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kTrustedKey);
   in.remembered = kA;
   EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kTrusted);
-  in.presented = kC;     // a new key at a pinned address
+  in.presented = kC;  // a new key at a pinned address
   EXPECT_EQ(DecidePin(in).verdict, PinVerdict::kRefused);
   EXPECT_NE(DecidePin(in).message.find("HAS CHANGED"), std::string::npos);
 }

@@ -1,8 +1,7 @@
 #include "agent/selection.h"
 
-#include <fnmatch.h>
-
 #include <fmt/format.h>
+#include <fnmatch.h>
 
 namespace automon::agent {
 
@@ -12,8 +11,7 @@ Selection SelectServices(const std::vector<formats::Service>& services,
   Selection selection;
   for (const formats::Service& service : services) {
     if (!service.enabled) {
-      selection.inactive.push_back(
-          {service, formats::RemovalReason::kDisabled, "enabled = false"});
+      selection.inactive.push_back({service, formats::RemovalReason::kDisabled, "enabled = false"});
       continue;
     }
     const std::string* pattern = nullptr;
@@ -29,9 +27,8 @@ Selection SelectServices(const std::vector<formats::Service>& services,
       continue;
     }
     if (service.package && !packages.IsInstalled(*service.package)) {
-      selection.inactive.push_back(
-          {service, formats::RemovalReason::kPackageRemoved,
-           fmt::format("package {} is not installed", *service.package)});
+      selection.inactive.push_back({service, formats::RemovalReason::kPackageRemoved,
+                                    fmt::format("package {} is not installed", *service.package)});
       continue;
     }
     selection.active.push_back(service);

@@ -1,5 +1,6 @@
 #include "agent/watch.h"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <charconv>
 #include <cstring>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "common/signals.h"
 #include "common/unique_fd.h"
@@ -37,10 +36,10 @@ class Watches {
     }
     if (!directory_.empty() && directory_ == directory) return true;
     if (directory_wd_ >= 0) ::inotify_rm_watch(fd_.get(), directory_wd_);
-    directory_wd_ = ::inotify_add_watch(
-        fd_.get(), directory.c_str(),
-        IN_CREATE | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |
-            IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+    directory_wd_ =
+        ::inotify_add_watch(fd_.get(), directory.c_str(),
+                            IN_CREATE | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                                IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
     if (directory_wd_ < 0) {
       log << fmt::format("automon-agent: cannot watch {}: {}\n", directory, std::strerror(errno));
       directory_.clear();
@@ -108,12 +107,11 @@ Result<WatchTimings> ParseTimings(
   // A week at most, in either unit: far beyond any sensible setting, and
   // far from overflowing the clock arithmetic of the loop.
   constexpr long kMaxMs = 7L * 24 * 3600 * 1000;
-  for (const Field& f : {Field{"debounce", &WatchTimings::debounce, milliseconds(1), "milliseconds"},
-                         Field{"start-jitter", &WatchTimings::start_jitter, milliseconds(1000),
-                               "seconds"},
-                         Field{"retry-base", &WatchTimings::retry_base, milliseconds(1),
-                               "milliseconds"},
-                         Field{"rescan", &WatchTimings::rescan, milliseconds(1000), "seconds"}}) {
+  for (const Field& f :
+       {Field{"debounce", &WatchTimings::debounce, milliseconds(1), "milliseconds"},
+        Field{"start-jitter", &WatchTimings::start_jitter, milliseconds(1000), "seconds"},
+        Field{"retry-base", &WatchTimings::retry_base, milliseconds(1), "milliseconds"},
+        Field{"rescan", &WatchTimings::rescan, milliseconds(1000), "seconds"}}) {
     const std::optional<std::string> value = get(f.name);
     if (!value) continue;
     long n = -1;
@@ -169,8 +167,8 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
         // Nobody announced yet (a registrar booting later): look again.
         ++failures;
         pending = true;
-        due = Clock::now() + RetryDelay(failures, timings.retry_base, timings.retry_max,
-                                        unit(random));
+        due = Clock::now() +
+              RetryDelay(failures, timings.retry_base, timings.retry_max, unit(random));
       } else if (outcome == PushOutcome::kFailed) {
         ++failures;
         const milliseconds wait =
@@ -198,9 +196,10 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
                          std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1));
     }
     pollfd fds[2] = {{signals->fd(), POLLIN, 0}, {watches.fd(), POLLIN, 0}};
-    const int ready = ::poll(fds, watches.fd() >= 0 ? 2 : 1,
-                             timeout.count() < 0 ? -1 : static_cast<int>(std::min<long>(
-                                                            timeout.count(), 24 * 3600 * 1000)));
+    const int ready = ::poll(
+        fds, watches.fd() >= 0 ? 2 : 1,
+        timeout.count() < 0 ? -1
+                            : static_cast<int>(std::min<long>(timeout.count(), 24 * 3600 * 1000)));
     if (ready < 0 && errno != EINTR) {
       log << "automon-agent: poll: " << std::strerror(errno) << '\n';
       return 1;

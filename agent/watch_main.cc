@@ -16,12 +16,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <thread>
 #include <exception>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/watch.h"
@@ -135,10 +135,14 @@ class ChildHooks final : public automon::agent::WatchHooks {
     if (admindir_) args.insert(args.end(), {"--dpkg-admindir", *admindir_});
     std::cout.flush();
     switch (Spawn(args, nullptr, limit_)) {
-      case 0: return PushOutcome::kOk;
-      case 75: return PushOutcome::kNobodyYet;
-      case 76: return PushOutcome::kNobodyEver;
-      default: return PushOutcome::kFailed;
+      case 0:
+        return PushOutcome::kOk;
+      case 75:
+        return PushOutcome::kNobodyYet;
+      case 76:
+        return PushOutcome::kNobodyEver;
+      default:
+        return PushOutcome::kFailed;
     }
   }
 
@@ -200,8 +204,8 @@ int main(int argc, char** argv) {
                    "(started by automon-agent run; see automon-agent(8))\n";
       return 2;
     }
-    auto timings = automon::agent::ParseTimings(
-        [&](std::string_view name) { return get(std::string(name)); });
+    auto timings =
+        automon::agent::ParseTimings([&](std::string_view name) { return get(std::string(name)); });
     if (!timings) {
       std::cerr << "automon-agent: " << timings.error().message << '\n';
       return 2;

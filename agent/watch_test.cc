@@ -1,5 +1,6 @@
 #include "agent/watch.h"
 
+#include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -12,8 +13,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace automon::agent {
 namespace {
@@ -50,16 +49,22 @@ TEST(ParseTimingsTest, MillisecondsAndSecondsAsTheHelpSays) {
 
 TEST(ParseTimingsTest, AMistypedValueIsAnErrorNamingOptionAndValue) {
   const std::map<std::string, std::string> cases[] = {
-      {{"debounce", "abc"}}, {{"debounce", "-5"}}, {{"debounce", ""}},
-      {{"start-jitter", "1.5"}}, {{"retry-base", "5s"}}, {{"rescan", "0"}},
-      {{"rescan", "99999999999999999999"}}, {{"debounce", "604800001"}},
+      {{"debounce", "abc"}},
+      {{"debounce", "-5"}},
+      {{"debounce", ""}},
+      {{"start-jitter", "1.5"}},
+      {{"retry-base", "5s"}},
+      {{"rescan", "0"}},
+      {{"rescan", "99999999999999999999"}},
+      {{"debounce", "604800001"}},
   };
   for (const auto& given : cases) {
     auto timings = Parse(given);
     ASSERT_FALSE(timings.ok()) << given.begin()->first << "=" << given.begin()->second;
     const std::string& message = timings.error().message;
-    EXPECT_NE(message.find("invalid --" + given.begin()->first + " '" + given.begin()->second + "'"),
-              std::string::npos)
+    EXPECT_NE(
+        message.find("invalid --" + given.begin()->first + " '" + given.begin()->second + "'"),
+        std::string::npos)
         << message;
   }
   EXPECT_EQ(Parse({{"rescan", "0"}}).error().message,

@@ -6,8 +6,7 @@
 namespace automon::internal {
 
 void CheckFailed(const char* expr, const char* file, int line) {
-  std::fprintf(stderr, "%s:%d: internal error: check failed: %s\n", file, line,
-               expr);
+  std::fprintf(stderr, "%s:%d: internal error: check failed: %s\n", file, line, expr);
   std::abort();
 }
 

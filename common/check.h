@@ -8,8 +8,8 @@ namespace automon::internal {
 [[noreturn]] void CheckFailed(const char* expr, const char* file, int line);
 }  // namespace automon::internal
 
-#define AUTOMON_CHECK(cond)                                              \
-  do {                                                                   \
+#define AUTOMON_CHECK(cond)                                                   \
+  do {                                                                        \
     if (!(cond)) ::automon::internal::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (0)
 

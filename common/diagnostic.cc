@@ -1,17 +1,16 @@
 #include "common/diagnostic.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "common/utf8.h"
 
 namespace automon {
 
 std::string Diagnostic::Render() const {
-  std::string out = fmt::format(
-      "{}: {}: {}", loc.ToString(),
-      severity == Severity::kError ? "error" : "warning", message);
+  std::string out = fmt::format("{}: {}: {}", loc.ToString(),
+                                severity == Severity::kError ? "error" : "warning", message);
   if (source_line.empty()) return out;
   out += '\n';
   // Tabs keep the caret aligned; control bytes, DEL and bytes that are not
@@ -29,8 +28,7 @@ std::string Diagnostic::Render() const {
   }
   if (loc.column > 0) {
     out += '\n';
-    const size_t width =
-        std::min(static_cast<size_t>(loc.column - 1), source_line.size());
+    const size_t width = std::min(static_cast<size_t>(loc.column - 1), source_line.size());
     for (size_t i = 0; i < width; ++i) out += source_line[i] == '\t' ? '\t' : ' ';
     out += '^';
   }

@@ -6,7 +6,8 @@ namespace automon {
 namespace {
 
 TEST(DiagnosticTest, RendersLocationSourceLineAndCaret) {
-  const Diagnostic d{Severity::kError, {"/etc/monitoring-info/web", 3, 12},
+  const Diagnostic d{Severity::kError,
+                     {"/etc/monitoring-info/web", 3, 12},
                      "invalid port 'http': expected a number from 1 to 65535",
                      "port     = http"};
   EXPECT_EQ(d.Render(),

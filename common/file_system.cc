@@ -2,14 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "common/unique_fd.h"
 
@@ -55,8 +54,7 @@ Result<std::string> RealFileSystem::ReadFile(const std::string& path, size_t max
     }
     if (n == 0) break;
     if (content.size() + static_cast<size_t>(n) > max_bytes) {
-      return Error{fmt::format("{}: file is larger than the limit of {} bytes", path,
-                               max_bytes)};
+      return Error{fmt::format("{}: file is larger than the limit of {} bytes", path, max_bytes)};
     }
     content.append(buffer, static_cast<size_t>(n));
   }
@@ -94,7 +92,8 @@ Result<void> RealFileSystem::WriteFileAtomic(const std::string& path, const std:
   // A leading dot keeps a half-written file out of every directory scanner
   // we feed (nagios cfg_dir, run-parts rules, our own scan).
   const std::string dir = DirectoryOf(path);
-  const std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  const std::string base =
+      path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
   // mkostemp makes the name unique, so two threads (or processes) writing
   // the same path never share a temporary file.
   std::string temp = fmt::format("{}/.{}.tmp.XXXXXX", dir, base);

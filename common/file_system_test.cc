@@ -1,6 +1,7 @@
 #include "common/file_system.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,8 +11,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/unique_fd.h"
 
@@ -46,8 +45,7 @@ TEST_F(RealFileSystemTest, RefusesFileLargerThanLimit) {
   Write("big", std::string(100, 'x'));
   auto content = fs_.ReadFile(dir_ + "/big", 99);
   ASSERT_FALSE(content.ok());
-  EXPECT_EQ(content.error().message,
-            dir_ + "/big: file is larger than the limit of 99 bytes");
+  EXPECT_EQ(content.error().message, dir_ + "/big: file is larger than the limit of 99 bytes");
   EXPECT_TRUE(fs_.ReadFile(dir_ + "/big", 100).ok());
 }
 

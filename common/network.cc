@@ -12,10 +12,10 @@ std::string PeerAddress(std::string_view peer) {
     const size_t close = peer.find(']');
     return std::string(peer.substr(1, close == std::string_view::npos ? peer.size() : close - 1));
   }
-  if (std::count(peer.begin(), peer.end(), ':') == 1) return std::string(peer.substr(0, peer.find(':')));
+  if (std::count(peer.begin(), peer.end(), ':') == 1)
+    return std::string(peer.substr(0, peer.find(':')));
   return std::string(peer);
 }
-
 
 std::optional<Network> Network::Parse(std::string_view text) {
   const size_t slash = text.find('/');

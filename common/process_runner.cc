@@ -1,6 +1,7 @@
 #include "common/process_runner.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -8,8 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-
-#include <fmt/format.h>
 
 #include "common/unique_fd.h"
 
@@ -67,9 +66,8 @@ Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& arg
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int spawned =
-      ::posix_spawnp(&pid, argv[0].c_str(), &actions.actions, &attributes.attr, args.data(),
-                     environ);
+  const int spawned = ::posix_spawnp(&pid, argv[0].c_str(), &actions.actions, &attributes.attr,
+                                     args.data(), environ);
   if (spawned != 0) return SystemError("posix_spawn", spawned, argv[0]);
   write_end.Reset();
 

@@ -39,8 +39,7 @@ TEST(ProcessRunnerTest, MissingProgramIsAnError) {
   RealProcessRunner runner;
   auto result = runner.Run({"/nonexistent/program"}, milliseconds(1000));
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().message,
-            "posix_spawn(/nonexistent/program): No such file or directory");
+  EXPECT_EQ(result.error().message, "posix_spawn(/nonexistent/program): No such file or directory");
 }
 
 TEST(ProcessRunnerTest, OutputIsCutAtTheLimit) {

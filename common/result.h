@@ -35,21 +35,33 @@ Error SystemError(std::string_view api, int errnum, std::string_view object);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : state_(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  const T& value() const& { AUTOMON_CHECK(ok()); return std::get<0>(state_); }
-  T& value() & { AUTOMON_CHECK(ok()); return std::get<0>(state_); }
-  T&& value() && { AUTOMON_CHECK(ok()); return std::get<0>(std::move(state_)); }
+  const T& value() const& {
+    AUTOMON_CHECK(ok());
+    return std::get<0>(state_);
+  }
+  T& value() & {
+    AUTOMON_CHECK(ok());
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    AUTOMON_CHECK(ok());
+    return std::get<0>(std::move(state_));
+  }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
 
-  const Error& error() const { AUTOMON_CHECK(!ok()); return std::get<1>(state_); }
+  const Error& error() const {
+    AUTOMON_CHECK(!ok());
+    return std::get<1>(state_);
+  }
 
  private:
   std::variant<T, Error> state_;
@@ -63,7 +75,10 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const { AUTOMON_CHECK(!ok_); return error_; }
+  const Error& error() const {
+    AUTOMON_CHECK(!ok_);
+    return error_;
+  }
 
  private:
   Error error_;

@@ -1,9 +1,9 @@
 #include "common/result.h"
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace automon {
 namespace {

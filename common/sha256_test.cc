@@ -1,8 +1,8 @@
 #include "common/sha256.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace automon {
 namespace {

@@ -1,8 +1,7 @@
 #include "common/signals.h"
 
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 namespace automon {
 namespace {

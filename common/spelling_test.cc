@@ -1,9 +1,9 @@
 #include "common/spelling.h"
 
+#include <gtest/gtest.h>
+
 #include <array>
 #include <string_view>
-
-#include <gtest/gtest.h>
 
 namespace automon {
 namespace {

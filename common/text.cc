@@ -15,8 +15,8 @@ std::vector<std::string_view> SplitWords(std::string_view s, std::string_view se
     const size_t start = s.find_first_not_of(separators, i);
     if (start == std::string_view::npos) break;
     const size_t end = s.find_first_of(separators, start);
-    words.push_back(s.substr(start, end == std::string_view::npos ? std::string_view::npos
-                                                                  : end - start));
+    words.push_back(
+        s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
     i = end == std::string_view::npos ? s.size() : end;
   }
   return words;

@@ -16,7 +16,10 @@ TEST(Utf8Test, SequenceLengths) {
   EXPECT_EQ(Utf8SequenceLength("\xED\xA0\x80", 0), 0u);      // surrogate
   EXPECT_EQ(Utf8SequenceLength("\xF4\x90\x80\x80", 0), 0u);  // above U+10FFFF
   EXPECT_EQ(Utf8SequenceLength("\x80", 0), 0u);              // lone continuation
-  EXPECT_EQ(Utf8SequenceLength("\xC3" "a", 0), 0u);          // bad continuation
+  EXPECT_EQ(Utf8SequenceLength("\xC3"
+                               "a",
+                               0),
+            0u);  // bad continuation
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "formats/directory.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-
-#include <fmt/format.h>
 
 #include "formats/parser.h"
 
@@ -35,8 +35,8 @@ bool IsIgnoredFileName(std::string_view name) {
 
 bool IsAcceptableFileName(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '.' || c == '_' || c == '+' || c == '-';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+           c == '_' || c == '+' || c == '-';
   });
 }
 
@@ -58,7 +58,8 @@ Result<ScanResult> ScanDirectory(FileSystem& fs, const std::string& directory) {
     const std::string path = dir == "/" ? "/" + entry.name : dir + "/" + entry.name;
     if (!IsAcceptableFileName(entry.name)) {
       result.diagnostics.push_back(
-          {Severity::kWarning, {dir, 0, 0},
+          {Severity::kWarning,
+           {dir, 0, 0},
            fmt::format("ignoring file '{}': file names may use only letters, digits and ._+-",
                        Printable(entry.name)),
            ""});

@@ -1,11 +1,10 @@
 #include "formats/directory.h"
 
-#include <cerrno>
-
 #include <gtest/gtest.h>
 
-#include "common/testing/diagnostics.h"
+#include <cerrno>
 
+#include "common/testing/diagnostics.h"
 #include "common/testing/fake_file_system.h"
 
 namespace automon::formats {
@@ -14,9 +13,9 @@ namespace {
 using ::automon::testing::RenderAll;
 
 TEST(IgnoredFileNameTest, FollowsRunPartsAndDpkgConventions) {
-  for (const char* name : {".hidden", "x~", "x.swp", "x.dpkg-old", "x.dpkg-new", "x.dpkg-dist",
-                           "x.dpkg-tmp", "x.dpkg-bak", "x.ucf-old", "x.ucf-new", "x.ucf-dist",
-                           ".#x"}) {
+  for (const char* name :
+       {".hidden", "x~", "x.swp", "x.dpkg-old", "x.dpkg-new", "x.dpkg-dist", "x.dpkg-tmp",
+        "x.dpkg-bak", "x.ucf-old", "x.ucf-new", "x.ucf-dist", ".#x"}) {
     EXPECT_TRUE(IsIgnoredFileName(name)) << name;
   }
   for (const char* name : {"apache2", "nginx.conf", "a-b_c+d", "dpkg-old", "x.dpkg"}) {

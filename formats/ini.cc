@@ -68,7 +68,8 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
     auto error = [&](size_t offset, std::string message) {
       diagnostics.push_back({Severity::kError,
                              {file, line_number, shown.empty() ? 0 : static_cast<int>(offset) + 1},
-                             std::move(message), shown});
+                             std::move(message),
+                             shown});
       if (!sections.empty()) sections.back().broken = true;
     };
     // A header that cannot be read still ends the previous section.
@@ -82,10 +83,11 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
 
     if (raw.size() > kMaxLineBytes) {
       if (header_like) sections.push_back({"", {file, line_number, 1}, "", {}, true});
-      diagnostics.push_back({Severity::kError, {file, line_number, 0},
-                             fmt::format("line is {} bytes long; the limit is {}", raw.size(),
-                                         kMaxLineBytes),
-                             ""});
+      diagnostics.push_back(
+          {Severity::kError,
+           {file, line_number, 0},
+           fmt::format("line is {} bytes long; the limit is {}", raw.size(), kMaxLineBytes),
+           ""});
       if (!sections.empty()) sections.back().broken = true;
       continue;
     }
@@ -120,15 +122,15 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
         broken_header(start, "empty section name");
         continue;
       }
-      sections.push_back({std::string(name), {file, line_number, static_cast<int>(start) + 1},
-                          line, {}});
+      sections.push_back(
+          {std::string(name), {file, line_number, static_cast<int>(start) + 1}, line, {}});
       continue;
     }
 
     const size_t equals = content.find('=');
     if (equals == std::string_view::npos) {
-      error(start, fmt::format("expected 'key = value', '[section]' or a comment, not '{}'",
-                               content));
+      error(start,
+            fmt::format("expected 'key = value', '[section]' or a comment, not '{}'", content));
       continue;
     }
     const std::string_view key = Trim(content.substr(0, equals));
@@ -147,11 +149,11 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
       continue;
     }
     if (sections.back().broken) continue;  // already reported
-    sections.back().entries.push_back(
-        {std::string(key), std::string(value),
-         {file, line_number, static_cast<int>(start) + 1},
-         {file, line_number, static_cast<int>(value_offset) + 1},
-         line});
+    sections.back().entries.push_back({std::string(key),
+                                       std::string(value),
+                                       {file, line_number, static_cast<int>(start) + 1},
+                                       {file, line_number, static_cast<int>(value_offset) + 1},
+                                       line});
   }
   return sections;
 }

@@ -1,8 +1,8 @@
 #include "formats/ini.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace automon::formats {
 namespace {
@@ -66,7 +66,8 @@ TEST(IniLexerTest, BadLinesAreReportedAndSkipped) {
       {"[s] x\n", "f:1:5: error: unexpected text 'x' after section header\n[s] x\n    ^"},
       {"port = 1\n", "f:1:1: error: key 'port' is outside of any [section]\nport = 1\n^"},
       {"[s]\n = 1\n", "f:2:2: error: missing key before '='\n = 1\n ^"},
-      {"[s]\nuri = /a\x01" "b\n",
+      {"[s]\nuri = /a\x01"
+       "b\n",
        "f:2:9: error: line contains control character 0x01\nuri = /a?b\n        ^"},
       {"[s]\nuri = /a\x7f\n",
        "f:2:9: error: line contains control character 0x7f\nuri = /a?\n        ^"},
@@ -117,7 +118,8 @@ TEST(IniLexerTest, LinesUnderABrokenHeaderDoNotJoinThePreviousSection) {
 TEST(IniLexerTest, UnreadableHeaderDoesNotBreakThePreviousSection) {
   for (const std::string& bad : {std::string("[b\x01]"), "[" + std::string(5000, 'b') + "]"}) {
     std::vector<Diagnostic> d;
-    const auto sections = Lex("[a]\ntype = tcp\nport = 1\n" + bad + "\nport = 2\n[c]\nport = 3\n", d);
+    const auto sections =
+        Lex("[a]\ntype = tcp\nport = 1\n" + bad + "\nport = 2\n[c]\nport = 3\n", d);
     ASSERT_EQ(d.size(), 1u);
     ASSERT_EQ(sections.size(), 3u) << bad.size();
     EXPECT_FALSE(sections[0].broken) << "[a] is intact";
@@ -137,7 +139,8 @@ TEST(IniLexerTest, LongLineIsAnErrorNotTwoLines) {
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].Render(), "f:2: error: line is 4121 bytes long; the limit is 4096");
   EXPECT_TRUE(sections[0].broken) << "an overlong line breaks its section";
-  for (const IniEntry& e : sections[0].entries) EXPECT_EQ(e.key.find("password"), std::string::npos);
+  for (const IniEntry& e : sections[0].entries)
+    EXPECT_EQ(e.key.find("password"), std::string::npos);
 }
 
 TEST(IniLexerTest, ValidUtf8IsKept) {

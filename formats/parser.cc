@@ -1,11 +1,11 @@
 #include "formats/parser.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "common/spelling.h"
 #include "formats/schema.h"
@@ -112,8 +112,8 @@ std::optional<Service> SectionParser::Parse() {
 
   auto type_entry = given_.find("type");
   if (type_entry == given_.end()) {
-    SectionError(fmt::format("service '{}' has no 'type'; expected one of: {}", section_.name,
-                             TypeList()));
+    SectionError(
+        fmt::format("service '{}' has no 'type'; expected one of: {}", section_.name, TypeList()));
     return std::nullopt;
   }
   const IniEntry& type_line = *type_entry->second;
@@ -149,8 +149,8 @@ std::optional<Service> SectionParser::Parse() {
       const auto names = KeyNames(*type);
       if (auto near = SuggestNearMiss(entry->key, names)) {
         Error(entry->key_loc, entry->line,
-              fmt::format("unknown key '{}' for type {}, did you mean '{}'?", entry->key,
-                          type_name, *near));
+              fmt::format("unknown key '{}' for type {}, did you mean '{}'?", entry->key, type_name,
+                          *near));
       } else if (IsKeyOfAnyType(entry->key)) {
         Error(entry->key_loc, entry->line,
               fmt::format("key '{}' does not apply to type {}", entry->key, type_name));
@@ -173,8 +173,8 @@ std::optional<Service> SectionParser::Parse() {
 
   for (const KeySpec& spec : SpecFor(*type).keys) {
     if (spec.mandatory && !Given(spec.name)) {
-      SectionError(fmt::format("service '{}' of type {} needs '{}'", section_.name, type_name,
-                               spec.name));
+      SectionError(
+          fmt::format("service '{}' of type {} needs '{}'", section_.name, type_name, spec.name));
     }
   }
   ApplyDefaults();
@@ -185,12 +185,18 @@ std::optional<Service> SectionParser::Parse() {
 }
 
 void SectionParser::Store(const KeySpec& spec, std::string value) {
-  if (spec.name == "description") service_.description = std::move(value);
-  else if (spec.name == "enabled") service_.enabled = value == "true";
-  else if (spec.name == "package") service_.package = std::move(value);
-  else if (spec.name == "host") service_.host = std::move(value);
-  else if (spec.kind == ValueKind::kSecret) service_.password = Secret(std::move(value));
-  else service_.settings[std::string(spec.name)] = std::move(value);
+  if (spec.name == "description")
+    service_.description = std::move(value);
+  else if (spec.name == "enabled")
+    service_.enabled = value == "true";
+  else if (spec.name == "package")
+    service_.package = std::move(value);
+  else if (spec.name == "host")
+    service_.host = std::move(value);
+  else if (spec.kind == ValueKind::kSecret)
+    service_.password = Secret(std::move(value));
+  else
+    service_.settings[std::string(spec.name)] = std::move(value);
 }
 
 void SectionParser::ApplyDefaults() {
@@ -218,9 +224,10 @@ void SectionParser::CheckCombinations() {
 
   if (type == ServiceType::kUdp) {
     if (has("send") != has("expect")) {
-      SectionError(fmt::format("udp service '{}': 'send' and 'expect' go together; give both "
-                               "or neither",
-                               name));
+      SectionError(
+          fmt::format("udp service '{}': 'send' and 'expect' go together; give both "
+                      "or neither",
+                      name));
     } else if (!has("send")) {
       SectionWarning(fmt::format(
           "udp service '{}' has no 'send' and 'expect': a UDP port cannot be probed without a "
@@ -232,8 +239,8 @@ void SectionParser::CheckCombinations() {
   if (SpecFor(type).ssl_keys && service_.Get("ssl") != "true") {
     for (std::string_view key : {"ssl_hostname", "expire_before_days"}) {
       if (has(key)) {
-        SectionWarning(fmt::format("service '{}': '{}' has no effect without 'ssl = true'",
-                                   name, key));
+        SectionWarning(
+            fmt::format("service '{}': '{}' has no effect without 'ssl = true'", name, key));
       }
     }
     if (has("ignore_invalid_ssl") && service_.Get("ignore_invalid_ssl") == "true") {
@@ -277,9 +284,8 @@ void SectionParser::CheckCombinations() {
 
 bool IsValidServiceName(std::string_view name) {
   return !name.empty() && name.size() <= 64 && IsAlnum(name.front()) &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return IsAlnum(c) || c == '.' || c == '_' || c == '-';
-         });
+         std::all_of(name.begin(), name.end(),
+                     [](char c) { return IsAlnum(c) || c == '.' || c == '_' || c == '-'; });
 }
 
 std::optional<Service> ParseService(const IniSection& section, ParseMode mode,
@@ -296,11 +302,10 @@ ParseResult ParseDefinitions(std::string_view text, std::string_view filename) {
     if (section.broken) continue;  // the lexer reported why
     auto [it, inserted] = first_line.emplace(section.name, section.loc.line);
     if (!inserted) {
-      result.diagnostics.push_back(
-          {Severity::kError, section.loc,
-           fmt::format("duplicate service '{}' (first defined at line {})", section.name,
-                       it->second),
-           section.line});
+      result.diagnostics.push_back({Severity::kError, section.loc,
+                                    fmt::format("duplicate service '{}' (first defined at line {})",
+                                                section.name, it->second),
+                                    section.line});
       continue;
     }
     if (auto service = ParseService(section, ParseMode::kDefinitions, result.diagnostics)) {
@@ -308,15 +313,13 @@ ParseResult ParseDefinitions(std::string_view text, std::string_view filename) {
     }
   }
   // Lexer diagnostics come first; present everything in line order.
-  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) {
-                     return a.loc.line < b.loc.line;
-                   });
+  std::stable_sort(
+      result.diagnostics.begin(), result.diagnostics.end(),
+      [](const Diagnostic& a, const Diagnostic& b) { return a.loc.line < b.loc.line; });
   return result;
 }
 
-void RejectDuplicateServices(std::vector<Service>& services,
-                             std::vector<Diagnostic>& diagnostics) {
+void RejectDuplicateServices(std::vector<Service>& services, std::vector<Diagnostic>& diagnostics) {
   std::map<std::string, SourceLocation> names;
   std::map<std::string, std::pair<std::string, SourceLocation>> descriptions;
   std::vector<Service> kept;

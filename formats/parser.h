@@ -43,8 +43,7 @@ ParseResult ParseDefinitions(std::string_view text, std::string_view filename);
 // Keeps the first service of each name and of each description (the
 // monitoring UI's service name, which must be unique per host) and drops
 // later ones with an error naming both places.
-void RejectDuplicateServices(std::vector<Service>& services,
-                             std::vector<Diagnostic>& diagnostics);
+void RejectDuplicateServices(std::vector<Service>& services, std::vector<Diagnostic>& diagnostics);
 
 // True for names allowed as a section (service) name:
 // [A-Za-z0-9][A-Za-z0-9._-]*, at most 64 bytes.

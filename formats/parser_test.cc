@@ -1,11 +1,10 @@
 #include "formats/parser.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
 
-#include "common/testing/diagnostics.h"
+#include <string>
 
+#include "common/testing/diagnostics.h"
 #include "formats/schema.h"
 
 namespace automon::formats {
@@ -81,8 +80,7 @@ TEST(ParserTest, DefaultPortsPerType) {
   for (const Case& c : {Case{"http", 80, 443}, Case{"smtp", 25, 465}, Case{"imap", 143, 993},
                         Case{"pop3", 110, 995}, Case{"ldap", 389, 636}}) {
     EXPECT_EQ(ParseOne("[s]\ntype = " + c.type + "\n").GetInt("port"), c.plain) << c.type;
-    EXPECT_EQ(ParseOne("[s]\ntype = " + c.type + "\nssl = true\n").GetInt("port"), c.ssl)
-        << c.type;
+    EXPECT_EQ(ParseOne("[s]\ntype = " + c.type + "\nssl = true\n").GetInt("port"), c.ssl) << c.type;
   }
   EXPECT_EQ(ParseOne("[s]\ntype = ssh\n").GetInt("port"), 22);
   EXPECT_EQ(ParseOne("[s]\ntype = guacamole\npassword = x\n").GetInt("port"), 8080);
@@ -106,7 +104,8 @@ TEST(ParserTest, UdpNeedsPortAndWarnsWithoutSendExpect) {
 }
 
 TEST(ParserTest, TcpNeedsPort) {
-  EXPECT_EQ(Errors("[t]\ntype = tcp\n"), "f:1:1: error: service 't' of type tcp needs 'port'\n[t]\n^\n");
+  EXPECT_EQ(Errors("[t]\ntype = tcp\n"),
+            "f:1:1: error: service 't' of type tcp needs 'port'\n[t]\n^\n");
   EXPECT_EQ(ParseOne("[t]\ntype = tcp\nport = 5432\n").settings,
             (Settings{{"ignore_invalid_ssl", "false"}, {"port", "5432"}, {"ssl", "false"}}));
 }
@@ -208,8 +207,9 @@ TEST(ParserTest, TypeErrors) {
 }
 
 TEST(ParserTest, DuplicateKeysAndSections) {
-  EXPECT_EQ(Errors("[w]\ntype = http\nport = 1\nport = 2\n"),
-            "f:4:1: error: duplicate key 'port' in service 'w' (first set at line 3)\nport = 2\n^\n");
+  EXPECT_EQ(
+      Errors("[w]\ntype = http\nport = 1\nport = 2\n"),
+      "f:4:1: error: duplicate key 'port' in service 'w' (first set at line 3)\nport = 2\n^\n");
   const ParseResult r = ParseDefinitions("[w]\ntype = ssh\n[w]\ntype = ssh\nport = 2\n", "f");
   ASSERT_EQ(r.services.size(), 1u);
   EXPECT_EQ(r.services[0].GetInt("port"), 22) << "the first definition is kept";
@@ -256,13 +256,21 @@ TEST(ParserTest, ValueStartingWithSemicolonIsRejected) {
 
 TEST(ParserTest, PasswordsNeverAppearInDiagnostics) {
   const std::string secret = "Hunter2;Secret";
-  const ParseResult r = ParseDefinitions(
-      "[a]\ntype = imap\nusername = u\npassword = " + secret + "\npassword = " + secret + "\n"
-      "[b]\ntype = imap\nusername = u\npassword = " + std::string(1100, 'S') + "\n"
-      "[c]\ntype = http\npassword = " + secret + "\n"
-      "[d]\ntype = imap\nusername = u\npassword = " + secret + "\x01\n"
-      "[e]\ntype = imap\nusername = u\npassword =;" + secret + "\n",
-      "f");
+  const ParseResult r = ParseDefinitions("[a]\ntype = imap\nusername = u\npassword = " + secret +
+                                             "\npassword = " + secret +
+                                             "\n"
+                                             "[b]\ntype = imap\nusername = u\npassword = " +
+                                             std::string(1100, 'S') +
+                                             "\n"
+                                             "[c]\ntype = http\npassword = " +
+                                             secret +
+                                             "\n"
+                                             "[d]\ntype = imap\nusername = u\npassword = " +
+                                             secret +
+                                             "\x01\n"
+                                             "[e]\ntype = imap\nusername = u\npassword =;" +
+                                             secret + "\n",
+                                         "f");
   const std::string all = RenderAll(r.diagnostics);
   EXPECT_EQ(all.find("Hunter2"), std::string::npos) << all;
   EXPECT_EQ(all.find("SSSS"), std::string::npos) << all;
@@ -294,12 +302,13 @@ TEST(ParserTest, SslKeysWithoutSslWarn) {
       "ignore_invalid_ssl = true\n",
       "f");
   ASSERT_EQ(r.services.size(), 1u);
-  EXPECT_EQ(RenderAll(r.diagnostics),
-            "f:1:1: warning: service 'm': 'ssl_hostname' has no effect without 'ssl = true'\n[m]\n^\n"
-            "f:1:1: warning: service 'm': 'expire_before_days' has no effect without 'ssl = "
-            "true'\n[m]\n^\n"
-            "f:1:1: warning: service 'm': 'ignore_invalid_ssl' has no effect without 'ssl = "
-            "true'\n[m]\n^\n");
+  EXPECT_EQ(
+      RenderAll(r.diagnostics),
+      "f:1:1: warning: service 'm': 'ssl_hostname' has no effect without 'ssl = true'\n[m]\n^\n"
+      "f:1:1: warning: service 'm': 'expire_before_days' has no effect without 'ssl = "
+      "true'\n[m]\n^\n"
+      "f:1:1: warning: service 'm': 'ignore_invalid_ssl' has no effect without 'ssl = "
+      "true'\n[m]\n^\n");
 }
 
 TEST(ParserTest, EnabledFalseIsStillParsed) {

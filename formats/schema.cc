@@ -1,13 +1,12 @@
 #include "formats/schema.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/check.h"
 
@@ -19,40 +18,91 @@ using K = ValueKind;
 constexpr std::array<std::string_view, 2> kProtocols = {"http", "https"};
 
 constexpr std::array<KeySpec, 3> kCommonKeys = {{
-    {"description", K::kDescription, false, std::nullopt, std::nullopt, {},
+    {"description",
+     K::kDescription,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
      "service name shown in the monitoring UI (default: the section name)"},
-    {"enabled", K::kBool, false, "true", std::nullopt, {},
+    {"enabled",
+     K::kBool,
+     false,
+     "true",
+     std::nullopt,
+     {},
      "false opts the service out without deleting the file"},
-    {"package", K::kPackageName, false, std::nullopt, std::nullopt, {},
+    {"package",
+     K::kPackageName,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
      "register only while this Debian package is installed"},
 }};
 
-constexpr KeySpec kHostKey = {"host", K::kAddress, false, std::nullopt, std::nullopt, {},
+constexpr KeySpec kHostKey = {"host",
+                              K::kAddress,
+                              false,
+                              std::nullopt,
+                              std::nullopt,
+                              {},
                               "address to check instead of the host's own"};
 
 constexpr std::array<KeySpec, 4> kSslKeys = {{
     {"ssl", K::kBool, false, "false", std::nullopt, {}, "use TLS from the first byte"},
-    {"ssl_hostname", K::kHostName, false, std::nullopt, std::nullopt, {},
+    {"ssl_hostname",
+     K::kHostName,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
      "name sent as SNI and verified in the certificate"},
-    {"ignore_invalid_ssl", K::kBool, false, "false", std::nullopt, {},
+    {"ignore_invalid_ssl",
+     K::kBool,
+     false,
+     "false",
+     std::nullopt,
+     {},
      "accept certificates that do not verify"},
-    {"expire_before_days", K::kDays, false, std::nullopt, std::nullopt, {},
+    {"expire_before_days",
+     K::kDays,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
      "warn this many days before the certificate expires"},
 }};
 
 constexpr std::array<KeySpec, 4> kHttpKeys = {{
     {"port", K::kPort, false, "80", "443"},
     {"uri", K::kUriPath, false, "/"},
-    {"accept_redirection", K::kBool, false, "true", std::nullopt, {},
+    {"accept_redirection",
+     K::kBool,
+     false,
+     "true",
+     std::nullopt,
+     {},
      "a 3xx reply is OK (redirects are followed on the same address)"},
-    {"hostname", K::kHostName, false, std::nullopt, std::nullopt, {},
+    {"hostname",
+     K::kHostName,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
      "virtual host name sent in the Host header"},
 }};
 
 constexpr std::array<KeySpec, 3> kUdpKeys = {{
     {"port", K::kPort, true},
     {"send", K::kProbeString, false, std::nullopt, std::nullopt, {}, "datagram to send"},
-    {"expect", K::kProbeString, false, std::nullopt, std::nullopt, {}, "text the reply must contain"},
+    {"expect",
+     K::kProbeString,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
+     "text the reply must contain"},
 }};
 
 constexpr std::array<KeySpec, 1> kTcpKeys = {{{"port", K::kPort, true}}};
@@ -60,33 +110,62 @@ constexpr std::array<KeySpec, 1> kTcpKeys = {{{"port", K::kPort, true}}};
 constexpr std::array<KeySpec, 3> kSmtpKeys = {{
     {"port", K::kPort, false, "25", "465"},
     {"email", K::kEmail, false, std::nullopt, std::nullopt, {}, "mail-flow recipient"},
-    {"mailflowid", K::kIdentifier, false, std::nullopt, std::nullopt, {}, "mail-flow this server sends for"},
+    {"mailflowid",
+     K::kIdentifier,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
+     "mail-flow this server sends for"},
 }};
 
 constexpr std::array<KeySpec, 4> kImapKeys = {{
     {"port", K::kPort, false, "143", "993"},
     {"username", K::kUserName},
     {"password", K::kSecret},
-    {"mailflowid", K::kIdentifier, false, std::nullopt, std::nullopt, {}, "mail-flow this mailbox receives"},
+    {"mailflowid",
+     K::kIdentifier,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
+     "mail-flow this mailbox receives"},
 }};
 
 constexpr std::array<KeySpec, 4> kPop3Keys = {{
     {"port", K::kPort, false, "110", "995"},
     {"username", K::kUserName},
     {"password", K::kSecret},
-    {"mailflowid", K::kIdentifier, false, std::nullopt, std::nullopt, {}, "mail-flow this mailbox receives"},
+    {"mailflowid",
+     K::kIdentifier,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
+     "mail-flow this mailbox receives"},
 }};
 
 constexpr std::array<KeySpec, 2> kMailflowKeys = {{
     {"seconds", K::kSeconds, true, std::nullopt, std::nullopt, {}, "maximum delivery time"},
-    {"id", K::kIdentifier, true, std::nullopt, std::nullopt, {}, "the mailflowid this service watches"},
+    {"id",
+     K::kIdentifier,
+     true,
+     std::nullopt,
+     std::nullopt,
+     {},
+     "the mailflowid this service watches"},
 }};
 
 constexpr std::array<KeySpec, 4> kLdapKeys = {{
     {"port", K::kPort, false, "389", "636"},
     {"username", K::kDistinguishedName, false, std::nullopt, std::nullopt, {}, "bind DN"},
     {"password", K::kSecret},
-    {"base", K::kDistinguishedName, false, "", std::nullopt, {},
+    {"base",
+     K::kDistinguishedName,
+     false,
+     "",
+     std::nullopt,
+     {},
      "search base (default: the root DSE)"},
 }};
 
@@ -95,28 +174,64 @@ constexpr std::array<KeySpec, 1> kSshKeys = {{{"port", K::kPort, false, "22"}}};
 constexpr std::array<KeySpec, 9> kGuacamoleKeys = {{
     {"port", K::kPort, false, "8080"},
     {"protocol", K::kChoice, false, "http", std::nullopt, kProtocols},
-    {"uri", K::kWebAppPath, false, "/guacamole", std::nullopt, {}, "where the web application lives"},
-    {"data_source", K::kIdentifier, false, "mysql", std::nullopt, {},
+    {"uri",
+     K::kWebAppPath,
+     false,
+     "/guacamole",
+     std::nullopt,
+     {},
+     "where the web application lives"},
+    {"data_source",
+     K::kIdentifier,
+     false,
+     "mysql",
+     std::nullopt,
+     {},
      "authentication back end to count sessions of, or 'auto'"},
     {"username", K::kUserName, false, "guacadmin"},
     {"password", K::kSecret},
     {"warning", K::kRange, false, std::nullopt, std::nullopt, {}, "range of active sessions"},
     {"critical", K::kRange, false, std::nullopt, std::nullopt, {}, "range of active sessions"},
-    {"ignore_invalid_ssl", K::kBool, false, "false", std::nullopt, {},
+    {"ignore_invalid_ssl",
+     K::kBool,
+     false,
+     "false",
+     std::nullopt,
+     {},
      "with protocol https: accept certificates that do not verify"},
 }};
 
 constexpr std::array<KeySpec, 6> kHaproxyKeys = {{
-    {"stats", K::kStatsEndpoint, true, std::nullopt, std::nullopt, {},
+    {"stats",
+     K::kStatsEndpoint,
+     true,
+     std::nullopt,
+     std::nullopt,
+     {},
      "stats page URL (http or https; http://:PORT/PATH means this host) or stats socket "
      "path on the monitoring server"},
     {"username", K::kUserName},
     {"password", K::kSecret},
-    {"proxies", K::kNameList, false, std::nullopt, std::nullopt, {},
+    {"proxies",
+     K::kNameList,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
      "frontends/backends to check, names or glob patterns (default: all)"},
-    {"warning", K::kRangeOrPercent, false, std::nullopt, std::nullopt, {},
+    {"warning",
+     K::kRangeOrPercent,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
      "sessions, or percent of the session limit with '%'"},
-    {"critical", K::kRangeOrPercent, false, std::nullopt, std::nullopt, {},
+    {"critical",
+     K::kRangeOrPercent,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
      "sessions, or percent of the session limit with '%'"},
 }};
 
@@ -151,9 +266,8 @@ std::string Lower(std::string_view s) {
 }
 
 bool AllOf(std::string_view s, std::string_view extra) {
-  return std::all_of(s.begin(), s.end(), [&](char c) {
-    return IsAlnum(c) || extra.find(c) != std::string_view::npos;
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [&](char c) { return IsAlnum(c) || extra.find(c) != std::string_view::npos; });
 }
 
 std::optional<long> ParseUnsigned(std::string_view s, long max) {
@@ -232,9 +346,12 @@ bool IsRange(std::string_view s) {
 
 bool IsStatsUrl(std::string_view s) {
   std::string_view rest;
-  if (s.substr(0, 7) == "http://") rest = s.substr(7);
-  else if (s.substr(0, 8) == "https://") rest = s.substr(8);
-  else return false;
+  if (s.substr(0, 7) == "http://")
+    rest = s.substr(7);
+  else if (s.substr(0, 8) == "https://")
+    rest = s.substr(8);
+  else
+    return false;
   const size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   const std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
@@ -357,23 +474,35 @@ std::vector<std::string_view> KeyNames(ServiceType type) {
 
 std::string_view DescribeKind(ValueKind kind) {
   switch (kind) {
-    case K::kBool: return "true or false (also yes/no, on/off, 1/0)";
-    case K::kPort: return "a number from 1 to 65535";
-    case K::kSeconds: return "a number of seconds from 1 to 604800";
-    case K::kDays: return "a number of days from 1 to 3650";
-    case K::kHostName: return "a host name (RFC 1123: letters, digits, '-' and '.') or an IPv4 address";
-    case K::kAddress: return "a host name (RFC 1123), an IPv4 or an IPv6 address";
+    case K::kBool:
+      return "true or false (also yes/no, on/off, 1/0)";
+    case K::kPort:
+      return "a number from 1 to 65535";
+    case K::kSeconds:
+      return "a number of seconds from 1 to 604800";
+    case K::kDays:
+      return "a number of days from 1 to 3650";
+    case K::kHostName:
+      return "a host name (RFC 1123: letters, digits, '-' and '.') or an IPv4 address";
+    case K::kAddress:
+      return "a host name (RFC 1123), an IPv4 or an IPv6 address";
     case K::kUriPath:
       return "a path starting with '/' made of letters, digits and ._~/?=&+:@,- "
              "or %XX escapes, at most 1024 bytes";
-    case K::kWebAppPath: return "a path of letters, digits and ._~/- such as /guacamole";
-    case K::kEmail: return "a mail address user@host, the user part made of letters, digits and ._+-";
-    case K::kIdentifier: return "letters, digits and ._- (starting with a letter or digit), at most 64";
-    case K::kUserName: return "letters, digits and ._@+-, at most 128";
-    case K::kDistinguishedName: return "an LDAP DN of letters, digits, spaces and =,._@+-, at most 512";
+    case K::kWebAppPath:
+      return "a path of letters, digits and ._~/- such as /guacamole";
+    case K::kEmail:
+      return "a mail address user@host, the user part made of letters, digits and ._+-";
+    case K::kIdentifier:
+      return "letters, digits and ._- (starting with a letter or digit), at most 64";
+    case K::kUserName:
+      return "letters, digits and ._@+-, at most 128";
+    case K::kDistinguishedName:
+      return "an LDAP DN of letters, digits, spaces and =,._@+-, at most 512";
     case K::kProbeString:
       return "printable ASCII without \\ $ ` ' or \", at most 256 bytes";
-    case K::kRange: return "a range such as 10, 10:, ~:10, 10:20 or @10:20";
+    case K::kRange:
+      return "a range such as 10, 10:, ~:10, 10:20 or @10:20";
     case K::kRangeOrPercent:
       return "a range such as 10, 10:, ~:10, 10:20 or @10:20, optionally ending in %";
     case K::kStatsEndpoint:
@@ -381,8 +510,10 @@ std::string_view DescribeKind(ValueKind kind) {
              "the absolute path of a UNIX socket";
     case K::kNameList:
       return "names or glob patterns of letters, digits and ._:*?-, separated by commas";
-    case K::kChoice: return "one of the listed choices";
-    case K::kSecret: return "printable text, at most 1024 bytes";
+    case K::kChoice:
+      return "one of the listed choices";
+    case K::kSecret:
+      return "printable text, at most 1024 bytes";
     case K::kDescription:
       return "letters, digits, single spaces and ._:/@+#-, at most 128";
     case K::kPackageName:
@@ -396,7 +527,8 @@ Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
     return Error{fmt::format("invalid value '{}' for '{}': expected {}", raw, spec.name, expected)};
   };
   if (raw.empty() && !(spec.kind == K::kDistinguishedName)) {
-    return Error{fmt::format("empty value for '{}': expected {}", spec.name, DescribeKind(spec.kind))};
+    return Error{
+        fmt::format("empty value for '{}': expected {}", spec.name, DescribeKind(spec.kind))};
   }
   if (spec.kind == K::kSecret) {
     // A secret is never quoted back, not even when it is wrong.
@@ -409,9 +541,10 @@ Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
   if (!IsPrintableText(raw)) return invalid(DescribeKind(spec.kind));
   // "key = ;x" reads back as a comment: no value may start with ';'.
   if (raw.front() == ';') {
-    return Error{fmt::format("invalid value '{}' for '{}': a value cannot start with ';', which "
-                             "starts a comment",
-                             raw, spec.name)};
+    return Error{
+        fmt::format("invalid value '{}' for '{}': a value cannot start with ';', which "
+                    "starts a comment",
+                    raw, spec.name)};
   }
   switch (spec.kind) {
     case K::kBool: {

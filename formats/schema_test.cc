@@ -1,10 +1,10 @@
 #include "formats/schema.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace automon::formats {
 namespace {
@@ -165,8 +165,8 @@ TEST(NormaliseValueTest, ErrorMessagesQuoteValueAndNameKey) {
             "invalid value 'http' for 'port': expected a number from 1 to 65535");
   EXPECT_EQ(NormaliseValue(port, "").error().message,
             "empty value for 'port': expected a number from 1 to 65535");
-  const KeySpec protocol{"protocol", ValueKind::kChoice, false, std::nullopt, std::nullopt,
-                         kChoices};
+  const KeySpec protocol{"protocol",   ValueKind::kChoice, false,
+                         std::nullopt, std::nullopt,       kChoices};
   EXPECT_EQ(NormaliseValue(protocol, "ftp").error().message,
             "invalid value 'ftp' for 'protocol': expected one of 'http', 'https'");
 }

@@ -1,8 +1,8 @@
 #include "formats/service.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 #include "common/check.h"
 #include "formats/schema.h"

@@ -1,11 +1,11 @@
 #include "formats/snapshot.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "common/sha256.h"
 #include "formats/ini.h"
@@ -81,8 +81,8 @@ std::optional<RemovalReason> RemovalReasonFromName(std::string_view name) {
 std::string SerializeSnapshot(const Snapshot& snapshot) {
   const std::string body = Body(snapshot);
   std::string out(kPreamble);
-  out += fmt::format("[{}]\nformat = {}\nhost = {}\n", kHeaderSection, kSnapshotFormat,
-                     snapshot.host);
+  out +=
+      fmt::format("[{}]\nformat = {}\nhost = {}\n", kHeaderSection, kSnapshotFormat, snapshot.host);
   if (snapshot.address) out += fmt::format("address = {}\n", *snapshot.address);
   out += fmt::format("generation = {}\nservices = {}\n{} = {}\n", snapshot.generation,
                      snapshot.services.size(), kHashKey, Sha256Hex(body));
@@ -129,12 +129,13 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
   // The header: exactly these keys, in this order (address optional).
   const IniSection& header = sections.front();
   if (auto e = first_lex_error_before(header.entries.back().key_loc.line)) return *e;
-  std::vector<std::string_view> expected = {"format", "host", "address", "generation",
-                                            "services", kHashKey};
+  std::vector<std::string_view> expected = {"format",     "host",     "address",
+                                            "generation", "services", kHashKey};
   if (header.entries.size() == 5) expected.erase(expected.begin() + 2);
   if (header.entries.size() != expected.size()) {
-    return refuse("the header must hold format, host, [address,] generation, services and "
-                  "sha256, in this order");
+    return refuse(
+        "the header must hold format, host, [address,] generation, services and "
+        "sha256, in this order");
   }
   for (size_t i = 0; i < expected.size(); ++i) {
     if (header.entries[i].key != expected[i]) {
@@ -172,17 +173,18 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
   snapshot.generation = *generation;
   const auto count = ParseCount(value("services").value);
   if (!count || *count > kMaxSnapshotServices) {
-    return refuse(fmt::format("invalid service count '{}' (at most {})",
-                              value("services").value, kMaxSnapshotServices));
+    return refuse(fmt::format("invalid service count '{}' (at most {})", value("services").value,
+                              kMaxSnapshotServices));
   }
 
   const IniEntry& hash = value(kHashKey);
   const std::string_view body = text.substr(OffsetAfterLine(text, hash.key_loc.line));
   const std::string actual = Sha256Hex(body);
   if (hash.value != actual) {
-    return refuse(fmt::format("content hash mismatch: the header says {}, the content is {} "
-                              "(truncated or altered in transit?)",
-                              hash.value, actual));
+    return refuse(
+        fmt::format("content hash mismatch: the header says {}, the content is {} "
+                    "(truncated or altered in transit?)",
+                    hash.value, actual));
   }
   if (auto e = first_lex_error_before(INT32_MAX)) return *e;
 
@@ -195,12 +197,12 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
       for (const IniEntry& e : section.entries) {
         const auto reason = RemovalReasonFromName(e.value);
         if (!IsValidServiceName(e.key) || !reason) {
-          return refuse(fmt::format("{}: invalid removal '{} = {}'", e.key_loc.ToString(), e.key,
-                                    e.value));
+          return refuse(
+              fmt::format("{}: invalid removal '{} = {}'", e.key_loc.ToString(), e.key, e.value));
         }
         if (!removed_names.insert(e.key).second) {
-          return refuse(fmt::format("{}: service '{}' is removed twice", e.key_loc.ToString(),
-                                    e.key));
+          return refuse(
+              fmt::format("{}: service '{}' is removed twice", e.key_loc.ToString(), e.key));
         }
         snapshot.removed.push_back({e.key, *reason});
       }
@@ -228,8 +230,8 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
   std::vector<Diagnostic> duplicates;
   RejectDuplicateServices(snapshot.services, duplicates);
   if (!duplicates.empty()) {
-    return refuse(fmt::format("{}: {}", duplicates.front().loc.ToString(),
-                              duplicates.front().message));
+    return refuse(
+        fmt::format("{}: {}", duplicates.front().loc.ToString(), duplicates.front().message));
   }
   return parsed;
 }

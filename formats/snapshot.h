@@ -86,9 +86,9 @@ struct RejectedService {
 };
 
 struct ParsedSnapshot {
-  Snapshot snapshot;                     // the valid services only
+  Snapshot snapshot;  // the valid services only
   std::vector<RejectedService> rejected;
-  std::vector<Diagnostic> warnings;      // of the valid services
+  std::vector<Diagnostic> warnings;  // of the valid services
 
   bool operator==(const ParsedSnapshot&) const = default;
 };

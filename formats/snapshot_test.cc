@@ -1,8 +1,8 @@
 #include "formats/snapshot.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "common/sha256.h"
 #include "formats/parser.h"
@@ -22,8 +22,10 @@ Snapshot Example() {
   s.address = "192.0.2.10";
   s.generation = 42;
   s.services = parsed.services;
-  s.removed = {{"old", RemovalReason::kDeleted}, {"off", RemovalReason::kDisabled},
-               {"ex", RemovalReason::kExcluded}, {"gone", RemovalReason::kPackageRemoved}};
+  s.removed = {{"old", RemovalReason::kDeleted},
+               {"off", RemovalReason::kDisabled},
+               {"ex", RemovalReason::kExcluded},
+               {"gone", RemovalReason::kPackageRemoved}};
   return s;
 }
 
@@ -100,7 +102,8 @@ TEST(SnapshotTest, HeaderErrorsRefuseTheWholeSnapshot) {
     t.replace(t.find(from), from.size(), to);
     return t;
   };
-  EXPECT_EQ(Refusal(""), "wire: snapshot refused: it does not start with a [automon:snapshot] section");
+  EXPECT_EQ(Refusal(""),
+            "wire: snapshot refused: it does not start with a [automon:snapshot] section");
   EXPECT_EQ(Refusal(replace("format = 1", "format = 2")),
             "wire: snapshot refused: format '2' is not supported (this registrar reads format 1)");
   EXPECT_EQ(Refusal(replace("host = web01.example.org", "host = web 01")),
@@ -115,8 +118,7 @@ TEST(SnapshotTest, HeaderErrorsRefuseTheWholeSnapshot) {
   EXPECT_EQ(Refusal(replace("generation = 42\n", "")),
             "wire: snapshot refused: wire:5:1: expected 'generation' in the header, found "
             "'address'");
-  EXPECT_EQ(Refusal(replace("generation = 42\n", "")
-                        .replace(good.find("address"), 21, "")),
+  EXPECT_EQ(Refusal(replace("generation = 42\n", "").replace(good.find("address"), 21, "")),
             "wire: snapshot refused: the header must hold format, host, [address,] generation, "
             "services and sha256, in this order");
   EXPECT_EQ(Refusal(replace("host = web01.example.org\naddress = 192.0.2.10",
@@ -144,12 +146,14 @@ TEST(SnapshotTest, HeaderErrorsRefuseTheWholeSnapshot) {
 TEST(SnapshotTest, TooManyLinesOrSectionsAreRefusedBeforeLexing) {
   std::string lines;
   for (size_t i = 0; i <= kMaxSnapshotLines; ++i) lines += "a=\n";
-  EXPECT_EQ(Refusal(lines), "wire: snapshot refused: 0 sections and 64129 lines exceed what 1000 "
-                            "services can take");
+  EXPECT_EQ(Refusal(lines),
+            "wire: snapshot refused: 0 sections and 64129 lines exceed what 1000 "
+            "services can take");
   std::string headers;
   for (size_t i = 0; i < kMaxSnapshotServices + 3; ++i) headers += "[a]\n";
-  EXPECT_EQ(Refusal(headers), "wire: snapshot refused: 1003 sections and 1003 lines exceed what "
-                              "1000 services can take");
+  EXPECT_EQ(Refusal(headers),
+            "wire: snapshot refused: 1003 sections and 1003 lines exceed what "
+            "1000 services can take");
 }
 
 TEST(SnapshotTest, InvalidServiceIsRejectedAloneWithReason) {

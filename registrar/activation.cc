@@ -1,10 +1,10 @@
 #include "registrar/activation.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <functional>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "registrar/render/checkmk.h"
 #include "registrar/render/checkmk_sandbox.h"
@@ -38,9 +38,10 @@ Result<std::vector<std::string>> IsolateBreakingHosts(
   auto baseline = check({}, &why);
   if (!baseline) return baseline.error();
   if (!*baseline) {
-    return Error{fmt::format("the {} configuration does not verify even without the hosts' "
-                             "changes, so nothing was activated: {}",
-                             what, why)};
+    return Error{
+        fmt::format("the {} configuration does not verify even without the hosts' "
+                    "changes, so nothing was activated: {}",
+                    what, why)};
   }
   if (hosts.size() == 1) {
     quarantined[hosts.front()] = first_reason;
@@ -97,7 +98,7 @@ std::string Reason(const ProcessResult& result) {
   if (result.timed_out) return "the verify command timed out";
   if (reason.empty()) {
     std::string tail = result.output.size() > 400 ? result.output.substr(result.output.size() - 400)
-                                                   : result.output;
+                                                  : result.output;
     for (char& c : tail) {
       if (c == '\n') c = ' ';
     }
@@ -111,8 +112,12 @@ std::string Reason(const ProcessResult& result) {
 NagiosActivator::NagiosActivator(const Config& config, FileSystem& fs, Disk& disk,
                                  ProcessRunner& runner, std::string staging_dir,
                                  std::string reload_marker)
-    : config_(config), fs_(fs), disk_(disk), runner_(runner),
-      staging_dir_(std::move(staging_dir)), reload_marker_(std::move(reload_marker)) {}
+    : config_(config),
+      fs_(fs),
+      disk_(disk),
+      runner_(runner),
+      staging_dir_(std::move(staging_dir)),
+      reload_marker_(std::move(reload_marker)) {}
 
 Result<std::vector<std::pair<std::string, std::string>>> NagiosActivator::LiveHostFiles() {
   std::vector<std::pair<std::string, std::string>> files;  // (host, path relative to output_dir)
@@ -222,9 +227,10 @@ Result<std::string> NagiosActivator::StagedNagiosCfg(const Changes& changes) {
     }
   }
   if (!covered) {
-    return Error{fmt::format("output_dir {} is not inside any cfg_dir of {}: Nagios would never "
-                             "read the generated files",
-                             config_.output_dir, config_.nagios_cfg)};
+    return Error{
+        fmt::format("output_dir {} is not inside any cfg_dir of {}: Nagios would never "
+                    "read the generated files",
+                    config_.output_dir, config_.nagios_cfg)};
   }
   // The automon tree: staged files where they change, live ones elsewhere.
   // Host buckets without a change are named as whole directories, so the
@@ -308,7 +314,8 @@ Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason
   for (const auto& [rel, change] : changes) {
     if (!change.content) continue;
     if (const size_t slash = rel.rfind('/'); slash != std::string::npos && slash > 0) {
-      if (auto r = disk_.MakeDirectory(staging_dir_ + "/" + rel.substr(0, slash), 0755); !r) return r;
+      if (auto r = disk_.MakeDirectory(staging_dir_ + "/" + rel.substr(0, slash), 0755); !r)
+        return r;
     }
     if (auto w = disk_.WriteScratchFile(staging_dir_ + "/" + rel, *change.content); !w) return w;
   }
@@ -323,7 +330,8 @@ Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason
   auto argv = SplitCommandLine(command);
   if (!argv) return argv.error();
   auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
-  if (!result) return Error{fmt::format("cannot run the verify command: {}", result.error().message)};
+  if (!result)
+    return Error{fmt::format("cannot run the verify command: {}", result.error().message)};
   reason->clear();
   if (result->exit_code != 0 || result->timed_out) *reason = Reason(*result);
   return {};
@@ -333,11 +341,11 @@ Result<void> NagiosActivator::Reload() {
   auto argv = SplitCommandLine(config_.reload_command);
   if (!argv) return argv.error();
   auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
-  if (!result) return Error{fmt::format("cannot run the reload command: {}", result.error().message)};
+  if (!result)
+    return Error{fmt::format("cannot run the reload command: {}", result.error().message)};
   if (result->exit_code != 0 || result->timed_out) {
-    return Error{fmt::format("the reload command failed (exit status {}{}): {}",
-                             result->exit_code, result->timed_out ? ", timed out" : "",
-                             result->output)};
+    return Error{fmt::format("the reload command failed (exit status {}{}): {}", result->exit_code,
+                             result->timed_out ? ", timed out" : "", result->output)};
   }
   return disk_.RemoveFile(reload_marker_);
 }
@@ -451,8 +459,12 @@ Result<ActivationOutcome> NagiosActivator::Activate(
 CheckmkActivator::CheckmkActivator(const Config& config, FileSystem& fs, Disk& disk,
                                    ProcessRunner& runner, std::string staging_dir,
                                    std::string activate_marker)
-    : config_(config), fs_(fs), disk_(disk), runner_(runner),
-      staging_dir_(std::move(staging_dir)), activate_marker_(std::move(activate_marker)) {}
+    : config_(config),
+      fs_(fs),
+      disk_(disk),
+      runner_(runner),
+      staging_dir_(std::move(staging_dir)),
+      activate_marker_(std::move(activate_marker)) {}
 
 std::string CheckmkActivator::HostFilePath(const std::string& host) const {
   return config_.checkmk_conf_dir + "/" + CheckmkFileName(host);
@@ -598,8 +610,8 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
   Changes changes;
   for (const auto& [host, content] : request.hosts) {
     auto live = fs_.ReadFile(HostFilePath(host), kMaxConfigFile);
-    const bool differs = content ? !live.ok() || WithoutHeader(*live) != WithoutHeader(*content)
-                                 : live.ok();
+    const bool differs =
+        content ? !live.ok() || WithoutHeader(*live) != WithoutHeader(*content) : live.ok();
     if (differs) {
       changes[host] = content;
     } else {
@@ -683,9 +695,10 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
       if (auto w = PutLive(old); !w) return w;
       if (auto r = RunActivate(&why); !r) return r;
       if (!why.empty()) {
-        return Error{fmt::format("{} with the new files; after the previous files were put back "
-                                 "it still fails, so the site's own configuration is broken: {}",
-                                 first_reason, why)};
+        return Error{
+            fmt::format("{} with the new files; after the previous files were put back "
+                        "it still fails, so the site's own configuration is broken: {}",
+                        first_reason, why)};
       }
       return {};
     };

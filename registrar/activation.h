@@ -45,8 +45,8 @@ struct ActivationRequest {
 };
 
 struct ActivationOutcome {
-  std::vector<std::string> activated;  // hosts whose change is now live
-  std::vector<std::string> unchanged;  // hosts whose live file already matched
+  std::vector<std::string> activated;              // hosts whose change is now live
+  std::vector<std::string> unchanged;              // hosts whose live file already matched
   std::map<std::string, std::string> quarantined;  // host -> why (nagios -v)
   bool reloaded = false;
 };

@@ -1,8 +1,8 @@
 #include "registrar/activation.h"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "common/testing/fake_process_runner.h"
 #include "registrar/render/nagios.h"
@@ -78,7 +78,8 @@ class ActivationTest : public ::testing::Test {
                                   "/other.cfg\nresource_file=resource.cfg\n");
     Write(t + "/other.cfg", "define host { }\n");
     Write(t + "/conf.d/admin.cfg", "define service { }\n");
-    runner_.On("verify", [this](const std::vector<std::string>& argv) { return nagios_.Verify(argv); });
+    runner_.On("verify",
+               [this](const std::vector<std::string>& argv) { return nagios_.Verify(argv); });
     runner_.On("reload", [this](const std::vector<std::string>&) {
       ++reloads_;
       return Result<ProcessResult>(ProcessResult{reload_exit_, false, "reload output"});
@@ -116,13 +117,17 @@ class ActivationTest : public ::testing::Test {
   int reload_exit_ = 0;
   std::vector<std::string> swapped_;
   Result<void> before_swap_result_;
-  NagiosActivator activator_{config_, fs_, disk_, runner_, dir_.path() + "/state/staging",
+  NagiosActivator activator_{config_,
+                             fs_,
+                             disk_,
+                             runner_,
+                             dir_.path() + "/state/staging",
                              dir_.path() + "/state/reload-pending"};
 };
 
 TEST_F(ActivationTest, VerifiesAStagedCopyThenSwapsAndReloads) {
-  auto outcome = Activate(Request({{"a.example.org", "# h\nhost a v1\n"},
-                                   {"b.example.org", "# h\nhost b v1\n"}}));
+  auto outcome = Activate(
+      Request({{"a.example.org", "# h\nhost a v1\n"}, {"b.example.org", "# h\nhost b v1\n"}}));
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_TRUE(outcome->reloaded);
   EXPECT_EQ(outcome->activated, (std::vector<std::string>{"a.example.org", "b.example.org"}));
@@ -133,16 +138,29 @@ TEST_F(ActivationTest, VerifiesAStagedCopyThenSwapsAndReloads) {
   EXPECT_EQ(reloads_, 1);
   // The staged nagios.cfg: the admin's files, not the live automon tree.
   const std::string& t = dir_.path();
-  EXPECT_EQ(nagios_.last_cfg,
-            "# Staged by automon-registrar from " + t + "/nagios.cfg; not the live file.\n"
-            "log_file=/x\n"
-            "cfg_file=" + t + "/conf.d/admin.cfg\n"
-            "cfg_file=" + t + "/other.cfg\n"
-            "resource_file=" + t + "/resource.cfg\n"
-            "cfg_file=" + t + "/state/staging/automon.cfg\n"
-            "cfg_file=" + t + "/state/staging/local-templates.cfg\n"
-            "cfg_file=" + t + "/state/staging/hosts/7e/b.example.org.cfg\n"
-            "cfg_file=" + t + "/state/staging/hosts/84/a.example.org.cfg\n");
+  EXPECT_EQ(nagios_.last_cfg, "# Staged by automon-registrar from " + t +
+                                  "/nagios.cfg; not the live file.\n"
+                                  "log_file=/x\n"
+                                  "cfg_file=" +
+                                  t +
+                                  "/conf.d/admin.cfg\n"
+                                  "cfg_file=" +
+                                  t +
+                                  "/other.cfg\n"
+                                  "resource_file=" +
+                                  t +
+                                  "/resource.cfg\n"
+                                  "cfg_file=" +
+                                  t +
+                                  "/state/staging/automon.cfg\n"
+                                  "cfg_file=" +
+                                  t +
+                                  "/state/staging/local-templates.cfg\n"
+                                  "cfg_file=" +
+                                  t +
+                                  "/state/staging/hosts/7e/b.example.org.cfg\n"
+                                  "cfg_file=" +
+                                  t + "/state/staging/hosts/84/a.example.org.cfg\n");
   EXPECT_FALSE(fs_.ReadFile(t + "/state/reload-pending", 100).ok());
 }
 
@@ -154,16 +172,29 @@ TEST_F(ActivationTest, UnchangedBucketsAreNamedAsDirectories) {
                   .ok());
   ASSERT_TRUE(Activate(Request({{"b.example.org", "# h\nhost b v2\n"}})).ok());
   const std::string& t = dir_.path();
-  EXPECT_EQ(nagios_.last_cfg,
-            "# Staged by automon-registrar from " + t + "/nagios.cfg; not the live file.\n"
-            "log_file=/x\n"
-            "cfg_file=" + t + "/conf.d/admin.cfg\n"
-            "cfg_file=" + t + "/other.cfg\n"
-            "resource_file=" + t + "/resource.cfg\n"
-            "cfg_file=" + t + "/conf.d/automon/automon.cfg\n"
-            "cfg_file=" + t + "/conf.d/automon/local-templates.cfg\n"
-            "cfg_file=" + t + "/state/staging/hosts/7e/b.example.org.cfg\n"
-            "cfg_dir=" + t + "/conf.d/automon/hosts/84\n");
+  EXPECT_EQ(nagios_.last_cfg, "# Staged by automon-registrar from " + t +
+                                  "/nagios.cfg; not the live file.\n"
+                                  "log_file=/x\n"
+                                  "cfg_file=" +
+                                  t +
+                                  "/conf.d/admin.cfg\n"
+                                  "cfg_file=" +
+                                  t +
+                                  "/other.cfg\n"
+                                  "resource_file=" +
+                                  t +
+                                  "/resource.cfg\n"
+                                  "cfg_file=" +
+                                  t +
+                                  "/conf.d/automon/automon.cfg\n"
+                                  "cfg_file=" +
+                                  t +
+                                  "/conf.d/automon/local-templates.cfg\n"
+                                  "cfg_file=" +
+                                  t +
+                                  "/state/staging/hosts/7e/b.example.org.cfg\n"
+                                  "cfg_dir=" +
+                                  t + "/conf.d/automon/hosts/84\n");
   EXPECT_EQ(Live(HostFileName("b.example.org")), "# h\nhost b v2\n");
 }
 
@@ -199,8 +230,8 @@ TEST_F(ActivationTest, QuarantinesTheBreakingHostAndActivatesTheRest) {
 // Each host verifies alone, but not together (two objects of one name):
 // neither goes live, both are told why.
 TEST_F(ActivationTest, HostsThatClashWithEachOtherAreBothQuarantined) {
-  auto outcome = Activate(Request({{"a.example.org", "# h\nunique web\n"},
-                                   {"b.example.org", "# h\nunique web\n"}}));
+  auto outcome = Activate(
+      Request({{"a.example.org", "# h\nunique web\n"}, {"b.example.org", "# h\nunique web\n"}}));
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_TRUE(outcome->activated.empty());
   ASSERT_EQ(outcome->quarantined.size(), 2u);
@@ -240,8 +271,7 @@ TEST_F(ActivationTest, FailedReloadIsRetriedByTheNextActivation) {
   reload_exit_ = 1;
   auto failed = Activate(Request({{"a.example.org", "# h\nhost a\n"}}));
   ASSERT_FALSE(failed.ok());
-  EXPECT_EQ(failed.error().message,
-            "the reload command failed (exit status 1): reload output");
+  EXPECT_EQ(failed.error().message, "the reload command failed (exit status 1): reload output");
   EXPECT_EQ(Live(HostFileName("a.example.org")), "# h\nhost a\n");
   EXPECT_TRUE(fs_.ReadFile(dir_.path() + "/state/reload-pending", 100).ok());
   reload_exit_ = 0;
@@ -273,8 +303,9 @@ TEST_F(ActivationTest, RemovesHostsAndUnlistedHosts) {
   // with everything else, and `render` removes it.
   Write(config_.output_dir + "/hosts/old.example.org.cfg", "# h\nold flat file\n");
   ASSERT_TRUE(Activate(Request({{"b.example.org", "# h\nhost b v2\n"}})).ok());
-  EXPECT_NE(nagios_.last_cfg.find("cfg_file=" + config_.output_dir + "/hosts/old.example.org.cfg\n"),
-            std::string::npos)
+  EXPECT_NE(
+      nagios_.last_cfg.find("cfg_file=" + config_.output_dir + "/hosts/old.example.org.cfg\n"),
+      std::string::npos)
       << nagios_.last_cfg;
   auto render = Request({{"b.example.org", "# h\nhost b v2\n"}});
   render.remove_unlisted_hosts = true;
@@ -287,9 +318,9 @@ TEST_F(ActivationTest, OutputDirectoryNagiosNeverReadsIsAnError) {
   Write(config_.nagios_cfg, "cfg_file=" + dir_.path() + "/other.cfg\n");
   auto outcome = Activate(Request({{"a.example.org", "# h\nhost a\n"}}));
   ASSERT_FALSE(outcome.ok());
-  EXPECT_EQ(outcome.error().message,
-            "output_dir " + config_.output_dir + " is not inside any cfg_dir of " +
-                config_.nagios_cfg + ": Nagios would never read the generated files");
+  EXPECT_EQ(outcome.error().message, "output_dir " + config_.output_dir +
+                                         " is not inside any cfg_dir of " + config_.nagios_cfg +
+                                         ": Nagios would never read the generated files");
 }
 
 TEST_F(ActivationTest, VerifyTimeoutIsReported) {
@@ -347,8 +378,7 @@ class CheckmkActivationTest : public ::testing::Test {
         for (const DirectoryEntry& e : *entries) {
           auto content = fs_.ReadFile(config_.checkmk_conf_dir + "/" + e.name, 1 << 20);
           if (content && content->find("UNKNOWN-TAG") != std::string::npos) {
-            return Result<ProcessResult>(
-                ProcessResult{1, false, "Unknown tag group in " + e.name});
+            return Result<ProcessResult>(ProcessResult{1, false, "Unknown tag group in " + e.name});
           }
         }
       }
@@ -390,7 +420,11 @@ class CheckmkActivationTest : public ::testing::Test {
   int activate_exit_ = 0;
   std::vector<std::string> activations_;
   std::vector<std::string> swapped_;
-  CheckmkActivator activator_{config_, fs_, disk_, runner_, dir_.path() + "/state/staging-checkmk",
+  CheckmkActivator activator_{config_,
+                              fs_,
+                              disk_,
+                              runner_,
+                              dir_.path() + "/state/staging-checkmk",
                               dir_.path() + "/state/activate-pending"};
 };
 
@@ -421,14 +455,15 @@ TEST_F(CheckmkActivationTest, QuarantinesTheHostWhoseFileTheSandboxRefuses) {
       {"c.example", Mk("c.example", "host_tags.update({'a.example': {}})\n")},
       {"d.example", Mk("d.example", "custom_checks += [{'condition': {}, 'value': {}}]\n")},
       // Rule ids must be automon/<own host>/<service>, each once.
-      {"e.example", Mk("e.example", "custom_checks += [" + Rule("e.example", "automon/a.example/x") +
-                                        "]\n")},
-      {"f.example", Mk("f.example", "custom_checks += [" + Rule("f.example", "automon/f.example/x/y") +
-                                        "]\n")},
-      {"g.example", Mk("g.example", "custom_checks += [" + Rule("g.example", "automon/g.example/x") +
-                                        ", " + Rule("g.example", "automon/g.example/x") + "]\n")},
-      {"h.example", Mk("h.example", "custom_checks += [" + Rule("h.example", "automon-h.example-x") +
-                                        "]\n")},
+      {"e.example",
+       Mk("e.example", "custom_checks += [" + Rule("e.example", "automon/a.example/x") + "]\n")},
+      {"f.example",
+       Mk("f.example", "custom_checks += [" + Rule("f.example", "automon/f.example/x/y") + "]\n")},
+      {"g.example",
+       Mk("g.example", "custom_checks += [" + Rule("g.example", "automon/g.example/x") + ", " +
+                           Rule("g.example", "automon/g.example/x") + "]\n")},
+      {"h.example",
+       Mk("h.example", "custom_checks += [" + Rule("h.example", "automon-h.example-x") + "]\n")},
   };
   std::map<std::string, std::optional<std::string>> request(hostile.begin(), hostile.end());
   const std::string ok =
@@ -455,8 +490,7 @@ TEST_F(CheckmkActivationTest, QuarantinesTheHostWhoseFileTheSandboxRefuses) {
   EXPECT_NE(outcome->quarantined["c.example"].find("host_tags gains entries for ['a.example']"),
             std::string::npos)
       << outcome->quarantined["c.example"];
-  EXPECT_NE(outcome->quarantined["d.example"].find("not for 'd.example' alone"),
-            std::string::npos);
+  EXPECT_NE(outcome->quarantined["d.example"].find("not for 'd.example' alone"), std::string::npos);
   EXPECT_EQ(Live("a.example"), Mk("a.example"));  // the last good file stays
   EXPECT_EQ(Live("b.example"), "(missing)");
   EXPECT_EQ(Live("ok.example"), ok);
@@ -466,8 +500,8 @@ TEST_F(CheckmkActivationTest, QuarantinesTheHostWhoseFileTheSandboxRefuses) {
 TEST_F(CheckmkActivationTest, SiteCheckFindsTheBrokenHost) {
   config_.checkmk_verify_command = "verify {dir}";
   ASSERT_TRUE(Activate({{"a.example", Mk("a.example")}}).ok());
-  auto outcome = Activate({{"b.example", Mk("b.example", "# BROKEN\n")},
-                           {"c.example", Mk("c.example")}});
+  auto outcome =
+      Activate({{"b.example", Mk("b.example", "# BROKEN\n")}, {"c.example", Mk("c.example")}});
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(outcome->activated, (std::vector<std::string>{"c.example"}));
   ASSERT_EQ(outcome->quarantined.count("b.example"), 1u);
@@ -498,7 +532,7 @@ TEST_F(CheckmkActivationTest, FailedActivationIsRetriedNextTime) {
   EXPECT_NE(outcome.error().message.find("still fails, so the site's own configuration is broken"),
             std::string::npos)
       << outcome.error().message;
-  EXPECT_EQ(activations_.size(), 2u);  // the new files, then the previous ones
+  EXPECT_EQ(activations_.size(), 2u);         // the new files, then the previous ones
   EXPECT_EQ(Live("a.example"), "(missing)");  // put back as it was
   activate_exit_ = 0;
   auto retry = Activate({{"a.example", Mk("a.example")}});  // a change again, and pending
@@ -560,9 +594,8 @@ TEST_F(CheckmkActivationTest, RemoveUnlistedKeepsTheHostsToKeep) {
   r.hosts["c.example"] = Mk("c.example");
   r.remove_unlisted_hosts = true;
   r.keep_hosts = {"a.example"};
-  auto outcome = activator_.Activate(r, [](const std::vector<std::string>&) {
-    return Result<void>();
-  });
+  auto outcome =
+      activator_.Activate(r, [](const std::vector<std::string>&) { return Result<void>(); });
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(*activator_.LiveHosts(), (std::vector<std::string>{"a.example", "c.example"}));
   EXPECT_EQ(Live("a.example"), Mk("a.example"));

@@ -1,12 +1,12 @@
 #include "registrar/config.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "common/network.h"
 #include "common/process_runner.h"
@@ -17,8 +17,17 @@ namespace automon::registrar {
 namespace {
 
 enum class Kind {
-  kPath, kCommand, kBackend, kGroup, kSeconds, kMilliseconds, kListen, kPolicy, kNetworks,
-  kSite, kOptionalCommand
+  kPath,
+  kCommand,
+  kBackend,
+  kGroup,
+  kSeconds,
+  kMilliseconds,
+  kListen,
+  kPolicy,
+  kNetworks,
+  kSite,
+  kOptionalCommand
 };
 
 struct KeyInfo {
@@ -56,7 +65,9 @@ constexpr std::array<std::string_view, 3> kSections = {"registrar", "nagios", "c
 // OMD site ids: a letter or '_', then letters, digits and '_', at most 16.
 bool IsSiteId(std::string_view s) {
   if (s.empty() || s.size() > 16) return false;
-  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  const auto letter = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
   return letter(s.front()) && std::all_of(s.begin(), s.end(), [&](char c) {
            return letter(c) || (c >= '0' && c <= '9');
          });
@@ -104,9 +115,10 @@ Result<std::pair<std::string, int>> ParseListen(std::string_view text) {
   std::string_view host;
   std::string_view port;
   const auto invalid = [&] {
-    return Error{fmt::format("invalid value '{}' for 'listen': expected host:port, [v6]:port "
-                             "or :port",
-                             text)};
+    return Error{
+        fmt::format("invalid value '{}' for 'listen': expected host:port, [v6]:port "
+                    "or :port",
+                    text)};
   };
   if (!text.empty() && text.front() == '[') {
     const size_t close = text.find("]:");
@@ -204,8 +216,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
         case Kind::kCommand: {
           auto words = SplitCommandLine(v);
           if (!words) {
-            error(entry.value_loc, fmt::format("invalid value for '{}': {}", entry.key,
-                                               words.error().message));
+            error(entry.value_loc,
+                  fmt::format("invalid value for '{}': {}", entry.key, words.error().message));
           } else if (section.name == "nagios" && entry.key == "verify_command" &&
                      v.find("{config}") == std::string::npos) {
             error(entry.value_loc,
@@ -231,11 +243,10 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
           }
           break;
         case Kind::kGroup: {
-          const bool ok = !v.empty() && v.size() <= 32 &&
-                          std::all_of(v.begin(), v.end(), [](char c) {
-                            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                                   c == '-';
-                          });
+          const bool ok =
+              !v.empty() && v.size() <= 32 && std::all_of(v.begin(), v.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+              });
           if (!ok) {
             error(entry.value_loc, fmt::format("invalid value '{}' for 'secrets_group': expected "
                                                "a group name",

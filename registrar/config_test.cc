@@ -84,16 +84,15 @@ TEST(ConfigTest, CheckmkErrors) {
             "backend = checkmk\n"
             "          ^");
   auto bad = ParseConfig(
-      "[checkmk]\nsite = my-site\nactivate_command = 'cmk\nsiet = x\nconf_dir = rel\n",
-      "r.conf");
+      "[checkmk]\nsite = my-site\nactivate_command = 'cmk\nsiet = x\nconf_dir = rel\n", "r.conf");
   ASSERT_FALSE(bad.ok());
   for (const char* expected :
        {"r.conf:2:8: error: invalid value 'my-site' for 'site': expected an OMD site id",
         "r.conf:3:20: error: invalid value for 'activate_command'",
         "r.conf:4:1: error: unknown key 'siet' in [checkmk], did you mean 'site'?",
         "r.conf:5:12: error: invalid value 'rel' for 'conf_dir'"}) {
-    EXPECT_NE(bad.error().message.find(expected), std::string::npos)
-        << expected << "\n" << bad.error().message;
+    EXPECT_NE(bad.error().message.find(expected), std::string::npos) << expected << "\n"
+                                                                     << bad.error().message;
   }
 }
 

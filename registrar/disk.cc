@@ -1,17 +1,16 @@
 #include "registrar/disk.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <grp.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <set>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/file_system.h"
 
@@ -50,7 +49,8 @@ Result<bool> RealDisk::SetGroup(const std::string& path, const std::string& grou
   struct group buffer_entry;
   struct group* found = nullptr;
   std::vector<char> buffer(16384);
-  const int rc = ::getgrnam_r(group_name.c_str(), &buffer_entry, buffer.data(), buffer.size(), &found);
+  const int rc =
+      ::getgrnam_r(group_name.c_str(), &buffer_entry, buffer.data(), buffer.size(), &found);
   if (rc != 0) return SystemError("getgrnam_r", rc, group_name);
   if (found == nullptr) return false;
   if (::chown(path.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0) {

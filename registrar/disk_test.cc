@@ -1,8 +1,7 @@
 #include "registrar/disk.h"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "common/file_system.h"
 #include "registrar/testing/temp_dir.h"
@@ -19,10 +18,10 @@ TEST(RealDiskTest, ReplaceFilesWritesABatchAndLeavesNoTemporaryFiles) {
   ASSERT_TRUE(disk.MakeDirectory(a, 0755).ok());
   ASSERT_TRUE(disk.MakeDirectory(b, 0755).ok());
   ASSERT_TRUE(fs.WriteFileAtomic(a + "/1.cfg", "old\n", 0600).ok());
-  ASSERT_TRUE(disk.ReplaceFiles({{a + "/1.cfg", "one\n"}, {a + "/2.cfg", "two\n"},
-                                 {b + "/3.cfg", "three\n"}},
-                                0644)
-                  .ok());
+  ASSERT_TRUE(
+      disk.ReplaceFiles(
+              {{a + "/1.cfg", "one\n"}, {a + "/2.cfg", "two\n"}, {b + "/3.cfg", "three\n"}}, 0644)
+          .ok());
   EXPECT_EQ(fs.ReadFile(a + "/1.cfg", 100).value(), "one\n");
   EXPECT_EQ(fs.ReadFile(a + "/2.cfg", 100).value(), "two\n");
   EXPECT_EQ(fs.ReadFile(b + "/3.cfg", 100).value(), "three\n");
@@ -37,8 +36,8 @@ TEST(RealDiskTest, ReplaceFilesIntoAMissingDirectoryFailsAndCleansUp) {
   testing::ScopedTempDir dir;
   RealDisk disk;
   RealFileSystem fs;
-  auto r = disk.ReplaceFiles({{dir.path() + "/x.cfg", "x\n"}, {dir.path() + "/no/y.cfg", "y\n"}},
-                             0644);
+  auto r =
+      disk.ReplaceFiles({{dir.path() + "/x.cfg", "x\n"}, {dir.path() + "/no/y.cfg", "y\n"}}, 0644);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "open(" + dir.path() + "/no/.y.cfg.tmp." +
                                    std::to_string(::getpid()) + "): No such file or directory");

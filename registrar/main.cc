@@ -42,10 +42,19 @@ int Main(int argc, char* argv[]) {
   // '+': stop at the subcommand, whose own options follow it.
   while ((c = getopt_long(argc, argv, "+c:hV", kOptions, nullptr)) != -1) {
     switch (c) {
-      case 'c': config_path = optarg; explicit_config = true; break;
-      case 'h': std::cout << Registrar::Usage() << automon::registrar::ssh::SshUsage(); return 0;
-      case 'V': std::cout << "automon-registrar " AUTOMON_VERSION "\n"; return 0;
-      default: std::cerr << Registrar::Usage(); return automon::registrar::kUsage;
+      case 'c':
+        config_path = optarg;
+        explicit_config = true;
+        break;
+      case 'h':
+        std::cout << Registrar::Usage() << automon::registrar::ssh::SshUsage();
+        return 0;
+      case 'V':
+        std::cout << "automon-registrar " AUTOMON_VERSION "\n";
+        return 0;
+      default:
+        std::cerr << Registrar::Usage();
+        return automon::registrar::kUsage;
     }
   }
   automon::RealFileSystem fs;
@@ -59,10 +68,10 @@ int Main(int argc, char* argv[]) {
   const std::vector<std::string> args(argv + optind, argv + argc);
   // Commands that activate refuse a Checkmk command that cannot work for
   // this user before doing anything.
-  static const std::vector<std::string> kActivating = {"receive", "render", "remove",
-                                                       "deregister", "serve"};
-  if (!args.empty() && std::find(kActivating.begin(), kActivating.end(), args.front()) !=
-                           kActivating.end()) {
+  static const std::vector<std::string> kActivating = {"receive", "render", "remove", "deregister",
+                                                       "serve"};
+  if (!args.empty() &&
+      std::find(kActivating.begin(), kActivating.end(), args.front()) != kActivating.end()) {
     if (auto p = automon::registrar::CheckCommandPrivileges(*config, config_path, ::geteuid());
         !p) {
       std::cerr << "automon-registrar: " << p.error().message << "\n";
@@ -70,13 +79,17 @@ int Main(int argc, char* argv[]) {
     }
   }
   if (!args.empty() && automon::registrar::ssh::IsSshCommand(args.front())) {
-    const automon::registrar::ssh::ServeDependencies deps{
-        fs, disk, runner, NowUtc, [] { return static_cast<int64_t>(std::time(nullptr)); },
-        std::cerr, AUTOMON_VERSION};
+    const automon::registrar::ssh::ServeDependencies deps{fs,
+                                                          disk,
+                                                          runner,
+                                                          NowUtc,
+                                                          [] { return static_cast<int64_t>(std::time(nullptr)); },
+                                                          std::cerr,
+                                                          AUTOMON_VERSION};
     return automon::registrar::ssh::RunSshCommand(args, *config, deps, std::cout);
   }
-  const automon::registrar::Environment env{fs, disk, runner, NowUtc, std::cin, std::cout,
-                                            std::cerr};
+  const automon::registrar::Environment env{fs,       disk,      runner,   NowUtc,
+                                            std::cin, std::cout, std::cerr};
   Registrar registrar(*config, env);
   return registrar.Run(args);
 }

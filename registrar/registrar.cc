@@ -1,5 +1,7 @@
 #include "registrar/registrar.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <iostream>
@@ -7,8 +9,6 @@
 #include <map>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "formats/parser.h"
 #include "formats/snapshot.h"
@@ -61,7 +61,8 @@ const formats::Service* FindService(const formats::Snapshot& s, std::string_view
 }  // namespace
 
 Registrar::Registrar(const Config& config, const Environment& env)
-    : config_(config), env_(env),
+    : config_(config),
+      env_(env),
       // Checkmk's checks run as the site user, whose group is the site's.
       store_(env.fs, env.disk, config.state_dir,
              config.backend == Backend::kCheckmk ? config.checkmk_site : config.secrets_group) {
@@ -168,8 +169,8 @@ int Registrar::Receive(const std::string& host_arg) {
   {
     std::array<char, 65536> buffer;
     while (text.size() <= formats::kMaxSnapshotBytes &&
-           env_.in.read(buffer.data(), std::min(buffer.size(),
-                                                formats::kMaxSnapshotBytes + 1 - text.size()))
+           env_.in.read(buffer.data(),
+                        std::min(buffer.size(), formats::kMaxSnapshotBytes + 1 - text.size()))
                    .gcount() > 0) {
       text.append(buffer.data(), static_cast<size_t>(env_.in.gcount()));
     }
@@ -189,9 +190,10 @@ int Registrar::Receive(const std::string& host_arg) {
   auto tombstone = store_.LoadTombstone(*host);
   if (!tombstone) return refuse(tombstone.error().message);
   if (*tombstone) {
-    return refuse(fmt::format("host '{}' was removed by the administrator at {}; run "
-                              "'automon-registrar readmit {}' on the registrar to accept it again",
-                              *host, (*tombstone)->removed_at, *host));
+    return refuse(
+        fmt::format("host '{}' was removed by the administrator at {}; run "
+                    "'automon-registrar readmit {}' on the registrar to accept it again",
+                    *host, (*tombstone)->removed_at, *host));
   }
   auto stored = store_.Load(*host);
   if (!stored) return refuse(stored.error().message);
@@ -281,10 +283,10 @@ int Registrar::Receive(const std::string& host_arg) {
                               outcome.generation));
   }
   if (outcome.state == "quarantined") {
-    return refuse(fmt::format("quarantined: {} refuses this host's configuration, so its "
-                              "last accepted configuration stays active: {}",
-                              config_.backend == Backend::kCheckmk ? "Checkmk" : "Nagios",
-                              outcome.reason));
+    return refuse(
+        fmt::format("quarantined: {} refuses this host's configuration, so its "
+                    "last accepted configuration stays active: {}",
+                    config_.backend == Backend::kCheckmk ? "Checkmk" : "Nagios", outcome.reason));
   }
   if (outcome.state != "active") return refuse(fmt::format("not activated: {}", outcome.reason));
 
@@ -317,7 +319,8 @@ Result<void> Registrar::ActivatePending() {
   for (const std::string& host : *pending_hosts) {
     auto snapshot = store_.LoadPending(host);
     if (!snapshot || !*snapshot) {
-      if (auto f = finish(host, {0, "failed", snapshot ? "vanished" : snapshot.error().message}); !f) {
+      if (auto f = finish(host, {0, "failed", snapshot ? "vanished" : snapshot.error().message});
+          !f) {
         return f;
       }
       continue;
@@ -479,8 +482,9 @@ int Registrar::Show(const std::string& host_arg) {
   }
   env_.out << fmt::format("config {}\n", activator_->HostFilePath(s.host));
   for (const formats::Service& service : s.services) {
-    env_.out << "\n" << formats::FormatService(service, /*reveal_secrets=*/false,
-                                               /*with_source=*/true);
+    env_.out << "\n"
+             << formats::FormatService(service, /*reveal_secrets=*/false,
+                                       /*with_source=*/true);
   }
   return kOk;
 }
@@ -514,9 +518,10 @@ int Registrar::RemoveHost(const std::string& host_arg, bool tombstone) {
   });
   if (!outcome) return fail(fmt::format("not removed: {}", outcome.error().message));
   if (auto q = outcome->quarantined.find(*host); q != outcome->quarantined.end()) {
-    return fail(fmt::format("not removed: the configuration does not verify without this host "
-                            "(does another object refer to it?): {}",
-                            q->second));
+    return fail(
+        fmt::format("not removed: the configuration does not verify without this host "
+                    "(does another object refer to it?): {}",
+                    q->second));
   }
   if (std::find(outcome->unchanged.begin(), outcome->unchanged.end(), *host) !=
       outcome->unchanged.end()) {
@@ -617,7 +622,7 @@ int Registrar::Render() {
   env_.out << fmt::format("{} hosts active ({} changed, {} unchanged){}\n",
                           outcome->activated.size() + outcome->unchanged.size(),
                           outcome->activated.size(), outcome->unchanged.size(),
-                          !outcome->reloaded                          ? ""
+                          !outcome->reloaded                     ? ""
                           : config_.backend == Backend::kCheckmk ? ", Checkmk activated"
                                                                  : ", Nagios reloaded");
   return status;

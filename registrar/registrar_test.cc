@@ -1,8 +1,8 @@
 #include "registrar/registrar.h"
 
-#include <sstream>
-
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include "common/sha256.h"
 #include "common/testing/fake_process_runner.h"
@@ -71,7 +71,7 @@ class RegistrarTest : public ::testing::Test {
     out_.str("");
     err_.str("");
     const Environment env{fs_, disk_, runner_, [] { return std::string("2026-11-21T12:00:00Z"); },
-                          in, out_, err_};
+                          in,  out_,  err_};
     Registrar registrar(config_, env);
     return registrar.Run(args);
   }
@@ -143,8 +143,9 @@ TEST_F(RegistrarTest, APendingRegistrationNeverUndoesARemove) {
   auto result = store.LoadResult("b.example.org");
   ASSERT_TRUE(result.ok() && result->has_value());
   EXPECT_EQ((*result)->state, "failed");
-  EXPECT_EQ((*result)->reason, "host 'b.example.org' was removed by the administrator at "
-                               "2026-11-21T12:00:00Z");
+  EXPECT_EQ((*result)->reason,
+            "host 'b.example.org' was removed by the administrator at "
+            "2026-11-21T12:00:00Z");
 }
 
 TEST_F(RegistrarTest, AnOlderOutcomeIsNeverReportedForANewPush) {
@@ -195,8 +196,9 @@ TEST_F(RegistrarTest, MissingServicesNotListedAsRemovedRefuseTheWholeSnapshot) {
             "removed: 'web' (a truncated or partial read on the host must not delete services)\n");
   EXPECT_EQ(Live(), before);
   EXPECT_EQ(Receive(Document(2, "")), kRefused) << "an empty read never wipes a host";
-  EXPECT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n", {{"web", formats::RemovalReason::kDeleted}})),
-            kOk);
+  EXPECT_EQ(
+      Receive(Document(2, "[ssh]\ntype = ssh\n", {{"web", formats::RemovalReason::kDeleted}})),
+      kOk);
   EXPECT_EQ(out_.str(), "ssh: active\nweb: removed (deleted)\n");
   EXPECT_EQ(Live().find("service_description     web"), std::string::npos);
 }
@@ -204,15 +206,17 @@ TEST_F(RegistrarTest, MissingServicesNotListedAsRemovedRefuseTheWholeSnapshot) {
 TEST_F(RegistrarTest, RefusesForeignStaleAndTamperedSnapshots) {
   ASSERT_EQ(Receive(Document(5, "[ssh]\ntype = ssh\n")), kOk);
   EXPECT_EQ(Receive(Document(6, "[ssh]\ntype = ssh\n", {}, "other.example.org")), kRefused);
-  EXPECT_EQ(out_.str(), "refused: the snapshot is for host 'other.example.org', but this "
-                        "connection registers 'web01.example.org'\n");
+  EXPECT_EQ(out_.str(),
+            "refused: the snapshot is for host 'other.example.org', but this "
+            "connection registers 'web01.example.org'\n");
   EXPECT_EQ(Receive(Document(4, "[ssh]\ntype = ssh\n")), kRefused);
   EXPECT_EQ(out_.str(), "refused: generation 4 is older than the accepted generation 5\n");
   std::string tampered = Document(6, "[ssh]\ntype = ssh\nport = 22\n");
   tampered.replace(tampered.find("port = 22"), 9, "port = 23");
   EXPECT_EQ(Receive(tampered), kRefused);
-  EXPECT_TRUE(out_.str().starts_with("refused: snapshot from web01.example.org: snapshot "
-                                     "refused: content hash mismatch"))
+  EXPECT_TRUE(
+      out_.str().starts_with("refused: snapshot from web01.example.org: snapshot "
+                             "refused: content hash mismatch"))
       << out_.str();
   EXPECT_EQ(Receive("", "bad host!"), kRefused);
   EXPECT_TRUE(out_.str().starts_with("refused: invalid host name 'bad host!'")) << out_.str();
@@ -220,20 +224,22 @@ TEST_F(RegistrarTest, RefusesForeignStaleAndTamperedSnapshots) {
 
 TEST_F(RegistrarTest, OversizedInputIsRefusedAsSuch) {
   EXPECT_EQ(Receive(std::string(formats::kMaxSnapshotBytes + 10, '#')), kRefused);
-  EXPECT_EQ(out_.str(), "refused: snapshot from web01.example.org: snapshot refused: 4194305 "
-                        "bytes is over the limit of 4194304\n");
+  EXPECT_EQ(out_.str(),
+            "refused: snapshot from web01.example.org: snapshot refused: 4194305 "
+            "bytes is over the limit of 4194304\n");
 }
 
 TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {
-  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "broken.example.org"),
-                    "broken.example.org"),
-            kRefused);
+  ASSERT_EQ(
+      Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "broken.example.org"), "broken.example.org"),
+      kRefused);
   EXPECT_EQ(out_.str(),
             "refused: quarantined: Nagios refuses this host's configuration, so its last "
             "accepted configuration stays active: Error: host 'broken' is bad\n");
   EXPECT_EQ(Live("broken.example.org"), "(missing)");
   ASSERT_EQ(Run({"hosts"}), kOk);
-  EXPECT_EQ(out_.str(), "broken.example.org                       quarantined, nothing accepted yet\n");
+  EXPECT_EQ(out_.str(),
+            "broken.example.org                       quarantined, nothing accepted yet\n");
   // Another host is unaffected.
   EXPECT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
 }
@@ -243,16 +249,19 @@ TEST_F(RegistrarTest, RemoveWritesATombstoneUntilReadmit) {
   const std::string secrets = config_.state_dir + "/secrets/web01.example.org";
   EXPECT_EQ(fs_.ReadFile(secrets + "/guac.3.password", 100).value(), "pw\n");
   ASSERT_EQ(Run({"remove", "web01.example.org"}), kOk) << err_.str();
-  EXPECT_EQ(out_.str(), "removed web01.example.org; its registrations are refused until "
-                        "'automon-registrar readmit web01.example.org'\n");
+  EXPECT_EQ(out_.str(),
+            "removed web01.example.org; its registrations are refused until "
+            "'automon-registrar readmit web01.example.org'\n");
   EXPECT_EQ(Live(), "(missing)");
   EXPECT_FALSE(fs_.ListDirectory(secrets).ok());
   EXPECT_EQ(Receive(Document(4, "[ssh]\ntype = ssh\n")), kRefused);
-  EXPECT_EQ(out_.str(), "refused: host 'web01.example.org' was removed by the administrator at "
-                        "2026-11-21T12:00:00Z; run 'automon-registrar readmit "
-                        "web01.example.org' on the registrar to accept it again\n");
+  EXPECT_EQ(out_.str(),
+            "refused: host 'web01.example.org' was removed by the administrator at "
+            "2026-11-21T12:00:00Z; run 'automon-registrar readmit "
+            "web01.example.org' on the registrar to accept it again\n");
   ASSERT_EQ(Run({"hosts"}), kOk);
-  EXPECT_EQ(out_.str(), "web01.example.org                        removed at 2026-11-21T12:00:00Z\n");
+  EXPECT_EQ(out_.str(),
+            "web01.example.org                        removed at 2026-11-21T12:00:00Z\n");
   ASSERT_EQ(Run({"readmit", "web01.example.org"}), kOk);
   EXPECT_EQ(Receive(Document(4, "[ssh]\ntype = ssh\n")), kOk);
 }
@@ -277,8 +286,9 @@ TEST_F(RegistrarTest, HostsAndShowNeverPrintSecrets) {
   ASSERT_EQ(Run({"show", "web01.example.org"}), kOk);
   EXPECT_EQ(out_.str().find("hunter2"), std::string::npos);
   EXPECT_NE(out_.str().find("password = (secret)"), std::string::npos) << out_.str();
-  EXPECT_TRUE(out_.str().starts_with("host web01.example.org\naddress 192.0.2.10\ngeneration 3\n"
-                                     "state active\n"))
+  EXPECT_TRUE(
+      out_.str().starts_with("host web01.example.org\naddress 192.0.2.10\ngeneration 3\n"
+                             "state active\n"))
       << out_.str();
   EXPECT_EQ(Live().find("hunter2"), std::string::npos);
   EXPECT_EQ(Run({"show", "nobody.example.org"}), kRefused);
@@ -311,7 +321,8 @@ TEST_F(RegistrarTest, RenderKeepsTheLiveFileOfAHostItCannotLoad) {
   int damaged = 0;
   for (const DirectoryEntry& e : *stored) {
     if (!e.name.starts_with("b.example.org")) continue;
-    ASSERT_TRUE(fs_.WriteFileAtomic(config_.state_dir + "/hosts/" + e.name, "garbage\n", 0600).ok());
+    ASSERT_TRUE(
+        fs_.WriteFileAtomic(config_.state_dir + "/hosts/" + e.name, "garbage\n", 0600).ok());
     ++damaged;
   }
   ASSERT_EQ(damaged, 1);

@@ -1,15 +1,15 @@
 #include "registrar/store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <set>
 
-#include <fmt/format.h>
-
-#include "formats/schema.h"
 #include "formats/ini.h"
+#include "formats/schema.h"
 
 namespace automon::registrar {
 namespace {
@@ -17,9 +17,7 @@ namespace {
 constexpr std::string_view kSnapshotSuffix = ".snapshot";
 constexpr size_t kMaxStateFile = formats::kMaxSnapshotBytes + 4096;
 
-bool IsNotFound(const Error& e) {
-  return e.message.ends_with(std::strerror(ENOENT));
-}
+bool IsNotFound(const Error& e) { return e.message.ends_with(std::strerror(ENOENT)); }
 
 }  // namespace
 
@@ -52,9 +50,10 @@ Result<void> CheckRemovals(const formats::Snapshot& stored, const formats::Snaps
       missing.size() == 1 ? "is" : "are", list)};
 }
 
-HostStore::HostStore(FileSystem& fs, Disk& disk, std::string state_dir,
-                     std::string secrets_group)
-    : fs_(fs), disk_(disk), state_dir_(std::move(state_dir)),
+HostStore::HostStore(FileSystem& fs, Disk& disk, std::string state_dir, std::string secrets_group)
+    : fs_(fs),
+      disk_(disk),
+      state_dir_(std::move(state_dir)),
       secrets_group_(std::move(secrets_group)) {}
 
 Result<void> HostStore::Initialise() {
@@ -109,9 +108,9 @@ Result<std::optional<formats::Snapshot>> HostStore::Load(const std::string& host
 }
 
 Result<void> HostStore::SavePending(const formats::Snapshot& snapshot) {
-  return fs_.WriteFileAtomic(fmt::format("{}/pending/{}{}", state_dir_, snapshot.host,
-                                         kSnapshotSuffix),
-                             formats::SerializeSnapshot(snapshot), 0600);
+  return fs_.WriteFileAtomic(
+      fmt::format("{}/pending/{}{}", state_dir_, snapshot.host, kSnapshotSuffix),
+      formats::SerializeSnapshot(snapshot), 0600);
 }
 
 Result<std::optional<formats::Snapshot>> HostStore::LoadPending(const std::string& host) {
@@ -264,8 +263,7 @@ Result<void> HostStore::WriteAllSecrets(
   return {};
 }
 
-Result<void> HostStore::PruneSecrets(const std::string& host,
-                                     const std::vector<SecretFile>& keep) {
+Result<void> HostStore::PruneSecrets(const std::string& host, const std::vector<SecretFile>& keep) {
   const std::string dir = secrets_dir() + "/" + host;
   auto entries = fs_.ListDirectory(dir);
   if (!entries) {

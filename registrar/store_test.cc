@@ -1,9 +1,8 @@
 #include "registrar/store.h"
 
 #include <grp.h>
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "formats/parser.h"
 #include "registrar/testing/temp_dir.h"
@@ -47,13 +46,12 @@ TEST_F(StoreTest, UnknownHostIsEmptyButACorruptFileIsAnError) {
   auto none = store_.Load("nobody.example.org");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
-  ASSERT_TRUE(fs_.WriteFileAtomic(dir_.path() + "/state/hosts/bad.example.org.snapshot",
-                                  "garbage\n", 0600)
-                  .ok());
+  ASSERT_TRUE(
+      fs_.WriteFileAtomic(dir_.path() + "/state/hosts/bad.example.org.snapshot", "garbage\n", 0600)
+          .ok());
   auto bad = store_.Load("bad.example.org");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("snapshot refused"), std::string::npos)
-      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("snapshot refused"), std::string::npos) << bad.error().message;
 }
 
 TEST_F(StoreTest, SnapshotOfAnotherHostUnderThisNameIsAnError) {
@@ -65,8 +63,9 @@ TEST_F(StoreTest, SnapshotOfAnotherHostUnderThisNameIsAnError) {
   auto loaded = store_.Load("web01.example.org");
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.error().message,
-            dir_.path() + "/state/hosts/web01.example.org.snapshot: stored snapshot is for host "
-                          "'other.example.org'");
+            dir_.path() +
+                "/state/hosts/web01.example.org.snapshot: stored snapshot is for host "
+                "'other.example.org'");
 }
 
 TEST_F(StoreTest, TombstonesAndQuarantineRoundTrip) {
@@ -107,9 +106,10 @@ TEST_F(StoreTest, SecretFilesAre0640ForTheNagiosGroupAndPruned) {
 TEST_F(StoreTest, SecretsOfManyHostsAreWrittenInOneBatch) {
   const std::string a = store_.secrets_dir() + "/a.example.org/guac.1.password";
   const std::string b = store_.secrets_dir() + "/b.example.org/lb.2.password";
-  ASSERT_TRUE(store_.WriteAllSecrets({{"a.example.org", {{a, "pa\n"}}},
-                                      {"b.example.org", {{b, "pb\n"}}},
-                                      {"c.example.org", {}}})
+  ASSERT_TRUE(store_
+                  .WriteAllSecrets({{"a.example.org", {{a, "pa\n"}}},
+                                    {"b.example.org", {{b, "pb\n"}}},
+                                    {"c.example.org", {}}})
                   .ok());
   EXPECT_EQ(fs_.ReadFile(a, 100).value(), "pa\n");
   EXPECT_EQ(fs_.ReadFile(b, 100).value(), "pb\n");

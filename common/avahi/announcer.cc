@@ -2,10 +2,9 @@
 
 #include <avahi-common/error.h>
 #include <avahi-common/timeval.h>
+#include <fmt/format.h>
 
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "common/avahi/handles.h"
 #include "common/avahi/publisher.h"
@@ -24,8 +23,9 @@ class RealEntryGroup final : public EntryGroupApi {
       list = avahi_string_list_add(list, it->c_str());
     }
     const int r = avahi_entry_group_add_service_strlst(
-        group_, interface_ == 0 ? AVAHI_IF_UNSPEC : AvahiIfIndex(interface_), AVAHI_PROTO_UNSPEC, AvahiPublishFlags(0), name.c_str(),
-        std::string(kServiceType).c_str(), nullptr, nullptr, static_cast<uint16_t>(port), list);
+        group_, interface_ == 0 ? AVAHI_IF_UNSPEC : AvahiIfIndex(interface_), AVAHI_PROTO_UNSPEC,
+        AvahiPublishFlags(0), name.c_str(), std::string(kServiceType).c_str(), nullptr, nullptr,
+        static_cast<uint16_t>(port), list);
     avahi_string_list_free(list);
     return r;
   }

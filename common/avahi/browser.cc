@@ -1,16 +1,14 @@
 #include "common/avahi/browser.h"
 
-#include <net/if.h>
-
 #include <avahi-common/address.h>
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
 #include <avahi-common/timeval.h>
+#include <fmt/format.h>
+#include <net/if.h>
 
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 static_assert(automon::avahi::kNoDaemon == AVAHI_ERR_NO_DAEMON);
 
@@ -48,10 +46,9 @@ std::vector<std::string> TxtStrings(AvahiStringList* txt) {
 }
 
 void OnResolved(AvahiServiceResolver* r, AvahiIfIndex interface, AvahiProtocol,
-                AvahiResolverEvent event,
-                const char* name, const char*, const char*, const char* host_name,
-                const AvahiAddress* address, uint16_t port, AvahiStringList* txt,
-                AvahiLookupResultFlags, void* data) {
+                AvahiResolverEvent event, const char* name, const char*, const char*,
+                const char* host_name, const AvahiAddress* address, uint16_t port,
+                AvahiStringList* txt, AvahiLookupResultFlags, void* data) {
   auto* lookup = static_cast<Lookup*>(data);
   if (event == AVAHI_RESOLVER_FOUND && address != nullptr) {
     char text[AVAHI_ADDRESS_STR_MAX] = {};
@@ -88,9 +85,9 @@ void OnBrowse(AvahiServiceBrowser*, AvahiIfIndex interface, AvahiProtocol protoc
   switch (event) {
     case AVAHI_BROWSER_NEW: {
       lookup->seen.insert(name);
-      AvahiServiceResolver* r = avahi_service_resolver_new(
-          lookup->client, interface, protocol, name, type, domain, protocol,
-          AvahiLookupFlags(0), &OnResolved, lookup);
+      AvahiServiceResolver* r =
+          avahi_service_resolver_new(lookup->client, interface, protocol, name, type, domain,
+                                     protocol, AvahiLookupFlags(0), &OnResolved, lookup);
       if (r != nullptr) lookup->resolvers.emplace(r, ServiceResolverPtr(r));
       break;
     }

@@ -1,7 +1,6 @@
 #include "common/avahi/publisher.h"
 
 #include <avahi-common/error.h>
-
 #include <fmt/format.h>
 
 namespace automon::avahi {
@@ -14,8 +13,8 @@ Result<std::string> Publish(EntryGroupApi& group, const Announcement& a, int max
     const int added = group.AddService(name, a.port, *txt);
     if (added == AVAHI_OK) break;
     if (added != AVAHI_ERR_COLLISION || attempt == max_renames) {
-      return Error{fmt::format("avahi_entry_group_add_service({}): {}", name,
-                               avahi_strerror(added))};
+      return Error{
+          fmt::format("avahi_entry_group_add_service({}): {}", name, avahi_strerror(added))};
     }
     name = AlternativeName(name);
     if (const int reset = group.Reset(); reset != AVAHI_OK) {

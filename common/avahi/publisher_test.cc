@@ -42,8 +42,8 @@ TEST(PublishTest, FreeNameIsAddedAndCommitted) {
   auto name = Publish(group, kAnnouncement);
   ASSERT_TRUE(name) << name.error().message;
   EXPECT_EQ(*name, "automon registrar on mon1");
-  EXPECT_EQ(group.calls, (std::vector<std::string>{
-                             "add automon registrar on mon1:2222 version=1", "commit"}));
+  EXPECT_EQ(group.calls,
+            (std::vector<std::string>{"add automon registrar on mon1:2222 version=1", "commit"}));
 }
 
 TEST(PublishTest, CollisionRenamesResetsAndRetries) {
@@ -74,8 +74,7 @@ TEST(PublishTest, CommitFailureIsReported) {
   group.fail_commit = AVAHI_ERR_BAD_STATE;
   auto name = Publish(group, kAnnouncement);
   ASSERT_FALSE(name);
-  EXPECT_EQ(name.error().message,
-            "avahi_entry_group_commit(automon registrar on mon1): Bad state");
+  EXPECT_EQ(name.error().message, "avahi_entry_group_commit(automon registrar on mon1): Bad state");
 }
 
 TEST(PublishTest, InvalidTxtIsRefusedBeforeTouchingTheGroup) {

@@ -1,17 +1,15 @@
 #include "common/avahi/service.h"
 
+#include <arpa/inet.h>
 #include <avahi-common/alternative.h>
 #include <avahi-common/malloc.h>
-
-#include <arpa/inet.h>
+#include <fmt/format.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
-
-#include <fmt/format.h>
 
 namespace automon::avahi {
 namespace {
@@ -62,8 +60,8 @@ std::string InstanceName(std::string_view host_name) {
 }
 
 std::string AlternativeName(const std::string& name) {
-  std::unique_ptr<char, decltype(&avahi_free)> next(
-      avahi_alternative_service_name(name.c_str()), &avahi_free);
+  std::unique_ptr<char, decltype(&avahi_free)> next(avahi_alternative_service_name(name.c_str()),
+                                                    &avahi_free);
   AUTOMON_CHECK(next != nullptr);  // only fails on out-of-memory
   std::string result = next.get();
   if (result.size() <= kMaxInstanceName) return result;
@@ -79,8 +77,9 @@ std::map<std::string, std::string> ParseTxt(const std::vector<std::string>& stri
     const size_t eq = s.find('=');
     std::string key = s.substr(0, eq);
     if (key.empty()) continue;  // RFC 6763 §6.4: silently ignored
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    std::transform(key.begin(), key.end(), key.begin(), [](char c) {
+      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    });
     txt.emplace(std::move(key), eq == std::string::npos ? "" : s.substr(eq + 1));
   }
   return txt;
@@ -94,18 +93,20 @@ std::optional<std::string> AdvertisedFingerprint(const Found& found) {
   return it->second;
 }
 
-InterfaceChoice ChooseInterface(const std::string& address,
-                                const std::function<std::optional<std::string>(
-                                    const std::string&)>& owner,
-                                const std::function<unsigned(const std::string&)>& index) {
+InterfaceChoice ChooseInterface(
+    const std::string& address,
+    const std::function<std::optional<std::string>(const std::string&)>& owner,
+    const std::function<unsigned(const std::string&)>& index) {
   if (address == "0.0.0.0" || address == "::") return {0, ""};
   std::optional<std::string> name;
-  if (address.starts_with("127.") || address == "::1") name = "lo";
-  else name = owner(address);
+  if (address.starts_with("127.") || address == "::1")
+    name = "lo";
+  else
+    name = owner(address);
   if (!name) {
-    return {std::nullopt,
-            fmt::format("no interface holds the listen address {}; not announcing over mDNS",
-                        address)};
+    return {
+        std::nullopt,
+        fmt::format("no interface holds the listen address {}; not announcing over mDNS", address)};
   }
   const unsigned i = index(*name);
   if (i == 0) {
@@ -140,8 +141,7 @@ std::optional<std::string> InterfaceOwning(const std::string& address) {
   return std::nullopt;
 }
 
-std::optional<std::string> ScopedAddress(const std::string& address,
-                                         const char* interface_name) {
+std::optional<std::string> ScopedAddress(const std::string& address, const char* interface_name) {
   in6_addr a{};
   if (inet_pton(AF_INET6, address.c_str(), &a) != 1 || !IN6_IS_ADDR_LINKLOCAL(&a)) {
     return address;

@@ -76,10 +76,10 @@ struct InterfaceChoice {
 };
 // owner(address): the name of the interface holding that address, if any;
 // index(name): its index, 0 when unknown.
-InterfaceChoice ChooseInterface(const std::string& address,
-                                const std::function<std::optional<std::string>(
-                                    const std::string&)>& owner,
-                                const std::function<unsigned(const std::string&)>& index);
+InterfaceChoice ChooseInterface(
+    const std::string& address,
+    const std::function<std::optional<std::string>(const std::string&)>& owner,
+    const std::function<unsigned(const std::string&)>& index);
 // The real owner() for ChooseInterface: getifaddrs(3).
 std::optional<std::string> InterfaceOwning(const std::string& address);
 
@@ -88,8 +88,7 @@ std::optional<std::string> InterfaceOwning(const std::string& address);
 // IPv6 address (fe80::/10) gets its scope, "%name", without which it
 // cannot be reached; nullopt when it needs one and the name is unknown
 // (the result is skipped). Other addresses are returned as they are.
-std::optional<std::string> ScopedAddress(const std::string& address,
-                                         const char* interface_name);
+std::optional<std::string> ScopedAddress(const std::string& address, const char* interface_name);
 
 // The TXT record's fingerprint, if it has one (not checked for form: a
 // malformed one matches no key, so it only ever refuses).

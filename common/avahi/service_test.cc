@@ -24,8 +24,9 @@ TEST(ServiceTxtTest, RefusesEmptyControlAndOverlongValues) {
             "TXT value for 'backend' is empty or not printable: 'nag\nios'");
   auto long_value = BuildTxt({"n", 1, kFingerprint, std::string(250, 'x'), 0});
   ASSERT_FALSE(long_value);
-  EXPECT_EQ(long_value.error().message, "TXT string 'backend=xxxxxxxxxxxxxxxxxxxxxxxx...' is "
-                                        "longer than 255 bytes");
+  EXPECT_EQ(long_value.error().message,
+            "TXT string 'backend=xxxxxxxxxxxxxxxxxxxxxxxx...' is "
+            "longer than 255 bytes");
 }
 
 TEST(ServiceTxtTest, ParsesPairsFirstKeyWinsKeysFoldCase) {

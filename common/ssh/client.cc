@@ -1,10 +1,9 @@
 #include "common/ssh/client.h"
 
+#include <fmt/format.h>
 #include <libssh/libssh.h>
 
 #include <memory>
-
-#include <fmt/format.h>
 
 namespace automon::ssh {
 namespace {
@@ -75,8 +74,8 @@ Result<RemoteResult> RunRemote(const RemoteCommand& command, const Key& key,
   }
   ssh_channel c = channel.get();
   if (ssh_channel_request_exec(c, command.command.c_str()) != SSH_OK) {
-    return Error{fmt::format("{} refused the command '{}': {}", where, command.command,
-                             ssh_get_error(s))};
+    return Error{
+        fmt::format("{} refused the command '{}': {}", where, command.command, ssh_get_error(s))};
   }
   size_t sent = 0;
   while (sent < command.input.size()) {

@@ -18,8 +18,8 @@ struct RemoteCommand {
   std::string host;
   int port = 22;
   std::string user = "automon";
-  std::string command;                   // the exec request, e.g. "register"
-  std::string input;                     // sent as stdin, then EOF
+  std::string command;                       // the exec request, e.g. "register"
+  std::string input;                         // sent as stdin, then EOF
   std::chrono::milliseconds timeout{30000};  // for the whole exchange
 };
 

@@ -1,10 +1,9 @@
 #include "common/ssh/key.h"
 
+#include <fmt/format.h>
 #include <libssh/libssh.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 namespace automon::ssh {
 namespace {

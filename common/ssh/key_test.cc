@@ -1,5 +1,6 @@
 #include "common/ssh/key.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -9,8 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-
-#include <gtest/gtest.h>
 
 #include "common/testing/fake_file_system.h"
 
@@ -25,7 +24,8 @@ std::string Output(const std::string& command) {
   if (!pipe) return out;
   std::array<char, 4096> buffer;
   size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) out.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0)
+    out.append(buffer.data(), n);
   return out;
 }
 

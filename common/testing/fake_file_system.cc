@@ -1,9 +1,9 @@
 #include "common/testing/fake_file_system.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
-
-#include <fmt/format.h>
 
 namespace automon::testing {
 namespace {
@@ -25,9 +25,11 @@ void FakeFileSystem::AddDirectory(const std::string& path) { directories_.insert
 void FakeFileSystem::FailWith(const std::string& path, int errnum) { failures_[path] = errnum; }
 
 Result<std::string> FakeFileSystem::ReadFile(const std::string& path, size_t max_bytes) {
-  if (auto f = failures_.find(path); f != failures_.end()) return SystemError("open", f->second, path);
+  if (auto f = failures_.find(path); f != failures_.end())
+    return SystemError("open", f->second, path);
   auto it = files_.find(path);
-  if (it == files_.end()) return SystemError("open", directories_.count(path) ? EISDIR : ENOENT, path);
+  if (it == files_.end())
+    return SystemError("open", directories_.count(path) ? EISDIR : ENOENT, path);
   if (it->second.size() > max_bytes) {
     return Error{fmt::format("{}: file is larger than the limit of {} bytes", path, max_bytes)};
   }
@@ -35,7 +37,8 @@ Result<std::string> FakeFileSystem::ReadFile(const std::string& path, size_t max
 }
 
 Result<std::vector<DirectoryEntry>> FakeFileSystem::ListDirectory(const std::string& path) {
-  if (auto f = failures_.find(path); f != failures_.end()) return SystemError("opendir", f->second, path);
+  if (auto f = failures_.find(path); f != failures_.end())
+    return SystemError("opendir", f->second, path);
   if (!directories_.count(path)) {
     return SystemError("opendir", files_.count(path) ? ENOTDIR : ENOENT, path);
   }
@@ -46,10 +49,12 @@ Result<std::vector<DirectoryEntry>> FakeFileSystem::ListDirectory(const std::str
            p.find('/', prefix.size()) == std::string::npos;
   };
   for (const auto& [p, content] : files_) {
-    if (direct_child(p)) entries.push_back({p.substr(prefix.size()), DirectoryEntry::Kind::kRegular});
+    if (direct_child(p))
+      entries.push_back({p.substr(prefix.size()), DirectoryEntry::Kind::kRegular});
   }
   for (const auto& d : directories_) {
-    if (direct_child(d)) entries.push_back({d.substr(prefix.size()), DirectoryEntry::Kind::kDirectory});
+    if (direct_child(d))
+      entries.push_back({d.substr(prefix.size()), DirectoryEntry::Kind::kDirectory});
   }
   std::sort(entries.begin(), entries.end(),
             [](const DirectoryEntry& a, const DirectoryEntry& b) { return a.name < b.name; });
@@ -58,14 +63,16 @@ Result<std::vector<DirectoryEntry>> FakeFileSystem::ListDirectory(const std::str
 
 Result<void> FakeFileSystem::WriteFileAtomic(const std::string& path, const std::string& content,
                                              unsigned /*mode*/) {
-  if (auto f = failures_.find(path); f != failures_.end()) return SystemError("rename", f->second, path);
+  if (auto f = failures_.find(path); f != failures_.end())
+    return SystemError("rename", f->second, path);
   if (!directories_.count(Parent(path))) return SystemError("open", ENOENT, path);
   files_[path] = content;
   return {};
 }
 
 Result<void> FakeFileSystem::MakeDirectories(const std::string& path, unsigned /*mode*/) {
-  if (auto f = failures_.find(path); f != failures_.end()) return SystemError("mkdir", f->second, path);
+  if (auto f = failures_.find(path); f != failures_.end())
+    return SystemError("mkdir", f->second, path);
   if (files_.count(path)) return SystemError("mkdir", ENOTDIR, path);
   for (std::string p = path; p.size() > 1; p = Parent(p)) directories_.insert(p);
   return {};

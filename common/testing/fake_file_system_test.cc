@@ -1,8 +1,8 @@
 #include "common/testing/fake_file_system.h"
 
-#include <cerrno>
-
 #include <gtest/gtest.h>
+
+#include <cerrno>
 
 namespace automon::testing {
 namespace {

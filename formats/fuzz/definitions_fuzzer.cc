@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<Diagnostic> diagnostics;
     const auto sections = formats::LexIni(written, "/fuzz/written", diagnostics);
     AUTOMON_CHECK(diagnostics.empty() && sections.size() == 1);
-    const auto back = formats::ParseService(sections[0], formats::ParseMode::kSnapshot, diagnostics);
+    const auto back =
+        formats::ParseService(sections[0], formats::ParseMode::kSnapshot, diagnostics);
     AUTOMON_CHECK(back.has_value() && *back == service);
   }
   return 0;

@@ -1,9 +1,9 @@
 #include "probes/check_guacamole/client.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "probes/lib/check_result.h"
 
@@ -30,8 +30,7 @@ bool IsPermissionDenied(const HttpResponse& response) {
 bool IsNotJson(const HttpResponse& response) {
   if (IsJsonContentType(response.content_type)) return false;
   size_t first = response.body.find_first_not_of(" \t\r\n");
-  return first == std::string::npos ||
-         (response.body[first] != '{' && response.body[first] != '[');
+  return first == std::string::npos || (response.body[first] != '{' && response.body[first] != '[');
 }
 
 std::string Join(const std::vector<std::string>& items) {
@@ -104,9 +103,9 @@ Outcome<Measurement> GuacamoleClient::Run(const probe::Deadline& deadline) {
   Result<std::vector<ActiveConnection>> sessions =
       ParseActiveConnections(reply.value().response.body);
   if (!sessions) {
-    return ProbeError{probe::kUnknown, fmt::format("{} from {} (HTTP {})", sessions.error().message,
-                                                   reply.value().url,
-                                                   reply.value().response.status)};
+    return ProbeError{probe::kUnknown,
+                      fmt::format("{} from {} (HTTP {})", sessions.error().message,
+                                  reply.value().url, reply.value().response.status)};
   }
   measurement.sessions = std::move(sessions).value();
 
@@ -129,9 +128,8 @@ Outcome<Measurement> GuacamoleClient::Run(const probe::Deadline& deadline) {
       Result<int64_t> count = extra.array ? CountArrayElements(got.value().response.body)
                                           : CountObjectKeys(got.value().response.body);
       if (!count) {
-        measurement.notes.push_back(
-            fmt::format("{} failed: {} from {}", extra.phase, count.error().message,
-                        got.value().url));
+        measurement.notes.push_back(fmt::format("{} failed: {} from {}", extra.phase,
+                                                count.error().message, got.value().url));
         continue;
       }
       *extra.out = *count;
@@ -147,8 +145,7 @@ Outcome<LoginReply> GuacamoleClient::Login(const probe::Deadline& deadline) {
   HttpRequest request;
   request.method = "POST";
   request.url = url;
-  request.headers = {"Content-Type: application/x-www-form-urlencoded",
-                     "Accept: application/json"};
+  request.headers = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
   request.body = "username=" + probe::UrlEncode(config_.username) +
                  "&password=" + probe::UrlEncode(config_.password);
   Outcome<Reply> sent = Send(std::move(request), url, "logging in", deadline);
@@ -201,8 +198,8 @@ Outcome<LoginReply> GuacamoleClient::Login(const probe::Deadline& deadline) {
 }
 
 Outcome<GuacamoleClient::Reply> GuacamoleClient::GetSession(const std::string& path,
-                                                           std::string_view phase,
-                                                           const probe::Deadline& deadline) {
+                                                            std::string_view phase,
+                                                            const probe::Deadline& deadline) {
   const std::string url = base_ + "/api/session/data/" + path;
   auto request = [&](bool with_query) {
     HttpRequest r;
@@ -257,9 +254,9 @@ Outcome<GuacamoleClient::Reply> GuacamoleClient::GetSession(const std::string& p
 }
 
 Outcome<GuacamoleClient::Reply> GuacamoleClient::Send(HttpRequest request,
-                                                     std::string_view display_url,
-                                                     std::string_view phase,
-                                                     const probe::Deadline& deadline) {
+                                                      std::string_view display_url,
+                                                      std::string_view phase,
+                                                      const probe::Deadline& deadline) {
   if (deadline.Expired()) {
     return TransportFailure({TransportErrorKind::kTimeout, "no time left"}, display_url, phase);
   }
@@ -281,20 +278,20 @@ std::optional<std::string> GuacamoleClient::Release(const std::string& token,
       "it stays valid on the server until its idle timeout (api-session-timeout, 60 minutes by "
       "default)";
   if (!result.ok()) {
-    return fmt::format("could not release the session token: {}; {}",
-                       Quote(result.error().detail), kConsequence);
+    return fmt::format("could not release the session token: {}; {}", Quote(result.error().detail),
+                       kConsequence);
   }
   long status = result.response().status;
   // 404: the server already dropped it (expired, or destroyed on a 403).
   if (status == 204 || status == 200 || status == 404) return std::nullopt;
-  return fmt::format("could not release the session token: DELETE {}/api/tokens/... answered "
-                     "HTTP {}; {}",
-                     base_, status, kConsequence);
+  return fmt::format(
+      "could not release the session token: DELETE {}/api/tokens/... answered "
+      "HTTP {}; {}",
+      base_, status, kConsequence);
 }
 
 ProbeError GuacamoleClient::TransportFailure(const probe::TransportError& error,
-                                             std::string_view url,
-                                             std::string_view phase) const {
+                                             std::string_view url, std::string_view phase) const {
   const std::string host = probe::SanitizeLine(config_.host);
   const int port = EffectivePort(config_);
   const std::string detail = Quote(error.detail);
@@ -329,9 +326,8 @@ ProbeError GuacamoleClient::TransportFailure(const probe::TransportError& error,
                           "HTTPS on that port? check --protocol and --port",
                           host, port, detail)};
     case TransportErrorKind::kCaFile:
-      return {probe::kUnknown,
-              fmt::format("cannot use --ca-file '{}': {}", probe::SanitizeLine(config_.ca_file),
-                          detail)};
+      return {probe::kUnknown, fmt::format("cannot use --ca-file '{}': {}",
+                                           probe::SanitizeLine(config_.ca_file), detail)};
     case TransportErrorKind::kTooLarge:
       return {probe::kUnknown,
               fmt::format("reply from {} while {} is too large ({}); is this really Guacamole?",
@@ -352,9 +348,9 @@ ProbeError GuacamoleClient::UnexpectedReply(const Reply& reply, std::string_view
                         r.status, phase)};
   }
   if (IsNotJson(r)) {
-    std::string kind = r.content_type.empty() ? "a body without content type"
-                                              : Quote(r.content_type.substr(
-                                                    0, r.content_type.find(';')));
+    std::string kind = r.content_type.empty()
+                           ? "a body without content type"
+                           : Quote(r.content_type.substr(0, r.content_type.find(';')));
     if (r.status >= 500) {
       return {probe::kCritical,
               fmt::format("{} answered HTTP {} with {} instead of JSON while {}: a proxy in front "
@@ -369,12 +365,12 @@ ProbeError GuacamoleClient::UnexpectedReply(const Reply& reply, std::string_view
   }
   std::optional<ApiError> api = ParseApiError(r.body);
   if (r.status >= 500) {
-    return {probe::kCritical,
-            fmt::format("Guacamole failed while {} (HTTP {}{}); see the Guacamole server log "
-                        "(database down?)",
-                        phase, r.status,
-                        api ? fmt::format(" {}: \"{}\"", Quote(api->type), Quote(api->message))
-                            : "")};
+    return {
+        probe::kCritical,
+        fmt::format("Guacamole failed while {} (HTTP {}{}); see the Guacamole server log "
+                    "(database down?)",
+                    phase, r.status,
+                    api ? fmt::format(" {}: \"{}\"", Quote(api->type), Quote(api->message)) : "")};
   }
   if (api) {
     return {probe::kUnknown,

@@ -1,11 +1,11 @@
 #include "probes/check_guacamole/client.h"
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "probes/lib/testing/fake_http_client.h"
 
@@ -42,8 +42,8 @@ bool HasHeader(const HttpRequest& r, const std::string& header) {
 // flow: token issue and validation, header vs ?token=, DELETE. Tests
 // override single answers with the hooks.
 struct ScriptedServer {
-  bool legacy = false;     // 1.0-1.3: reads only ?token=
-  int dead_tokens = 0;     // the first N tokens are revoked as soon as issued
+  bool legacy = false;  // 1.0-1.3: reads only ?token=
+  int dead_tokens = 0;  // the first N tokens are revoked as soon as issued
   std::vector<std::string> sources = {"mysql", "mysql-shared"};
   std::string sessions = R"({"a":{"username":"alice"},"b":{"username":"bob"}})";
   std::function<std::optional<HttpResult>(const HttpRequest&)> override;
@@ -93,8 +93,9 @@ struct ScriptedServer {
       bool known = false;
       for (const std::string& s : sources) known = known || s == source;
       if (!known) {
-        return JsonResponse(404, ApiErrorBody("NOT_FOUND", "Session not associated with "
-                                                           "authentication provider"));
+        return JsonResponse(404, ApiErrorBody("NOT_FOUND",
+                                              "Session not associated with "
+                                              "authentication provider"));
       }
       std::string what = path.substr(source.size() + 1);
       if (what == "activeConnections") return JsonResponse(200, sessions);
@@ -166,13 +167,12 @@ TEST_F(GuacamoleClientTest, LegacyServerGetsTokenInQuery) {
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_TRUE(m->legacy_token_query);
   EXPECT_FALSE(m->relogged_in);
-  EXPECT_EQ(Calls(),
-            (std::vector<std::string>{
-                "POST /api/tokens", "GET /api/session/data/mysql/activeConnections",
-                "GET /api/session/data/mysql/activeConnections?token=TOKEN1",
-                "GET /api/session/data/mysql/users?token=TOKEN1",
-                "GET /api/session/data/mysql/history/connections?token=TOKEN1",
-                "DELETE /api/tokens/TOKEN1"}));
+  EXPECT_EQ(Calls(), (std::vector<std::string>{
+                         "POST /api/tokens", "GET /api/session/data/mysql/activeConnections",
+                         "GET /api/session/data/mysql/activeConnections?token=TOKEN1",
+                         "GET /api/session/data/mysql/users?token=TOKEN1",
+                         "GET /api/session/data/mysql/history/connections?token=TOKEN1",
+                         "DELETE /api/tokens/TOKEN1"}));
   EXPECT_EQ(m->users, 3);
   EXPECT_EQ(m->history, 5);
   EXPECT_TRUE(server_.live.empty());
@@ -194,12 +194,11 @@ TEST_F(GuacamoleClientTest, ExpiredTokenLogsInAgainOnce) {
   EXPECT_TRUE(m->relogged_in);
   EXPECT_FALSE(m->legacy_token_query);
   EXPECT_EQ(server_.logins, 2);
-  EXPECT_EQ(Calls(),
-            (std::vector<std::string>{
-                "POST /api/tokens", "GET /api/session/data/mysql/activeConnections",
-                "GET /api/session/data/mysql/activeConnections?token=TOKEN1", "POST /api/tokens",
-                "GET /api/session/data/mysql/activeConnections", "DELETE /api/tokens/TOKEN1",
-                "DELETE /api/tokens/TOKEN2"}));
+  EXPECT_EQ(Calls(), (std::vector<std::string>{
+                         "POST /api/tokens", "GET /api/session/data/mysql/activeConnections",
+                         "GET /api/session/data/mysql/activeConnections?token=TOKEN1",
+                         "POST /api/tokens", "GET /api/session/data/mysql/activeConnections",
+                         "DELETE /api/tokens/TOKEN1", "DELETE /api/tokens/TOKEN2"}));
   EXPECT_TRUE(server_.live.empty());
 }
 
@@ -263,8 +262,8 @@ TEST_F(GuacamoleClientTest, ReloginWithBadCredentialsIsNotRetriedEither) {
 TEST_F(GuacamoleClientTest, MfaIsUnknown) {
   server_.override = [](const HttpRequest& r) -> std::optional<HttpResult> {
     if (r.method == "POST") {
-      return JsonResponse(
-          403, ApiErrorBody("INSUFFICIENT_CREDENTIALS", "TOTP required", "TOTP.INFO_CODE_REQUIRED"));
+      return JsonResponse(403, ApiErrorBody("INSUFFICIENT_CREDENTIALS", "TOTP required",
+                                            "TOTP.INFO_CODE_REQUIRED"));
     }
     return std::nullopt;
   };
@@ -282,7 +281,8 @@ TEST_F(GuacamoleClientTest, MfaIsUnknown) {
 TEST_F(GuacamoleClientTest, BanIsCritical) {
   server_.override = [](const HttpRequest& r) -> std::optional<HttpResult> {
     if (r.method == "POST") {
-      return JsonResponse(429, ApiErrorBody("BAD_REQUEST", "Too many failed authentication attempts."));
+      return JsonResponse(429,
+                          ApiErrorBody("BAD_REQUEST", "Too many failed authentication attempts."));
     }
     return std::nullopt;
   };
@@ -306,9 +306,10 @@ TEST_F(GuacamoleClientTest, DisabledAccountIsCritical) {
   };
   probe::Outcome<Measurement> m = Measure();
   ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.error(), (probe::ProbeError{probe::kCritical,
-                                          "Guacamole refused the login of user 'guacadmin' (HTTP "
-                                          "400 BAD_REQUEST: \"User account is no longer valid.\")"}));
+  EXPECT_EQ(m.error(),
+            (probe::ProbeError{probe::kCritical,
+                               "Guacamole refused the login of user 'guacadmin' (HTTP "
+                               "400 BAD_REQUEST: \"User account is no longer valid.\")"}));
 }
 
 TEST_F(GuacamoleClientTest, UnknownDataSourceReleasesToken) {
@@ -557,7 +558,8 @@ TEST_F(GuacamoleClientTest, PrometheusExtrasFailingAreNotes) {
   EXPECT_EQ(m->history, 5);
   EXPECT_EQ(m->notes, std::vector<std::string>{
                           "counting users failed: unexpected JSON: expected an object, got an "
-                          "array from " + std::string(kBase) + "/api/session/data/mysql/users"});
+                          "array from " +
+                          std::string(kBase) + "/api/session/data/mysql/users"});
 }
 
 TEST(BudgetTest, ReservesTimeForRelease) {

@@ -1,10 +1,10 @@
 #include "probes/check_guacamole/guacamole.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <ctime>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "probes/lib/perfdata.h"
@@ -32,12 +32,18 @@ Result<json> ParseJson(std::string_view body) {
 
 std::string_view KindOf(const json& value) {
   switch (value.type()) {
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    default: return "a number";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    default:
+      return "a number";
   }
 }
 
@@ -88,8 +94,8 @@ Result<std::vector<ActiveConnection>> ParseActiveConnections(std::string_view bo
   if (!parsed) return parsed.error();
   const json& j = *parsed;
   if (!j.is_object()) {
-    return Error{fmt::format(
-        "unexpected JSON: expected an object of active connections, got {}", KindOf(j))};
+    return Error{fmt::format("unexpected JSON: expected an object of active connections, got {}",
+                             KindOf(j))};
   }
   std::vector<ActiveConnection> sessions;
   sessions.reserve(j.size());
@@ -190,8 +196,8 @@ int EffectivePort(const Config& config) {
 }
 
 std::string BaseUrl(const Config& config) {
-  std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]"
-                                                                 : config.host;
+  std::string host =
+      config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
   std::string port = config.port ? fmt::format(":{}", *config.port) : "";
   return fmt::format("{}://{}{}{}", config.protocol, host, port, config.uri);
 }
@@ -212,8 +218,7 @@ probe::CheckResult Evaluate(const Config& config, const Measurement& measurement
   probe::CheckResult result;
   result.state = config.thresholds.Evaluate(count);
   result.summary = fmt::format("Apache Guacamole Active Sessions: {}", measurement.sessions.size());
-  result.perfdata.push_back(probe::Perfdata{"active_sessions", count, "",
-                                            config.thresholds.warning,
+  result.perfdata.push_back(probe::Perfdata{"active_sessions", count, "", config.thresholds.warning,
                                             config.thresholds.critical, 0.0, std::nullopt});
   result.long_output = measurement.notes;
   if (config.verbosity >= 1) {
@@ -227,10 +232,10 @@ probe::CheckResult Evaluate(const Config& config, const Measurement& measurement
     int hidden = 0;
     for (const ActiveConnection& s : sessions) {
       if (!s.username) ++hidden;
-      result.long_output.push_back(fmt::format(
-          "user {}, remote host {}, connection {}, started {}",
-          s.username.value_or("(hidden)"), s.remote_host.value_or("(hidden)"),
-          s.connection_identifier.value_or("(unknown)"), FormatStart(s.start_date_ms)));
+      result.long_output.push_back(
+          fmt::format("user {}, remote host {}, connection {}, started {}",
+                      s.username.value_or("(hidden)"), s.remote_host.value_or("(hidden)"),
+                      s.connection_identifier.value_or("(unknown)"), FormatStart(s.start_date_ms)));
     }
     if (hidden > 0) {
       result.long_output.push_back(fmt::format(
@@ -273,21 +278,21 @@ Output Render(const Config& config, const probe::Outcome<Measurement>& outcome) 
   if (config.format == OutputFormat::kPrometheus) {
     if (!outcome.ok()) {
       output.state = outcome.error().state;
-      output.text = "# Error: " + probe::SanitizeLine(outcome.error().message) + "\n" +
-                    PrometheusUp(0);
+      output.text =
+          "# Error: " + probe::SanitizeLine(outcome.error().message) + "\n" + PrometheusUp(0);
     } else {
       const Measurement& m = outcome.value();
       output.state = Evaluate(config, m).state;
       output.text = PrometheusUp(1);
       if (m.history) {
-        output.text += PrometheusMetric("guacamole_connection_history_total",
-                                        "The total number of established connections",
-                                        "counter", *m.history);
+        output.text +=
+            PrometheusMetric("guacamole_connection_history_total",
+                             "The total number of established connections", "counter", *m.history);
       }
       if (m.users) {
-        output.text += PrometheusMetric("guacamole_number_of_users",
-                                        "The current number of registered users", "gauge",
-                                        *m.users);
+        output.text +=
+            PrometheusMetric("guacamole_number_of_users", "The current number of registered users",
+                             "gauge", *m.users);
       }
       output.text += PrometheusMetric("guacamole_number_of_active_connections",
                                       "The current number of active connections", "gauge",

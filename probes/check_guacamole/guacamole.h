@@ -24,13 +24,13 @@ enum class OutputFormat { kNagios, kCheckmk, kPrometheus };
 
 // Everything the command line decides. Validated by ParseCommandLine().
 struct Config {
-  std::string host;                    // name, IPv4, or IPv6 without brackets
-  std::string protocol = "http";       // "http" or "https"
-  std::optional<int> port;             // none: the protocol's default
-  std::string uri = "/guacamole";      // normalised: "" or "/a/b", no trailing '/'
+  std::string host;                // name, IPv4, or IPv6 without brackets
+  std::string protocol = "http";   // "http" or "https"
+  std::optional<int> port;         // none: the protocol's default
+  std::string uri = "/guacamole";  // normalised: "" or "/a/b", no trailing '/'
   std::string username;
-  std::string password;                // never printed
-  std::string data_source = "mysql";   // or "auto"
+  std::string password;               // never printed
+  std::string data_source = "mysql";  // or "auto"
   probe::Thresholds thresholds;
   std::string ca_file;
   bool insecure = false;
@@ -78,11 +78,11 @@ struct ApiError {
 struct Measurement {
   std::string data_source;
   std::vector<ActiveConnection> sessions;
-  std::optional<int64_t> users;    // --format prometheus only
-  std::optional<int64_t> history;  // --format prometheus only (server caps at 1000)
-  bool legacy_token_query = false; // the server read only ?token= (Guacamole < 1.4)
-  bool relogged_in = false;        // the first token was rejected; logged in again
-  std::vector<std::string> notes;  // problems that did not stop the measurement
+  std::optional<int64_t> users;     // --format prometheus only
+  std::optional<int64_t> history;   // --format prometheus only (server caps at 1000)
+  bool legacy_token_query = false;  // the server read only ?token= (Guacamole < 1.4)
+  bool relogged_in = false;         // the first token was rejected; logged in again
+  std::vector<std::string> notes;   // problems that did not stop the measurement
 
   bool operator==(const Measurement&) const = default;
 };

@@ -1,9 +1,9 @@
 #include "probes/check_guacamole/guacamole.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/file_system.h"
 
@@ -22,7 +22,9 @@ TEST(ParseLoginReplyTest, ReadsAllFields) {
   Result<LoginReply> reply = ParseLoginReply(Fixture("login.json"));
   ASSERT_TRUE(reply.ok()) << reply.error().message;
   EXPECT_EQ(*reply, (LoginReply{"C90FE1163F6A4A1F0C8E27E4F6B1D4D5A7E1E0F2B3C4D5E6F708192A3B4C5D6E",
-                                "guacadmin", "postgresql", {"postgresql", "postgresql-shared"}}));
+                                "guacadmin",
+                                "postgresql",
+                                {"postgresql", "postgresql-shared"}}));
 }
 
 TEST(ParseLoginReplyTest, RejectsMissingToken) {
@@ -74,10 +76,10 @@ TEST(ParseActiveConnectionsTest, NonAdminViewHasNulls) {
       ParseActiveConnections(Fixture("active_non_admin.json"));
   ASSERT_TRUE(sessions.ok());
   ASSERT_EQ(sessions->size(), 2u);
-  const ActiveConnection& hidden = (*sessions)[0].identifier == "bb22" ? (*sessions)[0]
-                                                                       : (*sessions)[1];
-  EXPECT_EQ(hidden, (ActiveConnection{"bb22", "3", 1717150000000, std::nullopt, std::nullopt,
-                                      false}));
+  const ActiveConnection& hidden =
+      (*sessions)[0].identifier == "bb22" ? (*sessions)[0] : (*sessions)[1];
+  EXPECT_EQ(hidden,
+            (ActiveConnection{"bb22", "3", 1717150000000, std::nullopt, std::nullopt, false}));
 }
 
 TEST(ParseActiveConnectionsTest, Version10HasNoConnectable) {
@@ -129,7 +131,8 @@ TEST(ParseActiveConnectionsTest, RejectsMalformedJson) {
 TEST(CountTest, ObjectKeysAndArrayElements) {
   EXPECT_EQ(*CountObjectKeys(R"({"a":{},"b":{}})"), 2);
   EXPECT_EQ(*CountArrayElements("[{},{},{}]"), 3);
-  EXPECT_EQ(CountObjectKeys("[]").error().message, "unexpected JSON: expected an object, got an array");
+  EXPECT_EQ(CountObjectKeys("[]").error().message,
+            "unexpected JSON: expected an object, got an array");
   EXPECT_EQ(CountArrayElements("{}").error().message,
             "unexpected JSON: expected an array, got an object");
 }
@@ -181,9 +184,14 @@ TEST(UrlTest, NormalizesUri) {
     std::string in, out;
   };
   const std::vector<Case> cases = {
-      {"/guacamole", "/guacamole"}, {"guacamole", "/guacamole"}, {"/guacamole/", "/guacamole"},
-      {"guacamole/", "/guacamole"}, {"//a//b/", "/a/b"},          {"/", ""},
-      {"", ""},                     {"a/b/c", "/a/b/c"},
+      {"/guacamole", "/guacamole"},
+      {"guacamole", "/guacamole"},
+      {"/guacamole/", "/guacamole"},
+      {"guacamole/", "/guacamole"},
+      {"//a//b/", "/a/b"},
+      {"/", ""},
+      {"", ""},
+      {"a/b/c", "/a/b/c"},
   };
   for (const Case& c : cases) EXPECT_EQ(NormalizeUri(c.in), c.out) << c.in;
 }
@@ -249,11 +257,12 @@ TEST(EvaluateTest, ThresholdsDecideTheState) {
 TEST(EvaluateTest, VerboseListsSessionsOldestFirst) {
   Config config;
   config.verbosity = 1;
-  EXPECT_EQ(probe::FormatNagios(Evaluate(config, ThreeSessions())),
-            "Apache Guacamole Active Sessions: 3 | active_sessions=3;;;0;\n"
-            "user alice, remote host 10.0.0.5, connection 3, started 2024-05-30 20:13:20 UTC\n"
-            "user bob, remote host 10.0.0.9, connection 7, started 2024-05-31 16:08:37 UTC\n"
-            "user carol, remote host 192.168.1.20, connection 3, started 2024-06-01 00:00:00 UTC\n");
+  EXPECT_EQ(
+      probe::FormatNagios(Evaluate(config, ThreeSessions())),
+      "Apache Guacamole Active Sessions: 3 | active_sessions=3;;;0;\n"
+      "user alice, remote host 10.0.0.5, connection 3, started 2024-05-30 20:13:20 UTC\n"
+      "user bob, remote host 10.0.0.9, connection 7, started 2024-05-31 16:08:37 UTC\n"
+      "user carol, remote host 192.168.1.20, connection 3, started 2024-06-01 00:00:00 UTC\n");
 }
 
 TEST(EvaluateTest, VerboseExplainsHiddenSessions) {

@@ -1,12 +1,11 @@
 #include "probes/check_guacamole/options.h"
 
+#include <fmt/format.h>
 #include <getopt.h>
 
 #include <cctype>
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace automon::guacamole {
 namespace {
@@ -100,21 +99,43 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
     if (!standard) return standard.error();
     if (*standard) continue;
     switch (option) {
-      case 'w': warning = optarg; break;
-      case 'c': critical = optarg; break;
-      case 'H': config.host = optarg; break;
-      case 'p': port = optarg; break;
-      case kUsername: config.username = optarg; break;
+      case 'w':
+        warning = optarg;
+        break;
+      case 'c':
+        critical = optarg;
+        break;
+      case 'H':
+        config.host = optarg;
+        break;
+      case 'p':
+        port = optarg;
+        break;
+      case kUsername:
+        config.username = optarg;
+        break;
       case kPassword:
         password = optarg;
         std::memset(optarg, 'x', std::strlen(optarg));
         break;
-      case kPasswordFile: password_file = optarg; break;
-      case kProtocol: config.protocol = optarg; break;
-      case kDataSource: config.data_source = optarg; break;
-      case kUri: uri = optarg; break;
-      case kCaFile: config.ca_file = optarg; break;
-      case kInsecure: config.insecure = true; break;
+      case kPasswordFile:
+        password_file = optarg;
+        break;
+      case kProtocol:
+        config.protocol = optarg;
+        break;
+      case kDataSource:
+        config.data_source = optarg;
+        break;
+      case kUri:
+        uri = optarg;
+        break;
+      case kCaFile:
+        config.ca_file = optarg;
+        break;
+      case kInsecure:
+        config.insecure = true;
+        break;
       case kFormat: {
         std::string_view format = optarg;
         if (format == "nagios") {
@@ -124,8 +145,8 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
         } else if (format == "prometheus") {
           config.format = OutputFormat::kPrometheus;
         } else {
-          return Error{fmt::format(
-              "invalid --format '{}': expected nagios, checkmk or prometheus", format)};
+          return Error{
+              fmt::format("invalid --format '{}': expected nagios, checkmk or prometheus", format)};
         }
         break;
       }
@@ -147,8 +168,8 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
     config.host = config.host.substr(1, config.host.size() - 2);
   }
   if (!ValidHost(config.host)) {
-    return Error{fmt::format("invalid --host '{}': expected a host name or an IP address",
-                             config.host)};
+    return Error{
+        fmt::format("invalid --host '{}': expected a host name or an IP address", config.host)};
   }
   if (config.protocol != "http" && config.protocol != "https") {
     return Error{fmt::format("invalid --protocol '{}': expected http or https", config.protocol)};

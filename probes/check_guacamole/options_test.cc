@@ -1,10 +1,10 @@
 #include "probes/check_guacamole/options.h"
 
+#include <gtest/gtest.h>
+
 #include <cstring>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/testing/fake_file_system.h"
 
@@ -58,11 +58,32 @@ TEST_F(OptionsTest, Defaults) {
 
 TEST_F(OptionsTest, EveryOption) {
   fs_.AddFile("/run/secret", "s3cret\n");
-  Result<CommandLine> line =
-      Parse({"--host", "10.1.2.3", "--username=mon", "--password-file", "/run/secret",
-             "--protocol", "https", "--port", "8443", "--data-source", "auto", "--uri",
-             "guac/", "-w", "10", "-c", "@20:30", "-t", "20:UNKNOWN", "--ca-file", "/ca.pem",
-             "--insecure", "--format", "checkmk", "-v", "-v"});
+  Result<CommandLine> line = Parse({"--host",
+                                    "10.1.2.3",
+                                    "--username=mon",
+                                    "--password-file",
+                                    "/run/secret",
+                                    "--protocol",
+                                    "https",
+                                    "--port",
+                                    "8443",
+                                    "--data-source",
+                                    "auto",
+                                    "--uri",
+                                    "guac/",
+                                    "-w",
+                                    "10",
+                                    "-c",
+                                    "@20:30",
+                                    "-t",
+                                    "20:UNKNOWN",
+                                    "--ca-file",
+                                    "/ca.pem",
+                                    "--insecure",
+                                    "--format",
+                                    "checkmk",
+                                    "-v",
+                                    "-v"});
   ASSERT_TRUE(line.ok()) << line.error().message;
   const Config& c = line->config;
   EXPECT_EQ(c.host, "10.1.2.3");
@@ -99,8 +120,7 @@ TEST_F(OptionsTest, PasswordSources) {
             "arg");
   EXPECT_EQ(Parse({"-H", "h", "--username", "u"}, "env")->config.password, "env");
   fs_.AddFile("/two-lines", "line1\nline2\n");
-  EXPECT_EQ(Parse({"-H", "h", "--username", "u", "--password-file", "/two-lines"})
-                ->config.password,
+  EXPECT_EQ(Parse({"-H", "h", "--username", "u", "--password-file", "/two-lines"})->config.password,
             "line1\nline2");
 }
 
@@ -118,8 +138,8 @@ TEST_F(OptionsTest, PasswordErrors) {
   EXPECT_EQ(ErrorOf({"-H", "h", "--username", "u", "--password-file", "/empty"}),
             "--password-file '/empty' is empty");
   fs_.FailWith("/secret", EACCES);
-  EXPECT_EQ(ErrorOf({"-H", "h", "--username", "u", "--password-file", "/secret"}).rfind(
-                "cannot read --password-file: ", 0),
+  EXPECT_EQ(ErrorOf({"-H", "h", "--username", "u", "--password-file", "/secret"})
+                .rfind("cannot read --password-file: ", 0),
             0u);
 }
 

@@ -5,8 +5,8 @@
 
 #include <vector>
 
-#include "probes/lib/secret_options.h"
 #include "probes/lib/check_result.h"
+#include "probes/lib/secret_options.h"
 
 namespace automon::haproxy {
 namespace {
@@ -20,7 +20,6 @@ enum LongOnly : int {
   kKind,
   kDownCritical,
 };
-
 
 std::string Shown(std::string_view text) { return probe::SanitizeLine(text); }
 

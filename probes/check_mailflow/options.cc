@@ -7,8 +7,8 @@
 #include <charconv>
 
 #include "probes/check_mailflow/message.h"
-#include "probes/lib/secret_options.h"
 #include "probes/lib/check_result.h"
+#include "probes/lib/secret_options.h"
 
 namespace automon::mailflow {
 namespace {
@@ -30,7 +30,6 @@ enum LongOnly : int {
   kSeconds,
   kStateDir,
 };
-
 
 std::string Shown(std::string_view text) { return probe::SanitizeLine(text.substr(0, 200)); }
 
@@ -82,7 +81,6 @@ std::optional<int> ParseInt(std::string_view text, int min, int max) {
   }
   return value;
 }
-
 
 struct Raw {
   std::optional<std::string> mode, flow_id, protocol, tls, port, host, tls_hostname, ca_file, to,

@@ -141,7 +141,8 @@ TEST(ParseCommandLineTest, UsageErrorsSayWhatIsWrong) {
       {{"--mode", "fetch"}, "invalid --mode 'fetch': expected send, receive or age"},
       {{"--mode", "age", "--seconds", "5"}, "--mailflowid is required (see --help)"},
       {{"--mode", "age", "--mailflowid", "a;b", "--seconds", "5"},
-       "invalid --mailflowid 'a;b': expected 1 to 64 letters, digits and '._-', starting with a letter or digit"},
+       "invalid --mailflowid 'a;b': expected 1 to 64 letters, digits and '._-', starting with a "
+       "letter or digit"},
       {{"--mode", "age", "--mailflowid", "mx1"},
        "--mode age needs --seconds (the longest delivery time)"},
       {{"--mode", "age", "--mailflowid", "mx1", "--seconds", "0"},

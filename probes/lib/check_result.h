@@ -21,7 +21,7 @@ namespace automon::probe {
 
 struct CheckResult {
   State state = kUnknown;
-  std::string summary;                  // the first output line, without perfdata
+  std::string summary;                   // the first output line, without perfdata
   std::vector<std::string> long_output;  // further lines (shown with -v)
   std::vector<Perfdata> perfdata;
 
@@ -42,16 +42,28 @@ struct ProbeError {
 template <typename T>
 class [[nodiscard]] Outcome {
  public:
-  Outcome(T value) : state_(std::move(value)) {}            // NOLINT: implicit by design
-  Outcome(ProbeError error) : state_(std::move(error)) {}   // NOLINT: implicit by design
+  Outcome(T value) : state_(std::move(value)) {}           // NOLINT: implicit by design
+  Outcome(ProbeError error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
-  const T& value() const& { AUTOMON_CHECK(ok()); return std::get<0>(state_); }
-  T& value() & { AUTOMON_CHECK(ok()); return std::get<0>(state_); }
-  T&& value() && { AUTOMON_CHECK(ok()); return std::get<0>(std::move(state_)); }
+  const T& value() const& {
+    AUTOMON_CHECK(ok());
+    return std::get<0>(state_);
+  }
+  T& value() & {
+    AUTOMON_CHECK(ok());
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    AUTOMON_CHECK(ok());
+    return std::get<0>(std::move(state_));
+  }
   const T* operator->() const { return &value(); }
-  const ProbeError& error() const { AUTOMON_CHECK(!ok()); return std::get<1>(state_); }
+  const ProbeError& error() const {
+    AUTOMON_CHECK(!ok());
+    return std::get<1>(state_);
+  }
 
  private:
   std::variant<T, ProbeError> state_;

@@ -8,10 +8,11 @@ namespace {
 Range R(const char* text) { return ParseRange(text).value(); }
 
 TEST(CheckResultTest, NagiosSummaryAndPerfdata) {
-  CheckResult result{kOk, "Apache Guacamole Active Sessions: 2", {},
+  CheckResult result{kOk,
+                     "Apache Guacamole Active Sessions: 2",
+                     {},
                      {{"active_sessions", 2, "", {}, {}, 0.0, {}}}};
-  EXPECT_EQ(FormatNagios(result),
-            "Apache Guacamole Active Sessions: 2 | active_sessions=2;;;0;\n");
+  EXPECT_EQ(FormatNagios(result), "Apache Guacamole Active Sessions: 2 | active_sessions=2;;;0;\n");
 }
 
 TEST(CheckResultTest, NagiosWithoutPerfdataHasNoPipe) {
@@ -36,15 +37,21 @@ TEST(CheckResultTest, ErrorResultPrefixesError) {
 }
 
 TEST(CheckResultTest, CheckmkLocalLine) {
-  CheckResult result{kWarning, "Sessions: 7", {"alice", "bob"},
+  CheckResult result{kWarning,
+                     "Sessions: 7",
+                     {"alice", "bob"},
                      {{"active_sessions", 7, "", R("5"), R("~:10"), 0.0, {}}}};
-  EXPECT_EQ(FormatCheckmkLocal(result, "Guacamole Active Sessions"),
-            "1 \"Guacamole Active Sessions\" active_sessions=7;5;10;0; Sessions: 7\\nalice\\nbob\n");
+  EXPECT_EQ(
+      FormatCheckmkLocal(result, "Guacamole Active Sessions"),
+      "1 \"Guacamole Active Sessions\" active_sessions=7;5;10;0; Sessions: 7\\nalice\\nbob\n");
 }
 
 TEST(CheckResultTest, CheckmkDropsRangesItCannotExpress) {
-  CheckResult result{kOk, "S", {},
-                     {{"a b", 1, "", R("@1:2"), R("3:"), {}, {}}, {"c", 2, "", R("0:9"), {}, {}, {}}}};
+  CheckResult result{
+      kOk,
+      "S",
+      {},
+      {{"a b", 1, "", R("@1:2"), R("3:"), {}, {}}, {"c", 2, "", R("0:9"), {}, {}, {}}}};
   EXPECT_EQ(FormatCheckmkLocal(result, "Svc"), "0 \"Svc\" a_b=1;;;;|c=2;9;;; S\n");
 }
 

@@ -1,9 +1,9 @@
 #include "probes/lib/curl_http_client.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace automon::probe {
 
@@ -54,8 +54,7 @@ TransportErrorKind Classify(CURLcode code, long os_errno) {
     case CURLE_COULDNT_RESOLVE_HOST:
       return TransportErrorKind::kResolve;
     case CURLE_COULDNT_CONNECT:
-      return os_errno == ECONNREFUSED ? TransportErrorKind::kRefused
-                                      : TransportErrorKind::kConnect;
+      return os_errno == ECONNREFUSED ? TransportErrorKind::kRefused : TransportErrorKind::kConnect;
     case CURLE_OPERATION_TIMEDOUT:
       return TransportErrorKind::kTimeout;
     case CURLE_PEER_FAILED_VERIFICATION:

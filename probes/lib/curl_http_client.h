@@ -42,11 +42,11 @@ class CurlGlobal {
 };
 
 struct CurlOptions {
-  std::string ca_file;        // --ca-file: trust this PEM bundle instead of the system's
-  bool insecure = false;      // --insecure: skip certificate and host name verification
+  std::string ca_file;    // --ca-file: trust this PEM bundle instead of the system's
+  bool insecure = false;  // --insecure: skip certificate and host name verification
   std::string user_agent = "automon-probe";
   size_t max_body_bytes = 8 << 20;  // larger replies fail with kTooLarge
-  bool verbose = false;       // libcurl's own trace on stderr (never used with secrets)
+  bool verbose = false;             // libcurl's own trace on stderr (never used with secrets)
 };
 
 class CurlHttpClient final : public HttpClient {

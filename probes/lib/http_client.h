@@ -18,10 +18,10 @@
 namespace automon::probe {
 
 struct HttpRequest {
-  std::string method = "GET";        // "GET", "POST", "DELETE", ...
-  std::string url;                   // absolute http:// or https:// URL
-  std::vector<std::string> headers;  // "Name: value"
-  std::string body;                  // sent when non-empty
+  std::string method = "GET";                // "GET", "POST", "DELETE", ...
+  std::string url;                           // absolute http:// or https:// URL
+  std::vector<std::string> headers;          // "Name: value"
+  std::string body;                          // sent when non-empty
   std::chrono::milliseconds timeout{10000};  // whole request, connect included
 
   bool operator==(const HttpRequest&) const = default;
@@ -37,15 +37,15 @@ struct HttpResponse {
 };
 
 enum class TransportErrorKind {
-  kResolve,         // the host name does not resolve
-  kRefused,         // TCP connection refused (nothing listens)
-  kConnect,         // other connect failures (unreachable, ...)
-  kTimeout,         // the request did not finish within its timeout
-  kTlsVerify,       // the peer's certificate or host name did not verify
-  kTlsHandshake,    // TLS failed before verification (not TLS? bad version?)
-  kCaFile,          // the configured CA file cannot be used
-  kTooLarge,        // the response exceeded the client's size limit
-  kOther,           // anything else (connection reset, protocol error, ...)
+  kResolve,       // the host name does not resolve
+  kRefused,       // TCP connection refused (nothing listens)
+  kConnect,       // other connect failures (unreachable, ...)
+  kTimeout,       // the request did not finish within its timeout
+  kTlsVerify,     // the peer's certificate or host name did not verify
+  kTlsHandshake,  // TLS failed before verification (not TLS? bad version?)
+  kCaFile,        // the configured CA file cannot be used
+  kTooLarge,      // the response exceeded the client's size limit
+  kOther,         // anything else (connection reset, protocol error, ...)
 };
 
 struct TransportError {
@@ -62,8 +62,14 @@ class HttpResult {
   HttpResult(TransportError error) : state_(std::move(error)) {}      // NOLINT: implicit
 
   bool ok() const { return state_.index() == 0; }
-  const HttpResponse& response() const { AUTOMON_CHECK(ok()); return std::get<0>(state_); }
-  const TransportError& error() const { AUTOMON_CHECK(!ok()); return std::get<1>(state_); }
+  const HttpResponse& response() const {
+    AUTOMON_CHECK(ok());
+    return std::get<0>(state_);
+  }
+  const TransportError& error() const {
+    AUTOMON_CHECK(!ok());
+    return std::get<1>(state_);
+  }
 
  private:
   std::variant<HttpResponse, TransportError> state_;

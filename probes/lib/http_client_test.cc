@@ -1,6 +1,7 @@
 #include "probes/lib/http_client.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -9,8 +10,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/unique_fd.h"
 #include "probes/lib/curl_http_client.h"

@@ -1,9 +1,9 @@
 #include "probes/lib/perfdata.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdint>
-
-#include <fmt/format.h>
 
 namespace automon::probe {
 

@@ -14,8 +14,8 @@ namespace automon::probe {
 struct Perfdata {
   std::string label;
   double value = 0;
-  std::string uom;                // "", "s", "%", "B", "c", ...
-  std::optional<Range> warning;   // rendered as the range's own text
+  std::string uom;               // "", "s", "%", "B", "c", ...
+  std::optional<Range> warning;  // rendered as the range's own text
   std::optional<Range> critical;
   std::optional<double> min;
   std::optional<double> max;

@@ -1,10 +1,10 @@
 #include "probes/lib/range.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace automon::probe {
 namespace {

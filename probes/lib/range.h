@@ -30,9 +30,9 @@ struct Range {
   double start = 0;
   bool start_infinite = false;  // "~:" (minus infinity)
   double end = 0;
-  bool end_infinite = true;     // "n:" (plus infinity)
-  bool alert_inside = false;    // "@" prefix
-  std::string text;             // the text it was parsed from, e.g. "@10:20"
+  bool end_infinite = true;   // "n:" (plus infinity)
+  bool alert_inside = false;  // "@" prefix
+  std::string text;           // the text it was parsed from, e.g. "@10:20"
 
   // True when `value` must raise an alert (monitoring-plugins check_range()).
   bool Alerts(double value) const;

@@ -1,10 +1,10 @@
 #include "probes/lib/range.h"
 
+#include <gtest/gtest.h>
+
 #include <limits>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace automon::probe {
 namespace {
@@ -65,17 +65,20 @@ struct AlertCase {
 TEST(RangeTest, AlertsAsMonitoringPluginsCheckRange) {
   // The table of the plugin development guidelines, plus the edges.
   const std::vector<AlertCase> cases = {
-      {"10", -1, true},     {"10", 0, false},     {"10", 10, false},   {"10", 10.5, true},
-      {"10", 11, true},     {"10:", 9.99, true},  {"10:", 10, false},  {"10:", 1e9, false},
-      {"~:10", -1e9, false}, {"~:10", 10, false}, {"~:10", 10.01, true},
-      {"10:20", 9, true},   {"10:20", 10, false}, {"10:20", 15, false}, {"10:20", 20, false},
-      {"10:20", 21, true},  {"@10:20", 9, false}, {"@10:20", 10, true}, {"@10:20", 15, true},
-      {"@10:20", 20, true}, {"@10:20", 21, false}, {"@10", 0, true},   {"@10", -1, false},
-      {"@10", 11, false},   {"~:", -1e12, false}, {"~:", 1e12, false}, {"@~:", 5, true},
-      {"-10:-5", -7, false}, {"-10:-5", -4, true}, {"-10:-5", -11, true},
+      {"10", -1, true},         {"10", 0, false},         {"10", 10, false},
+      {"10", 10.5, true},       {"10", 11, true},         {"10:", 9.99, true},
+      {"10:", 10, false},       {"10:", 1e9, false},      {"~:10", -1e9, false},
+      {"~:10", 10, false},      {"~:10", 10.01, true},    {"10:20", 9, true},
+      {"10:20", 10, false},     {"10:20", 15, false},     {"10:20", 20, false},
+      {"10:20", 21, true},      {"@10:20", 9, false},     {"@10:20", 10, true},
+      {"@10:20", 15, true},     {"@10:20", 20, true},     {"@10:20", 21, false},
+      {"@10", 0, true},         {"@10", -1, false},       {"@10", 11, false},
+      {"~:", -1e12, false},     {"~:", 1e12, false},      {"@~:", 5, true},
+      {"-10:-5", -7, false},    {"-10:-5", -4, true},     {"-10:-5", -11, true},
       {"0.5:2.25", 0.49, true}, {"0.5:2.25", 0.5, false}, {"0.5:2.25", 2.26, true},
-      {"5:5", 5, false},    {"5:5", 5.0001, true}, {"@5:5", 5, true},  {"@10:", 10, true},
-      {"@10:", 9, false},   {"@~:10", 10, true},  {"@~:10", 11, false},
+      {"5:5", 5, false},        {"5:5", 5.0001, true},    {"@5:5", 5, true},
+      {"@10:", 10, true},       {"@10:", 9, false},       {"@~:10", 10, true},
+      {"@~:10", 11, false},
   };
   for (const AlertCase& c : cases) {
     Result<Range> range = ParseRange(c.range);

@@ -1,9 +1,9 @@
 #include "probes/lib/secret_options.h"
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/testing/fake_file_system.h"
 
@@ -15,7 +15,8 @@ TEST(ReadPasswordFileTest, OneLineWithoutItsNewline) {
   fs.AddFile("/p/lf", "s3cret\n");
   fs.AddFile("/p/crlf", "s3cret\r\n");
   fs.AddFile("/p/bare", "s3cret");
-  for (const char* path : {"/p/lf", "/p/crlf", "/p/bare"}) EXPECT_EQ(*ReadPasswordFile(fs, path), "s3cret");
+  for (const char* path : {"/p/lf", "/p/crlf", "/p/bare"})
+    EXPECT_EQ(*ReadPasswordFile(fs, path), "s3cret");
 }
 
 TEST(ReadPasswordFileTest, ErrorsNeverQuoteTheContent) {
@@ -24,7 +25,8 @@ TEST(ReadPasswordFileTest, ErrorsNeverQuoteTheContent) {
   fs.AddFile("/p/two", "s3cret\nmore\n");
   fs.AddFile("/p/locked", "s3cret\n");
   fs.FailWith("/p/locked", EACCES);
-  EXPECT_EQ(ReadPasswordFile(fs, "/p/empty").error().message, "--password-file '/p/empty' is empty");
+  EXPECT_EQ(ReadPasswordFile(fs, "/p/empty").error().message,
+            "--password-file '/p/empty' is empty");
   EXPECT_EQ(ReadPasswordFile(fs, "/p/two").error().message,
             "--password-file '/p/two' holds more than one line");
   EXPECT_EQ(ReadPasswordFile(fs, "/p/locked").error().message,

@@ -1,6 +1,7 @@
 #include "probes/lib/socket_http_client.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,8 +23,6 @@
 #include <optional>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/unique_fd.h"
 #include "probes/lib/c_deleter.h"

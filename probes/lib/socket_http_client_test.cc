@@ -1,13 +1,12 @@
 #include "probes/lib/socket_http_client.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "probes/lib/testing/loopback_server.h"
 

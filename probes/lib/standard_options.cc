@@ -1,8 +1,8 @@
 #include "probes/lib/standard_options.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace automon::probe {
 

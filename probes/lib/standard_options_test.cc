@@ -1,9 +1,9 @@
 #include "probes/lib/standard_options.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace automon::probe {
 namespace {
@@ -37,8 +37,7 @@ TEST(StandardOptionsTest, TimeoutRejectsBadText) {
       {"5:BAD",
        "invalid timeout '5:BAD': invalid state 'BAD': expected OK, WARNING, CRITICAL, UNKNOWN "
        "or 0-3"},
-      {":2",
-       "invalid timeout ':2': expected whole seconds, optionally followed by :STATE"},
+      {":2", "invalid timeout ':2': expected whole seconds, optionally followed by :STATE"},
   };
   for (const Case& c : cases) {
     Result<Timeout> t = ParseTimeout(c.text);

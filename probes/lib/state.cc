@@ -1,19 +1,23 @@
 #include "probes/lib/state.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace automon::probe {
 
 std::string_view StateName(State state) {
   switch (state) {
-    case kOk: return "OK";
-    case kWarning: return "WARNING";
-    case kCritical: return "CRITICAL";
-    case kUnknown: return "UNKNOWN";
+    case kOk:
+      return "OK";
+    case kWarning:
+      return "WARNING";
+    case kCritical:
+      return "CRITICAL";
+    case kUnknown:
+      return "UNKNOWN";
   }
   return "UNKNOWN";
 }
@@ -25,18 +29,22 @@ Result<State> ParseState(std::string_view text) {
   for (State s : {kOk, kWarning, kCritical, kUnknown}) {
     if (upper == StateName(s) || upper == std::to_string(static_cast<int>(s))) return s;
   }
-  return Error{fmt::format("invalid state '{}': expected OK, WARNING, CRITICAL, UNKNOWN or 0-3",
-                           text)};
+  return Error{
+      fmt::format("invalid state '{}': expected OK, WARNING, CRITICAL, UNKNOWN or 0-3", text)};
 }
 
 State WorseState(State a, State b) {
   // CRITICAL outranks UNKNOWN, as in monitoring-plugins' max_state().
   auto rank = [](State s) {
     switch (s) {
-      case kOk: return 0;
-      case kWarning: return 1;
-      case kUnknown: return 2;
-      case kCritical: return 3;
+      case kOk:
+        return 0;
+      case kWarning:
+        return 1;
+      case kUnknown:
+        return 2;
+      case kCritical:
+        return 3;
     }
     return 2;
   };

@@ -25,9 +25,8 @@ TEST(StateTest, RejectsOtherText) {
   for (const char* text : {"", "4", "-1", "CRIT", "okay", "2 "}) {
     Result<State> state = ParseState(text);
     ASSERT_FALSE(state.ok()) << text;
-    EXPECT_EQ(state.error().message,
-              std::string("invalid state '") + text +
-                  "': expected OK, WARNING, CRITICAL, UNKNOWN or 0-3");
+    EXPECT_EQ(state.error().message, std::string("invalid state '") + text +
+                                         "': expected OK, WARNING, CRITICAL, UNKNOWN or 0-3");
   }
 }
 

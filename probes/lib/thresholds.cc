@@ -17,8 +17,8 @@ Result<Thresholds> ParseThresholds(std::string_view warning, std::string_view cr
     std::string_view text;
     std::optional<Range>* out;
   };
-  for (const Item& item : {Item{"-w", warning, &thresholds.warning},
-                           Item{"-c", critical, &thresholds.critical}}) {
+  for (const Item& item :
+       {Item{"-w", warning, &thresholds.warning}, Item{"-c", critical, &thresholds.critical}}) {
     if (item.text.empty()) continue;
     Result<Range> range = ParseRange(item.text, fmt::format("{} range", item.option));
     if (!range) return range.error();

@@ -1,9 +1,9 @@
 #include "probes/lib/watchdog.h"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 namespace automon::probe {
 namespace {

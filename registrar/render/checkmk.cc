@@ -1,10 +1,10 @@
 #include "registrar/render/checkmk.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "registrar/render/nagios_escape.h"
 #include "registrar/render/python_literal.h"
@@ -14,11 +14,11 @@ namespace {
 
 // automon's own programs; every other $USER1$ program is a monitoring-plugin.
 constexpr std::string_view kOwnPrograms[] = {"check_guacamole", "check_haproxy_sessions",
-                                              "check_mailflow", "automon_password_env"};
+                                             "check_mailflow", "automon_password_env"};
 
 struct ServiceBlock {
-  std::string name;          // _AUTOMON_SERVICE
-  std::string description;   // service_description
+  std::string name;           // _AUTOMON_SERVICE
+  std::string description;    // service_description
   std::string check_command;  // name!ARG1!ARG2...
 };
 
@@ -124,7 +124,8 @@ Result<std::string> CommandLine(const std::string& check_command,
     if (macro == "$USER1$") {
       if (!rest.starts_with("/")) return Error{"$USER1$ without a program"};
       const size_t end = rest.find(' ');
-      const std::string_view program = rest.substr(1, end == std::string_view::npos ? end : end - 1);
+      const std::string_view program =
+          rest.substr(1, end == std::string_view::npos ? end : end - 1);
       const bool own = std::find(std::begin(kOwnPrograms), std::end(kOwnPrograms), program) !=
                        std::end(kOwnPrograms);
       line += own ? options.probes_dir : options.site_plugins_dir;
@@ -154,8 +155,7 @@ Result<std::string> Statement(std::string_view format, const PyValue& value) {
 }  // namespace
 
 bool IsCheckmkHostName(std::string_view host) {
-  return !host.empty() && host.size() <= 240 && IsWordStart(host.front()) &&
-         IsSafeObjectName(host);
+  return !host.empty() && host.size() <= 240 && IsWordStart(host.front()) && IsSafeObjectName(host);
 }
 
 std::string CheckmkFileName(std::string_view host) { return fmt::format("{}.mk", host); }
@@ -164,14 +164,16 @@ Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
                                        const CheckmkRenderOptions& options) {
   const std::string& host = snapshot.host;
   if (!IsCheckmkHostName(host)) {
-    return Error{fmt::format("host name '{}' is not usable in Checkmk: expected letters, digits "
-                             "and ._- only, starting with a letter, a digit or '_'",
-                             host)};
+    return Error{
+        fmt::format("host name '{}' is not usable in Checkmk: expected letters, digits "
+                    "and ._- only, starting with a letter, a digit or '_'",
+                    host)};
   }
   if (snapshot.address && !IsSafeAddress(*snapshot.address)) {
-    return Error{fmt::format("address '{}' is not usable in Checkmk: expected a host name, an "
-                             "IPv4 or an IPv6 address",
-                             *snapshot.address)};
+    return Error{
+        fmt::format("address '{}' is not usable in Checkmk: expected a host name, an "
+                    "IPv4 or an IPv6 address",
+                    *snapshot.address)};
   }
   NagiosRenderOptions nagios;
   nagios.generated_at = options.generated_at;
@@ -197,8 +199,8 @@ Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
     auto line = CommandLine(b.check_command, commands, options);
     if (!line) {
       report.rendered = false;
-      report.reason = fmt::format("a value cannot be written safely for Checkmk: {}",
-                                  line.error().message);
+      report.reason =
+          fmt::format("a value cannot be written safely for Checkmk: {}", line.error().message);
       continue;
     }
     PyValue rule = PyValue::Dict(
@@ -208,21 +210,20 @@ Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
                                   {"command_line", PyValue::Str(*line)}})},
          {"condition", PyValue::Dict({{"host_name", PyValue::List({PyValue::Str(host)})}})},
          {"options",
-          PyValue::Dict({{"description",
-                          PyValue::Str(fmt::format("automon: service {} of host {}", b.name,
-                                                   host))}})}});
+          PyValue::Dict({{"description", PyValue::Str(fmt::format("automon: service {} of host {}",
+                                                                  b.name, host))}})}});
     auto literal = EncodePython(rule);
     if (!literal) {
       report.rendered = false;
-      report.reason = fmt::format("a value cannot be written safely for Checkmk: {}",
-                                  literal.error().message);
+      report.reason =
+          fmt::format("a value cannot be written safely for Checkmk: {}", literal.error().message);
       continue;
     }
     rule_lines.push_back(*literal);
     // This service's own files: "<name>.<generation>." exactly (a prefix
     // "<name>." alone would also take service "<name>.x"'s).
-    const std::string prefix = fmt::format("{}/{}/{}.{}.", options.secrets_dir, host, b.name,
-                                           snapshot.generation);
+    const std::string prefix =
+        fmt::format("{}/{}/{}.{}.", options.secrets_dir, host, b.name, snapshot.generation);
     for (const SecretFile& secret : rendered->secrets) {
       if (secret.path.starts_with(prefix)) result.secrets.push_back(secret);
     }
@@ -250,8 +251,8 @@ Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
   statements.push_back(Statement("host_tags.update({})\n", of_host(tags)));
   statements.push_back(Statement(
       "host_labels.update({})\n",
-      of_host(PyValue::Dict({{std::string(kCheckmkLabelKey),
-                              PyValue::Str(std::string(kCheckmkLabelValue))}}))));
+      of_host(PyValue::Dict(
+          {{std::string(kCheckmkLabelKey), PyValue::Str(std::string(kCheckmkLabelValue))}}))));
   if (snapshot.address) {
     statements.push_back(Statement(v6 ? "ipv6addresses.update({})\n" : "ipaddresses.update({})\n",
                                    of_host(PyValue::Str(*snapshot.address))));

@@ -1,10 +1,10 @@
 #include "registrar/render/checkmk.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "formats/parser.h"
 #include "registrar/testing/golden.h"
@@ -119,8 +119,8 @@ TEST(CheckmkRendererTest, HostIsAgentlessLabelledAndAliased) {
             std::string::npos);
   // Every rule is for this host alone.
   size_t rules = 0;
-  for (size_t at = 0; (at = mk.find("'condition': {'host_name': ['web01.example.org']}", at)) !=
-                      std::string::npos;
+  for (size_t at = 0;
+       (at = mk.find("'condition': {'host_name': ['web01.example.org']}", at)) != std::string::npos;
        ++at) {
     ++rules;
   }
@@ -148,9 +148,11 @@ TEST(CheckmkRendererTest, SecretsOnlyByFile) {
     EXPECT_EQ(rendered->content.find(secret), std::string::npos) << secret;
   }
   ASSERT_EQ(rendered->secrets.size(), 4u);
-  EXPECT_EQ(rendered->secrets[0].path, "/var/lib/automon/secrets/web01.example.org/dirs.7.password");
+  EXPECT_EQ(rendered->secrets[0].path,
+            "/var/lib/automon/secrets/web01.example.org/dirs.7.password");
   EXPECT_EQ(rendered->secrets[0].content, "s3cr3t-ldap\n");
-  EXPECT_EQ(rendered->secrets[1].path, "/var/lib/automon/secrets/web01.example.org/guac.7.password");
+  EXPECT_EQ(rendered->secrets[1].path,
+            "/var/lib/automon/secrets/web01.example.org/guac.7.password");
 }
 
 TEST(CheckmkRendererTest, RuleIdsCannotCollide) {
@@ -163,17 +165,15 @@ TEST(CheckmkRendererTest, RuleIdsCannotCollide) {
   auto second = RenderCheckmkHost(two, Options());
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_NE(first->content.find("{'id': 'automon/a-b/c', "), std::string::npos) << first->content;
-  EXPECT_NE(second->content.find("{'id': 'automon/a/b-c', "), std::string::npos)
-      << second->content;
+  EXPECT_NE(second->content.find("{'id': 'automon/a/b-c', "), std::string::npos) << second->content;
 }
 
 TEST(CheckmkRendererTest, EachServiceTakesOnlyItsOwnSecretFiles) {
   // Service "g." + "x" must not hand its password file to service "g" too.
-  auto rendered = RenderCheckmkHost(
-      Parse("[g]\ntype = guacamole\npassword = one\n"
-            "[g.x]\ntype = guacamole\npassword = two\nport = 8081\n",
-            "192.0.2.10"),
-      Options());
+  auto rendered = RenderCheckmkHost(Parse("[g]\ntype = guacamole\npassword = one\n"
+                                          "[g.x]\ntype = guacamole\npassword = two\nport = 8081\n",
+                                          "192.0.2.10"),
+                                    Options());
   ASSERT_TRUE(rendered.ok()) << rendered.error().message;
   ASSERT_EQ(rendered->secrets.size(), 2u);
   EXPECT_EQ(rendered->secrets[0].path, "/var/lib/automon/secrets/web01.example.org/g.7.password");
@@ -183,11 +183,11 @@ TEST(CheckmkRendererTest, EachServiceTakesOnlyItsOwnSecretFiles) {
 }
 
 TEST(CheckmkRendererTest, RefusesValuesTheCoresReadDifferently) {
-  auto rendered = RenderCheckmkHost(
-      Parse("[echo]\ntype = udp\nport = 7\nsend = ping; it!\nexpect = ping\n"
-            "[ok]\ntype = ssh\n",
-            "192.0.2.10"),
-      Options());
+  auto rendered =
+      RenderCheckmkHost(Parse("[echo]\ntype = udp\nport = 7\nsend = ping; it!\nexpect = ping\n"
+                              "[ok]\ntype = ssh\n",
+                              "192.0.2.10"),
+                        Options());
   ASSERT_TRUE(rendered.ok());
   ASSERT_EQ(rendered->services.size(), 2u);
   EXPECT_FALSE(rendered->services[0].rendered);

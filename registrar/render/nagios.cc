@@ -1,9 +1,9 @@
 #include "registrar/render/nagios.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "common/sha256.h"
 #include "formats/schema.h"
@@ -89,10 +89,26 @@ Command TcpFamily(ServiceType type, bool tls, bool cert, const TcpValues& v) {
   std::string_view plain;
   std::string_view secure;
   switch (type) {
-    case ServiceType::kSmtp: base = "smtp"; plain = "check_smtp"; secure = "check_ssmtp"; break;
-    case ServiceType::kImap: base = "imap"; plain = "check_imap"; secure = "check_simap"; break;
-    case ServiceType::kPop3: base = "pop3"; plain = "check_pop"; secure = "check_spop"; break;
-    default: base = "tcp"; plain = "check_tcp"; secure = "check_tcp"; break;
+    case ServiceType::kSmtp:
+      base = "smtp";
+      plain = "check_smtp";
+      secure = "check_ssmtp";
+      break;
+    case ServiceType::kImap:
+      base = "imap";
+      plain = "check_imap";
+      secure = "check_simap";
+      break;
+    case ServiceType::kPop3:
+      base = "pop3";
+      plain = "check_pop";
+      secure = "check_spop";
+      break;
+    default:
+      base = "tcp";
+      plain = "check_tcp";
+      secure = "check_tcp";
+      break;
   }
   std::string name = fmt::format("automon_{}", base);
   if (tls) name += "_tls";
@@ -147,8 +163,7 @@ Command Ssh(const SshValues& v) {
 }
 
 struct GuacamoleValues {
-  std::string address, port, protocol, uri, data_source, username, password_file, warning,
-      critical;
+  std::string address, port, protocol, uri, data_source, username, password_file, warning, critical;
 };
 Command Guacamole(bool warning, bool critical, bool insecure, const GuacamoleValues& v) {
   std::string name = "automon_guacamole";
@@ -171,8 +186,8 @@ struct HaproxyValues {
   std::vector<std::string> proxies;
 };
 Command Haproxy(bool socket, bool auth, int proxies, const HaproxyValues& v) {
-  Command c(fmt::format("automon_haproxy_{}{}_p{}", socket ? "socket" : "url",
-                        auth ? "_auth" : "", proxies));
+  Command c(fmt::format("automon_haproxy_{}{}_p{}", socket ? "socket" : "url", auth ? "_auth" : "",
+                        proxies));
   c.Program("check_haproxy_sessions").Option(socket ? "--socket" : "--url", v.endpoint);
   if (auth) c.Option("--username", v.username).Option("--password-file", v.password_file);
   c.Option("-w", v.warning).Option("-c", v.critical);
@@ -191,10 +206,13 @@ struct MailflowValues {
       tls_hostname, cert_days, seconds;
 };
 Command MailflowSend(bool tls, bool insecure, bool cert, const MailflowValues& v) {
-  Command c(fmt::format("automon_mailflow_send{}{}{}", tls ? "_tls" : "", insecure ? "_insecure" : "",
-                        cert ? "_cert" : ""));
+  Command c(fmt::format("automon_mailflow_send{}{}{}", tls ? "_tls" : "",
+                        insecure ? "_insecure" : "", cert ? "_cert" : ""));
   c.Program("check_mailflow").Fixed("--mode send").Option("--mailflowid", v.mailflowid);
-  c.Option("--state-dir", v.state_dir).Option("-H", v.address).Option("-p", v.port).Option("--to", v.email);
+  c.Option("--state-dir", v.state_dir)
+      .Option("-H", v.address)
+      .Option("-p", v.port)
+      .Option("--to", v.email);
   if (tls) c.Fixed("--tls implicit").Option("--tls-hostname", v.tls_hostname);
   if (insecure) c.Fixed("--insecure");
   if (cert) c.Option("-D", v.cert_days);
@@ -205,7 +223,10 @@ Command MailflowReceive(bool tls, bool insecure, bool cert, const MailflowValues
                         insecure ? "_insecure" : "", cert ? "_cert" : ""));
   c.Program("check_mailflow").Fixed("--mode receive").Option("--protocol", v.protocol);
   c.Option("--mailflowid", v.mailflowid).Option("--state-dir", v.state_dir);
-  c.Option("-H", v.address).Option("-p", v.port).Option("--username", v.username).Option("--password-file", v.password_file);
+  c.Option("-H", v.address)
+      .Option("-p", v.port)
+      .Option("--username", v.username)
+      .Option("--password-file", v.password_file);
   if (tls) c.Fixed("--tls implicit").Option("--tls-hostname", v.tls_hostname);
   if (insecure) c.Fixed("--insecure");
   if (cert) c.Option("-D", v.cert_days);
@@ -236,8 +257,8 @@ std::vector<Command> AllCommands() {
       }
     }
   }
-  for (ServiceType t : {ServiceType::kTcp, ServiceType::kSmtp, ServiceType::kImap,
-                        ServiceType::kPop3}) {
+  for (ServiceType t :
+       {ServiceType::kTcp, ServiceType::kSmtp, ServiceType::kImap, ServiceType::kPop3}) {
     for (bool tls : {false, true}) {
       for (bool cert : {false, true}) {
         if (!tls && cert) continue;
@@ -307,7 +328,8 @@ Command CommandFor(const Context& ctx, const Service& s, std::vector<SecretFile>
       const bool cert = tls && s.Get("expire_before_days").has_value();
       HttpValues v;
       v.address = address;
-      v.vhost = std::string(s.Get("hostname").value_or(s.Get("ssl_hostname").value_or(name_of_target)));
+      v.vhost =
+          std::string(s.Get("hostname").value_or(s.Get("ssl_hostname").value_or(name_of_target)));
       v.port = Setting(s, "port");
       v.uri = Setting(s, "uri");
       v.redirect = s.Get("accept_redirection") == "false" ? "critical" : "sticky";
@@ -373,8 +395,8 @@ Command CommandFor(const Context& ctx, const Service& s, std::vector<SecretFile>
     }
     case ServiceType::kGuacamole: {
       if (!s.password) {
-        return Unknown(fmt::format(
-            "guacamole service {} cannot be checked: it has no password", s.name));
+        return Unknown(
+            fmt::format("guacamole service {} cannot be checked: it has no password", s.name));
       }
       GuacamoleValues v;
       v.address = address;
@@ -408,8 +430,8 @@ Command CommandFor(const Context& ctx, const Service& s, std::vector<SecretFile>
         start = comma + 1;
       }
       if (static_cast<int>(v.proxies.size()) > kMaxProxies) {
-        return Unknown(fmt::format("haproxy service {} lists more than {} proxies", s.name,
-                                   kMaxProxies));
+        return Unknown(
+            fmt::format("haproxy service {} lists more than {} proxies", s.name, kMaxProxies));
       }
       return Haproxy(socket, auth, static_cast<int>(v.proxies.size()), v);
     }
@@ -423,8 +445,7 @@ bool IsShowableSource(std::string_view s) {
   return !s.empty() && s.size() <= 256 && s.back() != '\\' &&
          std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '/' || c == '.' || c == '_' || c == '-' || c == '+' || c == ':' ||
-                  c == '@';
+                  c == '/' || c == '.' || c == '_' || c == '-' || c == '+' || c == ':' || c == '@';
          });
 }
 
@@ -481,15 +502,17 @@ std::string RenderLocalTemplates(std::string_view templates, const NagiosRenderO
 Result<RenderedHost> RenderNagiosHost(const formats::Snapshot& snapshot,
                                       const NagiosRenderOptions& options) {
   if (!IsSafeObjectName(snapshot.host)) {
-    return Error{fmt::format("host name '{}' is not usable in Nagios: expected letters, digits "
-                             "and ._- only",
-                             snapshot.host)};
+    return Error{
+        fmt::format("host name '{}' is not usable in Nagios: expected letters, digits "
+                    "and ._- only",
+                    snapshot.host)};
   }
   const std::string address = snapshot.address.value_or(snapshot.host);
   if (!IsSafeAddress(address)) {
-    return Error{fmt::format("address '{}' is not usable in Nagios: expected a host name, an "
-                             "IPv4 or an IPv6 address",
-                             address)};
+    return Error{
+        fmt::format("address '{}' is not usable in Nagios: expected a host name, an "
+                    "IPv4 or an IPv6 address",
+                    address)};
   }
   RenderedHost result;
   std::string& out = result.content;

@@ -57,9 +57,9 @@ struct RenderedService {
 };
 
 struct RenderedHost {
-  std::string content;  // the whole hosts/<host>.cfg
+  std::string content;                    // the whole hosts/<host>.cfg
   std::vector<RenderedService> services;  // in snapshot order
-  std::vector<SecretFile> secrets;  // of the rendered services
+  std::vector<SecretFile> secrets;        // of the rendered services
 };
 
 // The automon_* command definitions and the hostgroup. Deterministic apart

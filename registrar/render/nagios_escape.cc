@@ -1,8 +1,8 @@
 #include "registrar/render/nagios_escape.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace automon::registrar {
 namespace {
@@ -22,8 +22,8 @@ bool AllOf(std::string_view s, std::string_view extra) {
 
 Result<std::string> EncodeArgument(std::string_view value) {
   if (value.size() > kMaxArgumentBytes) {
-    return Error{fmt::format("value of {} bytes is over the limit of {}", value.size(),
-                             kMaxArgumentBytes)};
+    return Error{
+        fmt::format("value of {} bytes is over the limit of {}", value.size(), kMaxArgumentBytes)};
   }
   std::string out;
   out.reserve(value.size() + 8);
@@ -35,11 +35,20 @@ Result<std::string> EncodeArgument(std::string_view value) {
     switch (c) {
       case '\\':
         return Error{fmt::format("backslash at offset {} is not allowed", i)};
-      case '!': out += "\\!"; break;
-      case '$': out += "$$"; break;
-      case ';': out += "\\;"; break;
-      case '\'': out += "'\\''"; break;
-      default: out += static_cast<char>(c);
+      case '!':
+        out += "\\!";
+        break;
+      case '$':
+        out += "$$";
+        break;
+      case ';':
+        out += "\\;";
+        break;
+      case '\'':
+        out += "'\\''";
+        break;
+      default:
+        out += static_cast<char>(c);
     }
   }
   return out;

@@ -1,8 +1,8 @@
 #include "registrar/render/nagios_escape.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace automon::registrar {
 namespace {
@@ -59,8 +59,8 @@ TEST(NagiosNameTest, ObjectNamesComeFromAnAllowList) {
   EXPECT_TRUE(IsSafeObjectName("web01.example.org"));
   EXPECT_TRUE(IsSafeObjectName("192.0.2.1"));
   EXPECT_TRUE(IsSafeObjectName("a_b-c"));
-  for (std::string bad : {"", ".hidden", "-x", "a b", "a;b", "a!b", "a$b", "a'b", "a/b",
-                          "a\\", "a\nb", "\xd0\xb0"}) {
+  for (std::string bad :
+       {"", ".hidden", "-x", "a b", "a;b", "a!b", "a$b", "a'b", "a/b", "a\\", "a\nb", "\xd0\xb0"}) {
     EXPECT_FALSE(IsSafeObjectName(bad)) << bad;
   }
   EXPECT_FALSE(IsSafeObjectName(std::string(254, 'a')));

@@ -1,12 +1,12 @@
 #include "registrar/render/nagios.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "formats/parser.h"
 #include "registrar/testing/golden.h"
@@ -25,7 +25,8 @@ NagiosRenderOptions Options() {
 }
 
 formats::Snapshot Parse(const std::string& definitions) {
-  const formats::ParseResult parsed = formats::ParseDefinitions(definitions, "/etc/monitoring-info/all");
+  const formats::ParseResult parsed =
+      formats::ParseDefinitions(definitions, "/etc/monitoring-info/all");
   EXPECT_TRUE(parsed.diagnostics.empty() || !HasErrors(parsed.diagnostics))
       << parsed.diagnostics.front().Render();
   formats::Snapshot s;
@@ -85,13 +86,16 @@ TEST(NagiosRendererTest, SecretsNeverReachTheConfigurationOnlyFiles) {
   const formats::Snapshot s = Parse(kEveryType);
   auto rendered = RenderNagiosHost(s, Options());
   ASSERT_TRUE(rendered.ok());
-  for (const char* secret : {"s3cr3t-ldap", "s3cr3t-guac", "s3cr3t-lb", "s3cr3t-imap", "s3cr3t-pop"}) {
+  for (const char* secret :
+       {"s3cr3t-ldap", "s3cr3t-guac", "s3cr3t-lb", "s3cr3t-imap", "s3cr3t-pop"}) {
     EXPECT_EQ(rendered->content.find(secret), std::string::npos) << secret;
   }
   ASSERT_EQ(rendered->secrets.size(), 5u);
-  EXPECT_EQ(rendered->secrets[0].path, "/var/lib/automon/secrets/web01.example.org/dirs.7.password");
+  EXPECT_EQ(rendered->secrets[0].path,
+            "/var/lib/automon/secrets/web01.example.org/dirs.7.password");
   EXPECT_EQ(rendered->secrets[0].content, "s3cr3t-ldap\n");
-  EXPECT_EQ(rendered->secrets[1].path, "/var/lib/automon/secrets/web01.example.org/guac.7.password");
+  EXPECT_EQ(rendered->secrets[1].path,
+            "/var/lib/automon/secrets/web01.example.org/guac.7.password");
   EXPECT_EQ(rendered->secrets[2].content, "s3cr3t-lb\n");
   // The mail-flow mailboxes' passwords reach check_mailflow by file too.
   EXPECT_EQ(rendered->secrets[3].path,
@@ -112,10 +116,11 @@ TEST(NagiosRendererTest, MailflowChecksShareTheConfiguredStateDirectory) {
   auto rendered = RenderNagiosHost(Parse(kEveryType), options);
   ASSERT_TRUE(rendered.ok());
   const std::string state = "!/srv/automon state/mailflow/main!";
-  for (const char* command : {"check_command           automon_mailflow_age!main" ,
-                              "check_command           automon_mailflow_send!main",
-                              "check_command           automon_mailflow_receive_tls_insecure!imap!main",
-                              "check_command           automon_mailflow_receive!pop3!main"}) {
+  for (const char* command :
+       {"check_command           automon_mailflow_age!main",
+        "check_command           automon_mailflow_send!main",
+        "check_command           automon_mailflow_receive_tls_insecure!imap!main",
+        "check_command           automon_mailflow_receive!pop3!main"}) {
     const size_t at = rendered->content.find(command);
     ASSERT_NE(at, std::string::npos) << command << "\n" << rendered->content;
     const size_t end = rendered->content.find('\n', at);
@@ -170,9 +175,10 @@ TEST(NagiosRendererTest, CheckCommandsMatchTheirDefinitions) {
 }
 
 TEST(NagiosRendererTest, HostileValuesThatSlipPastFormatsAreLeftOutOrInert) {
-  formats::Snapshot s = Parse("[a]\ntype = tcp\nport = 1\n[b]\ntype = tcp\nport = 2\n"
-                              "[c]\ntype = udp\nport = 3\nsend = x\nexpect = y\n"
-                              "[d]\ntype = tcp\nport = 4\n");
+  formats::Snapshot s = Parse(
+      "[a]\ntype = tcp\nport = 1\n[b]\ntype = tcp\nport = 2\n"
+      "[c]\ntype = udp\nport = 3\nsend = x\nexpect = y\n"
+      "[d]\ntype = tcp\nport = 4\n");
   // Bypass formats: a Service built in code can hold anything.
   s.services[0].description = "evil;\n define command {";
   s.services[1].settings["port"] = "1\\";
@@ -201,8 +207,9 @@ TEST(NagiosRendererTest, RefusesHostNamesAndAddressesOutsideTheAllowList) {
   s.host = "evil host;";
   auto bad_name = RenderNagiosHost(s, Options());
   ASSERT_FALSE(bad_name.ok());
-  EXPECT_EQ(bad_name.error().message,
-            "host name 'evil host;' is not usable in Nagios: expected letters, digits and ._- only");
+  EXPECT_EQ(
+      bad_name.error().message,
+      "host name 'evil host;' is not usable in Nagios: expected letters, digits and ._- only");
   s.host = "ok.example.org";
   s.address = "$HOSTADDRESS$";
   auto bad_address = RenderNagiosHost(s, Options());

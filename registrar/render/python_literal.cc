@@ -13,11 +13,16 @@ namespace {
 constexpr size_t kMaxStringBytes = 64 * 1024;
 
 uint32_t DecodeValid(std::string_view s, size_t i, size_t length) {
-  const auto byte = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(s[i + k])); };
+  const auto byte = [&](size_t k) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(s[i + k]));
+  };
   switch (length) {
-    case 1: return byte(0);
-    case 2: return ((byte(0) & 0x1f) << 6) | (byte(1) & 0x3f);
-    case 3: return ((byte(0) & 0x0f) << 12) | ((byte(1) & 0x3f) << 6) | (byte(2) & 0x3f);
+    case 1:
+      return byte(0);
+    case 2:
+      return ((byte(0) & 0x1f) << 6) | (byte(1) & 0x3f);
+    case 3:
+      return ((byte(0) & 0x0f) << 12) | ((byte(1) & 0x3f) << 6) | (byte(2) & 0x3f);
     default:
       return ((byte(0) & 0x07) << 18) | ((byte(1) & 0x3f) << 12) | ((byte(2) & 0x3f) << 6) |
              (byte(3) & 0x3f);
@@ -89,8 +94,8 @@ PyValue& PyValue::Set(std::string key, PyValue value) {
 
 Result<std::string> EncodePythonString(std::string_view s) {
   if (s.size() > kMaxStringBytes) {
-    return Error{fmt::format("string of {} bytes is over the limit of {}", s.size(),
-                             kMaxStringBytes)};
+    return Error{
+        fmt::format("string of {} bytes is over the limit of {}", s.size(), kMaxStringBytes)};
   }
   std::string out = "'";
   out.reserve(s.size() + 2);
@@ -131,10 +136,14 @@ Result<std::string> EncodePythonString(std::string_view s) {
 
 Result<std::string> EncodePython(const PyValue& value) {
   switch (value.kind_) {
-    case PyValue::Kind::kNone: return std::string("None");
-    case PyValue::Kind::kBool: return std::string(value.bool_ ? "True" : "False");
-    case PyValue::Kind::kInt: return fmt::format("{}", value.int_);
-    case PyValue::Kind::kStr: return EncodePythonString(value.str_);
+    case PyValue::Kind::kNone:
+      return std::string("None");
+    case PyValue::Kind::kBool:
+      return std::string(value.bool_ ? "True" : "False");
+    case PyValue::Kind::kInt:
+      return fmt::format("{}", value.int_);
+    case PyValue::Kind::kStr:
+      return EncodePythonString(value.str_);
     case PyValue::Kind::kList:
     case PyValue::Kind::kTuple: {
       const bool list = value.kind_ == PyValue::Kind::kList;

@@ -51,8 +51,8 @@ class PyValue {
   bool bool_ = false;
   int64_t int_ = 0;
   std::string str_;
-  std::vector<PyValue> items_;            // list, tuple; dict values
-  std::vector<std::string> keys_;         // dict keys, parallel to items_
+  std::vector<PyValue> items_;     // list, tuple; dict values
+  std::vector<std::string> keys_;  // dict keys, parallel to items_
 };
 
 // 'text' with the escapes above. The Error names the offending byte offset

@@ -1,10 +1,10 @@
 #include "registrar/render/python_literal.h"
 
-#include <chrono>
-#include <string>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
 
 #include "common/process_runner.h"
 
@@ -29,10 +29,12 @@ TEST(EncodePythonStringTest, EscapesQuotesBackslashesAndEveryNonPrintable) {
       {"\x1b[31m", "'\\x1b[31m'"},
       {"del\x7f", "'del\\x7f'"},
       {"caf\xc3\xa9", "'caf\\xe9'"},
-      {"line\xe2\x80\xa8sep", "'line\\u2028sep'"},        // U+2028
-      {"\xe2\x80\xae" "rtl", "'\\u202ertl'"},             // RIGHT-TO-LEFT OVERRIDE
-      {"\xef\xbb\xbf", "'\\ufeff'"},                      // BOM
-      {"\xf0\x9f\x98\x80", "'\\U0001f600'"},              // outside the BMP
+      {"line\xe2\x80\xa8sep", "'line\\u2028sep'"},  // U+2028
+      {"\xe2\x80\xae"
+       "rtl",
+       "'\\u202ertl'"},                       // RIGHT-TO-LEFT OVERRIDE
+      {"\xef\xbb\xbf", "'\\ufeff'"},          // BOM
+      {"\xf0\x9f\x98\x80", "'\\U0001f600'"},  // outside the BMP
       {"'] + __import__('os').system('id') + ['",
        "'\\'] + __import__(\\'os\\').system(\\'id\\') + [\\''"},
       {"{0}%s$HOSTADDRESS$", "'{0}%s$HOSTADDRESS$'"},
@@ -57,15 +59,14 @@ TEST(EncodePythonStringTest, RefusesWhatIsNotUtf8) {
       {"ok\xed\xbf\xbf", "UTF-16 surrogate at offset 2"},        // U+DFFF
       {"\xc0\xaf", "byte 0xc0 at offset 0 is not valid UTF-8"},  // overlong '/'
       {"ab\xff", "byte 0xff at offset 2 is not valid UTF-8"},
-      {"\xc3", "byte 0xc3 at offset 0 is not valid UTF-8"},      // truncated
-      {"\xf4\x90\x80\x80", "not valid UTF-8"},                   // above U+10FFFF
+      {"\xc3", "byte 0xc3 at offset 0 is not valid UTF-8"},  // truncated
+      {"\xf4\x90\x80\x80", "not valid UTF-8"},               // above U+10FFFF
       {std::string(64 * 1024 + 1, 'a'), "over the limit"},
   };
   for (const Case& c : cases) {
     auto encoded = EncodePythonString(c.in);
     ASSERT_FALSE(encoded.ok()) << c.error;
-    EXPECT_NE(encoded.error().message.find(c.error), std::string::npos)
-        << encoded.error().message;
+    EXPECT_NE(encoded.error().message.find(c.error), std::string::npos) << encoded.error().message;
   }
 }
 
@@ -93,8 +94,8 @@ TEST(EncodePythonTest, SetReplacesAnExistingKeyInPlace) {
 }
 
 TEST(EncodePythonTest, FailsWhenAnyNestedStringFails) {
-  PyValue list = PyValue::List({PyValue::Str("fine"),
-                                PyValue::Dict({{"k", PyValue::Str("bad\xed\xa0\x80")}})});
+  PyValue list = PyValue::List(
+      {PyValue::Str("fine"), PyValue::Dict({{"k", PyValue::Str("bad\xed\xa0\x80")}})});
   EXPECT_FALSE(EncodePython(list).ok());
   PyValue bad_key = PyValue::Dict({{"\xff", PyValue::Int(1)}});
   EXPECT_FALSE(EncodePython(bad_key).ok());

@@ -1,9 +1,9 @@
 #include "registrar/ssh/commands.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "registrar/ssh/enrollment.h"
 
@@ -41,11 +41,20 @@ std::optional<int64_t> ParseDuration(std::string_view text) {
   if (ec != std::errc() || end != text.data() + text.size() - 1 || n <= 0) return std::nullopt;
   int64_t unit = 0;
   switch (text.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    default: return std::nullopt;
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return std::nullopt;
   }
   if (n > 365 * 86400 / unit) return std::nullopt;
   return n * unit;
@@ -68,8 +77,9 @@ int RunSshCommand(std::span<const std::string> args, const Config& config,
     return Serve(config, deps, options);
   }
   Enrollment enrollment(deps.fs, deps.disk, config.state_dir, config.enrollment, {},
-                        {deps.now_iso8601, deps.now_unix},
-                        [&](const std::string& line) { deps.log << "automon-registrar: " << line << "\n"; });
+                        {deps.now_iso8601, deps.now_unix}, [&](const std::string& line) {
+                          deps.log << "automon-registrar: " << line << "\n";
+                        });
   if (auto init = enrollment.Initialise(); !init) {
     deps.log << "automon-registrar: " << init.error().message << "\n";
     return kFailed;
@@ -77,9 +87,9 @@ int RunSshCommand(std::span<const std::string> args, const Config& config,
   if (command == "pending") {
     if (args.size() != 1) return usage("usage: pending");
     for (const KeyRecord& k : enrollment.Pending()) {
-      out << fmt::format("{}  {}  from {}  since {}{}\n", k.host, k.fingerprint, k.peer, k.when,
-                         k.how == "replace" ? "  (replaces the enrolled key: accept --replace)"
-                                            : "");
+      out << fmt::format(
+          "{}  {}  from {}  since {}{}\n", k.host, k.fingerprint, k.peer, k.when,
+          k.how == "replace" ? "  (replaces the enrolled key: accept --replace)" : "");
     }
     return kOk;
   }
@@ -109,9 +119,10 @@ int RunSshCommand(std::span<const std::string> args, const Config& config,
   if (args.size() == 4 && args[2] == "--valid") {
     auto parsed = ParseDuration(args[3]);
     if (!parsed) {
-      return usage(fmt::format("invalid duration '{}': expected a number and s, m, h or d, at "
-                               "most 365d",
-                               args[3]));
+      return usage(
+          fmt::format("invalid duration '{}': expected a number and s, m, h or d, at "
+                      "most 365d",
+                      args[3]));
     }
     valid = *parsed;
   } else if (args.size() != 2) {

@@ -1,15 +1,14 @@
 #include "registrar/ssh/enrollment.h"
 
+#include <fmt/format.h>
 #include <sys/random.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <cctype>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "common/sha256.h"
 #include "common/ssh/key.h"
@@ -82,12 +81,18 @@ Result<std::optional<KeyRecord>> Enrollment::ReadRecord(const std::string& path)
   }
   KeyRecord record;
   for (const formats::IniEntry& e : sections[0].entries) {
-    if (e.key == "host") record.host = e.value;
-    else if (e.key == "fingerprint") record.fingerprint = e.value;
-    else if (e.key == "public_key") record.public_key = e.value;
-    else if (e.key == "peer") record.peer = e.value;
-    else if (e.key == "when") record.when = e.value;
-    else if (e.key == "how") record.how = e.value;
+    if (e.key == "host")
+      record.host = e.value;
+    else if (e.key == "fingerprint")
+      record.fingerprint = e.value;
+    else if (e.key == "public_key")
+      record.public_key = e.value;
+    else if (e.key == "peer")
+      record.peer = e.value;
+    else if (e.key == "when")
+      record.when = e.value;
+    else if (e.key == "how")
+      record.how = e.value;
   }
   if (!automon::ssh::IsFingerprint(record.fingerprint)) {
     return Error{fmt::format("{}: damaged enrollment record", path)};
@@ -146,13 +151,16 @@ Result<void> Enrollment::Bind(KeyRecord record, std::string how) {
 // after the one the administrator expects. The queue is bounded.
 EnrollDecision Enrollment::AddPending(const KeyRecord& key, std::string how,
                                       std::string waiting_message) {
-  auto denied = [](std::string why) { return EnrollDecision{EnrollStatus::kDenied, std::move(why)}; };
+  auto denied = [](std::string why) {
+    return EnrollDecision{EnrollStatus::kDenied, std::move(why)};
+  };
   auto waiting = ReadRecord(Dir("pending/") + key.host);
   if (!waiting) return denied(waiting.error().message);
   if (*waiting && (*waiting)->fingerprint != key.fingerprint) {
-    return denied(fmt::format("another key ({}) is already waiting to enroll as {}; an "
-                              "administrator must accept or reject it first",
-                              (*waiting)->fingerprint, key.host));
+    return denied(
+        fmt::format("another key ({}) is already waiting to enroll as {}; an "
+                    "administrator must accept or reject it first",
+                    (*waiting)->fingerprint, key.host));
   }
   if (!*waiting) {
     auto entries = fs_.ListDirectory(Dir("pending"));
@@ -163,18 +171,21 @@ EnrollDecision Enrollment::AddPending(const KeyRecord& key, std::string how,
   KeyRecord pending = key;
   pending.when = clock_.iso8601();
   pending.how = std::move(how);
-  if (auto r = WriteRecord(Dir("pending/") + key.host, pending); !r) return denied(r.error().message);
+  if (auto r = WriteRecord(Dir("pending/") + key.host, pending); !r)
+    return denied(r.error().message);
   return {EnrollStatus::kPending, std::move(waiting_message)};
 }
 
 EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std::string>& ticket) {
-  auto refused = [](std::string why) { return EnrollDecision{EnrollStatus::kDenied, std::move(why)}; };
+  auto refused = [](std::string why) {
+    return EnrollDecision{EnrollStatus::kDenied, std::move(why)};
+  };
   if (!automon::ssh::IsFingerprint(key.fingerprint)) return refused("malformed key fingerprint");
   // The key may already speak for a host.
   auto indexed = fs_.ReadFile(Dir("by-fingerprint/") + FingerprintFile(key.fingerprint), 1024);
   if (indexed && *indexed != key.host) {
-    return refused(fmt::format("this key is enrolled as {}; a key speaks for one host only",
-                               *indexed));
+    return refused(
+        fmt::format("this key is enrolled as {}; a key speaks for one host only", *indexed));
   }
   auto existing = ReadRecord(Dir("keys/") + key.host);
   if (!existing) return refused(existing.error().message);
@@ -189,17 +200,21 @@ EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std:
   }
   switch (policy_) {
     case EnrollmentPolicy::kOpen: {
-      const bool allowed =
-          open_networks_.empty() ||
-          std::any_of(open_networks_.begin(), open_networks_.end(),
-                      [&](const Network& n) { return n.Contains(key.peer); });
-      if (!allowed) return refused(fmt::format("{} is not in the networks open for enrollment", PeerAddress(key.peer)));
+      const bool allowed = open_networks_.empty() ||
+                           std::any_of(open_networks_.begin(), open_networks_.end(),
+                                       [&](const Network& n) { return n.Contains(key.peer); });
+      if (!allowed)
+        return refused(
+            fmt::format("{} is not in the networks open for enrollment", PeerAddress(key.peer)));
       if (auto r = Bind(key, "open"); !r) return refused(r.error().message);
       return {EnrollStatus::kAccepted, fmt::format("{} enrolled (open enrollment)", key.host)};
     }
     case EnrollmentPolicy::kTicket: {
-      if (!ticket) return refused("enrollment needs a ticket: ask an administrator to run "
-                                  "'automon-registrar ticket " + key.host + "'");
+      if (!ticket)
+        return refused(
+            "enrollment needs a ticket: ask an administrator to run "
+            "'automon-registrar ticket " +
+            key.host + "'");
       auto stored = fs_.ReadFile(Dir("tickets/") + key.host, 4096);
       if (!stored) return refused(fmt::format("no ticket was issued for {}", key.host));
       std::vector<Diagnostic> diagnostics;
@@ -273,14 +288,16 @@ Result<KeyRecord> Enrollment::Accept(const std::string& host, bool replace) {
   auto existing = ReadRecord(Dir("keys/") + *name);
   if (!existing) return existing.error();
   if (*existing && !replace) {
-    return Error{fmt::format("{} is enrolled with key {}; to bind it to {} instead, use "
-                             "'accept {} --replace'",
-                             *name, (*existing)->fingerprint, (*pending)->fingerprint, *name)};
+    return Error{
+        fmt::format("{} is enrolled with key {}; to bind it to {} instead, use "
+                    "'accept {} --replace'",
+                    *name, (*existing)->fingerprint, (*pending)->fingerprint, *name)};
   }
   KeyRecord record = **pending;
   if (auto r = Bind(record, *existing ? "replaced" : "manual"); !r) return r.error();
   log_(fmt::format("enrollment accepted by an administrator: host {} key {}{}", *name,
-                   record.fingerprint, *existing ? " (replacing " + (*existing)->fingerprint + ")" : ""));
+                   record.fingerprint,
+                   *existing ? " (replacing " + (*existing)->fingerprint + ")" : ""));
   return record;
 }
 
@@ -308,10 +325,9 @@ Result<std::string> Enrollment::IssueTicket(const std::string& host, int64_t val
   }
   const std::string ticket = Base64Url(random, sizeof random);
   const int64_t expires = clock_.unix_seconds() + valid_seconds;
-  if (auto r = fs_.WriteFileAtomic(Dir("tickets/") + *name,
-                                   fmt::format("[ticket]\nsha256 = {}\nexpires = {}\n",
-                                               Sha256Hex(ticket), expires),
-                                   0600);
+  if (auto r = fs_.WriteFileAtomic(
+          Dir("tickets/") + *name,
+          fmt::format("[ticket]\nsha256 = {}\nexpires = {}\n", Sha256Hex(ticket), expires), 0600);
       !r) {
     return r.error();
   }

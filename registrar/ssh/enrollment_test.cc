@@ -1,8 +1,7 @@
 #include "registrar/ssh/enrollment.h"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "registrar/testing/temp_dir.h"
 
@@ -48,9 +47,8 @@ TEST_F(EnrollmentTest, OpenAcceptsAndBindsOneKeyToOneHost) {
                             "this key is enrolled as web01; a key speaks for one host only"}));
   EXPECT_EQ(e->HostOf(kKeyB), std::nullopt);
   ASSERT_EQ(log_.size(), 3u);
-  EXPECT_EQ(log_[0],
-            "enrollment accepted: host web01 key " + std::string(kKeyA) +
-                " from 192.0.2.5:40000 (policy open): web01 enrolled (open enrollment)");
+  EXPECT_EQ(log_[0], "enrollment accepted: host web01 key " + std::string(kKeyA) +
+                         " from 192.0.2.5:40000 (policy open): web01 enrolled (open enrollment)");
   struct stat st;
   ASSERT_EQ(::stat((dir_.path() + "/enrollment/keys/web01").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -67,9 +65,9 @@ TEST_F(EnrollmentTest, KnownHostWithNewKeyIsNeverReboundSilently) {
   EXPECT_EQ(e->HostOf(kKeyA), "web01") << "the old key keeps working until replaced";
   auto without = e->Accept("web01", false);
   ASSERT_FALSE(without.ok());
-  EXPECT_EQ(without.error().message,
-            "web01 is enrolled with key " + std::string(kKeyA) + "; to bind it to " + kKeyB +
-                " instead, use 'accept web01 --replace'");
+  EXPECT_EQ(without.error().message, "web01 is enrolled with key " + std::string(kKeyA) +
+                                         "; to bind it to " + kKeyB +
+                                         " instead, use 'accept web01 --replace'");
   ASSERT_TRUE(e->Accept("web01", true).ok());
   EXPECT_EQ(e->HostOf(kKeyB), "web01");
   EXPECT_EQ(e->HostOf(kKeyA), std::nullopt) << "the replaced key speaks for nobody";
@@ -112,9 +110,8 @@ TEST_F(EnrollmentTest, OpenCanBeLimitedToNetworks) {
   EXPECT_EQ(e->Enroll(Key("a", kKeyA, "10.1.2.3:5"), std::nullopt).status, EnrollStatus::kAccepted);
   EXPECT_EQ(e->Enroll(Key("b", kKeyB, "[2001:db8::7]:5"), std::nullopt).status,
             EnrollStatus::kAccepted);
-  const EnrollDecision d =
-      e->Enroll(Key("c", "SHA256:CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC", "192.0.2.1:9"),
-                std::nullopt);
+  const EnrollDecision d = e->Enroll(
+      Key("c", "SHA256:CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC", "192.0.2.1:9"), std::nullopt);
   EXPECT_EQ(d, (EnrollDecision{EnrollStatus::kDenied,
                                "192.0.2.1 is not in the networks open for enrollment"}));
 }
@@ -154,8 +151,7 @@ TEST_F(EnrollmentTest, TicketsAreBoundToANameSingleUseAndExpire) {
   EXPECT_NE(*ticket, *other);
   // A foreign ticket (issued for db01) does not enroll web01.
   EXPECT_EQ(e->Enroll(Key("web01", kKeyA), *other),
-            (EnrollDecision{EnrollStatus::kDenied,
-                            "the ticket is not the one issued for web01"}));
+            (EnrollDecision{EnrollStatus::kDenied, "the ticket is not the one issued for web01"}));
   EXPECT_EQ(e->Enroll(Key("web01", kKeyA), *ticket).status, EnrollStatus::kAccepted);
   EXPECT_EQ(e->HostOf(kKeyA), "web01");
   // Single use: a second key cannot reuse it, not even for the same name.

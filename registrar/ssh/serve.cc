@@ -1,5 +1,6 @@
 #include "registrar/ssh/serve.h"
 
+#include <fmt/format.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
@@ -9,8 +10,6 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "common/avahi/announcer.h"
 #include "common/ssh/key.h"
@@ -108,8 +107,7 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
   std::unique_ptr<avahi::Announcer> announcer;
   if (serve_options.announce) {
     avahi::Announcement announcement{"", (*server)->port(), *fingerprint,
-                                     config.backend == Backend::kCheckmk ? "checkmk" : "nagios",
-                                     0};
+                                     config.backend == Backend::kCheckmk ? "checkmk" : "nagios", 0};
     // Listening on one address: announce on its interface only, never to
     // a network where nobody can reach it (loopback: loopback only).
     const avahi::InterfaceChoice where = avahi::ChooseInterface(

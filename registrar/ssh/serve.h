@@ -27,7 +27,8 @@
 namespace automon::registrar::ssh {
 
 // HostActions done by the Registrar itself, as `receive` and `remove`
-// (without its tombstone) do them, with the request's bytes as stdin and the reply's as stdout/stderr.
+// (without its tombstone) do them, with the request's bytes as stdin and the reply's as
+// stdout/stderr.
 class RegistrarActions final : public HostActions {
  public:
   RegistrarActions(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,

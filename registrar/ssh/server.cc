@@ -1,20 +1,18 @@
 #include "registrar/ssh/server.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-
+#include <fmt/format.h>
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
 #include <exception>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "common/text.h"
 
@@ -184,10 +182,14 @@ Result<std::unique_ptr<Server>> Server::Listen(const Options& options,
       {SSH_BIND_OPTIONS_BINDADDR, options.address.c_str()},
       {SSH_BIND_OPTIONS_BINDPORT, &port},
       {SSH_BIND_OPTIONS_KEY_EXCHANGE, "curve25519-sha256,curve25519-sha256@libssh.org"},
-      {SSH_BIND_OPTIONS_CIPHERS_C_S, "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes256-ctr"},
-      {SSH_BIND_OPTIONS_CIPHERS_S_C, "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes256-ctr"},
-      {SSH_BIND_OPTIONS_HMAC_C_S, "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256"},
-      {SSH_BIND_OPTIONS_HMAC_S_C, "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256"},
+      {SSH_BIND_OPTIONS_CIPHERS_C_S,
+       "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes256-ctr"},
+      {SSH_BIND_OPTIONS_CIPHERS_S_C,
+       "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes256-ctr"},
+      {SSH_BIND_OPTIONS_HMAC_C_S,
+       "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256"},
+      {SSH_BIND_OPTIONS_HMAC_S_C,
+       "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256"},
       {SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "ssh-ed25519"},
       {SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, "ssh-ed25519,rsa-sha2-512,rsa-sha2-256"},
   };
@@ -205,17 +207,16 @@ Result<std::unique_ptr<Server>> Server::Listen(const Options& options,
   }
   (void)copy->release();
   if (ssh_bind_listen(b) != SSH_OK) {
-    return Error{fmt::format("ssh_bind_listen({}:{}): {}", options.address, options.port,
-                             ssh_get_error(b))};
+    return Error{
+        fmt::format("ssh_bind_listen({}:{}): {}", options.address, options.port, ssh_get_error(b))};
   }
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (::getsockname(ssh_bind_get_fd(b), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
     return SystemError("getsockname", errno, options.address);
   }
-  server->port_ = ss.ss_family == AF_INET6
-                      ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
-                      : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  server->port_ = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                                           : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   return server;
 }
 
@@ -271,8 +272,8 @@ void Server::ServeConnection(ssh_session session, std::string peer) {
   c.request.peer = std::move(peer);
   const auto start = Clock::now();
   // Bounds the key exchange, which otherwise waits forever (reference §3.1).
-  long timeout = static_cast<long>(
-      std::chrono::ceil<std::chrono::seconds>(limits.handshake).count());
+  long timeout =
+      static_cast<long>(std::chrono::ceil<std::chrono::seconds>(limits.handshake).count());
   ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout);
 
   ssh_server_callbacks_struct callbacks{};
@@ -291,8 +292,9 @@ void Server::ServeConnection(ssh_session session, std::string peer) {
                                     [&] { return c.eof || c.too_big || c.closed; });
     Reply reply;
     if (c.too_big) {
-      reply = {2, "", fmt::format("automon-registrar: refused: the input is larger than {} bytes\n",
-                                  limits.max_payload)};
+      reply = {2, "",
+               fmt::format("automon-registrar: refused: the input is larger than {} bytes\n",
+                           limits.max_payload)};
     } else if (!complete || !c.eof) {
       reply = {2, "", "automon-registrar: refused: the input did not end in time\n"};
     } else {

@@ -1,8 +1,9 @@
 #include "registrar/ssh/server.h"
 
 #include <arpa/inet.h>
-#include <poll.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,8 +16,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/ssh/client.h"
 #include "common/unique_fd.h"
@@ -108,8 +107,8 @@ class SshServerTest : public ::testing::Test {
 
   Result<automon::ssh::RemoteResult> Run(const std::string& command, const std::string& input,
                                          std::chrono::milliseconds timeout = 10s) {
-    automon::ssh::RemoteCommand rc{"127.0.0.1", server_->port(), "automon", command, input,
-                                   timeout};
+    automon::ssh::RemoteCommand rc{"127.0.0.1", server_->port(), "automon",
+                                   command,     input,           timeout};
     return automon::ssh::RunRemote(rc, client_key_, [&](const std::string& fingerprint) {
       if (fingerprint == host_fingerprint_) return Result<void>();
       return Result<void>(Error{"unexpected host key " + fingerprint});

@@ -34,9 +34,12 @@ Reply RegistrarService::Handle(const Request& request) {
     const EnrollDecision decision =
         enrollment_.Enroll(key, ticket.empty() ? std::nullopt : std::optional<std::string>(ticket));
     switch (decision.status) {
-      case EnrollStatus::kAccepted: return {0, decision.message + "\n", ""};
-      case EnrollStatus::kPending: return {1, decision.message + "\n", ""};
-      case EnrollStatus::kDenied: return Refuse(decision.message);
+      case EnrollStatus::kAccepted:
+        return {0, decision.message + "\n", ""};
+      case EnrollStatus::kPending:
+        return {1, decision.message + "\n", ""};
+      case EnrollStatus::kDenied:
+        return Refuse(decision.message);
     }
   }
   if (request.verb != "register" && request.verb != "deregister") {

@@ -79,8 +79,7 @@ TEST_F(RegistrarServiceTest, AKeyOnlyChangesItsOwnHost) {
   EXPECT_EQ(Call(kKeyA, "register", {"db01"}, "x").exit_status, 2);
   EXPECT_EQ(Call(kKeyB, "deregister", {}).exit_status, 0);
   EXPECT_EQ(actions_.calls, (std::vector<std::string>{"register web01 doc-a",
-                                                      "register web01 doc-b",
-                                                      "deregister db01"}));
+                                                      "register web01 doc-b", "deregister db01"}));
 }
 
 TEST_F(RegistrarServiceTest, EnrollArgumentsAndTickets) {

@@ -1,6 +1,7 @@
 #include "probes/lib/testing/loopback_server.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -11,8 +12,6 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace automon::probe::testing {
 
