@@ -1,0 +1,148 @@
+// backends/plan: what to run for a service, independent of any monitoring
+// engine. The one table (plan.cc) that turns each formats::ServiceType into
+// a CheckPlan is the single place that says how a type is checked; every
+// backend (Nagios, Checkmk, Icinga 2, ...) renders plans and nothing else,
+// so adding a service type touches the format's schema, that table and
+// tests, never a backend.
+//
+// A plan is a value: it holds no secret (a secret is referred to by the path
+// of the file the registrar writes it to), no engine syntax and no quoting.
+// Every value a host supplied is kept apart from automon's own literal text
+// by its ArgumentKind, so a backend can pass the first only through its
+// escaping and never as syntax.
+#ifndef AUTOMON_BACKENDS_PLAN_H_
+#define AUTOMON_BACKENDS_PLAN_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/source_location.h"
+#include "formats/snapshot.h"
+
+namespace automon::backends {
+
+// Where a program lives; each backend resolves it to a path (Nagios:
+// $USER1$, Checkmk: the site's plugin directory or the probes directory,
+// Icinga 2: PluginDir or the probes directory).
+enum class ProgramSource {
+  kMonitoringPlugins,  // Debian's monitoring-plugins: check_http, check_tcp, ...
+  kAutomonProbes,      // the automon-probes package: check_guacamole, ...
+};
+
+struct Program {
+  std::string name;  // a file name, never a path: "check_http"
+  ProgramSource source = ProgramSource::kMonitoringPlugins;
+
+  bool operator==(const Program&) const = default;
+};
+
+enum class ArgumentKind {
+  kFlag,        // `option` alone, automon's own text ("--ssl", "-3")
+  kFixed,       // `option value`, both automon's own text ("--mode send");
+                // with an empty option, one positional word ("3")
+  kValue,       // `option value`, the value from the definition (or derived
+                // from it): host-supplied, to be escaped by the backend
+  kAddress,     // `option value`, the address to check (the service's host,
+                // else the host's address, else its name): host-supplied
+  kSecretFile,  // `option value`, the value the path of a SecretFile of the
+                // HostPlan: the secret itself never appears in a plan
+};
+
+// One argument of the program's argv. An empty `option` gives a positional
+// argument (kFixed, kValue, kAddress, kSecretFile).
+struct Argument {
+  std::string option;
+  ArgumentKind kind = ArgumentKind::kValue;
+  std::string value;    // empty for kFlag
+  bool joined = false;  // one word "option=value" instead of two
+
+  bool operator==(const Argument&) const = default;
+};
+
+// A secret a program reads from its environment rather than from a file
+// (check_ldap's LDAP_PASSWORD): backends run the program through the
+// automon_password_env wrapper, which reads `file` into `variable`.
+struct SecretEnvironment {
+  std::string variable;  // automon's own text: "LDAP_PASSWORD"
+  std::string file;      // the path of a SecretFile of the HostPlan
+
+  bool operator==(const SecretEnvironment&) const = default;
+};
+
+enum class CheckMode {
+  kActive,   // the engine runs `program` on its schedule
+  kPassive,  // results arrive from the host (issue #15); `freshness` applies
+};
+
+// What to run for one service.
+struct CheckPlan {
+  // The shape's name: plans with equal `command` have the same program, the
+  // same option words and the same argument kinds in the same order, and
+  // differ only in values. Backends name their command objects after it
+  // ("http_s_verify_cert" -> Nagios automon_http_s_verify_cert). Letters,
+  // digits and '_' only.
+  std::string command;
+  Program program;
+  std::vector<Argument> arguments;
+  std::optional<SecretEnvironment> secret_environment;
+  // Engine defaults apply where these are unset.
+  std::optional<int> timeout_seconds;
+  std::optional<int> interval_seconds;
+  CheckMode mode = CheckMode::kActive;
+  // Passive only: seconds without a result before the engine says so.
+  std::optional<int> freshness_seconds;
+
+  bool operator==(const CheckPlan&) const = default;
+};
+
+// A secret the plans refer to by path; the registrar writes it 0640.
+struct SecretFile {
+  std::string path;
+  std::string content;  // the secret and a newline
+
+  bool operator==(const SecretFile&) const = default;
+};
+
+struct PlannedService {
+  std::string name;         // the section name, unique per host
+  std::string description;  // the service name shown in the UI
+  formats::ServiceType type = formats::ServiceType::kTcp;
+  SourceLocation loc;  // where the host defined it
+  CheckPlan plan;      // a service that cannot be checked as defined gets a
+                       // plan that stays UNKNOWN and says why ("unknown")
+
+  bool operator==(const PlannedService&) const = default;
+};
+
+struct HostPlan {
+  std::string host;
+  std::string address;  // the snapshot's address, else the host name
+  uint64_t generation = 0;
+  std::vector<PlannedService> services;  // in snapshot order
+  std::vector<SecretFile> secrets;       // referred to by the plans
+
+  bool operator==(const HostPlan&) const = default;
+};
+
+struct PlanOptions {
+  // Secret files: <secrets_dir>/<host>/<service>.<generation>.password
+  std::string secrets_dir = "/var/lib/automon/secrets";
+  // check_mailflow's state, one directory per host and mail flow:
+  // <mailflow_dir>/<host>/<mailflowid>.
+  std::string mailflow_dir = "/var/lib/automon/mailflow";
+};
+
+// The plans of every service of a snapshot. Never fails: a service that
+// cannot be checked as defined gets the "unknown" plan saying why.
+HostPlan PlanHost(const formats::Snapshot& snapshot, const PlanOptions& options);
+
+// One plan of every shape the table can produce (values empty), in a fixed
+// order: what a backend that defines commands up front (Nagios) defines.
+std::vector<CheckPlan> AllCommandShapes();
+
+}  // namespace automon::backends
+
+#endif  // AUTOMON_BACKENDS_PLAN_H_
