@@ -10,16 +10,11 @@
 #include <cerrno>
 #include <memory>
 
+#include "common/c_deleter.h"
 #include "common/unique_fd.h"
 
 namespace automon {
-namespace {
-
-struct DirCloser {
-  void operator()(DIR* d) const noexcept { ::closedir(d); }
-};
-
-}  // namespace
+namespace {}  // namespace
 
 std::string DirectoryOf(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -62,7 +57,7 @@ Result<std::string> RealFileSystem::ReadFile(const std::string& path, size_t max
 }
 
 Result<std::vector<DirectoryEntry>> RealFileSystem::ListDirectory(const std::string& path) {
-  std::unique_ptr<DIR, DirCloser> dir(::opendir(path.c_str()));
+  std::unique_ptr<DIR, CDeleter<::closedir>> dir(::opendir(path.c_str()));
   if (!dir) return SystemError("opendir", errno, path);
   std::vector<DirectoryEntry> entries;
   for (;;) {

@@ -15,15 +15,9 @@
 
 #include <memory>
 
-namespace automon::avahi {
+#include "common/c_deleter.h"
 
-template <auto Fn>
-struct CDeleter {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Fn(p);
-  }
-};
+namespace automon::avahi {
 
 using SimplePollPtr = std::unique_ptr<AvahiSimplePoll, CDeleter<avahi_simple_poll_free>>;
 using ThreadedPollPtr = std::unique_ptr<AvahiThreadedPoll, CDeleter<avahi_threaded_poll_free>>;

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <memory>
 
+#include "common/c_deleter.h"
+
 namespace automon::avahi {
 namespace {
 
@@ -60,8 +62,7 @@ std::string InstanceName(std::string_view host_name) {
 }
 
 std::string AlternativeName(const std::string& name) {
-  std::unique_ptr<char, decltype(&avahi_free)> next(avahi_alternative_service_name(name.c_str()),
-                                                    &avahi_free);
+  std::unique_ptr<char, CDeleter<avahi_free>> next(avahi_alternative_service_name(name.c_str()));
   AUTOMON_CHECK(next != nullptr);  // only fails on out-of-memory
   std::string result = next.get();
   if (result.size() <= kMaxInstanceName) return result;
@@ -125,7 +126,7 @@ std::optional<std::string> InterfaceOwning(const std::string& address) {
   if (!v4 && inet_pton(AF_INET6, address.c_str(), &want6) != 1) return std::nullopt;
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return std::nullopt;
-  std::unique_ptr<ifaddrs, decltype(&freeifaddrs)> owned(list, freeifaddrs);
+  std::unique_ptr<ifaddrs, CDeleter<freeifaddrs>> owned(list);
   for (const ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
     if (a->ifa_addr == nullptr || a->ifa_name == nullptr) continue;
     if (v4 && a->ifa_addr->sa_family == AF_INET) {

@@ -18,7 +18,7 @@ struct LibsshString {
 
 }  // namespace
 
-void KeyDeleter::operator()(ssh_key_struct* key) const noexcept { ssh_key_free(key); }
+void FreeKey(ssh_key_struct* key) noexcept { ssh_key_free(key); }
 
 Result<Key> GenerateEd25519() {
   ssh_key raw = nullptr;

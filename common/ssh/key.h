@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/c_deleter.h"
 #include "common/file_system.h"
 #include "common/result.h"
 
@@ -15,11 +16,10 @@ struct ssh_key_struct;
 
 namespace automon::ssh {
 
-struct KeyDeleter {
-  void operator()(ssh_key_struct* key) const noexcept;
-};
+// ssh_key_free(), declared here so that this header needs no libssh header.
+void FreeKey(ssh_key_struct* key) noexcept;
 // An owned libssh key (private or public).
-using Key = std::unique_ptr<ssh_key_struct, KeyDeleter>;
+using Key = std::unique_ptr<ssh_key_struct, CDeleter<FreeKey>>;
 
 // A fresh ed25519 key pair.
 Result<Key> GenerateEd25519();

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 
+#include "common/c_deleter.h"
 #include "common/testing/fake_file_system.h"
 
 namespace automon::ssh {
@@ -20,7 +21,7 @@ namespace {
 // the reference for formats and fingerprints).
 std::string Output(const std::string& command) {
   std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  std::unique_ptr<FILE, CDeleter<::pclose>> pipe(::popen(command.c_str(), "r"));
   if (!pipe) return out;
   std::array<char, 4096> buffer;
   size_t n;

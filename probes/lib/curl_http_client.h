@@ -17,8 +17,8 @@
 #include <memory>
 #include <string>
 
+#include "common/c_deleter.h"
 #include "common/result.h"
-#include "probes/lib/c_deleter.h"
 #include "probes/lib/http_client.h"
 
 namespace automon::probe {

@@ -24,8 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/c_deleter.h"
 #include "common/unique_fd.h"
-#include "probes/lib/c_deleter.h"
 #include "probes/lib/deadline.h"
 
 namespace automon::probe {

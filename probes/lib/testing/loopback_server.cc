@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/c_deleter.h"
+
 namespace automon::probe::testing {
 
 bool ServerConnection::ReadMore() {
@@ -110,7 +112,7 @@ void LoopbackServer::Run() {
     timeval limit{10, 0};
     ::setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
     ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
-    std::unique_ptr<SSL, void (*)(SSL*)> ssl(nullptr, SSL_free);
+    std::unique_ptr<SSL, CDeleter<SSL_free>> ssl;
     if (tls_) {
       ssl.reset(SSL_new(ctx_.get()));
       SSL_set_fd(ssl.get(), conn.get());
