@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/temp_dir.h"
+
 namespace automon::agent {
 namespace {
 
@@ -95,9 +97,8 @@ class RecordingHooks : public WatchHooks {
 // much longer than five debounce periods: the push must not wait for the
 // stream to end.
 TEST(RunWatchLoopTest, AStreamOfChangesDelaysAPushByAtMostFiveDebouncePeriods) {
-  char tmpl[] = "/tmp/automon-watch-test.XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  automon::testing::ScopedTempDir temp;
+  const std::string dir = temp.path();
   WatchTimings timings;
   timings.debounce = milliseconds(200);
   timings.start_jitter = milliseconds(0);
@@ -119,7 +120,6 @@ TEST(RunWatchLoopTest, AStreamOfChangesDelaysAPushByAtMostFiveDebouncePeriods) {
   }
   const bool stopped_while_writing = stop;
   loop.join();
-  std::filesystem::remove_all(dir);
   ASSERT_EQ(hooks.times().size(), 2u) << log.str();
   EXPECT_TRUE(stopped_while_writing) << "no push until the writes stopped\n" << log.str();
   const auto waited =

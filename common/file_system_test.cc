@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/temp_dir.h"
 #include "common/unique_fd.h"
 
 namespace automon {
@@ -19,18 +20,12 @@ namespace {
 
 class RealFileSystemTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/automon-fs-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   void Write(const std::string& name, const std::string& content) {
     std::ofstream(dir_ + "/" + name) << content;
   }
 
-  std::string dir_;
+  testing::ScopedTempDir temp_;
+  std::string dir_ = temp_.path();
   RealFileSystem fs_;
 };
 

@@ -5,8 +5,8 @@
 #include <set>
 
 #include "common/testing/fake_process_runner.h"
+#include "common/testing/temp_dir.h"
 #include "registrar/render/nagios.h"
-#include "registrar/testing/temp_dir.h"
 
 namespace automon::registrar {
 namespace {

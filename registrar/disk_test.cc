@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "common/file_system.h"
-#include "registrar/testing/temp_dir.h"
+#include "common/testing/temp_dir.h"
 
 namespace automon::registrar {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "common/sha256.h"
 #include "common/testing/fake_process_runner.h"
+#include "common/testing/temp_dir.h"
 #include "formats/parser.h"
-#include "registrar/testing/temp_dir.h"
 
 namespace automon::registrar {
 namespace {

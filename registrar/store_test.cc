@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "common/testing/temp_dir.h"
 #include "formats/parser.h"
-#include "registrar/testing/temp_dir.h"
 
 namespace automon::registrar {
 namespace {

@@ -13,6 +13,7 @@
 
 #include "common/c_deleter.h"
 #include "common/testing/fake_file_system.h"
+#include "common/testing/temp_dir.h"
 
 namespace automon::ssh {
 namespace {
@@ -32,14 +33,8 @@ std::string Output(const std::string& command) {
 
 class SshKeyTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/automon-key-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string dir_;
+  testing::ScopedTempDir temp_;
+  std::string dir_ = temp_.path();
   RealFileSystem fs_;
 };
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "common/testing/temp_dir.h"
 #include "common/unique_fd.h"
 #include "probes/lib/testing/fake_http_client.h"
 
@@ -148,23 +149,6 @@ TEST(FetchStatsHttpTest, ExpiredDeadlineSendsNothing) {
 
 // --- ReadStatsSocket, against real UNIX sockets in a temporary directory
 
-class ScopedTempDir {
- public:
-  ScopedTempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "hapsock.XXXXXX").string();
-    AUTOMON_CHECK(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~ScopedTempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 UniqueFd BoundSocket(const std::string& path, bool listen_too) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
@@ -218,7 +202,7 @@ void SendAll(int fd, std::string_view data) {
 }
 
 TEST(ReadStatsSocketTest, SendsShowStatAndReadsEveryChunkUntilClose) {
-  ScopedTempDir dir;
+  automon::testing::ScopedTempDir dir;
   const std::string reply = std::string(kCsv) + std::string(40000, 'x') + "\n\n";
   FakeStatsSocket server(dir.File("stats.sock"), [&](int fd) {
     // Several writes with pauses: a reader that stops at the first short
@@ -237,7 +221,7 @@ TEST(ReadStatsSocketTest, SendsShowStatAndReadsEveryChunkUntilClose) {
 }
 
 TEST(ReadStatsSocketTest, MissingSocketIsCritical) {
-  ScopedTempDir dir;
+  automon::testing::ScopedTempDir dir;
   auto csv = ReadStatsSocket(SocketSource{dir.File("none.sock")}, probe::Deadline::After(5s),
                              TimeoutOf(10, probe::kCritical));
   ASSERT_FALSE(csv.ok());
@@ -248,7 +232,7 @@ TEST(ReadStatsSocketTest, MissingSocketIsCritical) {
 }
 
 TEST(ReadStatsSocketTest, LeftOverSocketWithoutListenerIsCritical) {
-  ScopedTempDir dir;
+  automon::testing::ScopedTempDir dir;
   UniqueFd bound = BoundSocket(dir.File("stale.sock"), false);  // exists, nobody listens
   auto csv = ReadStatsSocket(SocketSource{dir.File("stale.sock")}, probe::Deadline::After(5s),
                              TimeoutOf(10, probe::kCritical));
@@ -260,7 +244,7 @@ TEST(ReadStatsSocketTest, LeftOverSocketWithoutListenerIsCritical) {
 }
 
 TEST(ReadStatsSocketTest, SilentPeerEndsAtTheDeadlineWithTheTimeoutState) {
-  ScopedTempDir dir;
+  automon::testing::ScopedTempDir dir;
   std::atomic<bool> done{false};
   FakeStatsSocket server(dir.File("slow.sock"), [&](int) {
     while (!done) std::this_thread::sleep_for(5ms);  // holds the connection open
@@ -279,7 +263,7 @@ TEST(ReadStatsSocketTest, SilentPeerEndsAtTheDeadlineWithTheTimeoutState) {
 }
 
 TEST(ReadStatsSocketTest, RefusesRepliesLargerThanTheLimit) {
-  ScopedTempDir dir;
+  automon::testing::ScopedTempDir dir;
   FakeStatsSocket server(dir.File("big.sock"), [](int fd) { SendAll(fd, std::string(1000, 'x')); });
   auto csv = ReadStatsSocket(SocketSource{dir.File("big.sock")}, probe::Deadline::After(5s),
                              TimeoutOf(10, probe::kCritical), 999);
@@ -290,7 +274,7 @@ TEST(ReadStatsSocketTest, RefusesRepliesLargerThanTheLimit) {
 }
 
 TEST(ReadStatsSocketTest, ReplyOfExactlyTheLimitIsAccepted) {
-  ScopedTempDir dir;
+  automon::testing::ScopedTempDir dir;
   FakeStatsSocket server(dir.File("fit.sock"), [](int fd) { SendAll(fd, std::string(999, 'x')); });
   auto csv = ReadStatsSocket(SocketSource{dir.File("fit.sock")}, probe::Deadline::After(5s),
                              TimeoutOf(10, probe::kCritical), 999);

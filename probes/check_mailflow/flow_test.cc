@@ -4,8 +4,8 @@
 
 #include <map>
 
+#include "common/testing/temp_dir.h"
 #include "probes/check_mailflow/message.h"
-#include "probes/check_mailflow/testing/temp_dir.h"
 
 namespace automon::mailflow {
 namespace {
@@ -61,7 +61,7 @@ class FlowTest : public ::testing::Test {
     return *read;
   }
 
-  testing::TempDir temp_;
+  automon::testing::ScopedTempDir temp_;
   RealFileSystem fs_;
   StateDirectory state_;
   Config config_;

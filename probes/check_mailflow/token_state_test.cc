@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "probes/check_mailflow/testing/temp_dir.h"
+#include "common/testing/temp_dir.h"
 
 namespace automon::mailflow {
 namespace {
@@ -20,7 +20,7 @@ namespace {
 const std::string kTokenA = "0123456789abcdef0123456789abcdef";
 const std::string kTokenB = "fedcba9876543210fedcba9876543210";
 
-using testing::TempDir;
+using automon::testing::ScopedTempDir;
 
 probe::Deadline Soon() { return probe::Deadline::After(std::chrono::seconds(5)); }
 
@@ -73,7 +73,7 @@ TEST(TokenStateTest, ValidTokenIsExactlyThirtyTwoLowerHexDigits) {
 }
 
 TEST(StateDirectoryTest, AMissingDirectoryReadsAsEmptyAndIsNotCreated) {
-  TempDir temp;
+  ScopedTempDir temp;
   RealFileSystem fs;
   StateDirectory state(temp.path() + "/flow", fs);
   Result<TokenState> read = state.Read(Soon());
@@ -83,7 +83,7 @@ TEST(StateDirectoryTest, AMissingDirectoryReadsAsEmptyAndIsNotCreated) {
 }
 
 TEST(StateDirectoryTest, UpdateCreatesThePrivateDirectoryAndPersists) {
-  TempDir temp;
+  ScopedTempDir temp;
   RealFileSystem fs;
   StateDirectory state(temp.path() + "/flow", fs);
   Result<TokenState> written = state.Update(Soon(), [](TokenState& s) {
@@ -106,7 +106,7 @@ TEST(StateDirectoryTest, UpdateCreatesThePrivateDirectoryAndPersists) {
 }
 
 TEST(StateDirectoryTest, UpdateFailsClearlyWhenTheParentIsMissing) {
-  TempDir temp;
+  ScopedTempDir temp;
   RealFileSystem fs;
   const std::string dir = temp.path() + "/no/such/flow";
   StateDirectory state(dir, fs);
@@ -118,7 +118,7 @@ TEST(StateDirectoryTest, UpdateFailsClearlyWhenTheParentIsMissing) {
 }
 
 TEST(StateDirectoryTest, ACorruptStateFileIsReportedAndNotOverwritten) {
-  TempDir temp;
+  ScopedTempDir temp;
   RealFileSystem fs;
   const std::string dir = temp.path() + "/flow";
   ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
@@ -133,7 +133,7 @@ TEST(StateDirectoryTest, ACorruptStateFileIsReportedAndNotOverwritten) {
 }
 
 TEST(StateDirectoryTest, AHeldLockMakesUpdateGiveUpAtTheDeadline) {
-  TempDir temp;
+  ScopedTempDir temp;
   RealFileSystem fs;
   const std::string dir = temp.path() + "/flow";
   StateDirectory state(dir, fs);
@@ -153,7 +153,7 @@ TEST(StateDirectoryTest, AHeldLockMakesUpdateGiveUpAtTheDeadline) {
 }
 
 TEST(StateDirectoryTest, ConcurrentUpdatesLoseNoToken) {
-  TempDir temp;
+  ScopedTempDir temp;
   RealFileSystem fs;
   const std::string dir = temp.path() + "/flow";
   constexpr int kThreads = 4;

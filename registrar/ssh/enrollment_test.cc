@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "registrar/testing/temp_dir.h"
+#include "common/testing/temp_dir.h"
 
 namespace automon::registrar {
 namespace {

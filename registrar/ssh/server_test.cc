@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "common/ssh/client.h"
+#include "common/testing/temp_dir.h"
 #include "common/unique_fd.h"
 
 namespace automon::registrar::ssh {
@@ -67,9 +68,7 @@ std::pair<int, std::string> Shell(const std::string& command) {
 class SshServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/automon-ssh-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    dir_ = temp_.path();
     auto host = automon::ssh::GenerateEd25519();
     ASSERT_TRUE(host.ok());
     host_key_ = std::move(*host);
@@ -102,7 +101,6 @@ class SshServerTest : public ::testing::Test {
       server_->Stop();
       thread_.join();
     }
-    std::filesystem::remove_all(dir_);
   }
 
   Result<automon::ssh::RemoteResult> Run(const std::string& command, const std::string& input,
@@ -122,6 +120,7 @@ class SshServerTest : public ::testing::Test {
            key_path_ + " -p " + std::to_string(server_->port()) + " " + extra;
   }
 
+  automon::testing::ScopedTempDir temp_;
   std::string dir_;
   automon::ssh::Key host_key_;
   std::string host_fingerprint_;

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "registrar/testing/temp_dir.h"
+#include "common/testing/temp_dir.h"
 
 namespace automon::registrar::ssh {
 namespace {
