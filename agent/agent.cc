@@ -16,6 +16,7 @@
 #include "agent/package_database.h"
 #include "agent/selection.h"
 #include "common/diagnostic.h"
+#include "common/text.h"
 #include "formats/directory.h"
 #include "formats/parser.h"
 #include "formats/schema.h"
@@ -304,16 +305,6 @@ std::string RenderPreamble(std::string_view backend, const formats::Snapshot& sn
       "#   mail flows  {}\n",
       o.site, registrar::CheckmkFileName(snapshot.host), o.site, o.site_plugins_dir, o.probes_dir,
       o.secrets_dir, kSecrets, o.mailflow_dir);
-}
-
-// A reason as one printable line: it goes into a comment of a file that
-// Nagios or Python reads, and to a terminal.
-std::string OneLine(std::string_view text) {
-  std::string line(text);
-  for (char& c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return line;
 }
 
 // `show --render nagios|checkmk`: the host file the registrar would write

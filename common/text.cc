@@ -22,4 +22,12 @@ std::vector<std::string_view> SplitWords(std::string_view s, std::string_view se
   return words;
 }
 
+std::string OneLine(std::string_view text, char replacement) {
+  std::string line(text);
+  for (char& c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = replacement;
+  }
+  return line;
+}
+
 }  // namespace automon

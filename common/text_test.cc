@@ -20,5 +20,19 @@ TEST(TextTest, SplitWords) {
   EXPECT_TRUE(SplitWords("").empty());
 }
 
+TEST(TextTest, OneLineReplacesEveryControlCharacter) {
+  EXPECT_EQ(OneLine("a\nb\rc\td\x1b[31me\x7f\x01"), "a?b?c?d?[31me??");
+  EXPECT_EQ(OneLine(std::string_view("nul\0x", 5)), "nul?x");
+}
+
+TEST(TextTest, OneLineUsesTheGivenReplacement) {
+  EXPECT_EQ(OneLine("two\nlines", ' '), "two lines");
+}
+
+TEST(TextTest, OneLineKeepsPrintableTextAndUtf8) {
+  EXPECT_EQ(OneLine("caf\xc3\xa9 ~ \"q\" #"), "caf\xc3\xa9 ~ \"q\" #");
+  EXPECT_EQ(OneLine(""), "");
+}
+
 }  // namespace
 }  // namespace automon

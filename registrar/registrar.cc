@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "common/text.h"
 #include "formats/parser.h"
 #include "formats/snapshot.h"
 #include "registrar/render/checkmk.h"
@@ -34,12 +35,7 @@ constexpr std::array<Subcommand, 6> kSubcommands = {{
 }};
 
 // One line, whatever the host put into a value: diagnostics echo values.
-std::string OneLine(std::string text) {
-  for (char& c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  return text;
-}
+std::string OneLine(std::string_view text) { return automon::OneLine(text, ' '); }
 
 std::string DiagnosticsText(const std::vector<Diagnostic>& diagnostics) {
   std::string text;
