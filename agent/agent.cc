@@ -16,6 +16,7 @@
 #include "agent/package_database.h"
 #include "agent/selection.h"
 #include "common/diagnostic.h"
+#include "common/parse_integer.h"
 #include "common/text.h"
 #include "formats/directory.h"
 #include "formats/parser.h"
@@ -175,11 +176,8 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
     snapshot.address = *normalised;
   }
   if (auto generation = Option(ctx, "generation")) {
-    uint64_t n = 0;
-    const auto [end, ec] =
-        std::from_chars(generation->data(), generation->data() + generation->size(), n);
-    if (generation->empty() || ec != std::errc() ||
-        end != generation->data() + generation->size()) {
+    const Result<uint64_t> n = ParseInteger<uint64_t>(*generation);
+    if (!n) {
       ctx.env.err << fmt::format(
           "automon-agent: invalid value '{}' for '--generation': expected "
           "a non-negative integer\n",
@@ -187,7 +185,7 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
       *exit_code = kExitUsage;
       return std::nullopt;
     }
-    snapshot.generation = n;
+    snapshot.generation = *n;
   } else {
     snapshot.generation = static_cast<uint64_t>(std::max<int64_t>(0, ctx.env.now()));
   }
@@ -240,17 +238,16 @@ std::optional<int64_t> RenderClock(Context& ctx) {
   const char* pinned = std::getenv("SOURCE_DATE_EPOCH");
   if (pinned == nullptr) return ctx.env.now();
   const std::string_view text(pinned);
-  int64_t seconds = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || seconds < 0 ||
-      seconds > int64_t{253402300799}) {  // 9999-12-31T23:59:59Z
+  const Result<int64_t> seconds =
+      ParseInteger<int64_t>(text, 0, 253402300799);  // up to 9999-12-31T23:59:59Z
+  if (!seconds) {
     ctx.env.err << fmt::format(
         "automon-agent: invalid value '{}' for SOURCE_DATE_EPOCH: "
         "expected seconds since the epoch\n",
         text);
     return std::nullopt;
   }
-  return seconds;
+  return *seconds;
 }
 
 // ISO 8601 UTC, as automon-registrar writes into its headers.

@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 
+#include "common/parse_integer.h"
 #include "common/spelling.h"
 #include "common/ssh/key.h"
 #include "common/text.h"
@@ -50,7 +51,7 @@ std::optional<RegistrarAddress> ParseRegistrar(std::string_view word) {
   if (port) {
     const auto n = formats::NormaliseValue({"port", formats::ValueKind::kPort}, *port);
     if (!n) return std::nullopt;
-    std::from_chars(n->data(), n->data() + n->size(), address.port);
+    address.port = *ParseInteger<decltype(address.port)>(*n, 1, 65535);
   }
   return address;
 }
@@ -99,12 +100,11 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
         }
         if (!ok) invalid("'auto' and/or a list of host[:port]");
       } else if (e.key == "discovery_timeout") {
-        int n = 0;
-        const auto [end, ec] = std::from_chars(e.value.data(), e.value.data() + e.value.size(), n);
-        if (ec != std::errc() || end != e.value.data() + e.value.size() || n < 1 || n > 60) {
+        const Result<int> n = ParseInteger(e.value, 1, 60);
+        if (!n) {
           invalid("whole seconds from 1 to 60");
         } else {
-          config.discovery_timeout_ms = n * 1000;
+          config.discovery_timeout_ms = *n * 1000;
         }
       } else if (e.key == "fingerprint") {
         const auto words = SplitWords(e.value, " \t,");

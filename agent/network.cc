@@ -20,6 +20,7 @@
 #include "agent/pinning.h"
 #include "agent/remote.h"
 #include "common/file_system.h"
+#include "common/parse_integer.h"
 #include "common/text.h"
 #include "formats/schema.h"
 
@@ -444,8 +445,7 @@ int Push(Context& ctx) {
   // registrar refuses the push as older than what it holds.
   const std::string generation_path = ctx.config.state_dir + "/generation";
   if (auto last = ctx.env.fs.ReadFile(generation_path, 64)) {
-    uint64_t n = 0;
-    std::from_chars(last->data(), last->data() + last->size(), n);
+    const uint64_t n = ParseInteger<uint64_t>(TrimSpace(*last)).value_or(0);
     if (snapshot->generation <= n) snapshot->generation = n + 1;
   }
   if (auto made = ctx.env.fs.MakeDirectories(ctx.config.state_dir, 0700); !made) {

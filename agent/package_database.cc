@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/parse_integer.h"
+
 namespace automon::agent {
 namespace {
 
@@ -99,7 +101,7 @@ Result<InstalledPackages> ReadInstalledPackages(FileSystem& fs, const std::strin
     std::vector<std::pair<long, std::string>> journal;
     for (const DirectoryEntry& entry : *entries) {
       if (entry.kind == DirectoryEntry::Kind::kRegular && IsJournalEntry(entry.name)) {
-        journal.emplace_back(std::stol(entry.name), entry.name);
+        journal.emplace_back(*ParseInteger(entry.name, 0L, 999999999L), entry.name);
       }
     }
     std::sort(journal.begin(), journal.end());

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <random>
 
+#include "common/parse_integer.h"
 #include "common/signals.h"
 #include "common/unique_fd.h"
 
@@ -114,15 +115,13 @@ Result<WatchTimings> ParseTimings(
         Field{"rescan", &WatchTimings::rescan, milliseconds(1000), "seconds"}}) {
     const std::optional<std::string> value = get(f.name);
     if (!value) continue;
-    long n = -1;
-    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
     const long max = kMaxMs / f.unit.count();
-    if (value->empty() || ec != std::errc() || end != value->data() + value->size() || n < 0 ||
-        n > max || (f.name == "rescan" && n == 0)) {
+    const Result<long> n = ParseInteger(*value, f.name == "rescan" ? 1L : 0L, max);
+    if (!n) {
       return Error{fmt::format("invalid --{} '{}': expected a whole number of {} from {} to {}",
                                f.name, *value, f.unit_name, f.name == "rescan" ? 1 : 0, max)};
     }
-    timings.*f.field = n * f.unit;
+    timings.*f.field = *n * f.unit;
   }
   return timings;
 }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "agent/watch.h"
+#include "common/parse_integer.h"
 #include "common/unique_fd.h"
 
 extern char** environ;
@@ -212,7 +213,14 @@ int main(int argc, char** argv) {
     }
     // --child-limit MS: for tests; kChildLimit otherwise.
     milliseconds limit = kChildLimit;
-    if (auto ms = get("child-limit")) limit = milliseconds(std::stoll(*ms));
+    if (auto ms = get("child-limit")) {
+      const auto n = automon::ParseInteger<int64_t>(*ms, 0, INT64_MAX / 1000);
+      if (!n) {
+        std::cerr << "automon-agent: invalid --child-limit: " << n.error().message << '\n';
+        return 2;
+      }
+      limit = milliseconds(*n);
+    }
     ChildHooks hooks(*get("agent"), get("config"), get("dpkg-admindir"), limit);
     auto plan = hooks.Reload();
     if (!plan) return 1;  // the child said why

@@ -3,7 +3,8 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <charconv>
+
+#include "common/parse_integer.h"
 
 namespace automon {
 
@@ -32,11 +33,9 @@ std::optional<Network> Network::Parse(std::string_view text) {
   n.prefix = max;
   if (slash != std::string_view::npos) {
     const std::string_view p = text.substr(slash + 1);
-    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), n.prefix);
-    if (p.empty() || ec != std::errc() || end != p.data() + p.size() || n.prefix < 0 ||
-        n.prefix > max) {
-      return std::nullopt;
-    }
+    const Result<int> prefix = ParseInteger(p, 0, max);
+    if (!prefix) return std::nullopt;
+    n.prefix = *prefix;
   }
   return n;
 }

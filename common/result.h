@@ -57,6 +57,8 @@ class [[nodiscard]] Result {
   T& operator*() & { return value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
+  // The value, or `fallback` when this holds an Error.
+  T value_or(T fallback) const& { return ok() ? std::get<0>(state_) : std::move(fallback); }
 
   const Error& error() const {
     AUTOMON_CHECK(!ok());

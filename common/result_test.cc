@@ -22,6 +22,11 @@ TEST(ResultTest, HoldsValueOrError) {
   EXPECT_EQ(bad.error().message, "odd");
 }
 
+TEST(ResultTest, ValueOrGivesTheFallbackOnlyForAnError) {
+  EXPECT_EQ(Half(4).value_or(-1), 2);
+  EXPECT_EQ(Half(3).value_or(-1), -1);
+}
+
 TEST(ResultTest, VoidResult) {
   const Result<void> fine;
   EXPECT_TRUE(fine.ok());

@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
+#include <limits>
 #include <map>
 #include <set>
 
+#include "common/parse_integer.h"
 #include "common/spelling.h"
 #include "formats/schema.h"
 
@@ -37,13 +38,9 @@ std::optional<SourceLocation> ParseSource(std::string_view value) {
   const bool path_ok = std::all_of(path.begin(), path.end(), [](char c) {
     return IsAlnum(c) || std::string_view("._+/@-").find(c) != std::string_view::npos;
   });
-  int number = 0;
-  const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), number);
-  if (!path_ok || line.empty() || ec != std::errc() || end != line.data() + line.size() ||
-      number < 1 || line.front() == '+') {
-    return std::nullopt;
-  }
-  return SourceLocation{std::string(path), number, 0};
+  const Result<int> number = ParseInteger(line, 1, std::numeric_limits<int>::max());
+  if (!path_ok || !number) return std::nullopt;
+  return SourceLocation{std::string(path), *number, 0};
 }
 
 // The keys of another type that `key` belongs to, for "does not apply" hints.

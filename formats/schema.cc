@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <vector>
 
 #include "common/check.h"
+#include "common/parse_integer.h"
 
 namespace automon::formats {
 namespace {
@@ -272,10 +272,9 @@ bool AllOf(std::string_view s, std::string_view extra) {
 
 std::optional<long> ParseUnsigned(std::string_view s, long max) {
   if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), IsDigit)) return std::nullopt;
-  long value = 0;
-  std::from_chars(s.data(), s.data() + s.size(), value);
-  if (value < 1 || value > max) return std::nullopt;
-  return value;
+  const Result<long> value = ParseInteger(s, 1L, max);
+  if (!value) return std::nullopt;
+  return *value;
 }
 
 bool IsHostName(std::string_view s) {

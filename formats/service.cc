@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "common/check.h"
+#include "common/parse_integer.h"
 #include "formats/schema.h"
 
 namespace automon::formats {
@@ -24,10 +23,9 @@ bool Service::GetBool(std::string_view key) const {
 int64_t Service::GetInt(std::string_view key) const {
   const auto value = Get(key);
   AUTOMON_CHECK(value.has_value());
-  int64_t n = 0;
-  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-  AUTOMON_CHECK(ec == std::errc() && end == value->data() + value->size());
-  return n;
+  const Result<int64_t> n = ParseInteger<int64_t>(*value);
+  AUTOMON_CHECK(n.ok());
+  return *n;
 }
 
 std::string_view TypeName(ServiceType type) { return SpecFor(type).name; }

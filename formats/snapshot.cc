@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <charconv>
 #include <cstdint>
 #include <set>
 
+#include "common/parse_integer.h"
 #include "common/sha256.h"
 #include "formats/ini.h"
 #include "formats/parser.h"
@@ -43,13 +43,10 @@ std::string Body(const Snapshot& snapshot) {
 }
 
 std::optional<uint64_t> ParseCount(std::string_view s) {
-  uint64_t n = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (s.empty() || s.size() > 19 || ec != std::errc() || end != s.data() + s.size() ||
-      (s.size() > 1 && s.front() == '0')) {
-    return std::nullopt;
-  }
-  return n;
+  if (s.size() > 19 || (s.size() > 1 && s.front() == '0')) return std::nullopt;
+  const Result<uint64_t> n = ParseInteger<uint64_t>(s);
+  if (!n) return std::nullopt;
+  return *n;
 }
 
 // The byte offset just past line `line` (1-based) of `text`.

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/network.h"
+#include "common/parse_integer.h"
 #include "common/process_runner.h"
 #include "common/spelling.h"
 #include "formats/ini.h"
@@ -133,13 +134,9 @@ Result<std::pair<std::string, int>> ParseListen(std::string_view text) {
     port = text.substr(colon + 1);
     if (!host.empty() && !Network::Parse(host)) return invalid();
   }
-  int number = 0;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || number < 1 ||
-      number > 65535) {
-    return invalid();
-  }
-  return std::make_pair(host.empty() ? std::string("0.0.0.0") : std::string(host), number);
+  const Result<int> number = ParseInteger(port, 1, 65535);
+  if (!number) return invalid();
+  return std::make_pair(host.empty() ? std::string("0.0.0.0") : std::string(host), *number);
 }
 
 Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
@@ -257,14 +254,13 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
           break;
         }
         case Kind::kMilliseconds: {
-          int n = 0;
-          const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-          if (ec != std::errc() || end != v.data() + v.size() || n < 0 || n > 60000) {
+          const Result<int> n = ParseInteger(v, 0, 60000);
+          if (!n) {
             error(entry.value_loc, fmt::format("invalid value '{}' for 'quiet_period': "
                                                "expected milliseconds from 0 to 60000",
                                                v));
           } else {
-            config.quiet_period_ms = n;
+            config.quiet_period_ms = *n;
           }
           break;
         }
@@ -303,14 +299,13 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
           break;
         }
         case Kind::kSeconds: {
-          int n = 0;
-          const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-          if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 3600) {
+          const Result<int> n = ParseInteger(v, 1, 3600);
+          if (!n) {
             error(entry.value_loc, fmt::format("invalid value '{}' for 'command_timeout': "
                                                "expected seconds from 1 to 3600",
                                                v));
           } else {
-            config.command_timeout_seconds = n;
+            config.command_timeout_seconds = *n;
           }
           break;
         }

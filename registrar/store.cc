@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "common/parse_integer.h"
 #include "formats/ini.h"
 #include "formats/schema.h"
 
@@ -158,7 +159,7 @@ Result<std::optional<ActivationResult>> HostStore::LoadResult(const std::string&
   const size_t first = text->find('\n');
   const size_t second = first == std::string::npos ? first : text->find('\n', first + 1);
   if (second == std::string::npos) return std::optional<ActivationResult>();
-  std::from_chars(text->data(), text->data() + first, result.generation);
+  result.generation = ParseInteger<uint64_t>(text->substr(0, first)).value_or(0);
   result.state = text->substr(first + 1, second - first - 1);
   result.reason = text->substr(second + 1);
   if (result.reason.ends_with('\n')) result.reason.pop_back();
@@ -205,7 +206,7 @@ Result<std::optional<Tombstone>> HostStore::LoadTombstone(const std::string& hos
     for (const auto& e : section.entries) {
       if (e.key == "removed_at") t.removed_at = e.value;
       if (e.key == "generation") {
-        std::from_chars(e.value.data(), e.value.data() + e.value.size(), t.generation);
+        t.generation = ParseInteger<uint64_t>(e.value).value_or(0);
       }
     }
   }

@@ -4,8 +4,9 @@
 #include <getopt.h>
 
 #include <cctype>
-#include <charconv>
 #include <cstring>
+
+#include "common/parse_integer.h"
 
 namespace automon::guacamole {
 namespace {
@@ -175,12 +176,9 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
     return Error{fmt::format("invalid --protocol '{}': expected http or https", config.protocol)};
   }
   if (!port.empty()) {
-    int value = 0;
-    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || ptr != port.data() + port.size() || value < 1 || value > 65535) {
-      return Error{fmt::format("invalid --port '{}': expected 1 to 65535", port)};
-    }
-    config.port = value;
+    const Result<int> value = ParseInteger(port, 1, 65535);
+    if (!value) return Error{fmt::format("invalid --port '{}': expected 1 to 65535", port)};
+    config.port = *value;
   }
   if (uri) {
     if (!ValidUri(*uri)) {

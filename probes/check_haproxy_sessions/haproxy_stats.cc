@@ -5,10 +5,10 @@
 #include <fnmatch.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <set>
 
+#include "common/parse_integer.h"
 #include "probes/lib/perfdata.h"
 #include "probes/lib/state.h"
 
@@ -94,9 +94,10 @@ Result<std::vector<Record>> SplitRecords(std::string_view text) {
 }
 
 bool ParseUnsigned(std::string_view text, uint64_t* out) {
-  if (text.empty()) return false;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && ptr == text.data() + text.size();
+  const Result<uint64_t> n = ParseInteger<uint64_t>(text);
+  if (!n) return false;
+  *out = *n;
+  return true;
 }
 
 // An optional number column: empty is "n/a", anything else must be a

@@ -2,17 +2,19 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <ctime>
+#include <limits>
+
+#include "common/parse_integer.h"
 
 namespace automon::mailflow {
 namespace {
 
 std::optional<MessageId> ParseId(std::string_view text) {
-  MessageId value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value == 0) return std::nullopt;
-  return value;
+  const Result<MessageId> value =
+      ParseInteger<MessageId>(text, 1, std::numeric_limits<MessageId>::max());
+  if (!value) return std::nullopt;
+  return *value;
 }
 
 template <typename F>

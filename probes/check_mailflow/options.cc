@@ -4,8 +4,8 @@
 #include <getopt.h>
 
 #include <cctype>
-#include <charconv>
 
+#include "common/parse_integer.h"
 #include "probes/check_mailflow/message.h"
 #include "probes/lib/check_result.h"
 #include "probes/lib/secret_options.h"
@@ -71,15 +71,6 @@ bool ValidMailbox(std::string_view name) {
     }
   }
   return true;
-}
-
-std::optional<int> ParseInt(std::string_view text, int min, int max) {
-  int value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value < min || value > max) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 struct Raw {
@@ -251,7 +242,7 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
     Result<void> rejected = RejectForAge(raw);
     if (!rejected) return rejected.error();
     if (!raw.seconds) return Error{"--mode age needs --seconds (the longest delivery time)"};
-    std::optional<int> seconds = ParseInt(*raw.seconds, 1, 604800);
+    Result<int> seconds = ParseInteger(*raw.seconds, 1, 604800);
     if (!seconds) {
       return Error{
           fmt::format("invalid --seconds '{}': expected 1 to 604800", Shown(*raw.seconds))};
@@ -319,7 +310,7 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
                              Shown(*raw.host))};
   }
   if (raw.port) {
-    std::optional<int> port = ParseInt(*raw.port, 1, 65535);
+    Result<int> port = ParseInteger(*raw.port, 1, 65535);
     if (!port)
       return Error{fmt::format("invalid --port '{}': expected 1 to 65535", Shown(*raw.port))};
     server.port = *port;
@@ -355,7 +346,7 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
   }
   server.insecure = raw.insecure;
   if (raw.expire_days) {
-    std::optional<int> days = ParseInt(*raw.expire_days, 1, 3650);
+    Result<int> days = ParseInteger(*raw.expire_days, 1, 3650);
     if (!days) {
       return Error{
           fmt::format("invalid --expire-days '{}': expected 1 to 3650", Shown(*raw.expire_days))};

@@ -6,9 +6,10 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <charconv>
+#include <limits>
 #include <thread>
 
+#include "common/parse_integer.h"
 #include "probes/lib/check_result.h"
 
 namespace automon::mailflow {
@@ -17,10 +18,9 @@ namespace {
 constexpr size_t kMaxStateBytes = 1 << 20;
 
 std::optional<int64_t> ParseSeconds(std::string_view text) {
-  int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
+  const Result<int64_t> value = ParseInteger<int64_t>(text, 0, std::numeric_limits<int64_t>::max());
+  if (!value) return std::nullopt;
+  return *value;
 }
 
 std::vector<std::string_view> Fields(std::string_view line) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/c_deleter.h"
+#include "common/parse_integer.h"
 #include "common/unique_fd.h"
 #include "probes/lib/deadline.h"
 
@@ -144,13 +145,9 @@ std::optional<Url> ParseUrl(std::string_view text, TransportError* error) {
   if (url.host.empty()) return malformed("no host name");
   url.port = default_port;
   if (!port_text.empty()) {
-    int port = 0;
-    auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 1 ||
-        port > 65535) {
-      return malformed("bad port number");
-    }
-    url.port = port;
+    const Result<int> port = ParseInteger(port_text, 1, 65535);
+    if (!port) return malformed("bad port number");
+    url.port = *port;
   }
   std::string host_part = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   url.authority = url.port == default_port ? host_part : fmt::format("{}:{}", host_part, url.port);
@@ -578,13 +575,11 @@ std::optional<TransportError> ParseHead(std::string_view block, Head* head) {
     } else if (EqualsIgnoreCase(name, "Location")) {
       head->location = std::string(value);
     } else if (EqualsIgnoreCase(name, "Content-Length")) {
-      size_t length = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
-      if (ec != std::errc() || ptr != value.data() + value.size() || value.empty() ||
-          (head->content_length && *head->content_length != length)) {
+      const Result<size_t> length = ParseInteger<size_t>(value);
+      if (!length || (head->content_length && *head->content_length != *length)) {
         return Other("Invalid Content-Length: value in reply");
       }
-      head->content_length = length;
+      head->content_length = *length;
     } else if (EqualsIgnoreCase(name, "Transfer-Encoding")) {
       // The last coding decides the framing (RFC 9112 section 6.3).
       std::string_view last =

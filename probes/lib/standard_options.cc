@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
+#include "common/parse_integer.h"
 
 namespace automon::probe {
 
@@ -19,15 +19,10 @@ Result<Timeout> ParseTimeout(std::string_view text) {
     if (!state) return fail(state.error().message);
     timeout.state = *state;
   }
-  long seconds = 0;
-  auto [ptr, ec] =
-      std::from_chars(seconds_text.data(), seconds_text.data() + seconds_text.size(), seconds);
-  if (seconds_text.empty() || ec != std::errc() ||
-      ptr != seconds_text.data() + seconds_text.size()) {
-    return fail("expected whole seconds, optionally followed by :STATE");
-  }
-  if (seconds < 1 || seconds > 86400) return fail("seconds must be between 1 and 86400");
-  timeout.duration = std::chrono::seconds(seconds);
+  const Result<long> seconds = ParseInteger<long>(seconds_text);
+  if (!seconds) return fail("expected whole seconds, optionally followed by :STATE");
+  if (*seconds < 1 || *seconds > 86400) return fail("seconds must be between 1 and 86400");
+  timeout.duration = std::chrono::seconds(*seconds);
   return timeout;
 }
 

@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 
+#include "common/parse_integer.h"
 #include "registrar/ssh/enrollment.h"
 
 namespace automon::registrar::ssh {
@@ -36,9 +37,10 @@ std::string SshUsage() {
 
 std::optional<int64_t> ParseDuration(std::string_view text) {
   if (text.size() < 2) return std::nullopt;
-  int64_t n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, n);
-  if (ec != std::errc() || end != text.data() + text.size() - 1 || n <= 0) return std::nullopt;
+  const Result<int64_t> parsed = ParseInteger(text.substr(0, text.size() - 1), int64_t{1},
+                                              std::numeric_limits<int64_t>::max());
+  if (!parsed) return std::nullopt;
+  const int64_t n = *parsed;
   int64_t unit = 0;
   switch (text.back()) {
     case 's':

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/parse_integer.h"
 #include "common/sha256.h"
 #include "common/ssh/key.h"
 #include "formats/ini.h"
@@ -226,8 +227,7 @@ EnrollDecision Enrollment::Decide(const KeyRecord& key, const std::optional<std:
           if (e.key == "expires") expires = e.value;
         }
       }
-      int64_t expiry = 0;
-      std::from_chars(expires.data(), expires.data() + expires.size(), expiry);
+      const int64_t expiry = ParseInteger<int64_t>(expires).value_or(0);
       if (!SameSecret(Sha256Hex(*ticket), hash)) {
         return refused(fmt::format("the ticket is not the one issued for {}", key.host));
       }
