@@ -1,5 +1,5 @@
 // automon-agent-run: the idle half of `automon-agent run` (see daemon.cc
-// and automon-agent(8)). It links only automon_common, so that a host that
+// and automon-agent(8)). It links only automon_common (and its process runner), so that a host that
 // waits for changes all day keeps a small footprint; each push, and each
 // reading of agent.conf, is a child automon-agent.
 //
@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,9 +25,8 @@
 
 #include "agent/watch.h"
 #include "common/parse_integer.h"
+#include "common/process_runner.h"
 #include "common/unique_fd.h"
-
-extern char** environ;
 
 namespace {
 
@@ -53,36 +51,22 @@ int Spawn(const std::vector<std::string>& args, std::string* out, milliseconds l
     return std::max<int64_t>(
         0, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count());
   };
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
   int fds[2] = {-1, -1};
-  if (out != nullptr) {
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-      std::cerr << "automon-agent: pipe2: " << std::strerror(errno) << '\n';
-      posix_spawn_file_actions_destroy(&actions);
-      posix_spawnattr_destroy(&attr);
-      return -1;
-    }
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  }
-  automon::UniqueFd read_end(fds[0]), write_end(fds[1]);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (spawned != 0) {
-    std::cerr << "automon-agent: cannot run " << args[0] << ": " << std::strerror(spawned) << '\n';
+  if (out != nullptr && ::pipe2(fds, O_CLOEXEC) != 0) {
+    std::cerr << "automon-agent: pipe2: " << std::strerror(errno) << '\n';
     return -1;
   }
+  automon::UniqueFd read_end(fds[0]), write_end(fds[1]);
+  automon::SpawnOptions options;
+  options.search_path = false;
+  options.stdout_fd = write_end.get();
+  const automon::Result<pid_t> child = automon::Spawn(args, options);
+  if (!child) {
+    std::cerr << "automon-agent: cannot run " << args[0] << ": "
+              << std::strerror(child.error().errnum) << '\n';
+    return -1;
+  }
+  const pid_t pid = *child;
   write_end.Reset();
   bool late = false;
   if (out != nullptr) {

@@ -41,22 +41,25 @@ int ExitCodeOf(int status) {
 
 }  // namespace
 
-Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& argv,
-                                             std::chrono::milliseconds timeout) {
+Result<pid_t> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   if (argv.empty()) return Error{"cannot run an empty command"};
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return SystemError("pipe2", errno, argv[0]);
-  UniqueFd read_end(fds[0]);
-  UniqueFd write_end(fds[1]);
-
   SpawnActions actions;
-  posix_spawn_file_actions_addopen(&actions.actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions.actions, write_end.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions.actions, write_end.get(), 2);
+  if (options.null_stdin) {
+    posix_spawn_file_actions_addopen(&actions.actions, 0, "/dev/null", O_RDONLY, 0);
+  }
+  if (options.stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions.actions, options.stdout_fd, 1);
+  }
+  if (options.stderr_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions.actions, options.stderr_fd, 2);
+  }
   SpawnAttributes attributes;
-  // A process group of its own, so a timeout kills the grandchildren too.
-  posix_spawnattr_setflags(&attributes.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
-  posix_spawnattr_setpgroup(&attributes.attr, 0);
+  short flags = POSIX_SPAWN_SETSIGMASK;
+  if (options.new_process_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attributes.attr, 0);
+  }
+  posix_spawnattr_setflags(&attributes.attr, flags);
   sigset_t empty;
   sigemptyset(&empty);
   posix_spawnattr_setsigmask(&attributes.attr, &empty);
@@ -66,9 +69,31 @@ Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& arg
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int spawned = ::posix_spawnp(&pid, argv[0].c_str(), &actions.actions, &attributes.attr,
-                                     args.data(), environ);
+  const int spawned =
+      options.search_path
+          ? ::posix_spawnp(&pid, args[0], &actions.actions, &attributes.attr, args.data(), environ)
+          : ::posix_spawn(&pid, args[0], &actions.actions, &attributes.attr, args.data(), environ);
   if (spawned != 0) return SystemError("posix_spawn", spawned, argv[0]);
+  return pid;
+}
+
+Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& argv,
+                                             std::chrono::milliseconds timeout) {
+  if (argv.empty()) return Error{"cannot run an empty command"};
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return SystemError("pipe2", errno, argv[0]);
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+
+  SpawnOptions options;
+  options.null_stdin = true;
+  options.stdout_fd = write_end.get();
+  options.stderr_fd = write_end.get();
+  // A process group of its own, so a timeout kills the grandchildren too.
+  options.new_process_group = true;
+  const Result<pid_t> child = Spawn(argv, options);
+  if (!child) return child.error();
+  const pid_t pid = *child;
   write_end.Reset();
 
   ProcessResult result;

@@ -4,6 +4,8 @@
 #ifndef AUTOMON_COMMON_PROCESS_RUNNER_H_
 #define AUTOMON_COMMON_PROCESS_RUNNER_H_
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -49,6 +51,32 @@ class RealProcessRunner final : public ProcessRunner {
  private:
   size_t max_output_;
 };
+
+// How Spawn() starts a program. The defaults give the child the caller's
+// stdin, stdout, stderr and process group.
+struct SpawnOptions {
+  // Looks argv[0] up in PATH when it has no '/' (posix_spawnp); false runs
+  // exactly the path argv[0] names (posix_spawn).
+  bool search_path = true;
+  // stdin from /dev/null instead of the caller's.
+  bool null_stdin = false;
+  // Descriptors that become the child's stdout and stderr; -1 keeps the
+  // caller's. The caller keeps ownership (close the write end after Spawn).
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  // The child leads a process group of its own, so that kill(-pid, ...)
+  // also reaches the processes it starts.
+  bool new_process_group = false;
+};
+
+// Starts argv[0] with `argv` and the caller's environment, without a shell,
+// with an empty signal mask whatever the caller blocks (daemons block the
+// signals they wait for). Returns the child's pid, which the caller must
+// reap with waitpid(). Errors: an empty argv, and
+// SystemError("posix_spawn", errno, argv[0]) when the program cannot be
+// started (missing, not executable, ...). The process spawning primitive
+// of the tree: RealProcessRunner and automon-agent-run both use it.
+Result<pid_t> Spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
 
 // Splits an administrator-written command line into argv the way a shell
 // splits words, without any expansion: blanks separate words, '...' quotes

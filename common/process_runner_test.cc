@@ -1,8 +1,19 @@
 #include "common/process_runner.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "common/testing/fake_process_runner.h"
+#include "common/text.h"
+#include "common/unique_fd.h"
 
 namespace automon {
 namespace {
@@ -48,6 +59,83 @@ TEST(ProcessRunnerTest, OutputIsCutAtTheLimit) {
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(result->output, "y\ny\ny\ny\ny\n");
   EXPECT_EQ(result->exit_code, 0);
+}
+
+// Runs `argv` through Spawn() with stdout into a pipe; the output and the
+// wait status.
+std::pair<std::string, int> SpawnAndWait(const std::vector<std::string>& argv,
+                                         SpawnOptions options) {
+  int fds[2];
+  EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  options.stdout_fd = write_end.get();
+  const Result<pid_t> pid = Spawn(argv, options);
+  if (!pid) return {pid.error().message, -1};
+  write_end.Reset();
+  std::string out;
+  char buffer[256];
+  ssize_t n;
+  while ((n = ::read(read_end.get(), buffer, sizeof buffer)) > 0) out.append(buffer, n);
+  int status = 0;
+  EXPECT_EQ(::waitpid(*pid, &status, 0), *pid);
+  return {out, status};
+}
+
+TEST(SpawnTest, RunsWithoutAShellAndGivesThePid) {
+  const auto [out, status] = SpawnAndWait({"/bin/sh", "-c", "echo $1; exit 4", "sh", "$(id)"}, {});
+  EXPECT_EQ(out, "$(id)\n");
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 4);
+}
+
+TEST(SpawnTest, ChildStartsWithAnEmptySignalMask) {
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &term, &old), 0);
+  const auto [out, status] = SpawnAndWait({"grep", "^SigBlk:", "/proc/self/status"}, {});
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  EXPECT_EQ(out, "SigBlk:\t0000000000000000\n");
+}
+
+TEST(SpawnTest, NewProcessGroupOnlyWhenAsked) {
+  SpawnOptions own;
+  own.new_process_group = true;
+  // The child prints its pid and its process group.
+  const std::vector<std::string> argv = {
+      "/bin/sh", "-c", "read -r pid comm state ppid pgrp rest < /proc/$$/stat; echo $pid $pgrp"};
+  const auto [leader, s1] = SpawnAndWait(argv, own);
+  const std::vector<std::string_view> words = SplitWords(TrimSpace(leader));
+  ASSERT_EQ(words.size(), 2u) << leader;
+  EXPECT_EQ(words[0], words[1]);
+  const auto [member, s2] = SpawnAndWait(argv, {});
+  EXPECT_EQ(TrimSpace(member).substr(TrimSpace(member).find(' ') + 1), std::to_string(::getpgrp()));
+}
+
+TEST(SpawnTest, NullStdinReadsNothing) {
+  SpawnOptions options;
+  options.null_stdin = true;
+  const auto [out, status] = SpawnAndWait({"/bin/sh", "-c", "wc -c"}, options);
+  EXPECT_EQ(TrimSpace(out), "0");
+}
+
+TEST(SpawnTest, SearchesPathOnlyWhenAsked) {
+  EXPECT_EQ(SpawnAndWait({"echo", "found"}, {}).first, "found\n");
+  SpawnOptions exact;
+  exact.search_path = false;
+  EXPECT_EQ(SpawnAndWait({"echo", "found"}, exact).first,
+            "posix_spawn(echo): No such file or directory");
+}
+
+TEST(SpawnTest, MissingProgramAndEmptyArgvAreErrors) {
+  Result<pid_t> missing = Spawn({"/nonexistent/program"}, {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message,
+            "posix_spawn(/nonexistent/program): No such file or directory");
+  EXPECT_EQ(missing.error().errnum, ENOENT);
+  Result<pid_t> empty = Spawn({}, {});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().message, "cannot run an empty command");
 }
 
 TEST(SplitCommandLineTest, SplitsLikeAShellWithoutExpansion) {
