@@ -43,7 +43,7 @@ TEST(CDeleterTest, AcceptsAFreeFunctionThatReturnsAValue) {
 }
 
 TEST(CDeleterTest, AddsNothingToThePointersSize) {
-  EXPECT_EQ(sizeof(std::unique_ptr<Handle, CDeleter<FreeHandle>>), sizeof(Handle*));
+  EXPECT_EQ(sizeof(std::unique_ptr<Handle, CDeleter<FreeHandle>>), sizeof(void*));
 }
 
 }  // namespace

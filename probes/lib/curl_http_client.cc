@@ -84,7 +84,9 @@ HttpResult CurlHttpClient::Send(const HttpRequest& request) {
   for (const std::string& header : request.headers) {
     curl_slist* next = curl_slist_append(headers.get(), header.c_str());
     if (next == nullptr) return TransportError{TransportErrorKind::kOther, "out of memory"};
-    headers.release();
+    // `next` is the head of the whole list (the old head, or the new node):
+    // ownership moves there without freeing anything.
+    static_cast<void>(headers.release());
     headers.reset(next);
   }
 
