@@ -1,9 +1,10 @@
 // Error and Result<T>: expected failures as values (STYLE.md "Errors").
 //
 // Result<T> holds either a T or an Error; Result<void> holds nothing or an
-// Error. It is a small stand-in for C++23 std::expected<T, Error>; the
-// accessors AUTOMON_CHECK that the right alternative is present, so misuse is
-// a loud bug, never undefined behaviour.
+// Error. Expected<T, E> is the same with another error type (the probes'
+// Outcome<T> carries a ProbeError). A small stand-in for C++23
+// std::expected; the accessors AUTOMON_CHECK that the right alternative is
+// present, so misuse is a loud bug, never undefined behaviour.
 #ifndef AUTOMON_COMMON_RESULT_H_
 #define AUTOMON_COMMON_RESULT_H_
 
@@ -32,11 +33,12 @@ struct Error {
 // "open(/etc/monitoring-info/x): Permission denied" (leveldb PosixError).
 Error SystemError(std::string_view api, int errnum, std::string_view object);
 
-template <typename T>
-class [[nodiscard]] Result {
+// Either a T or an E (E must be another type than T).
+template <typename T, typename E>
+class [[nodiscard]] Expected {
  public:
-  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
-  Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
+  Expected(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Expected(E error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -57,23 +59,26 @@ class [[nodiscard]] Result {
   T& operator*() & { return value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
-  // The value, or `fallback` when this holds an Error.
+  // The value, or `fallback` when this holds an error.
   T value_or(T fallback) const& { return ok() ? std::get<0>(state_) : std::move(fallback); }
 
-  const Error& error() const {
+  const E& error() const {
     AUTOMON_CHECK(!ok());
     return std::get<1>(state_);
   }
 
  private:
-  std::variant<T, Error> state_;
+  std::variant<T, E> state_;
 };
 
+template <typename T>
+using Result = Expected<T, Error>;
+
 template <>
-class [[nodiscard]] Result<void> {
+class [[nodiscard]] Expected<void, Error> {
  public:
-  Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
+  Expected() = default;
+  Expected(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }

@@ -27,6 +27,22 @@ TEST(ResultTest, ValueOrGivesTheFallbackOnlyForAnError) {
   EXPECT_EQ(Half(3).value_or(-1), -1);
 }
 
+// An error type of one's own, as the probes' Outcome<T> has.
+struct Refusal {
+  int code = 0;
+};
+
+TEST(ResultTest, ExpectedCarriesAnyErrorType) {
+  const Expected<std::string, Refusal> good = std::string("fine");
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(*good, "fine");
+  EXPECT_EQ(good->size(), 4u);
+  const Expected<std::string, Refusal> bad = Refusal{7};
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, 7);
+  EXPECT_EQ(bad.value_or("fallback"), "fallback");
+}
+
 TEST(ResultTest, VoidResult) {
   const Result<void> fine;
   EXPECT_TRUE(fine.ok());

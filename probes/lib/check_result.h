@@ -9,11 +9,9 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
 #include <vector>
 
-#include "common/check.h"
+#include "common/result.h"
 #include "probes/lib/perfdata.h"
 #include "probes/lib/state.h"
 
@@ -37,37 +35,9 @@ struct ProbeError {
   bool operator==(const ProbeError&) const = default;
 };
 
-// Either a T or a ProbeError; like Result<T>, but the error carries a State.
-// Accessors AUTOMON_CHECK the alternative, so misuse aborts loudly.
+// Either a T or a ProbeError; Result<T> with an error that carries a State.
 template <typename T>
-class [[nodiscard]] Outcome {
- public:
-  Outcome(T value) : state_(std::move(value)) {}           // NOLINT: implicit by design
-  Outcome(ProbeError error) : state_(std::move(error)) {}  // NOLINT: implicit by design
-
-  bool ok() const { return state_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  const T& value() const& {
-    AUTOMON_CHECK(ok());
-    return std::get<0>(state_);
-  }
-  T& value() & {
-    AUTOMON_CHECK(ok());
-    return std::get<0>(state_);
-  }
-  T&& value() && {
-    AUTOMON_CHECK(ok());
-    return std::get<0>(std::move(state_));
-  }
-  const T* operator->() const { return &value(); }
-  const ProbeError& error() const {
-    AUTOMON_CHECK(!ok());
-    return std::get<1>(state_);
-  }
-
- private:
-  std::variant<T, ProbeError> state_;
-};
+using Outcome = automon::Expected<T, ProbeError>;
 
 // The CheckResult of a failure: summary "Error: MESSAGE", no perfdata.
 CheckResult ErrorResult(const ProbeError& error);
