@@ -142,6 +142,20 @@ void SetCommon(CURL* h, const Server& server, Transfer* t, curl_slist* connect_t
   curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);  // to Trace only, see above
 }
 
+// Clears every option that may point into a request's stack frame
+// (SetCommon's, and a request's recipients, reader or command), so that
+// nothing the handle keeps refers to memory that is gone.
+void ClearRequest(CURL* h) {
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(h, CURLOPT_CONNECT_TO, nullptr);
+  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, nullptr);
+  curl_easy_setopt(h, CURLOPT_READDATA, nullptr);
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, nullptr);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, nullptr);
+  curl_easy_setopt(h, CURLOPT_DEBUGDATA, nullptr);
+  curl_easy_setopt(h, CURLOPT_VERBOSE, 0L);
+}
+
 // Connecting to --host while naming --tls-hostname in the URL (SNI and
 // certificate check): "NAME:PORT:HOST:PORT".
 Result<probe::CurlSlist> ConnectTo(const Server& server) {
@@ -273,14 +287,7 @@ probe::Outcome<SendReport> CurlSmtpSender::Send(std::string_view from, std::stri
     ReadTls(h, server_, &report.tls);
     return report;
   }();
-  // Nothing on this stack may stay referenced by the handle.
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, nullptr);
-  curl_easy_setopt(h, CURLOPT_CONNECT_TO, nullptr);
-  curl_easy_setopt(h, CURLOPT_READDATA, nullptr);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, nullptr);
-  curl_easy_setopt(h, CURLOPT_DEBUGDATA, nullptr);
-  curl_easy_setopt(h, CURLOPT_VERBOSE, 0L);
+  ClearRequest(h);  // nothing on this stack may stay referenced by the handle
   return result;
 }
 
@@ -311,12 +318,7 @@ probe::Outcome<std::string> CurlMailbox::Request(const std::string& path,
     ReadTls(h, server_, &tls_);
     return std::move(t.body);
   }();
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-  curl_easy_setopt(h, CURLOPT_CONNECT_TO, nullptr);
-  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, nullptr);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, nullptr);
-  curl_easy_setopt(h, CURLOPT_DEBUGDATA, nullptr);
-  curl_easy_setopt(h, CURLOPT_VERBOSE, 0L);
+  ClearRequest(h);
   return result;
 }
 
