@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/parse_integer.h"
+#include "common/text.h"
 
 namespace automon::mailflow {
 namespace {
@@ -28,25 +29,13 @@ void ForEachLine(std::string_view text, F&& f) {
   }
 }
 
-std::vector<std::string_view> Words(std::string_view line) {
-  std::vector<std::string_view> words;
-  size_t pos = 0;
-  while ((pos = line.find_first_not_of(' ', pos)) != std::string_view::npos) {
-    size_t end = line.find(' ', pos);
-    if (end == std::string_view::npos) end = line.size();
-    words.push_back(line.substr(pos, end - pos));
-    pos = end;
-  }
-  return words;
-}
-
 }  // namespace
 
 Result<std::vector<MessageId>> ParseImapSearch(std::string_view reply) {
   std::vector<MessageId> ids;
   std::optional<Error> error;
   ForEachLine(reply, [&](std::string_view line) {
-    std::vector<std::string_view> words = Words(line);
+    std::vector<std::string_view> words = SplitWords(line, " ");
     if (words.size() < 2 || words[0] != "*" || words[1] != "SEARCH") return;
     for (size_t i = 2; i < words.size(); ++i) {
       std::optional<MessageId> id = ParseId(words[i]);
@@ -68,7 +57,7 @@ Result<std::vector<MessageId>> ParsePop3List(std::string_view reply) {
   std::optional<Error> error;
   ForEachLine(reply, [&](std::string_view line) {
     if (line.empty() || error) return;
-    std::vector<std::string_view> words = Words(line);
+    std::vector<std::string_view> words = SplitWords(line, " ");
     std::optional<MessageId> id = words.empty() ? std::nullopt : ParseId(words[0]);
     if (!id) {
       error = Error{

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/parse_integer.h"
+#include "common/text.h"
 #include "probes/lib/check_result.h"
 
 namespace automon::mailflow {
@@ -21,20 +22,6 @@ std::optional<int64_t> ParseSeconds(std::string_view text) {
   const Result<int64_t> value = ParseInteger<int64_t>(text, 0, std::numeric_limits<int64_t>::max());
   if (!value) return std::nullopt;
   return *value;
-}
-
-std::vector<std::string_view> Fields(std::string_view line) {
-  std::vector<std::string_view> fields;
-  size_t pos = 0;
-  while (pos < line.size()) {
-    size_t start = line.find_first_not_of(' ', pos);
-    if (start == std::string_view::npos) break;
-    size_t end = line.find(' ', start);
-    if (end == std::string_view::npos) end = line.size();
-    fields.push_back(line.substr(start, end - start));
-    pos = end;
-  }
-  return fields;
 }
 
 }  // namespace
@@ -57,7 +44,7 @@ Result<TokenState> ParseTokenState(std::string_view text, std::string_view path)
       return Error{fmt::format("{}:{}: {}: '{}'", path, number, reason,
                                probe::SanitizeLine(line.substr(0, 200)))};
     };
-    std::vector<std::string_view> fields = Fields(line);
+    std::vector<std::string_view> fields = SplitWords(line, " ");
     if (fields.empty()) continue;
     if (fields[0] == "last_sent" || fields[0] == "last_received") {
       if (fields.size() != 2) return bad("expected 'KEY SECONDS'");
