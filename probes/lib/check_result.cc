@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "common/text.h"
+
 namespace automon::probe {
 
 CheckResult ErrorResult(const ProbeError& error) {
@@ -11,18 +15,8 @@ CheckResult ErrorResult(const ProbeError& error) {
 }
 
 std::string SanitizeLine(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '|') {
-      out += '/';
-    } else if (u < 0x20 || u == 0x7f) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
+  std::string out = OneLine(text, ' ');
+  std::replace(out.begin(), out.end(), '|', '/');
   return out;
 }
 

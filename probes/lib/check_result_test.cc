@@ -7,6 +7,10 @@ namespace {
 
 Range R(const char* text) { return ParseRange(text).value(); }
 
+TEST(CheckResultTest, SanitizeLineKeepsOneLineWithoutPerfdataSeparator) {
+  EXPECT_EQ(SanitizeLine("a|b\nc\r\td\x7f caf\xc3\xa9"), "a/b c  d  caf\xc3\xa9");
+}
+
 TEST(CheckResultTest, NagiosSummaryAndPerfdata) {
   CheckResult result{kOk,
                      "Apache Guacamole Active Sessions: 2",
