@@ -19,6 +19,10 @@
   site module's lookup() contract, and the password is in no process's
   argv (/proc/*/cmdline), also end to end with the built probe against
   the fake Guacamole server.
+- SetupHosts: a host that the site's Setup has in conf.d/wato/ (hosts.mk
+  as Setup writes it) is refused with a reason that says how to hand it
+  over; deleted there, it registers; a hosts.mk the registrar cannot read
+  refuses every registration.
 - Mkp: the MKP the build made: documented layout, info == info.json, the
   built probe inside, reproducible.
 
@@ -743,6 +747,128 @@ class ExtensionTest(unittest.TestCase):
         p = subprocess.run([launcher, "--host", "x"], stdout=subprocess.PIPE, timeout=30)
         self.assertEqual(p.returncode, 3)
         self.assertTrue(p.stdout.startswith(b"Error: cannot run "), p.stdout)
+
+
+# A folder's hosts.mk as Checkmk's Setup writes it (host_storage.py).
+SETUP_HOSTS_MK = """# Created by HostStorage
+
+all_hosts += ['setup01.example.org',
+ 'Setup02.example.org']
+
+clusters.update({'cluster.example.org': ['setup01.example.org']})
+
+host_tags.update({'setup01.example.org': {'address_family': 'ip-v4-only',
+                         'agent': 'cmk-agent',
+                         'site': 'mysite'}})
+
+# Explicit IPv4 addresses
+ipaddresses.update({'setup01.example.org': '192.0.2.1'})
+
+# Host attributes (needed for WATO)
+host_attributes.update({'setup01.example.org': {'ipaddress': '192.0.2.1',
+                         'parents': ['free.example.org']}})
+
+folder_attributes.update({})
+"""
+
+
+def setup_hosts(path):
+    """The hosts a site reads from a hosts.mk: executed as Checkmk does."""
+    ns = {"FOLDER_PATH": "", "all_hosts": [], "clusters": {}, "host_tags": {},
+          "ipaddresses": {}, "host_attributes": {}, "folder_attributes": {}}
+    with open(path) as f:
+        exec(compile(f.read(), path, "exec"), ns)  # noqa: S102 - the test's own file
+    return ns["all_hosts"] + list(ns["clusters"])
+
+
+class SetupHostsTest(unittest.TestCase):
+    """Hosts that the site's Setup (conf.d/wato/) manages are never
+    registered: automon would define them a second time."""
+
+    def setUp(self):
+        self.env = CheckmkEnv()
+        self.addCleanup(self.env.cleanup)
+        wato = os.path.join(os.path.dirname(self.env.conf_dir), "wato")
+        os.makedirs(os.path.join(wato, "servers", "linux"))
+        with open(os.path.join(wato, ".wato"), "w") as f:
+            f.write("{'title': 'Main'}\n")
+        self.hosts_mk = os.path.join(wato, "servers", "linux", "hosts.mk")
+        self.write_setup(SETUP_HOSTS_MK)
+        self.generation = 0
+
+    def write_setup(self, text):
+        with open(self.hosts_mk, "w") as f:
+            f.write(text)
+
+    def receive(self, host):
+        definitions = os.path.join(self.env.dir, "definitions")
+        admindir = os.path.join(self.env.dir, "dpkg")
+        if not os.path.exists(definitions):
+            os.makedirs(definitions)
+            os.makedirs(admindir)
+            with open(os.path.join(definitions, "ssh"), "w") as f:
+                f.write("[ssh]\ntype = ssh\n")
+            open(os.path.join(admindir, "status"), "w").close()
+        self.generation += 1
+        p = subprocess.run([ARGS.agent, "snapshot", definitions, "--name", host,
+                            "--address", "192.0.2.30", "--generation", str(self.generation),
+                            "--dpkg-admindir", admindir],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        return self.env.run("receive", "--host", host, stdin=p.stdout)
+
+    def test_setup_hosts_are_refused_with_how_to_hand_them_over(self):
+        self.assertEqual(setup_hosts(self.hosts_mk), [
+            "setup01.example.org", "Setup02.example.org", "cluster.example.org"])
+        for host, alias in (("setup01.example.org", ""),
+                            ("setup02.example.org", ", as 'Setup02.example.org'"),
+                            ("cluster.example.org", "")):
+            code, out, err = self.receive(host)
+            self.assertEqual(code, 2, out + err)
+            self.assertTrue(out.startswith("refused: "), out)
+            self.assertIn(
+                "host '%s' is managed by Checkmk's Setup (folder 'servers/linux'%s), and "
+                "automon never overrides a host of Setup: to let automon manage it, delete it "
+                "in Setup, activate the changes and push again; to keep it in Setup, run "
+                "'automon-registrar remove %s' on the registrar\n" % (host, alias, host), out)
+            self.assertFalse(os.path.exists(self.env.mk(host)), host)
+        self.assertEqual(self.env.activations(), [])
+        code, out, _ = self.env.run("hosts")
+        self.assertIn("setup01.example.org", out)
+        # Named in Setup only as another host's parent: not Setup's host.
+        code, out, err = self.receive("free.example.org")
+        self.assertEqual(code, 0, out + err)
+        self.assertTrue(os.path.exists(self.env.mk("free.example.org")))
+        self.assertEqual(self.env.activations(), [SITE])
+        # Deleted in Setup: automon may take it over.
+        self.write_setup(SETUP_HOSTS_MK.replace("'setup01.example.org',\n ", ""))
+        self.assertNotIn("setup01.example.org", setup_hosts(self.hosts_mk)[:2])
+        code, out, err = self.receive("setup01.example.org")
+        self.assertEqual(code, 0, out + err)
+        self.assertEqual(out, "ssh: active\n")
+        ns, before, _ = execute_mk(self.env.mk("setup01.example.org"))
+        self.assertEqual(additions(ns, before)["all_hosts"], ["setup01.example.org"])
+        # Back in Setup (added there later): the next push is refused, and
+        # the render of every host keeps it out as well.
+        self.write_setup(SETUP_HOSTS_MK)
+        code, out, err = self.receive("setup01.example.org")
+        self.assertEqual(code, 2, out + err)
+        self.assertIn("is managed by Checkmk's Setup", out)
+        code, out, err = self.env.run("render")
+        self.assertIn("setup01.example.org: quarantined: host 'setup01.example.org' is managed "
+                      "by Checkmk's Setup", out + err)
+
+    def test_a_setup_file_it_cannot_read_refuses_every_registration(self):
+        self.write_setup("all_hosts += hosts_from_somewhere()\n")
+        code, out, err = self.receive("new.example.org")
+        self.assertEqual(code, 2, out + err)
+        self.assertEqual(
+            out, "refused: not activated: cannot tell which hosts Checkmk's Setup manages, and "
+            "automon never overrides a host of Setup: %s:1: cannot tell which hosts this names: "
+            "expected 'all_hosts += [...]' (the registrar must be able to read %s)\n"
+            % (self.hosts_mk, os.path.dirname(os.path.dirname(os.path.dirname(self.hosts_mk)))))
+        self.assertFalse(os.path.exists(self.env.mk("new.example.org")))
+        self.assertEqual(self.env.activations(), [])
 
 
 class MkpTest(unittest.TestCase):
