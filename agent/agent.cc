@@ -15,13 +15,13 @@
 #include "agent/config.h"
 #include "agent/package_database.h"
 #include "agent/selection.h"
+#include "backends/checkmk.h"
+#include "backends/nagios.h"
 #include "common/diagnostic.h"
 #include "formats/directory.h"
 #include "formats/parser.h"
 #include "formats/schema.h"
 #include "formats/snapshot.h"
-#include "registrar/render/checkmk.h"
-#include "registrar/render/nagios.h"
 
 namespace automon::agent {
 namespace {
@@ -262,17 +262,17 @@ std::string IsoTime(int64_t seconds) {
   return buffer;
 }
 
-Result<registrar::RenderedHost> RenderFor(std::string_view backend,
-                                          const formats::Snapshot& snapshot,
-                                          const std::string& generated_at) {
+Result<backends::RenderedHost> RenderFor(std::string_view backend,
+                                         const formats::Snapshot& snapshot,
+                                         const std::string& generated_at) {
   if (backend == "nagios") {
-    registrar::NagiosRenderOptions options;
+    backends::NagiosRenderOptions options;
     options.generated_at = generated_at;
-    return registrar::RenderNagiosHost(snapshot, options);
+    return backends::RenderNagiosHost(snapshot, options);
   }
-  registrar::CheckmkRenderOptions options;
+  backends::CheckmkRenderOptions options;
   options.generated_at = generated_at;
-  return registrar::RenderCheckmkHost(snapshot, options);
+  return backends::RenderCheckmkHost(snapshot, options);
 }
 
 // What the registrar would say before its own header: where the file goes
@@ -280,7 +280,7 @@ Result<registrar::RenderedHost> RenderFor(std::string_view backend,
 std::string RenderPreamble(std::string_view backend, const formats::Snapshot& snapshot) {
   constexpr std::string_view kSecrets = "(passwords by file name, never shown)";
   if (backend == "nagios") {
-    const registrar::NagiosRenderOptions o;
+    const backends::NagiosRenderOptions o;
     return fmt::format(
         "# automon-agent show --render nagios: what automon-registrar would write to\n"
         "# /etc/nagios4/conf.d/automon/{} for this snapshot.\n"
@@ -288,10 +288,10 @@ std::string RenderPreamble(std::string_view backend, const formats::Snapshot& sn
         "#   templates   {}\n"
         "#   secrets     {} {}\n"
         "#   mail flows  {}\n",
-        registrar::HostFileName(snapshot.host), o.templates_file, o.secrets_dir, kSecrets,
+        backends::HostFileName(snapshot.host), o.templates_file, o.secrets_dir, kSecrets,
         o.mailflow_dir);
   }
-  const registrar::CheckmkRenderOptions o;
+  const backends::CheckmkRenderOptions o;
   return fmt::format(
       "# automon-agent show --render checkmk: what automon-registrar (backend =\n"
       "# checkmk) would write to /omd/sites/{}/etc/check_mk/conf.d/automon/{}\n"
@@ -302,7 +302,7 @@ std::string RenderPreamble(std::string_view backend, const formats::Snapshot& sn
       "#   probes      {}\n"
       "#   secrets     {} {}\n"
       "#   mail flows  {}\n",
-      o.site, registrar::CheckmkFileName(snapshot.host), o.site, o.site_plugins_dir, o.probes_dir,
+      o.site, backends::CheckmkFileName(snapshot.host), o.site, o.site_plugins_dir, o.probes_dir,
       o.secrets_dir, kSecrets, o.mailflow_dir);
 }
 
@@ -357,10 +357,10 @@ int ShowRendered(Context& ctx, std::string_view backend) {
   const std::string generated_at = IsoTime(std::max<int64_t>(0, *now));
   auto rendered = RenderFor(backend, snapshot, generated_at);
   if (rendered && std::any_of(rendered->services.begin(), rendered->services.end(),
-                              [](const registrar::RenderedService& r) { return !r.rendered; })) {
+                              [](const backends::RenderedService& r) { return !r.rendered; })) {
     std::vector<formats::Service> kept;
     for (size_t i = 0; i < snapshot.services.size(); ++i) {
-      const registrar::RenderedService& r = rendered->services[i];
+      const backends::RenderedService& r = rendered->services[i];
       if (r.rendered) {
         kept.push_back(snapshot.services[i]);
       } else {

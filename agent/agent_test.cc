@@ -8,10 +8,10 @@
 
 #include "agent/command_context.h"
 #include "agent/watch.h"
+#include "backends/checkmk.h"
+#include "backends/nagios.h"
 #include "common/testing/fake_file_system.h"
 #include "formats/snapshot.h"
-#include "registrar/render/checkmk.h"
-#include "registrar/render/nagios.h"
 
 namespace automon::agent {
 namespace {
@@ -180,9 +180,9 @@ TEST_F(AgentTest, ShowRenderNagiosIsTheRegistrarsFileForTheSnapshot) {
   fs_.AddFile("/mi/ldap", std::string(kLdapWithBind));
   ASSERT_EQ(Run({"snapshot", "/mi", "--name", "h.example.org", "--generation", "9"}), kExitOk);
   const formats::Snapshot wire = WireSnapshot(out_.str());
-  registrar::NagiosRenderOptions options;
+  backends::NagiosRenderOptions options;
   options.generated_at = "2023-11-14T22:13:20Z";  // env_.now()
-  auto expected = registrar::RenderNagiosHost(wire, options);
+  auto expected = backends::RenderNagiosHost(wire, options);
   ASSERT_TRUE(expected.ok());
   ASSERT_EQ(expected->secrets.size(), 1u) << "the ldap password is a secret file";
 
@@ -194,7 +194,7 @@ TEST_F(AgentTest, ShowRenderNagiosIsTheRegistrarsFileForTheSnapshot) {
   EXPECT_TRUE(out.starts_with(
       "# automon-agent show --render nagios: what automon-registrar would write to\n"
       "# /etc/nagios4/conf.d/automon/" +
-      registrar::HostFileName("h.example.org") + " for this snapshot.\n"))
+      backends::HostFileName("h.example.org") + " for this snapshot.\n"))
       << out;
   EXPECT_NE(out.find("\n#   secrets     /var/lib/automon/secrets (passwords by file name, never "
                      "shown)\n"),
@@ -215,9 +215,9 @@ TEST_F(AgentTest, ShowRenderCheckmkIsTheRegistrarsFileForTheSnapshot) {
   fs_.AddFile("/mi/ldap", std::string(kLdapWithBind));
   ASSERT_EQ(Run({"snapshot", "/mi", "--address", "192.0.2.7"}), kExitOk);
   const formats::Snapshot wire = WireSnapshot(out_.str());
-  registrar::CheckmkRenderOptions options;
+  backends::CheckmkRenderOptions options;
   options.generated_at = "2023-11-14T22:13:20Z";
-  auto expected = registrar::RenderCheckmkHost(wire, options);
+  auto expected = backends::RenderCheckmkHost(wire, options);
   ASSERT_TRUE(expected.ok());
   ASSERT_EQ(expected->secrets.size(), 1u);
 

@@ -6,11 +6,20 @@
 #include <functional>
 #include <set>
 
-#include "registrar/render/checkmk.h"
-#include "registrar/render/checkmk_sandbox.h"
-#include "registrar/render/nagios.h"
+#include "backends/checkmk.h"
+#include "backends/checkmk_sandbox.h"
+#include "backends/nagios.h"
 
 namespace automon::registrar {
+
+using backends::CheckmkFileName;
+using backends::CheckmkSandboxSource;
+using backends::HostFileName;
+using backends::IsCheckmkHostName;
+using backends::kCommonFileName;
+using backends::kHostsDirName;
+using backends::kLocalTemplatesFileName;
+using backends::WithoutHeader;
 namespace {
 
 constexpr size_t kMaxConfigFile = 64 << 20;

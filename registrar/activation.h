@@ -115,7 +115,7 @@ class NagiosActivator final : public Activator {
 // <conf_dir>/<host>.mk; `common` and `templates` are ignored.
 //
 //   1. stage: each changed file goes to <staging_dir>/<host>.mk;
-//   2. verify, per file: the sandbox check of render/checkmk_sandbox.h,
+//   2. verify, per file: the sandbox check of backends/checkmk_sandbox.h,
 //      run as `python -I -S`; a host whose file fails is quarantined;
 //   3. verify, as a whole (only when [checkmk] verify_command is set): the
 //      command on a staged copy of conf_dir ({dir}); on failure the hosts

@@ -4,12 +4,14 @@
 
 #include <set>
 
+#include "backends/nagios.h"
 #include "common/testing/fake_process_runner.h"
-#include "registrar/render/nagios.h"
 #include "registrar/testing/temp_dir.h"
 
 namespace automon::registrar {
 namespace {
+
+using backends::HostFileName;
 
 // A stand-in for nagios4 -v: reads the staged nagios.cfg and every
 // cfg_file it names, and fails when one of them contains "BROKEN".
@@ -340,6 +342,8 @@ TEST_F(ActivationTest, VerifyTimeoutIsReported) {
 
 namespace automon::registrar {
 namespace {
+
+using backends::HostFileName;
 
 // CheckmkActivator with the real sandbox check (python3) and stand-ins for
 // the site's verify and activate commands.

@@ -10,12 +10,17 @@
 #include <set>
 #include <thread>
 
+#include "backends/checkmk.h"
+#include "backends/nagios.h"
 #include "formats/parser.h"
 #include "formats/snapshot.h"
-#include "registrar/render/checkmk.h"
-#include "registrar/render/nagios.h"
 
 namespace automon::registrar {
+
+using backends::RenderCheckmkHost;
+using backends::RenderLocalTemplates;
+using backends::RenderNagiosCommon;
+using backends::RenderNagiosHost;
 namespace {
 
 struct Subcommand {

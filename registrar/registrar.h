@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/checkmk.h"
+#include "backends/nagios.h"
 #include "common/file_system.h"
 #include "common/process_runner.h"
 #include "registrar/activation.h"
@@ -20,6 +22,11 @@
 #include "registrar/store.h"
 
 namespace automon::registrar {
+
+using backends::CheckmkRenderOptions;
+using backends::NagiosRenderOptions;
+using backends::RenderedHost;
+using backends::RenderedService;
 
 // Exit statuses. receive: kOk when every service is active, kPartial when
 // some were rejected, kRefused when the whole snapshot was refused or could

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "backends/nagios.h"
 #include "common/sha256.h"
 #include "common/testing/fake_process_runner.h"
 #include "formats/parser.h"
@@ -11,6 +12,8 @@
 
 namespace automon::registrar {
 namespace {
+
+using backends::HostFileName;
 
 // Recomputes the header hash after a test edited the body, so the edit is
 // judged on its own merits, not refused as tampering.

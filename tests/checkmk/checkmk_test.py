@@ -263,7 +263,7 @@ class MkFilesTest(unittest.TestCase):
         return [found.get(n, n) for n in names]
 
     def test_golden_file_executes_to_the_expected_rules(self):
-        golden = os.path.join(SOURCE_DIR, "registrar", "render", "testdata", "web01.example.org.mk")
+        golden = os.path.join(SOURCE_DIR, "backends", "testdata", "web01.example.org.mk")
         ns, before, events = execute_mk(golden, restricted=True)
         added = additions(ns, before)
         self.assertEqual(added["all_hosts"], ["web01.example.org"])

@@ -1,4 +1,4 @@
-#include "registrar/render/checkmk.h"
+#include "backends/checkmk.h"
 
 #include <gtest/gtest.h>
 
@@ -6,10 +6,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "backends/testing/golden.h"
 #include "formats/parser.h"
-#include "registrar/testing/golden.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 // tests/checkmk/ executes the golden .mk files with Python and checks
@@ -221,4 +221,4 @@ TEST(CheckmkRendererTest, OutputIsPrintableAsciiWithAHeader) {
 }
 
 }  // namespace
-}  // namespace automon::registrar
+}  // namespace automon::backends

@@ -1,10 +1,10 @@
-#include "registrar/render/nagios_escape.h"
+#include "backends/nagios_escape.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 TEST(EncodeArgumentTest, EscapesEverythingNagiosOrTheShellInterprets) {
@@ -85,4 +85,4 @@ TEST(NagiosNameTest, AddressesComeFromAnAllowList) {
 }
 
 }  // namespace
-}  // namespace automon::registrar
+}  // namespace automon::backends

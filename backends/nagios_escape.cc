@@ -1,10 +1,10 @@
-#include "registrar/render/nagios_escape.h"
+#include "backends/nagios_escape.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 constexpr size_t kMaxArgumentBytes = 2048;
@@ -69,4 +69,4 @@ bool IsSafeAddress(std::string_view address) {
          AllOf(address, ".:-");
 }
 
-}  // namespace automon::registrar
+}  // namespace automon::backends

@@ -1,4 +1,4 @@
-#include "registrar/render/nagios.h"
+#include "backends/nagios.h"
 
 #include <gtest/gtest.h>
 
@@ -8,10 +8,10 @@
 #include <regex>
 #include <sstream>
 
+#include "backends/testing/golden.h"
 #include "formats/parser.h"
-#include "registrar/testing/golden.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 using testing::ReadGolden;
@@ -245,4 +245,4 @@ TEST(NagiosRendererTest, HeaderIsTheOnlyTimeDependentPart) {
 }
 
 }  // namespace
-}  // namespace automon::registrar
+}  // namespace automon::backends

@@ -1,4 +1,4 @@
-// render/nagios: the Nagios 4 renderer. Pure functions from stored
+// backends/nagios: the Nagios 4 renderer. Pure functions from stored
 // snapshots to file contents; the caller decides where and when files are
 // written (activation.h).
 //
@@ -15,17 +15,18 @@
 // check_command, encoded by EncodeArgument() and single-quoted in the
 // command_line; secrets never appear: they are referenced by the path of a
 // file (--password-file, or the automon_password_env wrapper for check_ldap).
-#ifndef AUTOMON_REGISTRAR_RENDER_NAGIOS_H_
-#define AUTOMON_REGISTRAR_RENDER_NAGIOS_H_
+#ifndef AUTOMON_BACKENDS_NAGIOS_H_
+#define AUTOMON_BACKENDS_NAGIOS_H_
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "backends/backend.h"
 #include "common/result.h"
 #include "formats/snapshot.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 
 inline constexpr std::string_view kCommonFileName = "automon.cfg";
 inline constexpr std::string_view kLocalTemplatesFileName = "local-templates.cfg";
@@ -42,24 +43,6 @@ struct NagiosRenderOptions {
   // <mailflow_dir>/<mailflowid>, shared by the send, receive and age checks
   // of that flow (check_mailflow(1) --state-dir).
   std::string mailflow_dir = "/var/lib/automon/mailflow";
-};
-
-// A secret the rendered configuration refers to by path.
-struct SecretFile {
-  std::string path;
-  std::string content;  // the secret and a newline
-};
-
-struct RenderedService {
-  std::string name;
-  bool rendered = false;  // false: left out, see `reason`
-  std::string reason;
-};
-
-struct RenderedHost {
-  std::string content;                    // the whole hosts/<host>.cfg
-  std::vector<RenderedService> services;  // in snapshot order
-  std::vector<SecretFile> secrets;        // of the rendered services
 };
 
 // The automon_* command definitions and the hostgroup. Deterministic apart
@@ -80,10 +63,6 @@ std::string HostFileName(std::string_view host);
 // The first two hex digits of SHA-256(host).
 std::string HostBucket(std::string_view host);
 
-// The content without the leading block of '#' header lines: two renders of
-// the same input at different times have equal bodies.
-std::string_view WithoutHeader(std::string_view content);
+}  // namespace automon::backends
 
-}  // namespace automon::registrar
-
-#endif  // AUTOMON_REGISTRAR_RENDER_NAGIOS_H_
+#endif  // AUTOMON_BACKENDS_NAGIOS_H_

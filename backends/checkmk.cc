@@ -1,4 +1,4 @@
-#include "registrar/render/checkmk.h"
+#include "backends/checkmk.h"
 
 #include <fmt/format.h>
 
@@ -6,10 +6,10 @@
 #include <map>
 #include <vector>
 
-#include "registrar/render/nagios_escape.h"
-#include "registrar/render/python_literal.h"
+#include "backends/nagios_escape.h"
+#include "backends/python_literal.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 // automon's own programs; every other $USER1$ program is a monitoring-plugin.
@@ -270,4 +270,4 @@ Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
   return result;
 }
 
-}  // namespace automon::registrar
+}  // namespace automon::backends

@@ -1,4 +1,4 @@
-// render/checkmk: the Checkmk renderer. A pure function from one stored
+// backends/checkmk: the Checkmk renderer. A pure function from one stored
 // snapshot to the content of conf.d/automon/<host>.mk for a Checkmk site
 // (reference monitoring-config-formats.md §3); activation.h decides where
 // and when it is written.
@@ -19,17 +19,17 @@
 // programs and options, the same quoting of every value, secrets by file.
 // automon's own probes run from `probes_dir`, the monitoring-plugins from
 // the site's own plugin directory.
-#ifndef AUTOMON_REGISTRAR_RENDER_CHECKMK_H_
-#define AUTOMON_REGISTRAR_RENDER_CHECKMK_H_
+#ifndef AUTOMON_BACKENDS_CHECKMK_H_
+#define AUTOMON_BACKENDS_CHECKMK_H_
 
 #include <string>
 #include <string_view>
 
+#include "backends/nagios.h"
 #include "common/result.h"
 #include "formats/snapshot.h"
-#include "registrar/render/nagios.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 
 struct CheckmkRenderOptions {
   // For headers: when the file was generated (e.g. "2026-11-21T15:00:00Z").
@@ -65,6 +65,6 @@ std::string CheckmkFileName(std::string_view host);
 // name: 1-240 bytes of [A-Za-z0-9_.-], starting with a letter, digit or '_'.
 bool IsCheckmkHostName(std::string_view host);
 
-}  // namespace automon::registrar
+}  // namespace automon::backends
 
-#endif  // AUTOMON_REGISTRAR_RENDER_CHECKMK_H_
+#endif  // AUTOMON_BACKENDS_CHECKMK_H_
