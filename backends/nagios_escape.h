@@ -16,7 +16,7 @@ namespace automon::backends {
 // Encodes `value` to stand as one argument of a `check_command` line
 // (cmd!ARG1!ARG2...) whose command_line wraps each $ARGn$ in single quotes.
 // Refuses: bytes outside printable ASCII (control characters, NUL, DEL,
-// anything non-ASCII), any backslash, and values over 2048 bytes. Encodes:
+// anything non-ASCII), any backslash, and values over 4096 bytes. Encodes:
 // '!' as "\!" (argument separator), '$' as "$$" (macro start, so $USER1$ or
 // $HOSTADDRESS$ arrive literally), ';' as "\;" (comment start), and ''' as
 // '\'' (closes, escapes and reopens the shell's single quotes). The Error

@@ -17,10 +17,8 @@
 
 namespace automon::registrar {
 
-using backends::RenderCheckmkHost;
 using backends::RenderLocalTemplates;
 using backends::RenderNagiosCommon;
-using backends::RenderNagiosHost;
 namespace {
 
 struct Subcommand {
@@ -125,21 +123,22 @@ NagiosRenderOptions Registrar::RenderOptions() const {
   NagiosRenderOptions options;
   options.generated_at = env_.now();
   options.templates_file = config_.templates_file;
-  options.secrets_dir = store_.secrets_dir();
-  options.mailflow_dir = config_.state_dir + "/mailflow";
   return options;
 }
 
 Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot) const {
-  if (config_.backend != Backend::kCheckmk) return RenderNagiosHost(snapshot, RenderOptions());
+  backends::PlanOptions plan;
+  plan.secrets_dir = store_.secrets_dir();
+  plan.mailflow_dir = config_.state_dir + "/mailflow";
+  if (config_.backend != Backend::kCheckmk) {
+    return backends::NagiosRenderer(RenderOptions()).RenderHost(PlanHost(snapshot, plan));
+  }
   CheckmkRenderOptions options;
   options.generated_at = env_.now();
   options.site = config_.checkmk_site;
   options.site_plugins_dir = config_.checkmk_plugins_dir;
   options.probes_dir = config_.probes_dir;
-  options.secrets_dir = store_.secrets_dir();
-  options.mailflow_dir = config_.state_dir + "/mailflow";
-  return RenderCheckmkHost(snapshot, options);
+  return backends::CheckmkRenderer(options).RenderHost(PlanHost(snapshot, plan));
 }
 
 Result<void> Registrar::AddCommonFiles(ActivationRequest& request) const {
