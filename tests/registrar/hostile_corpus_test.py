@@ -157,7 +157,7 @@ def cases():
           "automon_ldap!127.0.0.1!389!ou=My Unit,dc=example,dc=org")
     inert("haproxy glob proxies", svc("bad", ("stats", "/run/haproxy/admin.sock"), ("proxies", "web*,api?"),
                                       ("warning", "80%"), ("critical", "95%"), type_="haproxy", port=None),
-          "automon_haproxy_socket_p2!/run/haproxy/admin.sock!80%!95%!web*!api?")
+          "automon_haproxy_socket_proxies!/run/haproxy/admin.sock!80%!95%!web*,api?")
     return out
 
 
