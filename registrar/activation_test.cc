@@ -6,6 +6,8 @@
 
 #include "backends/nagios.h"
 #include "common/testing/fake_process_runner.h"
+#include "registrar/activation_checkmk.h"
+#include "registrar/activation_nagios.h"
 #include "registrar/testing/temp_dir.h"
 
 namespace automon::registrar {
@@ -351,7 +353,7 @@ class CheckmkActivationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string& t = dir_.path();
-    config_.backend = Backend::kCheckmk;
+    config_.backend = backends::BackendKind::kCheckmk;
     config_.checkmk_site = "mysite";
     config_.checkmk_conf_dir = t + "/conf.d/automon";
     config_.checkmk_activate_command = "activate {site}";

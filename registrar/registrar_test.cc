@@ -349,7 +349,7 @@ TEST_F(RegistrarTest, UsageErrors) {
 // work on the .mk files; no Nagios file is written or verified.
 TEST_F(RegistrarTest, CheckmkBackendWritesVerifiedMkFilesAndActivates) {
   const std::string& t = dir_.path();
-  config_.backend = Backend::kCheckmk;
+  config_.backend = backends::BackendKind::kCheckmk;
   config_.checkmk_site = "mysite";
   config_.checkmk_conf_dir = t + "/site/conf.d/automon";
   config_.checkmk_plugins_dir = "/omd/sites/mysite/lib/nagios/plugins";
