@@ -91,7 +91,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename);
 // that switches user (runuser, su, sudo, doas, setpriv) when `euid` is not
 // 0: it cannot work then (the Debian unit runs as user automon with
 // NoNewPrivileges), and would only fail at the first activation. The
-// error names `path`, the key and its value.
+// error names `path`, the key and its value. Defined with the backends
+// (registrar/backend.cc), which know whose commands switch user.
 Result<void> CheckCommandPrivileges(const Config& config, std::string_view path, unsigned euid);
 
 // Reads and parses `path`. A missing file at the default path gives the
