@@ -47,10 +47,13 @@ std::string Address(const sockaddr_storage& ss) {
 // Everything one connection's callbacks share. Lives on the connection
 // thread's stack for the whole life of the session.
 struct Connection {
-  Connection(Handler& h, const Limits& l, std::function<void()> on_auth)
-      : handler(h), limits(l), on_authenticated(std::move(on_auth)) {}
+  Connection(Handler& h, const Limits& l, std::atomic<size_t>& b, std::function<void()> on_auth)
+      : handler(h), limits(l), buffered(b), on_authenticated(std::move(on_auth)) {}
+  ~Connection() { buffered -= request.input.size(); }
   Handler& handler;
   const Limits& limits;
+  std::atomic<size_t>& buffered;  // the input all connections hold
+
   std::function<void()> on_authenticated;  // tells the slot table
   int auth_failures = 0;
   bool authenticated = false;
@@ -58,6 +61,7 @@ struct Connection {
   bool eof = false;
   bool closed = false;
   bool too_big = false;
+  bool over_budget = false;      // all connections together hold max_buffered_input
   size_t max_input = 0;          // from the handler's Admission
   std::optional<Reply> refusal;  // from the handler's Admission
   ssh_channel channel = nullptr;
@@ -120,9 +124,16 @@ int OnData(ssh_session /*session*/, ssh_channel /*channel*/, void* data, uint32_
   auto& c = *static_cast<Connection*>(userdata);
   // Input before the command, on stderr, after a refusal or past the
   // limit is dropped as it arrives, never kept.
-  if (!c.exec || is_stderr || c.too_big || c.refusal) return static_cast<int>(len);
+  if (!c.exec || is_stderr || c.too_big || c.over_budget || c.refusal) {
+    return static_cast<int>(len);
+  }
   if (c.request.input.size() + len > c.max_input) {
     c.too_big = true;
+    return static_cast<int>(len);
+  }
+  if (c.buffered.fetch_add(len) + len > c.limits.max_buffered_input) {
+    c.buffered -= len;
+    c.over_budget = true;
     return static_cast<int>(len);
   }
   c.request.input.append(static_cast<const char*>(data), len);
@@ -367,7 +378,7 @@ void Server::ServeConnection(int fd, std::string source) {
 
 bool Server::Converse(ssh_session session, std::string peer, const std::string& source) {
   const Limits& limits = options_.limits;
-  Connection c(handler_, limits, [this, &source] {
+  Connection c(handler_, limits, buffered_, [this, &source] {
     std::lock_guard lock(mutex_);
     Apply(slots_.Authenticated(source, Clock::now()));
     Wake();
@@ -396,9 +407,14 @@ bool Server::Converse(ssh_session session, std::string peer, const std::string& 
     if (c.refusal) {
       reply = std::move(*c.refusal);
     } else {
-      const bool complete = PollUntil(event, Clock::now() + limits.payload,
-                                      [&] { return c.eof || c.too_big || c.closed; });
-      if (c.too_big) {
+      const bool complete = PollUntil(event, Clock::now() + limits.payload, [&] {
+        return c.eof || c.too_big || c.over_budget || c.closed;
+      });
+      if (c.over_budget) {
+        reply = {2, "",
+                 "automon-registrar: refused: too much input from other connections at the "
+                 "moment; try again later\n"};
+      } else if (c.too_big) {
         reply = {2, "",
                  fmt::format("automon-registrar: refused: {} takes at most {} bytes of input\n",
                              c.request.verb, c.max_input)};
@@ -420,7 +436,7 @@ bool Server::Converse(ssh_session session, std::string peer, const std::string& 
       ssh_channel_close(c.channel);
       // Let the close go out, but never wait long for a client (input
       // that still arrives is dropped).
-      PollUntil(event, Clock::now() + std::chrono::seconds(c.too_big ? 1 : 2),
+      PollUntil(event, Clock::now() + std::chrono::seconds(c.too_big || c.over_budget ? 1 : 2),
                 [&] { return c.closed; });
     }
   }

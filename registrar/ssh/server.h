@@ -87,10 +87,13 @@ struct Limits {
   std::chrono::milliseconds payload{30000};
   int max_auth_attempts = 3;
   size_t max_payload = 4 << 20;  // whatever the handler admits
+  // The input all connections together may hold; past it, a connection
+  // is refused ("try again later"): 64 snapshots of the largest size.
+  size_t max_buffered_input = 256 << 20;
   // Slots (slots.h): connection threads at once, and of those the ones
   // one source may hold before it authenticates.
-  int max_connections = 256;
-  int max_unauthenticated_per_source = 16;
+  int max_connections = 1024;
+  int max_unauthenticated_per_source = 64;
   // Accepted connections waiting for a slot (no thread: a socket each),
   // and how long one may wait before it is refused.
   size_t max_waiting = 1024;
@@ -148,6 +151,7 @@ class Server {
   std::atomic<bool> stopping_{false};
   std::atomic<int> refused_busy_{0};
   std::atomic<int> served_{0};
+  std::atomic<size_t> buffered_{0};  // input held by all connections
   std::mutex mutex_;
   std::condition_variable idle_;
   Slots slots_;                          // guarded by mutex_

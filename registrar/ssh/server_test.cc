@@ -245,6 +245,26 @@ TEST_F(SshServerTest, InputOverTheCommandsLimitIsRefusedWhileItArrives) {
   EXPECT_EQ(result->exit_status, 0);
 }
 
+TEST_F(SshServerTest, InputOfAllConnectionsTogetherIsBounded) {
+  handler_.Accept(client_fingerprint_);
+  Limits limits;
+  limits.max_buffered_input = 100000;
+  Start(limits);
+  // A client alone over the budget; the budget is given back afterwards.
+  const auto [status, output] =
+      Shell("head -c 200000 /dev/zero | " + Ssh("automon@127.0.0.1 register"));
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_EQ(output,
+            "automon-registrar: refused: too much input from other connections at the moment; "
+            "try again later\n");
+  for (int i = 0; i < 3; ++i) {
+    auto result = Run("register", std::string(90000, 'x'));
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->exit_status, 1) << result->err;
+  }
+  EXPECT_EQ(handler_.requests().size(), 3u);
+}
+
 TEST_F(SshServerTest, AdmissionRefusalIsAnsweredWithoutReadingInput) {
   handler_.Accept(client_fingerprint_);
   Start();

@@ -34,8 +34,8 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 std::string SourceOf(const sockaddr_storage& address);
 
 struct SlotLimits {
-  int max_connections = 256;
-  int per_source = 16;  // max_connections / 16
+  int max_connections = 1024;
+  int per_source = 64;  // max_connections / 16
   size_t max_waiting = 1024;
   std::chrono::milliseconds max_wait{10000};
 };
