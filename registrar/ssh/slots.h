@@ -1,5 +1,6 @@
 // Admission of connections to the SSH server's slots, apart from any I/O so
-// that the policy can be tested on its own (automon-registrar(8), LIMITS).
+// that the policy can be tested on its own (automon-registrar(8), section
+// SSH SERVICE AND ENROLLMENT).
 //
 // A slot is a connection thread. At most `max_connections` run at once. A
 // connection is "unauthenticated" from its accept until its client key is
