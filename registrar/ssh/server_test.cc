@@ -457,6 +457,46 @@ TEST_F(SshServerTest, SilentConnectionIsDroppedAfterThePreauthLimit) {
   EXPECT_LT(waited, 2500ms);
 }
 
+TEST_F(SshServerTest, ClientThatDoesNotAuthenticateInTimeIsDropped) {
+  handler_.Accept(client_fingerprint_);
+  Limits limits;
+  limits.preauth = 1500ms;
+  Start(limits);
+  // OpenSSH with a passphrase-protected key: the key exchange completes,
+  // then the client waits 8 s for its passphrase before it can sign.
+  const std::string key = dir_ + "/locked";
+  ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N secret -C test -f " + key).c_str()), 0);
+  // "256 SHA256:... test (ED25519)": the server must take this key.
+  const std::string listed = Shell("ssh-keygen -lf " + key + ".pub").second;
+  const size_t from = listed.find("SHA256:");
+  ASSERT_NE(from, std::string::npos) << listed;
+  handler_.Accept(listed.substr(from, listed.find(' ', from) - from));
+  std::ofstream(dir_ + "/askpass") << "#!/bin/sh\nsleep 8\necho secret\n";
+  std::filesystem::permissions(dir_ + "/askpass", std::filesystem::perms::owner_all);
+  std::pair<int, std::string> client;
+  std::thread run([&] {
+    client = Shell("SSH_ASKPASS=" + dir_ +
+                   "/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=none timeout 20 ssh -F none "
+                   "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                   "-o IdentitiesOnly=yes -o PreferredAuthentications=publickey -i " +
+                   key + " -p " + std::to_string(server_->port()) +
+                   " automon@127.0.0.1 hello < /dev/null");
+  });
+  // The client sits in its passphrase prompt; the server ends the
+  // connection at the deadline all the same.
+  const auto start = std::chrono::steady_clock::now();
+  while (server_->served() == 0 && std::chrono::steady_clock::now() - start < 7s) {
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto waited = std::chrono::steady_clock::now() - start;
+  run.join();
+  EXPECT_EQ(server_->served(), 1);
+  EXPECT_LT(waited, 4s) << "not dropped at the pre-authentication deadline";
+  EXPECT_GT(waited, 1s);
+  EXPECT_NE(client.first, 0) << client.second;
+  EXPECT_TRUE(handler_.requests().empty());
+}
+
 TEST_F(SshServerTest, ConnectionsBeyondTheCapWaitForASlot) {
   handler_.Accept(client_fingerprint_);
   Limits limits;
