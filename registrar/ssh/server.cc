@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <system_error>
 #include <thread>
 
 #include "common/text.h"
@@ -292,10 +293,18 @@ void Server::Apply(Slots::Step step) {
     refused_.push_back(std::move(r));
   }
   for (Slots::Entry& e : step.start) {
-    ++threads_;
-    std::thread([this, fd = e.id, source = std::move(e.source)]() mutable {
-      ServeConnection(fd, std::move(source));
-    }).detach();
+    try {
+      std::thread([this, fd = e.id, source = e.source]() mutable {
+        ServeConnection(fd, std::move(source));
+      }).detach();
+      ++threads_;  // under mutex_: the thread cannot end before this
+    } catch (const std::system_error& error) {
+      // Out of threads (RLIMIT_NPROC, TasksMax): refuse, free the slot.
+      ::close(e.id);
+      ++refused_busy_;
+      refused_.push_back({e, fmt::format("no thread to serve it: {}", error.what())});
+      Apply(slots_.Finished(e.source, false, Clock::now()));
+    }
   }
 }
 

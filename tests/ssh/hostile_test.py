@@ -8,7 +8,9 @@ automon-agent pushes as the legitimate traffic:
   64 MiB, and each is told why it was refused;
 - one address (127.0.0.2) that opens plain TCP connections and never
   speaks SSH, continuously, does not keep 20 agents pushing from
-  127.0.0.1 out, and its refusals are logged, rate-limited.
+  127.0.0.1 out, and its refusals are logged, rate-limited;
+- a registrar that cannot start more threads (RLIMIT_NPROC) refuses
+  the connections it cannot serve, logs why, and keeps serving.
 
 usage: hostile_test.py --registrar PATH --agent PATH
 """
@@ -151,6 +153,50 @@ class HostileTest(unittest.TestCase):
         counts = [int(m.group(1)) for m in
                   (re.search(r"refused (\d+) connections from 127.0.0.2", l) for l in lines) if m]
         self.assertTrue(counts and max(counts) > 1, lines)
+
+
+    def test_out_of_threads_refuses_and_keeps_serving(self):
+        # Run as nobody (RLIMIT_NPROC does not bind root) with room for a
+        # few connection threads only.
+        self.registrar.stop()
+        subprocess.run(["chown", "-R", "nobody", self.registrar.env.dir], check=True)
+        with open(self.registrar.log, "ab") as log:
+            self.registrar.process = subprocess.Popen(
+                ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                 "prlimit", "--nproc=12", e2e.ARGS.registrar, "--config",
+                 self.registrar.env.config, "serve", "--no-announce"],
+                stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while not e2e._banner(self.registrar.port):
+            self.assertLess(time.time(), deadline, self.registrar.read_log())
+            time.sleep(0.1)
+        key = os.path.join(self.dir, "key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+        clients = [subprocess.Popen(
+            ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o",
+             "IdentitiesOnly=yes", "-i", key, "-b", "127.0.0.%d" % (1 + i % 8), "-p",
+             str(self.registrar.port), "automon@127.0.0.1", "hello"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for i in range(40)]
+        served = 0
+        for c in clients:
+            out, _ = c.communicate(timeout=120)
+            served += c.returncode == 0 and b"your key: SHA256:" in out
+        self.assertIsNone(self.registrar.process.poll(), self.registrar.read_log()[-2000:])
+        log = self.registrar.read_log()
+        print("%d of 40 clients served with room for a few threads" % served)
+        self.assertIn("no thread to serve it", log)
+        self.assertGreater(served, 0)
+        # Once the burst is over, everyone is served again.
+        time.sleep(1)
+        p = subprocess.run(
+            ["ssh", "-F", "none", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o",
+             "IdentitiesOnly=yes", "-i", key, "-p", str(self.registrar.port),
+             "automon@127.0.0.1", "hello"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
 
 
 if __name__ == "__main__":
