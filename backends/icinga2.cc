@@ -58,10 +58,12 @@ std::string ArgumentVariable(size_t index) { return fmt::format("automon_arg{}",
 
 constexpr std::string_view kSecretVariable = "automon_secret_file";
 
+// The program as a DSL expression.
 std::string ProgramPath(const Program& program, const Icinga2Options& options) {
-  const std::string& dir =
-      program.source == ProgramSource::kAutomonProbes ? options.probes_dir : options.plugin_dir;
-  return dir + "/" + program.name;
+  if (program.source == ProgramSource::kAutomonProbes) {
+    return Literal(options.probes_dir + "/" + program.name);
+  }
+  return "PluginDir + " + Literal("/" + program.name);
 }
 
 // Whether the argument takes its value from the Service (everything except
@@ -89,7 +91,7 @@ Result<std::string> RenderCommand(const CheckPlan& shape, const Icinga2Options& 
     argv.push_back(Literal(shape.secret_environment->variable));
     argv.push_back(Literal(fmt::format("${}$", kSecretVariable)));
   }
-  argv.push_back(Literal(ProgramPath(shape.program, options)));
+  argv.push_back(ProgramPath(shape.program, options));
   out += "  command = [ ";
   for (size_t i = 0; i < argv.size(); ++i) {
     if (i > 0) out += ", ";

@@ -18,7 +18,9 @@
 // its Service (vars.automon_argN), written as a DSL string literal by
 // Icinga2String() with '$' doubled, so it can neither end the string nor
 // smuggle a runtime macro in; the CheckCommand refers to it as
-// "$automon_argN$". Secrets never appear: programs get the path of a file
+// "$automon_argN$". Debian's monitoring-plugins are found through the
+// PluginDir constant of the administrator's constants.conf, automon's
+// probes in the configured probes directory. Secrets never appear: programs get the path of a file
 // (ArgumentKind::kSecretFile) or run through the automon_password_env
 // wrapper, which reads the file into their environment.
 #ifndef AUTOMON_BACKENDS_ICINGA2_H_
@@ -41,8 +43,6 @@ inline constexpr std::string_view kIcinga2HostsDirName = "hosts";
 struct Icinga2Options {
   // For headers: when the file was generated (e.g. "2026-11-21T15:00:00Z").
   std::string generated_at;
-  // Where Debian's monitoring-plugins live (ITL's PluginDir constant).
-  std::string plugin_dir = "/usr/lib/nagios/plugins";
   // Where automon-probes installs check_guacamole, ... and
   // automon_password_env.
   std::string probes_dir = "/usr/lib/nagios/plugins";

@@ -139,7 +139,9 @@ TEST(Icinga2RendererTest, CommandsAreArgvArraysNeverStrings) {
   for (std::string line; std::getline(lines, line);) {
     if (line.starts_with("  command =")) {
       ++commands;
-      EXPECT_TRUE(line.starts_with("  command = [ \"/")) << line;
+      EXPECT_TRUE(line.starts_with("  command = [ \"/") ||
+                  line.starts_with("  command = [ PluginDir + \"/"))
+          << line;
       EXPECT_TRUE(line.ends_with(" ]")) << line;
     }
   }
@@ -147,7 +149,7 @@ TEST(Icinga2RendererTest, CommandsAreArgvArraysNeverStrings) {
   // The password wrapper gets the file by macro, the password never.
   EXPECT_NE(common->find("command = [ \"/usr/lib/automon/probes/automon_password_env\", "
                          "\"LDAP_PASSWORD\", \"$automon_secret_file$\", "
-                         "\"/usr/lib/nagios/plugins/check_ldap\" ]"),
+                         "PluginDir + \"/check_ldap\" ]"),
             std::string::npos);
 }
 
