@@ -571,6 +571,10 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
   // Swap. The marker goes first so that a crash from here on leads to a
   // reload (after verification) on the next activation.
   if (auto m = fs_.WriteFileAtomic(reload_marker_, "reload pending\n", 0600); !m) return m.error();
+  if (IsInside(output_dir, ZonesDir())) {
+    // zones.d/ZONE may not exist yet: Icinga 2 needs no file there but ours.
+    if (auto r = fs_.MakeDirectories(DirectoryOf(output_dir), 0755); !r) return r.error();
+  }
   if (auto r = disk_.MakeDirectory(output_dir, 0755); !r) return r.error();
   const std::string hosts_dir = output_dir + "/" + std::string(backends::kIcinga2HostsDirName);
   if (auto r = disk_.MakeDirectory(hosts_dir, 0755); !r) return r.error();
