@@ -92,6 +92,10 @@ Result<std::string> RenderCommand(const CheckPlan& shape, const Icinga2Options& 
     argv.push_back(Literal(fmt::format("${}$", kSecretVariable)));
   }
   argv.push_back(ProgramPath(shape.program, options));
+  // In a zone the files are read from zones.d/ZONE, which gives every
+  // object that zone; stating it makes the staged check (which includes
+  // the files directly) see exactly what the live configuration holds.
+  if (!options.zone.empty()) out += fmt::format("  zone = {}\n", Literal(options.zone));
   out += "  command = [ ";
   for (size_t i = 0; i < argv.size(); ++i) {
     if (i > 0) out += ", ";

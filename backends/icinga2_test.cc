@@ -183,6 +183,16 @@ TEST(Icinga2RendererTest, ZoneGoesOnEveryObject) {
   auto common = RenderIcinga2Common({}, std::nullopt, options);
   ASSERT_TRUE(common.ok());
   EXPECT_NE(common->find("zone = \"satellite-1\""), std::string::npos);
+  auto commands = RenderIcinga2Common(testing::SampleShapes(), std::nullopt, options);
+  ASSERT_TRUE(commands.ok());
+  size_t zoned_commands = 0;
+  for (size_t at = 0;
+       (at = commands->find("  import \"plugin-check-command\"\n  zone = \"satellite-1\"\n", at)) !=
+       std::string::npos;
+       ++at) {
+    ++zoned_commands;
+  }
+  EXPECT_EQ(zoned_commands, 11u);
 
   options.zone = "bad!zone";
   EXPECT_FALSE(Icinga2Renderer(options).RenderHost(testing::EveryTypeHost()).ok());
