@@ -6,6 +6,7 @@
 #include <functional>
 #include <set>
 
+#include "registrar/checkmk_wato.h"
 #include "registrar/render/checkmk.h"
 #include "registrar/render/checkmk_sandbox.h"
 #include "registrar/render/nagios.h"
@@ -607,8 +608,13 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
     const ActivationRequest& request,
     const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) {
   ActivationOutcome outcome;
+  // Never a host that the site's Setup manages (checkmk_wato.h).
+  auto setup = SetupManagedHosts(fs_, CheckmkSetupDir(config_), request.hosts);
+  if (!setup) return setup.error();
+  outcome.quarantined = *setup;
   Changes changes;
   for (const auto& [host, content] : request.hosts) {
+    if (outcome.quarantined.count(host)) continue;
     auto live = fs_.ReadFile(HostFilePath(host), kMaxConfigFile);
     const bool differs =
         content ? !live.ok() || WithoutHeader(*live) != WithoutHeader(*content) : live.ok();
