@@ -10,28 +10,12 @@
 namespace automon::registrar {
 namespace {
 
-constexpr size_t kMaxConfigFile = 64 << 20;
 // Rounds of "quarantine the hosts icinga2 names, verify the rest" before
 // the bisecting search takes over.
 constexpr int kMaxBlameRounds = 8;
 
-// The content without its leading '//' header lines (generation time).
-// TODO(#14): backends::WithoutHeader once backends/backend.cc lands.
-std::string_view Body(std::string_view content) {
-  while (content.starts_with("//")) {
-    const size_t newline = content.find('\n');
-    if (newline == std::string_view::npos) return {};
-    content.remove_prefix(newline + 1);
-  }
-  return content;
-}
-
 std::string HostFileOf(std::string_view host) {
   return backends::Icinga2Renderer(backends::Icinga2Options{}).HostFileName(host);
-}
-
-bool IsInside(const std::string& path, const std::string& dir) {
-  return path == dir || path.starts_with(dir + "/");
 }
 
 bool IsConf(const DirectoryEntry& e) {
@@ -130,55 +114,6 @@ std::string ErrorsAbout(std::string_view output, std::string_view path) {
   }
   flush();
   return kept;
-}
-
-// A check of the configuration with exactly the changes of `hosts`: true
-// when accepted, else false with `why` set. An Error when it cannot run.
-using SubsetCheck =
-    std::function<Result<bool>(const std::vector<std::string>& hosts, std::string* why)>;
-
-// The bisecting search of NagiosActivator (activation.cc), for when the
-// verifier's words do not name the culprit: all together; else the
-// configuration without any host's change (failing too is an Error); each
-// host alone; the hosts that pass alone together again.
-Result<std::vector<std::string>> IsolateBreakingHosts(
-    std::vector<std::string> hosts, const SubsetCheck& check,
-    std::map<std::string, std::string>& quarantined) {
-  std::string why;
-  auto all = check(hosts, &why);
-  if (!all) return all.error();
-  if (*all) return hosts;
-  const std::string first_reason = why;
-  auto baseline = check({}, &why);
-  if (!baseline) return baseline.error();
-  if (!*baseline) {
-    return Error{
-        fmt::format("the Icinga 2 configuration does not verify even without the hosts' "
-                    "changes, so nothing was activated: {}",
-                    why)};
-  }
-  if (hosts.size() == 1) {
-    quarantined[hosts.front()] = first_reason;
-    return std::vector<std::string>{};
-  }
-  std::vector<std::string> passing;
-  for (const std::string& host : hosts) {
-    auto alone = check({host}, &why);
-    if (!alone) return alone.error();
-    if (!*alone) {
-      quarantined[host] = why;
-    } else {
-      passing.push_back(host);
-    }
-  }
-  if (passing.empty()) return passing;
-  auto again = check(passing, &why);
-  if (!again) return again.error();
-  if (!*again) {
-    for (const std::string& host : passing) quarantined[host] = why;
-    passing.clear();
-  }
-  return passing;
 }
 
 }  // namespace
@@ -500,7 +435,7 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
   auto differs = [&](const std::string& rel, const std::optional<std::string>& wanted) {
     auto live = fs_.ReadFile(output_dir + "/" + rel, kMaxConfigFile);
     if (!wanted) return live.ok();
-    return !live.ok() || Body(*live) != Body(*wanted);
+    return !live.ok() || backends::WithoutHeader(*live) != backends::WithoutHeader(*wanted);
   };
   Changes global;
   const std::string common(backends::kIcinga2CommonFileName);
@@ -561,7 +496,7 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
       if (auto r = Verify(with(names), reason, &ignored); !r) return r.error();
       return reason->empty();
     };
-    auto live = IsolateBreakingHosts(good, check, outcome.quarantined);
+    auto live = IsolateBreakingHosts(good, "Icinga 2", check, outcome.quarantined);
     if (!live) return live.error();
     good = *live;
   }

@@ -272,7 +272,7 @@ class MkFilesTest(unittest.TestCase):
         return [found.get(n, n) for n in names]
 
     def test_golden_file_executes_to_the_expected_rules(self):
-        golden = os.path.join(SOURCE_DIR, "registrar", "render", "testdata", "web01.example.org.mk")
+        golden = os.path.join(SOURCE_DIR, "backends", "testdata", "web01.example.org.mk")
         ns, before, events = execute_mk(golden, restricted=True)
         added = additions(ns, before)
         self.assertEqual(added["all_hosts"], ["web01.example.org"])
@@ -362,7 +362,8 @@ class HostileCorpusTest(unittest.TestCase):
                            for r in additions(ns, before)["custom_checks"]):
                         problem = "the rejected service reached the .mk file"
             else:
-                values = [v.format(host=host, secrets=os.path.join(env.state_dir, "secrets"))
+                values = [v.format(host=host, secrets=os.path.join(env.state_dir, "secrets"),
+                                   mailflow=os.path.join(env.state_dir, "mailflow"))
                           for v in nagios_values(detail)]
                 if code != 0 or not os.path.exists(path):
                     problem = "expected active"
