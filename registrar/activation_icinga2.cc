@@ -545,4 +545,67 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
   return outcome;
 }
 
+namespace {
+
+class Icinga2Backend final : public Backend {
+ public:
+  Icinga2Backend(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner)
+      : config_(config),
+        fs_(fs),
+        activator_(config, fs, disk, runner, config.state_dir + "/staging-icinga2",
+                   config.state_dir + "/reload-pending") {}
+
+  std::string_view DisplayName() const override { return "Icinga 2"; }
+  std::string_view ActivatedText() const override { return "Icinga 2 reloaded"; }
+  std::string SecretsGroup() const override { return config_.secrets_group; }
+
+  Result<backends::RenderedHost> RenderHost(const backends::HostPlan& plan,
+                                            const std::string& generated_at) const override {
+    return backends::Icinga2Renderer(Options(generated_at)).RenderHost(plan);
+  }
+
+  Result<void> AddSharedFiles(ActivationRequest& request,
+                              const std::string& generated_at) const override {
+    std::optional<std::string> templates;
+    if (!config_.icinga2_templates_file.empty()) {
+      auto text = fs_.ReadFile(config_.icinga2_templates_file, 1 << 20);
+      if (!text) {
+        return Error{fmt::format("cannot read the Icinga 2 templates file ({}): {}",
+                                 config_.icinga2_templates_file, text.error().message)};
+      }
+      templates = *text;
+    }
+    auto common = backends::RenderIcinga2Common(backends::AllCommandShapes(), templates,
+                                                Options(generated_at));
+    if (!common) return common.error();
+    request.common = *common;
+    return {};
+  }
+
+  Activator& activator() override { return activator_; }
+
+ private:
+  backends::Icinga2Options Options(const std::string& generated_at) const {
+    backends::Icinga2Options options;
+    options.generated_at = generated_at;
+    options.probes_dir = config_.icinga2_probes_dir;
+    options.zone = config_.icinga2_zone;
+    if (!config_.icinga2_templates_file.empty()) {
+      options.templates_file = config_.icinga2_templates_file;
+    }
+    return options;
+  }
+
+  const Config& config_;
+  FileSystem& fs_;
+  Icinga2Activator activator_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> MakeIcinga2Backend(const Config& config, FileSystem& fs, Disk& disk,
+                                            ProcessRunner& runner) {
+  return std::make_unique<Icinga2Backend>(config, fs, disk, runner);
+}
+
 }  // namespace automon::registrar

@@ -35,6 +35,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,7 @@
 #include "common/process_runner.h"
 #include "common/result.h"
 #include "registrar/activation.h"
+#include "registrar/backend.h"
 #include "registrar/config.h"
 #include "registrar/disk.h"
 
@@ -92,6 +94,12 @@ class Icinga2Activator final : public Activator {
   std::string staging_dir_;
   std::string reload_marker_;
 };
+
+// backend = icinga2: the Icinga 2 renderer, automon.cfg (commands,
+// templates, host group) as the shared file, and the Icinga2Activator
+// (staging under <state_dir>/staging-icinga2).
+std::unique_ptr<Backend> MakeIcinga2Backend(const Config& config, FileSystem& fs, Disk& disk,
+                                            ProcessRunner& runner);
 
 }  // namespace automon::registrar
 
