@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "backends/testing/sample_plans.h"
+#include "formats/parser.h"
 
 namespace automon::backends {
 namespace {
@@ -14,7 +15,7 @@ namespace {
 // Goldens in backends/testdata/ (tests run from the source directory);
 // AUTOMON_UPDATE_GOLDEN=1 rewrites them: review the diff before committing.
 std::string ReadGolden(const std::string& name, const std::string& actual) {
-  const std::string path = "backends/testdata/" + name;
+  const std::string path = "backends/testdata/icinga2/" + name;
   if (std::getenv("AUTOMON_UPDATE_GOLDEN") != nullptr) std::ofstream(path) << actual;
   std::ifstream in(path);
   std::stringstream buffer;
@@ -114,11 +115,78 @@ TEST(Icinga2NamesTest, ObjectNamesAreAnAllowList) {
   }
 }
 
+// The same definitions as nagios_test.cc's: every service type, through
+// the real plan table.
+const char kEveryType[] =
+    "[web]\ntype = http\n"
+    "[shop]\ntype = http\nssl = true\nhostname = shop.example.org\nexpire_before_days = 30\n"
+    "uri = /health?full=1&x=y\naccept_redirection = false\n"
+    "[legacy]\ntype = http\nssl = true\nignore_invalid_ssl = true\nhost = 192.0.2.99\n"
+    "description = Legacy web:8443\nport = 8443\n"
+    "[echo]\ntype = udp\nport = 7\nsend = ping; it!\nexpect = ping\n"
+    "[dns]\ntype = udp\nport = 53\n"
+    "[db]\ntype = tcp\nport = 5432\n"
+    "[tls]\ntype = tcp\nport = 6514\nssl = true\nssl_hostname = logs.example.org\n"
+    "expire_before_days = 14\n"
+    "[mx]\ntype = smtp\n"
+    "[mxs]\ntype = smtp\nssl = true\n"
+    "[imap]\ntype = imap\nssl = true\nexpire_before_days = 20\n"
+    "[pop]\ntype = pop3\n"
+    "[dir]\ntype = ldap\nbase = dc=example,dc=org\n"
+    "[dirs]\ntype = ldap\nssl = true\nbase = dc=example,dc=org\n"
+    "username = cn=monitor,dc=example,dc=org\npassword = s3cr3t-ldap\n"
+    "[ssh]\ntype = ssh\nport = 2222\n"
+    "[flow]\ntype = mailflow\nseconds = 300\nid = main\n"
+    "[guac]\ntype = guacamole\npassword = s3cr3t-guac\nwarning = 10\ncritical = 20\n"
+    "protocol = https\nignore_invalid_ssl = true\n"
+    "[guac-nopw]\ntype = guacamole\n"
+    "[lb]\ntype = haproxy\nstats = https://lb.example.org:8404/stats\nusername = mon\n"
+    "password = s3cr3t-lb\nproxies = web, api*\nwarning = 50%\n"
+    "[lbsock]\ntype = haproxy\nstats = /run/haproxy/admin.sock\nwarning = 100\ncritical = 200\n"
+    "[mxflow]\ntype = smtp\nemail = probe@example.org\nmailflowid = main\n"
+    "[boxflow]\ntype = imap\nssl = true\nignore_invalid_ssl = true\nusername = probe\n"
+    "password = s3cr3t-imap\nmailflowid = main\n"
+    "[popflow]\ntype = pop3\nusername = probe\npassword = s3cr3t-pop\nmailflowid = main\n";
+
+HostPlan PlanEveryType() {
+  const formats::ParseResult parsed =
+      formats::ParseDefinitions(kEveryType, "/etc/monitoring-info/all");
+  EXPECT_FALSE(HasErrors(parsed.diagnostics));
+  formats::Snapshot s;
+  s.host = "web01.example.org";
+  s.address = "192.0.2.10";
+  s.generation = 7;
+  s.services = parsed.services;
+  return PlanHost(s, {});
+}
+
+// Goldens of the real plans; tests/icinga2 (ValidationTest) runs icinga2
+// daemon -C on exactly these two files.
+TEST(Icinga2RendererTest, PlannedHostMatchesGolden) {
+  const HostPlan plan = PlanEveryType();
+  ASSERT_EQ(plan.services.size(), 22u);
+  auto host = Icinga2Renderer(Options()).RenderHost(plan);
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  EXPECT_EQ(host->content, ReadGolden("web01.example.org.conf", host->content));
+  for (const RenderedService& s : host->services) EXPECT_TRUE(s.rendered) << s.name << s.reason;
+  for (const char* secret :
+       {"s3cr3t-ldap", "s3cr3t-guac", "s3cr3t-lb", "s3cr3t-imap", "s3cr3t-pop"}) {
+    EXPECT_EQ(host->content.find(secret), std::string::npos) << secret;
+  }
+  EXPECT_EQ(host->secrets.size(), 5u);
+}
+
+TEST(Icinga2RendererTest, EveryShapeMatchesGolden) {
+  auto common = RenderIcinga2Common(AllCommandShapes(), std::nullopt, Options());
+  ASSERT_TRUE(common.ok()) << common.error().message;
+  EXPECT_EQ(*common, ReadGolden("automon.conf", *common));
+}
+
 TEST(Icinga2RendererTest, EveryTypeHostMatchesGolden) {
   const Icinga2Renderer renderer(Options());
   auto host = renderer.RenderHost(testing::EveryTypeHost());
   ASSERT_TRUE(host.ok()) << host.error().message;
-  EXPECT_EQ(host->content, ReadGolden("web01.example.org.conf", host->content));
+  EXPECT_EQ(host->content, ReadGolden("sample-host.conf", host->content));
   for (const RenderedService& s : host->services) EXPECT_TRUE(s.rendered) << s.name << s.reason;
   EXPECT_EQ(host->secrets.size(), 3u);
   EXPECT_EQ(renderer.kind(), BackendKind::kIcinga2);
@@ -128,7 +196,7 @@ TEST(Icinga2RendererTest, EveryTypeHostMatchesGolden) {
 TEST(Icinga2RendererTest, CommonFileMatchesGolden) {
   auto common = RenderIcinga2Common(testing::SampleShapes(), std::nullopt, Options());
   ASSERT_TRUE(common.ok()) << common.error().message;
-  EXPECT_EQ(*common, ReadGolden("automon.conf", *common));
+  EXPECT_EQ(*common, ReadGolden("sample-automon.conf", *common));
 }
 
 TEST(Icinga2RendererTest, CommandsAreArgvArraysNeverStrings) {

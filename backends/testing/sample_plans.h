@@ -1,8 +1,8 @@
 // Hand-built check plans for the backends' tests: one service of every
 // shape family (every formats::ServiceType, secrets by file and by
 // environment, repeated options, joined options, fixed positionals) and a
-// host whose values are hostile. They stand in for PlanHost() until the
-// plan table lands; the values mirror what the Nagios renderer passes.
+// host whose values are hostile, which PlanHost() never produces from a
+// validated snapshot: the renderer's own escaping is tested on them.
 #ifndef AUTOMON_BACKENDS_TESTING_SAMPLE_PLANS_H_
 #define AUTOMON_BACKENDS_TESTING_SAMPLE_PLANS_H_
 

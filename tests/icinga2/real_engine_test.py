@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from fake_guacamole import FakeGuacamole, User  # noqa: E402
 
 DRIVER = VERIFY = GUACAMOLE = None
+HERE = os.path.dirname(os.path.abspath(__file__))
 ICINGA2 = "/usr/sbin/icinga2"
 WRAPPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "registrar",
                        "libexec", "automon_password_env")
@@ -298,6 +299,20 @@ class ValidationTest(unittest.TestCase):
         self.assertEqual(system_cache_state(), before,
                          "icinga2 daemon -C touched /var/cache/icinga2")
         self.assertTrue(os.listdir(engine.path("state/staging/cache")))
+
+    def test_the_goldens_of_every_shape_and_type_pass(self):
+        """backends/testdata/icinga2: automon.conf with every shape the plan
+        table produces (AllCommandShapes) and the host of every service type
+        planned by PlanHost; the unit tests keep them current."""
+        engine = Engine(self)
+        goldens = os.path.join(HERE, "..", "..", "backends", "testdata", "icinga2")
+        target = engine.output_dir()
+        os.makedirs(os.path.join(target, "hosts"))
+        shutil.copy(os.path.join(goldens, "automon.conf"), target)
+        shutil.copy(os.path.join(goldens, "web01.example.org.conf"), os.path.join(target, "hosts"))
+        verified = engine.verify_live()
+        self.assertEqual(verified.returncode, 0, verified.stdout[-3000:])
+        self.assertIn("Instantiated 22 Services.", verified.stdout)
 
     def test_zone_files_carry_the_zone_and_pass(self):
         engine = Engine(self, zone="satellite")
