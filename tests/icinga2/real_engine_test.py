@@ -21,7 +21,12 @@ the calling user through automon-icinga2-verify's ICINGA2_USER trick):
 The plans are given to tests/icinga2/icinga2_driver as JSON; they mirror
 what the plan table produces for each service type.
 
-usage: real_engine_test.py --driver PATH --verify PATH --guacamole PATH [unittest args]
+  RegistrarDaemonTest  the same end to end: a snapshot with a Guacamole
+                  service through `automon-registrar receive` (backend =
+                  icinga2), then the running daemon reports 3 sessions.
+
+usage: real_engine_test.py --driver PATH --verify PATH --guacamole PATH --registrar PATH
+       [unittest args]
 """
 
 import json
@@ -37,9 +42,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "guacamole"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "registrar"))
 from fake_guacamole import FakeGuacamole, User  # noqa: E402
+import regtest  # noqa: E402
 
-DRIVER = VERIFY = GUACAMOLE = None
+DRIVER = VERIFY = GUACAMOLE = REGISTRAR = None
 HERE = os.path.dirname(os.path.abspath(__file__))
 ICINGA2 = "/usr/sbin/icinga2"
 WRAPPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "registrar",
@@ -376,7 +383,9 @@ class QuarantineTest(unittest.TestCase):
         self.assertEqual(verified.returncode, 0, verified.stdout[-3000:])
 
 
-class DaemonTest(unittest.TestCase):
+class DaemonBase(unittest.TestCase):
+    """Starts and stops a private icinga2 daemon and reads its state."""
+
     def start_daemon(self, engine):
         args = [ICINGA2, "daemon", "-c", engine.path("etc/icinga2.conf")]
         for const, rel in (("DataDir", "lib"), ("LogDir", "log"), ("CacheDir", "cache"),
@@ -422,6 +431,8 @@ class DaemonTest(unittest.TestCase):
                 outputs[record["name"]] = result.get("output")
         return outputs
 
+
+class DaemonTest(DaemonBase):
     def test_running_icinga2_runs_the_rendered_checks(self):
         engine = Engine(self, check_interval=2)
         before = system_cache_state()
@@ -487,21 +498,78 @@ class DaemonTest(unittest.TestCase):
             self.assertIn(expected, hostile_argv, s["name"])
 
 
+class RegistrarDaemonTest(DaemonBase):
+    """The same, from a snapshot through `automon-registrar receive`
+    (backend = icinga2): the real plan table, renderer and activator."""
+
+    def test_registered_guacamole_service_reports_its_sessions(self):
+        engine = Engine(self, check_interval=2)
+        state = engine.path("registrar-state")
+        config = engine.path("registrar-real.conf")
+        with open(engine.conf) as f:
+            text = f.read()
+        with open(config, "w") as f:
+            f.write(text.replace("[registrar]\n", "[registrar]\nstate_dir = %s\nquiet_period = 0\n"
+                                 % state, 1))
+        pwned = engine.path("PWNED")
+        password = "pa$$w0rd'$(touch %s)`id`;!" % pwned
+        with FakeGuacamole(users={"monitor": User(password)}) as fake:
+            fake.sessions = [{"username": "u%d" % i} for i in range(3)]
+            snapshot = regtest.make_snapshot("web01.example.org", [
+                ("guac", [("type", "guacamole"), ("port", str(fake.port)),
+                          ("username", "monitor"), ("password", password)]),
+                ("echo", [("type", "udp"), ("port", "7"), ("send", "ping; it! #x & | > < * ?"),
+                          ("expect", "pong; it!")]),
+            ], address="127.0.0.1")
+            p = subprocess.run([REGISTRAR, "--config", config, "receive", "--host",
+                                "web01.example.org"], input=snapshot, capture_output=True,
+                               timeout=240)
+            out = p.stdout.decode()
+            self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+            self.assertEqual(out, "guac: active\necho: active\n")
+            proc = self.start_daemon(engine)
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                self.assertIsNone(proc.poll(), "icinga2 exited: see %s" % engine.path("daemon.out"))
+                if fake.logins > 0 and any(r["program"] == "check_udp"
+                                           for r in engine.argv_records()):
+                    break
+                time.sleep(0.5)
+            time.sleep(3)
+            self.stop_daemon(proc)
+        outputs = self.state_outputs(engine)
+        self.assertEqual(outputs.get("web01.example.org!guac", "").strip(),
+                         "Apache Guacamole Active Sessions: 3", outputs)
+        udp = [r["argv"] for r in engine.argv_records() if r["program"] == "check_udp"]
+        self.assertTrue(udp)
+        self.assertIn(["-H", "127.0.0.1", "-p", "7", "-s", "ping; it! #x & | > < * ?",
+                       "-e", "pong; it!"], udp)
+        for r in engine.argv_records():
+            self.assertFalse(any("w0rd" in w for w in r["argv"]), r)
+        for base, _, names in os.walk(engine.output_dir()):
+            for name in names:
+                with open(os.path.join(base, name)) as f:
+                    self.assertNotIn("w0rd", f.read(), name)
+        self.assertFalse(os.path.exists(pwned), "something ran an injected command")
+
+
 def main():
-    global DRIVER, VERIFY, GUACAMOLE
+    global DRIVER, VERIFY, GUACAMOLE, REGISTRAR
     args = sys.argv[1:]
-    while len(args) >= 2 and args[0] in ("--driver", "--verify", "--guacamole"):
+    while len(args) >= 2 and args[0] in ("--driver", "--verify", "--guacamole", "--registrar"):
         value = os.path.abspath(args[1])
-        if args[0] == "--driver":
+        if args[0] == "--registrar":
+            REGISTRAR = value
+        elif args[0] == "--driver":
             DRIVER = value
         elif args[0] == "--verify":
             VERIFY = value
         else:
             GUACAMOLE = value
         args = args[2:]
-    if not (DRIVER and VERIFY and GUACAMOLE):
+    if not (DRIVER and VERIFY and GUACAMOLE and REGISTRAR):
         sys.exit("usage: real_engine_test.py --driver PATH --verify PATH --guacamole PATH "
-                 "[unittest args]")
+                 "--registrar PATH [unittest args]")
     if not os.access(ICINGA2, os.X_OK):
         sys.exit("%s is missing: install icinga2-bin (scripts/install-deps)" % ICINGA2)
     unittest.main(argv=[sys.argv[0]] + args, verbosity=2)
