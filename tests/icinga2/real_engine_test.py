@@ -25,8 +25,12 @@ what the plan table produces for each service type.
                   service through `automon-registrar receive` (backend =
                   icinga2), then the running daemon reports 3 sessions.
 
+  ShippedDefinitionsTest  monitoring-info.d/ through `automon-agent
+                  snapshot` and `automon-registrar receive`: icinga2 daemon -C
+                  accepts the result.
+
 usage: real_engine_test.py --driver PATH --verify PATH --guacamole PATH --registrar PATH
-       [unittest args]
+       --agent PATH [unittest args]
 """
 
 import json
@@ -46,7 +50,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from fake_guacamole import FakeGuacamole, User  # noqa: E402
 import regtest  # noqa: E402
 
-DRIVER = VERIFY = GUACAMOLE = REGISTRAR = None
+DRIVER = VERIFY = GUACAMOLE = REGISTRAR = AGENT = None
 HERE = os.path.dirname(os.path.abspath(__file__))
 ICINGA2 = "/usr/sbin/icinga2"
 WRAPPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "registrar",
@@ -345,6 +349,48 @@ class ValidationTest(unittest.TestCase):
         self.assertEqual(engine.live_files(), {})
 
 
+class ShippedDefinitionsTest(unittest.TestCase):
+    """monitoring-info.d/ (automon-definitions), every package installed:
+    `automon-agent snapshot` -> `automon-registrar receive` with backend =
+    icinga2 -> the real icinga2 daemon -C accepts the result."""
+
+    def test_shipped_definitions_pass_icinga2(self):
+        engine = Engine(self)
+        definitions = os.path.join(HERE, "..", "..", "monitoring-info.d")
+        packages = set()
+        for name in os.listdir(definitions):
+            with open(os.path.join(definitions, name)) as f:
+                for line in f:
+                    key, _, value = line.partition("=")
+                    if key.strip() == "package":
+                        packages.add(value.strip())
+        self.assertGreaterEqual(len(packages), 9)
+        admindir = engine.path("dpkg")
+        os.makedirs(admindir)
+        with open(os.path.join(admindir, "status"), "w") as f:
+            for package in sorted(packages):
+                f.write("Package: %s\nStatus: install ok installed\n\n" % package)
+        snapshot = subprocess.run([AGENT, "--config", "/dev/null", "snapshot", definitions,
+                                   "--name", "web01.example.org", "--address", "127.0.0.1",
+                                   "--dpkg-admindir", admindir], capture_output=True, timeout=60)
+        self.assertEqual(snapshot.returncode, 0, snapshot.stderr)
+        config = engine.path("registrar-real.conf")
+        with open(engine.conf) as f:
+            text = f.read()
+        with open(config, "w") as f:
+            f.write(text.replace("[registrar]\n", "[registrar]\nstate_dir = %s\nquiet_period = 0\n"
+                                 % engine.path("registrar-state"), 1))
+        p = subprocess.run([REGISTRAR, "--config", config, "receive", "--host",
+                            "web01.example.org"], input=snapshot.stdout, capture_output=True,
+                           timeout=240)
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertEqual(out.count(": active\n"), out.count("\n"), out)
+        self.assertGreaterEqual(out.count(": active\n"), 9, out)
+        verified = engine.verify_live()
+        self.assertEqual(verified.returncode, 0, verified.stdout[-3000:])
+
+
 class QuarantineTest(unittest.TestCase):
     def test_the_breaking_hosts_are_quarantined_alone(self):
         engine = Engine(self)
@@ -554,11 +600,14 @@ class RegistrarDaemonTest(DaemonBase):
 
 
 def main():
-    global DRIVER, VERIFY, GUACAMOLE, REGISTRAR
+    global DRIVER, VERIFY, GUACAMOLE, REGISTRAR, AGENT
     args = sys.argv[1:]
-    while len(args) >= 2 and args[0] in ("--driver", "--verify", "--guacamole", "--registrar"):
+    while len(args) >= 2 and args[0] in ("--driver", "--verify", "--guacamole", "--registrar",
+                                         "--agent"):
         value = os.path.abspath(args[1])
-        if args[0] == "--registrar":
+        if args[0] == "--agent":
+            AGENT = value
+        elif args[0] == "--registrar":
             REGISTRAR = value
         elif args[0] == "--driver":
             DRIVER = value
@@ -567,9 +616,9 @@ def main():
         else:
             GUACAMOLE = value
         args = args[2:]
-    if not (DRIVER and VERIFY and GUACAMOLE and REGISTRAR):
+    if not (DRIVER and VERIFY and GUACAMOLE and REGISTRAR and AGENT):
         sys.exit("usage: real_engine_test.py --driver PATH --verify PATH --guacamole PATH "
-                 "--registrar PATH [unittest args]")
+                 "--registrar PATH --agent PATH [unittest args]")
     if not os.access(ICINGA2, os.X_OK):
         sys.exit("%s is missing: install icinga2-bin (scripts/install-deps)" % ICINGA2)
     unittest.main(argv=[sys.argv[0]] + args, verbosity=2)
