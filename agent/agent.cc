@@ -272,7 +272,7 @@ std::string OneLine(std::string_view text) {
   return line;
 }
 
-// `show --render nagios|checkmk`: the host file the registrar would write
+// `show --render nagios|checkmk|icinga2`: the host file the registrar would write
 // for the snapshot `snapshot` would send, rendered here by the registrar's
 // own renderers. Services the registrar would reject are reported on stderr
 // (and as comments) and left out, as the registrar leaves them out.
@@ -438,7 +438,7 @@ Commands:
   show [DIR]               what would be registered, secrets redacted, and why
                            other services are not
         [--dpkg-admindir DIR]
-  show --render nagios|checkmk [DIR]
+  show --render nagios|checkmk|icinga2 [DIR]
                            the host file the registrar would write for the
                            snapshot (its default paths; secrets by file name
                            only, never printed); SOURCE_DATE_EPOCH pins the time

@@ -16,9 +16,11 @@ std::unique_ptr<Renderer> MakeRenderer(BackendKind kind, const RenderOptions& op
       checkmk.generated_at = options.generated_at;
       return std::make_unique<CheckmkRenderer>(std::move(checkmk));
     }
-    case BackendKind::kIcinga2:
-      // Icinga 2 plugs in here: return its renderer (backends/icinga2.h).
-      return nullptr;
+    case BackendKind::kIcinga2: {
+      Icinga2Options icinga2 = options.icinga2;
+      icinga2.generated_at = options.generated_at;
+      return std::make_unique<Icinga2Renderer>(std::move(icinga2));
+    }
   }
   return nullptr;
 }
@@ -60,9 +62,21 @@ std::string PreviewPreamble(BackendKind kind, const PlanOptions& plan, std::stri
           o.site, CheckmkFileName(host), o.site, o.site_plugins_dir, o.probes_dir, plan.secrets_dir,
           kSecrets, plan.mailflow_dir);
     }
-    case BackendKind::kIcinga2:
-      // Icinga 2 plugs in here: where its files go and what it assumed.
-      break;
+    case BackendKind::kIcinga2: {
+      const Icinga2Options o;
+      return fmt::format(
+          "// automon-agent show --render icinga2: what automon-registrar (backend =\n"
+          "// icinga2) would write to /etc/icinga2/conf.d/automon/{} for this\n"
+          "// snapshot; the CheckCommands it uses are in automon.conf beside it.\n"
+          "// Assumed, as the registrar's defaults:\n"
+          "//   plugins     PluginDir of constants.conf\n"
+          "//   probes      {}\n"
+          "//   zone        none\n"
+          "//   secrets     {} {}\n"
+          "//   mail flows  {}\n",
+          Icinga2Renderer(o).HostFileName(host), o.probes_dir, plan.secrets_dir, kSecrets,
+          plan.mailflow_dir);
+    }
   }
   return fmt::format("# automon-agent show --render {}: host {}\n", BackendName(kind), host);
 }

@@ -11,6 +11,7 @@
 
 #include "backends/backend.h"
 #include "backends/checkmk.h"
+#include "backends/icinga2.h"
 #include "backends/nagios.h"
 
 namespace automon::backends {
@@ -22,7 +23,7 @@ struct RenderOptions {
   std::string generated_at;
   NagiosRenderOptions nagios;
   CheckmkRenderOptions checkmk;
-  // Icinga 2: its options go here (Icinga2RenderOptions icinga2;).
+  Icinga2Options icinga2;
 };
 
 // The renderer of `kind`, or nullptr when this build has none for it.

@@ -2,6 +2,7 @@
 #include "registrar/backend.h"
 
 #include "registrar/activation_checkmk.h"
+#include "registrar/activation_icinga2.h"
 #include "registrar/activation_nagios.h"
 
 namespace automon::registrar {
@@ -16,15 +17,14 @@ std::unique_ptr<Backend> MakeBackend(const Config& config, FileSystem& fs, Disk&
     case BackendKind::kCheckmk:
       return MakeCheckmkBackend(config, fs, disk, runner);
     case BackendKind::kIcinga2:
-      // Icinga 2 plugs in here (activation_icinga2.h).
-      break;
+      return MakeIcinga2Backend(config, fs, disk, runner);
   }
   AUTOMON_CHECK(false && "a backend without an activator passed the configuration");
   return nullptr;
 }
 
 std::vector<BackendKind> RegistrarBackends() {
-  return {BackendKind::kNagios, BackendKind::kCheckmk};
+  return {BackendKind::kNagios, BackendKind::kCheckmk, BackendKind::kIcinga2};
 }
 
 void CompleteBackendConfig(Config& config, const SourceLocation& backend_loc,

@@ -28,7 +28,9 @@ enum class Kind {
   kPolicy,
   kNetworks,
   kSite,
-  kOptionalCommand
+  kOptionalCommand,
+  kOptionalPath,
+  kZone
 };
 
 struct KeyInfo {
@@ -38,7 +40,7 @@ struct KeyInfo {
   std::string Config::*field;  // null for backend/seconds (handled apart)
 };
 
-const std::array<KeyInfo, 20> kKeys = {{
+const std::array<KeyInfo, 27> kKeys = {{
     {"registrar", "state_dir", Kind::kPath, &Config::state_dir},
     {"registrar", "backend", Kind::kBackend, nullptr},
     {"registrar", "quiet_period", Kind::kMilliseconds, nullptr},
@@ -59,9 +61,25 @@ const std::array<KeyInfo, 20> kKeys = {{
     {"checkmk", "python", Kind::kPath, &Config::checkmk_python},
     {"checkmk", "verify_command", Kind::kOptionalCommand, &Config::checkmk_verify_command},
     {"checkmk", "activate_command", Kind::kCommand, &Config::checkmk_activate_command},
+    {"icinga2", "config", Kind::kPath, &Config::icinga2_conf},
+    {"icinga2", "output_dir", Kind::kPath, &Config::icinga2_output_dir},
+    {"icinga2", "zone", Kind::kZone, &Config::icinga2_zone},
+    {"icinga2", "verify_command", Kind::kCommand, &Config::icinga2_verify_command},
+    {"icinga2", "reload_command", Kind::kCommand, &Config::icinga2_reload_command},
+    {"icinga2", "templates_file", Kind::kOptionalPath, &Config::icinga2_templates_file},
+    {"icinga2", "probes_dir", Kind::kPath, &Config::icinga2_probes_dir},
 }};
 
-constexpr std::array<std::string_view, 3> kSections = {"registrar", "nagios", "checkmk"};
+constexpr std::array<std::string_view, 4> kSections = {"registrar", "nagios", "checkmk", "icinga2"};
+
+// Icinga 2 zone names as automon writes them: an object name without '!'.
+bool IsZoneName(std::string_view s) {
+  return !s.empty() && s.size() <= 253 && s.front() != '.' && s.front() != '-' &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+         });
+}
 
 // OMD site ids: a letter or '_', then letters, digits and '_', at most 16.
 bool IsSiteId(std::string_view s) {
@@ -156,7 +174,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
       if (auto near = SuggestNearMiss(section.name, kSections)) {
         message += fmt::format(", did you mean [{}]?", *near);
       } else {
-        message += " (expected [registrar], [nagios] or [checkmk])";
+        message += " (expected [registrar], [nagios], [checkmk] or [icinga2])";
       }
       diagnostics.push_back({Severity::kError, section.loc, message, section.line});
       continue;
@@ -188,6 +206,12 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
       seen.push_back(qualified);
       const std::string& v = entry.value;
       switch (info->kind) {
+        case Kind::kOptionalPath:
+          if (v.empty()) {
+            config.*(info->field) = v;
+            break;
+          }
+          [[fallthrough]];
         case Kind::kPath:
           if (!IsCleanPath(v)) {
             error(entry.value_loc,
@@ -208,6 +232,16 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
             config.checkmk_site = v;
           }
           break;
+        case Kind::kZone:
+          if (!IsZoneName(v)) {
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for 'zone': expected an Icinga 2 zone name "
+                              "(letters, digits and ._-)",
+                              v));
+          } else {
+            config.icinga2_zone = v;
+          }
+          break;
         case Kind::kOptionalCommand:
           if (v.empty()) {
             config.*(info->field) = v;
@@ -224,6 +258,12 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
             error(entry.value_loc,
                   fmt::format("invalid value '{}' for 'verify_command': it must contain "
                               "{{config}}, the nagios.cfg to verify",
+                              v));
+          } else if (section.name == "icinga2" && entry.key == "verify_command" &&
+                     v.find("{config}") == std::string::npos) {
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for 'verify_command': it must contain "
+                              "{{config}}, the icinga2.conf to verify",
                               v));
           } else {
             config.*(info->field) = v;
@@ -324,6 +364,14 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
     }
   }
   CompleteBackendConfig(config, backend_loc, backend_line, diagnostics);
+  // The default output directory follows the main file and the zone.
+  if (std::find(seen.begin(), seen.end(), "icinga2.output_dir") == seen.end()) {
+    config.icinga2_output_dir =
+        config.icinga2_zone.empty()
+            ? DirectoryOf(config.icinga2_conf) + "/conf.d/automon"
+            : fmt::format("{}/zones.d/{}/automon", DirectoryOf(config.icinga2_conf),
+                          config.icinga2_zone);
+  }
   if (HasErrors(diagnostics)) {
     std::string message;
     for (const Diagnostic& d : diagnostics) {

@@ -75,6 +75,25 @@ struct Config {
       "/usr/sbin/runuser -u {site} -- /usr/bin/env HOME=/omd/sites/{site} OMD_SITE={site} "
       "OMD_ROOT=/omd/sites/{site} PATH=/omd/sites/{site}/bin:/usr/bin:/bin "
       "/omd/sites/{site}/bin/cmk -R";
+  // [icinga2] (backend = icinga2; see automon-registrar(8), ICINGA 2).
+  // The main file the staged copy includes and verifies.
+  std::string icinga2_conf = "/etc/icinga2/icinga2.conf";
+  // Where the .conf files go; default /etc/icinga2/conf.d/automon, or
+  // /etc/icinga2/zones.d/<zone>/automon with a zone.
+  std::string icinga2_output_dir = "/etc/icinga2/conf.d/automon";
+  // The zone of every generated object (distributed setups); empty: none.
+  std::string icinga2_zone;
+  // Run without a shell; "{config}" is the staged icinga2.conf, "{zonesdir}"
+  // the zones directory to read with it, "{cachedir}" a directory of the
+  // registrar's own for icinga2.debug and icinga2.vars.
+  std::string icinga2_verify_command =
+      "/usr/libexec/automon/automon-icinga2-verify {config} {zonesdir} {cachedir}";
+  std::string icinga2_reload_command = "/bin/systemctl reload icinga2.service";
+  // The administrator's templates automon-host and automon-service; empty:
+  // automon's defaults.
+  std::string icinga2_templates_file;
+  // automon's own probes, as installed by automon-probes.
+  std::string icinga2_probes_dir = "/usr/lib/nagios/plugins";
 
   bool operator==(const Config&) const = default;
 };
