@@ -13,6 +13,7 @@
 #include "common/process_runner.h"
 #include "common/spelling.h"
 #include "formats/ini.h"
+#include "registrar/backend.h"
 
 namespace automon::registrar {
 namespace {
@@ -28,7 +29,9 @@ enum class Kind {
   kPolicy,
   kNetworks,
   kSite,
-  kOptionalCommand
+  kOptionalCommand,
+  kOptionalPath,
+  kZone
 };
 
 struct KeyInfo {
@@ -38,7 +41,7 @@ struct KeyInfo {
   std::string Config::*field;  // null for backend/seconds (handled apart)
 };
 
-const std::array<KeyInfo, 20> kKeys = {{
+const std::array<KeyInfo, 27> kKeys = {{
     {"registrar", "state_dir", Kind::kPath, &Config::state_dir},
     {"registrar", "backend", Kind::kBackend, nullptr},
     {"registrar", "quiet_period", Kind::kMilliseconds, nullptr},
@@ -59,9 +62,25 @@ const std::array<KeyInfo, 20> kKeys = {{
     {"checkmk", "python", Kind::kPath, &Config::checkmk_python},
     {"checkmk", "verify_command", Kind::kOptionalCommand, &Config::checkmk_verify_command},
     {"checkmk", "activate_command", Kind::kCommand, &Config::checkmk_activate_command},
+    {"icinga2", "config", Kind::kPath, &Config::icinga2_conf},
+    {"icinga2", "output_dir", Kind::kPath, &Config::icinga2_output_dir},
+    {"icinga2", "zone", Kind::kZone, &Config::icinga2_zone},
+    {"icinga2", "verify_command", Kind::kCommand, &Config::icinga2_verify_command},
+    {"icinga2", "reload_command", Kind::kCommand, &Config::icinga2_reload_command},
+    {"icinga2", "templates_file", Kind::kOptionalPath, &Config::icinga2_templates_file},
+    {"icinga2", "probes_dir", Kind::kPath, &Config::icinga2_probes_dir},
 }};
 
-constexpr std::array<std::string_view, 3> kSections = {"registrar", "nagios", "checkmk"};
+constexpr std::array<std::string_view, 4> kSections = {"registrar", "nagios", "checkmk", "icinga2"};
+
+// Icinga 2 zone names as automon writes them: an object name without '!'.
+bool IsZoneName(std::string_view s) {
+  return !s.empty() && s.size() <= 253 && s.front() != '.' && s.front() != '-' &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+         });
+}
 
 // OMD site ids: a letter or '_', then letters, digits and '_', at most 16.
 bool IsSiteId(std::string_view s) {
@@ -152,7 +171,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
       if (auto near = SuggestNearMiss(section.name, kSections)) {
         message += fmt::format(", did you mean [{}]?", *near);
       } else {
-        message += " (expected [registrar], [nagios] or [checkmk])";
+        message += " (expected [registrar], [nagios], [checkmk] or [icinga2])";
       }
       diagnostics.push_back({Severity::kError, section.loc, message, section.line});
       continue;
@@ -184,6 +203,12 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
       seen.push_back(qualified);
       const std::string& v = entry.value;
       switch (info->kind) {
+        case Kind::kOptionalPath:
+          if (v.empty()) {
+            config.*(info->field) = v;
+            break;
+          }
+          [[fallthrough]];
         case Kind::kPath:
           if (!IsCleanPath(v)) {
             error(entry.value_loc,
@@ -204,6 +229,16 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
             config.checkmk_site = v;
           }
           break;
+        case Kind::kZone:
+          if (!IsZoneName(v)) {
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for 'zone': expected an Icinga 2 zone name "
+                              "(letters, digits and ._-)",
+                              v));
+          } else {
+            config.icinga2_zone = v;
+          }
+          break;
         case Kind::kOptionalCommand:
           if (v.empty()) {
             config.*(info->field) = v;
@@ -221,24 +256,35 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
                   fmt::format("invalid value '{}' for 'verify_command': it must contain "
                               "{{config}}, the nagios.cfg to verify",
                               v));
+          } else if (section.name == "icinga2" && entry.key == "verify_command" &&
+                     v.find("{config}") == std::string::npos) {
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for 'verify_command': it must contain "
+                              "{{config}}, the icinga2.conf to verify",
+                              v));
           } else {
             config.*(info->field) = v;
           }
           break;
         }
-        case Kind::kBackend:
-          if (v == "nagios") {
-            config.backend = Backend::kNagios;
-          } else if (v == "checkmk") {
-            config.backend = Backend::kCheckmk;
+        case Kind::kBackend: {
+          const std::vector<backends::BackendKind> kinds = RegistrarBackends();
+          const std::optional<backends::BackendKind> kind = backends::ParseBackendName(v);
+          if (kind && std::find(kinds.begin(), kinds.end(), *kind) != kinds.end()) {
+            config.backend = *kind;
             backend_loc = entry.value_loc;
             backend_line = entry.line;
           } else {
-            error(entry.value_loc, fmt::format("invalid value '{}' for 'backend': expected "
-                                               "'nagios' or 'checkmk'",
-                                               v));
+            std::string expected;
+            for (size_t i = 0; i < kinds.size(); ++i) {
+              if (i > 0) expected += i + 1 == kinds.size() ? " or " : ", ";
+              expected += fmt::format("'{}'", backends::BackendName(kinds[i]));
+            }
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for 'backend': expected {}", v, expected));
           }
           break;
+        }
         case Kind::kGroup: {
           const bool ok =
               !v.empty() && v.size() <= 32 && std::all_of(v.begin(), v.end(), [](char c) {
@@ -312,20 +358,14 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
       }
     }
   }
-  if (config.backend == Backend::kCheckmk) {
-    if (config.checkmk_site.empty()) {
-      diagnostics.push_back({Severity::kError, backend_loc,
-                             "backend = checkmk needs the site: set 'site' in [checkmk]",
-                             backend_line});
-    } else {
-      const std::string root = "/omd/sites/" + config.checkmk_site;
-      if (config.checkmk_conf_dir.empty()) {
-        config.checkmk_conf_dir = root + "/etc/check_mk/conf.d/automon";
-      }
-      if (config.checkmk_plugins_dir.empty()) {
-        config.checkmk_plugins_dir = root + "/lib/nagios/plugins";
-      }
-    }
+  CompleteBackendConfig(config, backend_loc, backend_line, diagnostics);
+  // The default output directory follows the main file and the zone.
+  if (std::find(seen.begin(), seen.end(), "icinga2.output_dir") == seen.end()) {
+    config.icinga2_output_dir =
+        config.icinga2_zone.empty()
+            ? DirectoryOf(config.icinga2_conf) + "/conf.d/automon"
+            : fmt::format("{}/zones.d/{}/automon", DirectoryOf(config.icinga2_conf),
+                          config.icinga2_zone);
   }
   if (HasErrors(diagnostics)) {
     std::string message;
@@ -336,29 +376,6 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
     return Error{message};
   }
   return config;
-}
-
-Result<void> CheckCommandPrivileges(const Config& config, std::string_view path, unsigned euid) {
-  if (config.backend != Backend::kCheckmk || euid == 0) return {};
-  static constexpr std::string_view kSwitchers[] = {"runuser", "su", "sudo", "doas", "setpriv"};
-  const std::pair<std::string_view, const std::string*> keys[] = {
-      {"activate_command", &config.checkmk_activate_command},
-      {"verify_command", &config.checkmk_verify_command}};
-  for (const auto& [key, value] : keys) {
-    auto argv = SplitCommandLine(*value);
-    if (!argv || argv->empty()) continue;  // the parser reported it already
-    const std::string& program = argv->front();
-    const std::string_view base = std::string_view(program).substr(program.rfind('/') + 1);
-    if (std::find(std::begin(kSwitchers), std::end(kSwitchers), base) == std::end(kSwitchers)) {
-      continue;
-    }
-    return Error{fmt::format(
-        "{}: [checkmk] {} = '{}' runs {} to become the site user, which needs root, but "
-        "automon-registrar runs as uid {}: run the registrar as root, or set {} to a command "
-        "that works without privileges (see automon-registrar(8), CHECKMK)",
-        path, key, *value, base, euid, key)};
-  }
-  return {};
 }
 
 std::string WithSite(std::string text, std::string_view site) {

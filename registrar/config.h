@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/backend.h"
 #include "common/diagnostic.h"
 #include "common/file_system.h"
 #include "common/result.h"
@@ -17,8 +18,6 @@
 namespace automon::registrar {
 
 inline constexpr std::string_view kDefaultConfigPath = "/etc/automon/registrar.conf";
-
-enum class Backend { kNagios, kCheckmk };
 
 // How `serve` treats a key it does not know (see automon-registrar(8)).
 enum class EnrollmentPolicy { kManual, kTicket, kOpen };
@@ -32,7 +31,8 @@ Result<std::pair<std::string, int>> ParseListen(std::string_view text);
 struct Config {
   // [registrar]
   std::string state_dir = "/var/lib/automon";
-  Backend backend = Backend::kNagios;
+  // Which engine (registrar/backend.h); value-initialised: nagios.
+  backends::BackendKind backend{};
   // How long `receive` waits after validating before it activates, so that
   // registrations arriving together are verified and reloaded together.
   int quiet_period_ms = 1000;
@@ -75,6 +75,25 @@ struct Config {
       "/usr/sbin/runuser -u {site} -- /usr/bin/env HOME=/omd/sites/{site} OMD_SITE={site} "
       "OMD_ROOT=/omd/sites/{site} PATH=/omd/sites/{site}/bin:/usr/bin:/bin "
       "/omd/sites/{site}/bin/cmk -R";
+  // [icinga2] (backend = icinga2; see automon-registrar(8), ICINGA 2).
+  // The main file the staged copy includes and verifies.
+  std::string icinga2_conf = "/etc/icinga2/icinga2.conf";
+  // Where the .conf files go; default /etc/icinga2/conf.d/automon, or
+  // /etc/icinga2/zones.d/<zone>/automon with a zone.
+  std::string icinga2_output_dir = "/etc/icinga2/conf.d/automon";
+  // The zone of every generated object (distributed setups); empty: none.
+  std::string icinga2_zone;
+  // Run without a shell; "{config}" is the staged icinga2.conf, "{zonesdir}"
+  // the zones directory to read with it, "{cachedir}" a directory of the
+  // registrar's own for icinga2.debug and icinga2.vars.
+  std::string icinga2_verify_command =
+      "/usr/libexec/automon/automon-icinga2-verify {config} {zonesdir} {cachedir}";
+  std::string icinga2_reload_command = "/bin/systemctl reload icinga2.service";
+  // The administrator's templates automon-host and automon-service; empty:
+  // automon's defaults.
+  std::string icinga2_templates_file;
+  // automon's own probes, as installed by automon-probes.
+  std::string icinga2_probes_dir = "/usr/lib/nagios/plugins";
 
   bool operator==(const Config&) const = default;
 };
@@ -91,7 +110,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename);
 // that switches user (runuser, su, sudo, doas, setpriv) when `euid` is not
 // 0: it cannot work then (the Debian unit runs as user automon with
 // NoNewPrivileges), and would only fail at the first activation. The
-// error names `path`, the key and its value.
+// error names `path`, the key and its value. Defined with the backends
+// (registrar/backend.cc), which know whose commands switch user.
 Result<void> CheckCommandPrivileges(const Config& config, std::string_view path, unsigned euid);
 
 // Reads and parses `path`. A missing file at the default path gives the

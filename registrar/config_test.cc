@@ -15,7 +15,7 @@ TEST(ConfigTest, EmptyFileGivesDebianDefaults) {
   EXPECT_EQ(config->output_dir, "/etc/nagios4/conf.d/automon");
   EXPECT_EQ(config->nagios_cfg, "/etc/nagios4/nagios.cfg");
   EXPECT_EQ(config->verify_command, "/usr/sbin/nagios4 -v {config}");
-  EXPECT_EQ(config->backend, Backend::kNagios);
+  EXPECT_EQ(config->backend, backends::BackendKind::kNagios);
   EXPECT_EQ(config->quiet_period_ms, 1000);
 }
 
@@ -45,7 +45,7 @@ TEST(ConfigTest, ReadsEveryKey) {
       "r.conf");
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->state_dir, "/tmp/t/state");
-  EXPECT_EQ(config->backend, Backend::kCheckmk);
+  EXPECT_EQ(config->backend, backends::BackendKind::kCheckmk);
   EXPECT_EQ(config->quiet_period_ms, 250);
   EXPECT_EQ(config->output_dir, "/tmp/t/conf.d/automon");
   EXPECT_EQ(config->nagios_cfg, "/tmp/t/nagios.cfg");
@@ -126,7 +126,7 @@ TEST(ConfigTest, CheckmkCommandsThatSwitchUserNeedRoot) {
   EXPECT_NE(verify.error().message.find("[checkmk] verify_command = 'runuser -u mysite"),
             std::string::npos);
   // The Nagios back end does not use these keys.
-  config->backend = Backend::kNagios;
+  config->backend = backends::BackendKind::kNagios;
   EXPECT_TRUE(CheckCommandPrivileges(*config, "r.conf", 998).ok());
 }
 
@@ -150,7 +150,7 @@ TEST(ConfigTest, ErrorsCarryFileLineColumnAndSuggestions) {
             "state_dri = /x\n"
             "^\n"
             "/etc/automon/registrar.conf:3:11: error: invalid value 'icinga' for 'backend': "
-            "expected 'nagios' or 'checkmk'\n"
+            "expected 'nagios', 'checkmk' or 'icinga2'\n"
             "backend = icinga\n"
             "          ^\n"
             "/etc/automon/registrar.conf:4:1: error: unknown section [nagois], did you mean "
@@ -198,6 +198,77 @@ TEST(ConfigTest, MissingDefaultFileGivesDefaultsButMissingExplicitFileIsAnError)
   auto loaded = LoadConfig(fs, "/c.conf", true);
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->nagios_cfg, "/n.cfg");
+}
+
+}  // namespace
+}  // namespace automon::registrar
+
+namespace automon::registrar {
+namespace {
+
+TEST(ConfigIcinga2Test, SectionSetsEveryKey) {
+  auto config = ParseConfig(
+      "[registrar]\n"
+      "backend = icinga2\n"
+      "[icinga2]\n"
+      "config = /srv/icinga2/icinga2.conf\n"
+      "output_dir = /srv/icinga2/conf.d/mine\n"
+      "verify_command = /usr/sbin/icinga2 daemon -C -c {config}\n"
+      "reload_command = /bin/true\n"
+      "templates_file = /etc/automon/icinga2-templates.conf\n"
+      "probes_dir = /usr/lib/automon\n",
+      "r.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->backend, backends::BackendKind::kIcinga2);
+  EXPECT_EQ(config->icinga2_conf, "/srv/icinga2/icinga2.conf");
+  EXPECT_EQ(config->icinga2_output_dir, "/srv/icinga2/conf.d/mine");
+  EXPECT_EQ(config->icinga2_verify_command, "/usr/sbin/icinga2 daemon -C -c {config}");
+  EXPECT_EQ(config->icinga2_reload_command, "/bin/true");
+  EXPECT_EQ(config->icinga2_templates_file, "/etc/automon/icinga2-templates.conf");
+  EXPECT_EQ(config->icinga2_probes_dir, "/usr/lib/automon");
+  EXPECT_EQ(config->icinga2_zone, "");
+}
+
+TEST(ConfigIcinga2Test, DefaultsFollowTheMainFileAndTheZone) {
+  auto plain = ParseConfig("[registrar]\nbackend = icinga2\n", "r.conf");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->icinga2_output_dir, "/etc/icinga2/conf.d/automon");
+  EXPECT_EQ(plain->icinga2_output_dir, Config{}.icinga2_output_dir);
+  EXPECT_EQ(plain->icinga2_verify_command,
+            "/usr/libexec/automon/automon-icinga2-verify {config} {zonesdir} {cachedir}");
+  EXPECT_EQ(plain->icinga2_reload_command, "/bin/systemctl reload icinga2.service");
+  auto zoned = ParseConfig("[icinga2]\nconfig = /srv/i/icinga2.conf\nzone = sat-1\n", "r.conf");
+  ASSERT_TRUE(zoned.ok());
+  EXPECT_EQ(zoned->icinga2_zone, "sat-1");
+  EXPECT_EQ(zoned->icinga2_output_dir, "/srv/i/zones.d/sat-1/automon");
+}
+
+TEST(ConfigIcinga2Test, BadValuesAreErrorsWithLocations) {
+  auto config = ParseConfig(
+      "[icinga2]\n"
+      "zone = master!x\n"
+      "verify_command = icinga2 daemon -C\n"
+      "output_dir = conf.d\n"
+      "templates_fiel = /x\n",
+      "r.conf");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "r.conf:2:8: error: invalid value 'master!x' for 'zone': expected an Icinga 2 zone "
+            "name (letters, digits and ._-)\n"
+            "zone = master!x\n"
+            "       ^\n"
+            "r.conf:3:18: error: invalid value 'icinga2 daemon -C' for 'verify_command': it must "
+            "contain {config}, the icinga2.conf to verify\n"
+            "verify_command = icinga2 daemon -C\n"
+            "                 ^\n"
+            "r.conf:4:14: error: invalid value 'conf.d' for 'output_dir': expected an absolute "
+            "path of letters, digits and /._+- without a trailing '/'\n"
+            "output_dir = conf.d\n"
+            "             ^\n"
+            "r.conf:5:1: error: unknown key 'templates_fiel' in [icinga2], did you mean "
+            "'templates_file'?\n"
+            "templates_fiel = /x\n"
+            "^");
 }
 
 }  // namespace
