@@ -439,22 +439,59 @@ struct Command {
   int (*run)(Context&);
   std::array<std::string_view, 7> options;  // empty entries unused
   size_t max_positionals;
+  std::string_view usage;  // `COMMAND --help`: synopsis line(s), then what it does
 };
 
 constexpr std::array<Command, 9> kCommands = {{
-    {"check", Check, {}, 1},
-    {"show", Show, {"render", "name", "address", "generation", "dpkg-admindir"}, 1},
-    {"snapshot", Snapshot, {"name", "address", "generation", "dpkg-admindir"}, 1},
-    {"hello", Hello, {}, 0},
-    {"enroll", Enroll, {"ticket", "name"}, 0},
-    {"push", Push, {"dpkg-admindir", "daemon"}, 0},
-    {"deregister", Deregister, {}, 0},
-    {"status", Status, {}, 0},
+    {"check",
+     Check,
+     {},
+     1,
+     "check [DIR]\n\nValidates the definitions in DIR (default: agent.conf's `directory`); prints\n"
+     "a table of the services and every error. Exit 1 on any error.\n"},
+    {"show",
+     Show,
+     {"render", "name", "address", "generation", "dpkg-admindir"},
+     1,
+     "show [--dpkg-admindir DIR] [DIR]\n"
+     "       show --render nagios|checkmk [--name NAME] [--address ADDR]\n"
+     "            [--generation N] [--dpkg-admindir DIR] [DIR]\n\n"
+     "Shows what would be registered, secrets redacted, and why other services are\n"
+     "not; with --render, the host file the registrar would write for the snapshot\n"
+     "(SOURCE_DATE_EPOCH pins the time).\n"},
+    {"snapshot",
+     Snapshot,
+     {"name", "address", "generation", "dpkg-admindir"},
+     1,
+     "snapshot [--name NAME] [--address ADDR] [--generation N] [--dpkg-admindir DIR] [DIR]\n\n"
+     "Writes the wire document (secrets included) to standard output.\n"},
+    {"hello", Hello, {}, 0, "hello\n\nConnects to each registrar and says who we are.\n"},
+    {"enroll",
+     Enroll,
+     {"ticket", "name"},
+     0,
+     "enroll [--ticket T] [--name NAME]\n\n"
+     "Asks each registrar to enroll this host's key. Exit 1 when no registrar was\n"
+     "reached (for example `registrar = auto` and none announced).\n"},
+    {"push",
+     Push,
+     {"dpkg-admindir", "daemon"},
+     0,
+     "push [--dpkg-admindir DIR]\n\n"
+     "Sends the snapshot to each registrar and prints its report.\n"},
+    {"deregister", Deregister, {}, 0, "deregister\n\nAsks each registrar to remove this host.\n"},
+    {"status", Status, {}, 0, "status\n\nPrints each registrar's key and its last report.\n"},
     {"run",
      RunDaemon,
      {"dpkg-admindir", "debounce", "start-jitter", "retry-base", "rescan", "plan", "in-process"},
-     0},
+     0,
+     "run [--debounce MS] [--start-jitter S] [--retry-base MS] [--rescan S]\n"
+     "           [--dpkg-admindir DIR]\n\n"
+     "The daemon: pushes on every change of the definitions or of dpkg's package\n"
+     "list and on SIGHUP, retries with backoff, rescans.\n"},
 }};
+
+bool IsHelp(std::string_view arg) { return arg == "-h" || arg == "--help"; }
 
 }  // namespace
 
@@ -513,7 +550,7 @@ int RunAgent(std::span<const std::string> args, Environment& env) {
   size_t i = 0;
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
+    if (IsHelp(arg)) {
       env.out << Usage();
       return kExitOk;
     }
@@ -543,11 +580,18 @@ int RunAgent(std::span<const std::string> args, Environment& env) {
     return kExitUsage;
   }
 
+  // `COMMAND --help` anywhere before a `--`-less value: this command's usage.
+  const auto rest = args.subspan(i + 1);
+  if (std::any_of(rest.begin(), rest.end(), [](const std::string& a) { return IsHelp(a); })) {
+    env.out << "Usage: automon-agent [--config FILE] " << command->usage
+            << "\nSee automon-agent(8).\n";
+    return kExitOk;
+  }
   std::vector<std::string_view> known;
   for (std::string_view o : command->options) {
     if (!o.empty()) known.push_back(o);
   }
-  auto line = ParseCommandLine(args.subspan(i + 1), known, command->max_positionals, env.err);
+  auto line = ParseCommandLine(rest, known, command->max_positionals, env.err);
   if (!line) return kExitUsage;
 
   const std::string path = config_path.value_or(std::string(kDefaultConfigPath));

@@ -352,6 +352,24 @@ TEST_F(AgentTest, UsageErrors) {
   EXPECT_EQ(err_.str(), "automon-agent: error: open(/missing.conf): No such file or directory\n");
 }
 
+TEST_F(AgentTest, EverySubcommandAnswersHelpWithItsOwnUsage) {
+  for (const char* command :
+       {"check", "show", "snapshot", "hello", "enroll", "push", "deregister", "status", "run"}) {
+    for (const char* help : {"--help", "-h"}) {
+      // Even after other arguments, and without reading a (broken) config.
+      EXPECT_EQ(Run({"--config", "/missing.conf", command, "/mi", help}), kExitOk)
+          << command << " " << help << ": " << err_.str();
+      EXPECT_EQ(err_.str(), "") << command;
+      EXPECT_TRUE(
+          out_.str().starts_with(std::string("Usage: automon-agent [--config FILE] ") + command))
+          << out_.str();
+      EXPECT_EQ(out_.str().find("Commands:"), std::string::npos) << command;
+    }
+  }
+  EXPECT_EQ(Run({"show", "--help"}), kExitOk);
+  EXPECT_NE(out_.str().find("--render nagios|checkmk"), std::string::npos) << out_.str();
+}
+
 TEST_F(AgentTest, BrokenConfigStopsTheCommand) {
   fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = nope\n");
   EXPECT_EQ(Run({"check", "/mi"}), kExitErrors);

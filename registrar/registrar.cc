@@ -85,6 +85,29 @@ std::string Registrar::Usage() {
   return text;
 }
 
+std::optional<std::string> Registrar::CommandUsage(std::string_view command,
+                                                   std::string_view more_usage) {
+  const std::string listing = Usage() + std::string(more_usage);
+  std::string block;
+  size_t line_start = 0;
+  while (line_start < listing.size()) {
+    size_t end = listing.find('\n', line_start);
+    if (end == std::string::npos) end = listing.size();
+    const std::string_view line(listing.data() + line_start, end - line_start);
+    line_start = end + 1;
+    if (!block.empty() && line.starts_with("   ")) {
+      block += std::string(line) + "\n";  // continuation of the entry
+    } else if (!block.empty()) {
+      break;
+    } else if (line.starts_with("  ") && line.substr(2).starts_with(command) &&
+               (line.size() == 2 + command.size() || line[2 + command.size()] == ' ')) {
+      block = std::string(line) + "\n";
+    }
+  }
+  if (block.empty()) return std::nullopt;
+  return "usage: automon-registrar [--config FILE] " + std::string(command) + "\n\n" + block;
+}
+
 int Registrar::Run(std::span<const std::string> args) {
   if (args.empty()) {
     env_.err << Usage();

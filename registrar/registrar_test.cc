@@ -93,6 +93,27 @@ class RegistrarTest : public ::testing::Test {
   int verifications_ = 0;
 };
 
+TEST(RegistrarUsageTest, EverySubcommandHasItsOwnUsage) {
+  const std::string more =
+      "  serve [--no-announce]       run the SSH endpoint\n"
+      "                              announced over mDNS\n"
+      "  servers                     not serve\n";
+  for (const char* command : {"receive", "hosts", "show", "remove", "readmit", "render"}) {
+    auto usage = Registrar::CommandUsage(command, more);
+    ASSERT_TRUE(usage.has_value()) << command;
+    EXPECT_TRUE(usage->starts_with(std::string("usage: automon-registrar [--config FILE] ") +
+                                   command + "\n\n  " + command))
+        << *usage;
+    EXPECT_EQ(usage->find("serve"), std::string::npos) << *usage;
+  }
+  EXPECT_EQ(Registrar::CommandUsage("serve", more),
+            "usage: automon-registrar [--config FILE] serve\n\n"
+            "  serve [--no-announce]       run the SSH endpoint\n"
+            "                              announced over mDNS\n");
+  EXPECT_EQ(Registrar::CommandUsage("serv", more), std::nullopt);
+  EXPECT_EQ(Registrar::CommandUsage("frobnicate", more), std::nullopt);
+}
+
 TEST_F(RegistrarTest, ReceiveActivatesAndReportsEveryService) {
   EXPECT_EQ(Receive(Document(1, "[web]\ntype = http\n[ssh]\ntype = ssh\n")), kOk) << out_.str();
   EXPECT_EQ(out_.str(), "web: active\nssh: active\n");
