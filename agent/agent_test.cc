@@ -391,6 +391,15 @@ class AgentNetworkTest : public AgentTest {
   }
 };
 
+TEST_F(AgentNetworkTest, EnrollWithNoRegistrarConfiguredFails) {
+  fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = /mi\nname = web01\n");
+  EXPECT_EQ(Run({"enroll"}), kExitErrors);
+  EXPECT_EQ(err_.str(),
+            "automon-agent: error: enroll: enrolled nowhere: no registrar configured; set "
+            "'registrar =' in /etc/automon/agent.conf\n");
+  EXPECT_TRUE(remotes_.calls.empty());
+}
+
 TEST_F(AgentNetworkTest, NoRegistrarMeansNothingToDo) {
   fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = /mi\n");
   EXPECT_EQ(Run({"push"}), kExitOk);
@@ -612,6 +621,21 @@ TEST_F(AgentDiscoveryTest, NothingAnnouncedSaysSo) {
             "automon-agent: registrar = auto: no registrar announced _automon._tcp (waited at "
             "most 2 s); nothing to do until one is found or set in agent.conf\n");
   EXPECT_TRUE(remotes_.calls.empty());
+}
+
+TEST_F(AgentDiscoveryTest, EnrollThatFindsNoRegistrarFails) {
+  EXPECT_EQ(Run({"enroll", "--ticket", "T-1"}), kExitErrors);
+  EXPECT_EQ(err_.str(),
+            "automon-agent: error: enroll: enrolled nowhere: no registrar configured and none "
+            "announced over mDNS; set 'registrar =' in /etc/automon/agent.conf or start a "
+            "registrar that announces itself\n");
+  EXPECT_TRUE(remotes_.calls.empty());
+  discovery_.error = Error{"avahi-daemon is not reachable: Daemon not running", avahi::kNoDaemon};
+  EXPECT_EQ(Run({"enroll"}), kExitErrors);
+  EXPECT_NE(err_.str().find("enrolled nowhere"), std::string::npos) << err_.str();
+  // push keeps its documented quiet answer.
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  EXPECT_EQ(err_.str(), "");
 }
 
 TEST_F(AgentDiscoveryTest, PinnedRegistrarFoundBeforeIsTriedWhenNothingAnswers) {

@@ -425,6 +425,17 @@ int Enroll(Context& ctx) {
         pins.discovered, names, ctx.config_path);
     return kExitErrors;
   }
+  // Enrolling nowhere is a failure: a preseeded install (postinst running
+  // `enroll --ticket`) must not look successful when no registrar was found.
+  if (targets.empty()) {
+    NoTargets(ctx, targets);
+    ctx.env.err << fmt::format(
+        "automon-agent: error: enroll: enrolled nowhere: {}; set 'registrar =' in {}{}\n",
+        ctx.config.discover ? "no registrar configured and none announced over mDNS"
+                            : "no registrar configured",
+        ctx.config_path, ctx.config.discover ? " or start a registrar that announces itself" : "");
+    return kExitErrors;
+  }
   return OnEachRegistrar(ctx, pins, targets, "enroll " + *name, ticket.value_or(""), nullptr);
 }
 
