@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <optional>
 #include <vector>
@@ -122,15 +123,39 @@ std::string Directory(const Context& ctx) {
   return ctx.line.positionals.empty() ? ctx.config.directory : ctx.line.positionals.front();
 }
 
-// Scans the directory, printing diagnostics; nullopt when it cannot be read.
-std::optional<formats::ScanResult> Scan(Context& ctx) {
+// Scans the directory, printing diagnostics (unless told not to); nullopt
+// when it cannot be read.
+std::optional<formats::ScanResult> Scan(Context& ctx, bool print) {
   auto scan = formats::ScanDirectory(ctx.env.fs, Directory(ctx));
   if (!scan) {
     ctx.env.err << "automon-agent: error: " << scan.error().message << '\n';
     return std::nullopt;
   }
-  PrintDiagnostics(scan->diagnostics, ctx.env.err);
+  if (print) PrintDiagnostics(scan->diagnostics, ctx.env.err);
   return std::move(*scan);
+}
+
+void PrintSelectedDiagnostics(Context& ctx, const formats::ScanResult& scan,
+                              const Selection& selection) {
+  // A service that is not registered (package absent, disabled, excluded)
+  // needs no advice: its section's warnings are left out. Errors stay.
+  auto in_inactive_section = [&](const Diagnostic& d) {
+    for (const Inactive& i : selection.inactive) {
+      if (i.service.loc.file != d.loc.file || d.loc.line < i.service.loc.line) continue;
+      int next = std::numeric_limits<int>::max();  // the next section's header
+      for (const formats::Service& s : scan.services) {
+        if (s.loc.file == d.loc.file && s.loc.line > i.service.loc.line) {
+          next = std::min(next, s.loc.line);
+        }
+      }
+      if (d.loc.line < next) return true;
+    }
+    return false;
+  };
+  for (const Diagnostic& d : scan.diagnostics) {
+    if (d.severity != Severity::kError && in_inactive_section(d)) continue;
+    ctx.env.err << d.Render() << '\n';
+  }
 }
 
 int ExitFor(const formats::ScanResult& scan) {
@@ -191,7 +216,7 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
     snapshot.generation = static_cast<uint64_t>(std::max<int64_t>(0, ctx.env.now()));
   }
 
-  auto scan = Scan(ctx);
+  auto scan = Scan(ctx, /*print=*/false);
   *exit_code = kExitErrors;
   if (!scan) return std::nullopt;
   if (broken_files != nullptr) {
@@ -200,7 +225,11 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
     }
   }
   auto selection = Select(ctx, *scan);
-  if (!selection) return std::nullopt;
+  if (!selection) {
+    PrintDiagnostics(scan->diagnostics, ctx.env.err);
+    return std::nullopt;
+  }
+  PrintSelectedDiagnostics(ctx, *scan, *selection);
   snapshot.services = selection->active;
   for (const Inactive& i : selection->inactive)
     snapshot.removed.push_back({i.service.name, i.reason});
@@ -404,10 +433,14 @@ int Show(Context& ctx) {
       return kExitUsage;
     }
   }
-  auto scan = Scan(ctx);
+  auto scan = Scan(ctx, /*print=*/false);
   if (!scan) return kExitErrors;
   auto selection = Select(ctx, *scan);
-  if (!selection) return kExitErrors;
+  if (!selection) {
+    PrintDiagnostics(scan->diagnostics, ctx.env.err);
+    return kExitErrors;
+  }
+  PrintSelectedDiagnostics(ctx, *scan, *selection);
   // Present in scan order, registered or not.
   std::map<std::string, std::string> why_not;
   for (const Inactive& i : selection->inactive) why_not[i.service.name] = i.detail;

@@ -370,6 +370,33 @@ TEST_F(AgentTest, EverySubcommandAnswersHelpWithItsOwnUsage) {
   EXPECT_NE(out_.str().find("--render nagios|checkmk"), std::string::npos) << out_.str();
 }
 
+TEST_F(AgentTest, WarnsOnlyAboutServicesThatWouldBeRegistered) {
+  fs_.AddFile("/mi/guac",
+              "[guacamole]\ntype = guacamole\npackage = guacamole\n[g2]\ntype = guacamole\n"
+              "enabled = false\n");
+  const std::string warning = "has no 'password'";
+  EXPECT_EQ(Run({"snapshot", "/mi"}), kExitOk) << err_.str();
+  EXPECT_EQ(err_.str(), "") << "the package is absent, g2 disabled: no warning";
+  EXPECT_NE(out_.str().find("guacamole = package-removed"), std::string::npos) << out_.str();
+  EXPECT_EQ(Run({"show", "/mi"}), kExitOk);
+  EXPECT_EQ(err_.str(), "");
+  // `check` validates every definition, registered or not.
+  EXPECT_EQ(Run({"check", "/mi"}), kExitOk);
+  EXPECT_NE(err_.str().find("/mi/guac:1:1: warning: guacamole service 'guacamole' has no"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_NE(err_.str().find("/mi/guac:4:1: warning: guacamole service 'g2'"), std::string::npos);
+  // Once the package is installed, the service is registered: warned.
+  fs_.AddFile("/var/lib/dpkg/status",
+              "Package: openssh-server\nStatus: install ok installed\n\n"
+              "Package: guacamole\nStatus: install ok installed\n");
+  EXPECT_EQ(Run({"snapshot", "/mi"}), kExitOk);
+  EXPECT_NE(err_.str().find("/mi/guac:1:1: warning: guacamole service 'guacamole' has no"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_EQ(err_.str().find("'g2'"), std::string::npos) << err_.str();
+}
+
 TEST_F(AgentTest, BrokenConfigStopsTheCommand) {
   fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = nope\n");
   EXPECT_EQ(Run({"check", "/mi"}), kExitErrors);
