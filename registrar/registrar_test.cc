@@ -1,6 +1,7 @@
 #include "registrar/registrar.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <sstream>
 
@@ -263,6 +264,24 @@ TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {
             "broken.example.org                       quarantined, nothing accepted yet\n");
   // Another host is unaffected.
   EXPECT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+}
+
+TEST_F(RegistrarTest, ARefusalNeverQuotesAStateFile) {
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+  const std::string target = dir_.path() + "/shadow";
+  ASSERT_TRUE(fs_.WriteFileAtomic(target, "[x\nroot:$6$TOPSECRET:19000::::::\n", 0600).ok());
+  const std::string stored = config_.state_dir + "/hosts/web01.example.org.snapshot";
+  ASSERT_TRUE(disk_.RemoveFile(stored).ok());
+  ASSERT_EQ(::symlink(target.c_str(), stored.c_str()), 0);
+  EXPECT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n")), kRefused);
+  EXPECT_EQ(out_.str(), "refused: " + stored +
+                            ": is a symbolic link; the registrar's state files are never "
+                            "followed\n");
+  // A damaged regular file: refused, and its content is not shown.
+  ASSERT_TRUE(disk_.RemoveFile(stored).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(stored, "[x\nroot:$6$TOPSECRET:19000::::::\n", 0600).ok());
+  EXPECT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n")), kRefused);
+  EXPECT_EQ(out_.str().find("TOPSECRET"), std::string::npos) << out_.str();
 }
 
 TEST_F(RegistrarTest, RemoveWritesATombstoneUntilReadmit) {
