@@ -400,7 +400,11 @@ Result<void> Registrar::ActivatePending() {
   };
   if (!common) return fail_all(common.error().message);
 
+  std::map<std::string, HostCheckpoint> before;  // hosts committed ahead of the swap
   auto commit = [&](const std::string& host) -> Result<void> {
+    auto checkpoint = store_.Checkpoint(host);
+    if (!checkpoint) return checkpoint.error();
+    before.emplace(host, std::move(*checkpoint));
     if (auto w = store_.WriteSecrets(host, rendered[host].secrets); !w) return w;
     if (auto s = store_.Save(snapshots[host]); !s) return s;
     return store_.ClearQuarantine(host);
@@ -411,7 +415,19 @@ Result<void> Registrar::ActivatePending() {
     }
     return Result<void>();
   });
-  if (!outcome) return fail_all(outcome.error().message);
+  if (!outcome) {
+    // A host is active only once its file is live: a failed swap (full
+    // disk, I/O error, a symlink in the way) leaves the store as it was.
+    for (const auto& [host, checkpoint] : before) {
+      auto live = env_.fs.ReadFile(activator_->HostFilePath(host), formats::kMaxSnapshotBytes * 4);
+      const auto& wanted = request.hosts[host];
+      if (live && wanted && WithoutHeader(*live) == WithoutHeader(*wanted)) continue;
+      if (auto r = store_.Restore(checkpoint); !r) {
+        env_.err << "automon-registrar: warning: " << r.error().message << "\n";
+      }
+    }
+    return fail_all(outcome.error().message);
+  }
   for (const std::string& host : outcome->unchanged) {
     if (auto c = commit(host); !c) return c;
   }

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 #include "common/sha256.h"
@@ -35,6 +37,45 @@ std::string Document(uint64_t generation, const std::string& definitions,
   s.removed = std::move(removed);
   return formats::SerializeSnapshot(s);
 }
+
+// RealDisk, except that ReplaceFiles of a batch with a file under
+// `fail_under` fails with `fail_errno`, as a full disk (ENOSPC) or a
+// failing device (EIO) makes the swap fail, before any rename.
+class FaultyDisk final : public Disk {
+ public:
+  Result<void> MakeDirectory(const std::string& path, unsigned mode) override {
+    return real_.MakeDirectory(path, mode);
+  }
+  Result<void> RemoveFile(const std::string& path) override { return real_.RemoveFile(path); }
+  Result<void> RemoveDirectory(const std::string& path) override {
+    return real_.RemoveDirectory(path);
+  }
+  Result<bool> SetGroup(const std::string& path, const std::string& group) override {
+    return real_.SetGroup(path, group);
+  }
+  Result<void> ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
+                            unsigned mode) override {
+    for (const auto& [path, content] : files) {
+      if (fail_errno != 0 && !fail_under.empty() && path.starts_with(fail_under)) {
+        return SystemError("write", fail_errno, path);
+      }
+    }
+    return real_.ReplaceFiles(files, mode);
+  }
+  Result<void> WriteScratchFile(const std::string& path, const std::string& content) override {
+    return real_.WriteScratchFile(path, content);
+  }
+  Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) override {
+    return real_.ReadStateFile(path, max_bytes);
+  }
+  Result<UniqueFd> Lock(const std::string& path) override { return real_.Lock(path); }
+
+  std::string fail_under;
+  int fail_errno = 0;
+
+ private:
+  RealDisk real_;
+};
 
 class RegistrarTest : public ::testing::Test {
  protected:
@@ -86,7 +127,7 @@ class RegistrarTest : public ::testing::Test {
 
   testing::ScopedTempDir dir_;
   RealFileSystem fs_;
-  RealDisk disk_;
+  FaultyDisk disk_;
   automon::testing::FakeProcessRunner runner_;
   Config config_;
   std::ostringstream out_;
@@ -264,6 +305,58 @@ TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {
             "broken.example.org                       quarantined, nothing accepted yet\n");
   // Another host is unaffected.
   EXPECT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+}
+
+TEST_F(RegistrarTest, AFailedSwapLeavesEveryHostOfTheBatchAsItWas) {
+  const std::string first = Document(1, "[guac]\ntype = guacamole\npassword = one\n");
+  ASSERT_EQ(Receive(first), kOk) << out_.str();
+  const std::string secrets = config_.state_dir + "/secrets/";
+  auto listing = [&] {
+    Run({"hosts"});
+    return out_.str();
+  };
+  const std::string hosts_before = listing();
+  const std::string live_before = Live();
+  for (int error : {ENOSPC, EIO}) {
+    disk_.fail_under = config_.output_dir + "/hosts/";
+    disk_.fail_errno = error;
+    // An update of a known host, then a first registration.
+    EXPECT_EQ(Receive(Document(2, "[guac]\ntype = guacamole\npassword = two\n")), kRefused);
+    EXPECT_TRUE(out_.str().starts_with("refused: not activated: write(")) << out_.str();
+    EXPECT_NE(out_.str().find(std::strerror(error)), std::string::npos) << out_.str();
+    EXPECT_EQ(
+        Receive(Document(1, "[guac]\ntype = guacamole\npassword = new\n", {}, "new.example.org"),
+                "new.example.org"),
+        kRefused);
+    EXPECT_EQ(listing(), hosts_before) << strerror(error);
+    EXPECT_EQ(Live(), live_before);
+    EXPECT_EQ(Live("new.example.org"), "(missing)");
+    EXPECT_EQ(fs_.ReadFile(secrets + "web01.example.org/guac.1.password", 100).value(), "one\n");
+    EXPECT_FALSE(fs_.ReadFile(secrets + "web01.example.org/guac.2.password", 100).ok());
+    EXPECT_FALSE(fs_.ListDirectory(secrets + "new.example.org").ok());
+  }
+  // With the disk repaired, the same pushes work.
+  disk_.fail_errno = 0;
+  EXPECT_EQ(Receive(Document(2, "[guac]\ntype = guacamole\npassword = two\n")), kOk) << out_.str();
+  EXPECT_EQ(fs_.ReadFile(secrets + "web01.example.org/guac.2.password", 100).value(), "two\n");
+}
+
+TEST_F(RegistrarTest, ASymlinkedBucketActivatesNothingOfTheHost) {
+  const std::string host = "new.example.org";
+  const std::string bucket = config_.output_dir + "/" + HostFileName(host);
+  ASSERT_TRUE(disk_.MakeDirectory(config_.output_dir, 0755).ok());
+  ASSERT_TRUE(disk_.MakeDirectory(config_.output_dir + "/hosts", 0755).ok());
+  const std::string elsewhere = dir_.path() + "/elsewhere";
+  ASSERT_TRUE(disk_.MakeDirectory(elsewhere, 0755).ok());
+  const std::string bucket_dir = bucket.substr(0, bucket.rfind('/'));
+  ASSERT_EQ(::symlink(elsewhere.c_str(), bucket_dir.c_str()), 0);
+  EXPECT_EQ(Receive(Document(1, "[guac]\ntype = guacamole\npassword = pw\n", {}, host), host),
+            kRefused);
+  EXPECT_TRUE(out_.str().starts_with("refused: not activated: ")) << out_.str();
+  ASSERT_EQ(Run({"hosts"}), kOk);
+  EXPECT_EQ(out_.str().find(host), std::string::npos) << out_.str();
+  EXPECT_FALSE(fs_.ListDirectory(config_.state_dir + "/secrets/" + host).ok());
+  EXPECT_TRUE(fs_.ListDirectory(elsewhere).value().empty());
 }
 
 TEST_F(RegistrarTest, ARefusalNeverQuotesAStateFile) {

@@ -286,4 +286,50 @@ Result<void> HostStore::PruneSecrets(const std::string& host, const std::vector<
   return {};
 }
 
+Result<HostCheckpoint> HostStore::Checkpoint(const std::string& host) {
+  HostCheckpoint checkpoint;
+  checkpoint.host = host;
+  auto snapshot = disk_.ReadStateFile(SnapshotPath(host), kMaxStateFile);
+  if (snapshot) {
+    checkpoint.snapshot = std::move(*snapshot);
+  } else if (!IsNotFound(snapshot.error())) {
+    return snapshot.error();
+  }
+  auto quarantine = QuarantineReason(host);
+  if (!quarantine) return quarantine.error();
+  checkpoint.quarantine = std::move(*quarantine);
+  const std::string dir = secrets_dir() + "/" + host;
+  auto entries = fs_.ListDirectory(dir);
+  if (!entries && !IsNotFound(entries.error())) return entries.error();
+  if (entries) {
+    for (const DirectoryEntry& e : *entries) checkpoint.secret_files.insert(dir + "/" + e.name);
+  }
+  return checkpoint;
+}
+
+Result<void> HostStore::Restore(const HostCheckpoint& checkpoint) {
+  const std::string& host = checkpoint.host;
+  if (auto r = checkpoint.snapshot
+                   ? fs_.WriteFileAtomic(SnapshotPath(host), *checkpoint.snapshot, 0600)
+                   : Erase(host);
+      !r) {
+    return r;
+  }
+  if (auto r = checkpoint.quarantine ? SetQuarantine(host, *checkpoint.quarantine)
+                                     : ClearQuarantine(host);
+      !r) {
+    return r;
+  }
+  const std::string dir = secrets_dir() + "/" + host;
+  auto entries = fs_.ListDirectory(dir);
+  if (!entries) return IsNotFound(entries.error()) ? Result<void>() : Result<void>(entries.error());
+  for (const DirectoryEntry& e : *entries) {
+    const std::string path = dir + "/" + e.name;
+    if (checkpoint.secret_files.count(path)) continue;
+    if (auto r = disk_.RemoveFile(path); !r) return r;
+  }
+  if (checkpoint.secret_files.empty()) return disk_.RemoveDirectory(dir);
+  return {};
+}
+
 }  // namespace automon::registrar

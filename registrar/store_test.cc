@@ -92,6 +92,38 @@ TEST_F(StoreTest, StateFilesAreNeitherFollowedNorQuoted) {
   EXPECT_EQ(other.error().message.find("TOPSECRET"), std::string::npos) << other.error().message;
 }
 
+TEST_F(StoreTest, RestoreUndoesACommit) {
+  ASSERT_TRUE(store_.Save(Example(1, "[a]\ntype = ssh\n")).ok());
+  ASSERT_TRUE(store_.SetQuarantine("web01.example.org", "why").ok());
+  const std::string secrets = dir_.path() + "/state/secrets/web01.example.org/";
+  ASSERT_TRUE(store_.WriteSecrets("web01.example.org", {{secrets + "a.1.password", "one\n"}}).ok());
+  auto checkpoint = store_.Checkpoint("web01.example.org");
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+  auto fresh = store_.Checkpoint("new.example.org");
+  ASSERT_TRUE(fresh.ok());
+
+  ASSERT_TRUE(store_.Save(Example(2, "[a]\ntype = ssh\n[b]\ntype = ssh\n")).ok());
+  ASSERT_TRUE(store_.ClearQuarantine("web01.example.org").ok());
+  ASSERT_TRUE(store_.WriteSecrets("web01.example.org", {{secrets + "a.2.password", "two\n"}}).ok());
+  formats::Snapshot other = Example(1, "[a]\ntype = ssh\n");
+  other.host = "new.example.org";
+  ASSERT_TRUE(store_.Save(other).ok());
+  ASSERT_TRUE(
+      store_
+          .WriteSecrets("new.example.org",
+                        {{dir_.path() + "/state/secrets/new.example.org/a.1.password", "x\n"}})
+          .ok());
+
+  ASSERT_TRUE(store_.Restore(*checkpoint).ok());
+  ASSERT_TRUE(store_.Restore(*fresh).ok());
+  EXPECT_EQ(store_.Load("web01.example.org").value()->generation, 1u);
+  EXPECT_EQ(store_.QuarantineReason("web01.example.org").value(), "why");
+  EXPECT_EQ(fs_.ReadFile(secrets + "a.1.password", 100).value(), "one\n");
+  EXPECT_FALSE(fs_.ReadFile(secrets + "a.2.password", 100).ok());
+  EXPECT_EQ(store_.Hosts().value(), std::vector<std::string>{"web01.example.org"});
+  EXPECT_FALSE(fs_.ListDirectory(dir_.path() + "/state/secrets/new.example.org").ok());
+}
+
 TEST_F(StoreTest, SnapshotOfAnotherHostUnderThisNameIsAnError) {
   formats::Snapshot s = Example(1, "[a]\ntype = ssh\n");
   s.host = "other.example.org";
