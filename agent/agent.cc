@@ -17,6 +17,7 @@
 #include "agent/package_database.h"
 #include "agent/selection.h"
 #include "common/diagnostic.h"
+#include "common/utf8.h"
 #include "formats/directory.h"
 #include "formats/parser.h"
 #include "formats/schema.h"
@@ -337,13 +338,7 @@ std::string RenderPreamble(std::string_view backend, const formats::Snapshot& sn
 
 // A reason as one printable line: it goes into a comment of a file that
 // Nagios or Python reads, and to a terminal.
-std::string OneLine(std::string_view text) {
-  std::string line(text);
-  for (char& c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return line;
-}
+std::string OneLine(std::string_view text) { return OneLineText(text); }
 
 // `show --render nagios|checkmk`: the host file the registrar would write
 // for the snapshot `snapshot` would send, rendered here by the registrar's

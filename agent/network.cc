@@ -21,6 +21,7 @@
 #include "agent/remote.h"
 #include "common/file_system.h"
 #include "common/text.h"
+#include "common/utf8.h"
 #include "formats/schema.h"
 
 namespace automon::agent::internal {
@@ -144,13 +145,7 @@ bool Accepted(const Context& ctx, const Pins& pins, const std::string& key) {
 
 // An mDNS name or TXT value for a one-line message: control characters
 // (a newline could forge a second message) become '?'.
-std::string OneLine(std::string_view text) {
-  std::string out(text.substr(0, 200));
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return out;
-}
+std::string OneLine(std::string_view text) { return OneLineText(text.substr(0, 200)); }
 
 // The registrars to talk to: those configured, then (registrar = auto)
 // those announced over mDNS, registrars whose key is pinned first. When

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "common/utf8.h"
 #include "formats/parser.h"
 #include "formats/snapshot.h"
 #include "registrar/render/checkmk.h"
@@ -34,12 +35,8 @@ constexpr std::array<Subcommand, 6> kSubcommands = {{
 }};
 
 // One line, whatever the host put into a value: diagnostics echo values.
-std::string OneLine(std::string text) {
-  for (char& c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  return text;
-}
+// Bidi controls and line separators count as control characters.
+std::string OneLine(const std::string& text) { return OneLineText(text, ' '); }
 
 std::string DiagnosticsText(const std::vector<Diagnostic>& diagnostics) {
   std::string text;

@@ -377,6 +377,14 @@ TEST_F(RegistrarTest, ARefusalNeverQuotesAStateFile) {
   EXPECT_EQ(out_.str().find("TOPSECRET"), std::string::npos) << out_.str();
 }
 
+TEST_F(RegistrarTest, RefusalsMaskBidiAndLineSeparators) {
+  // U+202E and U+2028 in the host name the host claims.
+  EXPECT_EQ(Receive("", "evil\xE2\x80\xAEgro.elpmaxe\xE2\x80\xA8x"), kRefused);
+  EXPECT_EQ(out_.str(),
+            "refused: invalid host name 'evil   gro.elpmaxe   x': expected a host "
+            "name (RFC 1123: letters, digits, '-' and '.') or an IPv4 address\n");
+}
+
 TEST_F(RegistrarTest, RemoveWritesATombstoneUntilReadmit) {
   ASSERT_EQ(Receive(Document(3, "[guac]\ntype = guacamole\npassword = pw\n")), kOk);
   const std::string secrets = config_.state_dir + "/secrets/web01.example.org";
