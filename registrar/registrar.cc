@@ -271,6 +271,17 @@ int Registrar::Receive(const std::string& host_arg) {
     if (!rendered) return refuse(rendered.error().message);
   }
 
+  // What is stored is the normalised form (defaults filled in, accepted
+  // definitions kept), which can outgrow a document under the limit; the
+  // store reads nothing larger back, so refuse it here, saying why.
+  if (const size_t stored_size = formats::SerializeSnapshot(incoming).size();
+      stored_size > formats::kMaxSnapshotBytes) {
+    return refuse(fmt::format(
+        "the snapshot's stored form (defaults filled in{}) is {} bytes, over the limit of {}; "
+        "register fewer services or shorter values",
+        kept_old.empty() ? "" : ", accepted definitions kept", stored_size,
+        formats::kMaxSnapshotBytes));
+  }
   // A snapshot pushed at the same time with a higher generation wins.
   auto pending = store_.LoadPending(*host);
   if (pending.ok() && *pending && (*pending)->generation > incoming.generation) {

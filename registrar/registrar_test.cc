@@ -1,5 +1,6 @@
 #include "registrar/registrar.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -290,6 +291,53 @@ TEST_F(RegistrarTest, OversizedInputIsRefusedAsSuch) {
   EXPECT_EQ(out_.str(),
             "refused: snapshot from web01.example.org: snapshot refused: 4194305 "
             "bytes is over the limit of 4194304\n");
+}
+
+// A document under the size limit whose stored form (defaults filled in)
+// is over it: refused with that reason, not "superseded by generation 0".
+TEST_F(RegistrarTest, AStoredFormOverTheLimitIsRefusedAsSuch) {
+  auto make = [](size_t source_length) {
+    formats::Snapshot s;
+    s.host = "web01.example.org";
+    s.generation = 1;
+    for (int i = 0; i < 1000; ++i) {
+      // The length goes into the source and the password (each line of a
+      // document is at most 4096 bytes).
+      const size_t in_source = std::min<size_t>(source_length, 4000);
+      const auto parsed = formats::ParseDefinitions(
+          fmt::format("[s{:03}]\ntype = imap\nusername = u\npassword = p{}\n", i,
+                      std::string(source_length - in_source, 'p')),
+          "/" + std::string(in_source, 'a'));
+      s.services.push_back(parsed.services.at(0));
+    }
+    // The same services, the default lines left out: still valid, smaller.
+    std::string text = formats::SerializeSnapshot(s);
+    std::string compact;
+    size_t at = 0;
+    while (at < text.size()) {
+      const size_t end = text.find('\n', at) + 1;
+      const std::string_view line(text.data() + at, end - at);
+      if (!line.starts_with("description = ") && !line.starts_with("enabled = ")) {
+        compact += line;
+      }
+      at = end;
+    }
+    return std::pair{Rehash(compact), text.size()};
+  };
+  const auto [small, small_stored] = make(0);
+  // Sources long enough for the stored form to be over the limit by half
+  // of what the defaults add, so that the document is under it.
+  const size_t added = small_stored - small.size();
+  const size_t length = (formats::kMaxSnapshotBytes + added / 2 - small_stored) / 1000 + 1;
+  const auto [document, stored] = make(length);
+  ASSERT_LE(document.size(), formats::kMaxSnapshotBytes);
+  ASSERT_GT(stored, formats::kMaxSnapshotBytes);
+  EXPECT_EQ(Receive(document), kRefused);
+  EXPECT_EQ(out_.str(), fmt::format("refused: the snapshot's stored form (defaults filled in) is "
+                                    "{} bytes, over the limit of 4194304; register fewer "
+                                    "services or shorter values\n",
+                                    stored));
+  EXPECT_EQ(Live(), "(missing)");
 }
 
 TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {
