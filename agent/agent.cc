@@ -188,6 +188,11 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
     *exit_code = kExitUsage;
     return std::nullopt;
   }
+  if (auto length = formats::CheckRegisteredHostNameLength(*host); !length) {
+    ctx.env.err << "automon-agent: " << length.error().message << '\n';
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
   snapshot.host = *host;
   if (auto address = Option(ctx, "address") ? Option(ctx, "address") : ctx.config.address) {
     auto normalised =

@@ -348,6 +348,14 @@ TEST_F(AgentTest, UsageErrors) {
             "automon-agent: invalid value 'bad name' for '--name': expected a host name (RFC "
             "1123: letters, digits, '-' and '.') or an IPv4 address\n");
   EXPECT_EQ(Run({"snapshot", "/mi", "--name", "h", "--generation", "-1"}), kExitUsage);
+  const std::string too_long = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                               std::string(63, 'c') + "." + std::string(60, 'd');
+  EXPECT_EQ(Run({"snapshot", "/mi", "--name", too_long}), kExitUsage);
+  EXPECT_EQ(err_.str(), "automon-agent: host name '" + too_long +
+                            "' is 252 bytes long; a registered host name is at most 230 bytes "
+                            "(the registrar's file names are made from it)\n");
+  EXPECT_EQ(Run({"enroll", "--name", too_long}), kExitUsage);
+  EXPECT_NE(err_.str().find("is 252 bytes long"), std::string::npos) << err_.str();
   EXPECT_EQ(Run({"--config", "/missing.conf", "check", "/mi"}), kExitErrors);
   EXPECT_EQ(err_.str(), "automon-agent: error: open(/missing.conf): No such file or directory\n");
 }

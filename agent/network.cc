@@ -400,6 +400,10 @@ int Enroll(Context& ctx) {
     ctx.env.err << "automon-agent: " << name.error().message << '\n';
     return kExitUsage;
   }
+  if (auto length = formats::CheckRegisteredHostNameLength(*name); !length) {
+    ctx.env.err << "automon-agent: " << length.error().message << '\n';
+    return kExitUsage;
+  }
   const auto ticket = Option(ctx, "ticket");
   Pins pins;
   const auto targets = Targets(ctx, pins);

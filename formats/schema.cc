@@ -657,4 +657,12 @@ Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
   return invalid(DescribeKind(spec.kind));
 }
 
+Result<void> CheckRegisteredHostNameLength(std::string_view host) {
+  if (host.size() <= kMaxRegisteredHostNameBytes) return {};
+  return Error{fmt::format(
+      "host name '{}' is {} bytes long; a registered host name is at most {} bytes (the "
+      "registrar's file names are made from it)",
+      host, host.size(), kMaxRegisteredHostNameBytes)};
+}
+
 }  // namespace automon::formats

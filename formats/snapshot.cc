@@ -160,6 +160,9 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
   const KeySpec host_spec{"host", ValueKind::kHostName};
   auto host = NormaliseValue(host_spec, value("host").value);
   if (!host) return refuse(host.error().message);
+  if (auto length = CheckRegisteredHostNameLength(*host); !length) {
+    return refuse(length.error().message);
+  }
   snapshot.host = *host;
   if (header.entries.size() == 6) {
     auto address = NormaliseValue(HostKey(), value("address").value);

@@ -11,6 +11,7 @@
 #include "common/sha256.h"
 #include "common/testing/fake_process_runner.h"
 #include "formats/parser.h"
+#include "formats/schema.h"
 #include "registrar/testing/temp_dir.h"
 
 namespace automon::registrar {
@@ -338,6 +339,27 @@ TEST_F(RegistrarTest, AStoredFormOverTheLimitIsRefusedAsSuch) {
                                     "services or shorter values\n",
                                     stored));
   EXPECT_EQ(Live(), "(missing)");
+}
+
+TEST_F(RegistrarTest, LongHostNamesWorkUpToTheLimitAndAreRefusedBeyondIt) {
+  const std::string longest = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                              std::string(63, 'c') + "." + std::string(38, 'd');
+  ASSERT_EQ(longest.size(), formats::kMaxRegisteredHostNameBytes);
+  const std::string services = "[guac]\ntype = guacamole\npassword = pw\n";
+  EXPECT_EQ(Receive(Document(1, services, {}, longest), longest), kOk) << out_.str();
+  EXPECT_NE(Live(longest), "(missing)");
+  EXPECT_EQ(Run({"show", longest}), kOk) << err_.str();
+  EXPECT_EQ(Run({"remove", longest}), kOk) << err_.str();
+  EXPECT_EQ(Run({"readmit", longest}), kOk) << err_.str();
+  // 235 to 253 bytes failed inside (mkostemp: File name too long).
+  for (const std::string& name :
+       {longest + ".e", longest + ".eeee", longest + "." + std::string(22, 'e')}) {
+    EXPECT_EQ(Receive(Document(1, services, {}, name), name), kRefused);
+    EXPECT_EQ(out_.str(), fmt::format("refused: host name '{}' is {} bytes long; a registered "
+                                      "host name is at most 230 bytes (the registrar's file "
+                                      "names are made from it)\n",
+                                      name, name.size()));
+  }
 }
 
 TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {

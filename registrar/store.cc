@@ -28,6 +28,9 @@ Result<std::string> CheckHostName(std::string_view name) {
     return Error{fmt::format("invalid host name '{}': expected {}", name,
                              formats::DescribeKind(formats::ValueKind::kHostName))};
   }
+  if (auto length = formats::CheckRegisteredHostNameLength(*normalised); !length) {
+    return length.error();
+  }
   return normalised;
 }
 
