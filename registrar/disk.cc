@@ -190,4 +190,26 @@ Result<UniqueFd> RealDisk::Lock(const std::string& path) {
   return fd;
 }
 
+Result<UniqueFd> RealDisk::LockShared(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) return SystemError("open", errno, path);
+  while (::flock(fd.get(), LOCK_SH) != 0) {
+    if (errno != EINTR) return SystemError("flock", errno, path);
+  }
+  return fd;
+}
+
+Result<bool> RealDisk::IsLockFree(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return true;
+    return SystemError("open", errno, path);
+  }
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return false;
+    if (errno != EINTR) return SystemError("flock", errno, path);
+  }
+  return true;  // released with the descriptor
+}
+
 }  // namespace automon::registrar

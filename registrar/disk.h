@@ -47,6 +47,13 @@ class Disk {
   // Blocks until an exclusive flock(2) on `path` (created 0600 if missing)
   // is held; the lock lasts as long as the returned descriptor.
   virtual Result<UniqueFd> Lock(const std::string& path) = 0;
+  // A shared flock(2) on `path` (created 0600 if missing): many holders at
+  // once; it waits only while someone holds it exclusively, which
+  // IsLockFree does for an instant. Lasts as long as the descriptor.
+  virtual Result<UniqueFd> LockShared(const std::string& path) = 0;
+  // Whether nobody holds any flock(2) on `path` right now (an exclusive
+  // lock taken without waiting and dropped at once); a missing file is free.
+  virtual Result<bool> IsLockFree(const std::string& path) = 0;
 };
 
 class RealDisk final : public Disk {
@@ -60,6 +67,8 @@ class RealDisk final : public Disk {
   Result<void> WriteScratchFile(const std::string& path, const std::string& content) override;
   Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) override;
   Result<UniqueFd> Lock(const std::string& path) override;
+  Result<UniqueFd> LockShared(const std::string& path) override;
+  Result<bool> IsLockFree(const std::string& path) override;
 };
 
 }  // namespace automon::registrar

@@ -55,6 +55,24 @@ TEST(RealDiskTest, ReadStateFileReadsOnlyRegularFilesAndFollowsNoLink) {
             dir.path() + ": is not a regular file");
 }
 
+TEST(RealDiskTest, SharedLocksAreSeenByIsLockFree) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  const std::string path = dir.path() + "/arrivals.lock";
+  EXPECT_TRUE(disk.IsLockFree(path).value()) << "a missing file is free";
+  {
+    auto first = disk.LockShared(path);
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    auto second = disk.LockShared(path);  // shared: does not wait
+    ASSERT_TRUE(second.ok());
+    EXPECT_FALSE(disk.IsLockFree(path).value());
+    first->Reset();
+    EXPECT_FALSE(disk.IsLockFree(path).value());
+  }
+  EXPECT_TRUE(disk.IsLockFree(path).value());
+  EXPECT_TRUE(disk.LockShared(dir.path() + "/missing/x.lock").error().IsNotFound());
+}
+
 TEST(RealDiskTest, ReplaceFilesIntoAMissingDirectoryFailsAndCleansUp) {
   testing::ScopedTempDir dir;
   RealDisk disk;

@@ -183,6 +183,10 @@ int Registrar::Receive(const std::string& host_arg) {
   };
   auto host = CheckHostName(host_arg);
   if (!host) return refuse(host.error().message);
+  // Held (shared) while this registration is read and validated, so that
+  // others know it is arriving and wait for it (the quiet period below).
+  // Best effort: before the first registration there is no state_dir.
+  auto arriving = env_.disk.LockShared(store_.arrivals_lock_path());
 
   // Read one byte over the limit so an oversized document is refused as such.
   std::string text;
@@ -292,11 +296,19 @@ int Registrar::Receive(const std::string& host_arg) {
   if (auto e = store_.EraseResult(*host); !e) return refuse(e.error().message);
   if (auto p = store_.SavePending(incoming); !p) return refuse(p.error().message);
   lock->Reset();
+  if (arriving) arriving->Reset();
 
-  // Coalesce: whatever else arrives during the quiet period is activated
-  // with this snapshot, by whichever receive takes the lock first.
-  if (config_.quiet_period_ms > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(config_.quiet_period_ms));
+  // Coalesce: while other registrations are arriving (for at most the
+  // quiet period), wait for them; whatever arrived is activated with this
+  // snapshot, by whichever receive takes the lock first. A registration
+  // that arrives alone is activated at once.
+  const auto quiet_end =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.quiet_period_ms);
+  while (std::chrono::steady_clock::now() < quiet_end) {
+    auto free = env_.disk.IsLockFree(store_.arrivals_lock_path());
+    if (!free || *free) break;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(20), quiet_end - std::chrono::steady_clock::now()));
   }
   lock = env_.disk.Lock(store_.lock_path());
   if (!lock) return refuse(lock.error().message);

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <sstream>
+#include <thread>
 
 #include "common/sha256.h"
 #include "common/testing/fake_process_runner.h"
@@ -71,6 +73,8 @@ class FaultyDisk final : public Disk {
     return real_.ReadStateFile(path, max_bytes);
   }
   Result<UniqueFd> Lock(const std::string& path) override { return real_.Lock(path); }
+  Result<UniqueFd> LockShared(const std::string& path) override { return real_.LockShared(path); }
+  Result<bool> IsLockFree(const std::string& path) override { return real_.IsLockFree(path); }
 
   std::string fail_under;
   int fail_errno = 0;
@@ -360,6 +364,32 @@ TEST_F(RegistrarTest, LongHostNamesWorkUpToTheLimitAndAreRefusedBeyondIt) {
                                       "names are made from it)\n",
                                       name, name.size()));
   }
+}
+
+// A registration that arrives alone is activated at once; the quiet
+// period is waited only while others are arriving (their receive holds the
+// arrivals lock), and no longer than they take.
+TEST_F(RegistrarTest, TheQuietPeriodIsWaitedOnlyWhileOthersArrive) {
+  config_.quiet_period_ms = 5000;
+  using std::chrono::milliseconds;
+  using std::chrono::steady_clock;
+  auto start = steady_clock::now();
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk) << out_.str();
+  EXPECT_LT(steady_clock::now() - start, milliseconds(2000)) << "waited with nobody arriving";
+
+  // Another registration is being received for 600 ms.
+  auto other = disk_.LockShared(config_.state_dir + "/arrivals.lock");
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  std::thread finishes([&] {
+    std::this_thread::sleep_for(milliseconds(600));
+    other->Reset();
+  });
+  start = steady_clock::now();
+  ASSERT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n")), kOk) << out_.str();
+  const auto waited = steady_clock::now() - start;
+  finishes.join();
+  EXPECT_GE(waited, milliseconds(550)) << "did not wait for the registration arriving";
+  EXPECT_LT(waited, milliseconds(3000)) << "waited for the whole quiet period";
 }
 
 TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {

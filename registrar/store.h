@@ -76,6 +76,8 @@ class HostStore {
   const std::string& state_dir() const { return state_dir_; }
   std::string secrets_dir() const { return state_dir_ + "/secrets"; }
   std::string lock_path() const { return state_dir_ + "/activation.lock"; }
+  // Shared-locked by each registration while it is being received.
+  std::string arrivals_lock_path() const { return state_dir_ + "/arrivals.lock"; }
   std::string staging_dir() const { return state_dir_ + "/staging"; }
 
   // Host names with a stored snapshot, sorted.
