@@ -2,10 +2,17 @@
 #ifndef AUTOMON_COMMON_TEXT_H_
 #define AUTOMON_COMMON_TEXT_H_
 
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace automon {
+
+// At most `max_bytes` of `s` for quoting it in a message: `s` itself when
+// short enough, else its first bytes (cut at a UTF-8 boundary) and
+// "... (N bytes)", so that an error about a 4,000-byte key does not echo
+// 4,000 bytes.
+std::string Abbreviate(std::string_view s, size_t max_bytes = 100);
 
 // `s` without leading and trailing blanks, CR and LF.
 std::string_view TrimSpace(std::string_view s);

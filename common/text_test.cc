@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace automon {
 namespace {
 
@@ -18,6 +20,18 @@ TEST(TextTest, SplitWords) {
   EXPECT_EQ(SplitWords("a, b,,c", " ,"), (std::vector<std::string_view>{"a", "b", "c"}));
   EXPECT_TRUE(SplitWords("   ").empty());
   EXPECT_TRUE(SplitWords("").empty());
+}
+
+TEST(TextTest, AbbreviateKeepsShortTextAndCutsLongTextAtACharacter) {
+  EXPECT_EQ(Abbreviate("short"), "short");
+  EXPECT_EQ(Abbreviate(std::string(100, 'a')), std::string(100, 'a'));
+  EXPECT_EQ(Abbreviate(std::string(4000, 'a')), std::string(100, 'a') + "... (4000 bytes)");
+  // "é" is two bytes; the cut never splits it.
+  EXPECT_EQ(Abbreviate("abc\xC3\xA9"
+                       "def",
+                       4),
+            "abc... (8 bytes)");
+  EXPECT_EQ(Abbreviate("abcdef", 0), "... (6 bytes)");
 }
 
 }  // namespace

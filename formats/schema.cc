@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/text.h"
 
 namespace automon::formats {
 namespace {
@@ -524,7 +525,8 @@ std::string_view DescribeKind(ValueKind kind) {
 
 Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
   auto invalid = [&](std::string_view expected) {
-    return Error{fmt::format("invalid value '{}' for '{}': expected {}", raw, spec.name, expected)};
+    return Error{fmt::format("invalid value '{}' for '{}': expected {}", Abbreviate(raw), spec.name,
+                             expected)};
   };
   if (raw.empty() && !(spec.kind == K::kDistinguishedName)) {
     return Error{
@@ -544,7 +546,7 @@ Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
     return Error{
         fmt::format("invalid value '{}' for '{}': a value cannot start with ';', which "
                     "starts a comment",
-                    raw, spec.name)};
+                    Abbreviate(raw), spec.name)};
   }
   switch (spec.kind) {
     case K::kBool: {

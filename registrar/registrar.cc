@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "common/text.h"
 #include "common/utf8.h"
 #include "formats/parser.h"
 #include "formats/snapshot.h"
@@ -38,13 +39,19 @@ constexpr std::array<Subcommand, 6> kSubcommands = {{
 // Bidi controls and line separators count as control characters.
 std::string OneLine(const std::string& text) { return OneLineText(text, ' '); }
 
+// The first few errors of a rejected service: a section of a thousand bad
+// keys must not make an answer of a thousand lines' worth.
 std::string DiagnosticsText(const std::vector<Diagnostic>& diagnostics) {
+  constexpr size_t kShown = 5;
   std::string text;
+  size_t errors = 0;
   for (const Diagnostic& d : diagnostics) {
     if (d.severity != Severity::kError) continue;
+    if (++errors > kShown) continue;
     if (!text.empty()) text += "; ";
     text += fmt::format("{}: {}", d.loc.ToString(), d.message);
   }
+  if (errors > kShown) text += fmt::format("; and {} more errors", errors - kShown);
   return OneLine(text.empty() ? "invalid service" : text);
 }
 
@@ -338,7 +345,7 @@ int Registrar::Receive(const std::string& host_arg) {
     env_.out << s.name << ": active\n";
   }
   for (const auto& [name, reason] : rejected) {
-    env_.out << name << ": rejected: " << reason;
+    env_.out << OneLine(Abbreviate(name)) << ": rejected: " << reason;
     if (kept_old.count(name)) env_.out << " (the accepted definition stays active)";
     env_.out << "\n";
   }

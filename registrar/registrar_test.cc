@@ -392,6 +392,31 @@ TEST_F(RegistrarTest, TheQuietPeriodIsWaitedOnlyWhileOthersArrive) {
   EXPECT_LT(waited, milliseconds(3000)) << "waited for the whole quiet period";
 }
 
+// Issue 18 item 6: 17 sections x 60 unknown 4,000-byte keys echoed about
+// 4 MB back. Each rejected service now says its first errors, each
+// quoting at most 100 bytes of the key.
+TEST_F(RegistrarTest, TheAnswerToAHostileDocumentIsSmall) {
+  std::string definitions;
+  for (int i = 0; i < 17; ++i) definitions += fmt::format("[s{}]\ntype = ssh\n", i);
+  std::string text = Document(1, definitions);
+  for (int i = 0; i < 17; ++i) {
+    std::string keys;
+    for (int k = 0; k < 60; ++k) keys += fmt::format("{}{:03} = x\n", std::string(3996, 'k'), k);
+    const std::string header = fmt::format("[s{}]\n", i);
+    text.insert(text.find(header) + header.size(), keys);
+  }
+  text = Rehash(text);
+  ASSERT_GT(text.size(), 4000000u);
+  ASSERT_LE(text.size(), formats::kMaxSnapshotBytes);
+  EXPECT_EQ(Receive(text), kPartial) << out_.str().substr(0, 500);
+  EXPECT_LT(out_.str().size(), 32u * 1024) << out_.str().substr(0, 500);
+  EXPECT_NE(out_.str().find("s0: rejected: snapshot from web01.example.org:"), std::string::npos)
+      << out_.str().substr(0, 500);
+  EXPECT_NE(out_.str().find("... (3999 bytes)' for type ssh; and 55 more errors"),
+            std::string::npos)
+      << out_.str().substr(0, 1000);
+}
+
 TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {
   ASSERT_EQ(
       Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "broken.example.org"), "broken.example.org"),
