@@ -173,6 +173,10 @@ def cases():
              "for 'username'")
     rejected("threshold with semicolon", svc("bad", ("warning", "10;"), type_="guacamole", port=None),
              "for 'warning'")
+    rejected("unknown key of 4000 bytes", svc("bad", ("k" * 4000, "x")), "... (4000 bytes)' for type tcp")
+    rejected("60 unknown keys of 4000 bytes", svc("bad", *[("k" * 3997 + "%03d" % i, "x") for i in range(60)]),
+             "and 55 more errors")
+    rejected("port of 3000 bytes", svc("bad", port="9" * 3000), "... (3000 bytes)' for 'port'")
     rejected("unknown key command_line", svc("bad", ("command_line", "$USER1$/evil")), "unknown key 'command_line'")
     rejected("unknown key check_command", svc("bad", ("check_command", "evil!x")), "unknown key 'check_command'")
     rejected("type with injection", svc("bad", type_="tcp; define command"), "")
@@ -322,6 +326,8 @@ def main():
                 text = env.host_file(host) or ""
                 if code != 0 or want not in text:
                     problem = "expected active with %r" % want
+            if len(out) + len(err) > 64 * 1024:
+                problem = (problem or "") + " the answer is %d bytes" % (len(out) + len(err))
             for mark in BIDI_AND_SEPARATORS:
                 if mark in out or mark in err:
                     problem = (problem or "") + " the answer holds U+%04X unmasked" % ord(mark)
