@@ -739,6 +739,22 @@ TEST_F(AgentNetworkTest, PushSendsTheSnapshotAndRemembersTheRegistrar) {
             "exit = 0\nweb: active\n");
 }
 
+TEST_F(AgentNetworkTest, ARegistrarsAnswerIsPrintedWithControlsMasked) {
+  remotes_.reply = [](const ssh::RemoteCommand&) {
+    return ssh::RemoteResult{0,
+                             "web: active\x1b]0;owned\x07\nmail: act\xE2\x80\xAE"
+                             "evit\xE2\x80\xA8x",
+                             "why\r", ""};
+  };
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  EXPECT_EQ(out_.str(), "mon1:2200: web: active?]0;owned?\nmail: act???evit???x\n");
+  EXPECT_NE(err_.str().find("mon1:2200: why?\n"), std::string::npos) << err_.str();
+  // The stored report, as `status` shows it.
+  EXPECT_EQ(Run({"status"}), kExitOk);
+  EXPECT_NE(out_.str().find("web: active?]0;owned?\nmail: act???evit???x"), std::string::npos)
+      << out_.str();
+}
+
 TEST_F(AgentNetworkTest, DeletedServiceIsNamedInTheNextPush) {
   ASSERT_EQ(Run({"push"}), kExitOk);
   fs_.AddFile("/mi/web", "# mail removed\n");

@@ -320,12 +320,23 @@ std::unique_ptr<Remote> Connect(Context& ctx) {
   return std::move(*remote);
 }
 
-void Print(Context& ctx, const Target& t, const ssh::RemoteResult& r) {
-  if (!r.out.empty()) {
-    ctx.env.out << fmt::format("{}: ", t.label) << r.out;
-    if (r.out.back() != '\n') ctx.env.out << '\n';
+// A registrar's answer, line by line, each made safe for a terminal or a
+// log (control characters, bidi controls and line separators masked).
+std::string Lines(const std::string& text) {
+  std::string out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    out += OneLineText(std::string_view(text).substr(at, end - at)) + "\n";
+    at = end + 1;
   }
-  if (!r.err.empty()) ctx.env.err << t.label << ": " << r.err << (r.err.back() == '\n' ? "" : "\n");
+  return out;
+}
+
+void Print(Context& ctx, const Target& t, const ssh::RemoteResult& r) {
+  if (!r.out.empty()) ctx.env.out << fmt::format("{}: ", t.label) << Lines(r.out);
+  if (!r.err.empty()) ctx.env.err << t.label << ": " << Lines(r.err);
 }
 
 }  // namespace
@@ -563,7 +574,7 @@ int Status(Context& ctx) {
                                : *known
                                    ? std::string(TrimSpace(**known)) + " (trusted on first use)"
                                    : std::string("not seen yet"));
-    ctx.env.out << (*report ? **report : std::string("never pushed\n"));
+    ctx.env.out << (*report ? Lines(**report) : std::string("never pushed\n"));
   }
   return kExitOk;
 }
