@@ -328,6 +328,10 @@ int Registrar::Receive(const std::string& host_arg) {
   }
   if (!result.ok() || !*result) return refuse("not activated: no result was recorded");
   const ActivationResult& outcome = **result;
+  // Generation 0 "failed": the pending snapshot could not be read back.
+  if (outcome.generation == 0 && outcome.state == "failed" && incoming.generation != 0) {
+    return refuse(fmt::format("not activated: {}", outcome.reason));
+  }
   if (outcome.generation != incoming.generation) {
     return refuse(fmt::format("superseded by generation {}, registered at the same time",
                               outcome.generation));

@@ -70,6 +70,9 @@ class FaultyDisk final : public Disk {
     return real_.WriteScratchFile(path, content);
   }
   Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) override {
+    if (fail_errno != 0 && !fail_reads_under.empty() && path.starts_with(fail_reads_under)) {
+      return SystemError("read", fail_errno, path);
+    }
     return real_.ReadStateFile(path, max_bytes);
   }
   Result<UniqueFd> Lock(const std::string& path) override { return real_.Lock(path); }
@@ -77,6 +80,7 @@ class FaultyDisk final : public Disk {
   Result<bool> IsLockFree(const std::string& path) override { return real_.IsLockFree(path); }
 
   std::string fail_under;
+  std::string fail_reads_under;  // ReadStateFile fails there
   int fail_errno = 0;
 
  private:
@@ -343,6 +347,16 @@ TEST_F(RegistrarTest, AStoredFormOverTheLimitIsRefusedAsSuch) {
                                     "services or shorter values\n",
                                     stored));
   EXPECT_EQ(Live(), "(missing)");
+}
+
+// Whatever keeps the waiting snapshot from being read back, the host is
+// told why, not "superseded by generation 0".
+TEST_F(RegistrarTest, AnUnreadablePendingSnapshotIsReportedAsSuch) {
+  disk_.fail_reads_under = config_.state_dir + "/pending/";
+  disk_.fail_errno = EIO;
+  EXPECT_EQ(Receive(Document(5, "[ssh]\ntype = ssh\n")), kRefused);
+  EXPECT_EQ(out_.str(), "refused: not activated: read(" + config_.state_dir +
+                            "/pending/web01.example.org.snapshot): " + std::strerror(EIO) + "\n");
 }
 
 TEST_F(RegistrarTest, LongHostNamesWorkUpToTheLimitAndAreRefusedBeyondIt) {
