@@ -9,6 +9,7 @@
 #include <ctime>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -16,14 +17,13 @@
 #include "agent/config.h"
 #include "agent/package_database.h"
 #include "agent/selection.h"
+#include "backends/renderers.h"
 #include "common/diagnostic.h"
 #include "common/utf8.h"
 #include "formats/directory.h"
 #include "formats/parser.h"
 #include "formats/schema.h"
 #include "formats/snapshot.h"
-#include "registrar/render/checkmk.h"
-#include "registrar/render/nagios.h"
 
 namespace automon::agent {
 namespace {
@@ -297,50 +297,6 @@ std::string IsoTime(int64_t seconds) {
   return buffer;
 }
 
-Result<registrar::RenderedHost> RenderFor(std::string_view backend,
-                                          const formats::Snapshot& snapshot,
-                                          const std::string& generated_at) {
-  if (backend == "nagios") {
-    registrar::NagiosRenderOptions options;
-    options.generated_at = generated_at;
-    return registrar::RenderNagiosHost(snapshot, options);
-  }
-  registrar::CheckmkRenderOptions options;
-  options.generated_at = generated_at;
-  return registrar::RenderCheckmkHost(snapshot, options);
-}
-
-// What the registrar would say before its own header: where the file goes
-// and which of its settings were assumed.
-std::string RenderPreamble(std::string_view backend, const formats::Snapshot& snapshot) {
-  constexpr std::string_view kSecrets = "(passwords by file name, never shown)";
-  if (backend == "nagios") {
-    const registrar::NagiosRenderOptions o;
-    return fmt::format(
-        "# automon-agent show --render nagios: what automon-registrar would write to\n"
-        "# /etc/nagios4/conf.d/automon/{} for this snapshot.\n"
-        "# Assumed, as the registrar's defaults:\n"
-        "#   templates   {}\n"
-        "#   secrets     {} {}\n"
-        "#   mail flows  {}\n",
-        registrar::HostFileName(snapshot.host), o.templates_file, o.secrets_dir, kSecrets,
-        o.mailflow_dir);
-  }
-  const registrar::CheckmkRenderOptions o;
-  return fmt::format(
-      "# automon-agent show --render checkmk: what automon-registrar (backend =\n"
-      "# checkmk) would write to /omd/sites/{}/etc/check_mk/conf.d/automon/{}\n"
-      "# for this snapshot.\n"
-      "# Assumed, as the registrar's defaults (the site name is an example):\n"
-      "#   site        {}\n"
-      "#   plugins     {}\n"
-      "#   probes      {}\n"
-      "#   secrets     {} {}\n"
-      "#   mail flows  {}\n",
-      o.site, registrar::CheckmkFileName(snapshot.host), o.site, o.site_plugins_dir, o.probes_dir,
-      o.secrets_dir, kSecrets, o.mailflow_dir);
-}
-
 // A reason as one printable line: it goes into a comment of a file that
 // Nagios or Python reads, and to a terminal.
 std::string OneLine(std::string_view text) { return OneLineText(text); }
@@ -350,11 +306,19 @@ std::string OneLine(std::string_view text) { return OneLineText(text); }
 // own renderers. Services the registrar would reject are reported on stderr
 // (and as comments) and left out, as the registrar leaves them out.
 int ShowRendered(Context& ctx, std::string_view backend) {
-  if (backend != "nagios" && backend != "checkmk") {
+  const std::optional<backends::BackendKind> kind = backends::ParseBackendName(backend);
+  std::unique_ptr<backends::Renderer> renderer = kind ? backends::MakeRenderer(*kind, {}) : nullptr;
+  if (renderer == nullptr) {
+    const std::vector<backends::BackendKind> kinds = backends::RenderableBackends();
+    std::string expected;
+    for (size_t i = 0; i < kinds.size(); ++i) {
+      if (i > 0) expected += i + 1 == kinds.size() ? " or " : ", ";
+      expected += backends::BackendName(kinds[i]);
+    }
     ctx.env.err << fmt::format(
         "automon-agent: invalid value '{}' for '--render': expected "
-        "nagios or checkmk\n",
-        backend);
+        "{}\n",
+        backend, expected);
     return kExitUsage;
   }
   const auto now = RenderClock(ctx);
@@ -383,13 +347,16 @@ int ShowRendered(Context& ctx, std::string_view backend) {
     rejected.emplace_back(r.name, reason);
   }
 
-  const std::string generated_at = IsoTime(std::max<int64_t>(0, *now));
-  auto rendered = RenderFor(backend, snapshot, generated_at);
+  backends::RenderOptions options;
+  options.generated_at = IsoTime(std::max<int64_t>(0, *now));
+  renderer = backends::MakeRenderer(*kind, options);
+  const backends::PlanOptions plan_options;  // the registrar's defaults
+  auto rendered = renderer->RenderHost(backends::PlanHost(snapshot, plan_options));
   if (rendered && std::any_of(rendered->services.begin(), rendered->services.end(),
-                              [](const registrar::RenderedService& r) { return !r.rendered; })) {
+                              [](const backends::RenderedService& r) { return !r.rendered; })) {
     std::vector<formats::Service> kept;
     for (size_t i = 0; i < snapshot.services.size(); ++i) {
-      const registrar::RenderedService& r = rendered->services[i];
+      const backends::RenderedService& r = rendered->services[i];
       if (r.rendered) {
         kept.push_back(snapshot.services[i]);
       } else {
@@ -397,7 +364,7 @@ int ShowRendered(Context& ctx, std::string_view backend) {
       }
     }
     snapshot.services = std::move(kept);
-    rendered = RenderFor(backend, snapshot, generated_at);
+    rendered = renderer->RenderHost(backends::PlanHost(snapshot, plan_options));
   }
   if (!rendered) {
     ctx.env.err << "automon-agent: error: the registrar would refuse the host: "
@@ -420,7 +387,8 @@ int ShowRendered(Context& ctx, std::string_view backend) {
         fmt::format("# Not registered: {} ({})\n", r.service, formats::RemovalReasonName(r.reason));
   }
   // rendered->secrets (the secret files' contents) stay in memory.
-  ctx.env.out << RenderPreamble(backend, snapshot) << notes << "#\n" << rendered->content;
+  ctx.env.out << backends::PreviewPreamble(*kind, plan_options, snapshot.host) << notes << "#\n"
+              << rendered->content;
   return rejected.empty() ? exit_code : kExitErrors;
 }
 

@@ -8,10 +8,11 @@
 
 #include "agent/command_context.h"
 #include "agent/watch.h"
+#include "backends/checkmk.h"
+#include "backends/nagios.h"
+#include "backends/plan.h"
 #include "common/testing/fake_file_system.h"
 #include "formats/snapshot.h"
-#include "registrar/render/checkmk.h"
-#include "registrar/render/nagios.h"
 
 namespace automon::agent {
 namespace {
@@ -180,9 +181,9 @@ TEST_F(AgentTest, ShowRenderNagiosIsTheRegistrarsFileForTheSnapshot) {
   fs_.AddFile("/mi/ldap", std::string(kLdapWithBind));
   ASSERT_EQ(Run({"snapshot", "/mi", "--name", "h.example.org", "--generation", "9"}), kExitOk);
   const formats::Snapshot wire = WireSnapshot(out_.str());
-  registrar::NagiosRenderOptions options;
+  backends::NagiosRenderOptions options;
   options.generated_at = "2023-11-14T22:13:20Z";  // env_.now()
-  auto expected = registrar::RenderNagiosHost(wire, options);
+  auto expected = backends::NagiosRenderer(options).RenderHost(backends::PlanHost(wire, {}));
   ASSERT_TRUE(expected.ok());
   ASSERT_EQ(expected->secrets.size(), 1u) << "the ldap password is a secret file";
 
@@ -194,7 +195,7 @@ TEST_F(AgentTest, ShowRenderNagiosIsTheRegistrarsFileForTheSnapshot) {
   EXPECT_TRUE(out.starts_with(
       "# automon-agent show --render nagios: what automon-registrar would write to\n"
       "# /etc/nagios4/conf.d/automon/" +
-      registrar::HostFileName("h.example.org") + " for this snapshot.\n"))
+      backends::HostFileName("h.example.org") + " for this snapshot.\n"))
       << out;
   EXPECT_NE(out.find("\n#   secrets     /var/lib/automon/secrets (passwords by file name, never "
                      "shown)\n"),
@@ -215,9 +216,9 @@ TEST_F(AgentTest, ShowRenderCheckmkIsTheRegistrarsFileForTheSnapshot) {
   fs_.AddFile("/mi/ldap", std::string(kLdapWithBind));
   ASSERT_EQ(Run({"snapshot", "/mi", "--address", "192.0.2.7"}), kExitOk);
   const formats::Snapshot wire = WireSnapshot(out_.str());
-  registrar::CheckmkRenderOptions options;
+  backends::CheckmkRenderOptions options;
   options.generated_at = "2023-11-14T22:13:20Z";
-  auto expected = registrar::RenderCheckmkHost(wire, options);
+  auto expected = backends::CheckmkRenderer(options).RenderHost(backends::PlanHost(wire, {}));
   ASSERT_TRUE(expected.ok());
   ASSERT_EQ(expected->secrets.size(), 1u);
 
@@ -282,8 +283,11 @@ TEST_F(AgentTest, ShowRenderBadSourceDateEpochIsAUsageError) {
 TEST_F(AgentTest, ShowRenderUsageErrors) {
   EXPECT_EQ(Run({"show", "--render", "icinga", "/mi"}), kExitUsage);
   EXPECT_EQ(out_.str(), "");
-  EXPECT_EQ(err_.str(),
-            "automon-agent: invalid value 'icinga' for '--render': expected nagios or checkmk\n");
+  // The list comes from the renderers registered (backends/renderers.h).
+  EXPECT_TRUE(err_.str().starts_with(
+      "automon-agent: invalid value 'icinga' for '--render': expected nagios"))
+      << err_.str();
+  EXPECT_NE(err_.str().find(" checkmk"), std::string::npos) << err_.str();
   EXPECT_EQ(Run({"show", "/mi", "--render"}), kExitUsage);
   EXPECT_EQ(err_.str(), "automon-agent: option '--render' needs a value\n");
   EXPECT_EQ(Run({"show", "/mi", "--name", "h"}), kExitUsage);

@@ -6,6 +6,7 @@
 #ifndef AUTOMON_BACKENDS_BACKEND_H_
 #define AUTOMON_BACKENDS_BACKEND_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>

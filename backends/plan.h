@@ -82,7 +82,7 @@ struct CheckPlan {
   // The shape's name: plans with equal `command` have the same program, the
   // same option words and the same argument kinds in the same order, and
   // differ only in values. Backends name their command objects after it
-  // ("http_s_verify_cert" -> Nagios automon_http_s_verify_cert). Letters,
+  // ("https_verify_cert" -> Nagios automon_https_verify_cert). Letters,
   // digits and '_' only.
   std::string command;
   Program program;
@@ -142,6 +142,10 @@ HostPlan PlanHost(const formats::Snapshot& snapshot, const PlanOptions& options)
 // One plan of every shape the table can produce (values empty), in a fixed
 // order: what a backend that defines commands up front (Nagios) defines.
 std::vector<CheckPlan> AllCommandShapes();
+
+// The paths of the SecretFiles `plan` refers to (its secret_environment's
+// and its kSecretFile arguments'), in that order.
+std::vector<std::string> SecretPathsOf(const CheckPlan& plan);
 
 }  // namespace automon::backends
 

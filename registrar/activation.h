@@ -1,16 +1,7 @@
-// NagiosActivator: makes rendered files live without ever reloading a
-// configuration Nagios has not verified (reference §1.4):
-//
-//   1. stage: changed files go to <state_dir>/staging, and a staged copy of
-//      nagios.cfg includes the live configuration with the automon tree
-//      replaced by the staged one;
-//   2. verify: verify_command ({config} = the staged nagios.cfg);
-//   3. on failure, find the hosts whose change breaks it (quarantine: their
-//      live files stay as they were) and verify the rest again;
-//   4. swap: each changed file is renamed into output_dir atomically;
-//   5. reload: reload_command. A marker file records a swap whose reload has
-//      not happened yet, so a crash in between is repaired (after verifying
-//      the live files) by the next activation.
+// Activation: how rendered files become live. The shared core (this file):
+// the request and outcome of one activation, the Activator every backend
+// implements, and the helpers every activator uses alike. The backends'
+// own activators: activation_nagios.h, activation_checkmk.h.
 //
 // The caller holds the activation lock (HostStore::lock_path) throughout.
 #ifndef AUTOMON_REGISTRAR_ACTIVATION_H_
@@ -21,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/file_system.h"
@@ -32,10 +24,11 @@
 namespace automon::registrar {
 
 struct ActivationRequest {
-  // Wanted content of automon.cfg and local-templates.cfg (nullopt: leave).
+  // Wanted content of the backend-wide files (Backend::AddSharedFiles;
+  // Nagios: automon.cfg and local-templates.cfg; nullopt: leave).
   std::optional<std::string> common;
   std::optional<std::string> templates;
-  // host -> wanted content of hosts/<host>.cfg, nullopt to remove the host.
+  // host -> wanted content of its file, nullopt to remove the host.
   std::map<std::string, std::optional<std::string>> hosts;
   // Remove every live host file not named in `hosts` (for `render`)...
   bool remove_unlisted_hosts = false;
@@ -74,87 +67,32 @@ class Activator {
   virtual std::string HostFilePath(const std::string& host) const = 0;
 };
 
-class NagiosActivator final : public Activator {
- public:
-  // Collaborators must outlive the activator. `staging_dir` and
-  // `reload_marker` are the activator's own, under the state directory.
-  NagiosActivator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
-                  std::string staging_dir, std::string reload_marker);
+// Files an activator reads in whole are at most this long.
+inline constexpr size_t kMaxConfigFile = 64 << 20;
 
-  Result<ActivationOutcome> Activate(
-      const ActivationRequest& request,
-      const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) override;
-  Result<std::vector<std::string>> LiveHosts() override;
-  std::string HostFilePath(const std::string& host) const override;
+// A check of the configuration with exactly the changes of `hosts` (and
+// the backend-wide ones): true when accepted, else false with `why` set to
+// what the checker said. An Error when the check itself cannot run.
+using SubsetCheck =
+    std::function<Result<bool>(const std::vector<std::string>& hosts, std::string* why)>;
 
- private:
-  struct Change {
-    std::optional<std::string> content;
-  };
-  using Changes = std::map<std::string, Change>;  // path relative to output_dir -> change
+// Which of `hosts` may go live: all of them when `check` accepts them
+// together. Otherwise the configuration without any host's change is
+// checked (failing too is an Error: `what` names that configuration, and
+// nothing can be activated); then each host alone, and the hosts that pass
+// alone together again (if they clash with each other, none goes live).
+// The others are added to `quarantined` with the checker's reason.
+Result<std::vector<std::string>> IsolateBreakingHosts(
+    std::vector<std::string> hosts, std::string_view what, const SubsetCheck& check,
+    std::map<std::string, std::string>& quarantined);
 
-  // Stages `changes` and runs verify_command; sets *reason to what Nagios
-  // objects (empty when it accepts).
-  Result<void> Verify(const Changes& changes, std::string* reason);
-  Result<std::string> StagedNagiosCfg(const Changes& changes);
-  // Every live host file: (host, path relative to output_dir).
-  Result<std::vector<std::pair<std::string, std::string>>> LiveHostFiles();
-  Result<void> ExpandCfgDir(const std::string& dir, std::string& out);
-  Result<void> Reload();
-
-  const Config& config_;
-  FileSystem& fs_;
-  Disk& disk_;
-  ProcessRunner& runner_;
-  std::string staging_dir_;
-  std::string reload_marker_;
-};
-
-// CheckmkActivator: the same discipline for a Checkmk site (backend =
-// checkmk). `hosts` of the request are the contents of
-// <conf_dir>/<host>.mk; `common` and `templates` are ignored.
-//
-//   1. stage: each changed file goes to <staging_dir>/<host>.mk;
-//   2. verify, per file: the sandbox check of render/checkmk_sandbox.h,
-//      run as `python -I -S`; a host whose file fails is quarantined;
-//   3. verify, as a whole (only when [checkmk] verify_command is set): the
-//      command on a staged copy of conf_dir ({dir}); on failure the hosts
-//      that break it are found and quarantined as for Nagios;
-//   4. swap: each changed file is renamed into conf_dir atomically;
-//   5. activate: activate_command ({site} replaced), with the same
-//      pending-marker repair as the Nagios reload.
-class CheckmkActivator final : public Activator {
- public:
-  CheckmkActivator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
-                   std::string staging_dir, std::string activate_marker);
-
-  Result<ActivationOutcome> Activate(
-      const ActivationRequest& request,
-      const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) override;
-  Result<std::vector<std::string>> LiveHosts() override;
-  std::string HostFilePath(const std::string& host) const override;
-
- private:
-  using Changes = std::map<std::string, std::optional<std::string>>;  // host -> content
-
-  // host -> why, for each staged file the sandbox refuses.
-  Result<std::map<std::string, std::string>> Sandbox(const Changes& changes);
-  // Runs verify_command on conf_dir with `changes` applied; sets *reason
-  // (empty when it passes).
-  Result<void> SiteCheck(const Changes& changes, std::string* reason);
-  // Runs the activate command; `reason` is empty when it succeeded, else
-  // says why not. An Error means it could not run.
-  Result<void> RunActivate(std::string* reason);
-  // Writes (or, for nullopt, removes) the live files of the hosts.
-  Result<void> PutLive(const std::map<std::string, std::optional<std::string>>& files);
-
-  const Config& config_;
-  FileSystem& fs_;
-  Disk& disk_;
-  ProcessRunner& runner_;
-  std::string staging_dir_;
-  std::string activate_marker_;
-};
+// The directory part of `path` ("/" for a top-level entry).
+std::string DirName(const std::string& path);
+// True when `path` is `dir` or below it.
+bool IsInside(const std::string& path, const std::string& dir);
+// The lines of a verifier's output that say what is wrong (at most six), or
+// its exit status and the tail of its output.
+std::string VerifierReason(const ProcessResult& result);
 
 }  // namespace automon::registrar
 

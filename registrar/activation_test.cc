@@ -4,12 +4,16 @@
 
 #include <set>
 
+#include "backends/nagios.h"
 #include "common/testing/fake_process_runner.h"
-#include "registrar/render/nagios.h"
+#include "registrar/activation_checkmk.h"
+#include "registrar/activation_nagios.h"
 #include "registrar/testing/temp_dir.h"
 
 namespace automon::registrar {
 namespace {
+
+using backends::HostFileName;
 
 // A stand-in for nagios4 -v: reads the staged nagios.cfg and every
 // cfg_file it names, and fails when one of them contains "BROKEN".
@@ -341,13 +345,15 @@ TEST_F(ActivationTest, VerifyTimeoutIsReported) {
 namespace automon::registrar {
 namespace {
 
+using backends::HostFileName;
+
 // CheckmkActivator with the real sandbox check (python3) and stand-ins for
 // the site's verify and activate commands.
 class CheckmkActivationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string& t = dir_.path();
-    config_.backend = Backend::kCheckmk;
+    config_.backend = backends::BackendKind::kCheckmk;
     config_.checkmk_site = "mysite";
     config_.checkmk_conf_dir = t + "/conf.d/automon";
     config_.checkmk_activate_command = "activate {site}";

@@ -12,6 +12,7 @@
 #include "common/process_runner.h"
 #include "common/spelling.h"
 #include "formats/ini.h"
+#include "registrar/backend.h"
 
 namespace automon::registrar {
 namespace {
@@ -229,19 +230,24 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
           }
           break;
         }
-        case Kind::kBackend:
-          if (v == "nagios") {
-            config.backend = Backend::kNagios;
-          } else if (v == "checkmk") {
-            config.backend = Backend::kCheckmk;
+        case Kind::kBackend: {
+          const std::vector<backends::BackendKind> kinds = RegistrarBackends();
+          const std::optional<backends::BackendKind> kind = backends::ParseBackendName(v);
+          if (kind && std::find(kinds.begin(), kinds.end(), *kind) != kinds.end()) {
+            config.backend = *kind;
             backend_loc = entry.value_loc;
             backend_line = entry.line;
           } else {
-            error(entry.value_loc, fmt::format("invalid value '{}' for 'backend': expected "
-                                               "'nagios' or 'checkmk'",
-                                               v));
+            std::string expected;
+            for (size_t i = 0; i < kinds.size(); ++i) {
+              if (i > 0) expected += i + 1 == kinds.size() ? " or " : ", ";
+              expected += fmt::format("'{}'", backends::BackendName(kinds[i]));
+            }
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for 'backend': expected {}", v, expected));
           }
           break;
+        }
         case Kind::kGroup: {
           const bool ok =
               !v.empty() && v.size() <= 32 && std::all_of(v.begin(), v.end(), [](char c) {
@@ -317,21 +323,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
       }
     }
   }
-  if (config.backend == Backend::kCheckmk) {
-    if (config.checkmk_site.empty()) {
-      diagnostics.push_back({Severity::kError, backend_loc,
-                             "backend = checkmk needs the site: set 'site' in [checkmk]",
-                             backend_line});
-    } else {
-      const std::string root = "/omd/sites/" + config.checkmk_site;
-      if (config.checkmk_conf_dir.empty()) {
-        config.checkmk_conf_dir = root + "/etc/check_mk/conf.d/automon";
-      }
-      if (config.checkmk_plugins_dir.empty()) {
-        config.checkmk_plugins_dir = root + "/lib/nagios/plugins";
-      }
-    }
-  }
+  CompleteBackendConfig(config, backend_loc, backend_line, diagnostics);
   if (HasErrors(diagnostics)) {
     std::string message;
     for (const Diagnostic& d : diagnostics) {
@@ -341,29 +333,6 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
     return Error{message};
   }
   return config;
-}
-
-Result<void> CheckCommandPrivileges(const Config& config, std::string_view path, unsigned euid) {
-  if (config.backend != Backend::kCheckmk || euid == 0) return {};
-  static constexpr std::string_view kSwitchers[] = {"runuser", "su", "sudo", "doas", "setpriv"};
-  const std::pair<std::string_view, const std::string*> keys[] = {
-      {"activate_command", &config.checkmk_activate_command},
-      {"verify_command", &config.checkmk_verify_command}};
-  for (const auto& [key, value] : keys) {
-    auto argv = SplitCommandLine(*value);
-    if (!argv || argv->empty()) continue;  // the parser reported it already
-    const std::string& program = argv->front();
-    const std::string_view base = std::string_view(program).substr(program.rfind('/') + 1);
-    if (std::find(std::begin(kSwitchers), std::end(kSwitchers), base) == std::end(kSwitchers)) {
-      continue;
-    }
-    return Error{fmt::format(
-        "{}: [checkmk] {} = '{}' runs {} to become the site user, which needs root, but "
-        "automon-registrar runs as uid {}: run the registrar as root, or set {} to a command "
-        "that works without privileges (see automon-registrar(8), CHECKMK)",
-        path, key, *value, base, euid, key)};
-  }
-  return {};
 }
 
 std::string WithSite(std::string text, std::string_view site) {

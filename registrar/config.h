@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/backend.h"
 #include "common/diagnostic.h"
 #include "common/file_system.h"
 #include "common/result.h"
@@ -17,8 +18,6 @@
 namespace automon::registrar {
 
 inline constexpr std::string_view kDefaultConfigPath = "/etc/automon/registrar.conf";
-
-enum class Backend { kNagios, kCheckmk };
 
 // How `serve` treats a key it does not know (see automon-registrar(8)).
 enum class EnrollmentPolicy { kManual, kTicket, kOpen };
@@ -32,7 +31,8 @@ Result<std::pair<std::string, int>> ParseListen(std::string_view text);
 struct Config {
   // [registrar]
   std::string state_dir = "/var/lib/automon";
-  Backend backend = Backend::kNagios;
+  // Which engine (registrar/backend.h); value-initialised: nagios.
+  backends::BackendKind backend{};
   // How long `receive` waits after validating before it activates, so that
   // registrations arriving together are verified and reloaded together.
   int quiet_period_ms = 1000;
@@ -91,7 +91,8 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename);
 // that switches user (runuser, su, sudo, doas, setpriv) when `euid` is not
 // 0: it cannot work then (the Debian unit runs as user automon with
 // NoNewPrivileges), and would only fail at the first activation. The
-// error names `path`, the key and its value.
+// error names `path`, the key and its value. Defined with the backends
+// (registrar/backend.cc), which know whose commands switch user.
 Result<void> CheckCommandPrivileges(const Config& config, std::string_view path, unsigned euid);
 
 // Reads and parses `path`. A missing file at the default path gives the

@@ -15,7 +15,7 @@ TEST(ConfigTest, EmptyFileGivesDebianDefaults) {
   EXPECT_EQ(config->output_dir, "/etc/nagios4/conf.d/automon");
   EXPECT_EQ(config->nagios_cfg, "/etc/nagios4/nagios.cfg");
   EXPECT_EQ(config->verify_command, "/usr/sbin/nagios4 -v {config}");
-  EXPECT_EQ(config->backend, Backend::kNagios);
+  EXPECT_EQ(config->backend, backends::BackendKind::kNagios);
   EXPECT_EQ(config->quiet_period_ms, 1000);
 }
 
@@ -45,7 +45,7 @@ TEST(ConfigTest, ReadsEveryKey) {
       "r.conf");
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->state_dir, "/tmp/t/state");
-  EXPECT_EQ(config->backend, Backend::kCheckmk);
+  EXPECT_EQ(config->backend, backends::BackendKind::kCheckmk);
   EXPECT_EQ(config->quiet_period_ms, 250);
   EXPECT_EQ(config->output_dir, "/tmp/t/conf.d/automon");
   EXPECT_EQ(config->nagios_cfg, "/tmp/t/nagios.cfg");
@@ -126,7 +126,7 @@ TEST(ConfigTest, CheckmkCommandsThatSwitchUserNeedRoot) {
   EXPECT_NE(verify.error().message.find("[checkmk] verify_command = 'runuser -u mysite"),
             std::string::npos);
   // The Nagios back end does not use these keys.
-  config->backend = Backend::kNagios;
+  config->backend = backends::BackendKind::kNagios;
   EXPECT_TRUE(CheckCommandPrivileges(*config, "r.conf", 998).ok());
 }
 

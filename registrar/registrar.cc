@@ -10,14 +10,14 @@
 #include <set>
 #include <thread>
 
+#include "backends/plan.h"
 #include "common/text.h"
 #include "common/utf8.h"
 #include "formats/parser.h"
 #include "formats/snapshot.h"
-#include "registrar/render/checkmk.h"
-#include "registrar/render/nagios.h"
 
 namespace automon::registrar {
+
 namespace {
 
 struct Subcommand {
@@ -67,19 +67,9 @@ const formats::Service* FindService(const formats::Snapshot& s, std::string_view
 Registrar::Registrar(const Config& config, const Environment& env)
     : config_(config),
       env_(env),
-      // Checkmk's checks run as the site user, whose group is the site's.
-      store_(env.fs, env.disk, config.state_dir,
-             config.backend == Backend::kCheckmk ? config.checkmk_site : config.secrets_group) {
-  if (config.backend == Backend::kCheckmk) {
-    activator_ = std::make_unique<CheckmkActivator>(config, env.fs, env.disk, env.runner,
-                                                    config.state_dir + "/staging-checkmk",
-                                                    config.state_dir + "/activate-pending");
-  } else {
-    activator_ = std::make_unique<NagiosActivator>(config, env.fs, env.disk, env.runner,
-                                                   config.state_dir + "/staging",
-                                                   config.state_dir + "/reload-pending");
-  }
-}
+      backend_(MakeBackend(config, env.fs, env.disk, env.runner)),
+      store_(env.fs, env.disk, config.state_dir, backend_->SecretsGroup()),
+      activator_(&backend_->activator()) {}
 
 std::string Registrar::Usage() {
   std::string text =
@@ -143,44 +133,15 @@ int Registrar::Run(std::span<const std::string> args) {
   return Readmit(rest[0]);
 }
 
-NagiosRenderOptions Registrar::RenderOptions() const {
-  NagiosRenderOptions options;
-  options.generated_at = env_.now();
-  options.templates_file = config_.templates_file;
-  options.secrets_dir = store_.secrets_dir();
-  options.mailflow_dir = config_.state_dir + "/mailflow";
-  return options;
-}
-
 Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot) const {
-  if (config_.backend != Backend::kCheckmk) return RenderNagiosHost(snapshot, RenderOptions());
-  CheckmkRenderOptions options;
-  options.generated_at = env_.now();
-  options.site = config_.checkmk_site;
-  options.site_plugins_dir = config_.checkmk_plugins_dir;
-  options.probes_dir = config_.probes_dir;
-  options.secrets_dir = store_.secrets_dir();
-  options.mailflow_dir = config_.state_dir + "/mailflow";
-  return RenderCheckmkHost(snapshot, options);
+  backends::PlanOptions plan;
+  plan.secrets_dir = store_.secrets_dir();
+  plan.mailflow_dir = config_.state_dir + "/mailflow";
+  return backend_->RenderHost(backends::PlanHost(snapshot, plan), env_.now());
 }
 
 Result<void> Registrar::AddCommonFiles(ActivationRequest& request) const {
-  if (config_.backend == Backend::kCheckmk) return {};
-  auto templates = Templates();
-  if (!templates) return templates.error();
-  const NagiosRenderOptions options = RenderOptions();
-  request.common = RenderNagiosCommon(options);
-  request.templates = RenderLocalTemplates(*templates, options);
-  return {};
-}
-
-Result<std::string> Registrar::Templates() const {
-  auto text = env_.fs.ReadFile(config_.templates_file, 1 << 20);
-  if (!text) {
-    return Error{fmt::format("cannot read the Nagios templates file ({}): {}",
-                             config_.templates_file, text.error().message)};
-  }
-  return text;
+  return backend_->AddSharedFiles(request, env_.now());
 }
 
 int Registrar::Receive(const std::string& host_arg) {
@@ -340,7 +301,7 @@ int Registrar::Receive(const std::string& host_arg) {
     return refuse(
         fmt::format("quarantined: {} refuses this host's configuration, so its "
                     "last accepted configuration stays active: {}",
-                    config_.backend == Backend::kCheckmk ? "Checkmk" : "Nagios", outcome.reason));
+                    backend_->DisplayName(), outcome.reason));
   }
   if (outcome.state != "active") return refuse(fmt::format("not activated: {}", outcome.reason));
 
@@ -452,7 +413,9 @@ Result<void> Registrar::ActivatePending() {
     for (const auto& [host, checkpoint] : before) {
       auto live = env_.fs.ReadFile(activator_->HostFilePath(host), formats::kMaxSnapshotBytes * 4);
       const auto& wanted = request.hosts[host];
-      if (live && wanted && WithoutHeader(*live) == WithoutHeader(*wanted)) continue;
+      if (live && wanted && backends::WithoutHeader(*live) == backends::WithoutHeader(*wanted)) {
+        continue;
+      }
       if (auto r = store_.Restore(checkpoint); !r) {
         env_.err << "automon-registrar: warning: " << r.error().message << "\n";
       }
@@ -689,12 +652,11 @@ int Registrar::Render() {
     if (secrets.count(host)) unchanged[host] = secrets[host];
   }
   if (auto w = store_.WriteAllSecrets(unchanged); !w) return fail(w.error().message);
-  env_.out << fmt::format("{} hosts active ({} changed, {} unchanged){}\n",
-                          outcome->activated.size() + outcome->unchanged.size(),
-                          outcome->activated.size(), outcome->unchanged.size(),
-                          !outcome->reloaded                     ? ""
-                          : config_.backend == Backend::kCheckmk ? ", Checkmk activated"
-                                                                 : ", Nagios reloaded");
+  env_.out << fmt::format(
+      "{} hosts active ({} changed, {} unchanged){}\n",
+      outcome->activated.size() + outcome->unchanged.size(), outcome->activated.size(),
+      outcome->unchanged.size(),
+      outcome->reloaded ? ", " + std::string(backend_->ActivatedText()) : std::string());
   return status;
 }
 

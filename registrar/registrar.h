@@ -13,14 +13,19 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/backend.h"
 #include "common/file_system.h"
 #include "common/process_runner.h"
 #include "registrar/activation.h"
+#include "registrar/backend.h"
 #include "registrar/config.h"
 #include "registrar/disk.h"
 #include "registrar/store.h"
 
 namespace automon::registrar {
+
+using backends::RenderedHost;
+using backends::RenderedService;
 
 // Exit statuses. receive: kOk when every service is active, kPartial when
 // some were rejected, kRefused when the whole snapshot was refused or could
@@ -72,21 +77,21 @@ class Registrar {
 
  private:
   int RemoveHost(const std::string& host, bool tombstone);
-  NagiosRenderOptions RenderOptions() const;
   // The host's file for the configured backend.
   Result<RenderedHost> RenderHost(const formats::Snapshot& snapshot) const;
-  // Sets the backend-wide files (automon.cfg, templates) of a Nagios
-  // request; nothing for Checkmk. Fails when the templates cannot be read.
+  // Sets the backend-wide files of a request (Backend::AddSharedFiles).
   Result<void> AddCommonFiles(ActivationRequest& request) const;
   // Activates every pending snapshot together and records each host's
   // ActivationResult. The caller holds the activation lock.
   Result<void> ActivatePending();
-  Result<std::string> Templates() const;
 
   const Config& config_;
   Environment env_;
+  // Chosen once from the configuration; declared before store_, which
+  // takes its secrets group.
+  std::unique_ptr<Backend> backend_;
   HostStore store_;
-  std::unique_ptr<Activator> activator_;
+  Activator* activator_;  // backend_'s
 };
 
 }  // namespace automon::registrar

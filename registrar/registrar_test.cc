@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "backends/nagios.h"
 #include "common/sha256.h"
 #include "common/testing/fake_process_runner.h"
 #include "formats/parser.h"
@@ -18,6 +19,8 @@
 
 namespace automon::registrar {
 namespace {
+
+using backends::HostFileName;
 
 // Recomputes the header hash after a test edited the body, so the edit is
 // judged on its own merits, not refused as tampering.
@@ -626,7 +629,7 @@ TEST_F(RegistrarTest, UsageErrors) {
 // work on the .mk files; no Nagios file is written or verified.
 TEST_F(RegistrarTest, CheckmkBackendWritesVerifiedMkFilesAndActivates) {
   const std::string& t = dir_.path();
-  config_.backend = Backend::kCheckmk;
+  config_.backend = backends::BackendKind::kCheckmk;
   config_.checkmk_site = "mysite";
   config_.checkmk_conf_dir = t + "/site/conf.d/automon";
   config_.checkmk_plugins_dir = "/omd/sites/mysite/lib/nagios/plugins";

@@ -21,13 +21,15 @@
 #include <string>
 #include <vector>
 
+#include "backends/plan.h"
 #include "common/file_system.h"
 #include "common/result.h"
 #include "formats/snapshot.h"
 #include "registrar/disk.h"
-#include "registrar/render/nagios.h"
 
 namespace automon::registrar {
+
+using backends::SecretFile;
 
 // Accepts RFC 1123 host names and IPv4 addresses (lower-cased), the same
 // rule as the snapshot's `host`; anything else is an Error that quotes it.

@@ -17,6 +17,7 @@ enum LongOnly : int {
   kUsername,
   kPasswordFile,
   kProxy,
+  kProxies,
   kKind,
   kDownCritical,
 };
@@ -74,6 +75,7 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
       {"username", required_argument, nullptr, kUsername},
       {"password-file", required_argument, nullptr, kPasswordFile},
       {"proxy", required_argument, nullptr, kProxy},
+      {"proxies", required_argument, nullptr, kProxies},
       {"kind", required_argument, nullptr, kKind},
       {"down-critical", no_argument, nullptr, kDownCritical},
       {nullptr, 0, nullptr, 0},
@@ -110,6 +112,21 @@ Result<CommandLine> ParseCommandLine(int argc, char* argv[],
       case kProxy:
         if (arg.empty()) return Error{"invalid --proxy '': empty pattern"};
         line.config.selection.proxy_patterns.push_back(arg);
+        break;
+      case kProxies:
+        // One argument for many patterns: a monitoring core passes a
+        // limited number of arguments (Nagios: $ARG1$..$ARG32$).
+        for (size_t start = 0;;) {
+          const size_t comma = arg.find(',', start);
+          const std::string pattern =
+              arg.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          if (pattern.empty()) {
+            return Error{fmt::format("invalid --proxies '{}': empty pattern", Shown(arg))};
+          }
+          line.config.selection.proxy_patterns.push_back(pattern);
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
         break;
       case kKind:
         kinds = arg;
@@ -206,7 +223,7 @@ std::string HelpText() {
          "Usage:\n"
          " check_haproxy_sessions (--url URL | --socket PATH)\n"
          "     [--username USER (--password-file FILE | env HAPROXY_PASSWORD)]\n"
-         "     [--proxy PATTERN]... [--kind frontend,backend,server]\n"
+         "     [--proxy PATTERN]... [--proxies LIST] [--kind frontend,backend,server]\n"
          "     [-w RANGE[%]] [-c RANGE[%]] [--down-critical] [-t SECONDS[:STATE]] [-v]\n"
          "\n"
          "Reads HAProxy's statistics (the CSV of the stats page or of 'show stat' on the\n"
@@ -228,6 +245,8 @@ std::string HelpText() {
          "    Check the proxies whose name matches the shell pattern (repeatable;\n"
          "    default all). A pattern with '/' matches 'proxy/server'. A pattern that\n"
          "    matches nothing is an UNKNOWN error\n"
+         " --proxies LIST\n"
+         "    Comma-separated patterns, each as with --proxy\n"
          " --kind LIST\n"
          "    Comma list of frontend, backend, server (default frontend,backend)\n"
          " -w, --warning=RANGE[%]\n"

@@ -1,5 +1,6 @@
 #include "probes/check_haproxy_sessions/options.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -28,6 +29,21 @@ Result<CommandLine> Parse(const std::vector<std::string>& args,
   for (std::string& arg : storage) argv.push_back(arg.data());
   argv.push_back(nullptr);
   return ParseCommandLine(static_cast<int>(storage.size()), argv.data(), env_password, fs);
+}
+
+// automon's renderers pass the proxies as one argument (Nagios expands
+// only $ARG1$..$ARG32$); it adds to any --proxy given.
+TEST(ParseCommandLineTest, ProxiesIsACommaSeparatedListOfPatterns) {
+  Result<CommandLine> line =
+      Parse({"--socket", "/run/haproxy/admin.sock", "--proxy", "a", "--proxies", "web*,api,be/s?"});
+  ASSERT_TRUE(line.ok()) << line.error().message;
+  EXPECT_EQ(line->config.selection.proxy_patterns,
+            (std::vector<std::string>{"a", "web*", "api", "be/s?"}));
+  for (const char* bad : {"", ",", "web,", ",web", "web,,api"}) {
+    Result<CommandLine> refused = Parse({"--socket", "/run/haproxy/admin.sock", "--proxies", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().message, fmt::format("invalid --proxies '{}': empty pattern", bad));
+  }
 }
 
 TEST(ParseCommandLineTest, TheRendererCommandLineParsesCompletely) {

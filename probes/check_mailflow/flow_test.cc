@@ -97,12 +97,12 @@ TEST_F(FlowTest, AFailedSendWithdrawsItsTokenAndReportsTheError) {
 }
 
 TEST_F(FlowTest, SendWithAnUnusableStateDirectoryIsUnknownAndSendsNothing) {
-  StateDirectory broken(temp_.path() + "/missing/parent", fs_);
+  StateDirectory broken(temp_.path() + "/missing/host/flow", fs_);
   FakeSender sender(state_, SendReport{});
   probe::CheckResult result = RunSend(config_, kTokenA, sender, broken, Now, Watch, Soon());
   EXPECT_EQ(result.state, probe::kUnknown);
   EXPECT_EQ(result.summary, "Error: mail flow state: mkdir(" + temp_.path() +
-                                "/missing/parent): No such file or directory");
+                                "/missing/host): No such file or directory");
   EXPECT_EQ(sender.calls_, 0);
 }
 

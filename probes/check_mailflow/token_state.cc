@@ -89,8 +89,19 @@ std::string SerializeTokenState(const TokenState& state) {
 }
 
 Result<UniqueFd> StateDirectory::Lock(bool exclusive, bool create, probe::Deadline deadline) {
-  if (create && ::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return SystemError("mkdir", errno, dir_);
+  if (create) {
+    // The registrar scopes flows per host (<mailflow_dir>/<host>/<id>): the
+    // host's directory may not exist yet either.
+    const size_t slash = dir_.rfind('/');
+    if (slash != std::string::npos && slash > 0) {
+      const std::string parent = dir_.substr(0, slash);
+      if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) {
+        return SystemError("mkdir", errno, parent);
+      }
+    }
+    if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+      return SystemError("mkdir", errno, dir_);
+    }
   }
   const std::string path = dir_ + "/lock";
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600));

@@ -113,8 +113,23 @@ TEST(StateDirectoryTest, UpdateFailsClearlyWhenTheParentIsMissing) {
   bool called = false;
   Result<TokenState> written = state.Update(Soon(), [&](TokenState&) { called = true; });
   ASSERT_FALSE(written.ok());
-  EXPECT_EQ(written.error().message, "mkdir(" + dir + "): No such file or directory");
+  EXPECT_EQ(written.error().message,
+            "mkdir(" + temp.path() + "/no/such): No such file or directory");
   EXPECT_FALSE(called);
+}
+
+// The registrar scopes flows per host: <mailflow_dir>/<host>/<id>, and the
+// host's directory is made by the first check of its flows.
+TEST(StateDirectoryTest, UpdateCreatesTheHostsDirectoryToo) {
+  TempDir temp;
+  RealFileSystem fs;
+  StateDirectory state(temp.path() + "/h.example.org/main", fs);
+  Result<TokenState> written = state.Update(Soon(), [](TokenState& s) { s.last_sent = 1; });
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  struct stat info {};
+  ASSERT_EQ(::stat((temp.path() + "/h.example.org").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((temp.path() + "/h.example.org/main/state").c_str(), &info), 0);
 }
 
 TEST(StateDirectoryTest, ACorruptStateFileIsReportedAndNotOverwritten) {

@@ -107,7 +107,7 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
   std::unique_ptr<avahi::Announcer> announcer;
   if (serve_options.announce) {
     avahi::Announcement announcement{"", (*server)->port(), *fingerprint,
-                                     config.backend == Backend::kCheckmk ? "checkmk" : "nagios", 0};
+                                     std::string(backends::BackendName(config.backend)), 0};
     // Listening on one address: announce on its interface only, never to
     // a network where nobody can reach it (loopback: loopback only).
     const avahi::InterfaceChoice where = avahi::ChooseInterface(

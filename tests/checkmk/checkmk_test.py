@@ -14,7 +14,15 @@
 - Extension: the ruleset and server-side call modules imported against a
   stand-in of the documented cmk.* v1 API (tests/checkmk/standin); names,
   parameter types and defaults; the exact argv for sample rules; the
-  launcher keeps the password out of every argv.
+  launcher resolves Checkmk's `--password-id ID:FILE` for a stored and an
+  explicit password with a fake cmk.utils.password_store that follows the
+  site module's lookup() contract, and the password is in no process's
+  argv (/proc/*/cmdline), also end to end with the built probe against
+  the fake Guacamole server.
+- SetupHosts: a host that the site's Setup has in conf.d/wato/ (hosts.mk
+  as Setup writes it) is refused with a reason that says how to hand it
+  over; deleted there, it registers; a hosts.mk the registrar cannot read
+  refuses every registration.
 - Mkp: the MKP the build made: documented layout, info == info.json, the
   built probe inside, reproducible.
 
@@ -28,6 +36,7 @@ import glob
 import gzip
 import importlib
 import importlib.util
+import inspect
 import io
 import json
 import os
@@ -263,7 +272,7 @@ class MkFilesTest(unittest.TestCase):
         return [found.get(n, n) for n in names]
 
     def test_golden_file_executes_to_the_expected_rules(self):
-        golden = os.path.join(SOURCE_DIR, "registrar", "render", "testdata", "web01.example.org.mk")
+        golden = os.path.join(SOURCE_DIR, "backends", "testdata", "web01.example.org.mk")
         ns, before, events = execute_mk(golden, restricted=True)
         added = additions(ns, before)
         self.assertEqual(added["all_hosts"], ["web01.example.org"])
@@ -353,7 +362,8 @@ class HostileCorpusTest(unittest.TestCase):
                            for r in additions(ns, before)["custom_checks"]):
                         problem = "the rejected service reached the .mk file"
             else:
-                values = [v.format(host=host, secrets=os.path.join(env.state_dir, "secrets"))
+                values = [v.format(host=host, secrets=os.path.join(env.state_dir, "secrets"),
+                                   mailflow=os.path.join(env.state_dir, "mailflow"))
                           for v in nagios_values(detail)]
                 if code != 0 or not os.path.exists(path):
                     problem = "expected active"
@@ -419,6 +429,39 @@ class HostileCorpusTest(unittest.TestCase):
         self.assertEqual(failures, [], "\n".join(failures))
 
 
+def argv_holding(needle):
+    """The pids of the processes whose argv (/proc/PID/cmdline) holds
+    `needle` (bytes)."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmdline = f.read()
+        except OSError:  # gone, or not ours to read
+            continue
+        if needle in cmdline:
+            pids.append(int(pid))
+    return pids
+
+
+# Stands in for check_guacamole.bin: records its argv, its password and the
+# processes whose argv holds the password while it runs (the launcher has
+# exec'd it; its parent is the test), and whether the same scan finds its
+# own argv (so a scan that sees nothing cannot pass for a clean one).
+RECORDING_PROBE = """#!/usr/bin/python3 -I
+import json, os, sys
+%s
+pw = os.environ.get("GUACAMOLE_PASSWORD")
+with open(os.environ["AUTOMON_RECORD"], "w") as f:
+    json.dump({"argv": sys.argv[1:], "pw": pw,
+               "argv_with_password": argv_holding(pw.encode()) if pw else [],
+               "scan_works": os.getpid() in argv_holding(sys.argv[0].encode())}, f)
+print("Apache Guacamole Active Sessions: 3")
+""" % inspect.getsource(argv_holding)
+
+
 class ExtensionTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -426,6 +469,7 @@ class ExtensionTest(unittest.TestCase):
         cls.fs = importlib.import_module("cmk.rulesets.v1.form_specs")
         cls.rs = importlib.import_module("cmk.rulesets.v1.rule_specs")
         cls.ssc = importlib.import_module("cmk.server_side_calls.v1")
+        cls.pwstore = importlib.import_module("cmk.utils.password_store")
         cls.ruleset = cls.load("rulesets/guacamole.py", "automon_guacamole_rulesets")
         cls.calls = cls.load("server_side_calls/guacamole.py", "automon_guacamole_ssc")
 
@@ -494,13 +538,13 @@ class ExtensionTest(unittest.TestCase):
         self.assertEqual(commands[0].service_description, "Guacamole sessions")
         self.assertEqual(list(commands[0].command_arguments), [
             "--host", "192.0.2.20", "--port", "8080", "--protocol", "http", "--uri", "/guacamole",
-            "--data-source", "mysql", "--username", "guacadmin", "--password", secret])
+            "--data-source", "mysql", "--username", "guacadmin", "--password-id", secret])
         full = dict(minimal, host="$HOSTNAME$", port=8443, protocol="https", data_source="auto",
                     uri="/", levels=("fixed", (10, 20)), timeout=12.0, username="monitor")
         args = list(next(iter(self.calls.active_check_guacamole(full, self.host()))).command_arguments)
         self.assertEqual(args, [
             "--host", "guac.example.org", "--port", "8443", "--protocol", "https", "--uri", "/",
-            "--data-source", "auto", "--username", "monitor", "--password", secret,
+            "--data-source", "auto", "--username", "monitor", "--password-id", secret,
             "-w", "10", "-c", "20", "-t", "12"])
         self.assertTrue(args[13].pass_safely)  # never .unsafe(): not in the process list
         no_levels = dict(minimal, levels=("no_levels", None))
@@ -515,51 +559,186 @@ class ExtensionTest(unittest.TestCase):
             with self.assertRaises((TypeError, ValueError), msg=repr(change)):
                 list(self.calls.active_check_guacamole(dict(base, **change), self.host()))
 
-    def test_launcher_keeps_the_password_out_of_argv(self):
-        """What a site runs: Checkmk's command line for a safely passed
-        Secret (--pwstore and a masked placeholder, as documented), then the
-        launcher, then the probe (here a stand-in recording argv and env)."""
+    def rule_args(self, **change):
+        """The command_arguments of the server-side call for a rule."""
+        rule = {"username": "guacadmin", "password": self.ssc.Secret(0), "port": 8080,
+                "protocol": "http", "data_source": "mysql", "uri": "/guacamole"}
+        rule.update(change)
+        return list(next(iter(self.calls.active_check_guacamole(rule, self.host())))
+                    .command_arguments)
+
+    def checkmk_argv(self, args, pw_id, store):
+        """What Checkmk puts on the command line of a third-party active
+        check: a Secret passed as is becomes the single argument
+        `<id>:<store file>` (replace_passwords; Checkmk's own test expects
+        `--password-id uuid1234:/pw/store`). Explicit passwords get a
+        generated id ("uuid" + a UUID), stored passwords the store's id."""
+        argv = []
+        for arg in args:
+            if isinstance(arg, self.ssc.Secret):
+                self.assertTrue(arg.pass_safely)
+                self.assertEqual(arg.format, "%s")
+                argv.append("%s:%s" % (pw_id, store))
+            else:
+                argv.append(arg)
+        return argv
+
+    def launcher_dir(self, probe_source=None, probe_binary=None):
+        """A libexec with the launcher and a probe: a stand-in that records
+        its argv, its GUACAMOLE_PASSWORD and every process whose argv holds
+        that password (read from /proc/*/cmdline while it runs), or the
+        built probe."""
         tmp = tempfile.mkdtemp(prefix="automon-launcher-")
         self.addCleanup(shutil.rmtree, tmp, True)
         libexec = os.path.join(tmp, "libexec")
         os.makedirs(libexec)
         launcher = os.path.join(libexec, "check_guacamole")
         shutil.copy(os.path.join(EXTENSION, "libexec", "check_guacamole"), launcher)
-        record = os.path.join(tmp, "record.json")
-        with open(os.path.join(libexec, "check_guacamole.bin"), "w") as f:
-            f.write("#!/usr/bin/python3\nimport json, os, sys\n"
-                    "json.dump({'argv': sys.argv[1:], 'pw': os.environ.get('GUACAMOLE_PASSWORD')},"
-                    " open(%r, 'w'))\nprint('Apache Guacamole Active Sessions: 3')\n" % record)
-        os.chmod(os.path.join(libexec, "check_guacamole.bin"), 0o755)
-        password = "s3cr3t 'x' $(id)"
-        store = os.path.join(tmp, "store")
-        with open(store, "w") as f:
-            f.write("guac_pw:%s\n" % password)
-        args = list(next(iter(self.calls.active_check_guacamole(
-            {"username": "guacadmin", "password": self.ssc.Secret(0), "port": 8080,
-             "protocol": "http", "data_source": "mysql", "uri": "/guacamole"},
-            self.host()))).command_arguments)
-        argv, pwstore = [], []
-        for arg in args:
-            if isinstance(arg, self.ssc.Secret):
-                argv.append(arg.format % ("*" * len(password)))
-                pwstore.append("%d@%d@%s" % (len(argv), arg.format.index("%s"), "guac_pw"))
-            else:
-                argv.append(arg)
-        argv = ["--pwstore=" + ",".join(pwstore)] + argv
-        self.assertNotIn(password, " ".join(argv))
-        env = dict(os.environ, AUTOMON_STANDIN_PWSTORE=store,
-                   PYTHONPATH=os.path.join(HERE, "standin"))
-        p = subprocess.run([launcher] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           env=env, timeout=30)
-        self.assertEqual(p.returncode, 0, p.stderr.decode())
-        self.assertEqual(p.stdout, b"Apache Guacamole Active Sessions: 3\n")
-        with open(record) as f:
+        probe = os.path.join(libexec, "check_guacamole.bin")
+        if probe_binary:
+            shutil.copy(probe_binary, probe)
+        else:
+            with open(probe, "w") as f:
+                f.write(probe_source or RECORDING_PROBE)
+        os.chmod(probe, 0o755)
+        return tmp, launcher
+
+    def run_launcher(self, launcher, argv, tmp, pythonpath=True):
+        env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1",
+               "AUTOMON_RECORD": os.path.join(tmp, "record.json"),
+               "AUTOMON_FAKE_LOOKUP_LOG": os.path.join(tmp, "lookups")}
+        if pythonpath:
+            env["PYTHONPATH"] = os.path.join(HERE, "standin")
+        return subprocess.run([launcher] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=env, timeout=30)
+
+    def lookups(self, tmp):
+        path = os.path.join(tmp, "lookups")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f]
+
+    def test_launcher_resolves_stored_and_explicit_passwords(self):
+        """What a site runs: Checkmk's command line for the rule's Secret
+        (`--password-id ID:FILE`), the launcher, the probe. The password
+        reaches the probe in its environment and is in no process's argv."""
+        password = "s3cr3t 'x' $(id) :colon"
+        cases = [("stored", "guac_pw", "stored_passwords"),
+                 # A generated id, and a store file with ':' in its name:
+                 # the reference is split at the first ':'.
+                 ("explicit", "uuid0b3f2f6e-8a34-4d4e-9a61-0c8f0e6a1d2b", "core:passwords")]
+        for kind, pw_id, name in cases:
+            with self.subTest(kind):
+                tmp, launcher = self.launcher_dir()
+                store = os.path.join(tmp, name)
+                self.pwstore.save({"other": "not this one", pw_id: password}, store)
+                with open(store, "rb") as f:
+                    self.assertNotIn(password.encode(), f.read())
+                argv = self.checkmk_argv(self.rule_args(), pw_id, store)
+                self.assertIn("--password-id", argv)
+                self.assertNotIn(password, " ".join(argv))
+                p = self.run_launcher(launcher, argv, tmp)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+                self.assertEqual(p.stdout, b"Apache Guacamole Active Sessions: 3\n")
+                with open(os.path.join(tmp, "record.json")) as f:
+                    seen = json.load(f)
+                self.assertEqual(seen["pw"], password)
+                self.assertEqual(seen["argv"], [
+                    "--host", "192.0.2.20", "--port", "8080", "--protocol", "http", "--uri",
+                    "/guacamole", "--data-source", "mysql", "--username", "guacadmin"])
+                self.assertTrue(seen["scan_works"], "the /proc scan found not even the probe")
+                self.assertEqual(seen["argv_with_password"], [])
+                self.assertEqual(self.lookups(tmp), [{"file": store, "id": pw_id}])
+
+    def test_launcher_passes_a_literal_password_in_the_environment(self):
+        """--password VALUE (a run by hand) still works, and the probe gets
+        the value in its environment, not in argv."""
+        tmp, launcher = self.launcher_dir()
+        p = self.run_launcher(launcher, ["--host", "h", "--password=pw:not-a-reference"], tmp)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(tmp, "record.json")) as f:
             seen = json.load(f)
-        self.assertEqual(seen["pw"], password)
-        self.assertEqual(seen["argv"], ["--host", "192.0.2.20", "--port", "8080", "--protocol",
-                                        "http", "--uri", "/guacamole", "--data-source", "mysql",
-                                        "--username", "guacadmin"])
+        self.assertEqual(seen["pw"], "pw:not-a-reference")
+        self.assertEqual(seen["argv"], ["--host", "h"])
+        self.assertEqual(self.lookups(tmp), [])
+
+    def test_launcher_refuses_unusable_references(self):
+        tmp, launcher = self.launcher_dir()
+        store = os.path.join(tmp, "store")
+        self.pwstore.save({"guac_pw": "pw"}, store)
+        with open(os.path.join(tmp, "garbage"), "w") as f:
+            f.write("guac_pw:pw\n")
+        base = self.checkmk_argv(self.rule_args(), "guac_pw", store)
+        at = base.index("--password-id") + 1
+        cases = [
+            ("no colon", "guac_pw", True,
+             "Error: --password-id expects ID:FILE, the reference to the password that "
+             "Checkmk passes for the rule's password\n"),
+            ("empty id", ":" + store, True, "Error: --password-id expects ID:FILE"),
+            ("unknown id", "nope:" + store, True,
+             "Error: password not found: Password 'nope' not found in %s\n" % store),
+            ("no store file", "guac_pw:" + store + ".missing", True,
+             "Error: password not found: Password 'guac_pw' not found in %s.missing\n" % store),
+            ("not a store", "guac_pw:" + os.path.join(tmp, "garbage"), True,
+             "Error: cannot read password 'guac_pw' from the password store %s: RuntimeError\n"
+             % os.path.join(tmp, "garbage")),
+            ("outside a site", "guac_pw:" + store, False,
+             "Error: cannot read the password store: no module cmk.utils.password_store (this "
+             "check runs inside a Checkmk site, 2.3 or later)\n"),
+        ]
+        for label, reference, site, output in cases:
+            with self.subTest(label):
+                argv = list(base)
+                argv[at] = reference
+                p = self.run_launcher(launcher, argv, tmp, pythonpath=site)
+                self.assertEqual(p.returncode, 3, label)
+                self.assertTrue(p.stdout.decode().startswith(output), p.stdout)
+                self.assertNotIn(b"pw\n", p.stdout)
+                self.assertFalse(os.path.exists(os.path.join(tmp, "record.json")), label)
+        for argv in (["--password-id"], ["--password", "a", "--password-id", "guac_pw:" + store]):
+            p = self.run_launcher(launcher, argv, tmp)
+            self.assertEqual(p.returncode, 3, argv)
+            self.assertTrue(p.stdout.startswith(b"Error: "), p.stdout)
+
+    def test_launcher_and_built_probe_log_in_with_the_stored_password(self):
+        """End to end with the built probe against the fake Guacamole
+        server: the login succeeds with the password from the store, and
+        while the probe logs in no process has the password in its argv."""
+        sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "guacamole"))
+        from fake_guacamole import FakeGuacamole, User  # pylint: disable=import-outside-toplevel
+        password = "Guac-P\u00e4ss w0rd:&="
+        sessions = [{"username": "u%d" % i, "remoteHost": "10.0.0.%d" % i,
+                     "connectionIdentifier": str(i), "startDate": 1717100000000}
+                    for i in range(3)]
+        fake = FakeGuacamole(users={"guacadmin": User(password)}, sessions=sessions).start()
+        self.addCleanup(fake.stop)
+        scans = []
+        handler = fake.httpd.RequestHandlerClass
+        login = handler.login
+
+        def scanning_login(self_, body):
+            scans.append((argv_holding(password.encode()), argv_holding(b"--data-source")))
+            return login(self_, body)
+
+        handler.login = scanning_login
+        tmp, launcher = self.launcher_dir(probe_binary=ARGS.probe)
+        store = os.path.join(tmp, "stored_passwords")
+        self.pwstore.save({"guac": password}, store)
+        argv = self.checkmk_argv(self.rule_args(host="127.0.0.1", port=fake.port), "guac", store)
+        p = self.run_launcher(launcher, argv, tmp)
+        self.assertEqual(p.stdout.decode(),
+                         "Apache Guacamole Active Sessions: 3 | active_sessions=3;;;0;\n")
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(len(scans), 1)
+        with_password, with_marker = scans[0]
+        self.assertEqual(with_password, [])
+        self.assertNotEqual(with_marker, [], "the /proc scan found not even the probe")
+        self.assertEqual(fake.live_tokens(), 0)
+        # The same with a password the store does not hold: the login fails.
+        self.pwstore.save({"guac": "wrong"}, store)
+        p = self.run_launcher(launcher, argv, tmp)
+        self.assertEqual(p.returncode, 2, p.stdout)
 
     def test_launcher_without_the_probe_is_unknown(self):
         tmp = tempfile.mkdtemp(prefix="automon-launcher-")
@@ -569,6 +748,128 @@ class ExtensionTest(unittest.TestCase):
         p = subprocess.run([launcher, "--host", "x"], stdout=subprocess.PIPE, timeout=30)
         self.assertEqual(p.returncode, 3)
         self.assertTrue(p.stdout.startswith(b"Error: cannot run "), p.stdout)
+
+
+# A folder's hosts.mk as Checkmk's Setup writes it (host_storage.py).
+SETUP_HOSTS_MK = """# Created by HostStorage
+
+all_hosts += ['setup01.example.org',
+ 'Setup02.example.org']
+
+clusters.update({'cluster.example.org': ['setup01.example.org']})
+
+host_tags.update({'setup01.example.org': {'address_family': 'ip-v4-only',
+                         'agent': 'cmk-agent',
+                         'site': 'mysite'}})
+
+# Explicit IPv4 addresses
+ipaddresses.update({'setup01.example.org': '192.0.2.1'})
+
+# Host attributes (needed for WATO)
+host_attributes.update({'setup01.example.org': {'ipaddress': '192.0.2.1',
+                         'parents': ['free.example.org']}})
+
+folder_attributes.update({})
+"""
+
+
+def setup_hosts(path):
+    """The hosts a site reads from a hosts.mk: executed as Checkmk does."""
+    ns = {"FOLDER_PATH": "", "all_hosts": [], "clusters": {}, "host_tags": {},
+          "ipaddresses": {}, "host_attributes": {}, "folder_attributes": {}}
+    with open(path) as f:
+        exec(compile(f.read(), path, "exec"), ns)  # noqa: S102 - the test's own file
+    return ns["all_hosts"] + list(ns["clusters"])
+
+
+class SetupHostsTest(unittest.TestCase):
+    """Hosts that the site's Setup (conf.d/wato/) manages are never
+    registered: automon would define them a second time."""
+
+    def setUp(self):
+        self.env = CheckmkEnv()
+        self.addCleanup(self.env.cleanup)
+        wato = os.path.join(os.path.dirname(self.env.conf_dir), "wato")
+        os.makedirs(os.path.join(wato, "servers", "linux"))
+        with open(os.path.join(wato, ".wato"), "w") as f:
+            f.write("{'title': 'Main'}\n")
+        self.hosts_mk = os.path.join(wato, "servers", "linux", "hosts.mk")
+        self.write_setup(SETUP_HOSTS_MK)
+        self.generation = 0
+
+    def write_setup(self, text):
+        with open(self.hosts_mk, "w") as f:
+            f.write(text)
+
+    def receive(self, host):
+        definitions = os.path.join(self.env.dir, "definitions")
+        admindir = os.path.join(self.env.dir, "dpkg")
+        if not os.path.exists(definitions):
+            os.makedirs(definitions)
+            os.makedirs(admindir)
+            with open(os.path.join(definitions, "ssh"), "w") as f:
+                f.write("[ssh]\ntype = ssh\n")
+            open(os.path.join(admindir, "status"), "w").close()
+        self.generation += 1
+        p = subprocess.run([ARGS.agent, "snapshot", definitions, "--name", host,
+                            "--address", "192.0.2.30", "--generation", str(self.generation),
+                            "--dpkg-admindir", admindir],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        return self.env.run("receive", "--host", host, stdin=p.stdout)
+
+    def test_setup_hosts_are_refused_with_how_to_hand_them_over(self):
+        self.assertEqual(setup_hosts(self.hosts_mk), [
+            "setup01.example.org", "Setup02.example.org", "cluster.example.org"])
+        for host, alias in (("setup01.example.org", ""),
+                            ("setup02.example.org", ", as 'Setup02.example.org'"),
+                            ("cluster.example.org", "")):
+            code, out, err = self.receive(host)
+            self.assertEqual(code, 2, out + err)
+            self.assertTrue(out.startswith("refused: "), out)
+            self.assertIn(
+                "host '%s' is managed by Checkmk's Setup (folder 'servers/linux'%s), and "
+                "automon never overrides a host of Setup: to let automon manage it, delete it "
+                "in Setup, activate the changes and push again; to keep it in Setup, run "
+                "'automon-registrar remove %s' on the registrar\n" % (host, alias, host), out)
+            self.assertFalse(os.path.exists(self.env.mk(host)), host)
+        self.assertEqual(self.env.activations(), [])
+        code, out, _ = self.env.run("hosts")
+        self.assertIn("setup01.example.org", out)
+        # Named in Setup only as another host's parent: not Setup's host.
+        code, out, err = self.receive("free.example.org")
+        self.assertEqual(code, 0, out + err)
+        self.assertTrue(os.path.exists(self.env.mk("free.example.org")))
+        self.assertEqual(self.env.activations(), [SITE])
+        # Deleted in Setup: automon may take it over.
+        self.write_setup(SETUP_HOSTS_MK.replace("'setup01.example.org',\n ", ""))
+        self.assertNotIn("setup01.example.org", setup_hosts(self.hosts_mk)[:2])
+        code, out, err = self.receive("setup01.example.org")
+        self.assertEqual(code, 0, out + err)
+        self.assertEqual(out, "ssh: active\n")
+        ns, before, _ = execute_mk(self.env.mk("setup01.example.org"))
+        self.assertEqual(additions(ns, before)["all_hosts"], ["setup01.example.org"])
+        # Back in Setup (added there later): the next push is refused, and
+        # the render of every host keeps it out as well.
+        self.write_setup(SETUP_HOSTS_MK)
+        code, out, err = self.receive("setup01.example.org")
+        self.assertEqual(code, 2, out + err)
+        self.assertIn("is managed by Checkmk's Setup", out)
+        code, out, err = self.env.run("render")
+        self.assertIn("setup01.example.org: quarantined: host 'setup01.example.org' is managed "
+                      "by Checkmk's Setup", out + err)
+
+    def test_a_setup_file_it_cannot_read_refuses_every_registration(self):
+        self.write_setup("all_hosts += hosts_from_somewhere()\n")
+        code, out, err = self.receive("new.example.org")
+        self.assertEqual(code, 2, out + err)
+        self.assertEqual(
+            out, "refused: not activated: cannot tell which hosts Checkmk's Setup manages, and "
+            "automon never overrides a host of Setup: %s:1: cannot tell which hosts this names: "
+            "expected 'all_hosts += [...]' (the registrar must be able to read %s)\n"
+            % (self.hosts_mk, os.path.dirname(os.path.dirname(os.path.dirname(self.hosts_mk)))))
+        self.assertFalse(os.path.exists(self.env.mk("new.example.org")))
+        self.assertEqual(self.env.activations(), [])
 
 
 class MkpTest(unittest.TestCase):

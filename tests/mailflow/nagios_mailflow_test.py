@@ -43,7 +43,7 @@ BLOCKED_SECONDS = 3
 
 def outstanding(state_dir, flow):
     try:
-        with open(os.path.join(state_dir, "mailflow", flow, "state")) as f:
+        with open(os.path.join(state_dir, "mailflow", HOST, flow, "state")) as f:
             return [line.split()[2] for line in f if line.startswith("token ")]
     except FileNotFoundError:
         return []
@@ -149,7 +149,7 @@ def main():
         assert code == 0, (out, err)
         host_file = env.host_file(HOST)
         assert PASSWORD not in host_file
-        assert "!%s/main!" % mailflow_root in host_file, host_file
+        assert "!%s/%s/main!" % (mailflow_root, HOST) in host_file, host_file
 
         core = Core(env)
         regtest.wait_for("the core to know " + HOST, lambda: core.service("flow"))
@@ -179,7 +179,7 @@ def main():
         # Every file the checks wrote belongs to nagios: they ran as Debian's would.
         nagios_uid = pwd.getpwnam("nagios").pw_uid
         for flow in ("main", "held"):
-            st = os.stat(os.path.join(mailflow_root, flow, "state"))
+            st = os.stat(os.path.join(mailflow_root, HOST, flow, "state"))
             assert st.st_uid == nagios_uid, (flow, st.st_uid)
         ok = True
         print("nagios mail-flow test passed")

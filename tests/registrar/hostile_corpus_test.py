@@ -201,7 +201,17 @@ def cases():
           "automon_ldap!127.0.0.1!389!ou=My Unit,dc=example,dc=org")
     inert("haproxy glob proxies", svc("bad", ("stats", "/run/haproxy/admin.sock"), ("proxies", "web*,api?"),
                                       ("warning", "80%"), ("critical", "95%"), type_="haproxy", port=None),
-          "automon_haproxy_socket_p2!/run/haproxy/admin.sock!80%!95%!web*!api?")
+          "automon_haproxy_socket_proxies!/run/haproxy/admin.sock!80%!95%!web*,api?")
+    # Issue #18 item 11: 64 proxies are one argument, never past $ARG32$.
+    many = ",".join("p%02d" % i for i in range(64))
+    inert("haproxy with 64 proxies", svc("bad", ("stats", "/run/haproxy/admin.sock"), ("proxies", many),
+                                         type_="haproxy", port=None),
+          "automon_haproxy_socket_proxies!/run/haproxy/admin.sock!80%!90%!" + many)
+    # Issue #18 item 12: naming a mail flow another host may use joins
+    # nothing: the state is under this host's own directory.
+    inert("mailflowid of another host", svc("bad", ("id", "shared"), ("seconds", "60"), type_="mailflow",
+                                            port=None),
+          "automon_mailflow_age!shared!{mailflow}/{host}/shared!60")
     return out
 
 
@@ -322,7 +332,8 @@ def main():
                     problem = "the rejected service reached the configuration"
             else:
                 want = "check_command           " + detail.format(
-                    host=host, secrets=os.path.join(env.state_dir, "secrets"))
+                    host=host, secrets=os.path.join(env.state_dir, "secrets"),
+                    mailflow=os.path.join(env.state_dir, "mailflow"))
                 text = env.host_file(host) or ""
                 if code != 0 or want not in text:
                     problem = "expected active with %r" % want

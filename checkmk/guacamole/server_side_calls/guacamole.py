@@ -66,11 +66,11 @@ def commands(params: GuacamoleParams, host_config: HostConfig) -> Iterable[Activ
         "--uri", params.uri,
         "--data-source", params.data_source,
         "--username", params.username,
-        # Passed safely: Checkmk puts a reference to its password store
-        # (--pwstore) and a masked placeholder into the command line, and
-        # libexec/check_guacamole hands the password to the probe in its
-        # environment, never in argv.
-        "--password", params.password,
+        # Passed safely (never .unsafe()): Checkmk puts ID:FILE, a reference
+        # to the password in its password store, into the command line;
+        # libexec/check_guacamole looks it up and hands the password to the
+        # probe in its environment, never in argv.
+        "--password-id", params.password,
     ]
     if params.levels is not None:
         args += ["-w", str(params.levels[0]), "-c", str(params.levels[1])]

@@ -1,6 +1,6 @@
-#include "registrar/render/checkmk_sandbox.h"
+#include "backends/checkmk_sandbox.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 constexpr std::string_view kSource = R"PY(
@@ -166,4 +166,4 @@ main(sys.argv[1:])
 
 std::string_view CheckmkSandboxSource() { return kSource; }
 
-}  // namespace automon::registrar
+}  // namespace automon::backends

@@ -1,17 +1,17 @@
-// Golden files of the renderers' tests, in registrar/render/testdata/
+// Golden files of the renderers' tests, in backends/testdata/
 // (tests run from the source directory). AUTOMON_UPDATE_GOLDEN=1 rewrites
 // them from the actual output: review the diff before committing.
-#ifndef AUTOMON_REGISTRAR_TESTING_GOLDEN_H_
-#define AUTOMON_REGISTRAR_TESTING_GOLDEN_H_
+#ifndef AUTOMON_BACKENDS_TESTING_GOLDEN_H_
+#define AUTOMON_BACKENDS_TESTING_GOLDEN_H_
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 
-namespace automon::registrar::testing {
+namespace automon::backends::testing {
 
-inline constexpr char kGoldenDir[] = "registrar/render/testdata/";
+inline constexpr char kGoldenDir[] = "backends/testdata/";
 
 // The golden file `name`, after rewriting it with `actual` when asked to.
 inline std::string ReadGolden(const std::string& name, const std::string& actual) {
@@ -23,6 +23,6 @@ inline std::string ReadGolden(const std::string& name, const std::string& actual
   return buffer.str();
 }
 
-}  // namespace automon::registrar::testing
+}  // namespace automon::backends::testing
 
-#endif  // AUTOMON_REGISTRAR_TESTING_GOLDEN_H_
+#endif  // AUTOMON_BACKENDS_TESTING_GOLDEN_H_

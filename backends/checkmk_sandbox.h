@@ -3,7 +3,7 @@
 // staged file before it may reach the site. A file passes only when
 //
 //   1. it is ASCII, at most 4 MiB, and parses as Python;
-//   2. every statement is one of the forms render/checkmk writes
+//   2. every statement is one of the forms backends/checkmk writes
 //      (all_hosts += [...], custom_checks += [...], X.update({...}) for
 //      host_tags, host_labels, ipaddresses, ipv6addresses, and
 //      explicit_host_conf.setdefault('alias', {}) /
@@ -21,15 +21,15 @@
 //
 // It prints one line per file: "OK\tHOST" or "FAIL\tHOST\tREASON", and
 // exits 0 when it could check every file (whatever the verdicts).
-#ifndef AUTOMON_REGISTRAR_RENDER_CHECKMK_SANDBOX_H_
-#define AUTOMON_REGISTRAR_RENDER_CHECKMK_SANDBOX_H_
+#ifndef AUTOMON_BACKENDS_CHECKMK_SANDBOX_H_
+#define AUTOMON_BACKENDS_CHECKMK_SANDBOX_H_
 
 #include <string_view>
 
-namespace automon::registrar {
+namespace automon::backends {
 
 std::string_view CheckmkSandboxSource();
 
-}  // namespace automon::registrar
+}  // namespace automon::backends
 
-#endif  // AUTOMON_REGISTRAR_RENDER_CHECKMK_SANDBOX_H_
+#endif  // AUTOMON_BACKENDS_CHECKMK_SANDBOX_H_

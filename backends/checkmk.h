@@ -1,4 +1,4 @@
-// render/checkmk: the Checkmk renderer. A pure function from one stored
+// backends/checkmk: the Checkmk renderer. A pure function from one stored
 // snapshot to the content of conf.d/automon/<host>.mk for a Checkmk site
 // (reference monitoring-config-formats.md §3); activation.h decides where
 // and when it is written.
@@ -15,21 +15,24 @@
 //
 // The host is agentless (no agent, no SNMP, no piggyback); its services are
 // custom_checks rules ("Integrate Nagios plugins") conditioned on that host
-// only, whose command lines are exactly the Nagios renderer's: the same
-// programs and options, the same quoting of every value, secrets by file.
-// automon's own probes run from `probes_dir`, the monitoring-plugins from
-// the site's own plugin directory.
-#ifndef AUTOMON_REGISTRAR_RENDER_CHECKMK_H_
-#define AUTOMON_REGISTRAR_RENDER_CHECKMK_H_
+// only, whose command lines are built from the check plans (plan.h) with
+// the same programs and options as for Nagios and every value quoted as
+// Nagios' command_line quotes it, secrets by file. automon's own probes
+// (ProgramSource::kAutomonProbes, and the automon_password_env wrapper)
+// run from `probes_dir`, the monitoring-plugins from the site's own plugin
+// directory.
+#ifndef AUTOMON_BACKENDS_CHECKMK_H_
+#define AUTOMON_BACKENDS_CHECKMK_H_
 
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "backends/backend.h"
+#include "backends/plan.h"
 #include "common/result.h"
-#include "formats/snapshot.h"
-#include "registrar/render/nagios.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 
 struct CheckmkRenderOptions {
   // For headers: when the file was generated (e.g. "2026-11-21T15:00:00Z").
@@ -41,22 +44,36 @@ struct CheckmkRenderOptions {
   // Where automon's probes are (check_guacamole, check_haproxy_sessions,
   // check_mailflow, automon_password_env): the automon-probes package.
   std::string probes_dir = "/usr/lib/nagios/plugins";
-  // As NagiosRenderOptions: <secrets_dir>/<host>/<service>.<generation>.password
-  std::string secrets_dir = "/var/lib/automon/secrets";
-  std::string mailflow_dir = "/var/lib/automon/mailflow";
 };
 
 // The label every generated host carries: automon:registered.
 inline constexpr std::string_view kCheckmkLabelKey = "automon";
 inline constexpr std::string_view kCheckmkLabelValue = "registered";
 
-// One host's .mk file. Fails as a whole when the host's name (Checkmk's
-// ^\w[-0-9a-zA-Z_.]*$, at most 240 bytes) or address is not usable; a
-// service that cannot be written safely is left out and reported in
-// `services`, as by RenderNagiosHost. `secrets` are those of the rendered
-// services, with the paths the command lines name.
-Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
-                                       const CheckmkRenderOptions& options);
+class CheckmkRenderer final : public Renderer {
+ public:
+  explicit CheckmkRenderer(CheckmkRenderOptions options) : options_(std::move(options)) {}
+
+  BackendKind kind() const override { return BackendKind::kCheckmk; }
+  // One host's .mk file. Fails as a whole when the host's name (Checkmk's
+  // ^\w[-0-9a-zA-Z_.]*$, at most 240 bytes) or address is not usable; a
+  // service that cannot be written safely is left out and reported in
+  // `services`, for the same reasons as by the NagiosRenderer and when a
+  // value holds '!', ';' or '$' (doc/decisions.md). `secrets` are those of
+  // the rendered services, with the paths the command lines name.
+  Result<RenderedHost> RenderHost(const HostPlan& plan) const override;
+  // "<host>.mk".
+  std::string HostFileName(std::string_view host) const override;
+
+  const CheckmkRenderOptions& options() const { return options_; }
+
+ private:
+  CheckmkRenderOptions options_;
+};
+
+// The command line of one plan for a Checkmk custom_checks rule; an Error
+// says why a value cannot be written.
+Result<std::string> CheckmkCommandLine(const CheckPlan& plan, const CheckmkRenderOptions& options);
 
 // "<host>.mk".
 std::string CheckmkFileName(std::string_view host);
@@ -65,6 +82,6 @@ std::string CheckmkFileName(std::string_view host);
 // name: 1-240 bytes of [A-Za-z0-9_.-], starting with a letter, digit or '_'.
 bool IsCheckmkHostName(std::string_view host);
 
-}  // namespace automon::registrar
+}  // namespace automon::backends
 
-#endif  // AUTOMON_REGISTRAR_RENDER_CHECKMK_H_
+#endif  // AUTOMON_BACKENDS_CHECKMK_H_

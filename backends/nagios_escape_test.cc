@@ -1,10 +1,10 @@
-#include "registrar/render/nagios_escape.h"
+#include "backends/nagios_escape.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 TEST(EncodeArgumentTest, EscapesEverythingNagiosOrTheShellInterprets) {
@@ -46,7 +46,7 @@ TEST(EncodeArgumentTest, RefusesWhatCannotBeEncoded) {
       {std::string("a\0b", 3), "byte 0x00 at offset 1 is not printable ASCII"},
       {"a\x7f", "byte 0x7f at offset 1 is not printable ASCII"},
       {"\xd0\xb0", "byte 0xd0 at offset 0 is not printable ASCII"},  // Cyrillic a
-      {std::string(2049, 'x'), "value of 2049 bytes is over the limit of 2048"},
+      {std::string(4097, 'x'), "value of 4097 bytes is over the limit of 4096"},
   };
   for (const Case& c : cases) {
     auto encoded = EncodeArgument(c.in);
@@ -85,4 +85,4 @@ TEST(NagiosNameTest, AddressesComeFromAnAllowList) {
 }
 
 }  // namespace
-}  // namespace automon::registrar
+}  // namespace automon::backends

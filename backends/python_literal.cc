@@ -1,11 +1,11 @@
-#include "registrar/render/python_literal.h"
+#include "backends/python_literal.h"
 
 #include <fmt/format.h>
 
 #include "common/check.h"
 #include "common/utf8.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 // A generous bound: no value a host sends comes near it, and it keeps a
@@ -175,4 +175,4 @@ Result<std::string> EncodePython(const PyValue& value) {
   return Error{"unknown Python value kind"};
 }
 
-}  // namespace automon::registrar
+}  // namespace automon::backends

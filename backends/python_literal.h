@@ -10,8 +10,8 @@
 // \UNNNNNNNN above), so no literal newline, NUL, U+2028 or bidi control
 // ever reaches the file. Input strings must be valid UTF-8; surrogates,
 // overlong forms and code points above U+10FFFF are refused.
-#ifndef AUTOMON_REGISTRAR_RENDER_PYTHON_LITERAL_H_
-#define AUTOMON_REGISTRAR_RENDER_PYTHON_LITERAL_H_
+#ifndef AUTOMON_BACKENDS_PYTHON_LITERAL_H_
+#define AUTOMON_BACKENDS_PYTHON_LITERAL_H_
 
 #include <cstdint>
 #include <string>
@@ -21,7 +21,7 @@
 
 #include "common/result.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 
 // A Python value built only of literals: str, int, bool, None, list, tuple
 // and dict (insertion-ordered, as Python's). A value type; compare with ==.
@@ -63,6 +63,6 @@ Result<std::string> EncodePythonString(std::string_view utf8);
 // a one-element tuple as "(x,)"). Fails when any string inside fails.
 Result<std::string> EncodePython(const PyValue& value);
 
-}  // namespace automon::registrar
+}  // namespace automon::backends
 
-#endif  // AUTOMON_REGISTRAR_RENDER_PYTHON_LITERAL_H_
+#endif  // AUTOMON_BACKENDS_PYTHON_LITERAL_H_

@@ -1,5 +1,6 @@
-#include "registrar/render/nagios.h"
+#include "backends/nagios.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -8,10 +9,10 @@
 #include <regex>
 #include <sstream>
 
+#include "backends/testing/golden.h"
 #include "formats/parser.h"
-#include "registrar/testing/golden.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 using testing::ReadGolden;
@@ -20,8 +21,14 @@ NagiosRenderOptions Options() {
   NagiosRenderOptions options;
   options.generated_at = "2026-11-21T12:00:00Z";
   options.templates_file = "/etc/automon/nagios-templates.cfg";
-  options.secrets_dir = "/var/lib/automon/secrets";
   return options;
+}
+
+// As the registrar does it: the plan, then the renderer.
+Result<RenderedHost> RenderNagiosHost(const formats::Snapshot& snapshot,
+                                      const NagiosRenderOptions& options,
+                                      const PlanOptions& plan = {}) {
+  return NagiosRenderer(options).RenderHost(PlanHost(snapshot, plan));
 }
 
 formats::Snapshot Parse(const std::string& definitions) {
@@ -108,14 +115,15 @@ TEST(NagiosRendererTest, SecretsNeverReachTheConfigurationOnlyFiles) {
             std::string::npos);
 }
 
-// Every mail-flow check of one flow shares <mailflow_dir>/<mailflowid>, the
-// directory the registrar's configuration puts under its state_dir.
+// Every mail-flow check of one flow of a host shares
+// <mailflow_dir>/<host>/<mailflowid>, under the directory the registrar's
+// configuration puts under its state_dir.
 TEST(NagiosRendererTest, MailflowChecksShareTheConfiguredStateDirectory) {
-  NagiosRenderOptions options = Options();
-  options.mailflow_dir = "/srv/automon state/mailflow";
-  auto rendered = RenderNagiosHost(Parse(kEveryType), options);
+  PlanOptions plan;
+  plan.mailflow_dir = "/srv/automon state/mailflow";
+  auto rendered = RenderNagiosHost(Parse(kEveryType), Options(), plan);
   ASSERT_TRUE(rendered.ok());
-  const std::string state = "!/srv/automon state/mailflow/main!";
+  const std::string state = "!/srv/automon state/mailflow/web01.example.org/main!";
   for (const char* command :
        {"check_command           automon_mailflow_age!main",
         "check_command           automon_mailflow_send!main",
@@ -147,7 +155,7 @@ TEST(NagiosRendererTest, CheckCommandsMatchTheirDefinitions) {
     EXPECT_TRUE(arity.emplace((*it)[1], max).second) << "duplicate " << (*it)[1];
     EXPECT_TRUE(std::string((*it)[1]).starts_with("automon_"));
   }
-  EXPECT_GT(arity.size(), 200u);
+  EXPECT_GT(arity.size(), 40u);
   auto rendered = RenderNagiosHost(Parse(kEveryType), Options());
   ASSERT_TRUE(rendered.ok());
   const std::regex check(R"(check_command\s+(.*)\n)");
@@ -244,5 +252,50 @@ TEST(NagiosRendererTest, HeaderIsTheOnlyTimeDependentPart) {
   EXPECT_EQ(HostFileName("h.example.org"), "hosts/36/h.example.org.cfg");
 }
 
+// Issue #14/#18: 64 proxies (the schema's maximum) as long as a definition
+// line allows (4,096 bytes: 62 bytes each) go as
+// one argument; Nagios expands only $ARG1$..$ARG32$.
+TEST(NagiosRendererTest, SixtyFourProxiesAreOneArgument) {
+  std::string proxies;
+  for (int i = 0; i < 64; ++i) {
+    proxies += fmt::format("{}{:0>2}-{}", i == 0 ? "" : ",", i, std::string(59, 'p'));
+  }
+  formats::Snapshot s = Parse(
+      "[lb]\ntype = haproxy\nstats = http://:8404/stats\nusername = mon\n"
+      "password = pw\nproxies = " +
+      proxies + "\n");
+  s.host = "lb.example.org";
+  auto rendered = RenderNagiosHost(s, Options());
+  ASSERT_TRUE(rendered.ok()) << rendered.error().message;
+  ASSERT_EQ(rendered->services.size(), 1u);
+  EXPECT_TRUE(rendered->services[0].rendered) << rendered->services[0].reason;
+  EXPECT_EQ(rendered->content, ReadGolden("lb.example.org.cfg", rendered->content));
+  EXPECT_NE(rendered->content.find("!" + proxies + "\n"), std::string::npos);
+  EXPECT_EQ(rendered->content.find("$ARG33$"), std::string::npos);
+}
+
+TEST(NagiosRendererTest, RefusesAPlanThatNeedsMoreThanThirtyTwoArguments) {
+  HostPlan plan;
+  plan.host = "h.example.org";
+  plan.address = "192.0.2.1";
+  PlannedService& s = plan.services.emplace_back();
+  s.name = "many";
+  s.description = "many";
+  s.plan.command = "many";
+  s.plan.program = {"check_dummy", ProgramSource::kMonitoringPlugins};
+  for (int i = 0; i < 33; ++i) s.plan.arguments.push_back({"-x", ArgumentKind::kValue, "v", false});
+  auto rendered = NagiosRenderer(Options()).RenderHost(plan);
+  ASSERT_TRUE(rendered.ok());
+  ASSERT_EQ(rendered->services.size(), 1u);
+  EXPECT_FALSE(rendered->services[0].rendered);
+  EXPECT_EQ(rendered->services[0].reason,
+            "its check needs 33 arguments, and Nagios passes at most 32 ($ARG1$..$ARG32$)");
+  EXPECT_EQ(rendered->content.find("define service"), std::string::npos);
+  s.plan.arguments.pop_back();
+  rendered = NagiosRenderer(Options()).RenderHost(plan);
+  ASSERT_TRUE(rendered.ok());
+  EXPECT_TRUE(rendered->services[0].rendered) << "32 is fine";
+}
+
 }  // namespace
-}  // namespace automon::registrar
+}  // namespace automon::backends

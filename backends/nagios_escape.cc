@@ -1,13 +1,15 @@
-#include "registrar/render/nagios_escape.h"
+#include "backends/nagios_escape.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
-constexpr size_t kMaxArgumentBytes = 2048;
+// A definition line's limit (formats/): the longest value, 64 HAProxy proxy
+// patterns passed as one argument (plan.cc), stays below it.
+constexpr size_t kMaxArgumentBytes = 4096;
 
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -69,4 +71,4 @@ bool IsSafeAddress(std::string_view address) {
          AllOf(address, ".:-");
 }
 
-}  // namespace automon::registrar
+}  // namespace automon::backends

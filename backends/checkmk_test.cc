@@ -1,4 +1,4 @@
-#include "registrar/render/checkmk.h"
+#include "backends/checkmk.h"
 
 #include <gtest/gtest.h>
 
@@ -6,10 +6,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "backends/testing/golden.h"
 #include "formats/parser.h"
-#include "registrar/testing/golden.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 // tests/checkmk/ executes the golden .mk files with Python and checks
@@ -22,8 +22,13 @@ CheckmkRenderOptions Options() {
   options.site = "mysite";
   options.site_plugins_dir = "/omd/sites/mysite/lib/nagios/plugins";
   options.probes_dir = "/usr/lib/nagios/plugins";
-  options.secrets_dir = "/var/lib/automon/secrets";
   return options;
+}
+
+// As the registrar does it: the plan, then the renderer.
+Result<RenderedHost> RenderCheckmkHost(const formats::Snapshot& snapshot,
+                                       const CheckmkRenderOptions& options) {
+  return CheckmkRenderer(options).RenderHost(PlanHost(snapshot, PlanOptions{}));
 }
 
 formats::Snapshot Parse(const std::string& definitions, std::optional<std::string> address) {
@@ -89,7 +94,7 @@ TEST(CheckmkRendererTest, CommandLinesAreTheNagiosOnesWithAbsolutePrograms) {
            "'/usr/lib/nagios/plugins/check_haproxy_sessions --url "
            "\\'https://lb.example.org:8404/stats\\' --username \\'mon\\' --password-file "
            "\\'/var/lib/automon/secrets/web01.example.org/lb.7.password\\' -w \\'50%\\' -c "
-           "\\'90%\\' --proxy \\'web\\' --proxy \\'api*\\''",
+           "\\'90%\\' --proxies \\'web,api*\\''",
            "'/usr/lib/nagios/plugins/automon_password_env LDAP_PASSWORD "
            "\\'/var/lib/automon/secrets/web01.example.org/dirs.7.password\\' "
            "/omd/sites/mysite/lib/nagios/plugins/check_ldap -S",
@@ -221,4 +226,4 @@ TEST(CheckmkRendererTest, OutputIsPrintableAsciiWithAHeader) {
 }
 
 }  // namespace
-}  // namespace automon::registrar
+}  // namespace automon::backends

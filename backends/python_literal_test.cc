@@ -1,4 +1,4 @@
-#include "registrar/render/python_literal.h"
+#include "backends/python_literal.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 
 #include "common/process_runner.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 namespace {
 
 TEST(EncodePythonStringTest, EscapesQuotesBackslashesAndEveryNonPrintable) {
@@ -140,4 +140,4 @@ TEST(EncodePythonStringTest, PythonReadsBackTheSameString) {
 }
 
 }  // namespace
-}  // namespace automon::registrar
+}  // namespace automon::backends

@@ -3,20 +3,20 @@
 // §1.6): even though formats/ already validated every value against an
 // allow-list, nothing here assumes it, so a bug or a gap there cannot turn
 // into configuration or shell injection.
-#ifndef AUTOMON_REGISTRAR_RENDER_NAGIOS_ESCAPE_H_
-#define AUTOMON_REGISTRAR_RENDER_NAGIOS_ESCAPE_H_
+#ifndef AUTOMON_BACKENDS_NAGIOS_ESCAPE_H_
+#define AUTOMON_BACKENDS_NAGIOS_ESCAPE_H_
 
 #include <string>
 #include <string_view>
 
 #include "common/result.h"
 
-namespace automon::registrar {
+namespace automon::backends {
 
 // Encodes `value` to stand as one argument of a `check_command` line
 // (cmd!ARG1!ARG2...) whose command_line wraps each $ARGn$ in single quotes.
 // Refuses: bytes outside printable ASCII (control characters, NUL, DEL,
-// anything non-ASCII), any backslash, and values over 2048 bytes. Encodes:
+// anything non-ASCII), any backslash, and values over 4096 bytes. Encodes:
 // '!' as "\!" (argument separator), '$' as "$$" (macro start, so $USER1$ or
 // $HOSTADDRESS$ arrive literally), ';' as "\;" (comment start), and ''' as
 // '\'' (closes, escapes and reopens the shell's single quotes). The Error
@@ -36,6 +36,6 @@ bool IsSafeServiceDescription(std::string_view description);
 // 1-253 bytes of [A-Za-z0-9.:-], not starting with '-'.
 bool IsSafeAddress(std::string_view address);
 
-}  // namespace automon::registrar
+}  // namespace automon::backends
 
-#endif  // AUTOMON_REGISTRAR_RENDER_NAGIOS_ESCAPE_H_
+#endif  // AUTOMON_BACKENDS_NAGIOS_ESCAPE_H_

@@ -1,0 +1,53 @@
+// The one place that knows which backends the registrar has.
+#include "registrar/backend.h"
+
+#include "registrar/activation_checkmk.h"
+#include "registrar/activation_nagios.h"
+
+namespace automon::registrar {
+
+using backends::BackendKind;
+
+std::unique_ptr<Backend> MakeBackend(const Config& config, FileSystem& fs, Disk& disk,
+                                     ProcessRunner& runner) {
+  switch (config.backend) {
+    case BackendKind::kNagios:
+      return MakeNagiosBackend(config, fs, disk, runner);
+    case BackendKind::kCheckmk:
+      return MakeCheckmkBackend(config, fs, disk, runner);
+    case BackendKind::kIcinga2:
+      // Icinga 2 plugs in here (activation_icinga2.h).
+      break;
+  }
+  AUTOMON_CHECK(false && "a backend without an activator passed the configuration");
+  return nullptr;
+}
+
+std::vector<BackendKind> RegistrarBackends() {
+  return {BackendKind::kNagios, BackendKind::kCheckmk};
+}
+
+void CompleteBackendConfig(Config& config, const SourceLocation& backend_loc,
+                           const std::string& backend_line, std::vector<Diagnostic>& diagnostics) {
+  switch (config.backend) {
+    case BackendKind::kCheckmk:
+      CompleteCheckmkConfig(config, backend_loc, backend_line, diagnostics);
+      break;
+    case BackendKind::kNagios:
+    case BackendKind::kIcinga2:
+      break;
+  }
+}
+
+Result<void> CheckCommandPrivileges(const Config& config, std::string_view path, unsigned euid) {
+  switch (config.backend) {
+    case BackendKind::kCheckmk:
+      return CheckCheckmkCommandPrivileges(config, path, euid);
+    case BackendKind::kNagios:
+    case BackendKind::kIcinga2:
+      break;
+  }
+  return {};
+}
+
+}  // namespace automon::registrar
