@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <charconv>
@@ -92,9 +93,17 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
 
+  // Each connection, waiting or served, is a socket: let the server hold
+  // as many as the system allows this process (the soft limit is often
+  // 1024, less than max_waiting + max_connections).
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
   Options options;
   options.address = listen->first;
   options.port = listen->second;
+  options.log = log;
   auto server = Server::Listen(options, *host_key, service);
   if (!server) {
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);

@@ -1,17 +1,21 @@
 #include "registrar/ssh/server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <system_error>
 #include <thread>
 
 #include "common/text.h"
@@ -44,15 +48,23 @@ std::string Address(const sockaddr_storage& ss) {
 // Everything one connection's callbacks share. Lives on the connection
 // thread's stack for the whole life of the session.
 struct Connection {
-  Connection(Handler& h, const Limits& l) : handler(h), limits(l) {}
+  Connection(Handler& h, const Limits& l, std::atomic<size_t>& b, std::function<void()> on_auth)
+      : handler(h), limits(l), buffered(b), on_authenticated(std::move(on_auth)) {}
+  ~Connection() { buffered -= request.input.size(); }
   Handler& handler;
   const Limits& limits;
+  std::atomic<size_t>& buffered;  // the input all connections hold
+
+  std::function<void()> on_authenticated;  // tells the slot table
   int auth_failures = 0;
   bool authenticated = false;
   bool exec = false;
   bool eof = false;
   bool closed = false;
   bool too_big = false;
+  bool over_budget = false;      // all connections together hold max_buffered_input
+  size_t max_input = 0;          // from the handler's Admission
+  std::optional<Reply> refusal;  // from the handler's Admission
   ssh_channel channel = nullptr;
   ssh_channel_callbacks_struct channel_callbacks{};
   Request request;
@@ -73,10 +85,11 @@ int OnAuthPubkey(ssh_session /*session*/, const char* user, ssh_key pubkey, char
   if (!fingerprint || !line || !c.handler.AcceptsKey(*fingerprint)) return deny();
   // State NONE is a probe ("would you take this key?"): the answer is yes,
   // but the client is not authenticated until it signs.
-  if (state == SSH_PUBLICKEY_STATE_VALID) {
+  if (state == SSH_PUBLICKEY_STATE_VALID && !c.authenticated) {
     c.authenticated = true;
     c.request.fingerprint = *fingerprint;
     c.request.public_key = *line;
+    c.on_authenticated();
   }
   return SSH_AUTH_SUCCESS;
 }
@@ -93,6 +106,16 @@ int OnExec(ssh_session /*session*/, ssh_channel /*channel*/, const char* command
   if (words.empty() || !IsAllowedVerb(words.front())) return SSH_ERROR;
   c.request.verb = std::string(words.front());
   c.request.args.assign(words.begin() + 1, words.end());
+  // The limit is known before the first byte of input: a client never
+  // makes us hold more than its command may take (a callback of C code:
+  // nothing may escape it).
+  try {
+    Admission admission = c.handler.Admit(c.request);
+    c.max_input = std::min(admission.max_input, c.limits.max_payload);
+    c.refusal = std::move(admission.refusal);
+  } catch (const std::exception& e) {
+    c.refusal = Reply{3, "", fmt::format("automon-registrar: internal error: {}\n", e.what())};
+  }
   c.exec = true;
   return SSH_OK;
 }
@@ -100,9 +123,18 @@ int OnExec(ssh_session /*session*/, ssh_channel /*channel*/, const char* command
 int OnData(ssh_session /*session*/, ssh_channel /*channel*/, void* data, uint32_t len,
            int is_stderr, void* userdata) {
   auto& c = *static_cast<Connection*>(userdata);
-  if (!c.exec || is_stderr || c.too_big) return static_cast<int>(len);
-  if (c.request.input.size() + len > c.limits.max_payload) {
+  // Input before the command, on stderr, after a refusal or past the
+  // limit is dropped as it arrives, never kept.
+  if (!c.exec || is_stderr || c.too_big || c.over_budget || c.refusal) {
+    return static_cast<int>(len);
+  }
+  if (c.request.input.size() + len > c.max_input) {
     c.too_big = true;
+    return static_cast<int>(len);
+  }
+  if (c.buffered.fetch_add(len) + len > c.limits.max_buffered_input) {
+    c.buffered -= len;
+    c.over_budget = true;
     return static_cast<int>(len);
   }
   c.request.input.append(static_cast<const char*>(data), len);
@@ -210,9 +242,20 @@ Result<std::unique_ptr<Server>> Server::Listen(const Options& options,
     return Error{
         fmt::format("ssh_bind_listen({}:{}): {}", options.address, options.port, ssh_get_error(b))};
   }
+  const int fd = ssh_bind_get_fd(b);
+  // libssh listens with a backlog of 10: a burst of agents would see
+  // refused SYNs and back off for seconds. Accepting is cheap (slots.h
+  // queues what cannot start), so take the system's maximum; and accept
+  // without blocking, until the kernel's queue is empty.
+  if (::listen(fd, SOMAXCONN) != 0) return SystemError("listen", errno, options.address);
+  if (const int flags = ::fcntl(fd, F_GETFL);
+      flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    return SystemError("fcntl(O_NONBLOCK)", errno, options.address);
+  }
+  if (!server->wake_.valid()) return SystemError("eventfd", errno, "");
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
-  if (::getsockname(ssh_bind_get_fd(b), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
     return SystemError("getsockname", errno, options.address);
   }
   server->port_ = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
@@ -220,60 +263,139 @@ Result<std::unique_ptr<Server>> Server::Listen(const Options& options,
   return server;
 }
 
+Server::Server(const Options& options, Handler& handler)
+    : options_(options),
+      handler_(handler),
+      wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      slots_(SlotLimits{options.limits.max_connections,
+                        options.limits.max_unauthenticated_per_source, options.limits.max_waiting,
+                        options.limits.max_wait}) {}
+
 Server::~Server() {
   Stop();
   if (bind_ != nullptr) ssh_bind_free(bind_);
 }
 
-void Server::Serve() {
-  const int fd = ssh_bind_get_fd(bind_);
-  while (!stopping_) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 200) <= 0) continue;
-    ssh_session session = ssh_new();
-    if (session == nullptr) continue;
-    if (ssh_bind_accept(bind_, session) != SSH_OK) {
-      ssh_free(session);
-      // EMFILE and friends keep the socket readable: do not spin on them.
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      continue;
+void Server::Stop() {
+  stopping_ = true;
+  Wake();
+}
+
+void Server::Wake() {
+  const uint64_t one = 1;
+  if (wake_.valid()) (void)!::write(wake_.get(), &one, sizeof one);
+}
+
+void Server::Apply(Slots::Step step) {
+  for (Slots::Refusal& r : step.refuse) {
+    ::close(r.entry.id);
+    ++refused_busy_;
+    refused_.push_back(std::move(r));
+  }
+  for (Slots::Entry& e : step.start) {
+    try {
+      std::thread([this, fd = e.id, source = e.source]() mutable {
+        ServeConnection(fd, std::move(source));
+      }).detach();
+      ++threads_;  // under mutex_: the thread cannot end before this
+    } catch (const std::system_error& error) {
+      // Out of threads (RLIMIT_NPROC, TasksMax): refuse, free the slot.
+      ::close(e.id);
+      ++refused_busy_;
+      refused_.push_back({e, fmt::format("no thread to serve it: {}", error.what())});
+      Apply(slots_.Finished(e.source, false, Clock::now()));
     }
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    std::string peer = "?";
-    if (::getpeername(ssh_get_fd(session), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-      peer = Address(ss);
+  }
+}
+
+void Server::Serve() {
+  const int listen_fd = ssh_bind_get_fd(bind_);
+  RefusalLog refusal_log(options_.log, options_.limits.refusal_log_interval);
+  auto log_refusals = [&](Clock::time_point now) {
+    std::vector<Slots::Refusal> refused;
+    {
+      std::lock_guard lock(mutex_);
+      refused.swap(refused_);
+    }
+    for (const Slots::Refusal& r : refused) refusal_log.Refused(r.entry.source, r.reason, now);
+    refusal_log.Flush(now);
+  };
+  while (!stopping_) {
+    pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    const int ready = ::poll(p, 2, 200);
+    if (ready > 0 && (p[1].revents & POLLIN) != 0) {
+      uint64_t count = 0;
+      (void)!::read(wake_.get(), &count, sizeof count);
+    }
+    bool out_of_files = false;
+    if (ready > 0 && (p[0].revents & POLLIN) != 0) {
+      // Accept all that the kernel holds (a bounded batch per round):
+      // whatever cannot start waits in the slot table, where each source
+      // waits behind its own connections.
+      for (int i = 0; i < 512; ++i) {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+        if (fd < 0) {
+          out_of_files = errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+          break;
+        }
+        std::lock_guard lock(mutex_);
+        Apply(slots_.Arrive(fd, SourceOf(ss), Clock::now()));
+      }
     }
     {
       std::lock_guard lock(mutex_);
-      if (active_ >= options_.limits.max_connections) {
-        ++refused_busy_;
-        ssh_disconnect(session);
-        ssh_free(session);
-        continue;
-      }
-      ++active_;
+      Apply(slots_.Tick(Clock::now()));
     }
-    std::thread([this, session, peer = std::move(peer)]() mutable {
-      ServeConnection(session, std::move(peer));
-      std::lock_guard lock(mutex_);
-      --active_;
-      ++served_;
-      idle_.notify_all();
-    }).detach();
+    log_refusals(Clock::now());
+    // Out of descriptors, the socket stays readable: do not spin on it.
+    if (out_of_files) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   std::unique_lock lock(mutex_);
-  idle_.wait(lock, [this] { return active_ == 0; });
+  Apply(slots_.Drain());
+  refused_.clear();
+  idle_.wait(lock, [this] { return threads_ == 0; });
 }
 
-void Server::ServeConnection(ssh_session session, std::string peer) {
+void Server::ServeConnection(int fd, std::string source) {
+  bool authenticated = false;
+  {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    std::string peer = "?";
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) peer = Address(ss);
+    ssh_session session = ssh_new();
+    if (session == nullptr) {
+      ::close(fd);
+    } else {
+      const int accepted = ssh_bind_accept_fd(bind_, session, fd);
+      if (ssh_get_fd(session) != fd) ::close(fd);  // not yet the session's
+      if (accepted == SSH_OK) {
+        authenticated = Converse(session, std::move(peer), source);
+      }
+      ssh_free(session);  // closes the socket
+    }
+  }
+  std::lock_guard lock(mutex_);
+  --threads_;
+  ++served_;
+  Apply(slots_.Finished(source, authenticated, Clock::now()));
+  idle_.notify_all();
+  Wake();
+}
+
+bool Server::Converse(ssh_session session, std::string peer, const std::string& source) {
   const Limits& limits = options_.limits;
-  Connection c(handler_, limits);
+  Connection c(handler_, limits, buffered_, [this, &source] {
+    std::lock_guard lock(mutex_);
+    Apply(slots_.Authenticated(source, Clock::now()));
+    Wake();
+  });
   c.request.peer = std::move(peer);
   const auto start = Clock::now();
   // Bounds the key exchange, which otherwise waits forever (reference §3.1).
-  long timeout =
-      static_cast<long>(std::chrono::ceil<std::chrono::seconds>(limits.handshake).count());
+  long timeout = static_cast<long>(std::chrono::ceil<std::chrono::seconds>(limits.preauth).count());
   ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout);
 
   ssh_server_callbacks_struct callbacks{};
@@ -287,21 +409,32 @@ void Server::ServeConnection(ssh_session session, std::string peer) {
   ssh_event event = nullptr;
   if (ssh_handle_key_exchange(session) == SSH_OK && (event = ssh_event_new()) != nullptr &&
       ssh_event_add_session(event, session) == SSH_OK &&
+      PollUntil(event, start + limits.preauth, [&] { return c.authenticated || c.closed; }) &&
+      c.authenticated &&
       PollUntil(event, start + limits.handshake, [&] { return c.exec || c.closed; }) && c.exec) {
-    const bool complete = PollUntil(event, Clock::now() + limits.payload,
-                                    [&] { return c.eof || c.too_big || c.closed; });
     Reply reply;
-    if (c.too_big) {
-      reply = {2, "",
-               fmt::format("automon-registrar: refused: the input is larger than {} bytes\n",
-                           limits.max_payload)};
-    } else if (!complete || !c.eof) {
-      reply = {2, "", "automon-registrar: refused: the input did not end in time\n"};
+    if (c.refusal) {
+      reply = std::move(*c.refusal);
     } else {
-      try {
-        reply = handler_.Handle(c.request);
-      } catch (const std::exception& e) {
-        reply = {3, "", fmt::format("automon-registrar: internal error: {}\n", e.what())};
+      const bool complete = PollUntil(event, Clock::now() + limits.payload, [&] {
+        return c.eof || c.too_big || c.over_budget || c.closed;
+      });
+      if (c.over_budget) {
+        reply = {2, "",
+                 "automon-registrar: refused: too much input from other connections at the "
+                 "moment; try again later\n"};
+      } else if (c.too_big) {
+        reply = {2, "",
+                 fmt::format("automon-registrar: refused: {} takes at most {} bytes of input\n",
+                             c.request.verb, c.max_input)};
+      } else if (!complete || !c.eof) {
+        reply = {2, "", "automon-registrar: refused: the input did not end in time\n"};
+      } else {
+        try {
+          reply = handler_.Handle(c.request);
+        } catch (const std::exception& e) {
+          reply = {3, "", fmt::format("automon-registrar: internal error: {}\n", e.what())};
+        }
       }
     }
     if (!c.closed) {
@@ -310,8 +443,10 @@ void Server::ServeConnection(ssh_session session, std::string peer) {
       ssh_channel_request_send_exit_status(c.channel, reply.exit_status);
       ssh_channel_send_eof(c.channel);
       ssh_channel_close(c.channel);
-      // Let the close go out, but never wait long for a client.
-      PollUntil(event, Clock::now() + std::chrono::seconds(2), [&] { return c.closed; });
+      // Let the close go out, but never wait long for a client (input
+      // that still arrives is dropped).
+      PollUntil(event, Clock::now() + std::chrono::seconds(c.too_big || c.over_budget ? 1 : 2),
+                [&] { return c.closed; });
     }
   }
   if (event != nullptr) {
@@ -320,7 +455,7 @@ void Server::ServeConnection(ssh_session session, std::string peer) {
   }
   if (c.channel != nullptr) ssh_channel_free(c.channel);
   ssh_disconnect(session);
-  ssh_free(session);
+  return c.authenticated;
 }
 
 }  // namespace automon::registrar::ssh

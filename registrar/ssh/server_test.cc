@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -32,6 +33,16 @@ class FakeHandler : public Handler {
     std::lock_guard lock(mutex_);
     return accepted_.count(fingerprint) != 0;
   }
+  Admission Admit(const Request& request) override {
+    std::lock_guard lock(mutex_);
+    if (request.verb == "deregister") return {0, Reply{2, "", "refused at once\n"}};
+    auto it = input_limits_.find(request.verb);
+    return {it == input_limits_.end() ? SIZE_MAX : it->second, std::nullopt};
+  }
+  void LimitInput(const std::string& verb, size_t bytes) {
+    std::lock_guard lock(mutex_);
+    input_limits_[verb] = bytes;
+  }
   Reply Handle(const Request& request) override {
     std::lock_guard lock(mutex_);
     requests_.push_back(request);
@@ -49,7 +60,43 @@ class FakeHandler : public Handler {
  private:
   std::mutex mutex_;
   std::set<std::string> accepted_;
+  std::map<std::string, size_t> input_limits_;
   std::vector<Request> requests_;
+};
+
+// A TCP connection to 127.0.0.1:port from the address `from` (any of
+// 127.0.0.0/8), which then says nothing.
+UniqueFd ConnectFrom(const char* from, int port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  ::inet_pton(AF_INET, from, &local.sin_addr);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return {};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return {};
+  return fd;
+}
+
+// Lines the server logged.
+class LogLines {
+ public:
+  std::function<void(const std::string&)> Sink() {
+    return [this](const std::string& line) {
+      std::lock_guard lock(mutex_);
+      lines_.push_back(line);
+    };
+  }
+  std::vector<std::string> lines() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
 };
 
 // Runs a shell command, returning its exit status and combined output.
@@ -91,6 +138,7 @@ class SshServerTest : public ::testing::Test {
     options.address = "127.0.0.1";
     options.port = 0;
     options.limits = limits;
+    options.log = log_.Sink();
     auto server = Server::Listen(options, host_key_, handler_);
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_ = std::move(*server);
@@ -129,6 +177,7 @@ class SshServerTest : public ::testing::Test {
   automon::ssh::Key client_key_;
   std::string client_fingerprint_;
   FakeHandler handler_;
+  LogLines log_;
   std::unique_ptr<Server> server_;
   std::thread thread_;
 };
@@ -172,7 +221,57 @@ TEST_F(SshServerTest, OversizedInputIsRefusedBeforeTheHandler) {
   auto result = Run("register", std::string(1001, 'x'));
   ASSERT_TRUE(result.ok()) << result.error().message;
   EXPECT_EQ(result->exit_status, 2);
-  EXPECT_EQ(result->err, "automon-registrar: refused: the input is larger than 1000 bytes\n");
+  EXPECT_EQ(result->err,
+            "automon-registrar: refused: register takes at most 1000 bytes of input\n");
+  EXPECT_TRUE(handler_.requests().empty());
+}
+
+TEST_F(SshServerTest, InputOverTheCommandsLimitIsRefusedWhileItArrives) {
+  handler_.Accept(client_fingerprint_);
+  handler_.LimitInput("hello", 1024);
+  Start();
+  // 64 MiB, sent as fast as the client can: the refusal comes as soon as
+  // the first KiB is passed, long before the end, and the client stops.
+  const auto start = std::chrono::steady_clock::now();
+  const auto [status, output] =
+      Shell("head -c 67108864 /dev/zero | " + Ssh("automon@127.0.0.1 hello"));
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_EQ(output, "automon-registrar: refused: hello takes at most 1024 bytes of input\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 8s);
+  EXPECT_TRUE(handler_.requests().empty());
+  // Exactly at the limit is fine.
+  auto result = Run("hello", std::string(1024, 'x'));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->exit_status, 0);
+}
+
+TEST_F(SshServerTest, InputOfAllConnectionsTogetherIsBounded) {
+  handler_.Accept(client_fingerprint_);
+  Limits limits;
+  limits.max_buffered_input = 100000;
+  Start(limits);
+  // A client alone over the budget; the budget is given back afterwards.
+  const auto [status, output] =
+      Shell("head -c 200000 /dev/zero | " + Ssh("automon@127.0.0.1 register"));
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_EQ(output,
+            "automon-registrar: refused: too much input from other connections at the moment; "
+            "try again later\n");
+  for (int i = 0; i < 3; ++i) {
+    auto result = Run("register", std::string(90000, 'x'));
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result->exit_status, 1) << result->err;
+  }
+  EXPECT_EQ(handler_.requests().size(), 3u);
+}
+
+TEST_F(SshServerTest, AdmissionRefusalIsAnsweredWithoutReadingInput) {
+  handler_.Accept(client_fingerprint_);
+  Start();
+  const auto [status, output] =
+      Shell("head -c 67108864 /dev/zero | " + Ssh("automon@127.0.0.1 deregister"));
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_EQ(output, "refused at once\n");
   EXPECT_TRUE(handler_.requests().empty());
 }
 
@@ -343,37 +442,93 @@ TEST_F(SshServerTest, StalledClientNeitherHangsNorDelaysOthers) {
   EXPECT_EQ(handler_.requests()[0].input, "quick");
 }
 
-TEST_F(SshServerTest, SilentConnectionIsDroppedAfterTheHandshakeLimit) {
+TEST_F(SshServerTest, SilentConnectionIsDroppedAfterThePreauthLimit) {
   Limits limits;
-  limits.handshake = 1000ms;
+  limits.preauth = 1000ms;
   Start(limits);
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  UniqueFd fd = ConnectFrom("127.0.0.1", server_->port());
+  ASSERT_TRUE(fd.valid());
   const auto start = std::chrono::steady_clock::now();
   char buffer[256];
   while (::read(fd.get(), buffer, sizeof buffer) > 0) {  // banner, then EOF when dropped
   }
   const auto waited = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(waited, 5s);
+  EXPECT_GT(waited, 500ms);
+  EXPECT_LT(waited, 2500ms);
 }
 
-TEST_F(SshServerTest, ConnectionsBeyondTheCapAreTurnedAway) {
+TEST_F(SshServerTest, ClientThatDoesNotAuthenticateInTimeIsDropped) {
+  handler_.Accept(client_fingerprint_);
+  Limits limits;
+  limits.preauth = 1500ms;
+  Start(limits);
+  // OpenSSH with a passphrase-protected key: the key exchange completes,
+  // then the client waits 8 s for its passphrase before it can sign.
+  const std::string key = dir_ + "/locked";
+  ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N secret -C test -f " + key).c_str()), 0);
+  // "256 SHA256:... test (ED25519)": the server must take this key.
+  const std::string listed = Shell("ssh-keygen -lf " + key + ".pub").second;
+  const size_t from = listed.find("SHA256:");
+  ASSERT_NE(from, std::string::npos) << listed;
+  handler_.Accept(listed.substr(from, listed.find(' ', from) - from));
+  std::ofstream(dir_ + "/askpass") << "#!/bin/sh\nsleep 8\necho secret\n";
+  std::filesystem::permissions(dir_ + "/askpass", std::filesystem::perms::owner_all);
+  std::pair<int, std::string> client;
+  std::thread run([&] {
+    client = Shell("SSH_ASKPASS=" + dir_ +
+                   "/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=none timeout 20 ssh -F none "
+                   "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                   "-o IdentitiesOnly=yes -o PreferredAuthentications=publickey -i " +
+                   key + " -p " + std::to_string(server_->port()) +
+                   " automon@127.0.0.1 hello < /dev/null");
+  });
+  // The client sits in its passphrase prompt; the server ends the
+  // connection at the deadline all the same.
+  const auto start = std::chrono::steady_clock::now();
+  while (server_->served() == 0 && std::chrono::steady_clock::now() - start < 7s) {
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto waited = std::chrono::steady_clock::now() - start;
+  run.join();
+  EXPECT_EQ(server_->served(), 1);
+  EXPECT_LT(waited, 4s) << "not dropped at the pre-authentication deadline";
+  EXPECT_GT(waited, 1s);
+  EXPECT_NE(client.first, 0) << client.second;
+  EXPECT_TRUE(handler_.requests().empty());
+}
+
+TEST_F(SshServerTest, ConnectionsBeyondTheCapWaitForASlot) {
   handler_.Accept(client_fingerprint_);
   Limits limits;
   limits.max_connections = 1;
-  limits.handshake = 3000ms;
+  limits.preauth = 3000ms;
   Start(limits);
-  // Hold the only slot with a silent connection.
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  // Hold the only slot with a silent connection, and free it a little later.
+  UniqueFd fd = ConnectFrom("127.0.0.2", server_->port());
+  ASSERT_TRUE(fd.valid());
+  std::this_thread::sleep_for(300ms);
+  std::thread release([&] {
+    std::this_thread::sleep_for(700ms);
+    fd.Reset();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto result = Run("hello", "", 5s);
+  release.join();
+  EXPECT_TRUE(result.ok()) << result.error().message;
+  EXPECT_GT(std::chrono::steady_clock::now() - start, 500ms) << "it waited for the slot";
+  EXPECT_EQ(server_->refused_busy(), 0);
+  EXPECT_EQ(handler_.requests().size(), 1u);
+}
+
+TEST_F(SshServerTest, ConnectionsWaitingTooLongAreRefusedAndLogged) {
+  handler_.Accept(client_fingerprint_);
+  Limits limits;
+  limits.max_connections = 1;
+  limits.preauth = 3000ms;
+  limits.max_wait = 500ms;
+  Start(limits);
+  UniqueFd fd = ConnectFrom("127.0.0.2", server_->port());
+  ASSERT_TRUE(fd.valid());
   std::this_thread::sleep_for(300ms);
   EXPECT_FALSE(Run("hello", "", 2s).ok());
   EXPECT_EQ(server_->refused_busy(), 1);
@@ -381,6 +536,43 @@ TEST_F(SshServerTest, ConnectionsBeyondTheCapAreTurnedAway) {
   // Once the slot is free again, a client gets in.
   for (int i = 0; i < 50 && !Run("hello", "", 2s).ok(); ++i) std::this_thread::sleep_for(100ms);
   EXPECT_EQ(handler_.requests().size(), 1u);
+  const auto lines = log_.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "refused a connection from 127.0.0.1: no free slot within 0.5 s");
+}
+
+TEST_F(SshServerTest, OneAddressFloodingLeavesTheOthersTheirSlots) {
+  handler_.Accept(client_fingerprint_);
+  Limits limits;
+  limits.max_connections = 8;
+  limits.max_unauthenticated_per_source = 2;
+  limits.max_waiting = 4;
+  limits.preauth = 4000ms;
+  limits.refusal_log_interval = 500ms;
+  Start(limits);
+  // 30 silent connections from 127.0.0.2: 2 hold slots, 4 wait, the rest
+  // are refused as they come.
+  std::vector<UniqueFd> flood;
+  for (int i = 0; i < 30; ++i) {
+    flood.push_back(ConnectFrom("127.0.0.2", server_->port()));
+    ASSERT_TRUE(flood.back().valid());
+  }
+  std::this_thread::sleep_for(300ms);
+  const auto start = std::chrono::steady_clock::now();
+  auto result = Run("hello", "", 3s);
+  EXPECT_TRUE(result.ok()) << result.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s) << "127.0.0.1 did not wait for 127.0.0.2";
+  std::this_thread::sleep_for(700ms);  // past the log interval
+  for (int i = 0; i < 3; ++i) flood.push_back(ConnectFrom("127.0.0.2", server_->port()));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_GE(server_->refused_busy(), 24);
+  const auto lines = log_.lines();
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines[0],
+            "refused a connection from 127.0.0.2: 4 connections already wait for a slot, 4 of "
+            "them from this address");
+  EXPECT_NE(lines[1].find("connections from 127.0.0.2 in the last"), std::string::npos) << lines[1];
+  EXPECT_LE(lines.size(), 3u) << "rate-limited";
 }
 
 TEST(IsAllowedVerbTest, FixedList) {

@@ -3,17 +3,27 @@
 #include <fmt/format.h>
 
 #include "common/text.h"
+#include "formats/snapshot.h"
 
 namespace automon::registrar::ssh {
 namespace {
 
 Reply Refuse(std::string why) { return {2, "", "refused: " + why + "\n"}; }
 
-// Only register carries a document; the other commands take a ticket at
-// most. Anything larger is refused before it costs any work.
-constexpr size_t kMaxSmallInput = 1024;
+constexpr std::string_view kNotEnrolled =
+    "this key is not enrolled; run 'automon-agent enroll' first";
 
 }  // namespace
+
+Admission RegistrarService::Admit(const Request& request) {
+  // Only an enrolled key's register carries a document; a key that is not
+  // enrolled can make the registrar hold a ticket's worth at most.
+  if (request.verb != "register") return {kMaxSmallInput, std::nullopt};
+  if (!enrollment_.HostOf(request.fingerprint)) {
+    return {0, Refuse(std::string(kNotEnrolled))};
+  }
+  return {formats::kMaxSnapshotBytes, std::nullopt};
+}
 
 Reply RegistrarService::Handle(const Request& request) {
   if (request.verb != "register" && request.input.size() > kMaxSmallInput) {
@@ -46,7 +56,7 @@ Reply RegistrarService::Handle(const Request& request) {
     return Refuse(fmt::format("unknown command '{}'", request.verb));
   }
   if (!host) {
-    return Refuse("this key is not enrolled; run 'automon-agent enroll' first");
+    return Refuse(std::string(kNotEnrolled));
   }
   // `--host NAME` (OpenSSH forced-command style) must name the key's host.
   if (!request.args.empty()) {

@@ -19,6 +19,9 @@
 
 namespace automon::registrar::ssh {
 
+// The input of every command but `register`: a ticket at most.
+inline constexpr size_t kMaxSmallInput = 1024;
+
 // What registering and removing a host does; the Registrar implements it.
 // Called from several connection threads at once: implementations must be
 // thread safe. (The Registrar's store serialises with flock(2) on its lock
@@ -41,6 +44,10 @@ class RegistrarService final : public Handler {
 
   // Every key may connect: unknown keys can only say hello or enroll.
   bool AcceptsKey(const std::string& /*fingerprint*/) override { return true; }
+  // `register` from an enrolled key may send a snapshot (up to
+  // formats::kMaxSnapshotBytes); every other command kMaxSmallInput bytes;
+  // `register` from a key that is not enrolled is refused before its input.
+  Admission Admit(const Request& request) override;
   Reply Handle(const Request& request) override;
 
  private:

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "formats/snapshot.h"
 #include "registrar/testing/temp_dir.h"
 
 namespace automon::registrar::ssh {
@@ -93,6 +94,32 @@ TEST_F(RegistrarServiceTest, EnrollArgumentsAndTickets) {
   EXPECT_EQ(big.exit_status, 2);
   EXPECT_EQ(big.err, "refused: enroll takes at most 1024 bytes of input\n");
   EXPECT_EQ(Call(kKeyB, "hello", {}, "x").exit_status, 0) << "small input is ignored";
+}
+
+TEST_F(RegistrarServiceTest, OnlyAnEnrolledKeysRegisterMaySendASnapshot) {
+  auto admit = [&](const std::string& fingerprint, const std::string& verb) {
+    Request r;
+    r.verb = verb;
+    r.fingerprint = fingerprint;
+    return service_.Admit(r);
+  };
+  for (const char* verb : {"hello", "enroll", "deregister"}) {
+    const Admission a = admit(kKeyA, verb);
+    EXPECT_EQ(a.max_input, kMaxSmallInput) << verb;
+    EXPECT_FALSE(a.refusal) << verb;
+  }
+  // Not enrolled: refused before any input is read.
+  const Admission stranger = admit(kKeyA, "register");
+  EXPECT_EQ(stranger.max_input, 0u);
+  ASSERT_TRUE(stranger.refusal);
+  EXPECT_EQ(stranger.refusal->exit_status, 2);
+  EXPECT_EQ(stranger.refusal->err,
+            "refused: this key is not enrolled; run 'automon-agent enroll' first\n");
+  ASSERT_EQ(Call(kKeyA, "enroll", {"web01"}).exit_status, 0);
+  const Admission enrolled = admit(kKeyA, "register");
+  EXPECT_EQ(enrolled.max_input, formats::kMaxSnapshotBytes);
+  EXPECT_FALSE(enrolled.refusal);
+  EXPECT_EQ(admit(kKeyA, "hello").max_input, kMaxSmallInput) << "enrolled or not";
 }
 
 }  // namespace
