@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -124,15 +125,39 @@ std::string Directory(const Context& ctx) {
   return ctx.line.positionals.empty() ? ctx.config.directory : ctx.line.positionals.front();
 }
 
-// Scans the directory, printing diagnostics; nullopt when it cannot be read.
-std::optional<formats::ScanResult> Scan(Context& ctx) {
+// Scans the directory, printing diagnostics (unless told not to); nullopt
+// when it cannot be read.
+std::optional<formats::ScanResult> Scan(Context& ctx, bool print) {
   auto scan = formats::ScanDirectory(ctx.env.fs, Directory(ctx));
   if (!scan) {
     ctx.env.err << "automon-agent: error: " << scan.error().message << '\n';
     return std::nullopt;
   }
-  PrintDiagnostics(scan->diagnostics, ctx.env.err);
+  if (print) PrintDiagnostics(scan->diagnostics, ctx.env.err);
   return std::move(*scan);
+}
+
+void PrintSelectedDiagnostics(Context& ctx, const formats::ScanResult& scan,
+                              const Selection& selection) {
+  // A service that is not registered (package absent, disabled, excluded)
+  // needs no advice: its section's warnings are left out. Errors stay.
+  auto in_inactive_section = [&](const Diagnostic& d) {
+    for (const Inactive& i : selection.inactive) {
+      if (i.service.loc.file != d.loc.file || d.loc.line < i.service.loc.line) continue;
+      int next = std::numeric_limits<int>::max();  // the next section's header
+      for (const formats::Service& s : scan.services) {
+        if (s.loc.file == d.loc.file && s.loc.line > i.service.loc.line) {
+          next = std::min(next, s.loc.line);
+        }
+      }
+      if (d.loc.line < next) return true;
+    }
+    return false;
+  };
+  for (const Diagnostic& d : scan.diagnostics) {
+    if (d.severity != Severity::kError && in_inactive_section(d)) continue;
+    ctx.env.err << d.Render() << '\n';
+  }
 }
 
 int ExitFor(const formats::ScanResult& scan) {
@@ -164,6 +189,11 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
     *exit_code = kExitUsage;
     return std::nullopt;
   }
+  if (auto length = formats::CheckRegisteredHostNameLength(*host); !length) {
+    ctx.env.err << "automon-agent: " << length.error().message << '\n';
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
   snapshot.host = *host;
   if (auto address = Option(ctx, "address") ? Option(ctx, "address") : ctx.config.address) {
     auto normalised =
@@ -190,7 +220,7 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
     snapshot.generation = static_cast<uint64_t>(std::max<int64_t>(0, ctx.env.now()));
   }
 
-  auto scan = Scan(ctx);
+  auto scan = Scan(ctx, /*print=*/false);
   *exit_code = kExitErrors;
   if (!scan) return std::nullopt;
   if (broken_files != nullptr) {
@@ -199,7 +229,11 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
     }
   }
   auto selection = Select(ctx, *scan);
-  if (!selection) return std::nullopt;
+  if (!selection) {
+    PrintDiagnostics(scan->diagnostics, ctx.env.err);
+    return std::nullopt;
+  }
+  PrintSelectedDiagnostics(ctx, *scan, *selection);
   snapshot.services = selection->active;
   for (const Inactive& i : selection->inactive)
     snapshot.removed.push_back({i.service.name, i.reason});
@@ -360,10 +394,14 @@ int Show(Context& ctx) {
       return kExitUsage;
     }
   }
-  auto scan = Scan(ctx);
+  auto scan = Scan(ctx, /*print=*/false);
   if (!scan) return kExitErrors;
   auto selection = Select(ctx, *scan);
-  if (!selection) return kExitErrors;
+  if (!selection) {
+    PrintDiagnostics(scan->diagnostics, ctx.env.err);
+    return kExitErrors;
+  }
+  PrintSelectedDiagnostics(ctx, *scan, *selection);
   // Present in scan order, registered or not.
   std::map<std::string, std::string> why_not;
   for (const Inactive& i : selection->inactive) why_not[i.service.name] = i.detail;
@@ -395,22 +433,59 @@ struct Command {
   int (*run)(Context&);
   std::array<std::string_view, 7> options;  // empty entries unused
   size_t max_positionals;
+  std::string_view usage;  // `COMMAND --help`: synopsis line(s), then what it does
 };
 
 constexpr std::array<Command, 9> kCommands = {{
-    {"check", Check, {}, 1},
-    {"show", Show, {"render", "name", "address", "generation", "dpkg-admindir"}, 1},
-    {"snapshot", Snapshot, {"name", "address", "generation", "dpkg-admindir"}, 1},
-    {"hello", Hello, {}, 0},
-    {"enroll", Enroll, {"ticket", "name"}, 0},
-    {"push", Push, {"dpkg-admindir", "daemon"}, 0},
-    {"deregister", Deregister, {}, 0},
-    {"status", Status, {}, 0},
+    {"check",
+     Check,
+     {},
+     1,
+     "check [DIR]\n\nValidates the definitions in DIR (default: agent.conf's `directory`); prints\n"
+     "a table of the services and every error. Exit 1 on any error.\n"},
+    {"show",
+     Show,
+     {"render", "name", "address", "generation", "dpkg-admindir"},
+     1,
+     "show [--dpkg-admindir DIR] [DIR]\n"
+     "       show --render nagios|checkmk [--name NAME] [--address ADDR]\n"
+     "            [--generation N] [--dpkg-admindir DIR] [DIR]\n\n"
+     "Shows what would be registered, secrets redacted, and why other services are\n"
+     "not; with --render, the host file the registrar would write for the snapshot\n"
+     "(SOURCE_DATE_EPOCH pins the time).\n"},
+    {"snapshot",
+     Snapshot,
+     {"name", "address", "generation", "dpkg-admindir"},
+     1,
+     "snapshot [--name NAME] [--address ADDR] [--generation N] [--dpkg-admindir DIR] [DIR]\n\n"
+     "Writes the wire document (secrets included) to standard output.\n"},
+    {"hello", Hello, {}, 0, "hello\n\nConnects to each registrar and says who we are.\n"},
+    {"enroll",
+     Enroll,
+     {"ticket", "name"},
+     0,
+     "enroll [--ticket T] [--name NAME]\n\n"
+     "Asks each registrar to enroll this host's key. Exit 1 when no registrar was\n"
+     "reached (for example `registrar = auto` and none announced).\n"},
+    {"push",
+     Push,
+     {"dpkg-admindir", "daemon"},
+     0,
+     "push [--dpkg-admindir DIR]\n\n"
+     "Sends the snapshot to each registrar and prints its report.\n"},
+    {"deregister", Deregister, {}, 0, "deregister\n\nAsks each registrar to remove this host.\n"},
+    {"status", Status, {}, 0, "status\n\nPrints each registrar's key and its last report.\n"},
     {"run",
      RunDaemon,
      {"dpkg-admindir", "debounce", "start-jitter", "retry-base", "rescan", "plan", "in-process"},
-     0},
+     0,
+     "run [--debounce MS] [--start-jitter S] [--retry-base MS] [--rescan S]\n"
+     "           [--dpkg-admindir DIR]\n\n"
+     "The daemon: pushes on every change of the definitions or of dpkg's package\n"
+     "list and on SIGHUP, retries with backoff, rescans.\n"},
 }};
+
+bool IsHelp(std::string_view arg) { return arg == "-h" || arg == "--help"; }
 
 }  // namespace
 
@@ -469,7 +544,7 @@ int RunAgent(std::span<const std::string> args, Environment& env) {
   size_t i = 0;
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
+    if (IsHelp(arg)) {
       env.out << Usage();
       return kExitOk;
     }
@@ -499,11 +574,18 @@ int RunAgent(std::span<const std::string> args, Environment& env) {
     return kExitUsage;
   }
 
+  // `COMMAND --help` anywhere before a `--`-less value: this command's usage.
+  const auto rest = args.subspan(i + 1);
+  if (std::any_of(rest.begin(), rest.end(), [](const std::string& a) { return IsHelp(a); })) {
+    env.out << "Usage: automon-agent [--config FILE] " << command->usage
+            << "\nSee automon-agent(8).\n";
+    return kExitOk;
+  }
   std::vector<std::string_view> known;
   for (std::string_view o : command->options) {
     if (!o.empty()) known.push_back(o);
   }
-  auto line = ParseCommandLine(args.subspan(i + 1), known, command->max_positionals, env.err);
+  auto line = ParseCommandLine(rest, known, command->max_positionals, env.err);
   if (!line) return kExitUsage;
 
   const std::string path = config_path.value_or(std::string(kDefaultConfigPath));

@@ -376,8 +376,61 @@ TEST_F(AgentTest, UsageErrors) {
             "automon-agent: invalid value 'bad name' for '--name': expected a host name (RFC "
             "1123: letters, digits, '-' and '.') or an IPv4 address\n");
   EXPECT_EQ(Run({"snapshot", "/mi", "--name", "h", "--generation", "-1"}), kExitUsage);
+  const std::string too_long = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                               std::string(63, 'c') + "." + std::string(60, 'd');
+  EXPECT_EQ(Run({"snapshot", "/mi", "--name", too_long}), kExitUsage);
+  EXPECT_EQ(err_.str(), "automon-agent: host name '" + too_long +
+                            "' is 252 bytes long; a registered host name is at most 230 bytes "
+                            "(the registrar's file names are made from it)\n");
+  EXPECT_EQ(Run({"enroll", "--name", too_long}), kExitUsage);
+  EXPECT_NE(err_.str().find("is 252 bytes long"), std::string::npos) << err_.str();
   EXPECT_EQ(Run({"--config", "/missing.conf", "check", "/mi"}), kExitErrors);
   EXPECT_EQ(err_.str(), "automon-agent: error: open(/missing.conf): No such file or directory\n");
+}
+
+TEST_F(AgentTest, EverySubcommandAnswersHelpWithItsOwnUsage) {
+  for (const char* command :
+       {"check", "show", "snapshot", "hello", "enroll", "push", "deregister", "status", "run"}) {
+    for (const char* help : {"--help", "-h"}) {
+      // Even after other arguments, and without reading a (broken) config.
+      EXPECT_EQ(Run({"--config", "/missing.conf", command, "/mi", help}), kExitOk)
+          << command << " " << help << ": " << err_.str();
+      EXPECT_EQ(err_.str(), "") << command;
+      EXPECT_TRUE(
+          out_.str().starts_with(std::string("Usage: automon-agent [--config FILE] ") + command))
+          << out_.str();
+      EXPECT_EQ(out_.str().find("Commands:"), std::string::npos) << command;
+    }
+  }
+  EXPECT_EQ(Run({"show", "--help"}), kExitOk);
+  EXPECT_NE(out_.str().find("--render nagios|checkmk"), std::string::npos) << out_.str();
+}
+
+TEST_F(AgentTest, WarnsOnlyAboutServicesThatWouldBeRegistered) {
+  fs_.AddFile("/mi/guac",
+              "[guacamole]\ntype = guacamole\npackage = guacamole\n[g2]\ntype = guacamole\n"
+              "enabled = false\n");
+  const std::string warning = "has no 'password'";
+  EXPECT_EQ(Run({"snapshot", "/mi"}), kExitOk) << err_.str();
+  EXPECT_EQ(err_.str(), "") << "the package is absent, g2 disabled: no warning";
+  EXPECT_NE(out_.str().find("guacamole = package-removed"), std::string::npos) << out_.str();
+  EXPECT_EQ(Run({"show", "/mi"}), kExitOk);
+  EXPECT_EQ(err_.str(), "");
+  // `check` validates every definition, registered or not.
+  EXPECT_EQ(Run({"check", "/mi"}), kExitOk);
+  EXPECT_NE(err_.str().find("/mi/guac:1:1: warning: guacamole service 'guacamole' has no"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_NE(err_.str().find("/mi/guac:4:1: warning: guacamole service 'g2'"), std::string::npos);
+  // Once the package is installed, the service is registered: warned.
+  fs_.AddFile("/var/lib/dpkg/status",
+              "Package: openssh-server\nStatus: install ok installed\n\n"
+              "Package: guacamole\nStatus: install ok installed\n");
+  EXPECT_EQ(Run({"snapshot", "/mi"}), kExitOk);
+  EXPECT_NE(err_.str().find("/mi/guac:1:1: warning: guacamole service 'guacamole' has no"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_EQ(err_.str().find("'g2'"), std::string::npos) << err_.str();
 }
 
 TEST_F(AgentTest, BrokenConfigStopsTheCommand) {
@@ -400,6 +453,15 @@ class AgentNetworkTest : public AgentTest {
     return text ? *text : "(none)";
   }
 };
+
+TEST_F(AgentNetworkTest, EnrollWithNoRegistrarConfiguredFails) {
+  fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = /mi\nname = web01\n");
+  EXPECT_EQ(Run({"enroll"}), kExitErrors);
+  EXPECT_EQ(err_.str(),
+            "automon-agent: error: enroll: enrolled nowhere: no registrar configured; set "
+            "'registrar =' in /etc/automon/agent.conf\n");
+  EXPECT_TRUE(remotes_.calls.empty());
+}
 
 TEST_F(AgentNetworkTest, NoRegistrarMeansNothingToDo) {
   fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = /mi\n");
@@ -624,6 +686,21 @@ TEST_F(AgentDiscoveryTest, NothingAnnouncedSaysSo) {
   EXPECT_TRUE(remotes_.calls.empty());
 }
 
+TEST_F(AgentDiscoveryTest, EnrollThatFindsNoRegistrarFails) {
+  EXPECT_EQ(Run({"enroll", "--ticket", "T-1"}), kExitErrors);
+  EXPECT_EQ(err_.str(),
+            "automon-agent: error: enroll: enrolled nowhere: no registrar configured and none "
+            "announced over mDNS; set 'registrar =' in /etc/automon/agent.conf or start a "
+            "registrar that announces itself\n");
+  EXPECT_TRUE(remotes_.calls.empty());
+  discovery_.error = Error{"avahi-daemon is not reachable: Daemon not running", avahi::kNoDaemon};
+  EXPECT_EQ(Run({"enroll"}), kExitErrors);
+  EXPECT_NE(err_.str().find("enrolled nowhere"), std::string::npos) << err_.str();
+  // push keeps its documented quiet answer.
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  EXPECT_EQ(err_.str(), "");
+}
+
 TEST_F(AgentDiscoveryTest, PinnedRegistrarFoundBeforeIsTriedWhenNothingAnswers) {
   fs_.AddFile("/var/lib/automon-agent/discovered", "192.0.2.1 2222\n192.0.2.5 2222\n");
   fs_.AddFile("/var/lib/automon-agent/known/192.0.2.1_2222", remotes_.fingerprint + "\n");
@@ -688,6 +765,22 @@ TEST_F(AgentNetworkTest, PushSendsTheSnapshotAndRemembersTheRegistrar) {
   EXPECT_EQ(Registered(), "ssh\t/mi/ssh\nmail\t/mi/web\n");
   EXPECT_EQ(*fs_.ReadFile("/var/lib/automon-agent/reports/mon1_2200", 100),
             "exit = 0\nweb: active\n");
+}
+
+TEST_F(AgentNetworkTest, ARegistrarsAnswerIsPrintedWithControlsMasked) {
+  remotes_.reply = [](const ssh::RemoteCommand&) {
+    return ssh::RemoteResult{0,
+                             "web: active\x1b]0;owned\x07\nmail: act\xE2\x80\xAE"
+                             "evit\xE2\x80\xA8x",
+                             "why\r", ""};
+  };
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  EXPECT_EQ(out_.str(), "mon1:2200: web: active?]0;owned?\nmail: act???evit???x\n");
+  EXPECT_NE(err_.str().find("mon1:2200: why?\n"), std::string::npos) << err_.str();
+  // The stored report, as `status` shows it.
+  EXPECT_EQ(Run({"status"}), kExitOk);
+  EXPECT_NE(out_.str().find("web: active?]0;owned?\nmail: act???evit???x"), std::string::npos)
+      << out_.str();
 }
 
 TEST_F(AgentNetworkTest, DeletedServiceIsNamedInTheNextPush) {

@@ -56,10 +56,15 @@ std::optional<std::string> Option(const Context& ctx, std::string_view name);
 
 // The definitions directory: the first positional, else agent.conf's.
 std::string Directory(const Context& ctx);
-// Scans it, printing diagnostics; nullopt (after saying why) when the
-// directory cannot be read.
-std::optional<formats::ScanResult> Scan(Context& ctx);
+// Scans it, printing diagnostics unless `print` is false; nullopt (after
+// saying why) when the directory cannot be read.
+std::optional<formats::ScanResult> Scan(Context& ctx, bool print = true);
 int ExitFor(const formats::ScanResult& scan);
+// Prints the scan's diagnostics except the warnings about services that
+// `selection` does not register (a missing password of a service whose
+// package is absent is no news).
+void PrintSelectedDiagnostics(Context& ctx, const formats::ScanResult& scan,
+                              const Selection& selection);
 // Applies enabled/exclude/package; nullopt when dpkg's status is unreadable.
 std::optional<Selection> Select(Context& ctx, const formats::ScanResult& scan);
 // The snapshot `snapshot` would print; on failure says why and sets

@@ -22,6 +22,7 @@
 #include "common/file_system.h"
 #include "common/parse_integer.h"
 #include "common/text.h"
+#include "common/utf8.h"
 #include "formats/schema.h"
 
 namespace automon::agent::internal {
@@ -320,12 +321,23 @@ std::unique_ptr<Remote> Connect(Context& ctx) {
   return std::move(*remote);
 }
 
-void Print(Context& ctx, const Target& t, const ssh::RemoteResult& r) {
-  if (!r.out.empty()) {
-    ctx.env.out << fmt::format("{}: ", t.label) << r.out;
-    if (r.out.back() != '\n') ctx.env.out << '\n';
+// A registrar's answer, line by line, each made safe for a terminal or a
+// log (control characters, bidi controls and line separators masked).
+std::string Lines(const std::string& text) {
+  std::string out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    out += OneLine(std::string_view(text).substr(at, end - at)) + "\n";
+    at = end + 1;
   }
-  if (!r.err.empty()) ctx.env.err << t.label << ": " << r.err << (r.err.back() == '\n' ? "" : "\n");
+  return out;
+}
+
+void Print(Context& ctx, const Target& t, const ssh::RemoteResult& r) {
+  if (!r.out.empty()) ctx.env.out << fmt::format("{}: ", t.label) << Lines(r.out);
+  if (!r.err.empty()) ctx.env.err << t.label << ": " << Lines(r.err);
 }
 
 }  // namespace
@@ -400,6 +412,10 @@ int Enroll(Context& ctx) {
     ctx.env.err << "automon-agent: " << name.error().message << '\n';
     return kExitUsage;
   }
+  if (auto length = formats::CheckRegisteredHostNameLength(*name); !length) {
+    ctx.env.err << "automon-agent: " << length.error().message << '\n';
+    return kExitUsage;
+  }
   const auto ticket = Option(ctx, "ticket");
   Pins pins;
   const auto targets = Targets(ctx, pins);
@@ -418,6 +434,17 @@ int Enroll(Context& ctx) {
         "none is pinned; the ticket is not sent to any. Name the registrar in 'registrar =' "
         "or its key in 'fingerprint =' in {}\n",
         pins.discovered, names, ctx.config_path);
+    return kExitErrors;
+  }
+  // Enrolling nowhere is a failure: a preseeded install (postinst running
+  // `enroll --ticket`) must not look successful when no registrar was found.
+  if (targets.empty()) {
+    NoTargets(ctx, targets);
+    ctx.env.err << fmt::format(
+        "automon-agent: error: enroll: enrolled nowhere: {}; set 'registrar =' in {}{}\n",
+        ctx.config.discover ? "no registrar configured and none announced over mDNS"
+                            : "no registrar configured",
+        ctx.config_path, ctx.config.discover ? " or start a registrar that announces itself" : "");
     return kExitErrors;
   }
   return OnEachRegistrar(ctx, pins, targets, "enroll " + *name, ticket.value_or(""), nullptr);
@@ -547,7 +574,7 @@ int Status(Context& ctx) {
                                : *known
                                    ? std::string(TrimSpace(**known)) + " (trusted on first use)"
                                    : std::string("not seen yet"));
-    ctx.env.out << (*report ? **report : std::string("never pushed\n"));
+    ctx.env.out << (*report ? Lines(**report) : std::string("never pushed\n"));
   }
   return kExitOk;
 }

@@ -146,6 +146,10 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
   auto next_rescan = Clock::now() + timings.rescan;
   int failures = 0;
   bool said_idle = false;
+  // SIGHUP (a dpkg trigger: a package just changed the definitions) asks
+  // for a push now; the inotify events of the same change must not push it
+  // back by a debounce period.
+  bool immediate = false;
   log << "automon-agent: running\n" << std::flush;
 
   for (;;) {
@@ -161,6 +165,7 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
     if (!idle && pending && now >= due) {
       watches.Watch(plan.directory, admindir, log);
       pending = false;
+      immediate = false;
       const PushOutcome outcome = hooks.Push();
       if (outcome == PushOutcome::kNobodyYet) {
         // Nobody announced yet (a registrar booting later): look again.
@@ -213,6 +218,7 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
         }
         said_idle = false;
         pending = true;
+        immediate = true;
         due = Clock::now();
         failures = 0;
       } else {
@@ -224,7 +230,9 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
       // Trailing debounce, but a stream of changes cannot delay a push
       // beyond a few debounce periods after its first change.
       const auto changed = Clock::now();
-      if (!pending || failures > 0) {
+      if (immediate) {
+        // Due now already (SIGHUP); the push scans whatever is there.
+      } else if (!pending || failures > 0) {
         first_change = changed;
         due = changed + timings.debounce;
       } else {

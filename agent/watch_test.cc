@@ -129,5 +129,49 @@ TEST(RunWatchLoopTest, AStreamOfChangesDelaysAPushByAtMostFiveDebouncePeriods) {
   EXPECT_GE(waited, 900) << "the debounce did not wait for the stream at all";
 }
 
+// A dpkg trigger: the package's file appears and SIGHUP follows. The push
+// starts at once, not a debounce period (2 s by default) later, even when
+// the file's event and the signal are read together.
+TEST(RunWatchLoopTest, SighupPushesAtOnceWhateverTheFileEventsSay) {
+  char tmpl[] = "/tmp/automon-watch-test.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  WatchTimings timings;  // the default debounce
+  timings.start_jitter = milliseconds(0);
+  ASSERT_GE(timings.debounce, milliseconds(1000));
+  // The start-up push is slow, so the file event and the signal are both
+  // waiting when it returns.
+  class SlowFirstPush : public RecordingHooks {
+   public:
+    SlowFirstPush() : RecordingHooks(2) {}
+    PushOutcome Push() override {
+      started = true;
+      if (times().empty()) std::this_thread::sleep_for(milliseconds(300));
+      return RecordingHooks::Push();
+    }
+    std::atomic<bool> started{false};
+  } hooks;
+  std::ostringstream log;
+  std::atomic<pthread_t> loop_thread{};
+  std::atomic<bool> running{false};
+  std::thread loop([&] {
+    loop_thread = ::pthread_self();
+    running = true;
+    RunWatchLoop(WatchPlan{dir, false}, dir + "/no-dpkg", timings, hooks, log);
+  });
+  while (!hooks.started) std::this_thread::sleep_for(milliseconds(5));
+  std::this_thread::sleep_for(milliseconds(50));
+  std::ofstream(dir + "/new-package") << "[x]\ntype = ssh\n";
+  const auto signalled = std::chrono::steady_clock::now();
+  ::pthread_kill(loop_thread, SIGHUP);
+  std::ofstream(dir + "/new-package-2") << "[y]\ntype = ssh\n";
+  loop.join();
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(hooks.times().size(), 2u) << log.str();
+  const auto waited =
+      std::chrono::duration_cast<milliseconds>(hooks.times()[1] - signalled).count();
+  EXPECT_LT(waited, 800) << "the trigger's push waited for the debounce\n" << log.str();
+}
+
 }  // namespace
 }  // namespace automon::agent

@@ -4,21 +4,26 @@
 
 #include <algorithm>
 
+#include "common/text.h"
 #include "common/utf8.h"
 
 namespace automon {
 
 std::string Diagnostic::Render() const {
-  std::string out = fmt::format("{}: {}: {}", loc.ToString(),
-                                severity == Severity::kError ? "error" : "warning", message);
+  // The message quotes values: one line, whatever they hold.
+  std::string out =
+      fmt::format("{}: {}: {}", OneLine(loc.ToString()),
+                  severity == Severity::kError ? "error" : "warning", OneLine(message));
   if (source_line.empty()) return out;
   out += '\n';
-  // Tabs keep the caret aligned; control bytes, DEL and bytes that are not
-  // UTF-8 are masked, one '?' per byte so the caret stays in its column.
+  // Tabs keep the caret aligned; control bytes, DEL, bytes that are not
+  // UTF-8 and display controls (bidi overrides, line separators) are
+  // masked, one '?' per byte so the caret stays in its column.
   for (size_t i = 0; i < source_line.size();) {
     const auto c = static_cast<unsigned char>(source_line[i]);
     const size_t len = Utf8SequenceLength(source_line, i);
-    if (len > 1 || (len == 1 && (c == '\t' || (c >= 0x20 && c != 0x7f)))) {
+    if ((len > 1 && !IsDisplayControl(Utf8Decode(source_line, i, len))) ||
+        (len == 1 && (c == '\t' || (c >= 0x20 && c != 0x7f)))) {
       out.append(source_line, i, len);
       i += len;
     } else {

@@ -32,6 +32,20 @@ TEST(DiagnosticTest, MasksInvalidUtf8ButKeepsValidText) {
   EXPECT_EQ(d.Render(), "f:1:8: error: bad\ncaf\xC3\xA9 ??x\n       ^");
 }
 
+TEST(DiagnosticTest, MasksBidiControlsAndLineSeparatorsInMessageAndSourceLine) {
+  // U+202E in the quoted value and the source line, U+2028 in the message.
+  const Diagnostic d{Severity::kError,
+                     {"f", 1, 7},
+                     "invalid value 'a\xE2\x80\xAE"
+                     "b\xE2\x80\xA8x'\nforged",
+                     "key = a\xE2\x80\xAE"
+                     "b"};
+  EXPECT_EQ(d.Render(),
+            "f:1:7: error: invalid value 'a???b???x'?forged\n"
+            "key = a???b\n"
+            "      ^");
+}
+
 TEST(DiagnosticTest, HasErrorsIgnoresWarnings) {
   std::vector<Diagnostic> list{{Severity::kWarning, {"f", 1, 0}, "w", ""}};
   EXPECT_FALSE(HasErrors(list));

@@ -32,12 +32,21 @@ int EditDistance(std::string_view a, std::string_view b) {
 
 std::optional<std::string> SuggestNearMiss(std::string_view word,
                                            std::span<const std::string_view> candidates) {
-  std::string lowered(word);
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(), Lower);
   const int limit = std::min(2, std::max(1, static_cast<int>(word.size()) / 3));
+  std::string lowered;  // made only when a candidate is close enough in length
   std::optional<std::string> best;
   int best_distance = limit + 1;
   for (std::string_view candidate : candidates) {
+    // The distance is at least the difference in length: a word far longer
+    // (or shorter) than every candidate costs nothing to rule out, however
+    // long it is (an attacker's 4,000-byte key).
+    const size_t longer = std::max(word.size(), candidate.size());
+    const size_t shorter = std::min(word.size(), candidate.size());
+    if (longer - shorter >= static_cast<size_t>(best_distance)) continue;
+    if (lowered.empty() && !word.empty()) {
+      lowered = std::string(word);
+      std::transform(lowered.begin(), lowered.end(), lowered.begin(), Lower);
+    }
     const int d = EditDistance(lowered, candidate);
     if (d < best_distance) {
       best_distance = d;

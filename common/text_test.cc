@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace automon {
 namespace {
 
@@ -32,6 +34,18 @@ TEST(TextTest, OneLineUsesTheGivenReplacement) {
 TEST(TextTest, OneLineKeepsPrintableTextAndUtf8) {
   EXPECT_EQ(OneLine("caf\xc3\xa9 ~ \"q\" #"), "caf\xc3\xa9 ~ \"q\" #");
   EXPECT_EQ(OneLine(""), "");
+}
+
+TEST(TextTest, AbbreviateKeepsShortTextAndCutsLongTextAtACharacter) {
+  EXPECT_EQ(Abbreviate("short"), "short");
+  EXPECT_EQ(Abbreviate(std::string(100, 'a')), std::string(100, 'a'));
+  EXPECT_EQ(Abbreviate(std::string(4000, 'a')), std::string(100, 'a') + "... (4000 bytes)");
+  // "é" is two bytes; the cut never splits it.
+  EXPECT_EQ(Abbreviate("abc\xC3\xA9"
+                       "def",
+                       4),
+            "abc... (8 bytes)");
+  EXPECT_EQ(Abbreviate("abcdef", 0), "... (6 bytes)");
 }
 
 }  // namespace

@@ -31,4 +31,18 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return len;
 }
 
+char32_t Utf8Decode(std::string_view s, size_t i, size_t len) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (len == 1) return c;
+  char32_t cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+  return cp;
+}
+
+bool IsDisplayControl(char32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || cp == 0x061c ||
+         cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
 }  // namespace automon

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/text.h"
+
 namespace automon {
 namespace {
 
@@ -20,6 +22,34 @@ TEST(Utf8Test, SequenceLengths) {
                                "a",
                                0),
             0u);  // bad continuation
+}
+
+TEST(Utf8Test, OneLineMasksControlsBidiAndLineSeparators) {
+  EXPECT_EQ(OneLine("plain caf\xC3\xA9 \xE2\x82\xAC"), "plain caf\xC3\xA9 \xE2\x82\xAC");
+  EXPECT_EQ(OneLine("a\nb\rc\x1b[31m\x7f"), "a?b?c?[31m?");
+  EXPECT_EQ(OneLine("bad\xC3"), "bad?");
+  // U+202E RIGHT-TO-LEFT OVERRIDE, U+2028 LINE SEPARATOR, U+2029, U+0085
+  // NEXT LINE, U+2066 LEFT-TO-RIGHT ISOLATE, U+200F, U+061C: one mark per byte.
+  EXPECT_EQ(OneLine("gpj\xE2\x80\xAE.exe"), "gpj???.exe");
+  EXPECT_EQ(OneLine("a\xE2\x80\xA8"
+                    "b\xE2\x80\xA9"
+                    "c"),
+            "a???b???c");
+  EXPECT_EQ(OneLine("x\xC2\x85y", ' '), "x  y");
+  EXPECT_EQ(OneLine("\xE2\x81\xA6\xE2\x80\x8F\xD8\x9C"), "????????");
+  // Neighbours that are ordinary text stay: U+2027, U+202F, U+2065, U+00A0.
+  EXPECT_EQ(OneLine("\xE2\x80\xA7\xE2\x80\xAF\xE2\x81\xA5\xC2\xA0"),
+            "\xE2\x80\xA7\xE2\x80\xAF\xE2\x81\xA5\xC2\xA0");
+}
+
+TEST(Utf8Test, DisplayControls) {
+  for (char32_t cp : {0x80u, 0x85u, 0x9fu, 0x61cu, 0x200eu, 0x200fu, 0x202au, 0x202eu, 0x2028u,
+                      0x2029u, 0x2066u, 0x2069u}) {
+    EXPECT_TRUE(IsDisplayControl(cp)) << std::hex << static_cast<unsigned>(cp);
+  }
+  for (char32_t cp : {0x41u, 0xa0u, 0xe9u, 0x2027u, 0x202fu, 0x2065u, 0x206au}) {
+    EXPECT_FALSE(IsDisplayControl(cp)) << std::hex << static_cast<unsigned>(cp);
+  }
 }
 
 }  // namespace

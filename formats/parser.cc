@@ -9,6 +9,7 @@
 
 #include "common/parse_integer.h"
 #include "common/spelling.h"
+#include "common/text.h"
 #include "formats/schema.h"
 
 namespace automon::formats {
@@ -51,8 +52,12 @@ bool IsKeyOfAnyType(std::string_view key) {
 
 class SectionParser {
  public:
-  SectionParser(const IniSection& section, ParseMode mode, std::vector<Diagnostic>& diagnostics)
-      : section_(section), mode_(mode), diagnostics_(diagnostics) {}
+  SectionParser(const IniSection& section, ParseMode mode, std::vector<Diagnostic>& diagnostics,
+                int* suggestions_left)
+      : section_(section),
+        mode_(mode),
+        diagnostics_(diagnostics),
+        suggestions_left_(suggestions_left) {}
 
   std::optional<Service> Parse();
 
@@ -75,10 +80,20 @@ class SectionParser {
   void Store(const KeySpec& spec, std::string value);
   void ApplyDefaults();
   void CheckCombinations();
+  // SuggestNearMiss within the document's budget.
+  std::optional<std::string> Suggest(std::string_view word,
+                                     std::span<const std::string_view> candidates) {
+    if (suggestions_left_ != nullptr) {
+      if (*suggestions_left_ <= 0) return std::nullopt;
+      --*suggestions_left_;
+    }
+    return SuggestNearMiss(word, candidates);
+  }
 
   const IniSection& section_;
   ParseMode mode_;
   std::vector<Diagnostic>& diagnostics_;
+  int* suggestions_left_;
   int errors_ = 0;
   std::vector<Diagnostic> warnings_;
   Service service_;
@@ -90,7 +105,7 @@ std::optional<Service> SectionParser::Parse() {
     SectionError(fmt::format(
         "invalid service name '{}': use letters, digits, '.', '_' and '-', starting with a "
         "letter or digit, at most 64",
-        section_.name));
+        Abbreviate(section_.name)));
   }
   service_.name = section_.name;
   service_.loc = {section_.loc.file, section_.loc.line, 0};
@@ -100,8 +115,8 @@ std::optional<Service> SectionParser::Parse() {
     auto [it, inserted] = given_.emplace(entry.key, &entry);
     if (!inserted) {
       Error(entry.key_loc, entry.line,
-            fmt::format("duplicate key '{}' in service '{}' (first set at line {})", entry.key,
-                        section_.name, it->second->key_loc.line));
+            fmt::format("duplicate key '{}' in service '{}' (first set at line {})",
+                        Abbreviate(entry.key), section_.name, it->second->key_loc.line));
       continue;
     }
     entries.push_back(&entry);
@@ -118,12 +133,14 @@ std::optional<Service> SectionParser::Parse() {
   if (!type) {
     std::vector<std::string_view> names;
     for (const TypeSpec& t : AllTypes()) names.push_back(t.name);
-    if (auto near = SuggestNearMiss(type_line.value, names)) {
-      Error(type_line.value_loc, type_line.line,
-            fmt::format("unknown type '{}', did you mean '{}'?", type_line.value, *near));
+    if (auto near = Suggest(type_line.value, names)) {
+      Error(
+          type_line.value_loc, type_line.line,
+          fmt::format("unknown type '{}', did you mean '{}'?", Abbreviate(type_line.value), *near));
     } else {
       Error(type_line.value_loc, type_line.line,
-            fmt::format("unknown type '{}'; expected one of: {}", type_line.value, TypeList()));
+            fmt::format("unknown type '{}'; expected one of: {}", Abbreviate(type_line.value),
+                        TypeList()));
     }
     return std::nullopt;
   }
@@ -137,23 +154,24 @@ std::optional<Service> SectionParser::Parse() {
         service_.loc = *loc;
       } else {
         Error(entry->value_loc, entry->line,
-              fmt::format("invalid value '{}' for 'source': expected path:line", entry->value));
+              fmt::format("invalid value '{}' for 'source': expected path:line",
+                          Abbreviate(entry->value)));
       }
       continue;
     }
     const KeySpec* spec = FindKey(*type, entry->key);
     if (spec == nullptr) {
       const auto names = KeyNames(*type);
-      if (auto near = SuggestNearMiss(entry->key, names)) {
+      if (auto near = Suggest(entry->key, names)) {
         Error(entry->key_loc, entry->line,
-              fmt::format("unknown key '{}' for type {}, did you mean '{}'?", entry->key, type_name,
-                          *near));
+              fmt::format("unknown key '{}' for type {}, did you mean '{}'?",
+                          Abbreviate(entry->key), type_name, *near));
       } else if (IsKeyOfAnyType(entry->key)) {
         Error(entry->key_loc, entry->line,
               fmt::format("key '{}' does not apply to type {}", entry->key, type_name));
       } else {
         Error(entry->key_loc, entry->line,
-              fmt::format("unknown key '{}' for type {}", entry->key, type_name));
+              fmt::format("unknown key '{}' for type {}", Abbreviate(entry->key), type_name));
       }
       continue;
     }
@@ -286,15 +304,16 @@ bool IsValidServiceName(std::string_view name) {
 }
 
 std::optional<Service> ParseService(const IniSection& section, ParseMode mode,
-                                    std::vector<Diagnostic>& diagnostics) {
+                                    std::vector<Diagnostic>& diagnostics, int* suggestions_left) {
   if (section.broken) return std::nullopt;  // the lexer reported why
-  return SectionParser(section, mode, diagnostics).Parse();
+  return SectionParser(section, mode, diagnostics, suggestions_left).Parse();
 }
 
 ParseResult ParseDefinitions(std::string_view text, std::string_view filename) {
   ParseResult result;
   const std::vector<IniSection> sections = LexIni(text, filename, result.diagnostics);
   std::map<std::string, int> first_line;
+  int suggestions_left = kMaxSuggestionsPerDocument;
   for (const IniSection& section : sections) {
     if (section.broken) continue;  // the lexer reported why
     auto [it, inserted] = first_line.emplace(section.name, section.loc.line);
@@ -305,7 +324,8 @@ ParseResult ParseDefinitions(std::string_view text, std::string_view filename) {
                                     section.line});
       continue;
     }
-    if (auto service = ParseService(section, ParseMode::kDefinitions, result.diagnostics)) {
+    if (auto service =
+            ParseService(section, ParseMode::kDefinitions, result.diagnostics, &suggestions_left)) {
       result.services.push_back(std::move(*service));
     }
   }

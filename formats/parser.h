@@ -33,8 +33,17 @@ struct ParseResult {
 // has any error; every problem found is appended to `diagnostics` (errors
 // and warnings), each naming file, line, column, key and value. A section
 // the lexer marked broken gives nullopt and no further diagnostics.
+//
+// Near-miss suggestions ("did you mean 'hostname'?") are worked out only
+// while `*suggestions_left` (when given) is positive, and each one taken
+// decrements it: callers give one budget per document, so a document of
+// thousands of unknown keys costs no more than a benign one.
 std::optional<Service> ParseService(const IniSection& section, ParseMode mode,
-                                    std::vector<Diagnostic>& diagnostics);
+                                    std::vector<Diagnostic>& diagnostics,
+                                    int* suggestions_left = nullptr);
+
+// The suggestions one document gets (ParseDefinitions, ParseSnapshot).
+inline constexpr int kMaxSuggestionsPerDocument = 20;
 
 // Parses one definition file. A section that repeats an earlier section's
 // name is an error (naming both lines) and is dropped.

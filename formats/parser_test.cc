@@ -195,6 +195,32 @@ TEST(ParserTest, UnknownAndMisplacedKeys) {
             "f:3:1: error: unknown key 'source' for type http\nsource = a:1\n^\n");
 }
 
+TEST(ParserTest, HostileKeysAreQuotedShortAndSuggestedWithinABudget) {
+  const std::string key(4000, 'k');
+  const ParseResult long_key = ParseDefinitions("[w]\ntype = http\n" + key + " = x\n", "f");
+  ASSERT_EQ(long_key.diagnostics.size(), 1u);
+  EXPECT_EQ(long_key.diagnostics[0].message,
+            "unknown key '" + std::string(100, 'k') + "... (4000 bytes)' for type http");
+  const ParseResult long_value =
+      ParseDefinitions("[w]\ntype = http\nport = " + std::string(3000, '9') + "\n", "f");
+  ASSERT_EQ(long_value.diagnostics.size(), 1u);
+  EXPECT_EQ(long_value.diagnostics[0].message,
+            "invalid value '" + std::string(100, '9') +
+                "... (3000 bytes)' for 'port': expected a number from 1 to 65535");
+  // Typos in 30 sections: the first kMaxSuggestionsPerDocument get a
+  // suggestion, the rest only "unknown key".
+  std::string text;
+  for (int i = 0; i < 30; ++i) text += "[w" + std::to_string(i) + "]\ntype = http\nhostnmae = x\n";
+  const ParseResult many = ParseDefinitions(text, "f");
+  ASSERT_EQ(many.diagnostics.size(), 30u);
+  int suggested = 0;
+  for (const Diagnostic& d : many.diagnostics) {
+    suggested += d.message.ends_with("did you mean 'hostname'?");
+    EXPECT_TRUE(d.message.starts_with("unknown key 'hostnmae' for type http")) << d.message;
+  }
+  EXPECT_EQ(suggested, kMaxSuggestionsPerDocument);
+}
+
 TEST(ParserTest, TypeErrors) {
   EXPECT_EQ(Errors("[w]\nport = 80\n"),
             "f:1:1: error: service 'w' has no 'type'; expected one of: http, udp, tcp, smtp, "

@@ -9,6 +9,7 @@
 
 #include "common/check.h"
 #include "common/parse_integer.h"
+#include "common/text.h"
 
 namespace automon::formats {
 namespace {
@@ -523,7 +524,8 @@ std::string_view DescribeKind(ValueKind kind) {
 
 Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
   auto invalid = [&](std::string_view expected) {
-    return Error{fmt::format("invalid value '{}' for '{}': expected {}", raw, spec.name, expected)};
+    return Error{fmt::format("invalid value '{}' for '{}': expected {}", Abbreviate(raw), spec.name,
+                             expected)};
   };
   if (raw.empty() && !(spec.kind == K::kDistinguishedName)) {
     return Error{
@@ -543,7 +545,7 @@ Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
     return Error{
         fmt::format("invalid value '{}' for '{}': a value cannot start with ';', which "
                     "starts a comment",
-                    raw, spec.name)};
+                    Abbreviate(raw), spec.name)};
   }
   switch (spec.kind) {
     case K::kBool: {
@@ -654,6 +656,14 @@ Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
       break;
   }
   return invalid(DescribeKind(spec.kind));
+}
+
+Result<void> CheckRegisteredHostNameLength(std::string_view host) {
+  if (host.size() <= kMaxRegisteredHostNameBytes) return {};
+  return Error{fmt::format(
+      "host name '{}' is {} bytes long; a registered host name is at most {} bytes (the "
+      "registrar's file names are made from it)",
+      host, host.size(), kMaxRegisteredHostNameBytes)};
 }
 
 }  // namespace automon::formats

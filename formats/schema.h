@@ -86,6 +86,16 @@ Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw);
 // A human description of what `kind` accepts ("a number from 1 to 65535").
 std::string_view DescribeKind(ValueKind kind);
 
+// The name a host registers as becomes file names on the registrar
+// (hosts/<name>.snapshot, written through a temporary .<name>.snapshot.tmp.
+// XXXXXX: 21 bytes more), each at most NAME_MAX (255) bytes. A valid host
+// name of up to 253 bytes may therefore be too long to register: at most
+// this many bytes, which leaves 25 for suffixes (doc/decisions.md).
+inline constexpr size_t kMaxRegisteredHostNameBytes = 230;
+
+// An Error saying so when `host` is longer than kMaxRegisteredHostNameBytes.
+Result<void> CheckRegisteredHostNameLength(std::string_view host);
+
 }  // namespace automon::formats
 
 #endif  // AUTOMON_FORMATS_SCHEMA_H_

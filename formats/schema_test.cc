@@ -171,6 +171,14 @@ TEST(NormaliseValueTest, ErrorMessagesQuoteValueAndNameKey) {
             "invalid value 'ftp' for 'protocol': expected one of 'http', 'https'");
 }
 
+TEST(SchemaTest, RegisteredHostNamesLeaveRoomForTheRegistrarsSuffixes) {
+  // hosts/<name>.snapshot through .<name>.snapshot.tmp.XXXXXX: 21 bytes
+  // more, within NAME_MAX.
+  EXPECT_LE(kMaxRegisteredHostNameBytes + std::string_view(".snapshot.tmp.XXXXXX.").size(), 255u);
+  EXPECT_TRUE(CheckRegisteredHostNameLength(std::string(230, 'a')).ok());
+  EXPECT_FALSE(CheckRegisteredHostNameLength(std::string(231, 'a')).ok());
+}
+
 TEST(SchemaTest, EveryTypeIsFoundByNameAndHasItsKeys) {
   for (const TypeSpec& type : AllTypes()) {
     EXPECT_EQ(TypeFromName(type.name), type.type);

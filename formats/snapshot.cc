@@ -8,6 +8,7 @@
 
 #include "common/parse_integer.h"
 #include "common/sha256.h"
+#include "common/text.h"
 #include "formats/ini.h"
 #include "formats/parser.h"
 #include "formats/schema.h"
@@ -138,7 +139,7 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
     if (header.entries[i].key != expected[i]) {
       return refuse(fmt::format("{}: expected '{}' in the header, found '{}'",
                                 header.entries[i].key_loc.ToString(), expected[i],
-                                header.entries[i].key));
+                                Abbreviate(header.entries[i].key)));
     }
   }
   auto value = [&](std::string_view key) -> const IniEntry& {
@@ -149,7 +150,7 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
   };
   if (value("format").value != std::to_string(kSnapshotFormat)) {
     return refuse(fmt::format("format '{}' is not supported (this registrar reads format {})",
-                              value("format").value, kSnapshotFormat));
+                              Abbreviate(value("format").value), kSnapshotFormat));
   }
 
   ParsedSnapshot parsed;
@@ -157,6 +158,9 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
   const KeySpec host_spec{"host", ValueKind::kHostName};
   auto host = NormaliseValue(host_spec, value("host").value);
   if (!host) return refuse(host.error().message);
+  if (auto length = CheckRegisteredHostNameLength(*host); !length) {
+    return refuse(length.error().message);
+  }
   snapshot.host = *host;
   if (header.entries.size() == 6) {
     auto address = NormaliseValue(HostKey(), value("address").value);
@@ -165,13 +169,13 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
   }
   const auto generation = ParseCount(value("generation").value);
   if (!generation) {
-    return refuse(fmt::format("invalid generation '{}'", value("generation").value));
+    return refuse(fmt::format("invalid generation '{}'", Abbreviate(value("generation").value)));
   }
   snapshot.generation = *generation;
   const auto count = ParseCount(value("services").value);
   if (!count || *count > kMaxSnapshotServices) {
-    return refuse(fmt::format("invalid service count '{}' (at most {})", value("services").value,
-                              kMaxSnapshotServices));
+    return refuse(fmt::format("invalid service count '{}' (at most {})",
+                              Abbreviate(value("services").value), kMaxSnapshotServices));
   }
 
   const IniEntry& hash = value(kHashKey);
@@ -181,12 +185,13 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
     return refuse(
         fmt::format("content hash mismatch: the header says {}, the content is {} "
                     "(truncated or altered in transit?)",
-                    hash.value, actual));
+                    Abbreviate(hash.value), actual));
   }
   if (auto e = first_lex_error_before(INT32_MAX)) return *e;
 
   size_t service_sections = 0;
   std::set<std::string> removed_names;
+  int suggestions_left = kMaxSuggestionsPerDocument;
   for (size_t i = 1; i < sections.size(); ++i) {
     const IniSection& section = sections[i];
     if (section.name == kRemovedSection) {
@@ -194,8 +199,8 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
       for (const IniEntry& e : section.entries) {
         const auto reason = RemovalReasonFromName(e.value);
         if (!IsValidServiceName(e.key) || !reason) {
-          return refuse(
-              fmt::format("{}: invalid removal '{} = {}'", e.key_loc.ToString(), e.key, e.value));
+          return refuse(fmt::format("{}: invalid removal '{} = {}'", e.key_loc.ToString(),
+                                    Abbreviate(e.key), Abbreviate(e.value)));
         }
         if (!removed_names.insert(e.key).second) {
           return refuse(
@@ -206,11 +211,13 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
       continue;
     }
     if (section.name.starts_with("automon:")) {
-      return refuse(fmt::format("{}: unknown section [{}]", section.loc.ToString(), section.name));
+      return refuse(fmt::format("{}: unknown section [{}]", section.loc.ToString(),
+                                Abbreviate(section.name)));
     }
     ++service_sections;
     std::vector<Diagnostic> diagnostics;
-    if (auto service = ParseService(section, ParseMode::kSnapshot, diagnostics)) {
+    if (auto service =
+            ParseService(section, ParseMode::kSnapshot, diagnostics, &suggestions_left)) {
       if (removed_names.count(service->name)) {
         return refuse(fmt::format("service '{}' is both present and removed", service->name));
       }

@@ -6,6 +6,7 @@
 
 #include "common/sha256.h"
 #include "formats/parser.h"
+#include "formats/schema.h"
 
 namespace automon::formats {
 namespace {
@@ -81,6 +82,29 @@ std::string Rehash(const std::string& text) {
   const size_t at = text.find("sha256 = ");
   const size_t eol = text.find('\n', at);
   return text.substr(0, at) + "sha256 = " + Sha256Hex(text.substr(eol + 1)) + text.substr(eol);
+}
+
+TEST(SnapshotTest, HostNamesTooLongForTheRegistrarsFilesAreRefused) {
+  // Valid host names (labels of at most 63, at most 253 in all).
+  const std::string longest_allowed = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                                      std::string(63, 'c') + "." + std::string(38, 'd');
+  ASSERT_EQ(longest_allowed.size(), kMaxRegisteredHostNameBytes);
+  Snapshot s = Example();
+  s.host = longest_allowed;
+  auto parsed = ParseSnapshot(SerializeSnapshot(s), "doc");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->snapshot.host, longest_allowed);
+  for (size_t extra : {1, 5, 23}) {
+    s.host = longest_allowed + "." + std::string(extra - 1, 'e');
+    if (extra == 1) s.host = longest_allowed.substr(0, 229) + "dd";
+    parsed = ParseSnapshot(SerializeSnapshot(s), "doc");
+    ASSERT_FALSE(parsed.ok()) << s.host.size();
+    EXPECT_EQ(parsed.error().message,
+              "doc: snapshot refused: host name '" + s.host + "' is " +
+                  std::to_string(s.host.size()) +
+                  " bytes long; a registered host name is at most 230 bytes (the registrar's "
+                  "file names are made from it)");
+  }
 }
 
 TEST(SnapshotTest, TruncationIsRefused) {

@@ -149,6 +149,38 @@ Result<void> RealDisk::WriteScratchFile(const std::string& path, const std::stri
   return {};
 }
 
+Result<std::string> RealDisk::ReadStateFile(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK: a FIFO put in place of a state file must not hang us.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd.valid()) {
+    if (errno == ELOOP) {
+      return Error{fmt::format("{}: is a symbolic link; the registrar's state files are never "
+                               "followed",
+                               path),
+                   ELOOP};
+    }
+    return SystemError("open", errno, path);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return SystemError("fstat", errno, path);
+  if (!S_ISREG(st.st_mode)) return Error{fmt::format("{}: is not a regular file", path)};
+  std::string content;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return SystemError("read", errno, path);
+    }
+    if (n == 0) break;
+    if (content.size() + static_cast<size_t>(n) > max_bytes) {
+      return Error{fmt::format("{}: file is larger than the limit of {} bytes", path, max_bytes)};
+    }
+    content.append(buffer, static_cast<size_t>(n));
+  }
+  return content;
+}
+
 Result<UniqueFd> RealDisk::Lock(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.valid()) return SystemError("open", errno, path);
@@ -156,6 +188,28 @@ Result<UniqueFd> RealDisk::Lock(const std::string& path) {
     if (errno != EINTR) return SystemError("flock", errno, path);
   }
   return fd;
+}
+
+Result<UniqueFd> RealDisk::LockShared(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) return SystemError("open", errno, path);
+  while (::flock(fd.get(), LOCK_SH) != 0) {
+    if (errno != EINTR) return SystemError("flock", errno, path);
+  }
+  return fd;
+}
+
+Result<bool> RealDisk::IsLockFree(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return true;
+    return SystemError("open", errno, path);
+  }
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return false;
+    if (errno != EINTR) return SystemError("flock", errno, path);
+  }
+  return true;  // released with the descriptor
 }
 
 }  // namespace automon::registrar

@@ -38,9 +38,22 @@ class Disk {
   // Writes `content` to `path` (mode 0644, whatever the umask) without fsync: for scratch files
   // such as the staging tree, which nothing relies on after a crash.
   virtual Result<void> WriteScratchFile(const std::string& path, const std::string& content) = 0;
+  // Reads the regular file `path` (at most `max_bytes`) without following
+  // a symbolic link at `path` (O_NOFOLLOW): the registrar's own state files,
+  // which nobody may redirect to another file. A link, a device or a
+  // directory is an Error naming the path, never its target or content; a
+  // missing file is SystemError("open", ENOENT, path).
+  virtual Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) = 0;
   // Blocks until an exclusive flock(2) on `path` (created 0600 if missing)
   // is held; the lock lasts as long as the returned descriptor.
   virtual Result<UniqueFd> Lock(const std::string& path) = 0;
+  // A shared flock(2) on `path` (created 0600 if missing): many holders at
+  // once; it waits only while someone holds it exclusively, which
+  // IsLockFree does for an instant. Lasts as long as the descriptor.
+  virtual Result<UniqueFd> LockShared(const std::string& path) = 0;
+  // Whether nobody holds any flock(2) on `path` right now (an exclusive
+  // lock taken without waiting and dropped at once); a missing file is free.
+  virtual Result<bool> IsLockFree(const std::string& path) = 0;
 };
 
 class RealDisk final : public Disk {
@@ -52,7 +65,10 @@ class RealDisk final : public Disk {
   Result<void> ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
                             unsigned mode) override;
   Result<void> WriteScratchFile(const std::string& path, const std::string& content) override;
+  Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) override;
   Result<UniqueFd> Lock(const std::string& path) override;
+  Result<UniqueFd> LockShared(const std::string& path) override;
+  Result<bool> IsLockFree(const std::string& path) override;
 };
 
 }  // namespace automon::registrar

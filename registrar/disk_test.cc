@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/file_system.h"
 #include "common/testing/temp_dir.h"
@@ -30,6 +31,46 @@ TEST(RealDiskTest, ReplaceFilesWritesABatchAndLeavesNoTemporaryFiles) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);
   EXPECT_EQ(fs.ListDirectory(a)->size(), 2u) << "no temporary file is left";
   EXPECT_TRUE(disk.ReplaceFiles({}, 0644).ok());
+}
+
+TEST(RealDiskTest, ReadStateFileReadsOnlyRegularFilesAndFollowsNoLink) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  const std::string file = dir.path() + "/file";
+  ASSERT_TRUE(fs.WriteFileAtomic(file, "content\n", 0600).ok());
+  EXPECT_EQ(disk.ReadStateFile(file, 100).value(), "content\n");
+  EXPECT_EQ(disk.ReadStateFile(file, 3).error().message,
+            file + ": file is larger than the limit of 3 bytes");
+  auto missing = disk.ReadStateFile(dir.path() + "/missing", 100);
+  EXPECT_TRUE(missing.error().IsNotFound()) << missing.error().message;
+  const std::string link = dir.path() + "/link";
+  ASSERT_EQ(::symlink(file.c_str(), link.c_str()), 0);
+  EXPECT_EQ(disk.ReadStateFile(link, 100).error().message,
+            link + ": is a symbolic link; the registrar's state files are never followed");
+  const std::string fifo = dir.path() + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(disk.ReadStateFile(fifo, 100).error().message, fifo + ": is not a regular file");
+  EXPECT_EQ(disk.ReadStateFile(dir.path(), 100).error().message,
+            dir.path() + ": is not a regular file");
+}
+
+TEST(RealDiskTest, SharedLocksAreSeenByIsLockFree) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  const std::string path = dir.path() + "/arrivals.lock";
+  EXPECT_TRUE(disk.IsLockFree(path).value()) << "a missing file is free";
+  {
+    auto first = disk.LockShared(path);
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    auto second = disk.LockShared(path);  // shared: does not wait
+    ASSERT_TRUE(second.ok());
+    EXPECT_FALSE(disk.IsLockFree(path).value());
+    first->Reset();
+    EXPECT_FALSE(disk.IsLockFree(path).value());
+  }
+  EXPECT_TRUE(disk.IsLockFree(path).value());
+  EXPECT_TRUE(disk.LockShared(dir.path() + "/missing/x.lock").error().IsNotFound());
 }
 
 TEST(RealDiskTest, ReplaceFilesIntoAMissingDirectoryFailsAndCleansUp) {

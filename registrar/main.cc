@@ -57,6 +57,21 @@ int Main(int argc, char* argv[]) {
         return automon::registrar::kUsage;
     }
   }
+  // `COMMAND --help` (or -h) anywhere after it: that command's usage, before
+  // reading any configuration.
+  if (optind < argc) {
+    const std::vector<std::string> rest(argv + optind + 1, argv + argc);
+    if (std::any_of(rest.begin(), rest.end(),
+                    [](const std::string& a) { return a == "--help" || a == "-h"; })) {
+      auto usage = Registrar::CommandUsage(argv[optind], automon::registrar::ssh::SshUsage());
+      if (!usage) {
+        std::cerr << "automon-registrar: unknown command\n" << Registrar::Usage();
+        return automon::registrar::kUsage;
+      }
+      std::cout << *usage;
+      return 0;
+    }
+  }
   automon::RealFileSystem fs;
   automon::registrar::RealDisk disk;
   automon::RealProcessRunner runner;

@@ -37,13 +37,19 @@ constexpr std::array<Subcommand, 6> kSubcommands = {{
 // One line, whatever the host put into a value: diagnostics echo values.
 std::string OneLine(std::string_view text) { return automon::OneLine(text, ' '); }
 
+// The first few errors of a rejected service: a section of a thousand bad
+// keys must not make an answer of a thousand lines' worth.
 std::string DiagnosticsText(const std::vector<Diagnostic>& diagnostics) {
+  constexpr size_t kShown = 5;
   std::string text;
+  size_t errors = 0;
   for (const Diagnostic& d : diagnostics) {
     if (d.severity != Severity::kError) continue;
+    if (++errors > kShown) continue;
     if (!text.empty()) text += "; ";
     text += fmt::format("{}: {}", d.loc.ToString(), d.message);
   }
+  if (errors > kShown) text += fmt::format("; and {} more errors", errors - kShown);
   return OneLine(text.empty() ? "invalid service" : text);
 }
 
@@ -69,6 +75,29 @@ std::string Registrar::Usage() {
       "       automon-registrar --help | --version\n\ncommands:\n";
   for (const Subcommand& s : kSubcommands) text += fmt::format("  {:<22}{}\n", s.usage, s.help);
   return text;
+}
+
+std::optional<std::string> Registrar::CommandUsage(std::string_view command,
+                                                   std::string_view more_usage) {
+  const std::string listing = Usage() + std::string(more_usage);
+  std::string block;
+  size_t line_start = 0;
+  while (line_start < listing.size()) {
+    size_t end = listing.find('\n', line_start);
+    if (end == std::string::npos) end = listing.size();
+    const std::string_view line(listing.data() + line_start, end - line_start);
+    line_start = end + 1;
+    if (!block.empty() && line.starts_with("   ")) {
+      block += std::string(line) + "\n";  // continuation of the entry
+    } else if (!block.empty()) {
+      break;
+    } else if (line.starts_with("  ") && line.substr(2).starts_with(command) &&
+               (line.size() == 2 + command.size() || line[2 + command.size()] == ' ')) {
+      block = std::string(line) + "\n";
+    }
+  }
+  if (block.empty()) return std::nullopt;
+  return "usage: automon-registrar [--config FILE] " + std::string(command) + "\n\n" + block;
 }
 
 int Registrar::Run(std::span<const std::string> args) {
@@ -120,6 +149,10 @@ int Registrar::Receive(const std::string& host_arg) {
   };
   auto host = CheckHostName(host_arg);
   if (!host) return refuse(host.error().message);
+  // Held (shared) while this registration is read and validated, so that
+  // others know it is arriving and wait for it (the quiet period below).
+  // Best effort: before the first registration there is no state_dir.
+  auto arriving = env_.disk.LockShared(store_.arrivals_lock_path());
 
   // Read one byte over the limit so an oversized document is refused as such.
   std::string text;
@@ -208,6 +241,17 @@ int Registrar::Receive(const std::string& host_arg) {
     if (!rendered) return refuse(rendered.error().message);
   }
 
+  // What is stored is the normalised form (defaults filled in, accepted
+  // definitions kept), which can outgrow a document under the limit; the
+  // store reads nothing larger back, so refuse it here, saying why.
+  if (const size_t stored_size = formats::SerializeSnapshot(incoming).size();
+      stored_size > formats::kMaxSnapshotBytes) {
+    return refuse(fmt::format(
+        "the snapshot's stored form (defaults filled in{}) is {} bytes, over the limit of {}; "
+        "register fewer services or shorter values",
+        kept_old.empty() ? "" : ", accepted definitions kept", stored_size,
+        formats::kMaxSnapshotBytes));
+  }
   // A snapshot pushed at the same time with a higher generation wins.
   auto pending = store_.LoadPending(*host);
   if (pending.ok() && *pending && (*pending)->generation > incoming.generation) {
@@ -218,11 +262,19 @@ int Registrar::Receive(const std::string& host_arg) {
   if (auto e = store_.EraseResult(*host); !e) return refuse(e.error().message);
   if (auto p = store_.SavePending(incoming); !p) return refuse(p.error().message);
   lock->Reset();
+  if (arriving) arriving->Reset();
 
-  // Coalesce: whatever else arrives during the quiet period is activated
-  // with this snapshot, by whichever receive takes the lock first.
-  if (config_.quiet_period_ms > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(config_.quiet_period_ms));
+  // Coalesce: while other registrations are arriving (for at most the
+  // quiet period), wait for them; whatever arrived is activated with this
+  // snapshot, by whichever receive takes the lock first. A registration
+  // that arrives alone is activated at once.
+  const auto quiet_end =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.quiet_period_ms);
+  while (std::chrono::steady_clock::now() < quiet_end) {
+    auto free = env_.disk.IsLockFree(store_.arrivals_lock_path());
+    if (!free || *free) break;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(20), quiet_end - std::chrono::steady_clock::now()));
   }
   lock = env_.disk.Lock(store_.lock_path());
   if (!lock) return refuse(lock.error().message);
@@ -235,6 +287,10 @@ int Registrar::Receive(const std::string& host_arg) {
   }
   if (!result.ok() || !*result) return refuse("not activated: no result was recorded");
   const ActivationResult& outcome = **result;
+  // Generation 0 "failed": the pending snapshot could not be read back.
+  if (outcome.generation == 0 && outcome.state == "failed" && incoming.generation != 0) {
+    return refuse(fmt::format("not activated: {}", outcome.reason));
+  }
   if (outcome.generation != incoming.generation) {
     return refuse(fmt::format("superseded by generation {}, registered at the same time",
                               outcome.generation));
@@ -252,7 +308,7 @@ int Registrar::Receive(const std::string& host_arg) {
     env_.out << s.name << ": active\n";
   }
   for (const auto& [name, reason] : rejected) {
-    env_.out << name << ": rejected: " << reason;
+    env_.out << OneLine(Abbreviate(name)) << ": rejected: " << reason;
     if (kept_old.count(name)) env_.out << " (the accepted definition stays active)";
     env_.out << "\n";
   }
@@ -334,7 +390,11 @@ Result<void> Registrar::ActivatePending() {
   };
   if (!common) return fail_all(common.error().message);
 
+  std::map<std::string, HostCheckpoint> before;  // hosts committed ahead of the swap
   auto commit = [&](const std::string& host) -> Result<void> {
+    auto checkpoint = store_.Checkpoint(host);
+    if (!checkpoint) return checkpoint.error();
+    before.emplace(host, std::move(*checkpoint));
     if (auto w = store_.WriteSecrets(host, rendered[host].secrets); !w) return w;
     if (auto s = store_.Save(snapshots[host]); !s) return s;
     return store_.ClearQuarantine(host);
@@ -345,7 +405,21 @@ Result<void> Registrar::ActivatePending() {
     }
     return Result<void>();
   });
-  if (!outcome) return fail_all(outcome.error().message);
+  if (!outcome) {
+    // A host is active only once its file is live: a failed swap (full
+    // disk, I/O error, a symlink in the way) leaves the store as it was.
+    for (const auto& [host, checkpoint] : before) {
+      auto live = env_.fs.ReadFile(activator_->HostFilePath(host), formats::kMaxSnapshotBytes * 4);
+      const auto& wanted = request.hosts[host];
+      if (live && wanted && backends::WithoutHeader(*live) == backends::WithoutHeader(*wanted)) {
+        continue;
+      }
+      if (auto r = store_.Restore(checkpoint); !r) {
+        env_.err << "automon-registrar: warning: " << r.error().message << "\n";
+      }
+    }
+    return fail_all(outcome.error().message);
+  }
   for (const std::string& host : outcome->unchanged) {
     if (auto c = commit(host); !c) return c;
   }

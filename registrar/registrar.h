@@ -7,6 +7,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,6 +57,12 @@ class Registrar {
 
   // The usage text of every subcommand.
   static std::string Usage();
+  // `COMMAND --help`: the usage of one subcommand, looked up in Usage() and
+  // then in `more_usage` (other subcommands' listing in the same "  NAME
+  // ARGS  help" form, continuation lines indented further); nullopt for a
+  // name neither lists.
+  static std::optional<std::string> CommandUsage(std::string_view command,
+                                                 std::string_view more_usage);
 
   int Receive(const std::string& host);
   int Hosts();

@@ -1,14 +1,21 @@
 #include "registrar/registrar.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <sstream>
+#include <thread>
 
 #include "backends/nagios.h"
 #include "common/sha256.h"
 #include "common/testing/fake_process_runner.h"
 #include "common/testing/temp_dir.h"
 #include "formats/parser.h"
+#include "formats/schema.h"
 
 namespace automon::registrar {
 namespace {
@@ -37,6 +44,51 @@ std::string Document(uint64_t generation, const std::string& definitions,
   s.removed = std::move(removed);
   return formats::SerializeSnapshot(s);
 }
+
+// RealDisk, except that ReplaceFiles of a batch with a file under
+// `fail_under` fails with `fail_errno`, as a full disk (ENOSPC) or a
+// failing device (EIO) makes the swap fail, before any rename.
+class FaultyDisk final : public Disk {
+ public:
+  Result<void> MakeDirectory(const std::string& path, unsigned mode) override {
+    return real_.MakeDirectory(path, mode);
+  }
+  Result<void> RemoveFile(const std::string& path) override { return real_.RemoveFile(path); }
+  Result<void> RemoveDirectory(const std::string& path) override {
+    return real_.RemoveDirectory(path);
+  }
+  Result<bool> SetGroup(const std::string& path, const std::string& group) override {
+    return real_.SetGroup(path, group);
+  }
+  Result<void> ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
+                            unsigned mode) override {
+    for (const auto& [path, content] : files) {
+      if (fail_errno != 0 && !fail_under.empty() && path.starts_with(fail_under)) {
+        return SystemError("write", fail_errno, path);
+      }
+    }
+    return real_.ReplaceFiles(files, mode);
+  }
+  Result<void> WriteScratchFile(const std::string& path, const std::string& content) override {
+    return real_.WriteScratchFile(path, content);
+  }
+  Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) override {
+    if (fail_errno != 0 && !fail_reads_under.empty() && path.starts_with(fail_reads_under)) {
+      return SystemError("read", fail_errno, path);
+    }
+    return real_.ReadStateFile(path, max_bytes);
+  }
+  Result<UniqueFd> Lock(const std::string& path) override { return real_.Lock(path); }
+  Result<UniqueFd> LockShared(const std::string& path) override { return real_.LockShared(path); }
+  Result<bool> IsLockFree(const std::string& path) override { return real_.IsLockFree(path); }
+
+  std::string fail_under;
+  std::string fail_reads_under;  // ReadStateFile fails there
+  int fail_errno = 0;
+
+ private:
+  RealDisk real_;
+};
 
 class RegistrarTest : public ::testing::Test {
  protected:
@@ -88,13 +140,34 @@ class RegistrarTest : public ::testing::Test {
 
   testing::ScopedTempDir dir_;
   RealFileSystem fs_;
-  RealDisk disk_;
+  FaultyDisk disk_;
   automon::testing::FakeProcessRunner runner_;
   Config config_;
   std::ostringstream out_;
   std::ostringstream err_;
   int verifications_ = 0;
 };
+
+TEST(RegistrarUsageTest, EverySubcommandHasItsOwnUsage) {
+  const std::string more =
+      "  serve [--no-announce]       run the SSH endpoint\n"
+      "                              announced over mDNS\n"
+      "  servers                     not serve\n";
+  for (const char* command : {"receive", "hosts", "show", "remove", "readmit", "render"}) {
+    auto usage = Registrar::CommandUsage(command, more);
+    ASSERT_TRUE(usage.has_value()) << command;
+    EXPECT_TRUE(usage->starts_with(std::string("usage: automon-registrar [--config FILE] ") +
+                                   command + "\n\n  " + command))
+        << *usage;
+    EXPECT_EQ(usage->find("serve"), std::string::npos) << *usage;
+  }
+  EXPECT_EQ(Registrar::CommandUsage("serve", more),
+            "usage: automon-registrar [--config FILE] serve\n\n"
+            "  serve [--no-announce]       run the SSH endpoint\n"
+            "                              announced over mDNS\n");
+  EXPECT_EQ(Registrar::CommandUsage("serv", more), std::nullopt);
+  EXPECT_EQ(Registrar::CommandUsage("frobnicate", more), std::nullopt);
+}
 
 TEST_F(RegistrarTest, ReceiveActivatesAndReportsEveryService) {
   EXPECT_EQ(Receive(Document(1, "[web]\ntype = http\n[ssh]\ntype = ssh\n")), kOk) << out_.str();
@@ -232,6 +305,135 @@ TEST_F(RegistrarTest, OversizedInputIsRefusedAsSuch) {
             "bytes is over the limit of 4194304\n");
 }
 
+// A document under the size limit whose stored form (defaults filled in)
+// is over it: refused with that reason, not "superseded by generation 0".
+TEST_F(RegistrarTest, AStoredFormOverTheLimitIsRefusedAsSuch) {
+  auto make = [](size_t source_length) {
+    formats::Snapshot s;
+    s.host = "web01.example.org";
+    s.generation = 1;
+    for (int i = 0; i < 1000; ++i) {
+      // The length goes into the source and the password (each line of a
+      // document is at most 4096 bytes).
+      const size_t in_source = std::min<size_t>(source_length, 4000);
+      const auto parsed = formats::ParseDefinitions(
+          fmt::format("[s{:03}]\ntype = imap\nusername = u\npassword = p{}\n", i,
+                      std::string(source_length - in_source, 'p')),
+          "/" + std::string(in_source, 'a'));
+      s.services.push_back(parsed.services.at(0));
+    }
+    // The same services, the default lines left out: still valid, smaller.
+    std::string text = formats::SerializeSnapshot(s);
+    std::string compact;
+    size_t at = 0;
+    while (at < text.size()) {
+      const size_t end = text.find('\n', at) + 1;
+      const std::string_view line(text.data() + at, end - at);
+      if (!line.starts_with("description = ") && !line.starts_with("enabled = ")) {
+        compact += line;
+      }
+      at = end;
+    }
+    return std::pair{Rehash(compact), text.size()};
+  };
+  const auto [small, small_stored] = make(0);
+  // Sources long enough for the stored form to be over the limit by half
+  // of what the defaults add, so that the document is under it.
+  const size_t added = small_stored - small.size();
+  const size_t length = (formats::kMaxSnapshotBytes + added / 2 - small_stored) / 1000 + 1;
+  const auto [document, stored] = make(length);
+  ASSERT_LE(document.size(), formats::kMaxSnapshotBytes);
+  ASSERT_GT(stored, formats::kMaxSnapshotBytes);
+  EXPECT_EQ(Receive(document), kRefused);
+  EXPECT_EQ(out_.str(), fmt::format("refused: the snapshot's stored form (defaults filled in) is "
+                                    "{} bytes, over the limit of 4194304; register fewer "
+                                    "services or shorter values\n",
+                                    stored));
+  EXPECT_EQ(Live(), "(missing)");
+}
+
+// Whatever keeps the waiting snapshot from being read back, the host is
+// told why, not "superseded by generation 0".
+TEST_F(RegistrarTest, AnUnreadablePendingSnapshotIsReportedAsSuch) {
+  disk_.fail_reads_under = config_.state_dir + "/pending/";
+  disk_.fail_errno = EIO;
+  EXPECT_EQ(Receive(Document(5, "[ssh]\ntype = ssh\n")), kRefused);
+  EXPECT_EQ(out_.str(), "refused: not activated: read(" + config_.state_dir +
+                            "/pending/web01.example.org.snapshot): " + std::strerror(EIO) + "\n");
+}
+
+TEST_F(RegistrarTest, LongHostNamesWorkUpToTheLimitAndAreRefusedBeyondIt) {
+  const std::string longest = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                              std::string(63, 'c') + "." + std::string(38, 'd');
+  ASSERT_EQ(longest.size(), formats::kMaxRegisteredHostNameBytes);
+  const std::string services = "[guac]\ntype = guacamole\npassword = pw\n";
+  EXPECT_EQ(Receive(Document(1, services, {}, longest), longest), kOk) << out_.str();
+  EXPECT_NE(Live(longest), "(missing)");
+  EXPECT_EQ(Run({"show", longest}), kOk) << err_.str();
+  EXPECT_EQ(Run({"remove", longest}), kOk) << err_.str();
+  EXPECT_EQ(Run({"readmit", longest}), kOk) << err_.str();
+  // 235 to 253 bytes failed inside (mkostemp: File name too long).
+  for (const std::string& name :
+       {longest + ".e", longest + ".eeee", longest + "." + std::string(22, 'e')}) {
+    EXPECT_EQ(Receive(Document(1, services, {}, name), name), kRefused);
+    EXPECT_EQ(out_.str(), fmt::format("refused: host name '{}' is {} bytes long; a registered "
+                                      "host name is at most 230 bytes (the registrar's file "
+                                      "names are made from it)\n",
+                                      name, name.size()));
+  }
+}
+
+// A registration that arrives alone is activated at once; the quiet
+// period is waited only while others are arriving (their receive holds the
+// arrivals lock), and no longer than they take.
+TEST_F(RegistrarTest, TheQuietPeriodIsWaitedOnlyWhileOthersArrive) {
+  config_.quiet_period_ms = 5000;
+  using std::chrono::milliseconds;
+  using std::chrono::steady_clock;
+  auto start = steady_clock::now();
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk) << out_.str();
+  EXPECT_LT(steady_clock::now() - start, milliseconds(2000)) << "waited with nobody arriving";
+
+  // Another registration is being received for 600 ms.
+  auto other = disk_.LockShared(config_.state_dir + "/arrivals.lock");
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  std::thread finishes([&] {
+    std::this_thread::sleep_for(milliseconds(600));
+    other->Reset();
+  });
+  start = steady_clock::now();
+  ASSERT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n")), kOk) << out_.str();
+  const auto waited = steady_clock::now() - start;
+  finishes.join();
+  EXPECT_GE(waited, milliseconds(550)) << "did not wait for the registration arriving";
+  EXPECT_LT(waited, milliseconds(3000)) << "waited for the whole quiet period";
+}
+
+// Issue 18 item 6: 17 sections x 60 unknown 4,000-byte keys echoed about
+// 4 MB back. Each rejected service now says its first errors, each
+// quoting at most 100 bytes of the key.
+TEST_F(RegistrarTest, TheAnswerToAHostileDocumentIsSmall) {
+  std::string definitions;
+  for (int i = 0; i < 17; ++i) definitions += fmt::format("[s{}]\ntype = ssh\n", i);
+  std::string text = Document(1, definitions);
+  for (int i = 0; i < 17; ++i) {
+    std::string keys;
+    for (int k = 0; k < 60; ++k) keys += fmt::format("{}{:03} = x\n", std::string(3996, 'k'), k);
+    const std::string header = fmt::format("[s{}]\n", i);
+    text.insert(text.find(header) + header.size(), keys);
+  }
+  text = Rehash(text);
+  ASSERT_GT(text.size(), 4000000u);
+  ASSERT_LE(text.size(), formats::kMaxSnapshotBytes);
+  EXPECT_EQ(Receive(text), kPartial) << out_.str().substr(0, 500);
+  EXPECT_LT(out_.str().size(), 32u * 1024) << out_.str().substr(0, 500);
+  EXPECT_NE(out_.str().find("s0: rejected: snapshot from web01.example.org:"), std::string::npos)
+      << out_.str().substr(0, 500);
+  EXPECT_NE(out_.str().find("... (3999 bytes)' for type ssh; and 55 more errors"),
+            std::string::npos)
+      << out_.str().substr(0, 1000);
+}
+
 TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {
   ASSERT_EQ(
       Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "broken.example.org"), "broken.example.org"),
@@ -245,6 +447,84 @@ TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {
             "broken.example.org                       quarantined, nothing accepted yet\n");
   // Another host is unaffected.
   EXPECT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+}
+
+TEST_F(RegistrarTest, AFailedSwapLeavesEveryHostOfTheBatchAsItWas) {
+  const std::string first = Document(1, "[guac]\ntype = guacamole\npassword = one\n");
+  ASSERT_EQ(Receive(first), kOk) << out_.str();
+  const std::string secrets = config_.state_dir + "/secrets/";
+  auto listing = [&] {
+    Run({"hosts"});
+    return out_.str();
+  };
+  const std::string hosts_before = listing();
+  const std::string live_before = Live();
+  for (int error : {ENOSPC, EIO}) {
+    disk_.fail_under = config_.output_dir + "/hosts/";
+    disk_.fail_errno = error;
+    // An update of a known host, then a first registration.
+    EXPECT_EQ(Receive(Document(2, "[guac]\ntype = guacamole\npassword = two\n")), kRefused);
+    EXPECT_TRUE(out_.str().starts_with("refused: not activated: write(")) << out_.str();
+    EXPECT_NE(out_.str().find(std::strerror(error)), std::string::npos) << out_.str();
+    EXPECT_EQ(
+        Receive(Document(1, "[guac]\ntype = guacamole\npassword = new\n", {}, "new.example.org"),
+                "new.example.org"),
+        kRefused);
+    EXPECT_EQ(listing(), hosts_before) << strerror(error);
+    EXPECT_EQ(Live(), live_before);
+    EXPECT_EQ(Live("new.example.org"), "(missing)");
+    EXPECT_EQ(fs_.ReadFile(secrets + "web01.example.org/guac.1.password", 100).value(), "one\n");
+    EXPECT_FALSE(fs_.ReadFile(secrets + "web01.example.org/guac.2.password", 100).ok());
+    EXPECT_FALSE(fs_.ListDirectory(secrets + "new.example.org").ok());
+  }
+  // With the disk repaired, the same pushes work.
+  disk_.fail_errno = 0;
+  EXPECT_EQ(Receive(Document(2, "[guac]\ntype = guacamole\npassword = two\n")), kOk) << out_.str();
+  EXPECT_EQ(fs_.ReadFile(secrets + "web01.example.org/guac.2.password", 100).value(), "two\n");
+}
+
+TEST_F(RegistrarTest, ASymlinkedBucketActivatesNothingOfTheHost) {
+  const std::string host = "new.example.org";
+  const std::string bucket = config_.output_dir + "/" + HostFileName(host);
+  ASSERT_TRUE(disk_.MakeDirectory(config_.output_dir, 0755).ok());
+  ASSERT_TRUE(disk_.MakeDirectory(config_.output_dir + "/hosts", 0755).ok());
+  const std::string elsewhere = dir_.path() + "/elsewhere";
+  ASSERT_TRUE(disk_.MakeDirectory(elsewhere, 0755).ok());
+  const std::string bucket_dir = bucket.substr(0, bucket.rfind('/'));
+  ASSERT_EQ(::symlink(elsewhere.c_str(), bucket_dir.c_str()), 0);
+  EXPECT_EQ(Receive(Document(1, "[guac]\ntype = guacamole\npassword = pw\n", {}, host), host),
+            kRefused);
+  EXPECT_TRUE(out_.str().starts_with("refused: not activated: ")) << out_.str();
+  ASSERT_EQ(Run({"hosts"}), kOk);
+  EXPECT_EQ(out_.str().find(host), std::string::npos) << out_.str();
+  EXPECT_FALSE(fs_.ListDirectory(config_.state_dir + "/secrets/" + host).ok());
+  EXPECT_TRUE(fs_.ListDirectory(elsewhere).value().empty());
+}
+
+TEST_F(RegistrarTest, ARefusalNeverQuotesAStateFile) {
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+  const std::string target = dir_.path() + "/shadow";
+  ASSERT_TRUE(fs_.WriteFileAtomic(target, "[x\nroot:$6$TOPSECRET:19000::::::\n", 0600).ok());
+  const std::string stored = config_.state_dir + "/hosts/web01.example.org.snapshot";
+  ASSERT_TRUE(disk_.RemoveFile(stored).ok());
+  ASSERT_EQ(::symlink(target.c_str(), stored.c_str()), 0);
+  EXPECT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n")), kRefused);
+  EXPECT_EQ(out_.str(), "refused: " + stored +
+                            ": is a symbolic link; the registrar's state files are never "
+                            "followed\n");
+  // A damaged regular file: refused, and its content is not shown.
+  ASSERT_TRUE(disk_.RemoveFile(stored).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(stored, "[x\nroot:$6$TOPSECRET:19000::::::\n", 0600).ok());
+  EXPECT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n")), kRefused);
+  EXPECT_EQ(out_.str().find("TOPSECRET"), std::string::npos) << out_.str();
+}
+
+TEST_F(RegistrarTest, RefusalsMaskBidiAndLineSeparators) {
+  // U+202E and U+2028 in the host name the host claims.
+  EXPECT_EQ(Receive("", "evil\xE2\x80\xAEgro.elpmaxe\xE2\x80\xA8x"), kRefused);
+  EXPECT_EQ(out_.str(),
+            "refused: invalid host name 'evil   gro.elpmaxe   x': expected a host "
+            "name (RFC 1123: letters, digits, '-' and '.') or an IPv4 address\n");
 }
 
 TEST_F(RegistrarTest, RemoveWritesATombstoneUntilReadmit) {

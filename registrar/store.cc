@@ -29,6 +29,9 @@ Result<std::string> CheckHostName(std::string_view name) {
     return Error{fmt::format("invalid host name '{}': expected {}", name,
                              formats::DescribeKind(formats::ValueKind::kHostName))};
   }
+  if (auto length = formats::CheckRegisteredHostNameLength(*normalised); !length) {
+    return length.error();
+  }
   return normalised;
 }
 
@@ -87,13 +90,18 @@ Result<std::vector<std::string>> HostStore::Hosts() {
 
 Result<std::optional<formats::Snapshot>> HostStore::LoadSnapshotFile(const std::string& path,
                                                                      const std::string& host) {
-  auto text = fs_.ReadFile(path, kMaxStateFile);
+  auto text = disk_.ReadStateFile(path, kMaxStateFile);
   if (!text) {
     if (IsNotFound(text.error())) return std::optional<formats::Snapshot>();
     return text.error();
   }
   auto parsed = formats::ParseSnapshot(*text, path);
-  if (!parsed) return parsed.error();
+  // The parser quotes the offending line; this answer may go to a host, and
+  // a file of the state directory is never quoted (whatever put it there).
+  if (!parsed) {
+    return Error{
+        fmt::format("{}: the stored snapshot does not parse (its content is not shown)", path)};
+  }
   if (!parsed->rejected.empty()) {
     return Error{fmt::format("{}: stored snapshot holds a service that no longer validates: {}",
                              path, parsed->rejected.front().name)};
@@ -150,7 +158,7 @@ Result<void> HostStore::EraseResult(const std::string& host) {
 }
 
 Result<std::optional<ActivationResult>> HostStore::LoadResult(const std::string& host) {
-  auto text = fs_.ReadFile(state_dir_ + "/results/" + host, 1 << 20);
+  auto text = disk_.ReadStateFile(state_dir_ + "/results/" + host, 1 << 20);
   if (!text) {
     if (IsNotFound(text.error())) return std::optional<ActivationResult>();
     return text.error();
@@ -176,7 +184,7 @@ Result<void> HostStore::Erase(const std::string& host) {
 }
 
 Result<std::optional<std::string>> HostStore::QuarantineReason(const std::string& host) {
-  auto text = fs_.ReadFile(state_dir_ + "/quarantine/" + host, 1 << 20);
+  auto text = disk_.ReadStateFile(state_dir_ + "/quarantine/" + host, 1 << 20);
   if (!text) {
     if (IsNotFound(text.error())) return std::optional<std::string>();
     return text.error();
@@ -194,7 +202,7 @@ Result<void> HostStore::ClearQuarantine(const std::string& host) {
 
 Result<std::optional<Tombstone>> HostStore::LoadTombstone(const std::string& host) {
   const std::string path = state_dir_ + "/tombstones/" + host;
-  auto text = fs_.ReadFile(path, 4096);
+  auto text = disk_.ReadStateFile(path, 4096);
   if (!text) {
     if (IsNotFound(text.error())) return std::optional<Tombstone>();
     return text.error();
@@ -279,6 +287,52 @@ Result<void> HostStore::PruneSecrets(const std::string& host, const std::vector<
     if (auto r = disk_.RemoveFile(path); !r) return r;
   }
   if (keep.empty()) return disk_.RemoveDirectory(dir);
+  return {};
+}
+
+Result<HostCheckpoint> HostStore::Checkpoint(const std::string& host) {
+  HostCheckpoint checkpoint;
+  checkpoint.host = host;
+  auto snapshot = disk_.ReadStateFile(SnapshotPath(host), kMaxStateFile);
+  if (snapshot) {
+    checkpoint.snapshot = std::move(*snapshot);
+  } else if (!IsNotFound(snapshot.error())) {
+    return snapshot.error();
+  }
+  auto quarantine = QuarantineReason(host);
+  if (!quarantine) return quarantine.error();
+  checkpoint.quarantine = std::move(*quarantine);
+  const std::string dir = secrets_dir() + "/" + host;
+  auto entries = fs_.ListDirectory(dir);
+  if (!entries && !IsNotFound(entries.error())) return entries.error();
+  if (entries) {
+    for (const DirectoryEntry& e : *entries) checkpoint.secret_files.insert(dir + "/" + e.name);
+  }
+  return checkpoint;
+}
+
+Result<void> HostStore::Restore(const HostCheckpoint& checkpoint) {
+  const std::string& host = checkpoint.host;
+  if (auto r = checkpoint.snapshot
+                   ? fs_.WriteFileAtomic(SnapshotPath(host), *checkpoint.snapshot, 0600)
+                   : Erase(host);
+      !r) {
+    return r;
+  }
+  if (auto r = checkpoint.quarantine ? SetQuarantine(host, *checkpoint.quarantine)
+                                     : ClearQuarantine(host);
+      !r) {
+    return r;
+  }
+  const std::string dir = secrets_dir() + "/" + host;
+  auto entries = fs_.ListDirectory(dir);
+  if (!entries) return IsNotFound(entries.error()) ? Result<void>() : Result<void>(entries.error());
+  for (const DirectoryEntry& e : *entries) {
+    const std::string path = dir + "/" + e.name;
+    if (checkpoint.secret_files.count(path)) continue;
+    if (auto r = disk_.RemoveFile(path); !r) return r;
+  }
+  if (checkpoint.secret_files.empty()) return disk_.RemoveDirectory(dir);
   return {};
 }
 

@@ -17,6 +17,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,16 @@ struct ActivationResult {
 Result<void> CheckRemovals(const formats::Snapshot& stored, const formats::Snapshot& incoming,
                            const std::vector<std::string>& rejected_names);
 
+// What a commit of one host changes in the store (its snapshot, its
+// quarantine reason, its secret files), as it was before: HostStore::Restore
+// puts it back when the host's files did not go live after all.
+struct HostCheckpoint {
+  std::string host;
+  std::optional<std::string> snapshot;    // the stored file's bytes; nullopt: none
+  std::optional<std::string> quarantine;  // nullopt: not quarantined
+  std::set<std::string> secret_files;     // paths under secrets/<host>/
+};
+
 class HostStore {
  public:
   // `fs` and `disk` must outlive the store.
@@ -67,6 +78,8 @@ class HostStore {
   const std::string& state_dir() const { return state_dir_; }
   std::string secrets_dir() const { return state_dir_ + "/secrets"; }
   std::string lock_path() const { return state_dir_ + "/activation.lock"; }
+  // Shared-locked by each registration while it is being received.
+  std::string arrivals_lock_path() const { return state_dir_ + "/arrivals.lock"; }
   std::string staging_dir() const { return state_dir_ + "/staging"; }
 
   // Host names with a stored snapshot, sorted.
@@ -102,6 +115,13 @@ class HostStore {
   // Removes the host's secret files except those in `keep` (paths); with an
   // empty `keep`, the host's secrets directory too.
   Result<void> PruneSecrets(const std::string& host, const std::vector<SecretFile>& keep);
+
+  // The host's state as it is now, and back to it: Restore rewrites (or
+  // removes) the snapshot and the quarantine reason and removes the secret
+  // files that were not there. A host is active only once its files are
+  // live; the registrar restores the hosts of a batch whose swap failed.
+  Result<HostCheckpoint> Checkpoint(const std::string& host);
+  Result<void> Restore(const HostCheckpoint& checkpoint);
 
  private:
   std::string SnapshotPath(const std::string& host) const;

@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/testing/temp_dir.h"
 #include "formats/parser.h"
@@ -51,7 +52,76 @@ TEST_F(StoreTest, UnknownHostIsEmptyButACorruptFileIsAnError) {
           .ok());
   auto bad = store_.Load("bad.example.org");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("snapshot refused"), std::string::npos) << bad.error().message;
+  EXPECT_EQ(bad.error().message,
+            dir_.path() +
+                "/state/hosts/bad.example.org.snapshot: the stored snapshot does not parse (its "
+                "content is not shown)");
+}
+
+// The answer may go to a host: no state file is followed to another file,
+// and no line of one is quoted.
+TEST_F(StoreTest, StateFilesAreNeitherFollowedNorQuoted) {
+  const std::string target = dir_.path() + "/shadow";
+  ASSERT_TRUE(fs_.WriteFileAtomic(target, "root:$6$TOPSECRET:19000::::::\n", 0600).ok());
+  for (const char* path :
+       {"/state/hosts/web01.example.org.snapshot", "/state/pending/web01.example.org.snapshot",
+        "/state/quarantine/web01.example.org", "/state/tombstones/web01.example.org",
+        "/state/results/web01.example.org"}) {
+    ASSERT_EQ(::symlink(target.c_str(), (dir_.path() + path).c_str()), 0) << path;
+  }
+  std::vector<std::string> messages;
+  messages.push_back(store_.Load("web01.example.org").error().message);
+  messages.push_back(store_.LoadPending("web01.example.org").error().message);
+  messages.push_back(store_.QuarantineReason("web01.example.org").error().message);
+  messages.push_back(store_.LoadTombstone("web01.example.org").error().message);
+  messages.push_back(store_.LoadResult("web01.example.org").error().message);
+  EXPECT_EQ(messages[0], dir_.path() +
+                             "/state/hosts/web01.example.org.snapshot: is a symbolic link; the "
+                             "registrar's state files are never followed");
+  for (const std::string& m : messages) {
+    EXPECT_EQ(m.find("TOPSECRET"), std::string::npos) << m;
+    EXPECT_EQ(m.find("shadow"), std::string::npos) << m;
+    EXPECT_NE(m.find("symbolic link"), std::string::npos) << m;
+  }
+  // A regular file holding anything but a snapshot is not quoted either.
+  ASSERT_TRUE(fs_.WriteFileAtomic(dir_.path() + "/state/hosts/other.example.org.snapshot",
+                                  "[automon:snapshot]\nTOPSECRET line\n", 0600)
+                  .ok());
+  auto other = store_.Load("other.example.org");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().message.find("TOPSECRET"), std::string::npos) << other.error().message;
+}
+
+TEST_F(StoreTest, RestoreUndoesACommit) {
+  ASSERT_TRUE(store_.Save(Example(1, "[a]\ntype = ssh\n")).ok());
+  ASSERT_TRUE(store_.SetQuarantine("web01.example.org", "why").ok());
+  const std::string secrets = dir_.path() + "/state/secrets/web01.example.org/";
+  ASSERT_TRUE(store_.WriteSecrets("web01.example.org", {{secrets + "a.1.password", "one\n"}}).ok());
+  auto checkpoint = store_.Checkpoint("web01.example.org");
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+  auto fresh = store_.Checkpoint("new.example.org");
+  ASSERT_TRUE(fresh.ok());
+
+  ASSERT_TRUE(store_.Save(Example(2, "[a]\ntype = ssh\n[b]\ntype = ssh\n")).ok());
+  ASSERT_TRUE(store_.ClearQuarantine("web01.example.org").ok());
+  ASSERT_TRUE(store_.WriteSecrets("web01.example.org", {{secrets + "a.2.password", "two\n"}}).ok());
+  formats::Snapshot other = Example(1, "[a]\ntype = ssh\n");
+  other.host = "new.example.org";
+  ASSERT_TRUE(store_.Save(other).ok());
+  ASSERT_TRUE(
+      store_
+          .WriteSecrets("new.example.org",
+                        {{dir_.path() + "/state/secrets/new.example.org/a.1.password", "x\n"}})
+          .ok());
+
+  ASSERT_TRUE(store_.Restore(*checkpoint).ok());
+  ASSERT_TRUE(store_.Restore(*fresh).ok());
+  EXPECT_EQ(store_.Load("web01.example.org").value()->generation, 1u);
+  EXPECT_EQ(store_.QuarantineReason("web01.example.org").value(), "why");
+  EXPECT_EQ(fs_.ReadFile(secrets + "a.1.password", 100).value(), "one\n");
+  EXPECT_FALSE(fs_.ReadFile(secrets + "a.2.password", 100).ok());
+  EXPECT_EQ(store_.Hosts().value(), std::vector<std::string>{"web01.example.org"});
+  EXPECT_FALSE(fs_.ListDirectory(dir_.path() + "/state/secrets/new.example.org").ok());
 }
 
 TEST_F(StoreTest, SnapshotOfAnotherHostUnderThisNameIsAnError) {

@@ -38,8 +38,16 @@ expect() {
 expect 0 shipped -- "$agent" --config /dev/null check monitoring-info.d
 
 # One precise diagnostic per fault, the valid sections still listed, dpkg
-# leftovers and hidden files ignored, exit 1.
+# leftovers, editor backups and hidden files ignored, exit 1. The backup
+# (`backup~`) is made here, in a copy: a tracked *~ file would be deleted by
+# dh_clean when the packages are built in the checkout.
+[ -z "$(find "$here" -name '*~')" ] || fail "a *~ fixture under tests/agent: dh_clean deletes it"
+mkdir -p "$tmp/tree/tests/agent"
+cp -a tests/agent/broken "$tmp/tree/tests/agent/"
+printf 'garbage that would fail\n' >"$tmp/tree/tests/agent/broken/backup~"
+cd "$tmp/tree"
 expect 1 broken -- "$agent" --config /dev/null check tests/agent/broken
+cd "$root"
 
 # show: secrets redacted, package conditions explained.
 mkdir -p "$tmp/dpkg" "$tmp/defs"

@@ -8,6 +8,7 @@ usage: hostile_corpus_test.py --registrar PATH
 """
 
 import argparse
+import hashlib
 import os
 import re
 import sys
@@ -16,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import regtest  # noqa: E402
 
 SECRET = "pa$$w0rd'$(touch /tmp/automon-pwned)`id`;!"
+BIDI_AND_SEPARATORS = ["\u202e", "\u202a", "\u2066", "\u200f", "\u2028", "\u2029", "\u0085"]
 ALLOWED_DIRECTIVES = {"use", "host_name", "alias", "address", "hostgroups", "_AUTOMON_GENERATION",
                       "service_description", "check_command", "_AUTOMON_SERVICE"}
 
@@ -26,6 +28,29 @@ def svc(name, *pairs, type_="tcp", port="80"):
         keys.append(("port", port))
     keys.extend(pairs)
     return (name, keys)
+
+
+def rehash(document):
+    """The document with its sha256 line recomputed over the body."""
+    m = re.search(rb"\nsha256 ?= ?[0-9a-f]*\n", document)
+    body = document[m.end():]
+    return document[:m.start()] + b"\nsha256 = " + hashlib.sha256(body).hexdigest().encode() + \
+        b"\n" + body
+
+
+def stored_form_over_the_limit(host):
+    """Just under 4 MiB on the wire, over it once the registrar fills in
+    each service's defaults (issue 18 item 5): 1000 compact services with
+    long sources and passwords."""
+    services = [("s%03d" % i, [("type", "imap"), ("username", "u"), ("password", "p" * 300)])
+                for i in range(1000)]
+    compact = regtest.make_snapshot(host, services, address="127.0.0.1").replace(b" = ", b"=")
+
+    def with_source(length):
+        return rehash(compact.replace(b"source=/etc/monitoring-info/corpus:1",
+                                      b"source=/" + b"a" * length + b":1"))
+    # 15,000 bytes under the limit; the defaults add more than 60 per service.
+    return with_source((4194304 - 15000 - len(with_source(0))) // 1000)
 
 
 def cases():
@@ -87,6 +112,19 @@ def cases():
         b"generation", b"format = 1\ngeneration"), "expected 'format'")
     refused("too many services", lambda h: S(h, [svc("s%d" % i, port=str(i + 1)) for i in range(1001)]), "at most 1000")
     refused("host name with unicode look-alike", lambda h: S("w\u0435b.example.org", [good]), "invalid value")
+    # Bidirectional and line separators: refused, and never echoed as such
+    # (main() checks every answer for them).
+    refused("host name with U+202E", lambda h: S("evil\u202egro.elpmaxe", [good]), "invalid value")
+    refused("host name with U+2028", lambda h: S(h + "\u2028forged: active", [good]), "invalid value")
+    refused("generation with U+2029", lambda h: S(h, [good]).replace(b"generation = 1", "generation = 1\u2029x".encode()),
+            "invalid generation")
+    # Valid (RFC 1123) host names too long for the registrar's file names.
+    for n in (231, 235, 253):
+        name = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * (n - 192)])
+        refused("host name of %d bytes" % n, lambda h, name=name: S(name, [good]),
+                "is %d bytes long; a registered host name is at most 230 bytes" % n)
+    refused("stored form over the size limit", stored_form_over_the_limit,
+            "stored form (defaults filled in) is")
 
     # --- one service at a time: rejected, the rest of the host stays ------
     for label, value in [("semicolon", "a;b"), ("bang", "a!b"), ("macro", "$USER1$"),
@@ -115,6 +153,8 @@ def cases():
                          ("over 256 bytes", "s" * 300), ("tab", "a\tb"), ("non-ASCII", "\u00e9")]:
         rejected("udp send with " + label, svc("bad", ("send", value), ("expect", "x"), type_="udp", port="7"),
                  "for 'send'")
+    rejected("description with U+202E", svc("bad", ("description", "a\u202eb")), "for 'description'")
+    rejected("description with U+2028", svc("bad", ("description", "a\u2028b: active")), "for 'description'")
     rejected("ldap base with quote", svc("bad", ("base", "dc=x'"), type_="ldap", port=None), "for 'base'")
     rejected("ldap bind DN with macro", svc("bad", ("username", "cn=$USER1$"), type_="ldap", port=None),
              "for 'username'")
@@ -133,6 +173,10 @@ def cases():
              "for 'username'")
     rejected("threshold with semicolon", svc("bad", ("warning", "10;"), type_="guacamole", port=None),
              "for 'warning'")
+    rejected("unknown key of 4000 bytes", svc("bad", ("k" * 4000, "x")), "... (4000 bytes)' for type tcp")
+    rejected("60 unknown keys of 4000 bytes", svc("bad", *[("k" * 3997 + "%03d" % i, "x") for i in range(60)]),
+             "and 55 more errors")
+    rejected("port of 3000 bytes", svc("bad", port="9" * 3000), "... (3000 bytes)' for 'port'")
     rejected("unknown key command_line", svc("bad", ("command_line", "$USER1$/evil")), "unknown key 'command_line'")
     rejected("unknown key check_command", svc("bad", ("check_command", "evil!x")), "unknown key 'check_command'")
     rejected("type with injection", svc("bad", type_="tcp; define command"), "")
@@ -169,6 +213,59 @@ def cases():
                                             port=None),
           "automon_mailflow_age!shared!{mailflow}/{host}/shared!60")
     return out
+
+
+def state_attacks(env):
+    """Attacks on the registrar's own files (issue 18 items 4 and 8)."""
+    problems = []
+    good = [svc("ok", type_="ssh", port="22"),
+            svc("guac", ("password", "pw"), type_="guacamole", port=None)]
+
+    def doc(host, generation):
+        return regtest.make_snapshot(host, good, generation=generation, address="127.0.0.1")
+
+    # A stored snapshot replaced by a link to another file: not followed,
+    # and no line of that file in the answer.
+    host = "state-link.example.org"
+    code, out, err = env.receive(host, doc(host, 1))
+    if code != 0:
+        problems.append("state-link: first registration failed: " + out + err)
+    target = os.path.join(env.dir, "shadow")
+    with open(target, "w") as f:
+        f.write("[x\nroot:$6$TOPSECRET:19000::::::\n")
+    stored = os.path.join(env.state_dir, "hosts", host + ".snapshot")
+    os.unlink(stored)
+    os.symlink(target, stored)
+    code, out, err = env.receive(host, doc(host, 2))
+    print("state-link: exit %d: %s" % (code, out.strip()))
+    if code != 2 or "symbolic link" not in out or "TOPSECRET" in out + err:
+        problems.append("state-link: expected a refusal naming the link only: " + out + err)
+    os.unlink(stored)
+
+    # A symlink at out/hosts/<bucket>: the swap fails, and the host is
+    # left exactly as it was (nothing stored, no secrets, not listed).
+    for i in range(1000):
+        host = "state-bucket%d.example.org" % i
+        bucket = hashlib.sha256(host.encode()).hexdigest()[:2]
+        bucket_dir = os.path.join(env.output_dir, "hosts", bucket)
+        if not os.path.lexists(bucket_dir):
+            break
+    elsewhere = os.path.join(env.dir, "elsewhere")
+    os.mkdir(elsewhere)
+    os.symlink(elsewhere, bucket_dir)
+    code, out, err = env.receive(host, doc(host, 1))
+    print("state-bucket: exit %d: %s" % (code, out.strip()))
+    _, listing, _ = env.run("hosts")
+    if code != 2 or "not activated" not in out:
+        problems.append("state-bucket: expected 'not activated': " + out + err)
+    if host in listing or os.path.exists(os.path.join(env.state_dir, "secrets", host)) or \
+            os.path.exists(os.path.join(env.state_dir, "hosts", host + ".snapshot")) or os.listdir(elsewhere):
+        problems.append("state-bucket: the host was stored though nothing went live: " + listing)
+    os.unlink(bucket_dir)
+    code, out, err = env.receive(host, doc(host, 1))
+    if code != 0:
+        problems.append("state-bucket: registration after the repair failed: " + out + err)
+    return problems
 
 
 def check_generated_files(env):
@@ -240,6 +337,11 @@ def main():
                 text = env.host_file(host) or ""
                 if code != 0 or want not in text:
                     problem = "expected active with %r" % want
+            if len(out) + len(err) > 64 * 1024:
+                problem = (problem or "") + " the answer is %d bytes" % (len(out) + len(err))
+            for mark in BIDI_AND_SEPARATORS:
+                if mark in out or mark in err:
+                    problem = (problem or "") + " the answer holds U+%04X unmasked" % ord(mark)
             ok, verify_output = env.verify_live()
             if not ok:
                 problem = (problem or "") + " nagios4 -v fails: " + verify_output[-800:]
@@ -248,6 +350,7 @@ def main():
                                                     (out.strip().splitlines() or [err.strip()])[-1][:150]))
             if problem:
                 failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+        failures.extend(state_attacks(env))
         problems = check_generated_files(env)
         failures.extend(problems)
         secret_file = os.path.join(env.state_dir, "secrets")
