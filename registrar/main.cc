@@ -12,10 +12,11 @@
 
 #include "common/file_system.h"
 #include "common/process_runner.h"
+#include "registrar/cli/commands.h"
 #include "registrar/config.h"
 #include "registrar/disk.h"
 #include "registrar/registrar.h"
-#include "registrar/ssh/commands.h"
+#include "registrar/ssh/serve.h"
 
 namespace {
 
@@ -29,7 +30,7 @@ std::string NowUtc() {
 }
 
 int Main(int argc, char* argv[]) {
-  using automon::registrar::Registrar;
+  namespace cli = automon::registrar::cli;
   static const option kOptions[] = {
       {"config", required_argument, nullptr, 'c'},
       {"help", no_argument, nullptr, 'h'},
@@ -47,30 +48,29 @@ int Main(int argc, char* argv[]) {
         explicit_config = true;
         break;
       case 'h':
-        std::cout << Registrar::Usage() << automon::registrar::ssh::SshUsage();
+        std::cout << cli::Usage();
         return 0;
       case 'V':
         std::cout << "automon-registrar " AUTOMON_VERSION "\n";
         return 0;
       default:
-        std::cerr << Registrar::Usage();
+        std::cerr << cli::Usage();
         return automon::registrar::kUsage;
     }
   }
+  const std::vector<std::string> args(argv + optind, argv + argc);
+  const cli::Command* command = args.empty() ? nullptr : cli::FindCommand(args.front());
   // `COMMAND --help` (or -h) anywhere after it: that command's usage, before
   // reading any configuration.
-  if (optind < argc) {
-    const std::vector<std::string> rest(argv + optind + 1, argv + argc);
-    if (std::any_of(rest.begin(), rest.end(),
-                    [](const std::string& a) { return a == "--help" || a == "-h"; })) {
-      auto usage = Registrar::CommandUsage(argv[optind], automon::registrar::ssh::SshUsage());
-      if (!usage) {
-        std::cerr << "automon-registrar: unknown command\n" << Registrar::Usage();
-        return automon::registrar::kUsage;
-      }
-      std::cout << *usage;
-      return 0;
+  if (!args.empty() && std::any_of(args.begin() + 1, args.end(), [](const std::string& a) {
+        return a == "--help" || a == "-h";
+      })) {
+    if (command == nullptr) {
+      std::cerr << "automon-registrar: unknown command\n" << cli::Usage();
+      return automon::registrar::kUsage;
     }
+    std::cout << cli::CommandUsage(*command);
+    return 0;
   }
   automon::RealFileSystem fs;
   automon::registrar::RealDisk disk;
@@ -80,33 +80,25 @@ int Main(int argc, char* argv[]) {
     std::cerr << "automon-registrar: " << config.error().message << "\n";
     return automon::registrar::kRefused;
   }
-  const std::vector<std::string> args(argv + optind, argv + argc);
-  // Commands that activate refuse a Checkmk command that cannot work for
+  // Commands that activate refuse a backend command that cannot work for
   // this user before doing anything.
-  static const std::vector<std::string> kActivating = {"receive", "render", "remove", "deregister",
-                                                       "serve"};
-  if (!args.empty() &&
-      std::find(kActivating.begin(), kActivating.end(), args.front()) != kActivating.end()) {
+  if (command != nullptr && command->activates) {
     if (auto p = automon::registrar::CheckCommandPrivileges(*config, config_path, ::geteuid());
         !p) {
       std::cerr << "automon-registrar: " << p.error().message << "\n";
       return automon::registrar::kRefused;
     }
   }
-  if (!args.empty() && automon::registrar::ssh::IsSshCommand(args.front())) {
-    const automon::registrar::ssh::ServeDependencies deps{fs,
-                                                          disk,
-                                                          runner,
-                                                          NowUtc,
-                                                          [] { return static_cast<int64_t>(std::time(nullptr)); },
-                                                          std::cerr,
-                                                          AUTOMON_VERSION};
-    return automon::registrar::ssh::RunSshCommand(args, *config, deps, std::cout);
-  }
+  const automon::registrar::ssh::ServeDependencies serve{fs,
+                                                         disk,
+                                                         runner,
+                                                         NowUtc,
+                                                         [] { return static_cast<int64_t>(std::time(nullptr)); },
+                                                         std::cerr,
+                                                         AUTOMON_VERSION};
   const automon::registrar::Environment env{fs,       disk,      runner,   NowUtc,
                                             std::cin, std::cout, std::cerr};
-  Registrar registrar(*config, env);
-  return registrar.Run(args);
+  return cli::Run({*config, env, serve}, args);
 }
 
 }  // namespace

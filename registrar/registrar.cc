@@ -19,21 +19,6 @@ namespace automon::registrar {
 
 namespace {
 
-struct Subcommand {
-  std::string_view name;
-  std::string_view usage;
-  std::string_view help;
-};
-
-constexpr std::array<Subcommand, 6> kSubcommands = {{
-    {"receive", "receive --host NAME", "read a snapshot on stdin, store, render and activate it"},
-    {"hosts", "hosts", "list registered, quarantined and removed hosts"},
-    {"show", "show NAME", "show a host's accepted services (secrets redacted)"},
-    {"remove", "remove NAME", "remove a host and refuse its registrations from now on"},
-    {"readmit", "readmit NAME", "accept registrations from a removed host again"},
-    {"render", "render", "regenerate and activate the configuration of every host"},
-}};
-
 // One line, whatever the host put into a value: diagnostics echo values.
 std::string OneLine(std::string_view text) { return automon::OneLine(text, ' '); }
 
@@ -68,68 +53,6 @@ Registrar::Registrar(const Config& config, const Environment& env)
       backend_(MakeBackend(config, env.fs, env.disk, env.runner)),
       store_(env.fs, env.disk, config.state_dir, backend_->SecretsGroup()),
       activator_(&backend_->activator()) {}
-
-std::string Registrar::Usage() {
-  std::string text =
-      "usage: automon-registrar [--config FILE] COMMAND [ARGS]\n"
-      "       automon-registrar --help | --version\n\ncommands:\n";
-  for (const Subcommand& s : kSubcommands) text += fmt::format("  {:<22}{}\n", s.usage, s.help);
-  return text;
-}
-
-std::optional<std::string> Registrar::CommandUsage(std::string_view command,
-                                                   std::string_view more_usage) {
-  const std::string listing = Usage() + std::string(more_usage);
-  std::string block;
-  size_t line_start = 0;
-  while (line_start < listing.size()) {
-    size_t end = listing.find('\n', line_start);
-    if (end == std::string::npos) end = listing.size();
-    const std::string_view line(listing.data() + line_start, end - line_start);
-    line_start = end + 1;
-    if (!block.empty() && line.starts_with("   ")) {
-      block += std::string(line) + "\n";  // continuation of the entry
-    } else if (!block.empty()) {
-      break;
-    } else if (line.starts_with("  ") && line.substr(2).starts_with(command) &&
-               (line.size() == 2 + command.size() || line[2 + command.size()] == ' ')) {
-      block = std::string(line) + "\n";
-    }
-  }
-  if (block.empty()) return std::nullopt;
-  return "usage: automon-registrar [--config FILE] " + std::string(command) + "\n\n" + block;
-}
-
-int Registrar::Run(std::span<const std::string> args) {
-  if (args.empty()) {
-    env_.err << Usage();
-    return kUsage;
-  }
-  const std::string& command = args[0];
-  const auto rest = args.subspan(1);
-  auto usage_error = [&](std::string_view message) {
-    env_.err << "automon-registrar: " << message << "\n" << Usage();
-    return kUsage;
-  };
-  const Subcommand* found = nullptr;
-  for (const Subcommand& s : kSubcommands) {
-    if (s.name == command) found = &s;
-  }
-  if (found == nullptr) return usage_error(fmt::format("unknown command '{}'", OneLine(command)));
-  if (command == "receive") {
-    if (rest.size() == 2 && rest[0] == "--host") return Receive(rest[1]);
-    if (rest.size() == 1 && rest[0].starts_with("--host=")) return Receive(rest[0].substr(7));
-    return usage_error(fmt::format("usage: {}", found->usage));
-  }
-  if (command == "hosts" || command == "render") {
-    if (!rest.empty()) return usage_error(fmt::format("usage: {}", found->usage));
-    return command == "hosts" ? Hosts() : Render();
-  }
-  if (rest.size() != 1) return usage_error(fmt::format("usage: {}", found->usage));
-  if (command == "show") return Show(rest[0]);
-  if (command == "remove") return Remove(rest[0]);
-  return Readmit(rest[0]);
-}
 
 Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot) const {
   backends::PlanOptions plan;

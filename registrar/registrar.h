@@ -52,18 +52,8 @@ class Registrar {
  public:
   Registrar(const Config& config, const Environment& env);
 
-  // Runs `args` = {subcommand, its arguments...}. Returns the exit status.
-  int Run(std::span<const std::string> args);
-
-  // The usage text of every subcommand.
-  static std::string Usage();
-  // `COMMAND --help`: the usage of one subcommand, looked up in Usage() and
-  // then in `more_usage` (other subcommands' listing in the same "  NAME
-  // ARGS  help" form, continuation lines indented further); nullopt for a
-  // name neither lists.
-  static std::optional<std::string> CommandUsage(std::string_view command,
-                                                 std::string_view more_usage);
-
+  // The subcommands (their arguments parsed by the command table,
+  // registrar/cli/commands.h). Each returns the exit status.
   int Receive(const std::string& host);
   int Hosts();
   int Show(const std::string& host);

@@ -1,14 +1,12 @@
-// The registrar subcommands of the SSH side (automon-registrar(8)):
-//   serve                         the SSH daemon (serve.h)
-//   pending                       keys waiting for enrollment
-//   accept NAME [--replace]       enroll the pending key of NAME
-//   reject NAME                   drop the pending key of NAME
-//   ticket NAME [--valid DURATION]   a single-use enrollment ticket
+// The enrollment subcommands of automon-registrar(8): pending, accept,
+// reject, ticket (serve is Serve() in serve.h). The command table in
+// registrar/cli/ parses their arguments and calls these.
 #ifndef AUTOMON_REGISTRAR_SSH_COMMANDS_H_
 #define AUTOMON_REGISTRAR_SSH_COMMANDS_H_
 
+#include <cstdint>
 #include <optional>
-#include <span>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -17,16 +15,19 @@
 
 namespace automon::registrar::ssh {
 
-bool IsSshCommand(std::string_view name);
-std::string SshUsage();
-
 // "90s", "30m", "12h", "7d" (at most 365 days); nullopt otherwise.
 std::optional<int64_t> ParseDuration(std::string_view text);
 
-// Runs `args` = {subcommand, arguments...}. Output for people goes to
-// deps.log (stderr); `out` gets what scripts read (the ticket, the list).
-int RunSshCommand(std::span<const std::string> args, const Config& config,
-                  const ServeDependencies& deps, std::ostream& out);
+// The enrollment commands; argument parsing and usage are the command
+// table's (registrar/cli/commands.h). Output for people goes to deps.log
+// (stderr); `out` gets what scripts read (the list, the ticket). They return
+// 0, or 2 after saying why they failed.
+int RunPending(const Config& config, const ServeDependencies& deps, std::ostream& out);
+int RunAccept(const Config& config, const ServeDependencies& deps, std::ostream& out,
+              const std::string& host, bool replace);
+int RunReject(const Config& config, const ServeDependencies& deps, const std::string& host);
+int RunTicket(const Config& config, const ServeDependencies& deps, std::ostream& out,
+              const std::string& host, int64_t valid_seconds);
 
 }  // namespace automon::registrar::ssh
 

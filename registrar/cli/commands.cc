@@ -1,0 +1,197 @@
+#include "registrar/cli/commands.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "common/text.h"
+#include "registrar/ssh/commands.h"
+
+namespace automon::registrar::cli {
+namespace {
+
+using Args = std::span<const std::string>;
+
+// The host argument of a command that takes exactly one.
+std::optional<std::string> OneName(Args args) {
+  if (args.size() != 1 || args[0].starts_with("-")) return std::nullopt;
+  return args[0];
+}
+
+// Each handler builds a Registrar only once its arguments fit.
+template <class Fn>
+std::optional<int> WithRegistrar(const Context& c, Fn fn) {
+  Registrar registrar(c.config, c.env);
+  return fn(registrar);
+}
+
+std::optional<int> Receive(const Context& c, Args args) {
+  std::optional<std::string> host;
+  if (args.size() == 2 && args[0] == "--host") host = args[1];
+  if (args.size() == 1 && args[0].starts_with("--host=")) host = args[0].substr(7);
+  if (!host) return std::nullopt;
+  return WithRegistrar(c, [&](Registrar& r) { return r.Receive(*host); });
+}
+
+std::optional<int> Hosts(const Context& c, Args args) {
+  if (!args.empty()) return std::nullopt;
+  return WithRegistrar(c, [](Registrar& r) { return r.Hosts(); });
+}
+
+std::optional<int> Show(const Context& c, Args args) {
+  auto host = OneName(args);
+  if (!host) return std::nullopt;
+  return WithRegistrar(c, [&](Registrar& r) { return r.Show(*host); });
+}
+
+std::optional<int> Remove(const Context& c, Args args) {
+  auto host = OneName(args);
+  if (!host) return std::nullopt;
+  return WithRegistrar(c, [&](Registrar& r) { return r.Remove(*host); });
+}
+
+std::optional<int> Readmit(const Context& c, Args args) {
+  auto host = OneName(args);
+  if (!host) return std::nullopt;
+  return WithRegistrar(c, [&](Registrar& r) { return r.Readmit(*host); });
+}
+
+std::optional<int> Render(const Context& c, Args args) {
+  if (!args.empty()) return std::nullopt;
+  return WithRegistrar(c, [](Registrar& r) { return r.Render(); });
+}
+
+std::optional<int> Serve(const Context& c, Args args) {
+  ssh::ServeOptions options;
+  if (args.size() == 1 && args[0] == "--no-announce") {
+    options.announce = false;
+  } else if (!args.empty()) {
+    return std::nullopt;
+  }
+  return ssh::Serve(c.config, c.serve, options);
+}
+
+std::optional<int> Pending(const Context& c, Args args) {
+  if (!args.empty()) return std::nullopt;
+  return ssh::RunPending(c.config, c.serve, c.env.out);
+}
+
+std::optional<int> Accept(const Context& c, Args args) {
+  const bool replace = args.size() == 2 && args[1] == "--replace";
+  if (args.empty() || args.size() > 2 || (args.size() == 2 && !replace)) return std::nullopt;
+  if (args[0].starts_with("-")) return std::nullopt;
+  return ssh::RunAccept(c.config, c.serve, c.env.out, args[0], replace);
+}
+
+std::optional<int> Reject(const Context& c, Args args) {
+  auto host = OneName(args);
+  if (!host) return std::nullopt;
+  return ssh::RunReject(c.config, c.serve, *host);
+}
+
+std::optional<int> Ticket(const Context& c, Args args) {
+  constexpr int64_t kDefaultValidity = 86400;
+  if (args.size() == 1 && !args[0].starts_with("-")) {
+    return ssh::RunTicket(c.config, c.serve, c.env.out, args[0], kDefaultValidity);
+  }
+  if (args.size() != 3 || args[1] != "--valid" || args[0].starts_with("-")) return std::nullopt;
+  auto valid = ssh::ParseDuration(args[2]);
+  if (!valid) {
+    c.env.err << fmt::format(
+        "automon-registrar: invalid duration '{}': expected a number and s, m, h or d, at most "
+        "365d\n",
+        OneLine(args[2]));
+    return kUsage;
+  }
+  return ssh::RunTicket(c.config, c.serve, c.env.out, args[0], *valid);
+}
+
+constexpr std::array<Command, 11> kCommands = {{
+    {"receive", "receive --host NAME", "read a snapshot on stdin, store, render and activate it",
+     true, Receive},
+    {"hosts", "hosts", "list registered, quarantined and removed hosts", false, Hosts},
+    {"show", "show NAME", "show a host's accepted services (secrets redacted)", false, Show},
+    {"remove", "remove NAME", "remove a host and refuse its registrations from now on", true,
+     Remove},
+    {"readmit", "readmit NAME", "accept registrations from a removed host again", false, Readmit},
+    {"render", "render", "regenerate and activate the configuration of every host", true, Render},
+    {"serve", "serve [--no-announce]",
+     "run the SSH endpoint for agents (listen, enrollment),\n"
+     "announced over mDNS as _automon._tcp unless told not to",
+     true, Serve},
+    {"pending", "pending", "keys waiting to be enrolled", false, Pending},
+    {"accept", "accept NAME [--replace]", "enroll the pending key of NAME", false, Accept},
+    {"reject", "reject NAME", "drop the pending key of NAME", false, Reject},
+    {"ticket", "ticket NAME [--valid DURATION]",
+     "print a single-use enrollment ticket for NAME\n"
+     "(DURATION like 30m, 12h, 7d; default 1d)",
+     false, Ticket},
+}};
+
+constexpr size_t kSynopsisWidth = 30;
+
+// "  synopsis   help line 1\n" + continuation lines under the help column.
+std::string Entry(const Command& command) {
+  std::string text = fmt::format("  {}", command.synopsis);
+  std::string_view help = command.help;
+  bool first = true;
+  while (!help.empty() || first) {
+    const size_t newline = help.find('\n');
+    const std::string_view line = help.substr(0, newline);
+    if (first && text.size() < kSynopsisWidth) {
+      text += std::string(kSynopsisWidth - text.size(), ' ');
+    } else {
+      text += "\n" + std::string(kSynopsisWidth, ' ');
+    }
+    text += line;
+    first = false;
+    help = newline == std::string_view::npos ? std::string_view() : help.substr(newline + 1);
+  }
+  return text + "\n";
+}
+
+}  // namespace
+
+std::span<const Command> Commands() { return kCommands; }
+
+const Command* FindCommand(std::string_view name) {
+  for (const Command& command : kCommands) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
+std::string Usage() {
+  std::string text =
+      "usage: automon-registrar [--config FILE] COMMAND [ARGS]\n"
+      "       automon-registrar --help | --version\n"
+      "       automon-registrar COMMAND --help\n\ncommands:\n";
+  for (const Command& command : kCommands) text += Entry(command);
+  return text;
+}
+
+std::string CommandUsage(const Command& command) {
+  return fmt::format("usage: automon-registrar [--config FILE] {}\n\n{}", command.name,
+                     Entry(command));
+}
+
+int Run(const Context& context, std::span<const std::string> args) {
+  if (args.empty()) {
+    context.env.err << Usage();
+    return kUsage;
+  }
+  const Command* command = FindCommand(args[0]);
+  if (command == nullptr) {
+    context.env.err << fmt::format("automon-registrar: unknown command '{}'\n", OneLine(args[0]))
+                    << Usage();
+    return kUsage;
+  }
+  std::optional<int> status = command->run(context, args.subspan(1));
+  if (!status) {
+    context.env.err << "automon-registrar: wrong arguments\n" << CommandUsage(*command);
+    return kUsage;
+  }
+  return *status;
+}
+
+}  // namespace automon::registrar::cli

@@ -1,0 +1,144 @@
+#include "registrar/cli/commands.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "common/file_system.h"
+#include "common/testing/fake_process_runner.h"
+#include "common/testing/temp_dir.h"
+#include "registrar/disk.h"
+
+namespace automon::registrar::cli {
+namespace {
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  CommandsTest() {
+    config_.state_dir = dir_.path() + "/state";
+    config_.output_dir = dir_.path() + "/out";
+  }
+
+  int Run(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    const Environment env{fs_, disk_, runner_, [] { return std::string("2026-11-21T12:00:00Z"); },
+                          in_, out_,  err_};
+    const ssh::ServeDependencies serve{fs_,
+                                       disk_,
+                                       runner_,
+                                       [] { return std::string("2026-11-21T12:00:00Z"); },
+                                       [] { return int64_t{1763726400}; },
+                                       err_,
+                                       "test"};
+    return cli::Run({config_, env, serve}, args);
+  }
+
+  automon::testing::ScopedTempDir dir_;
+  RealFileSystem fs_;
+  RealDisk disk_;
+  automon::testing::FakeProcessRunner runner_;
+  Config config_;
+  std::istringstream in_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST(CommandTableTest, NamesAreUniqueAndEachSynopsisStartsWithItsName) {
+  std::set<std::string_view> names;
+  for (const Command& c : Commands()) {
+    EXPECT_TRUE(names.insert(c.name).second) << c.name;
+    EXPECT_TRUE(c.synopsis.starts_with(c.name)) << c.synopsis;
+    EXPECT_FALSE(c.help.empty()) << c.name;
+    EXPECT_NE(c.run, nullptr) << c.name;
+    EXPECT_EQ(FindCommand(c.name), &c);
+  }
+  EXPECT_EQ(names.size(), 11u);
+  EXPECT_EQ(FindCommand("serv"), nullptr);
+  EXPECT_EQ(FindCommand("deregister"), nullptr);  // an SSH verb, not a command
+}
+
+TEST(CommandTableTest, UsageListsEveryCommandWithItsHelp) {
+  const std::string usage = Usage();
+  for (const Command& c : Commands()) {
+    EXPECT_NE(usage.find("\n  " + std::string(c.synopsis)), std::string::npos) << c.name;
+  }
+  EXPECT_NE(usage.find("  ticket NAME [--valid DURATION]\n"
+                       "                              print a single-use enrollment ticket for "
+                       "NAME\n"
+                       "                              (DURATION like 30m, 12h, 7d; default 1d)\n"),
+            std::string::npos)
+      << usage;
+}
+
+TEST(CommandTableTest, CommandUsageShowsOneCommand) {
+  EXPECT_EQ(CommandUsage(*FindCommand("serve")),
+            "usage: automon-registrar [--config FILE] serve\n\n"
+            "  serve [--no-announce]       run the SSH endpoint for agents (listen, enrollment),\n"
+            "                              announced over mDNS as _automon._tcp unless told not "
+            "to\n");
+  EXPECT_EQ(CommandUsage(*FindCommand("hosts")),
+            "usage: automon-registrar [--config FILE] hosts\n\n"
+            "  hosts                       list registered, quarantined and removed hosts\n");
+}
+
+TEST(CommandTableTest, OnlyCommandsThatChangeTheLiveConfigurationActivate) {
+  std::set<std::string_view> activating;
+  for (const Command& c : Commands()) {
+    if (c.activates) activating.insert(c.name);
+  }
+  EXPECT_EQ(activating, (std::set<std::string_view>{"receive", "remove", "render", "serve"}));
+}
+
+TEST_F(CommandsTest, UnknownCommandsAndWrongArgumentsAreUsageErrors) {
+  EXPECT_EQ(Run({}), kUsage);
+  EXPECT_TRUE(err_.str().starts_with("usage: automon-registrar")) << err_.str();
+  EXPECT_EQ(Run({"frobnicate"}), kUsage);
+  EXPECT_TRUE(err_.str().starts_with("automon-registrar: unknown command 'frobnicate'\nusage:"));
+  EXPECT_EQ(Run({"fro\x1b[31mb"}), kUsage);
+  EXPECT_TRUE(err_.str().starts_with("automon-registrar: unknown command 'fro?[31mb'"));
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"receive"},
+                                             {"receive", "--host"},
+                                             {"receive", "--hots", "a"},
+                                             {"show"},
+                                             {"show", "a", "b"},
+                                             {"show", "--all"},
+                                             {"hosts", "x"},
+                                             {"render", "--now"},
+                                             {"serve", "--announce"},
+                                             {"pending", "x"},
+                                             {"accept"},
+                                             {"accept", "a", "--force"},
+                                             {"reject"},
+                                             {"ticket"},
+                                             {"ticket", "a", "--valid"},
+                                             {"ticket", "a", "--until", "1d"}}) {
+    EXPECT_EQ(Run(args), kUsage) << args[0] << " " << args.size();
+    EXPECT_NE(err_.str().find("automon-registrar: wrong arguments\nusage: automon-registrar "
+                              "[--config FILE] " +
+                              args[0] + "\n"),
+              std::string::npos)
+        << err_.str();
+  }
+}
+
+TEST_F(CommandsTest, TicketRefusesAnInvalidDuration) {
+  EXPECT_EQ(Run({"ticket", "web01", "--valid", "400d"}), kUsage);
+  EXPECT_NE(err_.str().find("invalid duration '400d'"), std::string::npos) << err_.str();
+}
+
+TEST_F(CommandsTest, DispatchesToTheRegistrarAndTheEnrollment) {
+  EXPECT_EQ(Run({"hosts"}), kOk) << err_.str();
+  EXPECT_EQ(Run({"pending"}), kOk) << err_.str();
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(Run({"ticket", "web01.example.org", "--valid", "30m"}), kOk) << err_.str();
+  EXPECT_FALSE(out_.str().empty());
+  EXPECT_NE(err_.str().find("automon-agent enroll --ticket"), std::string::npos) << err_.str();
+  EXPECT_EQ(Run({"show", "nosuch.example.org"}), kRefused);
+}
+
+}  // namespace
+}  // namespace automon::registrar::cli
