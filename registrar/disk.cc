@@ -62,6 +62,24 @@ Result<bool> RealDisk::SetGroup(const std::string& path, const std::string& grou
 namespace {
 
 constexpr gid_t kKeepGroup = static_cast<gid_t>(-1);
+// Batches smaller than this are flushed file by file (fsync); larger ones
+// with one syncfs(2), which also waits for everything else the file system
+// holds dirty (other programs' writes on a busy server).
+constexpr size_t kSmallBatch = 8;
+
+// Makes the renames into `directories` durable.
+Result<void> SyncDirectories(const std::set<std::string>& directories, bool small) {
+  for (const std::string& dir : directories) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return SystemError("open", errno, dir);
+    if (!small) {
+      if (::syncfs(fd.get()) != 0) return SystemError("syncfs", errno, dir);
+      return {};
+    }
+    if (::fsync(fd.get()) != 0) return SystemError("fsync", errno, dir);
+  }
+  return {};
+}
 
 // ReplaceFiles, with the group of each new file set before it is renamed
 // into place (kKeepGroup: the process's).
@@ -107,8 +125,8 @@ Result<void> ReplaceBatch(const std::vector<std::pair<std::string, std::string>>
       cleanup();
       return SystemError("fchmod", saved, temp);
     }
-    // A single file is flushed alone; a batch with one syncfs(2) below.
-    if (files.size() == 1 && ::fsync(fd.get()) != 0) {
+    // A small batch is flushed file by file; a large one with one syncfs(2) below.
+    if (files.size() < kSmallBatch && ::fsync(fd.get()) != 0) {
       const int saved = errno;
       cleanup();
       return SystemError("fsync", saved, temp);
@@ -116,7 +134,7 @@ Result<void> ReplaceBatch(const std::vector<std::pair<std::string, std::string>>
     last = std::move(fd);
   }
   // 2. Every temporary file's data is on disk before any rename.
-  if (files.size() > 1 && ::syncfs(last.get()) != 0) {
+  if (files.size() >= kSmallBatch && ::syncfs(last.get()) != 0) {
     const int saved = errno;
     cleanup();
     return SystemError("syncfs", saved, temps.back());
@@ -130,17 +148,9 @@ Result<void> ReplaceBatch(const std::vector<std::pair<std::string, std::string>>
       for (size_t j = i; j < temps.size(); ++j) ::unlink(temps[j].c_str());
       return SystemError("rename", saved, files[i].first);
     }
-    if (directories.size() < 2) directories.insert(DirectoryOf(files[i].first));
+    directories.insert(DirectoryOf(files[i].first));
   }
-  // One directory: fsync it. Several: one more syncfs(2) makes every
-  // rename durable at once.
-  const std::string& first = *directories.begin();
-  UniqueFd dirfd(::open(first.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dirfd.valid()) return SystemError("open", errno, first);
-  if (directories.size() == 1 ? ::fsync(dirfd.get()) != 0 : ::syncfs(dirfd.get()) != 0) {
-    return SystemError(directories.size() == 1 ? "fsync" : "syncfs", errno, first);
-  }
-  return {};
+  return SyncDirectories(directories, files.size() < kSmallBatch);
 }
 
 // True when `path` is a regular file with exactly `content`, `mode` and
@@ -174,20 +184,23 @@ Result<void> RealDisk::ReplaceFiles(const std::vector<std::pair<std::string, std
 
 Result<void> RealDisk::PublishStagedFiles(const std::vector<StagedFile>& files, unsigned mode) {
   if (files.empty()) return {};
-  // 1. The staged data on disk before any rename (one file: fsync it).
-  {
-    UniqueFd fd(::open(files.front().staged.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd.valid()) return SystemError("open", errno, files.front().staged);
-    if (files.size() == 1 ? ::fsync(fd.get()) != 0 : ::syncfs(fd.get()) != 0) {
-      return SystemError(files.size() == 1 ? "fsync" : "syncfs", errno, files.front().staged);
+  // 1. The staged data on disk before any rename (a small batch: fsync
+  //    each file; a large one: one syncfs).
+  const bool small = files.size() < kSmallBatch;
+  for (const StagedFile& f : files) {
+    UniqueFd fd(::open(f.staged.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) return SystemError("open", errno, f.staged);
+    if (small ? ::fsync(fd.get()) != 0 : ::syncfs(fd.get()) != 0) {
+      return SystemError(small ? "fsync" : "syncfs", errno, f.staged);
     }
+    if (!small) break;
   }
   // 2. Renames; what cannot be renamed across file systems is written.
   std::vector<std::pair<std::string, std::string>> copies;
   std::set<std::string> directories;
   for (const StagedFile& f : files) {
     if (::rename(f.staged.c_str(), f.live.c_str()) == 0) {
-      if (directories.size() < 2) directories.insert(DirectoryOf(f.live));
+      directories.insert(DirectoryOf(f.live));
       continue;
     }
     if (errno != EXDEV) return SystemError("rename", errno, f.live);
@@ -195,15 +208,8 @@ Result<void> RealDisk::PublishStagedFiles(const std::vector<StagedFile>& files, 
     ::unlink(f.staged.c_str());  // scratch: best effort
   }
   if (auto w = ReplaceBatch(copies, mode, kKeepGroup); !w) return w;
-  if (directories.empty()) return {};
-  // 3. The renames durable: one directory, fsync it; several, syncfs(2).
-  const std::string& first = *directories.begin();
-  UniqueFd dirfd(::open(first.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dirfd.valid()) return SystemError("open", errno, first);
-  if (directories.size() == 1 ? ::fsync(dirfd.get()) != 0 : ::syncfs(dirfd.get()) != 0) {
-    return SystemError(directories.size() == 1 ? "fsync" : "syncfs", errno, first);
-  }
-  return {};
+  // 3. The renames durable.
+  return SyncDirectories(directories, small);
 }
 
 Result<size_t> RealDisk::WriteGroupFiles(const GroupFiles& batch) {

@@ -46,14 +46,16 @@ class Disk {
   // error when no such group exists on this system.
   virtual Result<bool> SetGroup(const std::string& path, const std::string& group) = 0;
   // Replaces every file of `files` (path, content) atomically, as
-  // FileSystem::WriteFileAtomic does one at a time, but with one flush of
-  // the file system for the whole batch instead of two fsyncs per file:
+  // FileSystem::WriteFileAtomic does one at a time, but a batch of 8 files
+  // or more with one flush of the file system (syncfs) before and one
+  // after the renames instead of two fsyncs per file:
   // after a crash each file holds its old or its new content. Each
   // directory must exist. `mode` is the permission of the new files.
   virtual Result<void> ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
                                     unsigned mode) = 0;
-  // Makes verified staged files live: one flush of the file system, then
-  // each (staged, live) pair is renamed, then one more flush; the staged
+  // Makes verified staged files live: the staged files flushed (fsync, or
+  // for 8 files or more one syncfs), then each (staged, live) pair is
+  // renamed, then the directories flushed the same way; the staged
   // file is gone afterwards. After a crash each live file holds its old or
   // its new content, as with ReplaceFiles, but no byte is written twice.
   // Where a rename cannot work (EXDEV: the staging tree is on another file
