@@ -51,13 +51,17 @@ Result<std::map<std::string, std::string>> CheckmkActivator::Sandbox(const Chang
   std::vector<std::string> argv = {config_.checkmk_python, "-I", "-S", "-c",
                                    std::string(CheckmkSandboxSource())};
   std::set<std::string> checked;
+  bool made = false;
   for (const auto& [host, content] : changes) {
     if (!content) continue;
     if (!IsCheckmkHostName(host)) {  // never a path of our choosing otherwise
       refused[host] = "the host name is not usable in Checkmk";
       continue;
     }
-    if (auto r = disk_.MakeDirectory(staging_dir_, 0755); !r) return r.error();
+    if (!made) {
+      if (auto r = disk_.MakeDirectory(staging_dir_, 0755); !r) return r.error();
+      made = true;
+    }
     const std::string path = staging_dir_ + "/" + CheckmkFileName(host);
     if (auto w = disk_.WriteScratchFile(path, *content); !w) return w.error();
     argv.push_back(host);
@@ -175,6 +179,9 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
   if (!setup) return setup.error();
   outcome.quarantined = *setup;
   Changes changes;
+  // The live content each change replaces, to go back to when Checkmk
+  // refuses the new files at activation.
+  std::map<std::string, std::optional<std::string>> previous;
   for (const auto& [host, content] : request.hosts) {
     if (outcome.quarantined.count(host)) continue;
     auto live = fs_.ReadFile(HostFilePath(host), kMaxConfigFile);
@@ -182,6 +189,7 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
         content ? !live.ok() || WithoutHeader(*live) != WithoutHeader(*content) : live.ok();
     if (differs) {
       changes[host] = content;
+      previous[host] = live.ok() ? std::optional<std::string>(std::move(*live)) : std::nullopt;
     } else {
       outcome.unchanged.push_back(host);
     }
@@ -192,6 +200,9 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
     for (const std::string& host : *live) {
       if (!request.hosts.count(host) && !request.keep_hosts.count(host)) {
         changes[host] = std::nullopt;
+        auto content = fs_.ReadFile(HostFilePath(host), kMaxConfigFile);
+        previous[host] =
+            content.ok() ? std::optional<std::string>(std::move(*content)) : std::nullopt;
       }
     }
   }
@@ -236,16 +247,26 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
     return m.error();
   }
   if (auto r = disk_.MakeDirectory(config_.checkmk_conf_dir, 0755); !r) return r.error();
-  // The live content each change replaces, to go back to when Checkmk
-  // refuses the new files at activation.
-  std::map<std::string, std::optional<std::string>> previous;
+  // The files the sandbox checked are renamed into place (one flush for
+  // all of them); removals follow.
+  std::vector<StagedFile> staged;
+  std::vector<std::string> removals;
   for (const std::string& host : good) {
-    auto live = fs_.ReadFile(HostFilePath(host), kMaxConfigFile);
-    previous[host] = live.ok() ? std::optional<std::string>(*live) : std::nullopt;
+    const std::optional<std::string>& content = changes[host];
+    if (content) {
+      staged.push_back({staging_dir_ + "/" + CheckmkFileName(host), HostFilePath(host), &*content});
+    } else {
+      removals.push_back(HostFilePath(host));
+    }
   }
-  if (auto w = PutLive(with(good)); !w) return w.error();
+  if (auto w = disk_.PublishStagedFiles(staged, 0644); !w) return w.error();
+  for (const std::string& path : removals) {
+    if (auto r = disk_.RemoveFile(path); !r) return r.error();
+  }
+  const std::set<std::string> published(good.begin(), good.end());
   for (const auto& [host, content] : changes) {
-    if (IsCheckmkHostName(host)) (void)disk_.RemoveFile(staging_dir_ + "/" + CheckmkFileName(host));
+    if (published.count(host) || !IsCheckmkHostName(host)) continue;  // renamed away
+    (void)disk_.RemoveFile(staging_dir_ + "/" + CheckmkFileName(host));
   }
   // 4. Activate what is live now. The sandbox (and the site check, when
   // configured) cannot see everything Checkmk checks (tag groups, rule

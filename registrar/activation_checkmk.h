@@ -24,7 +24,8 @@ namespace automon::registrar {
 //   3. verify, as a whole (only when [checkmk] verify_command is set): the
 //      command on a staged copy of conf_dir ({dir}); on failure the hosts
 //      that break it are found and quarantined as for Nagios;
-//   4. swap: each changed file is renamed into conf_dir atomically;
+//   4. swap: each staged file the checks accepted is renamed into conf_dir
+//      (one flush before and one after all renames);
 //   5. activate: activate_command ({site} replaced), with the same
 //      pending-marker repair as the Nagios reload.
 class CheckmkActivator final : public Activator {

@@ -211,20 +211,29 @@ Result<std::string> NagiosActivator::StagedNagiosCfg(const Changes& changes) {
   return out;
 }
 
-Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason) {
+Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason,
+                                     std::set<std::string>& staged) {
   // nagios4 -v drops privileges to nagios_user before reading the staged
   // files, so they are world-readable like the live ones (no secrets here).
-  if (auto r = disk_.MakeDirectory(staging_dir_, 0755); !r) return r;
-  if (auto r = disk_.MakeDirectory(staging_dir_ + "/" + std::string(kHostsDirName), 0755); !r) {
-    return r;
+  // Each directory is made once per activation, not once per file.
+  if (staged.empty()) {
+    if (auto r = disk_.MakeDirectory(staging_dir_, 0755); !r) return r;
+    if (auto r = disk_.MakeDirectory(staging_dir_ + "/" + std::string(kHostsDirName), 0755); !r) {
+      return r;
+    }
+    staged.insert("");  // the directories above are made
   }
   for (const auto& [rel, change] : changes) {
-    if (!change.content) continue;
+    if (!change.content || staged.count(rel)) continue;
     if (const size_t slash = rel.rfind('/'); slash != std::string::npos && slash > 0) {
-      if (auto r = disk_.MakeDirectory(staging_dir_ + "/" + rel.substr(0, slash), 0755); !r)
-        return r;
+      const std::string dir = rel.substr(0, slash);
+      if (!staged.count(dir)) {
+        if (auto r = disk_.MakeDirectory(staging_dir_ + "/" + dir, 0755); !r) return r;
+        staged.insert(dir);
+      }
     }
     if (auto w = disk_.WriteScratchFile(staging_dir_ + "/" + rel, *change.content); !w) return w;
+    staged.insert(rel);
   }
   auto cfg = StagedNagiosCfg(changes);
   if (!cfg) return cfg.error();
@@ -307,9 +316,10 @@ Result<ActivationOutcome> NagiosActivator::Activate(
   for (const auto& [host, change] : hosts) good.push_back(host);
 
   // Nagios's verdict on the configuration with exactly these hosts' changes.
+  std::set<std::string> staged;
   const SubsetCheck check = [&](const std::vector<std::string>& names,
                                 std::string* why) -> Result<bool> {
-    if (auto r = Verify(with(names), why); !r) return r.error();
+    if (auto r = Verify(with(names), why, staged); !r) return r.error();
     return why->empty();
   };
   auto live = IsolateBreakingHosts(good, "Nagios", check, outcome.quarantined);
@@ -328,29 +338,33 @@ Result<ActivationOutcome> NagiosActivator::Activate(
   }
   Changes final_changes = with(good);
   // Shared files first: new host files may need new commands. Then the
-  // host files as one batch (one flush for all of them), then removals.
+  // host files as one batch: the staged files that were verified are
+  // renamed into place (one flush for all of them), then removals.
   std::vector<std::pair<std::string, std::string>> shared;
-  std::vector<std::pair<std::string, std::string>> host_files;
+  std::vector<StagedFile> host_files;
   std::vector<std::string> removals;
+  std::set<std::string> buckets;
   for (const auto& [rel, change] : final_changes) {
     const std::string path = config_.output_dir + "/" + rel;
     if (!rel.starts_with(kHostsDirName)) {
       shared.emplace_back(path, *change.content);
     } else if (change.content) {
-      if (auto r = disk_.MakeDirectory(path.substr(0, path.rfind('/')), 0755); !r) {
-        return r.error();
+      if (const std::string bucket = path.substr(0, path.rfind('/'));
+          buckets.insert(bucket).second) {
+        if (auto r = disk_.MakeDirectory(bucket, 0755); !r) return r.error();
       }
-      host_files.emplace_back(path, *change.content);
+      host_files.push_back({staging_dir_ + "/" + rel, path, &*change.content});
     } else {
       removals.push_back(path);
     }
   }
   if (auto w = disk_.ReplaceFiles(shared, 0644); !w) return w.error();
-  if (auto w = disk_.ReplaceFiles(host_files, 0644); !w) return w.error();
+  if (auto w = disk_.PublishStagedFiles(host_files, 0644); !w) return w.error();
   for (const std::string& path : removals) {
     if (auto r = disk_.RemoveFile(path); !r) return r.error();
   }
   for (const auto& [rel, change] : final_changes) {
+    if (rel.starts_with(kHostsDirName) && change.content) continue;  // renamed away
     (void)disk_.RemoveFile(staging_dir_ + "/" + rel);  // best effort: staging is scratch
   }
   // Every path above verified exactly this final state (with(good), or the

@@ -7,7 +7,10 @@
 //   2. verify: verify_command ({config} = the staged nagios.cfg);
 //   3. on failure, find the hosts whose change breaks it (quarantine: their
 //      live files stay as they were) and verify the rest again;
-//   4. swap: each changed file is renamed into output_dir atomically;
+//   4. swap: each verified staged host file is renamed into output_dir
+//      (one flush before and one after all renames; the file that goes
+//      live is the file that was verified), shared files are replaced
+//      atomically;
 //   5. reload: reload_command. A marker file records a swap whose reload has
 //      not happened yet, so a crash in between is repaired (after verifying
 //      the live files) by the next activation.
@@ -18,6 +21,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,8 +51,10 @@ class NagiosActivator final : public Activator {
   using Changes = std::map<std::string, Change>;  // path relative to output_dir -> change
 
   // Stages `changes` and runs verify_command; sets *reason to what Nagios
-  // objects (empty when it accepts).
-  Result<void> Verify(const Changes& changes, std::string* reason);
+  // objects (empty when it accepts). `staged` holds the paths (relative)
+  // already staged during this activation, which are not written again:
+  // a change's content is the same in every subset checked.
+  Result<void> Verify(const Changes& changes, std::string* reason, std::set<std::string>& staged);
   Result<std::string> StagedNagiosCfg(const Changes& changes);
   // Every live host file: (host, path relative to output_dir).
   Result<std::vector<std::pair<std::string, std::string>>> LiveHostFiles();

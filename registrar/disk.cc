@@ -59,38 +59,74 @@ Result<bool> RealDisk::SetGroup(const std::string& path, const std::string& grou
   return true;
 }
 
-Result<void> RealDisk::ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
-                                    unsigned mode) {
+namespace {
+
+constexpr gid_t kKeepGroup = static_cast<gid_t>(-1);
+// Batches smaller than this are flushed file by file (fsync); larger ones
+// with one syncfs(2), which also waits for everything else the file system
+// holds dirty (other programs' writes on a busy server).
+constexpr size_t kSmallBatch = 8;
+
+// Makes the renames into `directories` durable.
+Result<void> SyncDirectories(const std::set<std::string>& directories, bool small) {
+  for (const std::string& dir : directories) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return SystemError("open", errno, dir);
+    if (!small) {
+      if (::syncfs(fd.get()) != 0) return SystemError("syncfs", errno, dir);
+      return {};
+    }
+    if (::fsync(fd.get()) != 0) return SystemError("fsync", errno, dir);
+  }
+  return {};
+}
+
+// ReplaceFiles, with the group of each new file set before it is renamed
+// into place (kKeepGroup: the process's).
+Result<void> ReplaceBatch(const std::vector<std::pair<std::string, std::string>>& files,
+                          unsigned mode, gid_t gid) {
   if (files.empty()) return {};
   // 1. Temporary files beside their targets, named with a leading dot so
-  //    no cfg_dir scan reads them.
+  //    no cfg_dir scan reads them. Created 0600; the group, then the mode,
+  //    are set once the content is in.
+  const pid_t pid = ::getpid();
   std::vector<std::string> temps;
+  temps.reserve(files.size());
   auto cleanup = [&]() {
     for (const std::string& t : temps) ::unlink(t.c_str());
   };
   UniqueFd last;
   for (const auto& [path, content] : files) {
-    const std::string dir = DirectoryOf(path);
+    const size_t slash = path.rfind('/');
     const std::string temp =
-        fmt::format("{}/.{}.tmp.{}", dir, path.substr(dir.size() + 1), ::getpid());
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+        slash == std::string::npos
+            ? fmt::format(".{}.tmp.{}", path, pid)
+            : fmt::format("{}/.{}.tmp.{}", std::string_view(path).substr(0, slash),
+                          std::string_view(path).substr(slash + 1), pid);
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd.valid()) {
       const int saved = errno;
       cleanup();
       return SystemError("open", saved, temp);
     }
     temps.push_back(temp);
+    if (auto w = WriteAll(fd.get(), content, temp); !w) {
+      cleanup();
+      return w;
+    }
+    if (gid != kKeepGroup && ::fchown(fd.get(), static_cast<uid_t>(-1), gid) != 0) {
+      const int saved = errno;
+      cleanup();
+      return SystemError("fchown", saved, temp);
+    }
+    // The mode whatever the umask (and after fchown, which may clear bits).
     if (::fchmod(fd.get(), mode) != 0) {
       const int saved = errno;
       cleanup();
       return SystemError("fchmod", saved, temp);
     }
-    if (auto w = WriteAll(fd.get(), content, temp); !w) {
-      cleanup();
-      return w;
-    }
-    // A single file is flushed alone; a batch with one syncfs(2) below.
-    if (files.size() == 1 && ::fsync(fd.get()) != 0) {
+    // A small batch is flushed file by file; a large one with one syncfs(2) below.
+    if (files.size() < kSmallBatch && ::fsync(fd.get()) != 0) {
       const int saved = errno;
       cleanup();
       return SystemError("fsync", saved, temp);
@@ -98,55 +134,130 @@ Result<void> RealDisk::ReplaceFiles(const std::vector<std::pair<std::string, std
     last = std::move(fd);
   }
   // 2. Every temporary file's data is on disk before any rename.
-  if (files.size() > 1 && ::syncfs(last.get()) != 0) {
+  if (files.size() >= kSmallBatch && ::syncfs(last.get()) != 0) {
     const int saved = errno;
     cleanup();
     return SystemError("syncfs", saved, temps.back());
   }
   last.Reset();
   // 3. Renames, then the directories.
-  std::vector<std::string> directories;
-  std::set<std::string> seen;
+  std::set<std::string> directories;
   for (size_t i = 0; i < files.size(); ++i) {
     if (::rename(temps[i].c_str(), files[i].first.c_str()) != 0) {
       const int saved = errno;
       for (size_t j = i; j < temps.size(); ++j) ::unlink(temps[j].c_str());
       return SystemError("rename", saved, files[i].first);
     }
-    if (seen.insert(DirectoryOf(files[i].first)).second) {
-      directories.push_back(DirectoryOf(files[i].first));
+    directories.insert(DirectoryOf(files[i].first));
+  }
+  return SyncDirectories(directories, files.size() < kSmallBatch);
+}
+
+// True when `path` is a regular file with exactly `content`, `mode` and
+// (unless kKeepGroup) `gid`. Any failure to tell is "no": it is rewritten.
+bool AlreadyRight(const std::string& path, const std::string& content, unsigned mode, gid_t gid) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) return false;
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != mode ||
+      (gid != kKeepGroup && st.st_gid != gid) ||
+      static_cast<size_t>(st.st_size) != content.size()) {
+    return false;
+  }
+  std::string buffer(content.size() + 1, '\0');
+  size_t done = 0;
+  while (done < buffer.size()) {
+    const ssize_t n = ::read(fd.get(), buffer.data() + done, buffer.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done == content.size() && std::string_view(buffer.data(), done) == content;
+}
+
+}  // namespace
+
+Result<void> RealDisk::ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
+                                    unsigned mode) {
+  return ReplaceBatch(files, mode, kKeepGroup);
+}
+
+Result<void> RealDisk::PublishStagedFiles(const std::vector<StagedFile>& files, unsigned mode) {
+  if (files.empty()) return {};
+  // 1. The staged data on disk before any rename (a small batch: fsync
+  //    each file; a large one: one syncfs).
+  const bool small = files.size() < kSmallBatch;
+  for (const StagedFile& f : files) {
+    UniqueFd fd(::open(f.staged.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) return SystemError("open", errno, f.staged);
+    if (small ? ::fsync(fd.get()) != 0 : ::syncfs(fd.get()) != 0) {
+      return SystemError(small ? "fsync" : "syncfs", errno, f.staged);
+    }
+    if (!small) break;
+  }
+  // 2. Renames; what cannot be renamed across file systems is written.
+  std::vector<std::pair<std::string, std::string>> copies;
+  std::set<std::string> directories;
+  for (const StagedFile& f : files) {
+    if (::rename(f.staged.c_str(), f.live.c_str()) == 0) {
+      directories.insert(DirectoryOf(f.live));
+      continue;
+    }
+    if (errno != EXDEV) return SystemError("rename", errno, f.live);
+    copies.emplace_back(f.live, *f.content);
+    ::unlink(f.staged.c_str());  // scratch: best effort
+  }
+  if (auto w = ReplaceBatch(copies, mode, kKeepGroup); !w) return w;
+  // 3. The renames durable.
+  return SyncDirectories(directories, small);
+}
+
+Result<size_t> RealDisk::WriteGroupFiles(const GroupFiles& batch) {
+  gid_t gid = kKeepGroup;
+  {
+    struct group entry;
+    struct group* found = nullptr;
+    std::vector<char> buffer(16384);
+    const int rc = ::getgrnam_r(batch.group.c_str(), &entry, buffer.data(), buffer.size(), &found);
+    if (rc != 0) return SystemError("getgrnam_r", rc, batch.group);
+    if (found != nullptr) gid = found->gr_gid;
+  }
+  for (const std::string& dir : batch.directories) {
+    if (::mkdir(dir.c_str(), batch.directory_mode) != 0 && errno != EEXIST) {
+      return SystemError("mkdir", errno, dir);
+    }
+    struct stat st;
+    if (::lstat(dir.c_str(), &st) != 0) return SystemError("lstat", errno, dir);
+    if (!S_ISDIR(st.st_mode)) return SystemError("mkdir", ENOTDIR, dir);
+    if (st.st_uid != ::geteuid()) continue;  // someone else's: left alone
+    if (gid != kKeepGroup && st.st_gid != gid &&
+        ::chown(dir.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+      return SystemError("chown", errno, dir);
+    }
+    if ((st.st_mode & 07777) != batch.directory_mode &&
+        ::chmod(dir.c_str(), batch.directory_mode) != 0) {
+      return SystemError("chmod", errno, dir);
     }
   }
-  // One directory: fsync it. Several: one more syncfs(2) makes every
-  // rename durable at once.
-  UniqueFd dirfd(::open(directories.front().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dirfd.valid()) return SystemError("open", errno, directories.front());
-  if (directories.size() == 1 ? ::fsync(dirfd.get()) != 0 : ::syncfs(dirfd.get()) != 0) {
-    return SystemError(directories.size() == 1 ? "fsync" : "syncfs", errno, directories.front());
+  std::vector<std::pair<std::string, std::string>> changed;
+  for (const auto& [path, content] : batch.files) {
+    if (!AlreadyRight(path, content, batch.file_mode, gid)) changed.emplace_back(path, content);
   }
-  return {};
+  if (auto w = ReplaceBatch(changed, batch.file_mode, gid); !w) return w.error();
+  return changed.size();
 }
 
 Result<void> RealDisk::WriteScratchFile(const std::string& path, const std::string& content) {
-  // Replace rather than truncate, so a reader never sees a half-written file.
-  const std::string temp = path + ".new";
-  {
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
-    if (!fd.valid()) return SystemError("open", errno, temp);
-    // 0644 whatever the umask: nagios -v and the site read the staged files.
-    if (::fchmod(fd.get(), 0644) != 0) return SystemError("fchmod", errno, temp);
-    size_t done = 0;
-    while (done < content.size()) {
-      const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return SystemError("write", errno, temp);
-      }
-      done += static_cast<size_t>(n);
-    }
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) return SystemError("rename", errno, path);
-  return {};
+  // A new inode rather than truncating the old one, so a reader of an
+  // earlier version never sees a half-written file. Staged files are
+  // usually renamed away (PublishStagedFiles), so the unlink finds nothing
+  // and no second name and rename are needed.
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return SystemError("unlink", errno, path);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd.valid()) return SystemError("open", errno, path);
+  // 0644 whatever the umask: nagios -v and the site read the staged files.
+  if (::fchmod(fd.get(), 0644) != 0) return SystemError("fchmod", errno, path);
+  return WriteAll(fd.get(), content, path);
 }
 
 Result<std::string> RealDisk::ReadStateFile(const std::string& path, size_t max_bytes) {

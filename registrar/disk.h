@@ -13,6 +13,23 @@
 
 namespace automon::registrar {
 
+// A verified file in the staging tree and the live path it becomes; the
+// content is what was staged (written instead when a rename cannot work).
+struct StagedFile {
+  std::string staged;
+  std::string live;
+  const std::string* content = nullptr;  // owned by the caller, not null
+};
+
+// Files readable by one group only (the secret files).
+struct GroupFiles {
+  std::string group;
+  unsigned directory_mode = 0750;
+  unsigned file_mode = 0640;
+  std::vector<std::string> directories;                    // made first, in order
+  std::vector<std::pair<std::string, std::string>> files;  // (path, content)
+};
+
 class Disk {
  public:
   virtual ~Disk() = default;
@@ -29,12 +46,31 @@ class Disk {
   // error when no such group exists on this system.
   virtual Result<bool> SetGroup(const std::string& path, const std::string& group) = 0;
   // Replaces every file of `files` (path, content) atomically, as
-  // FileSystem::WriteFileAtomic does one at a time, but with one flush of
-  // the file system for the whole batch instead of two fsyncs per file:
+  // FileSystem::WriteFileAtomic does one at a time, but a batch of 8 files
+  // or more with one flush of the file system (syncfs) before and one
+  // after the renames instead of two fsyncs per file:
   // after a crash each file holds its old or its new content. Each
   // directory must exist. `mode` is the permission of the new files.
   virtual Result<void> ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
                                     unsigned mode) = 0;
+  // Makes verified staged files live: the staged files flushed (fsync, or
+  // for 8 files or more one syncfs), then each (staged, live) pair is
+  // renamed, then the directories flushed the same way; the staged
+  // file is gone afterwards. After a crash each live file holds its old or
+  // its new content, as with ReplaceFiles, but no byte is written twice.
+  // Where a rename cannot work (EXDEV: the staging tree is on another file
+  // system), the content is written as ReplaceFiles does, with `mode`. Each
+  // directory must exist; renamed files keep the mode they were staged with
+  // (WriteScratchFile: 0644).
+  virtual Result<void> PublishStagedFiles(const std::vector<StagedFile>& files, unsigned mode) = 0;
+  // Makes each of batch.directories exist with directory_mode and the
+  // group, then replaces each file whose content, mode or group is not
+  // already right, as ReplaceFiles does (each new file has its mode and
+  // group before it is renamed into place, so it never shows its content
+  // to others); files that are right already are not touched. The group
+  // is looked up once; a group missing on this system is left as it is
+  // (SetGroup). Returns how many files were written.
+  virtual Result<size_t> WriteGroupFiles(const GroupFiles& batch) = 0;
   // Writes `content` to `path` (mode 0644, whatever the umask) without fsync: for scratch files
   // such as the staging tree, which nothing relies on after a crash.
   virtual Result<void> WriteScratchFile(const std::string& path, const std::string& content) = 0;
@@ -64,6 +100,8 @@ class RealDisk final : public Disk {
   Result<bool> SetGroup(const std::string& path, const std::string& group) override;
   Result<void> ReplaceFiles(const std::vector<std::pair<std::string, std::string>>& files,
                             unsigned mode) override;
+  Result<void> PublishStagedFiles(const std::vector<StagedFile>& files, unsigned mode) override;
+  Result<size_t> WriteGroupFiles(const GroupFiles& batch) override;
   Result<void> WriteScratchFile(const std::string& path, const std::string& content) override;
   Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) override;
   Result<UniqueFd> Lock(const std::string& path) override;

@@ -128,6 +128,66 @@ TEST(RealDiskTest, ModesDoNotDependOnTheUmask) {
   EXPECT_NE(file.error().message.find("x.mk"), std::string::npos) << file.error().message;
 }
 
+TEST(RealDiskTest, PublishStagedFilesRenamesAndLeavesNothingStaged) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  const std::string staging = dir.path() + "/staging";
+  const std::string live = dir.path() + "/live";
+  ASSERT_TRUE(disk.MakeDirectory(staging, 0755).ok());
+  ASSERT_TRUE(disk.MakeDirectory(live, 0755).ok());
+  ASSERT_TRUE(fs.WriteFileAtomic(live + "/1.cfg", "old\n", 0644).ok());
+  const std::string one = "one\n", two = "two\n";
+  ASSERT_TRUE(disk.WriteScratchFile(staging + "/1.cfg", one).ok());
+  ASSERT_TRUE(disk.WriteScratchFile(staging + "/2.cfg", two).ok());
+  struct stat staged;
+  ASSERT_EQ(::stat((staging + "/1.cfg").c_str(), &staged), 0);
+  ASSERT_TRUE(disk.PublishStagedFiles({{staging + "/1.cfg", live + "/1.cfg", &one},
+                                       {staging + "/2.cfg", live + "/2.cfg", &two}},
+                                      0644)
+                  .ok());
+  EXPECT_EQ(fs.ReadFile(live + "/1.cfg", 100).value(), "one\n");
+  EXPECT_EQ(fs.ReadFile(live + "/2.cfg", 100).value(), "two\n");
+  struct stat st;
+  ASSERT_EQ(::stat((live + "/1.cfg").c_str(), &st), 0);
+  EXPECT_EQ(st.st_ino, staged.st_ino) << "the verified file itself, not a copy";
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  EXPECT_TRUE(fs.ListDirectory(staging)->empty());
+  EXPECT_TRUE(disk.PublishStagedFiles({}, 0644).ok());
+  // A staged file that is missing is an error naming the path.
+  auto missing = disk.PublishStagedFiles({{staging + "/3.cfg", live + "/3.cfg", &one}}, 0644);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("3.cfg"), std::string::npos) << missing.error().message;
+  EXPECT_FALSE(fs.ReadFile(live + "/3.cfg", 100).ok());
+}
+
+TEST(RealDiskTest, WriteGroupFilesWritesOnlyWhatIsNotRight) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  GroupFiles batch;
+  batch.group = "no-such-group-automon";  // left as it is
+  batch.directories = {dir.path() + "/a", dir.path() + "/b"};
+  batch.files = {{dir.path() + "/a/x", "x\n"}, {dir.path() + "/b/y", "y\n"}};
+  EXPECT_EQ(disk.WriteGroupFiles(batch).value(), 2u);
+  struct stat st;
+  ASSERT_EQ(::stat((dir.path() + "/a").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  ASSERT_EQ(::stat((dir.path() + "/b/y").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(disk.WriteGroupFiles(batch).value(), 0u) << "all already right";
+  ASSERT_EQ(::chmod((dir.path() + "/b/y").c_str(), 0644), 0);
+  batch.files[0].second = "x2\n";
+  EXPECT_EQ(disk.WriteGroupFiles(batch).value(), 2u);
+  EXPECT_EQ(fs.ReadFile(dir.path() + "/a/x", 100).value(), "x2\n");
+  EXPECT_EQ(fs.ListDirectory(dir.path() + "/a")->size(), 1u) << "no temporary file is left";
+  // A file where a directory is wanted is an error, and nothing is written.
+  batch.directories.push_back(dir.path() + "/a/x");
+  batch.files[0].second = "x3\n";
+  ASSERT_FALSE(disk.WriteGroupFiles(batch).ok());
+  EXPECT_EQ(fs.ReadFile(dir.path() + "/a/x", 100).value(), "x2\n");
+}
+
 TEST(RealDiskTest, SetGroupReportsAMissingGroup) {
   testing::ScopedTempDir dir;
   RealDisk disk;

@@ -46,9 +46,9 @@ std::string Document(uint64_t generation, const std::string& definitions,
   return formats::SerializeSnapshot(s);
 }
 
-// RealDisk, except that ReplaceFiles of a batch with a file under
-// `fail_under` fails with `fail_errno`, as a full disk (ENOSPC) or a
-// failing device (EIO) makes the swap fail, before any rename.
+// RealDisk, except that ReplaceFiles or PublishStagedFiles of a batch with
+// a (live) file under `fail_under` fails with `fail_errno`, as a full disk
+// (ENOSPC) or a failing device (EIO) makes the swap fail, before any rename.
 class FaultyDisk final : public Disk {
  public:
   Result<void> MakeDirectory(const std::string& path, unsigned mode) override {
@@ -69,6 +69,17 @@ class FaultyDisk final : public Disk {
       }
     }
     return real_.ReplaceFiles(files, mode);
+  }
+  Result<void> PublishStagedFiles(const std::vector<StagedFile>& files, unsigned mode) override {
+    for (const StagedFile& f : files) {
+      if (fail_errno != 0 && !fail_under.empty() && f.live.starts_with(fail_under)) {
+        return SystemError("rename", fail_errno, f.live);
+      }
+    }
+    return real_.PublishStagedFiles(files, mode);
+  }
+  Result<size_t> WriteGroupFiles(const GroupFiles& batch) override {
+    return real_.WriteGroupFiles(batch);
   }
   Result<void> WriteScratchFile(const std::string& path, const std::string& content) override {
     return real_.WriteScratchFile(path, content);
@@ -445,7 +456,7 @@ TEST_F(RegistrarTest, AFailedSwapLeavesEveryHostOfTheBatchAsItWas) {
     disk_.fail_errno = error;
     // An update of a known host, then a first registration.
     EXPECT_EQ(Receive(Document(2, "[guac]\ntype = guacamole\npassword = two\n")), kRefused);
-    EXPECT_TRUE(out_.str().starts_with("refused: not activated: write(")) << out_.str();
+    EXPECT_TRUE(out_.str().starts_with("refused: not activated: rename(")) << out_.str();
     EXPECT_NE(out_.str().find(std::strerror(error)), std::string::npos) << out_.str();
     EXPECT_EQ(
         Receive(Document(1, "[guac]\ntype = guacamole\npassword = new\n", {}, "new.example.org"),

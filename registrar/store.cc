@@ -234,41 +234,30 @@ Result<void> HostStore::EraseTombstone(const std::string& host) {
 
 Result<void> HostStore::WriteSecrets(const std::string& host,
                                      const std::vector<SecretFile>& secrets) {
-  if (secrets.empty()) return {};
-  const std::string dir = secrets_dir() + "/" + host;
-  if (auto r = disk_.MakeDirectory(dir, 0750); !r) return r;
-  if (auto g = disk_.SetGroup(dir, secrets_group_); !g) return g.error();
-  for (const SecretFile& s : secrets) {
-    if (!s.path.starts_with(dir + "/")) {
-      return Error{fmt::format("secret file '{}' is outside {}", s.path, dir)};
-    }
-    // The group is set on the finished file; the temp file is 0600 until
-    // renamed (WriteFileAtomic), so no window exposes the secret to others.
-    if (auto w = fs_.WriteFileAtomic(s.path, s.content, 0640); !w) return w;
-    if (auto g = disk_.SetGroup(s.path, secrets_group_); !g) return g.error();
-  }
-  return {};
+  return WriteAllSecrets({{host, secrets}});
 }
 
 Result<void> HostStore::WriteAllSecrets(
     const std::map<std::string, std::vector<SecretFile>>& secrets) {
-  std::vector<std::pair<std::string, std::string>> files;
+  // One batch: the group is looked up once, files already right are not
+  // rewritten (a second `render` touches none), the rest are flushed once.
+  GroupFiles batch;
+  batch.group = secrets_group_;
+  batch.directory_mode = 0750;
+  batch.file_mode = 0640;
   for (const auto& [host, list] : secrets) {
     if (list.empty()) continue;
     const std::string dir = secrets_dir() + "/" + host;
-    if (auto r = disk_.MakeDirectory(dir, 0750); !r) return r;
-    if (auto g = disk_.SetGroup(dir, secrets_group_); !g) return g.error();
+    batch.directories.push_back(dir);
     for (const SecretFile& s : list) {
-      if (!s.path.starts_with(dir + "/")) {
+      if (!s.path.starts_with(dir + "/") || s.path.find('/', dir.size() + 1) != std::string::npos) {
         return Error{fmt::format("secret file '{}' is outside {}", s.path, dir)};
       }
-      files.emplace_back(s.path, s.content);
+      batch.files.emplace_back(s.path, s.content);
     }
   }
-  if (auto w = disk_.ReplaceFiles(files, 0640); !w) return w;
-  for (const auto& [path, content] : files) {
-    if (auto g = disk_.SetGroup(path, secrets_group_); !g) return g.error();
-  }
+  auto written = disk_.WriteGroupFiles(batch);
+  if (!written) return written.error();
   return {};
 }
 

@@ -108,7 +108,9 @@ class HostStore {
   Result<std::optional<ActivationResult>> LoadResult(const std::string& host);
   Result<void> EraseResult(const std::string& host);
 
-  // Writes each secret file (0640, group secrets_group when it exists).
+  // Writes each secret file (0640, group secrets_group when it exists;
+  // the file has both before it is renamed into place). A file whose
+  // content, mode and group are already right is left untouched.
   Result<void> WriteSecrets(const std::string& host, const std::vector<SecretFile>& secrets);
   // WriteSecrets for many hosts, flushed to disk once for all of them.
   Result<void> WriteAllSecrets(const std::map<std::string, std::vector<SecretFile>>& secrets);

@@ -192,6 +192,43 @@ TEST_F(StoreTest, SecretsOfManyHostsAreWrittenInOneBatch) {
   EXPECT_EQ(fs_.ReadFile(b, 100).value(), "pb\n") << "nothing written on refusal";
 }
 
+// A second `render` with nothing changed must not rewrite (rename over)
+// 20,000 secret files; a file whose content or mode is wrong is repaired.
+TEST_F(StoreTest, SecretFilesAlreadyRightAreNotRewritten) {
+  const std::string a = store_.secrets_dir() + "/a.example.org/guac.1.password";
+  const std::string b = store_.secrets_dir() + "/b.example.org/lb.2.password";
+  const std::map<std::string, std::vector<SecretFile>> secrets = {{"a.example.org", {{a, "pa\n"}}},
+                                                                  {"b.example.org", {{b, "pb\n"}}}};
+  ASSERT_TRUE(store_.WriteAllSecrets(secrets).ok());
+  auto inode = [](const std::string& path) {
+    struct stat st;
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_ino;
+  };
+  const ino_t a1 = inode(a);
+  const ino_t b1 = inode(b);
+  ASSERT_TRUE(store_.WriteAllSecrets(secrets).ok());
+  EXPECT_EQ(inode(a), a1) << "unchanged: not replaced";
+  EXPECT_EQ(inode(b), b1);
+  ASSERT_TRUE(fs_.WriteFileAtomic(a, "tampered\n", 0640).ok());
+  ASSERT_EQ(::chmod(b.c_str(), 0644), 0);
+  if (::getgrnam("nagios") != nullptr) {
+    ASSERT_EQ(::chown(a.c_str(), static_cast<uid_t>(-1), 0), 0);
+  }
+  const ino_t a2 = inode(a);
+  ASSERT_TRUE(store_.WriteAllSecrets(secrets).ok());
+  EXPECT_NE(inode(a), a2) << "wrong content: replaced";
+  EXPECT_NE(inode(b), b1) << "wrong mode: replaced";
+  EXPECT_EQ(fs_.ReadFile(a, 100).value(), "pa\n");
+  struct stat st;
+  ASSERT_EQ(::stat(b.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  ASSERT_EQ(::stat(a.c_str(), &st), 0);
+  if (const group* g = ::getgrnam("nagios")) {
+    EXPECT_EQ(st.st_gid, g->gr_gid);
+  }
+}
+
 TEST_F(StoreTest, SecretOutsideTheHostDirectoryIsRefused) {
   auto w = store_.WriteSecrets("h.example.org", {{store_.secrets_dir() + "/other/x", "pw\n"}});
   ASSERT_FALSE(w.ok());
