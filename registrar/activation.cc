@@ -4,6 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
+#include "backends/backend.h"
+
 namespace automon::registrar {
 
 Result<std::vector<std::string>> IsolateBreakingHosts(
@@ -83,6 +87,101 @@ std::string VerifierReason(const ProcessResult& result) {
     reason = fmt::format("exit status {}: {}", result.exit_code, tail);
   }
   return reason;
+}
+
+std::vector<std::string> TreeChanges::Hosts() const {
+  std::vector<std::string> names;
+  for (const auto& [host, change] : hosts) names.push_back(host);
+  return names;
+}
+
+FileChanges TreeChanges::With(const std::vector<std::string>& names) const {
+  FileChanges changes = shared;
+  for (const std::string& name : names) {
+    const auto& [rel, content] = hosts.at(name);
+    changes[rel] = content;
+  }
+  return changes;
+}
+
+Result<TreeChanges> CollectTreeChanges(
+    FileSystem& fs, const FileTree& tree, const ActivationRequest& request,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& shared) {
+  TreeChanges out;
+  auto differs = [&](const std::string& rel, const std::optional<std::string>& wanted) {
+    auto live = fs.ReadFile(tree.output_dir + "/" + rel, kMaxConfigFile);
+    if (!wanted) return live.ok();
+    return !live.ok() || backends::WithoutHeader(*live) != backends::WithoutHeader(*wanted);
+  };
+  for (const auto& [rel, content] : shared) {
+    if (content && differs(rel, content)) out.shared[rel] = content;
+  }
+  for (const auto& [host, content] : request.hosts) {
+    const std::string rel = tree.host_file(host);
+    if (differs(rel, content)) {
+      out.hosts[host] = {rel, content};
+    } else {
+      out.unchanged.push_back(host);
+    }
+  }
+  if (request.remove_unlisted_hosts) {
+    auto live = tree.live_host_files();
+    if (!live) return live.error();
+    for (const auto& [host, rel] : *live) {
+      if (request.keep_hosts.count(host)) continue;
+      if (!request.hosts.count(host)) {
+        out.hosts[host] = {rel, std::nullopt};
+      } else if (rel != tree.host_file(host)) {
+        out.hosts[rel] = {rel, std::nullopt};  // a copy in the wrong place
+      }
+    }
+  }
+  return out;
+}
+
+Result<void> SwapTree(FileSystem& fs, Disk& disk, const FileTree& tree,
+                      const std::string& staging_dir, const std::string& reload_marker,
+                      const FileChanges& changes, const std::function<Result<void>()>& reload) {
+  if (auto m = fs.WriteFileAtomic(reload_marker, "reload pending\n", 0600); !m) return m.error();
+  if (auto r = disk.MakeDirectory(tree.output_dir, 0755); !r) return r.error();
+  if (auto r = disk.MakeDirectory(tree.output_dir + "/" + tree.hosts_dir_name, 0755); !r) {
+    return r.error();
+  }
+  std::vector<std::pair<std::string, std::string>> shared;
+  std::vector<StagedFile> staged_host_files;
+  std::vector<std::pair<std::string, std::string>> host_files;
+  std::vector<std::string> removals;
+  std::set<std::string> buckets;
+  for (const auto& [rel, content] : changes) {
+    const std::string path = tree.output_dir + "/" + rel;
+    if (!rel.starts_with(tree.hosts_dir_name + "/")) {
+      shared.emplace_back(path, *content);
+    } else if (content) {
+      if (const std::string bucket = DirName(path); buckets.insert(bucket).second) {
+        if (auto r = disk.MakeDirectory(bucket, 0755); !r) return r.error();
+      }
+      if (staging_dir.empty()) {
+        host_files.emplace_back(path, *content);
+      } else {
+        staged_host_files.push_back({staging_dir + "/" + rel, path, &*content});
+      }
+    } else {
+      removals.push_back(path);
+    }
+  }
+  if (auto w = disk.ReplaceFiles(shared, 0644); !w) return w.error();
+  if (auto w = disk.PublishStagedFiles(staged_host_files, 0644); !w) return w.error();
+  if (auto w = disk.ReplaceFiles(host_files, 0644); !w) return w.error();
+  for (const std::string& path : removals) {
+    if (auto r = disk.RemoveFile(path); !r) return r.error();
+  }
+  if (!staging_dir.empty()) {
+    for (const auto& [rel, content] : changes) {
+      if (rel.starts_with(tree.hosts_dir_name + "/") && content) continue;  // renamed away
+      (void)disk.RemoveFile(staging_dir + "/" + rel);
+    }
+  }
+  return reload();
 }
 
 }  // namespace automon::registrar

@@ -67,6 +67,55 @@ class Activator {
   virtual std::string HostFilePath(const std::string& host) const = 0;
 };
 
+// Path relative to an output directory -> wanted content (nullopt: the
+// file is removed).
+using FileChanges = std::map<std::string, std::optional<std::string>>;
+
+// The live file tree of an engine that reads one file per host plus a few
+// backend-wide files from one output directory (Nagios, Icinga 2).
+struct FileTree {
+  std::string output_dir;
+  std::string hosts_dir_name;  // host files live under output_dir/hosts_dir_name
+  // A host's file, relative to output_dir.
+  std::function<std::string(const std::string& host)> host_file;
+  // Every live host file: (host, path relative to output_dir).
+  std::function<Result<std::vector<std::pair<std::string, std::string>>>()> live_host_files;
+};
+
+// What an activation changes in a FileTree, compared with the live files
+// (headers aside: WithoutHeader).
+struct TreeChanges {
+  FileChanges shared;  // the backend-wide files that differ
+  // host (or, for a stray file, its path) -> (path relative to output_dir,
+  // wanted content or nullopt)
+  std::map<std::string, std::pair<std::string, std::optional<std::string>>> hosts;
+  std::vector<std::string> unchanged;  // hosts whose live file already matches
+
+  // The keys of `hosts`, sorted.
+  std::vector<std::string> Hosts() const;
+  // The shared changes and those of `names` (keys of `hosts`).
+  FileChanges With(const std::vector<std::string>& names) const;
+};
+
+// The changes `request` asks of `tree`; `shared` are the wanted
+// backend-wide files (relative path, content; nullopt entries are left).
+Result<TreeChanges> CollectTreeChanges(
+    FileSystem& fs, const FileTree& tree, const ActivationRequest& request,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& shared);
+
+// Makes `changes` of `tree` live, then reloads: the reload marker first (so
+// that a crash from here on leads to a reload, after verification, on the
+// next activation), the backend-wide files (new host files may need new
+// commands), the host files as one batch, then the removals; `reload`
+// removes the marker when it succeeds. With a `staging_dir`, each host file
+// was verified as staging_dir/<relative path> with exactly its content, and
+// that file is renamed into place (Disk::PublishStagedFiles); without one
+// the content is written (Disk::ReplaceFiles). Staged copies of the other
+// changes are removed (best effort: staging is scratch).
+Result<void> SwapTree(FileSystem& fs, Disk& disk, const FileTree& tree,
+                      const std::string& staging_dir, const std::string& reload_marker,
+                      const FileChanges& changes, const std::function<Result<void>()>& reload);
+
 // Files an activator reads in whole are at most this long.
 inline constexpr size_t kMaxConfigFile = 64 << 20;
 

@@ -432,56 +432,27 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
     const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) {
   ActivationOutcome outcome;
   const std::string& output_dir = config_.icinga2_output_dir;
-  auto differs = [&](const std::string& rel, const std::optional<std::string>& wanted) {
-    auto live = fs_.ReadFile(output_dir + "/" + rel, kMaxConfigFile);
-    if (!wanted) return live.ok();
-    return !live.ok() || backends::WithoutHeader(*live) != backends::WithoutHeader(*wanted);
-  };
-  Changes global;
-  const std::string common(backends::kIcinga2CommonFileName);
-  if (request.common && differs(common, request.common)) global[common] = request.common;
-  // host (or, for a stray file, its path) -> (path relative to output_dir, content)
-  std::map<std::string, std::pair<std::string, std::optional<std::string>>> hosts;
-  for (const auto& [host, content] : request.hosts) {
-    if (differs(HostFileOf(host), content)) {
-      hosts[host] = {HostFileOf(host), content};
-    } else {
-      outcome.unchanged.push_back(host);
-    }
-  }
-  if (request.remove_unlisted_hosts) {
-    auto live = LiveHostFiles();
-    if (!live) return live.error();
-    for (const auto& [host, rel] : *live) {
-      if (request.keep_hosts.count(host)) continue;
-      if (!request.hosts.count(host)) {
-        hosts[host] = {rel, std::nullopt};
-      } else if (rel != HostFileOf(host)) {
-        hosts[rel] = {rel, std::nullopt};  // a copy in the wrong place
-      }
-    }
-  }
+  const FileTree tree{output_dir, std::string(backends::kIcinga2HostsDirName),
+                      [](const std::string& host) { return HostFileOf(host); },
+                      [this] { return LiveHostFiles(); }};
+  auto changes = CollectTreeChanges(
+      fs_, tree, request, {{std::string(backends::kIcinga2CommonFileName), request.common}});
+  if (!changes) return changes.error();
+  outcome.unchanged = changes->unchanged;
   const bool reload_pending = fs_.ReadFile(reload_marker_, 4096).ok();
-  if (global.empty() && hosts.empty() && !reload_pending) return outcome;
-
-  auto with = [&](const std::vector<std::string>& names) {
-    Changes changes = global;
-    for (const std::string& h : names) changes[hosts[h].first] = hosts[h].second;
-    return changes;
-  };
-  std::vector<std::string> good;
-  for (const auto& [host, change] : hosts) good.push_back(host);
+  if (changes->shared.empty() && changes->hosts.empty() && !reload_pending) return outcome;
 
   // First the hosts icinga2 names itself; then, when it names none, the
   // bisecting search.
+  std::vector<std::string> good = changes->Hosts();
   std::string why;
   std::map<std::string, std::string> blamed;
   for (int round = 0; round < kMaxBlameRounds; ++round) {
-    if (auto r = Verify(with(good), &why, &blamed); !r) return r.error();
+    if (auto r = Verify(changes->With(good), &why, &blamed); !r) return r.error();
     if (why.empty()) break;
     std::vector<std::string> culprits;
     for (const std::string& host : good) {
-      auto it = blamed.find(hosts[host].first);
+      auto it = blamed.find(changes->hosts.at(host).first);
       if (it == blamed.end()) continue;
       culprits.push_back(host);
       outcome.quarantined[host] = it->second;
@@ -493,53 +464,31 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
     const SubsetCheck check = [&](const std::vector<std::string>& names,
                                   std::string* reason) -> Result<bool> {
       std::map<std::string, std::string> ignored;
-      if (auto r = Verify(with(names), reason, &ignored); !r) return r.error();
+      if (auto r = Verify(changes->With(names), reason, &ignored); !r) return r.error();
       return reason->empty();
     };
     auto live = IsolateBreakingHosts(good, "Icinga 2", check, outcome.quarantined);
     if (!live) return live.error();
     good = *live;
   }
-  if (good.empty() && global.empty() && !reload_pending) return outcome;
+  if (good.empty() && changes->shared.empty() && !reload_pending) return outcome;
   if (auto hook = before_swap(good); !hook) return hook.error();
 
-  // Swap. The marker goes first so that a crash from here on leads to a
-  // reload (after verification) on the next activation.
-  if (auto m = fs_.WriteFileAtomic(reload_marker_, "reload pending\n", 0600); !m) return m.error();
+  const FileChanges final_changes = changes->With(good);
+  for (const auto& [rel, content] : final_changes) {
+    (void)disk_.RemoveFile(staging_dir_ + "/tree/" + rel);  // best effort: staging is scratch
+  }
   if (IsInside(output_dir, ZonesDir())) {
     // zones.d/ZONE may not exist yet: Icinga 2 needs no file there but ours.
     if (auto r = fs_.MakeDirectories(DirectoryOf(output_dir), 0755); !r) return r.error();
   }
-  if (auto r = disk_.MakeDirectory(output_dir, 0755); !r) return r.error();
-  const std::string hosts_dir = output_dir + "/" + std::string(backends::kIcinga2HostsDirName);
-  if (auto r = disk_.MakeDirectory(hosts_dir, 0755); !r) return r.error();
-  const Changes final_changes = with(good);
-  std::vector<std::pair<std::string, std::string>> shared;
-  std::vector<std::pair<std::string, std::string>> host_files;
-  std::vector<std::string> removals;
-  for (const auto& [rel, content] : final_changes) {
-    const std::string path = output_dir + "/" + rel;
-    if (!rel.starts_with(backends::kIcinga2HostsDirName)) {
-      shared.emplace_back(path, *content);
-    } else if (content) {
-      if (auto r = disk_.MakeDirectory(path.substr(0, path.rfind('/')), 0755); !r) {
-        return r.error();
-      }
-      host_files.emplace_back(path, *content);
-    } else {
-      removals.push_back(path);
-    }
+  // The staged tree is rebuilt for each check, so the verified content is
+  // written again rather than renamed from staging.
+  if (auto r = SwapTree(fs_, disk_, tree, /*staging_dir=*/"", reload_marker_, final_changes,
+                        [this] { return Reload(); });
+      !r) {
+    return r.error();
   }
-  // Shared files first: new host files may need new commands.
-  if (auto w = disk_.ReplaceFiles(shared, 0644); !w) return w.error();
-  if (auto w = disk_.ReplaceFiles(host_files, 0644); !w) return w.error();
-  for (const std::string& path : removals) {
-    if (auto r = disk_.RemoveFile(path); !r) return r.error();
-  }
-  for (const auto& [rel, content] : final_changes) {
-    (void)disk_.RemoveFile(staging_dir_ + "/tree/" + rel);  // best effort: staging is scratch
-  }
-  if (auto r = Reload(); !r) return r.error();
   outcome.reloaded = true;
   outcome.activated = good;
   return outcome;

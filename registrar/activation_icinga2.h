@@ -69,8 +69,7 @@ class Icinga2Activator final : public Activator {
   std::string HostFilePath(const std::string& host) const override;
 
  private:
-  // Path relative to output_dir -> wanted content (nullopt: removed).
-  using Changes = std::map<std::string, std::optional<std::string>>;
+  using Changes = FileChanges;
 
   // Stages `changes` and runs verify_command; sets *reason to what Icinga 2
   // objects to (empty when it accepts) and *blamed to the automon files it

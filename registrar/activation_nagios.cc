@@ -145,7 +145,7 @@ Result<std::string> NagiosActivator::StagedNagiosCfg(const Changes& changes) {
   auto staged_or_live = [&](const std::string& rel, bool live) {
     auto it = changes.find(rel);
     if (it != changes.end()) {
-      if (it->second.content) out += fmt::format("cfg_file={}/{}\n", staging_dir_, rel);
+      if (it->second) out += fmt::format("cfg_file={}/{}\n", staging_dir_, rel);
     } else if (live) {
       out += fmt::format("cfg_file={}/{}\n", config_.output_dir, rel);
     }
@@ -224,7 +224,7 @@ Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason
     staged.insert("");  // the directories above are made
   }
   for (const auto& [rel, change] : changes) {
-    if (!change.content || staged.count(rel)) continue;
+    if (!change || staged.count(rel)) continue;
     if (const size_t slash = rel.rfind('/'); slash != std::string::npos && slash > 0) {
       const std::string dir = rel.substr(0, slash);
       if (!staged.count(dir)) {
@@ -232,7 +232,7 @@ Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason
         staged.insert(dir);
       }
     }
-    if (auto w = disk_.WriteScratchFile(staging_dir_ + "/" + rel, *change.content); !w) return w;
+    if (auto w = disk_.WriteScratchFile(staging_dir_ + "/" + rel, *change); !w) return w;
     staged.insert(rel);
   }
   auto cfg = StagedNagiosCfg(changes);
@@ -266,112 +266,45 @@ Result<void> NagiosActivator::Reload() {
   return disk_.RemoveFile(reload_marker_);
 }
 
+FileTree NagiosActivator::Tree() {
+  return {config_.output_dir, std::string(kHostsDirName),
+          [](const std::string& host) { return HostFileName(host); },
+          [this] { return LiveHostFiles(); }};
+}
+
 Result<ActivationOutcome> NagiosActivator::Activate(
     const ActivationRequest& request,
     const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) {
   ActivationOutcome outcome;
-  // Keep only what differs from the live files (headers aside).
-  Changes global;
-  auto differs = [&](const std::string& rel, const std::optional<std::string>& wanted) {
-    auto live = fs_.ReadFile(config_.output_dir + "/" + rel, kMaxConfigFile);
-    if (!wanted) return live.ok();
-    return !live.ok() || WithoutHeader(*live) != WithoutHeader(*wanted);
-  };
-  if (request.common && differs(std::string(kCommonFileName), request.common)) {
-    global[std::string(kCommonFileName)] = {request.common};
-  }
-  if (request.templates && differs(std::string(kLocalTemplatesFileName), request.templates)) {
-    global[std::string(kLocalTemplatesFileName)] = {request.templates};
-  }
-  // host (or, for a stray file, its path) -> (path relative to output_dir, change)
-  std::map<std::string, std::pair<std::string, Change>> hosts;
-  for (const auto& [host, content] : request.hosts) {
-    if (differs(HostFileName(host), content)) {
-      hosts[host] = {HostFileName(host), {content}};
-    } else {
-      outcome.unchanged.push_back(host);
-    }
-  }
-  if (request.remove_unlisted_hosts) {
-    auto live = LiveHostFiles();
-    if (!live) return live.error();
-    for (const auto& [host, rel] : *live) {
-      if (request.keep_hosts.count(host)) continue;
-      if (!request.hosts.count(host)) {
-        hosts[host] = {rel, {std::nullopt}};
-      } else if (rel != HostFileName(host)) {
-        hosts[rel] = {rel, {std::nullopt}};  // a copy in the wrong place
-      }
-    }
-  }
+  const FileTree tree = Tree();
+  auto changes = CollectTreeChanges(fs_, tree, request,
+                                    {{std::string(kCommonFileName), request.common},
+                                     {std::string(kLocalTemplatesFileName), request.templates}});
+  if (!changes) return changes.error();
+  outcome.unchanged = changes->unchanged;
   const bool reload_pending = fs_.ReadFile(reload_marker_, 4096).ok();
-  if (global.empty() && hosts.empty() && !reload_pending) return outcome;
-
-  auto with = [&](const std::vector<std::string>& names) {
-    Changes changes = global;
-    for (const std::string& h : names) changes[hosts[h].first] = hosts[h].second;
-    return changes;
-  };
-  std::vector<std::string> good;
-  for (const auto& [host, change] : hosts) good.push_back(host);
+  if (changes->shared.empty() && changes->hosts.empty() && !reload_pending) return outcome;
 
   // Nagios's verdict on the configuration with exactly these hosts' changes.
   std::set<std::string> staged;
   const SubsetCheck check = [&](const std::vector<std::string>& names,
                                 std::string* why) -> Result<bool> {
-    if (auto r = Verify(with(names), why, staged); !r) return r.error();
+    if (auto r = Verify(changes->With(names), why, staged); !r) return r.error();
     return why->empty();
   };
-  auto live = IsolateBreakingHosts(good, "Nagios", check, outcome.quarantined);
-  if (!live) return live.error();
-  good = *live;
-  if (good.empty() && global.empty() && !reload_pending) return outcome;
-  if (auto hook = before_swap(good); !hook) return hook.error();
-
-  // Swap. The marker goes first so that a crash from here on leads to a
-  // reload (after verification) on the next activation.
-  if (auto m = fs_.WriteFileAtomic(reload_marker_, "reload pending\n", 0600); !m) return m.error();
-  if (auto r = disk_.MakeDirectory(config_.output_dir, 0755); !r) return r.error();
-  if (auto r = disk_.MakeDirectory(config_.output_dir + "/" + std::string(kHostsDirName), 0755);
+  auto good = IsolateBreakingHosts(changes->Hosts(), "Nagios", check, outcome.quarantined);
+  if (!good) return good.error();
+  if (good->empty() && changes->shared.empty() && !reload_pending) return outcome;
+  if (auto hook = before_swap(*good); !hook) return hook.error();
+  // Every file verified exactly this final state (With(good), or the
+  // baseline when good is empty), so the reload is of verified files.
+  if (auto r = SwapTree(fs_, disk_, tree, staging_dir_, reload_marker_, changes->With(*good),
+                        [this] { return Reload(); });
       !r) {
     return r.error();
   }
-  Changes final_changes = with(good);
-  // Shared files first: new host files may need new commands. Then the
-  // host files as one batch: the staged files that were verified are
-  // renamed into place (one flush for all of them), then removals.
-  std::vector<std::pair<std::string, std::string>> shared;
-  std::vector<StagedFile> host_files;
-  std::vector<std::string> removals;
-  std::set<std::string> buckets;
-  for (const auto& [rel, change] : final_changes) {
-    const std::string path = config_.output_dir + "/" + rel;
-    if (!rel.starts_with(kHostsDirName)) {
-      shared.emplace_back(path, *change.content);
-    } else if (change.content) {
-      if (const std::string bucket = path.substr(0, path.rfind('/'));
-          buckets.insert(bucket).second) {
-        if (auto r = disk_.MakeDirectory(bucket, 0755); !r) return r.error();
-      }
-      host_files.push_back({staging_dir_ + "/" + rel, path, &*change.content});
-    } else {
-      removals.push_back(path);
-    }
-  }
-  if (auto w = disk_.ReplaceFiles(shared, 0644); !w) return w.error();
-  if (auto w = disk_.PublishStagedFiles(host_files, 0644); !w) return w.error();
-  for (const std::string& path : removals) {
-    if (auto r = disk_.RemoveFile(path); !r) return r.error();
-  }
-  for (const auto& [rel, change] : final_changes) {
-    if (rel.starts_with(kHostsDirName) && change.content) continue;  // renamed away
-    (void)disk_.RemoveFile(staging_dir_ + "/" + rel);  // best effort: staging is scratch
-  }
-  // Every path above verified exactly this final state (with(good), or the
-  // baseline when good is empty), so the reload below is of verified files.
-  if (auto r = Reload(); !r) return r.error();
   outcome.reloaded = true;
-  outcome.activated = good;
+  outcome.activated = *good;
   return outcome;
 }
 

@@ -45,10 +45,7 @@ class NagiosActivator final : public Activator {
   std::string HostFilePath(const std::string& host) const override;
 
  private:
-  struct Change {
-    std::optional<std::string> content;
-  };
-  using Changes = std::map<std::string, Change>;  // path relative to output_dir -> change
+  using Changes = FileChanges;
 
   // Stages `changes` and runs verify_command; sets *reason to what Nagios
   // objects (empty when it accepts). `staged` holds the paths (relative)
@@ -60,6 +57,7 @@ class NagiosActivator final : public Activator {
   Result<std::vector<std::pair<std::string, std::string>>> LiveHostFiles();
   Result<void> ExpandCfgDir(const std::string& dir, std::string& out);
   Result<void> Reload();
+  FileTree Tree();
 
   const Config& config_;
   FileSystem& fs_;
