@@ -14,9 +14,6 @@ namespace {
 constexpr int kOk = 0;
 constexpr int kFailed = 2;
 
-constexpr std::array<std::string_view, 5> kCommands = {"serve", "pending", "accept", "reject",
-                                                       "ticket"};
-
 }  // namespace
 
 std::optional<int64_t> ParseDuration(std::string_view text) {

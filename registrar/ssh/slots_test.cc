@@ -21,7 +21,7 @@ std::vector<int> Ids(const std::vector<Slots::Refusal>& refusals) {
   return ids;
 }
 
-const SteadyTime t0 = SteadyTime() + 1000s;
+const SteadyTime kT0 = SteadyTime() + 1000s;
 
 TEST(SourceOfTest, IPv4AddressIPv6PrefixAndMappedAddresses) {
   sockaddr_storage ss{};
@@ -44,82 +44,82 @@ TEST(SourceOfTest, IPv4AddressIPv6PrefixAndMappedAddresses) {
 
 TEST(SlotsTest, StartsAtOnceWhileTheSourceIsWithinItsShare) {
   Slots slots({.max_connections = 10, .per_source = 2, .max_waiting = 10, .max_wait = 5s});
-  EXPECT_EQ(Ids(slots.Arrive(1, "a", t0).start), std::vector<int>{1});
-  EXPECT_EQ(Ids(slots.Arrive(2, "a", t0).start), std::vector<int>{2});
+  EXPECT_EQ(Ids(slots.Arrive(1, "a", kT0).start), std::vector<int>{1});
+  EXPECT_EQ(Ids(slots.Arrive(2, "a", kT0).start), std::vector<int>{2});
   // The third of "a" waits; "b" does not wait for "a".
-  const auto third = slots.Arrive(3, "a", t0);
+  const auto third = slots.Arrive(3, "a", kT0);
   EXPECT_TRUE(third.start.empty());
   EXPECT_TRUE(third.refuse.empty());
-  EXPECT_EQ(Ids(slots.Arrive(4, "b", t0).start), std::vector<int>{4});
+  EXPECT_EQ(Ids(slots.Arrive(4, "b", kT0).start), std::vector<int>{4});
   EXPECT_EQ(slots.running(), 3);
   EXPECT_EQ(slots.waiting(), 1u);
   EXPECT_EQ(slots.unauthenticated("a"), 2);
   // Once one of "a" authenticates, its waiting connection starts.
-  EXPECT_EQ(Ids(slots.Authenticated("a", t0).start), std::vector<int>{3});
+  EXPECT_EQ(Ids(slots.Authenticated("a", kT0).start), std::vector<int>{3});
   EXPECT_EQ(slots.unauthenticated("a"), 2);
   EXPECT_EQ(slots.running(), 4);
   // An authenticated connection ending frees its slot, not a share.
-  EXPECT_TRUE(slots.Finished("a", true, t0).start.empty());
+  EXPECT_TRUE(slots.Finished("a", true, kT0).start.empty());
   EXPECT_EQ(slots.running(), 3);
   EXPECT_EQ(slots.unauthenticated("a"), 2);
-  slots.Finished("a", false, t0);
-  slots.Finished("a", false, t0);
-  slots.Finished("b", false, t0);
+  slots.Finished("a", false, kT0);
+  slots.Finished("a", false, kT0);
+  slots.Finished("b", false, kT0);
   EXPECT_EQ(slots.running(), 0);
   EXPECT_EQ(slots.unauthenticated("a"), 0);
 }
 
 TEST(SlotsTest, AllSlotsBusyMeansWaitingThenStartingInTurn) {
   Slots slots({.max_connections = 2, .per_source = 2, .max_waiting = 10, .max_wait = 5s});
-  slots.Arrive(1, "a", t0);
-  slots.Arrive(2, "a", t0);
-  slots.Arrive(3, "a", t0);
-  slots.Arrive(4, "a", t0);
-  slots.Arrive(5, "b", t0);
-  slots.Arrive(6, "b", t0);
+  slots.Arrive(1, "a", kT0);
+  slots.Arrive(2, "a", kT0);
+  slots.Arrive(3, "a", kT0);
+  slots.Arrive(4, "a", kT0);
+  slots.Arrive(5, "b", kT0);
+  slots.Arrive(6, "b", kT0);
   EXPECT_EQ(slots.waiting(), 4u);
   // Sources take turns: "b" was not served last, so it goes first.
-  EXPECT_EQ(Ids(slots.Finished("a", false, t0).start), std::vector<int>{5});
-  EXPECT_EQ(Ids(slots.Finished("a", false, t0).start), std::vector<int>{3});
-  EXPECT_EQ(Ids(slots.Finished("b", false, t0).start), std::vector<int>{6});
-  EXPECT_EQ(Ids(slots.Finished("a", false, t0).start), std::vector<int>{4});
+  EXPECT_EQ(Ids(slots.Finished("a", false, kT0).start), std::vector<int>{5});
+  EXPECT_EQ(Ids(slots.Finished("a", false, kT0).start), std::vector<int>{3});
+  EXPECT_EQ(Ids(slots.Finished("b", false, kT0).start), std::vector<int>{6});
+  EXPECT_EQ(Ids(slots.Finished("a", false, kT0).start), std::vector<int>{4});
   EXPECT_EQ(slots.waiting(), 0u);
 }
 
 TEST(SlotsTest, WaitingIsBoundedInTime) {
   Slots slots({.max_connections = 1, .per_source = 1, .max_waiting = 10, .max_wait = 5s});
-  slots.Arrive(1, "a", t0);
-  slots.Arrive(2, "a", t0 + 1s);
-  slots.Arrive(3, "b", t0 + 3s);
-  EXPECT_TRUE(slots.Tick(t0 + 5999ms).refuse.empty());
-  const auto step = slots.Tick(t0 + 6s);
+  slots.Arrive(1, "a", kT0);
+  slots.Arrive(2, "a", kT0 + 1s);
+  slots.Arrive(3, "b", kT0 + 3s);
+  EXPECT_TRUE(slots.Tick(kT0 + 5999ms).refuse.empty());
+  const auto step = slots.Tick(kT0 + 6s);
   EXPECT_EQ(Ids(step.refuse), std::vector<int>{2});
   EXPECT_EQ(step.refuse[0].reason, "no free slot within 5.0 s");
-  EXPECT_EQ(Ids(slots.Finished("a", false, t0 + 7s).start), std::vector<int>{3});
+  EXPECT_EQ(Ids(slots.Finished("a", false, kT0 + 7s).start), std::vector<int>{3});
 }
 
 TEST(SlotsTest, TheLongestQueueGivesWayWhenWaitingIsFull) {
   Slots slots({.max_connections = 1, .per_source = 1, .max_waiting = 3, .max_wait = 5s});
-  slots.Arrive(1, "flood", t0);  // runs
-  slots.Arrive(2, "flood", t0);
-  slots.Arrive(3, "flood", t0);
-  slots.Arrive(4, "flood", t0);
+  slots.Arrive(1, "flood", kT0);  // runs
+  slots.Arrive(2, "flood", kT0);
+  slots.Arrive(3, "flood", kT0);
+  slots.Arrive(4, "flood", kT0);
   // Full: the flood's own newest is refused, and the agent still waits.
-  auto step = slots.Arrive(5, "agent", t0);
+  auto step = slots.Arrive(5, "agent", kT0);
   EXPECT_EQ(Ids(step.refuse), std::vector<int>{4});
   EXPECT_EQ(step.refuse[0].reason,
             "3 connections already wait for a slot, 2 of them from this address");
-  step = slots.Arrive(6, "flood", t0);
+  step = slots.Arrive(6, "flood", kT0);
   EXPECT_EQ(Ids(step.refuse), std::vector<int>{6});
   EXPECT_EQ(slots.waiting(), 3u);
-  EXPECT_EQ(Ids(slots.Finished("flood", false, t0).start), std::vector<int>{5});
+  EXPECT_EQ(Ids(slots.Finished("flood", false, kT0).start), std::vector<int>{5});
 }
 
 TEST(SlotsTest, DrainRefusesEveryWaitingConnection) {
   Slots slots({.max_connections = 1, .per_source = 1, .max_waiting = 10, .max_wait = 5s});
-  slots.Arrive(1, "a", t0);
-  slots.Arrive(2, "a", t0);
-  slots.Arrive(3, "b", t0);
+  slots.Arrive(1, "a", kT0);
+  slots.Arrive(2, "a", kT0);
+  slots.Arrive(3, "b", kT0);
   EXPECT_EQ(Ids(slots.Drain().refuse), (std::vector<int>{2, 3}));
   EXPECT_EQ(slots.waiting(), 0u);
   EXPECT_EQ(slots.running(), 1);
@@ -128,25 +128,25 @@ TEST(SlotsTest, DrainRefusesEveryWaitingConnection) {
 TEST(RefusalLogTest, OneLinePerSourcePerIntervalWithACount) {
   std::vector<std::string> lines;
   RefusalLog log([&](const std::string& line) { lines.push_back(line); }, 10s, 2);
-  log.Refused("192.0.2.1", "busy", t0);
-  log.Refused("192.0.2.1", "busy", t0 + 1s);
-  log.Refused("192.0.2.1", "busy", t0 + 2s);
-  log.Refused("192.0.2.2", "busy", t0 + 2s);
-  log.Flush(t0 + 9s);
+  log.Refused("192.0.2.1", "busy", kT0);
+  log.Refused("192.0.2.1", "busy", kT0 + 1s);
+  log.Refused("192.0.2.1", "busy", kT0 + 2s);
+  log.Refused("192.0.2.2", "busy", kT0 + 2s);
+  log.Flush(kT0 + 9s);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], "refused a connection from 192.0.2.1: busy");
   EXPECT_EQ(lines[1], "refused a connection from 192.0.2.2: busy");
-  log.Flush(t0 + 10s);
+  log.Flush(kT0 + 10s);
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[2], "refused 2 connections from 192.0.2.1 in the last 10 s: busy");
   // Beyond the bound on addresses, the rest are counted together.
-  log.Refused("192.0.2.3", "busy", t0 + 11s);
+  log.Refused("192.0.2.3", "busy", kT0 + 11s);
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[3], "refused a connection from other addresses: busy");
   // Quiet sources are forgotten, and logged at once when they come back.
-  log.Flush(t0 + 30s);
-  log.Flush(t0 + 50s);
-  log.Refused("192.0.2.1", "waited", t0 + 51s);
+  log.Flush(kT0 + 30s);
+  log.Flush(kT0 + 50s);
+  log.Refused("192.0.2.1", "waited", kT0 + 51s);
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[4], "refused a connection from 192.0.2.1: waited");
 }

@@ -44,12 +44,12 @@ using automon::backends::HostPlan;
 using nlohmann::json;
 
 ArgumentKind KindOf(const std::string& name) {
-  static const std::map<std::string, ArgumentKind> kinds = {{"flag", ArgumentKind::kFlag},
-                                                            {"fixed", ArgumentKind::kFixed},
-                                                            {"value", ArgumentKind::kValue},
-                                                            {"address", ArgumentKind::kAddress},
-                                                            {"secret", ArgumentKind::kSecretFile}};
-  return kinds.at(name);
+  static const std::map<std::string, ArgumentKind> kKinds = {{"flag", ArgumentKind::kFlag},
+                                                             {"fixed", ArgumentKind::kFixed},
+                                                             {"value", ArgumentKind::kValue},
+                                                             {"address", ArgumentKind::kAddress},
+                                                             {"secret", ArgumentKind::kSecretFile}};
+  return kKinds.at(name);
 }
 
 HostPlan PlanOf(const json& j) {
