@@ -451,9 +451,9 @@ int Registrar::Show(const std::string& host_arg, OutputFormat format) {
   auto quarantine = store_.QuarantineReason(*host);
   const bool quarantined = quarantine.ok() && quarantine->has_value();
   if (format == OutputFormat::kJson) {
-    if (!*snapshot && !removed && !quarantined) {
-      return fail(fmt::format("no host '{}' is registered", *host));
-    }
+    // As the text: a host with nothing accepted and no tombstone is not
+    // registered, even if its first registration is quarantined.
+    if (!*snapshot && !removed) return fail(fmt::format("no host '{}' is registered", *host));
     nlohmann::json json = HostJson(*host, removed       ? "removed"
                                           : quarantined ? "quarantined"
                                                         : "active");

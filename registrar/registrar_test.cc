@@ -610,6 +610,10 @@ TEST_F(RegistrarTest, HostsJsonDescribesEveryHostWithItsServices) {
   EXPECT_EQ(broken["generation"], nullptr);
   EXPECT_EQ(broken["services"], nlohmann::json::array());
   EXPECT_NE(broken["reason"].get<std::string>().find("host 'broken' is bad"), std::string::npos);
+  // show exits as its text form does: nothing of that host is accepted.
+  EXPECT_EQ(Run([](Registrar& r) { return r.Show("broken.example.org", OutputFormat::kJson); }),
+            kRefused);
+  EXPECT_EQ(Run([](Registrar& r) { return r.Show("broken.example.org"); }), kRefused);
 
   const nlohmann::json& gone = hosts["gone.example.org"];
   EXPECT_EQ(gone["state"], "removed");
