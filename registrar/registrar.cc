@@ -14,6 +14,7 @@
 #include "common/text.h"
 #include "formats/parser.h"
 #include "formats/snapshot.h"
+#include "registrar/json_output.h"
 
 namespace automon::registrar {
 
@@ -361,7 +362,7 @@ Result<void> Registrar::ActivatePending() {
   return {};
 }
 
-int Registrar::Hosts() {
+int Registrar::Hosts(OutputFormat format) {
   if (auto init = store_.Initialise(); !init) {
     env_.err << "automon-registrar: " << init.error().message << "\n";
     return kRefused;
@@ -371,17 +372,30 @@ int Registrar::Hosts() {
     env_.err << "automon-registrar: " << hosts.error().message << "\n";
     return kRefused;
   }
+  const bool json = format == OutputFormat::kJson;
+  nlohmann::json list = nlohmann::json::array();
   int status = kOk;
   for (const std::string& host : *hosts) {
     auto snapshot = store_.Load(host);
     auto quarantine = store_.QuarantineReason(host);
     if (!snapshot || !*snapshot) {
-      env_.out << fmt::format("{:<40} unreadable: {}\n", host,
-                              snapshot ? "missing" : snapshot.error().message);
+      const std::string why = snapshot ? "missing" : snapshot.error().message;
+      if (json) {
+        list.push_back(HostJson(host, "unreadable"));
+        list.back()["reason"] = why;
+      } else {
+        env_.out << fmt::format("{:<40} unreadable: {}\n", host, why);
+      }
       status = kRefused;
       continue;
     }
     const bool quarantined = quarantine.ok() && quarantine->has_value();
+    if (json) {
+      list.push_back(HostJson(host, quarantined ? "quarantined" : "active"));
+      if (quarantined) list.back()["reason"] = OneLine(**quarantine);
+      AddSnapshotJson(list.back(), **snapshot);
+      continue;
+    }
     env_.out << fmt::format("{:<40} generation {:<8} services {:<4} {}\n", host,
                             (*snapshot)->generation, (*snapshot)->services.size(),
                             quarantined ? "quarantined" : "active");
@@ -393,6 +407,12 @@ int Registrar::Hosts() {
           std::find(hosts->begin(), hosts->end(), e.name) != hosts->end()) {
         continue;
       }
+      if (json) {
+        list.push_back(HostJson(e.name, "quarantined"));
+        auto reason = store_.QuarantineReason(e.name);
+        if (reason.ok() && reason->has_value()) list.back()["reason"] = OneLine(**reason);
+        continue;
+      }
       env_.out << fmt::format("{:<40} quarantined, nothing accepted yet\n", e.name);
     }
   }
@@ -401,14 +421,23 @@ int Registrar::Hosts() {
     for (const DirectoryEntry& e : *tombstones) {
       if (e.name.starts_with(".")) continue;
       auto t = store_.LoadTombstone(e.name);
-      env_.out << fmt::format("{:<40} removed at {}\n", e.name,
-                              t.ok() && t->has_value() ? (*t)->removed_at : "?");
+      const bool known = t.ok() && t->has_value();
+      if (json) {
+        list.push_back(HostJson(e.name, "removed"));
+        if (known) {
+          list.back()["removed_at"] = (*t)->removed_at;
+          list.back()["generation"] = (*t)->generation;
+        }
+        continue;
+      }
+      env_.out << fmt::format("{:<40} removed at {}\n", e.name, known ? (*t)->removed_at : "?");
     }
   }
+  if (json) env_.out << JsonText({{"version", kJsonVersion}, {"hosts", std::move(list)}});
   return status;
 }
 
-int Registrar::Show(const std::string& host_arg) {
+int Registrar::Show(const std::string& host_arg, OutputFormat format) {
   auto fail = [&](std::string_view why) {
     env_.err << "automon-registrar: " << why << "\n";
     return kRefused;
@@ -418,18 +447,37 @@ int Registrar::Show(const std::string& host_arg) {
   auto snapshot = store_.Load(*host);
   if (!snapshot) return fail(snapshot.error().message);
   auto tombstone = store_.LoadTombstone(*host);
-  if (tombstone.ok() && tombstone->has_value()) {
+  const bool removed = tombstone.ok() && tombstone->has_value();
+  auto quarantine = store_.QuarantineReason(*host);
+  const bool quarantined = quarantine.ok() && quarantine->has_value();
+  if (format == OutputFormat::kJson) {
+    // As the text: a host with nothing accepted and no tombstone is not
+    // registered, even if its first registration is quarantined.
+    if (!*snapshot && !removed) return fail(fmt::format("no host '{}' is registered", *host));
+    nlohmann::json json = HostJson(*host, removed       ? "removed"
+                                          : quarantined ? "quarantined"
+                                                        : "active");
+    if (*snapshot) AddSnapshotJson(json, **snapshot);
+    if (removed) {
+      json["removed_at"] = (*tombstone)->removed_at;
+      if (!*snapshot) json["generation"] = (*tombstone)->generation;
+    } else if (quarantined) {
+      json["reason"] = OneLine(**quarantine);
+    }
+    env_.out << JsonText({{"version", kJsonVersion}, {"host", std::move(json)}});
+    return kOk;
+  }
+  if (removed) {
     env_.out << fmt::format("host {}: removed at {}\n", *host, (*tombstone)->removed_at);
   }
   if (!*snapshot) {
-    if (tombstone.ok() && tombstone->has_value()) return kOk;
+    if (removed) return kOk;
     return fail(fmt::format("no host '{}' is registered", *host));
   }
   const formats::Snapshot& s = **snapshot;
   env_.out << fmt::format("host {}\naddress {}\ngeneration {}\n", s.host,
                           s.address.value_or("(by name)"), s.generation);
-  auto quarantine = store_.QuarantineReason(*host);
-  if (quarantine.ok() && quarantine->has_value()) {
+  if (quarantined) {
     env_.out << "state quarantined: " << OneLine(**quarantine) << "\n";
   } else {
     env_.out << "state active\n";

@@ -36,6 +36,11 @@ inline constexpr int kPartial = 1;
 inline constexpr int kRefused = 2;
 inline constexpr int kUsage = 64;
 
+// How hosts, show and pending print: text for people, or one JSON document
+// for scripts (schema in automon-registrar(8), JSON OUTPUT). The exit status
+// is the same either way.
+enum class OutputFormat { kText, kJson };
+
 // Everything the registrar touches outside its own memory. References must
 // outlive the Registrar.
 struct Environment {
@@ -55,8 +60,8 @@ class Registrar {
   // The subcommands (their arguments parsed by the command table,
   // registrar/cli/commands.h). Each returns the exit status.
   int Receive(const std::string& host);
-  int Hosts();
-  int Show(const std::string& host);
+  int Hosts(OutputFormat format = OutputFormat::kText);
+  int Show(const std::string& host, OutputFormat format = OutputFormat::kText);
   int Remove(const std::string& host) { return RemoveHost(host, /*tombstone=*/true); }
   // The host's own graceful removal (agent `deregister`, e.g. on purge):
   // as Remove, but without a tombstone, so a reinstalled host registers

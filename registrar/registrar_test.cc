@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -568,6 +569,83 @@ TEST_F(RegistrarTest, HostsAndShowNeverPrintSecrets) {
   EXPECT_EQ(Live().find("hunter2"), std::string::npos);
   EXPECT_EQ(Run([&](Registrar& r) { return r.Show("nobody.example.org"); }), kRefused);
   EXPECT_EQ(err_.str(), "automon-registrar: no host 'nobody.example.org' is registered\n");
+}
+
+TEST_F(RegistrarTest, HostsJsonDescribesEveryHostWithItsServices) {
+  ASSERT_EQ(Receive(Document(3,
+                             "[guac]\ntype = guacamole\npassword = hunter2\n"
+                             "[ssh]\ntype = ssh\ndescription = Secure shell\n")),
+            kOk)
+      << out_.str();
+  ASSERT_EQ(
+      Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "broken.example.org"), "broken.example.org"),
+      kRefused);
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "gone.example.org"), "gone.example.org"),
+            kOk);
+  ASSERT_EQ(Run([&](Registrar& r) { return r.Remove("gone.example.org"); }), kOk);
+
+  ASSERT_EQ(Run([](Registrar& r) { return r.Hosts(OutputFormat::kJson); }), kOk) << err_.str();
+  const std::string text = out_.str();
+  EXPECT_EQ(text.find("hunter2"), std::string::npos);
+  const nlohmann::json doc = nlohmann::json::parse(text);
+  EXPECT_EQ(doc["version"], 1);
+  ASSERT_EQ(doc["hosts"].size(), 3u) << text;
+  std::map<std::string, nlohmann::json> hosts;
+  for (const nlohmann::json& h : doc["hosts"]) hosts[h["name"]] = h;
+
+  const nlohmann::json& web = hosts["web01.example.org"];
+  EXPECT_EQ(web["state"], "active");
+  EXPECT_EQ(web["reason"], nullptr);
+  EXPECT_EQ(web["address"], "192.0.2.10");
+  EXPECT_EQ(web["generation"], 3);
+  EXPECT_EQ(web["last_seen"], nullptr);
+  EXPECT_EQ(web["removed_at"], nullptr);
+  EXPECT_EQ(web["services"], nlohmann::json::parse(R"([
+      {"name": "guac", "type": "guacamole", "description": "guac", "state": "active"},
+      {"name": "ssh", "type": "ssh", "description": "Secure shell",
+       "state": "active"}])"));
+
+  const nlohmann::json& broken = hosts["broken.example.org"];
+  EXPECT_EQ(broken["state"], "quarantined");
+  EXPECT_EQ(broken["generation"], nullptr);
+  EXPECT_EQ(broken["services"], nlohmann::json::array());
+  EXPECT_NE(broken["reason"].get<std::string>().find("host 'broken' is bad"), std::string::npos);
+  // show exits as its text form does: nothing of that host is accepted.
+  EXPECT_EQ(Run([](Registrar& r) { return r.Show("broken.example.org", OutputFormat::kJson); }),
+            kRefused);
+  EXPECT_EQ(Run([](Registrar& r) { return r.Show("broken.example.org"); }), kRefused);
+
+  const nlohmann::json& gone = hosts["gone.example.org"];
+  EXPECT_EQ(gone["state"], "removed");
+  EXPECT_EQ(gone["removed_at"], "2026-11-21T12:00:00Z");
+  EXPECT_EQ(gone["generation"], 1);
+}
+
+TEST_F(RegistrarTest, ShowJsonIsOneHostAndFailsAsTheTextDoes) {
+  ASSERT_EQ(Receive(Document(2, "[web]\ntype = http\n")), kOk);
+  ASSERT_EQ(Run([](Registrar& r) { return r.Show("web01.example.org", OutputFormat::kJson); }), kOk)
+      << err_.str();
+  const nlohmann::json doc = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(doc["version"], 1);
+  EXPECT_EQ(doc["host"], nlohmann::json::parse(R"({
+      "name": "web01.example.org", "state": "active", "reason": null,
+      "address": "192.0.2.10", "generation": 2, "last_seen": null, "removed_at": null,
+      "services": [{"name": "web", "type": "http", "description": "web", "state": "active"}]})"))
+      << out_.str();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Show("nobody.example.org", OutputFormat::kJson); }),
+            kRefused);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(), "automon-registrar: no host 'nobody.example.org' is registered\n");
+  EXPECT_EQ(Run([](Registrar& r) { return r.Show("-x", OutputFormat::kJson); }), kRefused);
+  EXPECT_EQ(out_.str(), "");
+
+  ASSERT_EQ(Run([&](Registrar& r) { return r.Remove("web01.example.org"); }), kOk);
+  ASSERT_EQ(Run([](Registrar& r) { return r.Show("web01.example.org", OutputFormat::kJson); }),
+            kOk);
+  const nlohmann::json removed = nlohmann::json::parse(out_.str())["host"];
+  EXPECT_EQ(removed["state"], "removed");
+  EXPECT_EQ(removed["generation"], 2);
+  EXPECT_EQ(removed["services"], nlohmann::json::array());
 }
 
 TEST_F(RegistrarTest, RenderRegeneratesEveryHostAndRemovesStrayFiles) {

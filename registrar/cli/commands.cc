@@ -33,15 +33,24 @@ std::optional<int> Receive(const Context& c, Args args) {
   return WithRegistrar(c, [&](Registrar& r) { return r.Receive(*host); });
 }
 
+// Takes a trailing "--json" off `args`.
+OutputFormat TakeJson(Args& args) {
+  if (args.empty() || args.back() != "--json") return OutputFormat::kText;
+  args = args.first(args.size() - 1);
+  return OutputFormat::kJson;
+}
+
 std::optional<int> Hosts(const Context& c, Args args) {
+  const OutputFormat format = TakeJson(args);
   if (!args.empty()) return std::nullopt;
-  return WithRegistrar(c, [](Registrar& r) { return r.Hosts(); });
+  return WithRegistrar(c, [&](Registrar& r) { return r.Hosts(format); });
 }
 
 std::optional<int> Show(const Context& c, Args args) {
+  const OutputFormat format = TakeJson(args);
   auto host = OneName(args);
   if (!host) return std::nullopt;
-  return WithRegistrar(c, [&](Registrar& r) { return r.Show(*host); });
+  return WithRegistrar(c, [&](Registrar& r) { return r.Show(*host, format); });
 }
 
 std::optional<int> Remove(const Context& c, Args args) {
@@ -72,8 +81,9 @@ std::optional<int> Serve(const Context& c, Args args) {
 }
 
 std::optional<int> Pending(const Context& c, Args args) {
+  const OutputFormat format = TakeJson(args);
   if (!args.empty()) return std::nullopt;
-  return ssh::RunPending(c.config, c.serve, c.env.out);
+  return ssh::RunPending(c.config, c.serve, c.env.out, format);
 }
 
 std::optional<int> Accept(const Context& c, Args args) {
@@ -109,8 +119,9 @@ std::optional<int> Ticket(const Context& c, Args args) {
 constexpr std::array<Command, 11> kCommands = {{
     {"receive", "receive --host NAME", "read a snapshot on stdin, store, render and activate it",
      true, Receive},
-    {"hosts", "hosts", "list registered, quarantined and removed hosts", false, Hosts},
-    {"show", "show NAME", "show a host's accepted services (secrets redacted)", false, Show},
+    {"hosts", "hosts [--json]", "list registered, quarantined and removed hosts", false, Hosts},
+    {"show", "show NAME [--json]", "show a host's accepted services (secrets redacted)", false,
+     Show},
     {"remove", "remove NAME", "remove a host and refuse its registrations from now on", true,
      Remove},
     {"readmit", "readmit NAME", "accept registrations from a removed host again", false, Readmit},
@@ -119,7 +130,7 @@ constexpr std::array<Command, 11> kCommands = {{
      "run the SSH endpoint for agents (listen, enrollment),\n"
      "announced over mDNS as _automon._tcp unless told not to",
      true, Serve},
-    {"pending", "pending", "keys waiting to be enrolled", false, Pending},
+    {"pending", "pending [--json]", "keys waiting to be enrolled", false, Pending},
     {"accept", "accept NAME [--replace]", "enroll the pending key of NAME", false, Accept},
     {"reject", "reject NAME", "drop the pending key of NAME", false, Reject},
     {"ticket", "ticket NAME [--valid DURATION]",

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -10,9 +11,12 @@
 #include "common/testing/fake_process_runner.h"
 #include "common/testing/temp_dir.h"
 #include "registrar/disk.h"
+#include "registrar/ssh/enrollment.h"
 
 namespace automon::registrar::cli {
 namespace {
+
+constexpr char kFingerprint[] = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/+AA";
 
 class CommandsTest : public ::testing::Test {
  protected:
@@ -81,7 +85,7 @@ TEST(CommandTableTest, CommandUsageShowsOneCommand) {
             "to\n");
   EXPECT_EQ(CommandUsage(*FindCommand("hosts")),
             "usage: automon-registrar [--config FILE] hosts\n\n"
-            "  hosts                       list registered, quarantined and removed hosts\n");
+            "  hosts [--json]              list registered, quarantined and removed hosts\n");
 }
 
 TEST(CommandTableTest, OnlyCommandsThatChangeTheLiveConfigurationActivate) {
@@ -107,9 +111,14 @@ TEST_F(CommandsTest, UnknownCommandsAndWrongArgumentsAreUsageErrors) {
                                              {"show", "a", "b"},
                                              {"show", "--all"},
                                              {"hosts", "x"},
+                                             {"hosts", "--json", "x"},
+                                             {"hosts", "--jsno"},
+                                             {"show", "--json"},
+                                             {"show", "a", "--json", "--json"},
                                              {"render", "--now"},
                                              {"serve", "--announce"},
                                              {"pending", "x"},
+                                             {"pending", "--json", "--json"},
                                              {"accept"},
                                              {"accept", "a", "--force"},
                                              {"reject"},
@@ -138,6 +147,48 @@ TEST_F(CommandsTest, DispatchesToTheRegistrarAndTheEnrollment) {
   EXPECT_FALSE(out_.str().empty());
   EXPECT_NE(err_.str().find("automon-agent enroll --ticket"), std::string::npos) << err_.str();
   EXPECT_EQ(Run({"show", "nosuch.example.org"}), kRefused);
+}
+
+TEST_F(CommandsTest, PendingJsonListsEveryWaitingKey) {
+  ASSERT_TRUE(fs_.MakeDirectories(config_.state_dir, 0755).ok());
+  EXPECT_EQ(Run({"pending", "--json"}), kOk) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str()),
+            nlohmann::json::parse(R"({"version": 1, "pending": []})"));
+  {
+    Enrollment enrollment(
+        fs_, disk_, config_.state_dir, EnrollmentPolicy::kManual, {},
+        {[] { return std::string("2026-11-21T15:00:00Z"); }, [] { return int64_t{1}; }},
+        [](const std::string&) {});
+    ASSERT_TRUE(enrollment.Initialise().ok());
+    ASSERT_EQ(enrollment
+                  .Enroll({"web01.example.org", kFingerprint, "ssh-ed25519 AAAAC3Nza",
+                           "192.0.2.5:40000", "", ""},
+                          std::nullopt)
+                  .status,
+              EnrollStatus::kPending);
+  }
+  EXPECT_EQ(Run({"pending", "--json"}), kOk) << err_.str();
+  const std::string text = out_.str();
+  const nlohmann::json doc = nlohmann::json::parse(text);
+  ASSERT_EQ(doc["pending"].size(), 1u) << text;
+  const nlohmann::json& key = doc["pending"][0];
+  EXPECT_EQ(key["host"], "web01.example.org");
+  EXPECT_EQ(key["fingerprint"], kFingerprint);
+  EXPECT_EQ(key["peer"], "192.0.2.5:40000");
+  EXPECT_EQ(key["since"], "2026-11-21T15:00:00Z");
+  EXPECT_EQ(key["replaces_enrolled_key"], false);
+  EXPECT_EQ(Run({"pending"}), kOk);
+  EXPECT_TRUE(out_.str().starts_with(std::string("web01.example.org  ") + kFingerprint + "  from "))
+      << out_.str();
+}
+
+TEST_F(CommandsTest, JsonFlagsReachHostsAndShow) {
+  EXPECT_EQ(Run({"hosts", "--json"}), kOk) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str()),
+            nlohmann::json::parse(R"({"version": 1, "hosts": []})"));
+  EXPECT_EQ(Run({"show", "nosuch.example.org", "--json"}), kRefused);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(err_.str(), "automon-registrar: no host 'nosuch.example.org' is registered\n");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "common/parse_integer.h"
+#include "registrar/json_output.h"
 #include "registrar/ssh/enrollment.h"
 
 namespace automon::registrar::ssh {
@@ -63,12 +64,25 @@ int WithEnrollment(const Config& config, const ServeDependencies& deps, Fn fn) {
 
 }  // namespace
 
-int RunPending(const Config& config, const ServeDependencies& deps, std::ostream& out) {
+int RunPending(const Config& config, const ServeDependencies& deps, std::ostream& out,
+               OutputFormat format) {
   return WithEnrollment(config, deps, [&](Enrollment& enrollment) {
+    nlohmann::json list = nlohmann::json::array();
     for (const KeyRecord& k : enrollment.Pending()) {
-      out << fmt::format(
-          "{}  {}  from {}  since {}{}\n", k.host, k.fingerprint, k.peer, k.when,
-          k.how == "replace" ? "  (replaces the enrolled key: accept --replace)" : "");
+      const bool replaces = k.how == "replace";
+      if (format == OutputFormat::kJson) {
+        list.push_back({{"host", k.host},
+                        {"fingerprint", k.fingerprint},
+                        {"peer", k.peer},
+                        {"since", k.when},
+                        {"replaces_enrolled_key", replaces}});
+        continue;
+      }
+      out << fmt::format("{}  {}  from {}  since {}{}\n", k.host, k.fingerprint, k.peer, k.when,
+                         replaces ? "  (replaces the enrolled key: accept --replace)" : "");
+    }
+    if (format == OutputFormat::kJson) {
+      out << JsonText({{"version", kJsonVersion}, {"pending", std::move(list)}});
     }
     return kOk;
   });

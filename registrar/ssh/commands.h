@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "registrar/config.h"
+#include "registrar/registrar.h"
 #include "registrar/ssh/serve.h"
 
 namespace automon::registrar::ssh {
@@ -20,9 +21,11 @@ std::optional<int64_t> ParseDuration(std::string_view text);
 
 // The enrollment commands; argument parsing and usage are the command
 // table's (registrar/cli/commands.h). Output for people goes to deps.log
-// (stderr); `out` gets what scripts read (the list, the ticket). They return
+// (stderr); `out` gets what scripts read (the list, the ticket; with
+// OutputFormat::kJson, pending's list as JSON). They return
 // 0, or 2 after saying why they failed.
-int RunPending(const Config& config, const ServeDependencies& deps, std::ostream& out);
+int RunPending(const Config& config, const ServeDependencies& deps, std::ostream& out,
+               OutputFormat format = OutputFormat::kText);
 int RunAccept(const Config& config, const ServeDependencies& deps, std::ostream& out,
               const std::string& host, bool replace);
 int RunReject(const Config& config, const ServeDependencies& deps, const std::string& host);

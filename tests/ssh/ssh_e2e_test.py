@@ -8,6 +8,7 @@ to register another host, and the OpenSSH client as a plain transport.
 """
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -206,6 +207,20 @@ class SshTest(unittest.TestCase):
         self.assertEqual(code, 0, out + err)
         self.assert_registered(r, "web01.example.org")
 
+    def pending_json(self, out):
+        """(host, replaces_enrolled_key) of `pending --json`, after checking
+        every key of the schema in automon-registrar(8), JSON OUTPUT."""
+        doc = json.loads(out)
+        self.assertEqual(doc["version"], 1)
+        for k in doc["pending"]:
+            self.assertEqual(sorted(k), ["fingerprint", "host", "peer", "replaces_enrolled_key",
+                                         "since"])
+            self.assertTrue(k["fingerprint"].startswith("SHA256:"), k)
+            self.assertTrue(k["peer"].startswith("127.0.0.1"), k)
+            self.assertIsInstance(k["since"], str)
+            self.assertIsInstance(k["replaces_enrolled_key"], bool)
+        return [(k["host"], k["replaces_enrolled_key"]) for k in doc["pending"]]
+
     def test_manual_enrollment(self):
         r = self.registrar("manual")
         a = self.agent(r)
@@ -218,6 +233,9 @@ class SshTest(unittest.TestCase):
         code, out, err = r.admin("pending")
         self.assertEqual(code, 0, err)
         self.assertIn("web01.example.org", out)
+        code, out, err = r.admin("pending", "--json")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.pending_json(out), [("web01.example.org", False)])
         code, out, err = r.admin("accept", "web01.example.org")
         self.assertEqual(code, 0, out + err)
         code, out, err = a.run("push")
@@ -228,6 +246,9 @@ class SshTest(unittest.TestCase):
         code, out, err = b.run("enroll")
         self.assertEqual(code, 1, out + err)
         self.assertIn("--replace", out)
+        code, out, err = r.admin("pending", "--json")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.pending_json(out), [("web01.example.org", True)])
         code, out, err = r.admin("reject", "web01.example.org")
         self.assertEqual(code, 0, out + err)
 
