@@ -36,9 +36,9 @@ class FakeHandler : public Handler {
   }
   Admission Admit(const Request& request) override {
     std::lock_guard lock(mutex_);
-    if (request.verb == "deregister") return {0, Reply{2, "", "refused at once\n"}};
+    if (request.verb == "deregister") return {0, Reply{2, "", "refused at once\n"}, UniqueFd()};
     auto it = input_limits_.find(request.verb);
-    return {it == input_limits_.end() ? SIZE_MAX : it->second, std::nullopt};
+    return {it == input_limits_.end() ? SIZE_MAX : it->second, std::nullopt, UniqueFd()};
   }
   void LimitInput(const std::string& verb, size_t bytes) {
     std::lock_guard lock(mutex_);
