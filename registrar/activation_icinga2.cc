@@ -514,29 +514,34 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
   const std::string hosts_dir = output_dir + "/" + std::string(backends::kIcinga2HostsDirName);
   if (auto r = disk_.MakeDirectory(hosts_dir, 0755); !r) return r.error();
   const Changes final_changes = with(good);
+  // Shared files first: new host files may need new commands. Then the
+  // host files as one batch: the staged files that were verified are
+  // renamed into place (one flush for all of them), each directory made
+  // once; then removals.
   std::vector<std::pair<std::string, std::string>> shared;
-  std::vector<std::pair<std::string, std::string>> host_files;
+  std::vector<StagedFile> host_files;
   std::vector<std::string> removals;
+  std::set<std::string> directories;
   for (const auto& [rel, content] : final_changes) {
     const std::string path = output_dir + "/" + rel;
     if (!rel.starts_with(backends::kIcinga2HostsDirName)) {
       shared.emplace_back(path, *content);
     } else if (content) {
-      if (auto r = disk_.MakeDirectory(path.substr(0, path.rfind('/')), 0755); !r) {
-        return r.error();
+      if (const std::string dir = path.substr(0, path.rfind('/')); directories.insert(dir).second) {
+        if (auto r = disk_.MakeDirectory(dir, 0755); !r) return r.error();
       }
-      host_files.emplace_back(path, *content);
+      host_files.push_back({staging_dir_ + "/tree/" + rel, path, &*content});
     } else {
       removals.push_back(path);
     }
   }
-  // Shared files first: new host files may need new commands.
   if (auto w = disk_.ReplaceFiles(shared, 0644); !w) return w.error();
-  if (auto w = disk_.ReplaceFiles(host_files, 0644); !w) return w.error();
+  if (auto w = disk_.PublishStagedFiles(host_files, 0644); !w) return w.error();
   for (const std::string& path : removals) {
     if (auto r = disk_.RemoveFile(path); !r) return r.error();
   }
   for (const auto& [rel, content] : final_changes) {
+    if (rel.starts_with(backends::kIcinga2HostsDirName) && content) continue;  // renamed away
     (void)disk_.RemoveFile(staging_dir_ + "/tree/" + rel);  // best effort: staging is scratch
   }
   if (auto r = Reload(); !r) return r.error();
