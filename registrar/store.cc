@@ -143,14 +143,30 @@ Result<void> HostStore::ErasePending(const std::string& host) {
   return disk_.RemoveFile(fmt::format("{}/pending/{}{}", state_dir_, host, kSnapshotSuffix));
 }
 
-Result<void> HostStore::SaveResult(const std::string& host, const ActivationResult& result) {
+namespace {
+
+std::string ResultText(const ActivationResult& result) {
   std::string reason = result.reason;
   for (char& c : reason) {
     if (c == '\n' || c == '\r') c = ' ';
   }
-  return fs_.WriteFileAtomic(state_dir_ + "/results/" + host,
-                             fmt::format("{}\n{}\n{}\n", result.generation, result.state, reason),
-                             0600);
+  return fmt::format("{}\n{}\n{}\n", result.generation, result.state, reason);
+}
+
+}  // namespace
+
+Result<void> HostStore::SaveResult(const std::string& host, const ActivationResult& result) {
+  return fs_.WriteFileAtomic(state_dir_ + "/results/" + host, ResultText(result), 0600);
+}
+
+Result<void> HostStore::SaveResults(const std::map<std::string, ActivationResult>& results) {
+  std::vector<std::pair<std::string, std::string>> files;
+  files.reserve(results.size());
+  for (const auto& [host, result] : results) {
+    files.emplace_back(state_dir_ + "/results/" + host, ResultText(result));
+  }
+  if (files.empty()) return {};
+  return disk_.ReplaceFiles(files, 0600);
 }
 
 Result<void> HostStore::EraseResult(const std::string& host) {
@@ -177,6 +193,16 @@ Result<std::optional<ActivationResult>> HostStore::LoadResult(const std::string&
 Result<void> HostStore::Save(const formats::Snapshot& snapshot) {
   return fs_.WriteFileAtomic(SnapshotPath(snapshot.host), formats::SerializeSnapshot(snapshot),
                              0600);
+}
+
+Result<void> HostStore::SaveAll(const std::vector<const formats::Snapshot*>& snapshots) {
+  std::vector<std::pair<std::string, std::string>> files;
+  files.reserve(snapshots.size());
+  for (const formats::Snapshot* s : snapshots) {
+    files.emplace_back(SnapshotPath(s->host), formats::SerializeSnapshot(*s));
+  }
+  if (files.empty()) return {};
+  return disk_.ReplaceFiles(files, 0600);
 }
 
 Result<void> HostStore::Erase(const std::string& host) {

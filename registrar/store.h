@@ -88,6 +88,10 @@ class HostStore {
   // does not parse is an Error (never silently an empty host).
   Result<std::optional<formats::Snapshot>> Load(const std::string& host);
   Result<void> Save(const formats::Snapshot& snapshot);
+  // Save for many hosts at once, flushed together (Disk::ReplaceFiles: one
+  // syncfs before and after the renames for 8 files or more); after a
+  // crash each host's snapshot is its old or its new one.
+  Result<void> SaveAll(const std::vector<const formats::Snapshot*>& snapshots);
   Result<void> Erase(const std::string& host);
 
   Result<std::optional<std::string>> QuarantineReason(const std::string& host);
@@ -105,6 +109,8 @@ class HostStore {
   Result<void> ErasePending(const std::string& host);
 
   Result<void> SaveResult(const std::string& host, const ActivationResult& result);
+  // SaveResult for many hosts, flushed together as SaveAll does.
+  Result<void> SaveResults(const std::map<std::string, ActivationResult>& results);
   Result<std::optional<ActivationResult>> LoadResult(const std::string& host);
   Result<void> EraseResult(const std::string& host);
 

@@ -1,5 +1,6 @@
 #include "registrar/store.h"
 
+#include <fmt/format.h>
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -194,6 +195,42 @@ TEST_F(StoreTest, SecretsOfManyHostsAreWrittenInOneBatch) {
 
 // A second `render` with nothing changed must not rewrite (rename over)
 // 20,000 secret files; a file whose content or mode is wrong is repaired.
+TEST_F(StoreTest, SnapshotsAndResultsOfABatchAreSavedTogether) {
+  // 10 hosts: a batch large enough for ReplaceFiles' single flush.
+  std::vector<formats::Snapshot> snapshots;
+  std::map<std::string, ActivationResult> results;
+  for (int i = 0; i < 10; ++i) {
+    formats::Snapshot s = Example(static_cast<uint64_t>(i + 1), "[web]\ntype = http\n");
+    s.host = fmt::format("web{:02}.example.org", i);
+    results[s.host] = {s.generation, i % 2 ? "active" : "failed", i % 2 ? "" : "why\nnot"};
+    snapshots.push_back(std::move(s));
+  }
+  std::vector<const formats::Snapshot*> batch;
+  for (const formats::Snapshot& s : snapshots) batch.push_back(&s);
+  ASSERT_TRUE(store_.SaveAll(batch).ok());
+  ASSERT_TRUE(store_.SaveResults(results).ok());
+  EXPECT_EQ(store_.Hosts().value().size(), 10u);
+  for (const formats::Snapshot& s : snapshots) {
+    EXPECT_EQ(store_.Load(s.host).value(), s);
+    const ActivationResult expected{s.generation, results[s.host].state,
+                                    results[s.host].reason.empty() ? "" : "why not"};
+    EXPECT_EQ(store_.LoadResult(s.host).value(), expected);
+    struct stat st;
+    ASSERT_EQ(::stat((dir_.path() + "/state/hosts/" + s.host + ".snapshot").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << "the snapshot holds secrets";
+  }
+  EXPECT_TRUE(store_.SaveAll({}).ok());
+  EXPECT_TRUE(store_.SaveResults({}).ok());
+}
+
+TEST_F(StoreTest, ABatchSaveThatCannotWriteIsAnError) {
+  ASSERT_EQ(::rmdir((dir_.path() + "/state/results").c_str()), 0);
+  auto saved = store_.SaveResults({{"web01.example.org", {1, "active", ""}}});
+  ASSERT_FALSE(saved.ok());
+  EXPECT_NE(saved.error().message.find("/state/results/"), std::string::npos)
+      << saved.error().message;
+}
+
 TEST_F(StoreTest, SecretFilesAlreadyRightAreNotRewritten) {
   const std::string a = store_.secrets_dir() + "/a.example.org/guac.1.password";
   const std::string b = store_.secrets_dir() + "/b.example.org/lb.2.password";

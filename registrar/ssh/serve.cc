@@ -38,6 +38,12 @@ Reply RegistrarActions::Deregister(const std::string& host) {
   return {status, out.str(), err.str()};
 }
 
+UniqueFd RegistrarActions::Arriving() {
+  HostStore store(fs_, disk_, config_.state_dir, "");
+  auto lock = disk_.LockShared(store.arrivals_lock_path());
+  return lock ? std::move(*lock) : UniqueFd();
+}
+
 int Serve(const Config& config, const ServeDependencies& deps, const ServeOptions& serve_options) {
   std::mutex log_mutex;
   auto log = [&](const std::string& line) {

@@ -36,6 +36,7 @@ class RegistrarActions final : public HostActions {
       : config_(config), fs_(fs), disk_(disk), runner_(runner), now_(std::move(now)) {}
   Reply Register(const std::string& host, const std::string& snapshot) override;
   Reply Deregister(const std::string& host) override;
+  UniqueFd Arriving() override;
 
  private:
   const Config& config_;

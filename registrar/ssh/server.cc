@@ -65,6 +65,7 @@ struct Connection {
   bool over_budget = false;      // all connections together hold max_buffered_input
   size_t max_input = 0;          // from the handler's Admission
   std::optional<Reply> refusal;  // from the handler's Admission
+  UniqueFd arriving;             // from the handler's Admission, until Handle
   ssh_channel channel = nullptr;
   ssh_channel_callbacks_struct channel_callbacks{};
   Request request;
@@ -113,6 +114,7 @@ int OnExec(ssh_session /*session*/, ssh_channel /*channel*/, const char* command
     Admission admission = c.handler.Admit(c.request);
     c.max_input = std::min(admission.max_input, c.limits.max_payload);
     c.refusal = std::move(admission.refusal);
+    c.arriving = std::move(admission.arriving);
   } catch (const std::exception& e) {
     c.refusal = Reply{3, "", fmt::format("automon-registrar: internal error: {}\n", e.what())};
   }
@@ -419,6 +421,7 @@ bool Server::Converse(ssh_session session, std::string peer, const std::string& 
       const bool complete = PollUntil(event, Clock::now() + limits.payload, [&] {
         return c.eof || c.too_big || c.over_budget || c.closed;
       });
+      c.arriving.Reset();  // the input is in: Handle takes over (Receive)
       if (c.over_budget) {
         reply = {2, "",
                  "automon-registrar: refused: too much input from other connections at the "

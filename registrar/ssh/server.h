@@ -59,6 +59,10 @@ struct Reply {
 struct Admission {
   size_t max_input = 0;          // bytes of standard input the command may send
   std::optional<Reply> refusal;  // set: answer this at once, read no input
+  // Kept open while the input arrives and closed just before Handle (the
+  // registrar's shared arrivals lock: a registration still being
+  // transferred holds back the activation of those that arrived before it).
+  UniqueFd arriving;
 };
 
 // Implemented by the registrar. Called from connection threads at the same

@@ -36,9 +36,28 @@ class FakeHandler : public Handler {
   }
   Admission Admit(const Request& request) override {
     std::lock_guard lock(mutex_);
-    if (request.verb == "deregister") return {0, Reply{2, "", "refused at once\n"}};
+    if (request.verb == "deregister") return {0, Reply{2, "", "refused at once\n"}, UniqueFd()};
     auto it = input_limits_.find(request.verb);
-    return {it == input_limits_.end() ? SIZE_MAX : it->second, std::nullopt};
+    UniqueFd arriving;
+    if (hold_) {
+      // The write end of a pipe: its read end sees end-of-file once the
+      // server has closed the hold.
+      int fds[2];
+      if (::pipe(fds) == 0) {
+        hold_read_.Reset(fds[0]);
+        arriving.Reset(fds[1]);
+      }
+    }
+    return {it == input_limits_.end() ? SIZE_MAX : it->second, std::nullopt, std::move(arriving)};
+  }
+  void Hold() {
+    std::lock_guard lock(mutex_);
+    hold_ = true;
+  }
+  // Whether Handle found the Admission's hold closed already (-1: no hold).
+  int hold_closed_in_handle() {
+    std::lock_guard lock(mutex_);
+    return hold_closed_in_handle_;
   }
   void LimitInput(const std::string& verb, size_t bytes) {
     std::lock_guard lock(mutex_);
@@ -47,6 +66,12 @@ class FakeHandler : public Handler {
   Reply Handle(const Request& request) override {
     std::lock_guard lock(mutex_);
     requests_.push_back(request);
+    if (hold_read_.valid()) {
+      pollfd p{hold_read_.get(), POLLIN, 0};
+      char byte;
+      hold_closed_in_handle_ =
+          ::poll(&p, 1, 0) == 1 && ::read(hold_read_.get(), &byte, 1) == 0 ? 1 : 0;
+    }
     return {request.verb == "hello" ? 0 : 1, "out:" + request.input, "err:" + request.verb};
   }
   void Accept(const std::string& fingerprint) {
@@ -63,6 +88,9 @@ class FakeHandler : public Handler {
   std::set<std::string> accepted_;
   std::map<std::string, size_t> input_limits_;
   std::vector<Request> requests_;
+  bool hold_ = false;
+  UniqueFd hold_read_;
+  int hold_closed_in_handle_ = -1;
 };
 
 // A TCP connection to 127.0.0.1:port from the address `from` (any of
@@ -197,6 +225,17 @@ TEST_F(SshServerTest, RunsAnAllowedCommandWithItsInput) {
   EXPECT_EQ(requests[0].fingerprint, client_fingerprint_);
   EXPECT_EQ(requests[0].public_key.rfind("ssh-ed25519 AAAA", 0), 0u);
   EXPECT_EQ(requests[0].peer.rfind("127.0.0.1:", 0), 0u);
+}
+
+TEST_F(SshServerTest, AdmissionHoldIsClosedBeforeTheHandlerRuns) {
+  handler_.Accept(client_fingerprint_);
+  handler_.Hold();
+  Start();
+  auto result = Run("register --host web01", "snapshot bytes\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->out, "out:snapshot bytes\n");
+  // Held into Handle, the registrar's quiet period would wait for itself.
+  EXPECT_EQ(handler_.hold_closed_in_handle(), 1);
 }
 
 TEST_F(SshServerTest, LargeInputWithinTheLimitArrivesWhole) {

@@ -18,11 +18,11 @@ constexpr std::string_view kNotEnrolled =
 Admission RegistrarService::Admit(const Request& request) {
   // Only an enrolled key's register carries a document; a key that is not
   // enrolled can make the registrar hold a ticket's worth at most.
-  if (request.verb != "register") return {kMaxSmallInput, std::nullopt};
+  if (request.verb != "register") return {kMaxSmallInput, std::nullopt, UniqueFd()};
   if (!enrollment_.HostOf(request.fingerprint)) {
-    return {0, Refuse(std::string(kNotEnrolled))};
+    return {0, Refuse(std::string(kNotEnrolled)), UniqueFd()};
   }
-  return {formats::kMaxSnapshotBytes, std::nullopt};
+  return {formats::kMaxSnapshotBytes, std::nullopt, actions_.Arriving()};
 }
 
 Reply RegistrarService::Handle(const Request& request) {

@@ -35,6 +35,11 @@ class HostActions {
   // As `automon-registrar remove HOST`, but without the tombstone: the
   // host itself left, and may come back.
   virtual Reply Deregister(const std::string& host) = 0;
+  // Marks a registration as arriving while its snapshot is transferred
+  // (the shared arrivals lock that `receive` holds while it validates), so
+  // that the quiet period waits for it. An invalid descriptor when that
+  // cannot be done: the registration then counts only once it is received.
+  virtual UniqueFd Arriving() = 0;
 };
 
 class RegistrarService final : public Handler {
@@ -47,6 +52,7 @@ class RegistrarService final : public Handler {
   // `register` from an enrolled key may send a snapshot (up to
   // formats::kMaxSnapshotBytes); every other command kMaxSmallInput bytes;
   // `register` from a key that is not enrolled is refused before its input.
+  // An enrolled key's `register` holds HostActions::Arriving meanwhile.
   Admission Admit(const Request& request) override;
   Reply Handle(const Request& request) override;
 

@@ -1,6 +1,7 @@
 #include "registrar/ssh/service.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "common/testing/temp_dir.h"
 #include "formats/snapshot.h"
@@ -20,6 +21,10 @@ class RecordingActions : public HostActions {
   Reply Deregister(const std::string& host) override {
     calls.push_back("deregister " + host);
     return {0, "removed\n", ""};
+  }
+  UniqueFd Arriving() override {
+    calls.push_back("arriving");
+    return UniqueFd(::dup(0));
   }
   std::vector<std::string> calls;
 };
@@ -120,6 +125,21 @@ TEST_F(RegistrarServiceTest, OnlyAnEnrolledKeysRegisterMaySendASnapshot) {
   EXPECT_EQ(enrolled.max_input, formats::kMaxSnapshotBytes);
   EXPECT_FALSE(enrolled.refusal);
   EXPECT_EQ(admit(kKeyA, "hello").max_input, kMaxSmallInput) << "enrolled or not";
+}
+
+TEST_F(RegistrarServiceTest, OnlyAnEnrolledKeysRegisterIsMarkedArriving) {
+  auto admit = [&](const std::string& verb) {
+    Request r;
+    r.verb = verb;
+    r.fingerprint = kKeyA;
+    return service_.Admit(r);
+  };
+  EXPECT_FALSE(admit("register").arriving.valid()) << "not enrolled";
+  ASSERT_EQ(Call(kKeyA, "enroll", {"web01"}).exit_status, 0);
+  EXPECT_FALSE(admit("hello").arriving.valid());
+  actions_.calls.clear();
+  EXPECT_TRUE(admit("register").arriving.valid());
+  EXPECT_EQ(actions_.calls, std::vector<std::string>{"arriving"});
 }
 
 }  // namespace
