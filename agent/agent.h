@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // automon-agent's subcommands, as a library: main() only builds the
 // Environment and calls RunAgent().
 #ifndef AUTOMON_AGENT_AGENT_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Internal to the agent library: what every subcommand gets, and the
 // helpers the local and the network commands share. Not for other folders.
 #ifndef AUTOMON_AGENT_COMMAND_CONTEXT_H_

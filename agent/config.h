@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // /etc/automon/agent.conf: the agent's own configuration.
 //
 //   [agent]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // automon-agent run: the daemon (DESIGN.md §4). It pushes the snapshot to
 // every registrar at start (after a random delay, so a fleet booting
 // together does not arrive together), again a short debounce after any

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Discovery: how `registrar = auto` finds registrars, behind an interface
 // so that the commands are testable without avahi-daemon.
 #ifndef AUTOMON_AGENT_DISCOVERY_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // automon-agent: registers this host's services with an automon registrar.
 // See automon-agent(8). All logic lives in the automon_agent library.
 #include <netdb.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The agent's network commands: hello, enroll, push, deregister, status.
 //
 // State under agent.conf's state_dir, one file per registrar, named

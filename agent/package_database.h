@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Which Debian packages are installed, for `package =` conditions.
 #ifndef AUTOMON_AGENT_PACKAGE_DATABASE_H_
 #define AUTOMON_AGENT_PACKAGE_DATABASE_H_

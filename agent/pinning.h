@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Whether to trust the host key a registrar presents (DESIGN.md §5). Pure
 // logic; the SSH client calls it after the key exchange and before
 // authenticating, and records the key when the verdict says so.

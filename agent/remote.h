@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Remote: how the agent runs a command on a registrar, behind an interface
 // so that the commands are testable without a network.
 #ifndef AUTOMON_AGENT_REMOTE_H_

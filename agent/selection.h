@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Which scanned services a host registers, and why the others are not.
 #ifndef AUTOMON_AGENT_SELECTION_H_
 #define AUTOMON_AGENT_SELECTION_H_

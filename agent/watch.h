@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The daemon's loop (automon-agent run), apart from what a push is: the
 // inotify watch on the definitions directory and dpkg's status file, the
 // debounce, the start jitter, the backoff with jitter, the rescan timer,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // automon-agent-run: the idle half of `automon-agent run` (see daemon.cc
 // and automon-agent(8)). It links only automon_common (and its process runner), so that a host that
 // waits for changes all day keeps a small footprint; each push, and each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // backends/backend: what every monitoring engine's renderer provides. A
 // renderer is a pure function from a HostPlan to the content of that host's
 // file(s); where and when the files are written is the registrar's job

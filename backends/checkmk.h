@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // backends/checkmk: the Checkmk renderer. A pure function from one stored
 // snapshot to the content of conf.d/automon/<host>.mk for a Checkmk site
 // (reference monitoring-config-formats.md §3); activation.h decides where

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The sandbox check of generated Checkmk .mk files: a Python program the
 // registrar runs (python3 -I -S -c SOURCE HOST FILE [HOST FILE]...) on every
 // staged file before it may reach the site. A file passes only when

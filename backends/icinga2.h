@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // backends/icinga2: the Icinga 2 renderer. Pure functions from check plans
 // to the content of Icinga 2 configuration files (reference
 // passive-icinga2-prometheus.md §2); where and when files are written is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // backends/nagios: the Nagios 4 renderer. Pure functions from stored
 // snapshots to file contents; the caller decides where and when files are
 // written (activation.h).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Encoding host-supplied values for Nagios object configuration. This is a
 // security boundary of its own (reference monitoring-config-formats.md
 // §1.6): even though formats/ already validated every value against an

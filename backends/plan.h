@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // backends/plan: what to run for a service, independent of any monitoring
 // engine. The one table (plan.cc) that turns each formats::ServiceType into
 // a CheckPlan is the single place that says how a type is checked; every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A strict encoder of Python literals, for the Checkmk renderer: Checkmk
 // executes the .mk files it reads as Python, so a value that is not encoded
 // exactly is code execution on the monitoring server (reference

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // backends/renderers: the one place that turns a BackendKind into its
 // Renderer. Callers (the registrar's backend factory, `automon-agent show
 // --render`) never branch on the kind themselves.

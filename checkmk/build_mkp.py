@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Builds the automon Guacamole extension for Checkmk as an MKP.
 
 An MKP is a gzip-compressed tar holding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // CDeleter: a std::unique_ptr deleter that calls a C library's free
 // function, so that each C handle type is wrapped exactly once (STYLE.md
 // "RAII for C libraries"):

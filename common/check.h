@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // AUTOMON_CHECK: assertions for programming errors (bugs), never for bad
 // input. Always on, in release builds too: a broken invariant in a security
 // boundary must stop the program, not continue quietly (mosh fatal_assert).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Diagnostic: one finding about an input, with its location and the source
 // line it points into, rendered the way gcc and ninja do:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // FileSystem: the small I/O interface the libraries read and write through,
 // so units are testable without touching the disk (ninja's DiskInterface,
 // leveldb's Env). RealFileSystem talks to POSIX; testing/FakeFileSystem keeps

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Network: an IPv4 or IPv6 network ("192.0.2.0/24", "2001:db8::/32", or a
 // single address), and the address part of a "host:port" peer.
 #ifndef AUTOMON_COMMON_NETWORK_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // ParseInteger: a decimal integer from text, within a range. The one place
 // that turns configuration values, options, file contents and protocol
 // fields into integers (std::from_chars alone accepts a number followed by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/process_runner.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // ProcessRunner: runs an external program without a shell and captures what
 // it prints (STYLE.md "Inject I/O"). The registrar runs `nagios4 -v` and the
 // reload command through it; tests substitute testing/FakeProcessRunner.

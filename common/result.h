@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Error and Result<T>: expected failures as values (STYLE.md "Errors").
 //
 // Result<T> holds either a T or an Error; Result<void> holds nothing or an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SHA-256 (FIPS 180-4), used for the snapshot's content hash. Written here
 // because the project's allowed dependencies have no digest API of their own
 // (libssh and libcurl do not export one).

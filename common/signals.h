@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SignalFd: signals as readable events (signalfd(2)), the one piece of
 // process-wide signal plumbing (STYLE.md). Constructing it blocks the
 // given signals in the calling thread, so create it before any thread

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SourceLocation: where a value came from, as icinga2's DebugInfo.
 #ifndef AUTOMON_COMMON_SOURCE_LOCATION_H_
 #define AUTOMON_COMMON_SOURCE_LOCATION_H_

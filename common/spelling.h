@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Near-miss suggestions for unknown words ("did you mean 'hostname'?").
 #ifndef AUTOMON_COMMON_SPELLING_H_
 #define AUTOMON_COMMON_SPELLING_H_

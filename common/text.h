@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Small text helpers shared by the parsers of commands and state files.
 #ifndef AUTOMON_COMMON_TEXT_H_
 #define AUTOMON_COMMON_TEXT_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // UniqueFd: owns a POSIX file descriptor and closes it exactly once.
 #ifndef AUTOMON_COMMON_UNIQUE_FD_H_
 #define AUTOMON_COMMON_UNIQUE_FD_H_

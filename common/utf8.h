@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // UTF-8 validation (RFC 3629): no overlong forms, no surrogates, nothing
 // above U+10FFFF.
 #ifndef AUTOMON_COMMON_UTF8_H_

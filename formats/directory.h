@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Reading a whole monitoring-info directory (/etc/monitoring-info).
 #ifndef AUTOMON_FORMATS_DIRECTORY_H_
 #define AUTOMON_FORMATS_DIRECTORY_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The INI dialect of monitoring-info files and snapshots, lexed into
 // sections and key/value entries that remember where they came from.
 //

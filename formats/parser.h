@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Parsing monitoring-info definitions into validated, normalised Services.
 //
 // Parse, then validate, then apply are separate steps: LexIni() turns text

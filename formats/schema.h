@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The schema of every service type: its keys, what each accepts, defaults
 // and which are mandatory. This table is the single source of truth for the
 // parser, the validators, `automon-agent show` and the man page's tables

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The monitoring-info model: one Service per [section] of a definition file,
 // validated and normalised (every default filled in, every value in its
 // canonical spelling). Plain value types; compare whole objects with ==.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The snapshot: the one document an agent pushes to a registrar, holding
 // the host's identity and every service it registers. It is a protocol
 // between machines, and the registrar treats it as hostile: ParseSnapshot

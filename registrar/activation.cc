@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The shared core of activation: what every backend's activator does alike
 // (activation_nagios.cc, activation_checkmk.cc).
 #include "registrar/activation.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Activation: how rendered files become live. The shared core (this file):
 // the request and outcome of one activation, the Activator every backend
 // implements, and the helpers every activator uses alike. The backends'

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The Checkmk backend's activation (backend = checkmk; see
 // automon-registrar(8), CHECKMK).
 #ifndef AUTOMON_REGISTRAR_ACTIVATION_CHECKMK_H_

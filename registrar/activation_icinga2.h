@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Icinga2Activator: makes rendered Icinga 2 files live without ever
 // reloading a configuration `icinga2 daemon -C` has not accepted
 // (reference passive-icinga2-prometheus.md §2.4), with the discipline of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // NagiosActivator: makes rendered files live without ever reloading a
 // configuration Nagios has not verified (reference §1.4):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The one place that knows which backends the registrar has.
 #include "registrar/backend.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The monitoring engine as the registrar sees it: how a host's plan becomes
 // its file(s), which shared files go with them, how they become live, and
 // who may read the secret files. Chosen once, from registrar.conf's

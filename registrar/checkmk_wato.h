@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // checkmk_wato: the hosts that a Checkmk site's Setup (formerly WATO)
 // manages, so that automon never defines one of them a second time.
 //

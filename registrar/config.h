@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The registrar's configuration, /etc/automon/registrar.conf (INI, lexed by
 // formats::LexIni so every error carries file:line:col). See
 // automon-registrar(8), section CONFIGURATION.

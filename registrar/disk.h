@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Disk: the few file operations the registrar needs beyond FileSystem
 // (which reads, lists and writes atomically): directories, removal, group
 // ownership and advisory locks. RealDisk talks to POSIX.

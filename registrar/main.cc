@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // automon-registrar: parses the global options, builds the real
 // collaborators and hands over to the Registrar (registrar.h).
 #include <getopt.h>

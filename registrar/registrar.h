@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Registrar: the automon-registrar subcommands (table-driven; main.cc only
 // parses global options and builds the collaborators). See
 // automon-registrar(8).

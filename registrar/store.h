@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // HostStore: the registrar's state under state_dir (see automon-registrar(8),
 // section FILES):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Golden files of the renderers' tests, in backends/testdata/
 // (tests run from the source directory). AUTOMON_UPDATE_GOLDEN=1 rewrites
 // them from the actual output: review the diff before committing.

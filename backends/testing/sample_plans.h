@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Hand-built check plans for the backends' tests: one service of every
 // shape family (every formats::ServiceType, secrets by file and by
 // environment, repeated options, joined options, fixed positionals) and a

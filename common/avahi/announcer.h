@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Announcer: keeps one `_automon._tcp` service published for as long as
 // it lives, through avahi-daemon restarts and name collisions (reference:
 // libraries-and-protocols.md §1.1-1.3, §1.6).

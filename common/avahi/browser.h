@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Browse: a short-lived look for `_automon._tcp` services (reference:
 // libraries-and-protocols.md §1.4), for a command or a daemon that looks
 // only when it is about to push. Single-threaded (AvahiSimplePoll), no

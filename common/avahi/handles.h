@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // RAII owners for the Avahi C handles, each wrapped exactly once
 // (STYLE.md). Only files under common/avahi/ include the Avahi headers.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/avahi/publisher.h"
 
 #include <avahi-common/error.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Publishing one service in an entry group, renaming it on local name
 // collisions. The entry group is behind a small interface so that the
 // renaming is tested without an avahi-daemon (publisher_test.cc); the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The `_automon._tcp` DNS-SD service: what a registrar announces and what an
 // agent reads back (DESIGN.md §5). Pure functions, no Avahi calls except the
 // library's own name-alternation helper; tested without a daemon.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Running one command on a remote SSH server with libssh, the way the
 // agent talks to a registrar: no ~/.ssh/config or known_hosts are read, the
 // server's key is judged by the caller before we authenticate, and every

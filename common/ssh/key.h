@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SSH keys through libssh: generate, load, export, fingerprint. The one
 // place that wraps libssh's ssh_key handle (STYLE.md: wrap each C handle
 // exactly once); agent and registrar both use it.

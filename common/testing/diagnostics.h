@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Test helper: every diagnostic rendered, one per line, so a test can
 // compare the whole output of a parser at once.
 #ifndef AUTOMON_COMMON_TESTING_DIAGNOSTICS_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // FakeFileSystem: an in-memory FileSystem for unit tests.
 #ifndef AUTOMON_COMMON_TESTING_FAKE_FILE_SYSTEM_H_
 #define AUTOMON_COMMON_TESTING_FAKE_FILE_SYSTEM_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/testing/fake_file_system.h"
 
 #include <gtest/gtest.h>

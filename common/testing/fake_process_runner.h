@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // FakeProcessRunner: a scripted ProcessRunner for unit tests. Each call is
 // recorded; the reply comes from the first rule whose program matches
 // argv[0], or the default (exit 0, no output).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // ScopedTempDir: a fresh, private directory for one test, removed with
 // everything in it when the object goes away (ninja's ScopedTempDir).
 // Created under $TMPDIR, or /tmp when that is unset, as

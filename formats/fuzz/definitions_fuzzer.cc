@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzzes the definition-file parser. Besides "no crash, no sanitizer
 // report", it checks a property: every service the parser accepts, written
 // back with FormatService, parses to an equal service (the snapshot relies

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzzes the snapshot parser, the registrar's first contact with a hostile
 // host. Property: a document that parses without rejected services
 // serialises to bytes that parse to the same snapshot.

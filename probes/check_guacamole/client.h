@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // GuacamoleClient: the REST flow of one check_guacamole run, over an
 // injected HttpClient (reference: guacamole-rest-api.md §1, §4 "Probe
 // behaviour"):

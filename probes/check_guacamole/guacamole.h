@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // check_guacamole's pure half: its configuration, the parsing of Apache
 // Guacamole REST replies, and the evaluation and rendering of a measurement.
 // Nothing here does I/O; client.h runs the REST flow through an HttpClient.

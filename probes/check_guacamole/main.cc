@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // check_guacamole: counts the active sessions of an Apache Guacamole server.
 // A thin main: parse the command line, build the real collaborators, run,
 // print, exit with the state. See check_guacamole(1).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // check_guacamole's command line: parsed into a Config (guacamole.h) plus
 // the standard probe options, validated, with the password resolved from
 // --password, --password-file or GUACAMOLE_PASSWORD.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // check_haproxy_sessions' pure half: the HAProxy stats CSV parser, the
 // probe's configuration, and the evaluation of parsed rows into a
 // CheckResult. Nothing here does I/O (stats_source.h reads the CSV over

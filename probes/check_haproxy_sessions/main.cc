@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // check_haproxy_sessions: current sessions of HAProxy frontends, backends
 // and servers against absolute or percent-of-limit thresholds. A thin main:
 // parse the command line, build the real collaborators, read the stats,

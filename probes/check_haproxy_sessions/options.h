@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // check_haproxy_sessions' command line (see check_haproxy_sessions(1)):
 //
 //   check_haproxy_sessions (--url URL | --socket PATH)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Where check_haproxy_sessions reads the stats CSV from: HAProxy's stats
 // page over HTTP(S) (the ";csv" form, optional Basic authentication) or its
 // stats UNIX socket ("show stat"). Every failure comes back as a ProbeError

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libcurl implementations of MailSender (SMTP) and Mailbox (IMAP, POP3).
 // The only check_mailflow file that includes <curl/curl.h>.
 //

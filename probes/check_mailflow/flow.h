@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The three modes end to end, over injected collaborators: the mail
 // session (MailSender / Mailbox), the flow's StateDirectory, the token and
 // the time. main() builds the real ones; tests pass fakes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The small mail interfaces check_mailflow's flows talk through, so `send`
 // and `receive` are unit-testable with fakes (curl_mail.h has the libcurl
 // implementations), plus the pure parsers of the protocol replies.

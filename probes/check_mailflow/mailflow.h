@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // check_mailflow's configuration, measurements and their pure evaluation
 // (see check_mailflow(1)).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // check_mailflow: the mail round trip of a mail flow (send, receive, age).
 // A thin main: parse the command line, build the real collaborators, run
 // the mode, print, exit with the state. See check_mailflow(1).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The token mail: what `send` writes and what `receive` recognises.
 //
 // Each mail carries its mail flow and token in one header, whose value has

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "probes/check_mailflow/options.h"
 
 #include <fmt/format.h>

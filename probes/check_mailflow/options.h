@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // check_mailflow's command line (see check_mailflow(1)):
 //
 //   check_mailflow --mode send --mailflowid ID -H HOST [-p PORT]

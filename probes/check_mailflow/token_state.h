@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The state one mail flow keeps between check runs: the tokens sent and not
 // yet received, and when the flow last sent and received.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // CheckResult: what a probe reports, and the formats it is printed in.
 //
 // A probe computes one CheckResult (usually with a pure Evaluate() function)

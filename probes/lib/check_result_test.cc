@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "probes/lib/check_result.h"
 
 #include <gtest/gtest.h>

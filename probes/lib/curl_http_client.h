@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The libcurl implementation of HttpClient, and the RAII owners of libcurl's
 // process-wide state and handles. This is the only header that includes
 // <curl/curl.h>.

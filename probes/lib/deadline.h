@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Deadline: a point in time on the monotonic clock that a probe's I/O must
 // finish by. Value type; copy freely.
 #ifndef AUTOMON_PROBES_LIB_DEADLINE_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // HttpClient: the small HTTP interface probes talk through, so their REST
 // flows are unit-testable with a scripted fake (probes/lib/testing/).
 //

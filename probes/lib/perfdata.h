@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Perfdata: one performance-data item of the plugin output, rendered as
 //   label=value[UOM];warn;crit;min;max
 // (Nagios plugin development guidelines, "Performance data").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The frame of every probe's main(): an exception that escapes the probe's
 // body still ends the run the monitoring-plugins way, with one line
 // "Error: internal error: ..." on stdout and the UNKNOWN state.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "probes/lib/probe_main.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Range: a monitoring-plugins threshold range ("Nagios range").
 //
 // Syntax (monitoring-plugins utils_base.c parse_range_string and the plugin

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Command-line helpers for probes that take a password: reading it from a
 // file, and refusing abbreviated long options. Shared by check_haproxy_sessions
 // and check_mailflow.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "probes/lib/socket_http_client.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SocketHttpClient: HttpClient on POSIX sockets for http:// and OpenSSL for
 // https://, the two things Debian's check_http links. It exists because
 // loading Debian's libcurl (32 more shared libraries, bound at start-up)

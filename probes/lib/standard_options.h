@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The options every probe shares, with monitoring-plugins semantics:
 //
 //   -h, --help       print help, exit UNKNOWN (3)

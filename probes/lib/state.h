@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Monitoring-plugins exit states (the Nagios plugin API).
 //
 // A probe's process exit code is its State; the numeric values are fixed by

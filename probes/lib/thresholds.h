@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Thresholds: the -w/-c pair of a probe (monitoring-plugins thresholds).
 #ifndef AUTOMON_PROBES_LIB_THRESHOLDS_H_
 #define AUTOMON_PROBES_LIB_THRESHOLDS_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Watchdog: the hard backstop behind -t (monitoring-plugins' alarm() and
 // timeout_alarm_handler).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The command table of automon-registrar: every subcommand once, with its
 // synopsis, its help and its handler. Dispatch, `--help`, `COMMAND --help`
 // and the SYNOPSIS of automon-registrar(8) (checked by a test) all come from

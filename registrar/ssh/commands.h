@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The enrollment subcommands of automon-registrar(8): pending, accept,
 // reject, ticket (serve is Serve() in serve.h). The command table in
 // registrar/cli/ parses their arguments and calls these.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Enrollment: which SSH key may speak for which host (DESIGN.md §5).
 //
 // State under <state_dir>/enrollment/ (every write atomic):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `automon-registrar serve`: the registrar's SSH daemon. Loads (or, on the
 // first start, creates) the host key <state_dir>/ssh_host_ed25519_key,
 // listens, and answers agents through RegistrarService until SIGTERM or

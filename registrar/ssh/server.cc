@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "registrar/ssh/server.h"
 
 #include <arpa/inet.h>

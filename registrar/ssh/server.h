@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The registrar's embedded SSH server (libssh server mode), hardened as
 // reference/libraries-and-protocols.md §3 says: public-key authentication
 // only, one user name, one exec command per connection from a fixed list,

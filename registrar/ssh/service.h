@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // RegistrarService: what the SSH commands mean (DESIGN.md §5).
 //
 //   hello              who the registrar is and whether the key is enrolled

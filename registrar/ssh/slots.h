@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Admission of connections to the SSH server's slots, apart from any I/O so
 // that the policy can be tested on its own (automon-registrar(8), section
 // SSH SERVICE AND ENROLLMENT).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Black-box tests of the automon-agent binary: exact output and exit codes
 # for the shipped definitions and for a directory of broken files.
 #

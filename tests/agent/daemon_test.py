@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """automon-agent run against automon-registrar serve on 127.0.0.1: the
 daemon registers at start, a new file under the watched directory reaches
 the registrar within seconds (the latency is printed), a deleted file opts

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """`automon-agent show --render nagios` against the real registrar and the
 real nagios4: for the fixed definitions of tests/agent/render/, the output
 is what `automon-registrar receive` writes for the snapshot `automon-agent

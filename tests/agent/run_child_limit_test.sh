@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # automon-agent-run kills a push child that hangs past its limit and treats
 # it as a failed push (retried with backoff), and leaves no child behind.
 # usage: run_child_limit_test.sh PATH-TO-automon-agent-run

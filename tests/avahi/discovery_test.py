@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Discovery against a real avahi-daemon: automon-registrar serve announces
 _automon._tcp, automon-agent with `registrar = auto` finds it and pushes.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers for tests that need a real avahi-daemon (reference:
 libraries-and-protocols.md §1.7 and the Appendix).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The Checkmk backend and extension, end to end without a Checkmk site
 (Checkmk is not packaged by Debian):
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A faithful fake Apache Guacamole REST API for check_guacamole's tests.
 
 It follows the emulator section (4) of

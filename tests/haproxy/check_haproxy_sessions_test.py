@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Black-box tests of check_haproxy_sessions against a real HAProxy.
 
 Usage: check_haproxy_sessions_test.py --probe PATH [--haproxy PATH]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The hostile-snapshot corpus (tests/registrar/hostile_corpus_test.py)
 through `automon-registrar receive` with backend = icinga2: every document
 is refused with the same reason as for Nagios, has its bad service rejected

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // icinga2_driver: the Icinga 2 backend's renderer and activator, driven by
 // the real-engine tests (tests/icinga2/) with check plans given as JSON.
 // It stands in for the registrar's receive path until the plan table is

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The Icinga 2 backend against Debian's real icinga2 (2.13.6), with a
 private configuration, data, cache, log and run directory in a temporary
 directory (icinga2 takes them as -DConfiguration.* constants; it runs as

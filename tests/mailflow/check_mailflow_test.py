@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Black-box tests of check_mailflow against a real Postfix and Dovecot.
 
 Usage: check_mailflow_test.py --probe PATH [unittest arguments, e.g. a class]

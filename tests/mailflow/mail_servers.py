@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A private Postfix and Dovecot on 127.0.0.1, for check_mailflow's tests.
 
 MailServers(root) writes every configuration, certificate, spool and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The mail flow as the registrar renders it, run by a real Nagios 4 core.
 
 usage: nagios_mailflow_test.py --registrar PATH --probe PATH

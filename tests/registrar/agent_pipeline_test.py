@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The issue's end-to-end promise: a snapshot from
 `automon-agent snapshot monitoring-info.d` becomes a live, verified Nagios
 configuration. Every package the shipped definitions name is made to look

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The exact argv a plugin receives through a real Nagios 4 core (issue
 #14, issue #18 item 11): an haproxy service with the schema's maximum
 number of proxies, each as long as a definition line allows, and a stats

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Registrations that arrive together are activated together: eight
 concurrent `receive` commands with a quiet period of 1.5 s all succeed, and
 nagios4 -v runs far fewer than eight times (each run verifies every host,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Durability: SIGKILL automon-registrar at random instants during many
 registrations, then prove that every host is old or new, never torn: its
 stored snapshot parses and is a generation that was sent, its live Nagios

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every subcommand of automon-registrar answers `COMMAND --help` (and -h)
 # with its own usage, exit 0, without reading a configuration.
 #

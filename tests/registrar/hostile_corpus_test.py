@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The hostile-snapshot corpus: every document is refused with a clear
 reason, has its bad service rejected with a clear reason, or is rendered
 inert; and after every single one, the real `nagios4 -v` accepts the live

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """automon-registrar(8)'s SYNOPSIS lists exactly the commands of the command
 table (registrar/cli/commands.cc), as `automon-registrar --help` prints them.
 

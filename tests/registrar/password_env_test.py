@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """automon_password_env, the wrapper the generated LDAP commands use: the
 password reaches the plugin in LDAP_PASSWORD, read from the secret file,
 never on any command line; nothing else can be set; a missing file is

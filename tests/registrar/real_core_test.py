@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """automon-registrar against a running Nagios 4 core with a private
 configuration: after `receive`, the core has reloaded, knows the new host
 and its services, and a tcp service pointed at a loopback listener ends up

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Shared helpers for the registrar's integration tests.
 
 NagiosEnv builds a private Nagios 4 configuration in a temporary directory:

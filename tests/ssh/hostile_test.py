@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """automon-registrar serve under hostile load on 127.0.0.0/8 (issue 18,
 items 1 and 2), with OpenSSH's client as the attacker's tool and real
 automon-agent pushes as the legitimate traffic:

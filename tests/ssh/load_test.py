@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Many agents registering at once through automon-registrar serve on
 127.0.0.1 (issue 5, "Load"): every registration succeeds, the store holds
 every host, the live configuration verifies with nagios4 -v, and Nagios is

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """End to end over SSH on 127.0.0.1: automon-registrar serve, automon-agent
 enroll/push, OpenSSH's ssh, and a private Nagios configuration verified
 with the real nagios4 -v (tests/registrar/regtest.py).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The agent pushing to a plain OpenSSH sshd (Debian's openssh-server) whose
 authorized_keys line forces `automon-registrar receive --host NAME`
 (reference §3.5), on 127.0.0.1 with a private sshd_config: the snapshot

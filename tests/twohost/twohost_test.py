@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Two machines simulated by network namespaces (issue 8, item 3): nothing
 but discovery tells the agent where the registrar is.
 

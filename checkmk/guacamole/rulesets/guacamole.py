@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 # automon: the Checkmk rule "Apache Guacamole active sessions" (rulesets API v1,
 # Checkmk 2.3 and later). The rule's value reaches server_side_calls/guacamole.py.
 """Rule specification for the check_guacamole active check."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 # automon: turns an "Apache Guacamole active sessions" rule into the command
 # line of check_guacamole (server-side calls API v1, Checkmk 2.3 and later).
 """Server-side call of the check_guacamole active check."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // FakeHttpClient: an HttpClient for unit tests. Every request is recorded
 // and answered by a handler the test supplies (usually a small lambda that
 // plays the server), so tests can assert both the replies a probe copes with

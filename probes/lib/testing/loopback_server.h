@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // LoopbackServer: a scripted HTTP(S) server on 127.0.0.1 for the tests of
 // the HttpClient implementations. It accepts connections one at a time on an
 // ephemeral port in its own thread and hands each to the test's handler,

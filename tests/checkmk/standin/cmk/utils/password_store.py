@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Fake of cmk.utils.password_store for the tests (a site's real module
 cannot run outside the site), following Checkmk's contract (lookup() in
 cmk/utils/password_store, as Checkmk 2.3 and 2.4 have it):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Stand-in of cmk.rulesets.v1 (see tests/checkmk/standin/README)."""
 
 

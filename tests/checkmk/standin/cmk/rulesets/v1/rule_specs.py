@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Stand-in of cmk.rulesets.v1.rule_specs (ActiveCheck and topics only)."""
 
 from collections.abc import Callable

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Stand-in of cmk.server_side_calls.v1 (see tests/checkmk/standin/README)."""
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
