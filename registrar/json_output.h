@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The JSON documents of `hosts --json`, `show NAME --json` and
 // `pending --json` (schema: automon-registrar(8), JSON OUTPUT). Building
 // them is the callers'; this file holds the parts they share, so that every

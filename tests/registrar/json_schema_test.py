@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The JSON schema of automon-registrar(8), JSON OUTPUT, checked against the
 output of hosts --json, show NAME --json and pending --json after real
 registrations through `receive` (verified by the real nagios4), and their
