@@ -74,9 +74,12 @@ int Registrar::Receive(const std::string& host_arg) {
   };
   auto host = CheckHostName(host_arg);
   if (!host) return refuse(host.error().message);
+  // The state directory first, so that even the first registrations of a
+  // new registrar can hold the arrivals lock below.
+  if (auto init = store_.Initialise(); !init) return refuse(init.error().message);
   // Held (shared) while this registration is read and validated, so that
   // others know it is arriving and wait for it (the quiet period below).
-  // Best effort: before the first registration there is no state_dir.
+  // Best effort: a registration that cannot take it is only not waited for.
   auto arriving = env_.disk.LockShared(store_.arrivals_lock_path());
 
   // Read one byte over the limit so an oversized document is refused as such.
@@ -98,7 +101,6 @@ int Registrar::Receive(const std::string& host_arg) {
                               incoming.host, *host));
   }
 
-  if (auto init = store_.Initialise(); !init) return refuse(init.error().message);
   auto lock = env_.disk.Lock(store_.lock_path());
   if (!lock) return refuse(lock.error().message);
 

@@ -11,6 +11,7 @@ usage: coalesce_test.py --registrar PATH
 import argparse
 import os
 import subprocess
+import time
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,9 +40,15 @@ def main():
         for h in HOSTS:
             p = subprocess.Popen([env.registrar, "--config", env.config, "receive", "--host", h],
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            procs.append((h, p))
+        # All registrations are arriving (each holds the arrivals lock while
+        # it reads its snapshot) before the first one is complete, as when
+        # agents push at once; on a loaded machine, starting a process can
+        # take longer than another's whole registration.
+        time.sleep(1)
+        for h, p in procs:
             p.stdin.write(regtest.make_snapshot(h, [("ssh", [("type", "ssh")])], address="127.0.0.1"))
             p.stdin.close()
-            procs.append((h, p))
         failures = []
         for h, p in procs:
             out = p.stdout.read().decode()
