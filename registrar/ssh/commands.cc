@@ -3,8 +3,7 @@
 
 #include <fmt/format.h>
 
-#include <array>
-#include <charconv>
+#include <limits>
 
 #include "common/parse_integer.h"
 #include "registrar/json_output.h"
