@@ -455,7 +455,9 @@ class DaemonBase(unittest.TestCase):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=30)
+                # icinga2 writes icinga2.state while it stops; on a loaded
+                # machine that can take a while, and a kill loses it.
+                proc.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
