@@ -117,22 +117,11 @@ Result<RenderedHost> CheckmkRenderer::RenderHost(const HostPlan& plan) const {
 
   RenderedHost result;
   std::vector<std::string> rule_lines;
-  std::set<std::string> descriptions;
-  std::set<std::string> names;
+  ServiceNames service_names;
   for (const PlannedService& s : plan.services) {
     RenderedService& report = result.services.emplace_back(RenderedService{s.name, false, ""});
-    if (!IsSafeObjectName(s.name) || s.name.size() > 64) {
-      report.reason = "the service name is not usable in Nagios";
-      continue;
-    }
-    if (!IsSafeServiceDescription(s.description)) {
-      report.reason = fmt::format("description '{}' is not usable in Nagios", s.description);
-      continue;
-    }
-    if (!names.insert(s.name).second || !descriptions.insert(s.description).second) {
-      report.reason = "duplicate service name or description";
-      continue;
-    }
+    report.reason = service_names.Refusal(s.name, s.description);
+    if (!report.reason.empty()) continue;
     auto line = CheckmkCommandLine(s.plan, options);
     if (!line) {
       report.reason = line.error().message;

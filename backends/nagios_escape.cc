@@ -72,4 +72,16 @@ bool IsSafeAddress(std::string_view address) {
          AllOf(address, ".:-");
 }
 
+std::string ServiceNames::Refusal(const std::string& name, const std::string& description) {
+  if (!IsSafeObjectName(name) || name.size() > 64)
+    return "the service name is not usable in Nagios";
+  if (!IsSafeServiceDescription(description)) {
+    return fmt::format("description '{}' is not usable in Nagios", description);
+  }
+  if (!names_.insert(name).second || !descriptions_.insert(description).second) {
+    return "duplicate service name or description";
+  }
+  return {};
+}
+
 }  // namespace automon::backends

@@ -7,6 +7,7 @@
 #ifndef AUTOMON_BACKENDS_NAGIOS_ESCAPE_H_
 #define AUTOMON_BACKENDS_NAGIOS_ESCAPE_H_
 
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,20 @@ bool IsSafeServiceDescription(std::string_view description);
 // A host address: a host name, an IPv4 or an IPv6 literal:
 // 1-253 bytes of [A-Za-z0-9.:-], not starting with '-'.
 bool IsSafeAddress(std::string_view address);
+
+// The service names and descriptions of one host as Nagios (and Checkmk,
+// which keys services the same way) will see them.
+class ServiceNames {
+ public:
+  // Why the service `name` described as `description` cannot be written
+  // for this host (not a usable name or description, or one already taken
+  // by an earlier service); empty when it can, and then it is taken.
+  std::string Refusal(const std::string& name, const std::string& description);
+
+ private:
+  std::set<std::string> names_;
+  std::set<std::string> descriptions_;
+};
 
 }  // namespace automon::backends
 

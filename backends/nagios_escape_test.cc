@@ -85,5 +85,16 @@ TEST(NagiosNameTest, AddressesComeFromAnAllowList) {
   EXPECT_FALSE(IsSafeAddress("a$b"));
 }
 
+TEST(ServiceNamesTest, RefusesUnusableAndRepeatedNamesAndDescriptions) {
+  ServiceNames names;
+  EXPECT_EQ(names.Refusal("web", "Web site"), "");
+  EXPECT_EQ(names.Refusal("web", "Other"), "duplicate service name or description");
+  EXPECT_EQ(names.Refusal("web2", "Web site"), "duplicate service name or description");
+  EXPECT_EQ(names.Refusal("we b", "x"), "the service name is not usable in Nagios");
+  EXPECT_EQ(names.Refusal(std::string(65, 'a'), "y"), "the service name is not usable in Nagios");
+  EXPECT_EQ(names.Refusal("z", "a;b"), "description 'a;b' is not usable in Nagios");
+  EXPECT_EQ(names.Refusal("z", "Zed"), "");  // refusals took nothing
+}
+
 }  // namespace
 }  // namespace automon::backends
