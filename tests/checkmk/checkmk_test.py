@@ -44,6 +44,7 @@ import os
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -903,6 +904,12 @@ class MkpTest(unittest.TestCase):
             self.assertLessEqual(len(probe), len(built))
         else:
             self.assertEqual(probe, built)
+        # It is self-contained: statically linked, so it runs on a site of
+        # any distribution (no ELF interpreter, hence no shared library).
+        self.assertEqual(probe[:4], b"\x7fELF")
+        self.assertEqual(program_header_types(probe).count(PT_INTERP), 0,
+                         "the MKP's probe is dynamically linked")
+        self.assertIn(PT_LOAD, program_header_types(probe))
         # The packaged probe is the built one, and runs.
         tmp = tempfile.mkdtemp(prefix="automon-mkp-probe-")
         self.addCleanup(shutil.rmtree, tmp, True)
@@ -935,6 +942,16 @@ class MkpTest(unittest.TestCase):
             self.assertEqual(a.read(), b.read())
         with gzip.open(out) as g:
             g.read()
+
+
+PT_LOAD, PT_INTERP = 1, 3
+
+
+def program_header_types(elf):
+    """The p_type of every program header of a little-endian ELF64 file."""
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    return [struct.unpack_from("<I", elf, phoff + i * phentsize)[0] for i in range(phnum)]
 
 
 def main():
