@@ -36,6 +36,7 @@ import copy
 import glob
 import gzip
 import importlib
+import importlib.machinery
 import importlib.util
 import inspect
 import io
@@ -652,6 +653,30 @@ class ExtensionTest(unittest.TestCase):
                 self.assertTrue(seen["scan_works"], "the /proc scan found not even the probe")
                 self.assertEqual(seen["argv_with_password"], [])
                 self.assertEqual(self.lookups(tmp), [{"file": store, "id": pw_id}])
+
+    def test_launcher_points_the_static_probe_at_the_distributions_ca_store(self):
+        """The MKP's probe carries Debian's OpenSSL, whose default CA store
+        is /usr/lib/ssl: elsewhere the launcher names the distribution's
+        bundle in SSL_CERT_FILE, and never overrides the environment."""
+        loader = importlib.machinery.SourceFileLoader(
+            "automon_guacamole_launcher", os.path.join(EXTENSION, "libexec", "check_guacamole"))
+        launcher = importlib.util.module_from_spec(
+            importlib.util.spec_from_loader(loader.name, loader))
+        loader.exec_module(launcher)
+        rhel = {"/etc/pki/tls/certs/ca-bundle.crt"}.__contains__
+        suse = {"/etc/ssl/ca-bundle.pem"}.__contains__
+        debian = {"/usr/lib/ssl/certs", "/etc/ssl/certs/ca-certificates.crt"}.__contains__
+        base = {"PATH": "/usr/bin:/bin"}
+        self.assertEqual(launcher.with_ca_store(base, rhel),
+                         dict(base, SSL_CERT_FILE="/etc/pki/tls/certs/ca-bundle.crt"))
+        self.assertEqual(launcher.with_ca_store(base, suse),
+                         dict(base, SSL_CERT_FILE="/etc/ssl/ca-bundle.pem"))
+        self.assertEqual(launcher.with_ca_store(base, debian), base)
+        self.assertEqual(launcher.with_ca_store(base, lambda path: False), base)
+        for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+            mine = dict(base, **{name: "/site/ca.pem"})
+            self.assertEqual(launcher.with_ca_store(mine, rhel), mine)
+        self.assertNotIn("SSL_CERT_FILE", base)
 
     def test_launcher_passes_a_literal_password_in_the_environment(self):
         """--password VALUE (a run by hand) still works, and the probe gets
