@@ -23,6 +23,8 @@ leaves the machine. Needs root (mmdebstrap, chroot, unshare); exits 77
 (skipped) otherwise.
 
 usage: old_site_test.py --mkp FILE.mkp --dynamic-probe FILE [--cache-dir DIR]
+       old_site_test.py --prepare [--cache-dir DIR]   (only build or find the
+                                                      cached root; scripts/test)
 """
 
 import argparse
@@ -235,16 +237,22 @@ class OldSiteTest(unittest.TestCase):
 def main():
     global ARGS, ROOT_TAR
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mkp", required=True)
-    parser.add_argument("--dynamic-probe", required=True)
+    parser.add_argument("--prepare", action="store_true",
+                        help="build (or find) the cached root, and run no test")
+    parser.add_argument("--mkp")
+    parser.add_argument("--dynamic-probe")
     parser.add_argument("--cache-dir", default="/var/cache/automon-tests")
     parser.add_argument("--root-tar", help=argparse.SUPPRESS)  # set by the re-execution
     ARGS, rest = parser.parse_known_args()
+    if not ARGS.prepare and not (ARGS.mkp and ARGS.dynamic_probe):
+        parser.error("--mkp and --dynamic-probe are required")
     if ARGS.root_tar is None:
         if os.geteuid() != 0:
             print("skipped: needs root (mmdebstrap, chroot, unshare)")
             sys.exit(SKIPPED)
         tar = root_tarball(ARGS.cache_dir)
+        if ARGS.prepare:
+            return
         # Everything else in a private network namespace: only its loopback.
         os.execvp("unshare", ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__),
                               "--root-tar", tar] + sys.argv[1:])
