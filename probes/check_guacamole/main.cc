@@ -2,6 +2,7 @@
 // check_guacamole: counts the active sessions of an Apache Guacamole server.
 // A thin main: parse the command line, build the real collaborators, run,
 // print, exit with the state. See check_guacamole(1).
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -23,8 +24,9 @@ using automon::probe::ProbeError;
 
 constexpr char kProbe[] = "check_guacamole";
 
-int Print(const Config& config, const automon::probe::Outcome<automon::guacamole::Measurement>& o) {
-  automon::guacamole::Output output = automon::guacamole::Render(config, o);
+int Print(const Config& config, const automon::probe::Outcome<automon::guacamole::Measurement>& o,
+          std::optional<double> seconds = std::nullopt) {
+  automon::guacamole::Output output = automon::guacamole::Render(config, o, seconds);
   std::fwrite(output.text.data(), 1, output.text.size(), stdout);
   std::fflush(stdout);
   return output.state;
@@ -63,7 +65,10 @@ int Run(int argc, char* argv[]) {
   automon::probe::SocketHttpClient http(http_options);
 
   automon::guacamole::GuacamoleClient client(http, config);
-  return Print(config, client.Measure(automon::guacamole::BudgetFor(config.timeout.duration)));
+  const auto started = std::chrono::steady_clock::now();
+  auto outcome = client.Measure(automon::guacamole::BudgetFor(config.timeout.duration));
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  return Print(config, outcome, took.count());
 }
 
 }  // namespace
