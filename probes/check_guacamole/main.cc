@@ -5,13 +5,17 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "common/file_system.h"
+#include "common/signals.h"
 #include "probes/check_guacamole/client.h"
+#include "probes/check_guacamole/exporter.h"
 #include "probes/check_guacamole/guacamole.h"
 #include "probes/check_guacamole/options.h"
+#include "probes/lib/http_server.h"
 #include "probes/lib/probe_main.h"
 #include "probes/lib/socket_http_client.h"
 #include "probes/lib/standard_options.h"
@@ -32,7 +36,83 @@ int Print(const Config& config, const automon::probe::Outcome<automon::guacamole
   return output.state;
 }
 
+std::unique_ptr<automon::probe::HttpClient> HttpFor(const Config& config) {
+  automon::probe::SocketHttpOptions options;
+  options.ca_file = config.ca_file;
+  options.insecure = config.insecure;
+  options.user_agent = std::string(kProbe) + "/" + AUTOMON_VERSION + " (automon exporter)";
+  return std::make_unique<automon::probe::SocketHttpClient>(options);
+}
+
+// check_guacamole --serve: the exporter (exporter.h). Logs to stderr (the
+// journal); exits 0 after SIGTERM or SIGINT, 1 when it cannot start.
+int Serve(int argc, char* argv[]) {
+  namespace g = automon::guacamole;
+  automon::RealFileSystem fs;
+  g::Environment env = [](const char* name) -> std::optional<std::string> {
+    const char* value = std::getenv(name);
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  };
+  automon::Result<g::ExporterSettings> settings = g::ParseServeCommandLine(argc, argv, env, fs);
+  if (!settings) {
+    std::fprintf(stderr, "%s: %s\n", kProbe, settings.error().message.c_str());
+    return 1;
+  }
+  if (settings->help || settings->version) {
+    std::fputs(settings->help ? g::ServeHelpText().c_str()
+                              : (std::string(kProbe) + " " + AUTOMON_VERSION + "\n").c_str(),
+               stdout);
+    return 0;
+  }
+  // Signals first: blocked before anything else runs.
+  automon::Result<automon::SignalFd> signals = automon::SignalFd::Create({SIGTERM, SIGINT});
+  if (!signals) {
+    std::fprintf(stderr, "%s: %s\n", kProbe, signals.error().message.c_str());
+    return 1;
+  }
+  automon::Result<automon::UniqueFd> listener = automon::probe::ListenTcp(settings->listen);
+  if (!listener) {
+    std::fprintf(stderr, "%s: cannot listen on %s: %s\n", kProbe, settings->listen.c_str(),
+                 listener.error().message.c_str());
+    return 1;
+  }
+  const int port = automon::probe::BoundPort(listener->get());
+  auto now = [] { return std::chrono::steady_clock::now(); };
+  std::unique_ptr<g::Target> metrics;
+  if (settings->metrics) {
+    metrics = std::make_unique<g::Target>(*settings->metrics, HttpFor(settings->metrics->config),
+                                          settings->policy, now);
+  }
+  std::vector<std::unique_ptr<g::Target>> targets;
+  for (const g::TargetSettings& target : settings->targets) {
+    targets.push_back(
+        std::make_unique<g::Target>(target, HttpFor(target.config), settings->policy, now));
+  }
+  g::Exporter exporter(std::move(metrics), std::move(targets));
+  automon::probe::HttpServer server(
+      std::move(listener).value(), automon::probe::ServerLimits{},
+      [&](const automon::probe::ServerRequest& request) { return exporter.Handle(request); });
+  std::fprintf(stderr, "%s: serving on %s (port %d): %s%zu /probe target(s)\n", kProbe,
+               settings->listen.c_str(), port, settings->metrics ? "/metrics, " : "",
+               settings->targets.size());
+  automon::Result<void> served = server.Serve(signals->fd());
+  // Consume the signal: left pending, it would end the process when the
+  // SignalFd restores the signal mask.
+  while (signals->Read()) {
+  }
+  for (const std::string& note : exporter.LogoutAll()) {
+    std::fprintf(stderr, "%s: %s\n", kProbe, note.c_str());
+  }
+  if (!served) {
+    std::fprintf(stderr, "%s: %s\n", kProbe, served.error().message.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "%s: stopped, logged out\n", kProbe);
+  return 0;
+}
+
 int Run(int argc, char* argv[]) {
+  if (automon::guacamole::WantsServe(argc, argv)) return Serve(argc, argv);
   const char* env_password = std::getenv("GUACAMOLE_PASSWORD");
   automon::RealFileSystem fs;
   automon::Result<automon::guacamole::CommandLine> line = automon::guacamole::ParseCommandLine(
