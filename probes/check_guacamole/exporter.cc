@@ -183,6 +183,7 @@ Result<ExporterSettings> ParseServeCommandLine(int argc, char* argv[], const Env
     }
   }
   if (settings.help || settings.version) return settings;
+  const std::string credentials = env("CREDENTIALS_DIRECTORY").value_or("");
 
   if (std::optional<std::string> endpoint = env("GUACAMOLE_ENDPOINT")) {
     TargetSettings target;
@@ -202,7 +203,8 @@ Result<ExporterSettings> ParseServeCommandLine(int argc, char* argv[], const Env
       return Error{"set only one of GUACAMOLE_PASSWORD and GUACAMOLE_PASSWORD_FILE"};
     }
     if (password_file) {
-      Result<std::string> read = probe::ReadPasswordFile(fs, *password_file);
+      Result<std::string> read =
+          probe::ReadPasswordFile(fs, SecretPath(*password_file, credentials));
       if (!read) return Error{"GUACAMOLE_PASSWORD_FILE: " + read.error().message};
       password = std::move(read).value();
     }
@@ -222,7 +224,8 @@ Result<ExporterSettings> ParseServeCommandLine(int argc, char* argv[], const Env
   if (config_file) {
     Result<std::string> text = fs.ReadFile(*config_file, kMaxTargetsFile);
     if (!text) return Error{fmt::format("cannot read --config: {}", text.error().message)};
-    Result<std::vector<TargetSettings>> targets = ParseTargetsFile(*text, *config_file, fs);
+    Result<std::vector<TargetSettings>> targets =
+        ParseTargetsFile(*text, *config_file, fs, credentials);
     if (!targets) return targets.error();
     settings.targets = std::move(targets).value();
   }
@@ -243,8 +246,16 @@ Result<ExporterSettings> ParseServeCommandLine(int argc, char* argv[], const Env
   return settings;
 }
 
+std::string SecretPath(std::string_view path, std::string_view credentials_directory) {
+  if (path.starts_with('/') || credentials_directory.empty()) return std::string(path);
+  std::string out(credentials_directory);
+  if (!out.ends_with('/')) out += '/';
+  return out + std::string(path);
+}
+
 Result<std::vector<TargetSettings>> ParseTargetsFile(std::string_view text,
-                                                     std::string_view filename, FileSystem& fs) {
+                                                     std::string_view filename, FileSystem& fs,
+                                                     std::string_view credentials_directory) {
   struct Pending {
     TargetSettings target;
     size_t line = 0;
@@ -333,7 +344,8 @@ Result<std::vector<TargetSettings>> ParseTargetsFile(std::string_view text,
     if (!p.password_file) {
       return at(p.line, fmt::format("target '{}' has no password_file", p.target.name));
     }
-    Result<std::string> password = probe::ReadPasswordFile(fs, *p.password_file);
+    Result<std::string> password =
+        probe::ReadPasswordFile(fs, SecretPath(*p.password_file, credentials_directory));
     if (!password) {
       return at(p.line, fmt::format("target '{}': {}", p.target.name, password.error().message));
     }

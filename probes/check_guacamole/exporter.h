@@ -86,16 +86,24 @@ bool WantsServe(int argc, char* argv[]);
 // and the environment: GUACAMOLE_ENDPOINT (enables /metrics),
 // GUACAMOLE_USERNAME, GUACAMOLE_PASSWORD or GUACAMOLE_PASSWORD_FILE,
 // GUACAMOLE_DATASOURCE (default auto). At least one of GUACAMOLE_ENDPOINT
-// and --config is needed. Password files are read through `fs`.
+// and --config is needed. Password files are read through `fs`; relative
+// ones from CREDENTIALS_DIRECTORY when that is set (see SecretPath).
 Result<ExporterSettings> ParseServeCommandLine(int argc, char* argv[], const Environment& env,
                                                FileSystem& fs);
 
 // The targets file: sections "[NAME]" with endpoint, username,
 // password_file, data_source (default auto), ca_file, insecure (yes/no).
 // A password never goes in this file (a `password` key is an error).
-// Errors are "FILE:LINE: ...".
+// Errors are "FILE:LINE: ...". A relative password_file is looked up in
+// `credentials_directory` when that is not empty (systemd's
+// $CREDENTIALS_DIRECTORY, filled by LoadCredential=).
 Result<std::vector<TargetSettings>> ParseTargetsFile(std::string_view text,
-                                                     std::string_view filename, FileSystem& fs);
+                                                     std::string_view filename, FileSystem& fs,
+                                                     std::string_view credentials_directory = "");
+
+// `path`, or `credentials_directory`/`path` for a relative path when the
+// directory is not empty.
+std::string SecretPath(std::string_view path, std::string_view credentials_directory);
 
 std::string ServeHelpText();
 

@@ -364,6 +364,28 @@ TEST(ParseTargetsFileTest, ErrorsNameTheLineAndNeverThePassword) {
   }
 }
 
+TEST(ParseTargetsFileTest, RelativePasswordFilesComeFromSystemdCredentials) {
+  FakeFileSystem fs;
+  fs.AddFile("/run/credentials/x.service/office.pw", "from-credential");
+  Result<std::vector<TargetSettings>> targets =
+      ParseTargetsFile("[office]\nendpoint = http://g/\nusername = u\npassword_file = office.pw\n",
+                       "f", fs, "/run/credentials/x.service");
+  ASSERT_TRUE(targets.ok()) << targets.error().message;
+  EXPECT_EQ((*targets)[0].config.password, "from-credential");
+  EXPECT_EQ(SecretPath("/abs", "/run/c"), "/abs");
+  EXPECT_EQ(SecretPath("rel", ""), "rel");
+}
+
+TEST_F(ServeCommandLineTest, PasswordFileFromCredentialsDirectory) {
+  env_.erase("GUACAMOLE_PASSWORD");
+  env_["GUACAMOLE_PASSWORD_FILE"] = "guacamole";
+  env_["CREDENTIALS_DIRECTORY"] = "/run/credentials/e.service";
+  fs_.AddFile("/run/credentials/e.service/guacamole", "cred");
+  Result<ExporterSettings> s = Parse({"--serve"});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->metrics->config.password, "cred");
+}
+
 TEST(WantsServeTest, Detects) {
   char a0[] = "check_guacamole", a1[] = "-H", a2[] = "--serve=:1", a3[] = "--";
   char* yes[] = {a0, a2, nullptr};
