@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Black-box tests of check_guacamole --serve (the Prometheus exporter).
 
-Usage: exporter_test.py --probe PATH [--promtool PATH] [unittest arguments,
+Usage: exporter_test.py --probe PATH [--promtool PATH] [--prometheus PATH]
+[unittest arguments,
 e.g. a test class name]. ctest runs one class per test (label
 "integration").
 
 Each test starts the fake Guacamole server (fake_guacamole.py, 3 sessions)
 and the exporter on 127.0.0.1 (port 0: the exporter reports the port it
 got on stderr), scrapes it over HTTP, and counts the requests the fake
-received. Debian's promtool lints the exposition text. The password never
-appears in any output.
+received. Debian's promtool lints the exposition text, and Debian's
+prometheus (private configuration and storage, 127.0.0.1) scrapes both paths
+in PrometheusTest. The password never appears in any output.
 """
 
 import os
@@ -30,6 +32,7 @@ from fake_guacamole import FakeGuacamole, User  # noqa: E402
 
 PROBE = None     # set from --probe
 PROMTOOL = "/usr/bin/promtool"
+PROMETHEUS = "/usr/bin/prometheus"
 PASSWORD = "Exp0rter-P\u00e4ss&=%"
 ADMIN = "guacadmin"
 
@@ -433,8 +436,93 @@ class HostileClientTest(ExporterTestCase):
         self.assertEqual(exporter.process.poll(), None)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrometheusTest(ExporterTestCase):
+    """Debian's Prometheus scrapes /metrics and /probe (the relabelling of
+    check_guacamole(1)); its query API shows the values."""
+
+    def test_prometheus_scrapes_both_paths(self):
+        fake = self.server()
+        with tempfile.TemporaryDirectory() as directory:
+            pw = os.path.join(directory, "office.pw")
+            with open(pw, "w") as f:
+                f.write(PASSWORD)
+            targets = os.path.join(directory, "targets.ini")
+            with open(targets, "w") as f:
+                f.write("[office]\nendpoint = http://127.0.0.1:%d/guacamole\nusername = %s\n"
+                        "password_file = %s\n" % (fake.port, ADMIN, pw))
+            exporter = self.exporter(fake, ["--config", targets])
+            web = free_port()
+            config = os.path.join(directory, "prometheus.yml")
+            with open(config, "w") as f:
+                f.write("""global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: guacamole
+    static_configs:
+      - targets: ['127.0.0.1:%d']
+  - job_name: guacamole_probe
+    metrics_path: /probe
+    static_configs:
+      - targets: [office]
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [__param_target]
+        target_label: instance
+      - target_label: __address__
+        replacement: 127.0.0.1:%d
+""" % (exporter.port, exporter.port))
+            check = subprocess.run([PROMTOOL, "check", "config", config],
+                                   capture_output=True, timeout=60)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+            log = open(os.path.join(directory, "prometheus.log"), "wb")
+            prometheus = subprocess.Popen(
+                [PROMETHEUS, "--config.file=" + config,
+                 "--storage.tsdb.path=" + os.path.join(directory, "data"),
+                 "--web.listen-address=127.0.0.1:%d" % web],
+                stdout=log, stderr=subprocess.STDOUT)
+            try:
+                values = self.wait_for(web, "guacamole_number_of_active_connections", 2)
+                self.assertEqual(values, {"guacamole": 3.0, "guacamole_probe": 3.0})
+                self.assertEqual(self.wait_for(web, "guacamole_up", 2),
+                                 {"guacamole": 1.0, "guacamole_probe": 1.0})
+                self.assertEqual(self.wait_for(web, "up", 2),
+                                 {"guacamole": 1.0, "guacamole_probe": 1.0})
+            finally:
+                prometheus.terminate()
+                prometheus.wait(timeout=30)
+                log.close()
+        # Many scrapes, one login per target.
+        self.assertEqual(fake.logins, 2)
+
+    def wait_for(self, web, query, count, timeout=60):
+        """{job: value} of `query` once it has `count` series."""
+        import json
+        deadline = time.monotonic() + timeout
+        result = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(
+                        "http://127.0.0.1:%d/api/v1/query?query=%s" % (web, query),
+                        timeout=10) as reply:
+                    result = json.load(reply)["data"]["result"]
+            except (urllib.error.URLError, ConnectionError):
+                result = None
+            if result and len(result) >= count:
+                return {r["metric"]["job"]: float(r["value"][1]) for r in result}
+            time.sleep(0.5)
+        self.fail("Prometheus never had %d series of %s: %r" % (count, query, result))
+
+
 def main():
-    global PROBE, PROMTOOL
+    global PROBE, PROMTOOL, PROMETHEUS
     argv = list(sys.argv)
     if "--probe" in argv:
         i = argv.index("--probe")
@@ -443,6 +531,10 @@ def main():
     if "--promtool" in argv:
         i = argv.index("--promtool")
         PROMTOOL = argv[i + 1]
+        del argv[i:i + 2]
+    if "--prometheus" in argv:
+        i = argv.index("--prometheus")
+        PROMETHEUS = argv[i + 1]
         del argv[i:i + 2]
     if not PROBE:
         sys.exit("usage: exporter_test.py --probe PATH [--promtool PATH] [unittest args]")
