@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <utility>
 
@@ -396,7 +397,20 @@ Target::Target(TargetSettings settings, std::unique_ptr<probe::HttpClient> http,
       now_(std::move(now)),
       client_(*http_, settings_.config) {}
 
-MetricsSample Target::Scrape() {
+std::optional<std::chrono::milliseconds> ScrapeLimit(std::string_view header) {
+  double seconds = 0;
+  auto [end, error] = std::from_chars(header.data(), header.data() + header.size(), seconds);
+  if (error != std::errc() || end != header.data() + header.size() || !(seconds > 0) ||
+      seconds > 86400) {
+    return std::nullopt;
+  }
+  auto ms = static_cast<int64_t>(seconds * 1000) - 500;
+  return std::chrono::milliseconds(std::max<int64_t>(ms, 100));
+}
+
+MetricsSample Target::Scrape(std::optional<std::chrono::milliseconds> limit) {
+  const std::chrono::milliseconds timeout =
+      limit ? std::min(*limit, policy_.timeout) : policy_.timeout;
   const Clock::time_point started = now_();
   const auto real_start = Clock::now();
   MetricsSample sample;
@@ -414,12 +428,12 @@ MetricsSample Target::Scrape() {
   bool totals = policy_.login_per_scrape || !totals_due_ || started >= *totals_due_;
   if (policy_.login_per_scrape) {
     GuacamoleClient once(*http_, settings_.config);
-    outcome = once.Measure(BudgetFor(policy_.timeout));
+    outcome = once.Measure(BudgetFor(timeout));
     logins_ += once.logins();
     refused = once.credentials_refused();
   } else {
     int before = client_.logins();
-    outcome = client_.Scrape(probe::Deadline::After(policy_.timeout), totals);
+    outcome = client_.Scrape(probe::Deadline::After(timeout), totals);
     logins_ += client_.logins() - before;
     refused = client_.credentials_refused();
   }
@@ -465,10 +479,14 @@ Exporter::Exporter(std::unique_ptr<Target> metrics, std::vector<std::unique_ptr<
 }
 
 probe::ServerResponse Exporter::Handle(const probe::ServerRequest& request) {
-  auto metrics = [](Target& target) {
+  std::optional<std::chrono::milliseconds> limit;
+  for (const auto& [name, value] : request.headers) {
+    if (name == "x-prometheus-scrape-timeout-seconds") limit = ScrapeLimit(value);
+  }
+  auto metrics = [&limit](Target& target) {
     probe::ServerResponse response;
     response.content_type = std::string(kMetricsContentType);
-    response.body = PrometheusText(target.Scrape());
+    response.body = PrometheusText(target.Scrape(limit));
     return response;
   };
   if (request.path == "/metrics") {

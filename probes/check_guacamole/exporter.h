@@ -118,7 +118,8 @@ class Target {
   Target(const Target&) = delete;
   Target& operator=(const Target&) = delete;
 
-  MetricsSample Scrape();
+  // `limit`, when given, shortens the policy's timeout for this scrape.
+  MetricsSample Scrape(std::optional<std::chrono::milliseconds> limit = std::nullopt);
   // Releases the kept token; a note when that failed.
   std::optional<std::string> Logout();
 
@@ -138,6 +139,12 @@ class Target {
   std::optional<int64_t> users_;
   std::optional<int64_t> history_;
 };
+
+// The time a scrape may take when Prometheus says it gives up after
+// `header` seconds (X-Prometheus-Scrape-Timeout-Seconds): half a second
+// less (at least 100 ms), so that the exporter answers guacamole_up 0
+// before Prometheus stops waiting. nullopt for a malformed header.
+std::optional<std::chrono::milliseconds> ScrapeLimit(std::string_view header);
 
 // The request handling: GET /metrics and GET /probe?target=NAME.
 class Exporter {

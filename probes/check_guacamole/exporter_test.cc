@@ -218,6 +218,31 @@ TEST_F(ExporterTest, ClearErrorsAndNoRequestToGuacamole) {
   EXPECT_TRUE(http_->requests().empty());
 }
 
+TEST(ScrapeLimitTest, HalfASecondBeforePrometheusGivesUp) {
+  EXPECT_EQ(ScrapeLimit("10"), std::chrono::milliseconds(9500));
+  EXPECT_EQ(ScrapeLimit("2.5"), std::chrono::milliseconds(2000));
+  EXPECT_EQ(ScrapeLimit("0.3"), std::chrono::milliseconds(100));
+  EXPECT_EQ(ScrapeLimit(""), std::nullopt);
+  EXPECT_EQ(ScrapeLimit("-1"), std::nullopt);
+  EXPECT_EQ(ScrapeLimit("nan"), std::nullopt);
+  EXPECT_EQ(ScrapeLimit("1e9"), std::nullopt);
+  EXPECT_EQ(ScrapeLimit("10s"), std::nullopt);
+}
+
+TEST_F(ExporterTest, ScrapeTimeoutHeaderShortensTheRequests) {
+  probe::ServerRequest request;
+  request.method = "GET";
+  request.path = "/probe";
+  request.query = "target=t";
+  request.headers = {{"x-prometheus-scrape-timeout-seconds", "2"}};
+  EXPECT_EQ(exporter_->Handle(request).status, 200);
+  ASSERT_FALSE(http_->requests().empty());
+  for (const HttpRequest& r : http_->requests()) {
+    EXPECT_LE(r.timeout, std::chrono::milliseconds(1500)) << r.url;
+    EXPECT_GT(r.timeout, std::chrono::milliseconds(1000)) << r.url;
+  }
+}
+
 TEST(ApplyEndpointTest, Forms) {
   Config c;
   ASSERT_TRUE(ApplyEndpoint("http://guac.example.org:8080/guacamole/", c).ok());

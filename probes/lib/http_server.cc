@@ -344,7 +344,14 @@ struct Connection {
   std::string in;
   std::string out;  // non-empty: writing the response
   size_t written = 0;
+  // The response is out and the write side shut down: reading and
+  // discarding until the client closes, so that closing with unread input
+  // (an oversized request) does not reset the connection before the client
+  // read the response.
+  bool draining = false;
 };
+
+constexpr auto kDrainTime = std::chrono::milliseconds(500);
 
 }  // namespace
 
@@ -358,7 +365,8 @@ Result<void> HttpServer::Serve(int stop_fd) {
     Clock::time_point now = Clock::now();
     Clock::time_point next = now + std::chrono::hours(1);
     for (Connection& c : connections) {
-      fds.push_back({c.fd.get(), static_cast<short>(c.out.empty() ? POLLIN : POLLOUT), 0});
+      fds.push_back(
+          {c.fd.get(), static_cast<short>(c.draining || c.out.empty() ? POLLIN : POLLOUT), 0});
       next = std::min(next, c.deadline);
     }
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
@@ -376,7 +384,11 @@ Result<void> HttpServer::Serve(int stop_fd) {
       Connection& c = *it;
       bool done = false;
       short revents = fds[index].revents;
-      if (revents != 0 && c.out.empty()) {
+      if (revents != 0 && c.draining) {
+        char buffer[4096];
+        ssize_t n = ::recv(c.fd.get(), buffer, sizeof(buffer), 0);
+        done = n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+      } else if (revents != 0 && c.out.empty()) {
         char buffer[4096];
         ssize_t n = ::recv(c.fd.get(), buffer, sizeof(buffer), 0);
         if (n <= 0) {
@@ -398,18 +410,21 @@ Result<void> HttpServer::Serve(int stop_fd) {
           }
         }
       }
-      if (!done && !c.out.empty()) {
+      if (!done && !c.draining && !c.out.empty()) {
         ssize_t n = ::send(c.fd.get(), c.out.data() + c.written, c.out.size() - c.written,
                            MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) c.written += static_cast<size_t>(n);
         if (n < 0 && errno != EAGAIN && errno != EINTR) done = true;
         if (c.written == c.out.size()) {
           ::shutdown(c.fd.get(), SHUT_WR);
-          done = true;
+          c.draining = true;
+          c.out.clear();
+          c.out.shrink_to_fit();
+          c.deadline = std::min(c.deadline, Clock::now() + kDrainTime);
         }
       }
       if (!done && now >= c.deadline) {
-        ++dropped_;
+        if (!c.draining) ++dropped_;
         done = true;
       }
       it = done ? connections.erase(it) : std::next(it);
