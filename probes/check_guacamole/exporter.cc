@@ -421,6 +421,7 @@ MetricsSample Target::Scrape(std::optional<std::chrono::milliseconds> limit) {
         "failed logins)",
         refusal_, wait.count() + 1));
     sample.duration_seconds = 0;
+    was_up_ = false;
     return sample;
   }
   probe::Outcome<Measurement> outcome = probe::ProbeError{probe::kUnknown, "not run"};
@@ -462,6 +463,15 @@ MetricsSample Target::Scrape(std::optional<std::chrono::milliseconds> limit) {
   }
   const std::chrono::duration<double> took = Clock::now() - real_start;
   sample.duration_seconds = took.count();
+  if (log_ && was_up_ != sample.up) {
+    if (sample.up) {
+      log_(fmt::format("target {}: up", settings_.name));
+    } else {
+      std::string why = sample.comments.empty() ? "a query failed" : sample.comments.front();
+      log_(fmt::format("target {}: down: {}", settings_.name, probe::SanitizeLine(why)));
+    }
+  }
+  was_up_ = sample.up;
   return sample;
 }
 

@@ -111,6 +111,9 @@ std::string ServeHelpText();
 class Target {
  public:
   using Now = std::function<std::chrono::steady_clock::time_point()>;
+  // Receives one line when the target goes down (with the reason) and when
+  // it is up again; main() writes them to stderr (the journal).
+  using Log = std::function<void(const std::string&)>;
 
   // `http` talks to this target only (its keep-alive connection is reused).
   Target(TargetSettings settings, std::unique_ptr<probe::HttpClient> http, ScrapePolicy policy,
@@ -123,6 +126,7 @@ class Target {
   // Releases the kept token; a note when that failed.
   std::optional<std::string> Logout();
 
+  void set_log(Log log) { log_ = std::move(log); }
   const std::string& name() const { return settings_.name; }
   int logins() const { return logins_; }
 
@@ -131,6 +135,8 @@ class Target {
   std::unique_ptr<probe::HttpClient> http_;
   ScrapePolicy policy_;
   Now now_;
+  Log log_;
+  std::optional<bool> was_up_;
   GuacamoleClient client_;
   int logins_ = 0;  // of the per-scrape clients plus client_
   std::optional<std::chrono::steady_clock::time_point> no_login_before_;

@@ -155,6 +155,25 @@ TEST_F(TargetTest, RefusalIsExplainedInTheOutput) {
   EXPECT_EQ(text.find("pw"), std::string::npos);
 }
 
+TEST_F(TargetTest, LogsOnlyChangesOfState) {
+  std::unique_ptr<Target> target = Make();
+  std::vector<std::string> lines;
+  target->set_log([&](const std::string& line) { lines.push_back(line); });
+  target->Scrape();
+  target->Scrape();
+  server_.fail_users = true;
+  now_ += std::chrono::seconds(61);
+  target->Scrape();
+  now_ += std::chrono::seconds(1);
+  target->Scrape();
+  server_.fail_users = false;
+  target->Scrape();
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "target t: up");
+  EXPECT_TRUE(lines[1].starts_with("target t: down: counting users failed: ")) << lines[1];
+  EXPECT_EQ(lines[2], "target t: up");
+}
+
 TEST_F(TargetTest, AnyFailedQueryIsUpZero) {
   server_.fail_users = true;
   std::unique_ptr<Target> target = Make();

@@ -78,15 +78,21 @@ int Serve(int argc, char* argv[]) {
   }
   const int port = automon::probe::BoundPort(listener->get());
   auto now = [] { return std::chrono::steady_clock::now(); };
+  auto log = [](const std::string& line) {
+    std::fprintf(stderr, "%s: %s\n", kProbe, line.c_str());
+    std::fflush(stderr);
+  };
   std::unique_ptr<g::Target> metrics;
   if (settings->metrics) {
     metrics = std::make_unique<g::Target>(*settings->metrics, HttpFor(settings->metrics->config),
                                           settings->policy, now);
+    metrics->set_log(log);
   }
   std::vector<std::unique_ptr<g::Target>> targets;
   for (const g::TargetSettings& target : settings->targets) {
     targets.push_back(
         std::make_unique<g::Target>(target, HttpFor(target.config), settings->policy, now));
+    targets.back()->set_log(log);
   }
   g::Exporter exporter(std::move(metrics), std::move(targets));
   automon::probe::HttpServer server(

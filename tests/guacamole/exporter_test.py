@@ -310,6 +310,11 @@ class TokenTest(ExporterTestCase):
         # One login in 20 scrapes: far from the ban (5 failures).
         self.assertEqual(fake.logins, 1)
         self.assertEqual(len(fake.requests), 1)
+        code, log = exporter.stop()
+        self.assertEqual(code, 0)
+        # The journal gets one line for the change of state, not one per scrape.
+        self.assertEqual(log.count("target metrics: down: Error: Guacamole rejected the login "
+                                   "of user 'guacadmin'"), 1, log)
 
     def test_login_per_scrape_is_guacamole_exporters_way(self):
         fake = self.server()
