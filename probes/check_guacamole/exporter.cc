@@ -528,6 +528,47 @@ probe::ServerResponse Exporter::Handle(const probe::ServerRequest& request) {
                       "not found: this exporter serves GET /metrics and GET /probe?target=NAME");
 }
 
+std::vector<std::string> Exporter::Reload(const std::optional<TargetSettings>& metrics,
+                                          const std::vector<TargetSettings>& targets,
+                                          const TargetFactory& make) {
+  std::vector<std::string> lines;
+  auto retire = [&](Target& target, std::string_view why) {
+    lines.push_back(fmt::format("target {}: {}", target.name(), why));
+    if (std::optional<std::string> note = target.Logout()) {
+      lines.push_back(target.name() + ": " + *note);
+    }
+  };
+  // /metrics
+  if (!(metrics_ && metrics && metrics_->settings() == *metrics)) {
+    if (metrics_) {
+      retire(*metrics_, metrics ? "changed, logged out" : "removed, logged out");
+    } else if (metrics) {
+      lines.push_back("target metrics: added");
+    }
+    metrics_ = metrics ? make(*metrics) : nullptr;
+  }
+  // /probe targets
+  std::map<std::string, std::unique_ptr<Target>, std::less<>> next;
+  for (const TargetSettings& settings : targets) {
+    auto it = targets_.find(settings.name);
+    if (it != targets_.end() && it->second->settings() == settings) {
+      next.emplace(settings.name, std::move(it->second));
+      targets_.erase(it);
+      continue;
+    }
+    if (it != targets_.end()) {
+      retire(*it->second, "changed, logged out");
+      targets_.erase(it);
+    } else {
+      lines.push_back(fmt::format("target {}: added", settings.name));
+    }
+    next.emplace(settings.name, make(settings));
+  }
+  for (auto& [name, target] : targets_) retire(*target, "removed, logged out");
+  targets_ = std::move(next);
+  return lines;
+}
+
 std::vector<std::string> Exporter::LogoutAll() {
   std::vector<std::string> notes;
   auto logout = [&](Target& target) {

@@ -46,6 +46,8 @@ namespace automon::guacamole {
 struct TargetSettings {
   std::string name;
   Config config;
+
+  bool operator==(const TargetSettings&) const = default;
 };
 
 struct ScrapePolicy {
@@ -128,6 +130,7 @@ class Target {
 
   void set_log(Log log) { log_ = std::move(log); }
   const std::string& name() const { return settings_.name; }
+  const TargetSettings& settings() const { return settings_; }
   int logins() const { return logins_; }
 
  private:
@@ -158,6 +161,16 @@ class Exporter {
   Exporter(std::unique_ptr<Target> metrics, std::vector<std::unique_ptr<Target>> targets);
 
   probe::ServerResponse Handle(const probe::ServerRequest& request);
+
+  // Makes a Target for settings (main() gives it its HttpClient).
+  using TargetFactory = std::function<std::unique_ptr<Target>(const TargetSettings&)>;
+  // Replaces the configuration (SIGHUP): a target whose settings did not
+  // change is kept with its token; a removed or changed one is logged out
+  // (and a changed one made anew). Returns one line per change, and the
+  // notes of logouts that failed.
+  std::vector<std::string> Reload(const std::optional<TargetSettings>& metrics,
+                                  const std::vector<TargetSettings>& targets,
+                                  const TargetFactory& make);
   // Logs every target out; the notes of those that failed.
   std::vector<std::string> LogoutAll();
 

@@ -237,6 +237,51 @@ TEST_F(ExporterTest, ClearErrorsAndNoRequestToGuacamole) {
   EXPECT_TRUE(http_->requests().empty());
 }
 
+TEST_F(TargetTest, ReloadKeepsUnchangedTargetsAndTheirTokens) {
+  auto settings_of = [](std::string name, std::string host) {
+    TargetSettings s;
+    s.name = std::move(name);
+    s.config.host = std::move(host);
+    s.config.username = "u";
+    s.config.password = "pw";
+    s.config.data_source = "auto";
+    s.config.format = OutputFormat::kPrometheus;
+    return s;
+  };
+  int made = 0;
+  Exporter::TargetFactory make = [&](const TargetSettings& s) {
+    ++made;
+    auto http = std::make_unique<FakeHttpClient>(
+        [this](const HttpRequest& r) { return server_.Handle(r); });
+    return std::make_unique<Target>(s, std::move(http), ScrapePolicy{}, [this] { return now_; });
+  };
+  Exporter exporter(nullptr, {});
+  EXPECT_EQ(exporter.Reload(std::nullopt, {settings_of("a", "g1"), settings_of("b", "g2")}, make),
+            (std::vector<std::string>{"target a: added", "target b: added"}));
+  probe::ServerRequest request;
+  request.method = "GET";
+  request.path = "/probe";
+  request.query = "target=a";
+  ASSERT_EQ(exporter.Handle(request).status, 200);
+  EXPECT_EQ(server_.logins, 1);
+  // a unchanged, b changed, c new, metrics new.
+  std::vector<std::string> lines = exporter.Reload(
+      settings_of("metrics", "g0"),
+      {settings_of("a", "g1"), settings_of("b", "g9"), settings_of("c", "g3")}, make);
+  EXPECT_EQ(lines, (std::vector<std::string>{"target metrics: added",
+                                             "target b: changed, logged out", "target c: added"}));
+  EXPECT_EQ(made, 5);
+  ASSERT_EQ(exporter.Handle(request).status, 200);
+  EXPECT_EQ(server_.logins, 1);  // a kept its token
+  // a removed: logged out.
+  lines = exporter.Reload(std::nullopt, {settings_of("b", "g9")}, make);
+  EXPECT_EQ(lines, (std::vector<std::string>{"target metrics: removed, logged out",
+                                             "target a: removed, logged out",
+                                             "target c: removed, logged out"}));
+  EXPECT_EQ(server_.deletes, 1);
+  EXPECT_EQ(exporter.Handle(request).status, 404);
+}
+
 TEST(ScrapeLimitTest, HalfASecondBeforePrometheusGivesUp) {
   EXPECT_EQ(ScrapeLimit("10"), std::chrono::milliseconds(9500));
   EXPECT_EQ(ScrapeLimit("2.5"), std::chrono::milliseconds(2000));

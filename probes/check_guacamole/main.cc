@@ -65,7 +65,7 @@ int Serve(int argc, char* argv[]) {
     return 0;
   }
   // Signals first: blocked before anything else runs.
-  automon::Result<automon::SignalFd> signals = automon::SignalFd::Create({SIGTERM, SIGINT});
+  automon::Result<automon::SignalFd> signals = automon::SignalFd::Create({SIGTERM, SIGINT, SIGHUP});
   if (!signals) {
     std::fprintf(stderr, "%s: %s\n", kProbe, signals.error().message.c_str());
     return 1;
@@ -82,30 +82,47 @@ int Serve(int argc, char* argv[]) {
     std::fprintf(stderr, "%s: %s\n", kProbe, line.c_str());
     std::fflush(stderr);
   };
-  std::unique_ptr<g::Target> metrics;
-  if (settings->metrics) {
-    metrics = std::make_unique<g::Target>(*settings->metrics, HttpFor(settings->metrics->config),
-                                          settings->policy, now);
-    metrics->set_log(log);
-  }
-  std::vector<std::unique_ptr<g::Target>> targets;
-  for (const g::TargetSettings& target : settings->targets) {
-    targets.push_back(
-        std::make_unique<g::Target>(target, HttpFor(target.config), settings->policy, now));
-    targets.back()->set_log(log);
-  }
-  g::Exporter exporter(std::move(metrics), std::move(targets));
+  const g::ScrapePolicy policy = settings->policy;
+  g::Exporter::TargetFactory make = [&](const g::TargetSettings& target) {
+    auto made = std::make_unique<g::Target>(target, HttpFor(target.config), policy, now);
+    made->set_log(log);
+    return made;
+  };
+  g::Exporter exporter(nullptr, {});
+  exporter.Reload(settings->metrics, settings->targets, make);
   automon::probe::HttpServer server(
       std::move(listener).value(), automon::probe::ServerLimits{},
       [&](const automon::probe::ServerRequest& request) { return exporter.Handle(request); });
   std::fprintf(stderr, "%s: serving on %s (port %d): %s%zu /probe target(s)\n", kProbe,
                settings->listen.c_str(), port, settings->metrics ? "/metrics, " : "",
                settings->targets.size());
-  automon::Result<void> served = server.Serve(signals->fd());
-  // Consume the signal: left pending, it would end the process when the
-  // SignalFd restores the signal mask.
-  while (signals->Read()) {
-  }
+  // SIGHUP re-reads the configuration (the --config file, password files);
+  // SIGTERM and SIGINT stop. Every signal is consumed: left pending, it
+  // would end the process when the SignalFd restores the signal mask.
+  automon::Result<void> served = server.Serve(signals->fd(), [&] {
+    bool stop = false;
+    bool reload = false;
+    while (std::optional<int> signal = signals->Read()) {
+      if (*signal == SIGHUP) {
+        reload = true;
+      } else {
+        stop = true;
+      }
+    }
+    if (stop) return false;
+    if (reload) {
+      automon::Result<g::ExporterSettings> again = g::ParseServeCommandLine(argc, argv, env, fs);
+      if (!again) {
+        log("reload failed, the configuration stays as it was: " + again.error().message);
+        return true;
+      }
+      for (const std::string& line : exporter.Reload(again->metrics, again->targets, make)) {
+        log(line);
+      }
+      log("reloaded");
+    }
+    return true;
+  });
   for (const std::string& note : exporter.LogoutAll()) {
     std::fprintf(stderr, "%s: %s\n", kProbe, note.c_str());
   }

@@ -355,12 +355,12 @@ constexpr auto kDrainTime = std::chrono::milliseconds(500);
 
 }  // namespace
 
-Result<void> HttpServer::Serve(int stop_fd) {
+Result<void> HttpServer::Serve(int event_fd, const std::function<bool()>& on_event) {
   std::list<Connection> connections;  // oldest first
   std::vector<pollfd> fds;
   for (;;) {
     fds.clear();
-    fds.push_back({stop_fd, POLLIN, 0});
+    fds.push_back({event_fd, POLLIN, 0});
     fds.push_back({listener_.get(), POLLIN, 0});
     Clock::time_point now = Clock::now();
     Clock::time_point next = now + std::chrono::hours(1);
@@ -375,7 +375,10 @@ Result<void> HttpServer::Serve(int stop_fd) {
       if (errno == EINTR) continue;
       return SystemError("poll", errno, "the exporter's sockets");
     }
-    if (fds[0].revents != 0) return {};
+    if (fds[0].revents != 0) {
+      if (!on_event()) return {};
+      continue;  // the connections' revents are served on the next round
+    }
 
     // Serve the existing connections first (fds[2..] match `connections`).
     size_t index = 2;

@@ -97,7 +97,13 @@ class HttpServer {
 
   // Serves until `stop_fd` becomes readable (the caller reads it). An error
   // only for a failure of poll(2) itself.
-  Result<void> Serve(int stop_fd);
+  Result<void> Serve(int stop_fd) {
+    return Serve(stop_fd, [] { return false; });
+  }
+  // Calls `on_event` whenever `event_fd` is readable (it must read it) and
+  // serves on while that returns true; open connections stay open across
+  // the call (a reload does not drop a scrape in flight).
+  Result<void> Serve(int event_fd, const std::function<bool()>& on_event);
 
   // Connections dropped for a limit so far (timeouts and evictions).
   size_t dropped() const { return dropped_; }

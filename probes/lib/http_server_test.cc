@@ -246,6 +246,30 @@ TEST_F(HttpServerTest, HugeRequestIsRefusedNotBuffered) {
   EXPECT_TRUE(Exchange("GET /c HTTP/1.1\r\n\r\n").ends_with("path /c\n"));
 }
 
+TEST(HttpServerEventTest, EventsKeepServingUntilTheCallbackSaysStop) {
+  Result<UniqueFd> listener = ListenTcp("127.0.0.1:0");
+  ASSERT_TRUE(listener.ok());
+  UniqueFd events(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  HttpServer server(std::move(listener).value(), {},
+                    [](const ServerRequest&) { return ServerResponse{}; });
+  int calls = 0;
+  std::thread poke([&] {
+    for (int i = 0; i < 3; ++i) {
+      uint64_t one = 1;
+      ASSERT_EQ(write(events.get(), &one, sizeof(one)), 8);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  Result<void> served = server.Serve(events.get(), [&] {
+    uint64_t value = 0;
+    EXPECT_EQ(read(events.get(), &value, sizeof(value)), 8);
+    return ++calls < 3;
+  });
+  poke.join();
+  EXPECT_TRUE(served.ok());
+  EXPECT_EQ(calls, 3);
+}
+
 TEST_F(HttpServerTest, RefusalsNeverReachTheHandler) {
   Start({});
   EXPECT_TRUE(Exchange("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n")

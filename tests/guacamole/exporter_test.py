@@ -90,6 +90,18 @@ class Exporter:
         line, _, self.stderr = self.stderr.partition(b"\n")
         return line.decode("utf-8", "replace")
 
+    def log_until(self, text, timeout=10):
+        """Reads stderr lines until one contains `text`; returns that line."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            line = self._read_line(max(0.1, deadline - time.monotonic()))
+            if text in line:
+                return line
+            if line:
+                seen.append(line)
+        self.test.fail("no log line with %r; saw %r" % (text, seen))
+
     def get(self, path):
         """(status, body) of GET path."""
         try:
@@ -371,6 +383,44 @@ class ProbeTest(ExporterTestCase):
         code, _ = exporter.stop()
         self.assertEqual(code, 0)
         self.assertEqual((one.live_tokens(), two.live_tokens()), (0, 0))
+
+    def test_sighup_reloads_the_targets(self):
+        one = self.server()
+        two = self.server(sessions=[{}] * 2)
+        pw = self.write("pw", PASSWORD)
+        section = "[%s]\nendpoint = http://127.0.0.1:%d/guacamole\nusername = %s\n" \
+                  "password_file = %s\n"
+        config = self.write("targets.ini", section % ("one", one.port, ADMIN, pw))
+        exporter = Exporter(self, ["--config", config])
+        exporter.metrics("/probe?target=one")
+        self.assertEqual(exporter.get("/probe?target=two")[0], 404)
+
+        # two added, one unchanged: one keeps its token.
+        self.write("targets.ini", section % ("one", one.port, ADMIN, pw)
+                   + section % ("two", two.port, ADMIN, pw))
+        exporter.process.send_signal(signal.SIGHUP)
+        exporter.log_until("check_guacamole: target two: added")
+        exporter.log_until("check_guacamole: reloaded")
+        text = exporter.metrics("/probe?target=two")
+        self.assertEqual(samples(text)["guacamole_number_of_active_connections"], 2)
+        exporter.metrics("/probe?target=one")
+        self.assertEqual((one.logins, two.logins), (1, 1))
+
+        # A broken file changes nothing.
+        self.write("targets.ini", "[one]\npassword = x\n")
+        exporter.process.send_signal(signal.SIGHUP)
+        exporter.log_until("reload failed, the configuration stays as it was")
+        exporter.metrics("/probe?target=two")
+
+        # one removed: logged out at once.
+        self.write("targets.ini", section % ("two", two.port, ADMIN, pw))
+        exporter.process.send_signal(signal.SIGHUP)
+        exporter.log_until("check_guacamole: target one: removed, logged out")
+        exporter.log_until("check_guacamole: reloaded")
+        self.assertEqual(one.live_tokens(), 0)
+        self.assertEqual(exporter.get("/probe?target=one")[0], 404)
+        self.assertEqual(exporter.stop()[0], 0)
+        self.assertEqual(two.live_tokens(), 0)
 
     def test_password_in_the_file_is_refused(self):
         config = self.write("targets.ini",
