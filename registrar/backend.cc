@@ -5,6 +5,7 @@
 #include "registrar/activation_checkmk.h"
 #include "registrar/activation_icinga2.h"
 #include "registrar/activation_nagios.h"
+#include "registrar/activation_prometheus.h"
 
 namespace automon::registrar {
 
@@ -19,13 +20,16 @@ std::unique_ptr<Backend> MakeBackend(const Config& config, FileSystem& fs, Disk&
       return MakeCheckmkBackend(config, fs, disk, runner);
     case BackendKind::kIcinga2:
       return MakeIcinga2Backend(config, fs, disk, runner);
+    case BackendKind::kPrometheus:
+      return MakePrometheusBackend(config, fs, disk, runner);
   }
   AUTOMON_CHECK(false && "a backend without an activator passed the configuration");
   return nullptr;
 }
 
 std::vector<BackendKind> RegistrarBackends() {
-  return {BackendKind::kNagios, BackendKind::kCheckmk, BackendKind::kIcinga2};
+  return {BackendKind::kNagios, BackendKind::kCheckmk, BackendKind::kIcinga2,
+          BackendKind::kPrometheus};
 }
 
 void CompleteBackendConfig(Config& config, const SourceLocation& backend_loc,
@@ -36,6 +40,7 @@ void CompleteBackendConfig(Config& config, const SourceLocation& backend_loc,
       break;
     case BackendKind::kNagios:
     case BackendKind::kIcinga2:
+    case BackendKind::kPrometheus:
       break;
   }
 }
@@ -46,6 +51,7 @@ Result<void> CheckCommandPrivileges(const Config& config, std::string_view path,
       return CheckCheckmkCommandPrivileges(config, path, euid);
     case BackendKind::kNagios:
     case BackendKind::kIcinga2:
+    case BackendKind::kPrometheus:
       break;
   }
   return {};

@@ -12,6 +12,7 @@
 #define AUTOMON_REGISTRAR_BACKEND_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,11 @@ class Backend {
   // when one cannot be made (the templates cannot be read).
   virtual Result<void> AddSharedFiles(ActivationRequest& request,
                                       const std::string& generated_at) const = 0;
+
+  // What the administrator adds to the engine's own configuration for
+  // automon's files (`render --backend NAME --example`); nullopt when
+  // nothing is needed beyond the package's files.
+  virtual std::optional<std::string> Example() const { return std::nullopt; }
 
   virtual Activator& activator() = 0;
 };

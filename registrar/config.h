@@ -95,6 +95,16 @@ struct Config {
   std::string icinga2_templates_file;
   // automon's own probes, as installed by automon-probes.
   std::string icinga2_probes_dir = "/usr/lib/nagios/plugins";
+  // [prometheus] (backend = prometheus; see automon-registrar(8), PROMETHEUS).
+  // Where the file_sd files go, one <host>.json per host.
+  std::string prometheus_sd_dir = "/etc/prometheus/automon";
+  // host:port of the blackbox exporter and of the Guacamole exporter
+  // (check_guacamole --serve): the targets every file_sd group names.
+  std::string prometheus_blackbox = "127.0.0.1:9115";
+  std::string prometheus_exporter = "127.0.0.1:9623";
+  // Run without a shell; "{config}" is a staged prometheus.yml whose job
+  // reads exactly the staged files.
+  std::string prometheus_verify_command = "/usr/bin/promtool check config {config}";
 
   bool operator==(const Config&) const = default;
 };

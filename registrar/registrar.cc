@@ -230,9 +230,18 @@ int Registrar::Receive(const std::string& host_arg) {
   }
   if (outcome.state != "active") return refuse(fmt::format("not activated: {}", outcome.reason));
 
+  std::map<std::string, std::string> notes;  // accepted, not checked by the engine
+  for (const RenderedService& r : rendered->services) {
+    if (!r.note.empty()) notes[r.name] = r.note;
+  }
   for (const formats::Service& s : incoming.services) {
     if (kept_old.count(s.name)) continue;
-    env_.out << s.name << ": active\n";
+    env_.out << s.name << ": active";
+    if (auto n = notes.find(s.name); n != notes.end()) {
+      env_.out << " (not checked by " << backend_->DisplayName() << ": " << OneLine(n->second)
+               << ")";
+    }
+    env_.out << "\n";
   }
   for (const auto& [name, reason] : rejected) {
     env_.out << OneLine(Abbreviate(name)) << ": rejected: " << reason;
