@@ -147,6 +147,10 @@ Probe ProbeFor(const HostPlan& host, const PlannedService& s, const PrometheusOp
       Probe p;
       p.exporter = options.exporter;
       p.target = PrometheusGuacamoleTarget(host.host, s.name);
+      if (!IsPrometheusGuacamoleTarget(p.target)) {
+        return Skip(fmt::format(
+            "the Guacamole exporter's target name '{}' would be over 100 characters", p.target));
+      }
       p.extra["__automon_guacamole_endpoint"] =
           fmt::format("{}://{}{}{}:{}{}", protocol == "https" ? "https" : "http", v6 ? "[" : "",
                       address, v6 ? "]" : "", gport, ArgumentValue(plan, "--uri").value_or(""));
@@ -170,7 +174,14 @@ Probe ProbeFor(const HostPlan& host, const PlannedService& s, const PrometheusOp
 }  // namespace
 
 std::string PrometheusGuacamoleTarget(std::string_view host, std::string_view service) {
-  return fmt::format("{}/{}", host, service);
+  return fmt::format("{}_{}", host, service);
+}
+
+bool IsPrometheusGuacamoleTarget(std::string_view name) {
+  return !name.empty() && name.size() <= 100 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_';
+  });
 }
 
 std::string PrometheusBlackboxModules() {

@@ -20,7 +20,7 @@
 // __param_module). Blackbox types: http (URL target), tcp, ssh, smtp,
 // imap, pop3, ldap (host:port targets); modules not in Debian's default
 // blackbox.yml are automon_* (PrometheusBlackboxModules()). Guacamole
-// services target the Guacamole exporter's /probe?target=<host>/<service>;
+// services target the Guacamole exporter's /probe?target=<host>_<service>;
 // the group also carries the exporter's definition of that target in
 // labels starting with "__automon_guacamole_" (endpoint, username, data
 // source, password file; never the password), which Prometheus drops after
@@ -58,8 +58,11 @@ struct PrometheusOptions {
   std::string sd_dir = "/etc/prometheus/automon";
 };
 
-// The exporter's target name of a Guacamole service: "<host>/<service>".
+// The exporter's target name of a Guacamole service: "<host>_<service>"
+// (host names have no '_', so the first one ends the host), and whether a
+// name is one the exporter accepts (1-100 of [A-Za-z0-9._-]).
 std::string PrometheusGuacamoleTarget(std::string_view host, std::string_view service);
+bool IsPrometheusGuacamoleTarget(std::string_view name);
 
 // The scrape_configs entry to paste into prometheus.yml, and the blackbox
 // modules automon's targets use that Debian's blackbox.yml lacks (to add to

@@ -111,7 +111,7 @@ TEST(PrometheusRendererTest, EveryTypeMapsToItsModuleAndTarget) {
   const json& guac = groups.at("guac");
   EXPECT_EQ(guac.at("(target)"), "127.0.0.1:19623");
   EXPECT_EQ(guac.count("__param_module"), 0u);
-  EXPECT_EQ(guac.at("__param_target"), "web01.example.org/guac");
+  EXPECT_EQ(guac.at("__param_target"), "web01.example.org_guac");
   EXPECT_EQ(guac.at("__automon_guacamole_endpoint"), "https://192.0.2.10:8080/guacamole");
   EXPECT_EQ(guac.at("__automon_guacamole_username"), "guacadmin");
   EXPECT_EQ(guac.at("__automon_guacamole_data_source"), "mysql");

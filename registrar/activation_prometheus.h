@@ -15,7 +15,12 @@
 //      atomically (a temporary ".<name>.tmp.<pid>" beside it, which the
 //      `*.json` glob never matches, then rename): Prometheus never reads
 //      an empty or torn file, which would drop the host's targets;
-//   4. no reload: Prometheus watches file_sd files itself.
+//   4. no reload: Prometheus watches file_sd files itself;
+//   5. the Guacamole exporter's targets file (exporter_targets) is
+//      rewritten from the live files' Guacamole groups (their
+//      __automon_guacamole_* labels: endpoint, username, data source,
+//      password file) when it differs, then exporter_reload_command runs.
+//      A failure there is an Error after the swap: the files are live.
 //
 // `hosts` of the request are the files' contents; `common` and
 // `templates` are ignored (there are no backend-wide files). The caller
@@ -57,6 +62,7 @@ class PrometheusActivator final : public Activator {
   // verify_command; sets *reason to what promtool says (empty: accepted).
   Result<void> Verify(const FileChanges& changes, std::string* reason);
   Result<std::vector<std::pair<std::string, std::string>>> LiveHostFiles();
+  Result<void> UpdateExporterTargets();
   FileTree Tree();
 
   const Config& config_;

@@ -133,6 +133,48 @@ TEST_F(PrometheusActivatorTest, RemovesHostsAndUnlistedFiles) {
   EXPECT_TRUE(fs_.ReadFile(config_.prometheus_sd_dir + "/README", 10).ok());
 }
 
+TEST_F(PrometheusActivatorTest, WritesTheExportersTargetsFromTheLiveFiles) {
+  config_.prometheus_exporter_targets = dir_.path() + "/targets.conf";
+  config_.prometheus_exporter_reload_command = "/fake/restart exporter";
+  int restarts = 0;
+  runner_.On("/fake/restart", [&](const auto&) {
+    ++restarts;
+    return Result<ProcessResult>(ProcessResult{0, false, ""});
+  });
+  const std::string guac = R"([{"targets": ["127.0.0.1:9623"], "labels": {
+      "__param_target": "a.example.org_guac",
+      "__automon_guacamole_endpoint": "http://192.0.2.1:8080/guacamole",
+      "__automon_guacamole_username": "guacadmin",
+      "__automon_guacamole_data_source": "mysql",
+      "__automon_guacamole_password_file": "/s/a.example.org/guac.1.password",
+      "__automon_guacamole_insecure": "true", "automon_host": "a.example.org"}},
+    {"targets": ["127.0.0.1:9115"], "labels": {"__param_target": "192.0.2.1:22"}}])";
+  // A value with a newline (never rendered) is left out, not written.
+  const std::string bad = R"([{"targets": ["x"], "labels": {"__param_target": "b.example.org_g",
+      "__automon_guacamole_endpoint": "http://x
+[evil]"}}])";
+  ASSERT_TRUE(Activate({{"a.example.org", guac}, {"b.example.org", bad}}).ok());
+  auto targets = fs_.ReadFile(config_.prometheus_exporter_targets, 1 << 20);
+  ASSERT_TRUE(targets.ok());
+  EXPECT_NE(targets->find("\n[a.example.org_guac]\n"
+                          "endpoint = http://192.0.2.1:8080/guacamole\n"
+                          "username = guacadmin\n"
+                          "password_file = /s/a.example.org/guac.1.password\n"
+                          "data_source = mysql\n"
+                          "insecure = yes\n"),
+            std::string::npos)
+      << *targets;
+  EXPECT_EQ(targets->find("evil"), std::string::npos) << *targets;
+  EXPECT_EQ(restarts, 1);
+  // Removing the host removes its target; unchanged file: no restart.
+  ASSERT_TRUE(Activate({{"a.example.org", std::nullopt}}).ok());
+  EXPECT_EQ(fs_.ReadFile(config_.prometheus_exporter_targets, 1 << 20)->find("[a.example"),
+            std::string::npos);
+  EXPECT_EQ(restarts, 2);
+  ASSERT_TRUE(Activate({{"c.example.org", "[]\n"}}).ok());
+  EXPECT_EQ(restarts, 2);
+}
+
 TEST_F(PrometheusActivatorTest, VerifierThatCannotRunIsAnError) {
   config_.prometheus_verify_command = "/nonexistent/promtool check config {config}";
   runner_.On("/nonexistent/promtool", [](const auto&) -> Result<ProcessResult> {

@@ -43,7 +43,7 @@ struct KeyInfo {
   std::string Config::*field;  // null for backend/seconds (handled apart)
 };
 
-const std::array<KeyInfo, 31> kKeys = {{
+const std::array<KeyInfo, 33> kKeys = {{
     {"registrar", "state_dir", Kind::kPath, &Config::state_dir},
     {"registrar", "backend", Kind::kBackend, nullptr},
     {"registrar", "quiet_period", Kind::kMilliseconds, nullptr},
@@ -75,6 +75,9 @@ const std::array<KeyInfo, 31> kKeys = {{
     {"prometheus", "blackbox", Kind::kHostPort, &Config::prometheus_blackbox},
     {"prometheus", "exporter", Kind::kHostPort, &Config::prometheus_exporter},
     {"prometheus", "verify_command", Kind::kCommand, &Config::prometheus_verify_command},
+    {"prometheus", "exporter_targets", Kind::kOptionalPath, &Config::prometheus_exporter_targets},
+    {"prometheus", "exporter_reload_command", Kind::kOptionalCommand,
+     &Config::prometheus_exporter_reload_command},
 }};
 
 constexpr std::array<std::string_view, 5> kSections = {"registrar", "nagios", "checkmk", "icinga2",

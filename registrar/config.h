@@ -105,6 +105,13 @@ struct Config {
   // Run without a shell; "{config}" is a staged prometheus.yml whose job
   // reads exactly the staged files.
   std::string prometheus_verify_command = "/usr/bin/promtool check config {config}";
+  // The Guacamole exporter's targets file (check_guacamole --serve --config
+  // FILE), rewritten from the live file_sd files after each change; empty:
+  // <state_dir>/guacamole-targets.conf.
+  std::string prometheus_exporter_targets;
+  // Run (no shell) after the targets file changed, e.g. to restart the
+  // exporter; empty: none.
+  std::string prometheus_exporter_reload_command;
 
   bool operator==(const Config&) const = default;
 };
