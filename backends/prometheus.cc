@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 
+#include "backends/nagios_escape.h"
 #include "formats/service.h"
 
 namespace automon::backends {
@@ -264,13 +264,14 @@ Result<RenderedHost> PrometheusRenderer::RenderHost(const HostPlan& plan) const 
   }
   RenderedHost result;
   nlohmann::json groups = nlohmann::json::array();
-  std::set<std::string> names;
+  // The Nagios rules for names and descriptions, although neither reaches
+  // syntax here: a host's services are the same for every backend of a
+  // registrar (backend = nagios, prometheus).
+  ServiceNames service_names;
   for (const PlannedService& s : plan.services) {
     RenderedService& report = result.services.emplace_back(RenderedService{s.name, false, "", ""});
-    if (!names.insert(s.name).second) {
-      report.reason = "duplicate service name";
-      continue;
-    }
+    report.reason = service_names.Refusal(s.name, s.description);
+    if (!report.reason.empty()) continue;
     report.rendered = true;
     Probe probe = ProbeFor(plan, s, options_);
     if (!probe.skipped.empty()) {

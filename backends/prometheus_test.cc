@@ -188,7 +188,7 @@ TEST(PrometheusRendererTest, HostileValuesChangeNoOtherLabelOrTarget) {
   EXPECT_EQ(host->content.find("pa$$w0rd"), std::string::npos);
 }
 
-TEST(PrometheusRendererTest, LabelInjectionInAServiceNameStaysAValue) {
+TEST(PrometheusRendererTest, ServiceNamesFollowTheRulesOfEveryBackend) {
   HostPlan plan;
   plan.host = "web01.example.org";
   plan.address = "192.0.2.10";
@@ -199,12 +199,23 @@ TEST(PrometheusRendererTest, LabelInjectionInAServiceNameStaysAValue) {
   s.plan.command = "tcp";
   s.plan.arguments = {{"-H", ArgumentKind::kAddress, "192.0.2.10", false},
                       {"-p", ArgumentKind::kValue, "80", false}};
+  PlannedService web = s;
+  web.name = "web";
+  PlannedService twin = s;
+  twin.name = "db";  // the description of web again
+  plan.services.push_back(web);
+  plan.services.push_back(twin);
   auto host = PrometheusRenderer(Options()).RenderHost(plan);
   ASSERT_TRUE(host.ok());
+  ASSERT_EQ(host->services.size(), 3u);
+  EXPECT_FALSE(host->services[0].rendered);
+  EXPECT_NE(host->services[0].reason, "");
+  EXPECT_TRUE(host->services[1].rendered);
+  EXPECT_FALSE(host->services[2].rendered);
   const json doc = json::parse(host->content);
   ASSERT_EQ(doc.size(), 1u);
-  EXPECT_EQ(doc[0]["labels"]["automon_host"], "web01.example.org");
-  EXPECT_EQ(doc[0]["labels"]["automon_service"], s.name);
+  EXPECT_EQ(doc[0]["labels"]["automon_service"], "web");
+  EXPECT_EQ(host->content.find("victim"), std::string::npos);
 }
 
 TEST(PrometheusRendererTest, ExampleNamesTheGlobAndNoJobLevelModule) {
