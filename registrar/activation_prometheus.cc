@@ -21,6 +21,27 @@ bool IsHostFile(const DirectoryEntry& e) {
          e.name.ends_with(".json") && e.name.size() > 5;
 }
 
+// What promtool objects to: its "FAILED: ..." lines (promtool 2.42 puts
+// the reason there), else the shared summary of a verifier's output.
+std::string PromtoolReason(const ProcessResult& result) {
+  if (result.timed_out) return "the verify command timed out";
+  std::string reason;
+  size_t start = 0;
+  int kept = 0;
+  while (start < result.output.size() && kept < 6) {
+    size_t end = result.output.find('\n', start);
+    if (end == std::string::npos) end = result.output.size();
+    std::string_view line(result.output.data() + start, end - start);
+    start = end + 1;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (!line.starts_with("FAILED")) continue;
+    if (!reason.empty()) reason += "; ";
+    reason += line;
+    ++kept;
+  }
+  return reason.empty() ? VerifierReason(result) : reason;
+}
+
 backends::PrometheusOptions Options(const Config& config) {
   backends::PrometheusOptions options;
   options.sd_dir = config.prometheus_sd_dir;
@@ -114,7 +135,7 @@ Result<void> PrometheusActivator::Verify(const FileChanges& changes, std::string
   }
   reason->clear();
   if (result->exit_code == 0 && !result->timed_out) return {};
-  *reason = VerifierReason(*result);
+  *reason = PromtoolReason(*result);
   // The staged paths read as the live ones they stand for.
   for (size_t at = 0; (at = reason->find(sd, at)) != std::string::npos;) {
     reason->replace(at, sd.size(), config_.prometheus_sd_dir);

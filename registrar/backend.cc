@@ -13,7 +13,12 @@ using backends::BackendKind;
 
 std::unique_ptr<Backend> MakeBackend(const Config& config, FileSystem& fs, Disk& disk,
                                      ProcessRunner& runner) {
-  switch (config.backend) {
+  return MakeBackend(config.backend, config, fs, disk, runner);
+}
+
+std::unique_ptr<Backend> MakeBackend(BackendKind kind, const Config& config, FileSystem& fs,
+                                     Disk& disk, ProcessRunner& runner) {
+  switch (kind) {
     case BackendKind::kNagios:
       return MakeNagiosBackend(config, fs, disk, runner);
     case BackendKind::kCheckmk:
@@ -34,25 +39,30 @@ std::vector<BackendKind> RegistrarBackends() {
 
 void CompleteBackendConfig(Config& config, const SourceLocation& backend_loc,
                            const std::string& backend_line, std::vector<Diagnostic>& diagnostics) {
-  switch (config.backend) {
-    case BackendKind::kCheckmk:
-      CompleteCheckmkConfig(config, backend_loc, backend_line, diagnostics);
-      break;
-    case BackendKind::kNagios:
-    case BackendKind::kIcinga2:
-    case BackendKind::kPrometheus:
-      break;
+  for (BackendKind kind : ConfiguredBackends(config)) {
+    switch (kind) {
+      case BackendKind::kCheckmk:
+        CompleteCheckmkConfig(config, backend_loc, backend_line, diagnostics);
+        break;
+      case BackendKind::kNagios:
+      case BackendKind::kIcinga2:
+      case BackendKind::kPrometheus:
+        break;
+    }
   }
 }
 
 Result<void> CheckCommandPrivileges(const Config& config, std::string_view path, unsigned euid) {
-  switch (config.backend) {
-    case BackendKind::kCheckmk:
-      return CheckCheckmkCommandPrivileges(config, path, euid);
-    case BackendKind::kNagios:
-    case BackendKind::kIcinga2:
-    case BackendKind::kPrometheus:
-      break;
+  for (BackendKind kind : ConfiguredBackends(config)) {
+    switch (kind) {
+      case BackendKind::kCheckmk:
+        if (auto r = CheckCheckmkCommandPrivileges(config, path, euid); !r) return r;
+        break;
+      case BackendKind::kNagios:
+      case BackendKind::kIcinga2:
+      case BackendKind::kPrometheus:
+        break;
+    }
   }
   return {};
 }

@@ -278,20 +278,45 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
           break;
         }
         case Kind::kBackend: {
+          // One name, or several separated by commas or blanks: each host
+          // is rendered and activated for every one of them.
           const std::vector<backends::BackendKind> kinds = RegistrarBackends();
-          const std::optional<backends::BackendKind> kind = backends::ParseBackendName(v);
-          if (kind && std::find(kinds.begin(), kinds.end(), *kind) != kinds.end()) {
-            config.backend = *kind;
+          std::vector<backends::BackendKind> chosen;
+          std::string_view rest = v;
+          bool ok = true;
+          while (ok && !rest.empty()) {
+            const size_t cut = rest.find_first_of(" ,");
+            const std::string_view word = rest.substr(0, cut);
+            rest = cut == std::string_view::npos ? "" : rest.substr(cut + 1);
+            if (word.empty()) continue;
+            const std::optional<backends::BackendKind> kind = backends::ParseBackendName(word);
+            if (!kind || std::find(kinds.begin(), kinds.end(), *kind) == kinds.end()) {
+              std::string expected;
+              for (size_t i = 0; i < kinds.size(); ++i) {
+                if (i > 0) expected += i + 1 == kinds.size() ? " or " : ", ";
+                expected += fmt::format("'{}'", backends::BackendName(kinds[i]));
+              }
+              error(entry.value_loc,
+                    fmt::format("invalid value '{}' for 'backend': expected {}{}", word, expected,
+                                word == v ? "" : " (one or more, separated by commas)"));
+              ok = false;
+            } else if (std::find(chosen.begin(), chosen.end(), *kind) != chosen.end()) {
+              error(entry.value_loc,
+                    fmt::format("backend '{}' is listed twice in 'backend'", word));
+              ok = false;
+            } else {
+              chosen.push_back(*kind);
+            }
+          }
+          if (ok && chosen.empty()) {
+            error(entry.value_loc, "'backend' is empty: name one or more backends");
+            ok = false;
+          }
+          if (ok) {
+            config.backend = chosen.front();
+            config.backends = chosen.size() > 1 ? chosen : std::vector<backends::BackendKind>{};
             backend_loc = entry.value_loc;
             backend_line = entry.line;
-          } else {
-            std::string expected;
-            for (size_t i = 0; i < kinds.size(); ++i) {
-              if (i > 0) expected += i + 1 == kinds.size() ? " or " : ", ";
-              expected += fmt::format("'{}'", backends::BackendName(kinds[i]));
-            }
-            error(entry.value_loc,
-                  fmt::format("invalid value '{}' for 'backend': expected {}", v, expected));
           }
           break;
         }
@@ -396,6 +421,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
     return Error{message};
   }
   return config;
+}
+
+std::vector<backends::BackendKind> ConfiguredBackends(const Config& config) {
+  if (config.backends.empty()) return {config.backend};
+  return config.backends;
 }
 
 std::string WithSite(std::string text, std::string_view site) {

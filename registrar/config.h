@@ -32,8 +32,11 @@ Result<std::pair<std::string, int>> ParseListen(std::string_view text);
 struct Config {
   // [registrar]
   std::string state_dir = "/var/lib/automon";
-  // Which engine (registrar/backend.h); value-initialised: nagios.
+  // Which engine (registrar/backend.h); value-initialised: nagios. With
+  // `backend = nagios, prometheus`, the first one; `backends` lists them
+  // all in order (empty: just `backend`). See ConfiguredBackends().
   backends::BackendKind backend{};
+  std::vector<backends::BackendKind> backends;
   // How long `receive` waits after validating before it activates, so that
   // registrations arriving together are verified and reloaded together.
   int quiet_period_ms = 1000;
@@ -115,6 +118,9 @@ struct Config {
 
   bool operator==(const Config&) const = default;
 };
+
+// Every backend of `config`, the first being config.backend.
+std::vector<backends::BackendKind> ConfiguredBackends(const Config& config);
 
 // Replaces every "{site}" in `text` by `site`.
 std::string WithSite(std::string text, std::string_view site);
