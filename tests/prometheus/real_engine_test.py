@@ -12,6 +12,10 @@ nothing outside a temporary directory is written.
               noted as not checked; `promtool check config` accepts the
               live configuration; after the definition is deleted the
               target disappears from /api/v1/targets.
+  ListTest    backend = nagios, prometheus with Debian's nagios4 -v and
+              promtool: a host goes live in both; when Prometheus's check
+              refuses its next snapshot, Nagios takes it and Prometheus
+              keeps the last good file (quarantined there only).
   ExporterTest  a Guacamole service, scraped through the Guacamole
               exporter (check_guacamole --serve, branch `exporter`)
               reading the targets file the registrar writes: Prometheus
@@ -227,6 +231,64 @@ class DaemonTest(unittest.TestCase):
         finally:
             listener.close()
             stack.close(keep=not ok)
+
+
+class ListTest(unittest.TestCase):
+    def test_a_host_prometheus_refuses_stays_live_in_nagios(self):
+        env = regtest.NagiosEnv(REGISTRAR, registrar_settings="backend = nagios, prometheus\n")
+        ok = False
+        try:
+            sd_dir = os.path.join(env.dir, "sd")
+            # promtool, except that the test's check refuses port 5433.
+            verify = os.path.join(env.dir, "verify-prometheus")
+            with open(verify, "w") as f:
+                f.write("#!/bin/sh\nif grep -qs :5433 \"$(dirname \"$3\")\"/sd/*.json; then\n"
+                        "  echo 'FAILED: checking SD file: port 5433 refused by the test'; exit 1\n"
+                        "fi\nexec %s \"$@\"\n" % PROMTOOL)
+            os.chmod(verify, 0o755)
+            with open(env.config, "a") as f:
+                f.write("[prometheus]\nsd_dir = %s\nverify_command = %s check config {config}\n"
+                        % (sd_dir, verify))
+            host = "web01.example.org"
+            live = os.path.join(sd_dir, host + ".json")
+
+            def snapshot(generation, port):
+                return regtest.make_snapshot(host, [
+                    ("db", [("type", "tcp"), ("port", port)]),
+                    ("echo", [("type", "udp"), ("port", "7"), ("send", "a"), ("expect", "b")]),
+                ], generation=generation, address="127.0.0.1")
+            code, out, err = env.receive(host, snapshot(1, "5432"))
+            self.assertEqual(code, 0, out + err)
+            self.assertIn("echo: active (not checked by Prometheus:", out)
+            self.assertIn("automon_tcp!127.0.0.1!5432", env.host_file(host))
+            self.assertIn(":5432", open(live).read())
+
+            code, out, err = env.receive(host, snapshot(2, "5433"))
+            self.assertEqual(code, 1, out + err)
+            self.assertIn("quarantined for some backends (their last accepted configuration stays "
+                          "active): Prometheus: FAILED: checking SD file: port 5433 refused", out)
+            self.assertIn("automon_tcp!127.0.0.1!5433", env.host_file(host))
+            self.assertIn(":5432", open(live).read())
+            verified, output = env.verify_live()
+            self.assertTrue(verified, output)
+            code, out, err = env.run("hosts")
+            self.assertEqual(code, 0, err)
+            self.assertIn("active (nagios active, prometheus quarantined)", out)
+            code, out, err = env.run("show", host)
+            self.assertIn("state for Prometheus quarantined: FAILED", out)
+
+            # Fixed on the host: both backends take it, the quarantine ends.
+            code, out, err = env.receive(host, snapshot(3, "5434"))
+            self.assertEqual(code, 0, out + err)
+            self.assertIn(":5434", open(live).read())
+            code, out, err = env.run("hosts")
+            self.assertNotIn("quarantined", out)
+            ok = True
+        finally:
+            if ok:
+                env.cleanup()
+            else:
+                print("kept", env.dir)
 
 
 class ExporterTest(unittest.TestCase):
