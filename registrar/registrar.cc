@@ -635,6 +635,15 @@ int Registrar::Show(const std::string& host_arg, OutputFormat format) {
     } else if (quarantined) {
       json["reason"] = OneLine(**quarantine);
     }
+    if (!more_backends_.empty() && !removed) {
+      nlohmann::json per = nlohmann::json::object();
+      per[std::string(backends::BackendName(config_.backend))] =
+          quarantined ? "quarantined" : "active";
+      for (const auto& [name, reason] : MoreBackendStates(*host)) {
+        per[name] = reason ? "quarantined" : "active";
+      }
+      json["backends"] = std::move(per);
+    }
     env_.out << JsonText({{"version", kJsonVersion}, {"host", std::move(json)}});
     return kOk;
   }

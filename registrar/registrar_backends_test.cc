@@ -179,6 +179,10 @@ TEST_F(RegistrarBackendsTest, AHostOneBackendRefusesStaysLiveInTheOther) {
                             "state for Prometheus active\n"),
             std::string::npos)
       << out_.str();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Show("web01.example.org", OutputFormat::kJson); }),
+            kOk);
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["host"]["backends"],
+            nlohmann::json::parse(R"({"nagios": "quarantined", "prometheus": "active"})"));
 
   // Both refuse: the host is quarantined, nothing changes.
   refuse_prometheus_ = "5435";
