@@ -813,11 +813,14 @@ int Registrar::Render() {
     request.hosts[host] = rendered->content;
     secrets[host] = rendered->secrets;
   }
+  auto quarantined = store_.QuarantinedHosts();
+  if (!quarantined) return fail(quarantined.error().message);
   auto outcome = activator_->Activate(request, [&](const std::vector<std::string>& good) {
     std::map<std::string, std::vector<SecretFile>> batch;
     for (const std::string& host : good) {
       if (!secrets.count(host)) continue;
       batch[host] = secrets[host];
+      if (!quarantined->count(host)) continue;
       if (auto c = store_.ClearQuarantine(host); !c) return c;
     }
     return store_.WriteAllSecrets(batch);
