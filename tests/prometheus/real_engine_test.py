@@ -19,8 +19,10 @@ nothing outside a temporary directory is written.
   ExporterTest  a Guacamole service, scraped through the Guacamole
               exporter (check_guacamole --serve, branch `exporter`)
               reading the targets file the registrar writes: Prometheus
-              shows guacamole_number_of_active_connections 3. Skipped,
-              saying so, when check_guacamole has no --serve.
+              shows guacamole_number_of_active_connections 3, and a
+              second host's target after the registrar reloaded the
+              running exporter. Skipped, saying so, when check_guacamole
+              has no --serve.
 
 usage: real_engine_test.py --registrar PATH --guacamole PATH [unittest args]
 """
@@ -315,12 +317,31 @@ class ExporterTest(unittest.TestCase):
                     targets = f.read()
                 self.assertIn("[guac01.example.org_guac]\n", targets)
                 self.assertNotIn("s3cr3t", targets)
-                stack.spawn("exporter", [GUACAMOLE, "--serve", "127.0.0.1:%d" % stack.exporter_port,
-                                         "--config", stack.targets_file])
+                exporter = stack.spawn("exporter", [
+                    GUACAMOLE, "--serve", "127.0.0.1:%d" % stack.exporter_port,
+                    "--config", stack.targets_file])
                 value = regtest.wait_for("guacamole_number_of_active_connections", lambda: stack.query(
                     'guacamole_number_of_active_connections{automon_host="guac01.example.org"}'
                 ).get("guac"), 40)
                 self.assertEqual(value, "3")
+                # A second host: the registrar rewrites the targets file and
+                # reloads the running exporter (SIGHUP) through
+                # exporter_reload_command.
+                with open(stack.conf, "a") as f:
+                    f.write("exporter_reload_command = /bin/kill -HUP %d\n" % exporter.pid)
+                code, out, err = stack.receive("guac02.example.org", regtest.make_snapshot(
+                    "guac02.example.org", [
+                        ("remote", [("type", "guacamole"), ("port", str(fake.port)),
+                                    ("username", "monitor"), ("password", "s3cr3t")]),
+                    ], address="127.0.0.1"))
+                self.assertEqual(code, 0, out + err)
+                with open(stack.targets_file) as f:
+                    self.assertIn("[guac02.example.org_remote]\n", f.read())
+                value = regtest.wait_for("the second host's sessions", lambda: stack.query(
+                    'guacamole_number_of_active_connections{automon_host="guac02.example.org"}'
+                ).get("remote"), 40)
+                self.assertEqual(value, "3")
+                self.assertIsNone(exporter.poll(), "the exporter exited on SIGHUP")
                 ok = True
         finally:
             stack.close(keep=not ok)
