@@ -16,6 +16,7 @@
 #include "registrar/cli/commands.h"
 #include "registrar/config.h"
 #include "registrar/disk.h"
+#include "registrar/privileges.h"
 #include "registrar/registrar.h"
 #include "registrar/ssh/serve.h"
 
@@ -79,6 +80,13 @@ int Main(int argc, char* argv[]) {
   auto config = automon::registrar::LoadConfig(fs, config_path, explicit_config);
   if (!config) {
     std::cerr << "automon-registrar: " << config.error().message << "\n";
+    return automon::registrar::kRefused;
+  }
+  // As root, every command becomes the user that owns the state (automon),
+  // so that the daemon can read and replace whatever the command writes.
+  if (auto became = automon::registrar::RunAsStateOwner(*config, config_path, ::geteuid());
+      !became) {
+    std::cerr << "automon-registrar: " << became.error().message << "\n";
     return automon::registrar::kRefused;
   }
   // Commands that activate refuse a backend command that cannot work for
