@@ -399,6 +399,9 @@ CheckPlan PlanFor(const Context& ctx, const Service& s, std::vector<SecretFile>&
       }
       return Haproxy(socket, auth, count > 0, v);
     }
+    case ServiceType::kCommand:
+      // Run by the agent on the host; its results arrive passively (#15).
+      return Unknown(fmt::format("command service {} is checked on the host", s.name));
   }
   return Unknown("unknown service type");
 }
