@@ -17,12 +17,15 @@
 #include "agent/command_context.h"
 #include "agent/config.h"
 #include "agent/package_database.h"
+#include "agent/program_check.h"
 #include "agent/selection.h"
 #include "backends/renderers.h"
 #include "common/diagnostic.h"
 #include "common/parse_integer.h"
 #include "common/text.h"
+#include "formats/command_line.h"
 #include "formats/directory.h"
+#include "formats/ini.h"
 #include "formats/parser.h"
 #include "formats/schema.h"
 #include "formats/snapshot.h"
@@ -246,9 +249,46 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
 
 namespace {
 
+// The diagnostic for the `command` key of `s`, pointing at its value in the
+// file when the file can be read again, else at the section.
+Diagnostic CommandDiagnostic(Context& ctx, const formats::Service& s, const std::string& message) {
+  Diagnostic d{Severity::kError, s.loc, message, ""};
+  auto text = ctx.env.fs.ReadFile(s.loc.file, 1 << 20);
+  if (!text) return d;
+  std::vector<Diagnostic> ignored;
+  for (const formats::IniSection& section : formats::LexIni(*text, s.loc.file, ignored)) {
+    if (section.name != s.name) continue;
+    for (const formats::IniEntry& entry : section.entries) {
+      if (entry.key == "command") return {Severity::kError, entry.value_loc, message, entry.line};
+    }
+  }
+  return d;
+}
+
+// On the host, a command service's program must be a regular file owned
+// by root and writable by nobody else (monitoring-info(5)).
+std::vector<Diagnostic> CheckPrograms(Context& ctx, const formats::ScanResult& scan) {
+  std::vector<Diagnostic> out;
+  for (const formats::Service& s : scan.services) {
+    if (s.type != formats::ServiceType::kCommand) continue;
+    const auto words = formats::SplitCommandLine(s.Get("command").value_or(""));
+    if (!words) continue;  // the parser accepted it, so this cannot happen
+    if (auto ok = VerifyProgram(ctx.env.fs, words->front()); !ok) {
+      out.push_back(CommandDiagnostic(
+          ctx, s,
+          fmt::format("service '{}': invalid value '{}' for 'command': {}", s.name,
+                      Abbreviate(*s.Get("command")), ok.error().message)));
+    }
+  }
+  return out;
+}
+
 int Check(Context& ctx) {
   auto scan = Scan(ctx);
   if (!scan) return kExitErrors;
+  const std::vector<Diagnostic> programs = CheckPrograms(ctx, *scan);
+  PrintDiagnostics(programs, ctx.env.err);
+  scan->diagnostics.insert(scan->diagnostics.end(), programs.begin(), programs.end());
   std::vector<std::array<std::string, 4>> rows{{"NAME", "TYPE", "TARGET", "SOURCE"}};
   for (const formats::Service& s : scan->services) {
     rows.push_back({s.name, std::string(formats::TypeName(s.type)), formats::DescribeTarget(s),
