@@ -93,6 +93,13 @@ std::optional<CommandLine> ParseCommandLine(std::span<const std::string> args,
         err << fmt::format("automon-agent: option '--{}' needs a value\n", name);
         return std::nullopt;
       }
+    } else if (arg == "-d" && std::find(known.begin(), known.end(), "delimiter") != known.end()) {
+      // send_nsca's spelling, for scripts moving from NSCA.
+      if (i + 1 >= args.size()) {
+        err << "automon-agent: option '-d' needs a value\n";
+        return std::nullopt;
+      }
+      line.options["delimiter"] = args[++i];
     } else if (arg.size() > 1 && arg.front() == '-') {
       err << fmt::format("automon-agent: unknown option '{}'\n", arg);
       return std::nullopt;
@@ -477,7 +484,7 @@ struct Command {
   std::string_view usage;  // `COMMAND --help`: synopsis line(s), then what it does
 };
 
-constexpr std::array<Command, 9> kCommands = {{
+constexpr std::array<Command, 11> kCommands = {{
     {"check",
      Check,
      {},
@@ -515,7 +522,28 @@ constexpr std::array<Command, 9> kCommands = {{
      "push [--dpkg-admindir DIR]\n\n"
      "Sends the snapshot to each registrar and prints its report.\n"},
     {"deregister", Deregister, {}, 0, "deregister\n\nAsks each registrar to remove this host.\n"},
-    {"status", Status, {}, 0, "status\n\nPrints each registrar's key and its last report.\n"},
+    {"status",
+     Status,
+     {},
+     0,
+     "status\n\nPrints each registrar's key, its last report, and the passive results\n"
+     "queued, sent, dropped and refused for it.\n"},
+    {"send",
+     Send,
+     {"delimiter"},
+     0,
+     "send [-d DELIM]\n\n"
+     "Sends passive results read from standard input in send_nsca's format, one a\n"
+     "line: host<TAB>service<TAB>code<TAB>output (a literal \\n in the output is a\n"
+     "line break). Only this host's own passive services; every line that is not\n"
+     "delivered is named on standard error and the exit status is 1.\n"},
+    {"results-flush",
+     FlushResults,
+     {},
+     0,
+     "results-flush\n\n"
+     "Delivers the results the daemon queued and the spool of each registrar (run\n"
+     "by the daemon).\n"},
     {"run",
      RunDaemon,
      {"dpkg-admindir", "debounce", "start-jitter", "retry-base", "rescan", "plan", "in-process"},
@@ -555,9 +583,14 @@ Commands:
   push                     send the snapshot to each registrar, print its report
         [--dpkg-admindir DIR]
   deregister               ask each registrar to remove this host
-  status                   each registrar's key and its last report
+  status                   each registrar's key and its last report, and the
+                           passive results queued, sent and dropped for it
+  send [-d DELIM]          send passive results from stdin, send_nsca's format:
+                           host<TAB>service<TAB>code<TAB>output, one a line
   run                      the daemon: push on every change of the definitions or
-                           of dpkg's package list, retry with backoff, rescan
+                           of dpkg's package list, retry with backoff, rescan;
+                           run the local checks (command services) and send
+                           their results
                            [--debounce MS] [--start-jitter S] [--retry-base MS]
                            [--rescan S] [--dpkg-admindir DIR]
 

@@ -194,7 +194,7 @@ Result<uint64_t> RealLauncher::Start(const Job& job, const std::optional<std::st
     for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGCHLD, SIGQUIT}) ::signal(sig, SIG_DFL);
     ::dup2(devnull.get(), 0);
     ::dup2(write_end.get(), 1);
-    ::dup2(devnull.get(), 2);
+    ::dup2(job.capture_stderr ? write_end.get() : devnull.get(), 2);
     auto fail = [&](std::string_view what) {
       const char* reason = std::strerror(errno);
       (void)!::write(1, what.data(), what.size());

@@ -65,6 +65,9 @@ struct Job {
   int max_instances = 1;
   std::optional<formats::Schedule> schedule;
   std::optional<std::string> user;  // nullopt: nagios if it exists, else nobody
+  // Standard error into the output too (the daemon's own helpers; a
+  // plugin's standard error goes to /dev/null, as with Nagios).
+  bool capture_stderr = false;
 
   bool operator==(const Job&) const = default;
 };

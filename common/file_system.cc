@@ -143,4 +143,9 @@ Result<FileStatus> RealFileSystem::Status(const std::string& path) {
                     static_cast<unsigned>(st.st_mode & 07777)};
 }
 
+Result<void> RealFileSystem::RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return SystemError("unlink", errno, path);
+  return {};
+}
+
 }  // namespace automon

@@ -59,6 +59,9 @@ class FileSystem {
   // Type, owner and permissions of `path`, symbolic links followed; an
   // Error naming the path when it cannot be examined.
   virtual Result<FileStatus> Status(const std::string& path) = 0;
+
+  // Removes the file `path`; removing one that is not there is not an error.
+  virtual Result<void> RemoveFile(const std::string& path) = 0;
 };
 
 // The directory part of `path`: "a/b" -> "a", "/a" -> "/", "a" -> ".".
@@ -76,6 +79,7 @@ class RealFileSystem final : public FileSystem {
                                unsigned mode) override;
   Result<void> MakeDirectories(const std::string& path, unsigned mode) override;
   Result<FileStatus> Status(const std::string& path) override;
+  Result<void> RemoveFile(const std::string& path) override;
 };
 
 }  // namespace automon

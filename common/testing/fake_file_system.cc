@@ -92,4 +92,11 @@ void FakeFileSystem::SetStatus(const std::string& path, FileStatus status) {
   statuses_[path] = status;
 }
 
+Result<void> FakeFileSystem::RemoveFile(const std::string& path) {
+  if (auto f = failures_.find(path); f != failures_.end())
+    return SystemError("unlink", f->second, path);
+  files_.erase(path);
+  return {};
+}
+
 }  // namespace automon::testing

@@ -29,6 +29,7 @@ class FakeFileSystem final : public FileSystem {
   // otherwise; a directory is not regular; anything else is ENOENT.
   Result<FileStatus> Status(const std::string& path) override;
   void SetStatus(const std::string& path, FileStatus status);
+  Result<void> RemoveFile(const std::string& path) override;
 
   const std::map<std::string, std::string>& files() const { return files_; }
 
