@@ -226,5 +226,29 @@ TEST(CheckmkRendererTest, OutputIsPrintableAsciiWithAHeader) {
   EXPECT_EQ(CheckmkFileName("web01.example.org"), "web01.example.org.mk");
 }
 
+// Issue #15: a passive service is a custom check without command_line, with
+// freshness in whole minutes (passive-icinga2-prometheus.md §1.5).
+TEST(CheckmkRendererTest, PassiveServicesHaveFreshnessAndNoCommandLine) {
+  formats::Snapshot s = Parse(
+      "[backup]\ntype = command\ncommand = /usr/lib/nagios/plugins/check_backup -w 1\n"
+      "interval = 60\ndescription = Backup\n"
+      "[lbsock]\ntype = haproxy\nstats = /run/haproxy/admin.sock\n"
+      "[ssh]\ntype = ssh\n",
+      "192.0.2.10");
+  s.heartbeat_seconds = 60;
+  auto rendered = RenderCheckmkHost(s, Options());
+  ASSERT_TRUE(rendered.ok()) << rendered.error().message;
+  ASSERT_EQ(rendered->services.size(), 4u);
+  for (const RenderedService& r : rendered->services) EXPECT_TRUE(r.rendered) << r.reason;
+  EXPECT_EQ(rendered->content, ReadGolden("passive.example.org.mk", rendered->content));
+  EXPECT_EQ(rendered->content.find("check_backup"), std::string::npos);
+  EXPECT_EQ(rendered->content.find("admin.sock"), std::string::npos);
+  EXPECT_NE(
+      rendered->content.find("'freshness': {'interval': 11, 'state': 3, 'output': 'No result from "
+                             "web01.example.org for 660 s (agent silent?)'}"),
+      std::string::npos)
+      << rendered->content;
+}
+
 }  // namespace
 }  // namespace automon::backends

@@ -322,9 +322,13 @@ class ValidationTest(unittest.TestCase):
         os.makedirs(os.path.join(target, "hosts"))
         shutil.copy(os.path.join(goldens, "automon.conf"), target)
         shutil.copy(os.path.join(goldens, "web01.example.org.conf"), os.path.join(target, "hosts"))
+        # Passive services, the heartbeat and its Dependency objects (#15).
+        shutil.copy(os.path.join(goldens, "passive.example.org.conf"),
+                    os.path.join(target, "hosts"))
         verified = engine.verify_live()
         self.assertEqual(verified.returncode, 0, verified.stdout[-3000:])
-        self.assertIn("Instantiated 22 Services.", verified.stdout)
+        self.assertIn("Instantiated 26 Services.", verified.stdout)
+        self.assertIn("Instantiated 2 Dependencies.", verified.stdout)
 
     def test_zone_files_carry_the_zone_and_pass(self):
         engine = Engine(self, zone="satellite")
