@@ -126,6 +126,37 @@ TEST_F(AgentTest, CheckReportsErrorsAndStillListsValidServices) {
             "to 65535\nport = eighty\n       ^\n");
 }
 
+TEST_F(AgentTest, CheckVerifiesTheProgramOfCommandServices) {
+  fs_.AddFile("/usr/lib/nagios/plugins/check_disk", "");
+  fs_.AddFile("/opt/x", "");
+  fs_.AddFile("/opt/y", "");
+  fs_.AddDirectory("/opt/dir");
+  fs_.SetStatus("/opt/x", {true, 1000, 0755});
+  fs_.SetStatus("/opt/y", {true, 0, 0775});
+  fs_.AddFile("/mi/local",
+              "[disk]\ntype = command\ncommand = /usr/lib/nagios/plugins/check_disk -w 10%\n"
+              "[x]\ntype = command\ncommand = /opt/x\n"
+              "[y]\ntype = command\ninterval = 60\ncommand   =  /opt/y -v\n"
+              "[z]\ntype = command\ncommand = /opt/missing\n"
+              "[d]\ntype = command\ncommand = /opt/dir\n");
+  EXPECT_EQ(Run({"check", "/mi"}), kExitErrors);
+  EXPECT_NE(out_.str().find("disk  command  /usr/lib/nagios/plugins/check_disk -w 10%"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find("8 services in 3 files: 4 errors, 0 warnings"), std::string::npos);
+  EXPECT_EQ(err_.str(),
+            "/mi/local:6:11: error: service 'x': invalid value '/opt/x' for 'command': program "
+            "'/opt/x' is owned by uid 1000, not by root\ncommand = /opt/x\n          ^\n"
+            "/mi/local:10:14: error: service 'y': invalid value '/opt/y -v' for 'command': "
+            "program '/opt/y' is writable by group or others (mode 0775)\n"
+            "command   =  /opt/y -v\n             ^\n"
+            "/mi/local:13:11: error: service 'z': invalid value '/opt/missing' for 'command': "
+            "program '/opt/missing' cannot be examined: stat(/opt/missing): No such file or "
+            "directory\ncommand = /opt/missing\n          ^\n"
+            "/mi/local:16:11: error: service 'd': invalid value '/opt/dir' for 'command': "
+            "program '/opt/dir' is not a regular file\ncommand = /opt/dir\n          ^\n");
+}
+
 TEST_F(AgentTest, CheckUsesConfiguredDirectory) {
   fs_.AddFile("/etc/automon/agent.conf", "[agent]\ndirectory = /mi\n");
   EXPECT_EQ(Run({"check"}), kExitOk);
