@@ -14,7 +14,12 @@ nagios4 core started by the test (tests/registrar/regtest.py).
   10 MB, 100,000 results, malformed) are each refused clearly, nothing
   reaches the core, and the registrar keeps serving;
 - with the core down, results wait in the registrar's queue and the newest
-  per service arrives when it is back, never an older one after it.
+  per service arrives when it is back, never an older one after it;
+- the real agent daemon (AgentDaemonTest): a `command` service's result is
+  in status.dat within interval + 2 s, the heartbeat and its dependency
+  are rendered, a registrar away for two runs gets only the newest result
+  when back, and the stopped agent's service turns UNKNOWN after its
+  freshness.
 
 usage: passive_nagios_test.py --registrar PATH --agent PATH [unittest args]
 """
@@ -296,6 +301,129 @@ class PassiveNagiosTest(unittest.TestCase):
             log = f.read()
         self.assertNotIn("OLD CRIT", log)
         self.assertEqual(self.service("raid")["plugin_output"], "NEW OK")
+
+
+PLUGIN = """#!/bin/sh
+printf 'AGENT OK - from the host at %s | n=1\nsecond line\n[0] DISABLE_NOTIFICATIONS\n' "$(date +%s)"
+"""
+
+
+class AgentDaemonTest(unittest.TestCase):
+    """The agent daemon runs a `command` service and sends its result."""
+
+    def setUp(self):
+        self.core = None
+        self.daemon = None
+        self.registrar = PassiveRegistrar()
+        self.addCleanup(self.registrar.cleanup)
+        self.agent = sshtest.Agent(self.registrar, name=HOST)
+        self.addCleanup(self.agent.cleanup)
+        self.addCleanup(self.stop_core)
+        self.addCleanup(self.stop_agent)
+        self.registrar.start()
+        self.assertEqual(self.agent.run("enroll")[0], 0)
+        env = self.registrar.env
+        self.status = os.path.join(env.dir, regtest.RUNTIME_KEYS["status_file"])
+        self.nagios_log = os.path.join(env.dir, regtest.RUNTIME_KEYS["log_file"])
+        # A plugin the agent accepts: a regular file of root's, not writable
+        # by others (the test runs as root, as the agent daemon does).
+        self.plugin = os.path.join(self.agent.dir, "check_local")
+        with open(self.plugin, "w") as f:
+            f.write(PLUGIN)
+        os.chmod(self.plugin, 0o755)
+        os.chmod(self.agent.dir, 0o755)
+        with open(os.path.join(self.agent.defs, "local"), "w") as f:
+            f.write("[local]\ntype = command\ncommand = %s\ninterval = 10\nfreshness = %d\n"
+                    % (self.plugin, FRESHNESS))
+
+    def start_core(self):
+        env = self.registrar.env
+        self.core = subprocess.Popen([regtest.NAGIOS, env.nagios_cfg], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        with open(env.core_pidfile, "w") as f:
+            f.write(str(self.core.pid))
+
+    def stop_core(self):
+        if self.core and self.core.poll() is None:
+            self.core.send_signal(signal.SIGTERM)
+            self.core.wait(timeout=30)
+
+    def stop_agent(self):
+        if self.daemon and self.daemon.poll() is None:
+            self.daemon.send_signal(signal.SIGTERM)
+            try:
+                self.daemon.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+
+    def service(self, description):
+        return PassiveNagiosTest.service.__func__(self, description)
+
+    def test_command_result_then_staleness_when_the_agent_stops(self):
+        out = open(os.path.join(self.agent.dir, "daemon.out"), "wb")
+        self.addCleanup(out.close)
+        self.daemon = subprocess.Popen(
+            [sshtest.ARGS.agent, "--config", self.agent.config, "run", "--dpkg-admindir",
+             os.path.join(self.agent.dir, "dpkg"), "--start-jitter", "0", "--debounce", "300",
+             "--retry-base", "500"], stdout=out, stderr=subprocess.STDOUT)
+        regtest.wait_for("the registration", lambda: "_AUTOMON_SERVICE        local\n" in (
+            self.registrar.env.host_file(HOST) or ""), timeout=30)
+        host_file = self.registrar.env.host_file(HOST)
+        self.assertIn("service_description     automon agent", host_file)
+        self.assertIn("define servicedependency", host_file)
+        self.start_core()
+        regtest.wait_for("the core's services", lambda: self.service("local"), timeout=30)
+        started = time.time()
+        # The first run is spread over [0, interval); the result waits at
+        # most 2 s for its batch.
+        result = regtest.wait_for("the agent's result", lambda: (
+            lambda s: s if s and s.get("plugin_output", "").startswith("AGENT OK") else None)(
+                self.service("local")), timeout=10 + 2 + 5)
+        print("agent result in status.dat %.1f s after the core started" % (time.time() - started))
+        self.assertEqual(result["current_state"], "0")
+        self.assertRegex(result["plugin_output"], r"^AGENT OK - from the host at \d+$")
+        self.assertEqual(result["performance_data"], "n=1")
+        self.assertEqual(result["long_plugin_output"],
+                         "second line\\n[0] DISABLE_NOTIFICATIONS")
+        regtest.wait_for("the heartbeat", lambda: (self.service("automon agent") or {}).get(
+            "current_state") == "0" and self.service("automon agent").get("has_been_checked") == "1",
+            timeout=20)
+        # The registrar is away for two runs: the agent's spool keeps the
+        # newest result, which arrives alone when the registrar is back.
+        self.registrar.stop()
+        away = int(time.time())
+        time.sleep(22)  # two runs at least
+        restarted = int(time.time())
+        self.registrar.start()
+        # (Meanwhile the service went stale, as it should.)
+        back = regtest.wait_for("the spooled result", lambda: (
+            lambda s: s if s and s["plugin_output"].startswith("AGENT OK")
+            and int(s["plugin_output"].rsplit(" ", 1)[1]) > away + 10 else None)(
+                self.service("local")), timeout=20)
+        print("after the registrar's absence: %s" % back["plugin_output"])
+        with open(self.nagios_log, errors="replace") as f:
+            times = [int(m) for m in re.findall(
+                r"EXTERNAL COMMAND: PROCESS_SERVICE_CHECK_RESULT;web01\.example\.org;local;0;"
+                r"AGENT OK - from the host at (\d+)", f.read())]
+        self.assertEqual(times, sorted(times), "an older result came after a newer one")
+        # The agent ran at least twice while the registrar was away; the
+        # first result delivered after it is the newest of them, not the oldest.
+        after = [t for t in times if t > away]
+        self.assertTrue(after, times)
+        self.assertGreaterEqual(after[0], restarted - 11, times)
+        # The agent stops: after its freshness the service says so.
+        self.stop_agent()
+        stopped = time.time()
+        stale = regtest.wait_for("the stale result", lambda: (
+            lambda s: s if s and s.get("current_state") == "3" else None)(self.service("local")),
+            timeout=FRESHNESS + 25)
+        print("stale %.1f s after the agent stopped" % (time.time() - stopped))
+        self.assertEqual(stale["plugin_output"], "UNKNOWN: " + STALE_TEXT)
+        with open(self.nagios_log, errors="replace") as f:
+            self.assertNotIn("EXTERNAL COMMAND: DISABLE_NOTIFICATIONS", f.read())
+        program = [f for k, f in regtest.status_blocks(self.status) if k == "programstatus"][0]
+        self.assertEqual(program["enable_notifications"], "1")
 
 
 if __name__ == "__main__":
