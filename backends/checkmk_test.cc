@@ -7,7 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "backends/checkmk_sandbox.h"
 #include "backends/testing/golden.h"
+#include "common/process_runner.h"
 #include "formats/parser.h"
 
 namespace automon::backends {
@@ -248,6 +250,30 @@ TEST(CheckmkRendererTest, PassiveServicesHaveFreshnessAndNoCommandLine) {
                              "web01.example.org for 660 s (agent silent?)'}"),
       std::string::npos)
       << rendered->content;
+}
+
+// The registrar's sandbox check of staged .mk files takes passive rules
+// (freshness, no command_line) and still refuses a rule that has neither.
+TEST(CheckmkRendererTest, SandboxTakesPassiveRulesOnly) {
+  RealProcessRunner runner;
+  auto sandbox = [&](const std::string& path) {
+    auto run = runner.Run({"/usr/bin/python3", "-I", "-S", "-c",
+                           std::string(CheckmkSandboxSource()), "web01.example.org", path},
+                          std::chrono::seconds(60));
+    EXPECT_TRUE(run.ok());
+    return run.ok() ? run->output : "";
+  };
+  EXPECT_EQ(sandbox("backends/testdata/passive.example.org.mk"), "OK\tweb01.example.org\n");
+  std::ifstream in("backends/testdata/passive.example.org.mk");
+  std::stringstream golden;
+  golden << in.rdbuf();
+  std::string bad = golden.str();
+  const size_t at = bad.find("'freshness': {'interval': 3, 'state': 3, ");
+  ASSERT_NE(at, std::string::npos);
+  bad.replace(at, 41, "'freshness': {'interval': 3, 'state': 7, ");
+  const std::string path = ::testing::TempDir() + "/bad.mk";
+  std::ofstream(path) << bad;
+  EXPECT_EQ(sandbox(path).substr(0, 23), "FAIL\tweb01.example.org\t");
 }
 
 }  // namespace
