@@ -21,6 +21,7 @@
 #include "registrar/backend.h"
 #include "registrar/config.h"
 #include "registrar/disk.h"
+#include "registrar/quarantine_book.h"
 #include "registrar/store.h"
 
 namespace automon::registrar {
@@ -73,8 +74,22 @@ class Registrar {
 
  private:
   int RemoveHost(const std::string& host, bool tombstone);
-  // The host's file for the configured backend.
+  // The host's file for the first backend, its services refused where any
+  // backend refuses them and noted where a backend does not check them.
   Result<RenderedHost> RenderHost(const formats::Snapshot& snapshot) const;
+  // The host's file for `backend`.
+  Result<RenderedHost> RenderHostWith(const Backend& backend,
+                                      const formats::Snapshot& snapshot) const;
+  // Activates the hosts of `snapshots` for each backend after the first
+  // (`backend = nagios, prometheus`); `commit` commits hosts going live.
+  // Returns host -> "Name: why" for each backend that did not take it.
+  Result<std::map<std::string, std::vector<std::string>>> ActivateMoreBackends(
+      const std::map<std::string, formats::Snapshot>& snapshots,
+      const std::function<Result<void>(const std::vector<std::string>&)>& commit);
+  // How the backends after the first see `host`, for hosts and show:
+  // (name, quarantine reason or nullopt).
+  std::vector<std::pair<std::string, std::optional<std::string>>> MoreBackendStates(
+      const std::string& host);
   // Sets the backend-wide files of a request (Backend::AddSharedFiles).
   Result<void> AddCommonFiles(ActivationRequest& request) const;
   // Activates every pending snapshot together and records each host's
@@ -88,6 +103,15 @@ class Registrar {
   std::unique_ptr<Backend> backend_;
   HostStore store_;
   Activator* activator_;  // backend_'s
+  // `backend = A, B, ...`: the backends after the first, each with its
+  // quarantine (<state_dir>/quarantine-<name>/); the first keeps the
+  // store's, so single-backend state is unchanged.
+  struct MoreBackend {
+    std::unique_ptr<Backend> backend;
+    std::string name;  // "prometheus"
+    QuarantineBook quarantine;
+  };
+  std::vector<MoreBackend> more_backends_;
 };
 
 }  // namespace automon::registrar
