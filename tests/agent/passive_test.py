@@ -47,12 +47,12 @@ class PassiveTest(unittest.TestCase):
                     "interval = 10\n")
         self.daemon = None
 
-    def start(self):
+    def start(self, *extra):
         self.out = os.path.join(self.agent.dir, "daemon.out")
         with open(self.out, "wb") as out:
             self.daemon = subprocess.Popen(
                 [e2e.ARGS.agent, "--config", self.agent.config, "run", "--dpkg-admindir",
-                 os.path.join(self.agent.dir, "dpkg")] + FAST,
+                 os.path.join(self.agent.dir, "dpkg")] + FAST + list(extra),
                 stdout=out, stderr=subprocess.STDOUT)
         self.addCleanup(self.stop)
 
@@ -80,8 +80,22 @@ class PassiveTest(unittest.TestCase):
         # The command result and the heartbeat, both delivered.
         wait_for("two results sent", lambda: (self.counts() or (0, 0, 0))[1] >= 2,
                  timeout=90)
-        snapshot = [f for f in os.listdir(self.registrar.env.dir)]
-        self.assertTrue(snapshot)
+        self.assertNotIn("results not delivered", self.output())
+        # The daemon's snapshot announces the heartbeat the registrar expects.
+        stored = []
+        for d, _, files in os.walk(self.registrar.env.dir):
+            for name in files:
+                if name == "web01.example.org.snapshot":
+                    with open(os.path.join(d, name), errors="replace") as f:
+                        stored.append(f.read())
+        self.assertTrue(stored)
+        self.assertIn("heartbeat = 60\n", stored[0])
+
+    def test_in_process_daemon_delivers_too(self):
+        # Without automon-agent-run the same loop runs inside automon-agent.
+        self.start("--in-process", "1")
+        wait_for("two results sent", lambda: (self.counts() or (0, 0, 0))[1] >= 2,
+                 timeout=90)
         self.assertNotIn("results not delivered", self.output())
 
     def test_registrar_away_then_back(self):
