@@ -92,8 +92,12 @@ Result<RemoteResult> RunRemote(const RemoteCommand& command, const Key& key,
   char buffer[16384];
   while (!ssh_channel_is_eof(c)) {
     if (Clock::now() >= deadline) return Error{fmt::format("{} did not answer in time", where)};
+    // Wait on standard output only; standard error is drained without
+    // waiting, so that a reply with nothing on it costs no timeout.
     for (int is_stderr = 0; is_stderr < 2; ++is_stderr) {
-      const int n = ssh_channel_read_timeout(c, buffer, sizeof buffer, is_stderr, 100);
+      const int n = is_stderr != 0
+                        ? ssh_channel_read_nonblocking(c, buffer, sizeof buffer, is_stderr)
+                        : ssh_channel_read_timeout(c, buffer, sizeof buffer, is_stderr, 100);
       if (n == SSH_ERROR) return fail("reading the reply of");
       if (n > 0) (is_stderr ? result.err : result.out).append(buffer, static_cast<size_t>(n));
     }
