@@ -41,6 +41,8 @@ Result<RemoteResult> RunRemote(const RemoteCommand& command, const Key& key,
   };
 
   bool process_config = false;
+  // Small SSH packets must not wait for delayed ACKs (Nagle): 40 ms each.
+  int nodelay = 1;
   int port = command.port;
   long seconds = static_cast<long>(
       std::max<long>(1, std::chrono::ceil<std::chrono::seconds>(command.timeout).count()));
@@ -50,7 +52,8 @@ Result<RemoteResult> RunRemote(const RemoteCommand& command, const Key& key,
       ssh_options_set(s, SSH_OPTIONS_USER, command.user.c_str()) != SSH_OK ||
       ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &seconds) != SSH_OK ||
       ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null") != SSH_OK ||
-      ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") != SSH_OK) {
+      ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") != SSH_OK ||
+      ssh_options_set(s, SSH_OPTIONS_NODELAY, &nodelay) != SSH_OK) {
     return fail("ssh_options_set for");
   }
   if (ssh_connect(s) != SSH_OK) return fail("cannot connect to");
