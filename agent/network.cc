@@ -716,8 +716,9 @@ int FlushResults(Context& ctx) {
       for (const formats::ResultBatch& batch :
            failed ? std::vector<formats::ResultBatch>() : Batches(*host, spool.Results())) {
         auto result = Call(ctx, *remote, pins, t, "results", formats::SerializeResults(batch));
+        // Status 1 with replies: some items were refused, each reply says why.
         auto replies =
-            result && result->exit_status == 0
+            result && (result->exit_status == 0 || result->exit_status == 1)
                 ? formats::ParseReplies(result->out)
                 : Result<std::vector<formats::ResultReply>>(Error{
                       result ? fmt::format("the registrar answered with status {}: {}",
@@ -802,7 +803,7 @@ int Send(Context& ctx) {
       auto result =
           Call(ctx, *remote, pins, t, "results", formats::SerializeResults({*host, pending}));
       auto replies =
-          result && result->exit_status == 0
+          result && (result->exit_status == 0 || result->exit_status == 1)
               ? formats::ParseReplies(result->out)
               : Result<std::vector<formats::ResultReply>>(Error{
                     result ? fmt::format("the registrar answered with status {}: {}",

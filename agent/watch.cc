@@ -123,11 +123,13 @@ class Passive {
     services_ = plan.services;
     host_ = plan.host;
     state_dir_ = plan.state_dir;
-    if (!had && !plan.jobs.empty()) heartbeat_due_ = Clock::now();
+    // The first heartbeat goes with the first push (AfterPush).
+    if (!had && !plan.jobs.empty()) heartbeat_due_ = Clock::now() + std::chrono::seconds(60);
   }
   bool active() const { return !scheduler_.jobs().empty() || !queue_.empty() || flushing_; }
 
   void AfterPush() {
+    pushed_ = true;
     if (!scheduler_.jobs().empty()) Queue({HeartbeatResult(services_, clock_.WallSeconds())});
   }
 
@@ -163,7 +165,9 @@ class Passive {
                                      unit_(random_));
       }
     }
-    if (flush_wanted_ && !flushing_ && now >= flush_at_) {
+    // Not before the first push: a registrar that does not know the
+    // services yet would refuse their results.
+    if (flush_wanted_ && !flushing_ && pushed_ && now >= flush_at_) {
       Job flush;
       flush.name = "results";
       flush.argv = hooks_.FlushCommand();
@@ -184,7 +188,7 @@ class Passive {
     };
     if (!scheduler_.jobs().empty()) earlier(heartbeat_due_);
     if (!queue_.empty()) earlier(first_queued_ + kFlushDelay);
-    if (flush_wanted_ && !flushing_) earlier(flush_at_);
+    if (flush_wanted_ && !flushing_ && pushed_) earlier(flush_at_);
     earlier(flusher_.NextDeadline());
     return next;
   }
@@ -221,6 +225,7 @@ class Passive {
   Clock::time_point heartbeat_due_;
   bool flush_wanted_ = false;
   bool flushing_ = false;
+  bool pushed_ = false;
   Clock::time_point flush_at_;
   int failures_ = 0;
 };
