@@ -17,12 +17,15 @@
 #include "agent/command_context.h"
 #include "agent/config.h"
 #include "agent/package_database.h"
+#include "agent/program_check.h"
 #include "agent/selection.h"
 #include "backends/renderers.h"
 #include "common/diagnostic.h"
 #include "common/parse_integer.h"
 #include "common/text.h"
+#include "formats/command_line.h"
 #include "formats/directory.h"
+#include "formats/ini.h"
 #include "formats/parser.h"
 #include "formats/schema.h"
 #include "formats/snapshot.h"
@@ -90,6 +93,13 @@ std::optional<CommandLine> ParseCommandLine(std::span<const std::string> args,
         err << fmt::format("automon-agent: option '--{}' needs a value\n", name);
         return std::nullopt;
       }
+    } else if (arg == "-d" && std::find(known.begin(), known.end(), "delimiter") != known.end()) {
+      // send_nsca's spelling, for scripts moving from NSCA.
+      if (i + 1 >= args.size()) {
+        err << "automon-agent: option '-d' needs a value\n";
+        return std::nullopt;
+      }
+      line.options["delimiter"] = args[++i];
     } else if (arg.size() > 1 && arg.front() == '-') {
       err << fmt::format("automon-agent: unknown option '{}'\n", arg);
       return std::nullopt;
@@ -246,9 +256,46 @@ std::optional<formats::Snapshot> BuildSnapshot(Context& ctx, int* exit_code,
 
 namespace {
 
+// The diagnostic for the `command` key of `s`, pointing at its value in the
+// file when the file can be read again, else at the section.
+Diagnostic CommandDiagnostic(Context& ctx, const formats::Service& s, const std::string& message) {
+  Diagnostic d{Severity::kError, s.loc, message, ""};
+  auto text = ctx.env.fs.ReadFile(s.loc.file, 1 << 20);
+  if (!text) return d;
+  std::vector<Diagnostic> ignored;
+  for (const formats::IniSection& section : formats::LexIni(*text, s.loc.file, ignored)) {
+    if (section.name != s.name) continue;
+    for (const formats::IniEntry& entry : section.entries) {
+      if (entry.key == "command") return {Severity::kError, entry.value_loc, message, entry.line};
+    }
+  }
+  return d;
+}
+
+// On the host, a command service's program must be a regular file owned
+// by root and writable by nobody else (monitoring-info(5)).
+std::vector<Diagnostic> CheckPrograms(Context& ctx, const formats::ScanResult& scan) {
+  std::vector<Diagnostic> out;
+  for (const formats::Service& s : scan.services) {
+    if (s.type != formats::ServiceType::kCommand) continue;
+    const auto words = formats::SplitCommandLine(s.Get("command").value_or(""));
+    if (!words) continue;  // the parser accepted it, so this cannot happen
+    if (auto ok = VerifyProgram(ctx.env.fs, words->front()); !ok) {
+      out.push_back(CommandDiagnostic(
+          ctx, s,
+          fmt::format("service '{}': invalid value '{}' for 'command': {}", s.name,
+                      Abbreviate(*s.Get("command")), ok.error().message)));
+    }
+  }
+  return out;
+}
+
 int Check(Context& ctx) {
   auto scan = Scan(ctx);
   if (!scan) return kExitErrors;
+  const std::vector<Diagnostic> programs = CheckPrograms(ctx, *scan);
+  PrintDiagnostics(programs, ctx.env.err);
+  scan->diagnostics.insert(scan->diagnostics.end(), programs.begin(), programs.end());
   std::vector<std::array<std::string, 4>> rows{{"NAME", "TYPE", "TARGET", "SOURCE"}};
   for (const formats::Service& s : scan->services) {
     rows.push_back({s.name, std::string(formats::TypeName(s.type)), formats::DescribeTarget(s),
@@ -437,7 +484,7 @@ struct Command {
   std::string_view usage;  // `COMMAND --help`: synopsis line(s), then what it does
 };
 
-constexpr std::array<Command, 9> kCommands = {{
+constexpr std::array<Command, 11> kCommands = {{
     {"check",
      Check,
      {},
@@ -475,7 +522,28 @@ constexpr std::array<Command, 9> kCommands = {{
      "push [--dpkg-admindir DIR]\n\n"
      "Sends the snapshot to each registrar and prints its report.\n"},
     {"deregister", Deregister, {}, 0, "deregister\n\nAsks each registrar to remove this host.\n"},
-    {"status", Status, {}, 0, "status\n\nPrints each registrar's key and its last report.\n"},
+    {"status",
+     Status,
+     {},
+     0,
+     "status\n\nPrints each registrar's key, its last report, and the passive results\n"
+     "queued, sent, dropped and refused for it.\n"},
+    {"send",
+     Send,
+     {"delimiter"},
+     0,
+     "send [-d DELIM]\n\n"
+     "Sends passive results read from standard input in send_nsca's format, one a\n"
+     "line: host<TAB>service<TAB>code<TAB>output (a literal \\n in the output is a\n"
+     "line break). Only this host's own passive services; every line that is not\n"
+     "delivered is named on standard error and the exit status is 1.\n"},
+    {"results-flush",
+     FlushResults,
+     {},
+     0,
+     "results-flush\n\n"
+     "Delivers the results the daemon queued and the spool of each registrar (run\n"
+     "by the daemon).\n"},
     {"run",
      RunDaemon,
      {"dpkg-admindir", "debounce", "start-jitter", "retry-base", "rescan", "plan", "in-process"},
@@ -515,9 +583,14 @@ Commands:
   push                     send the snapshot to each registrar, print its report
         [--dpkg-admindir DIR]
   deregister               ask each registrar to remove this host
-  status                   each registrar's key and its last report
+  status                   each registrar's key and its last report, and the
+                           passive results queued, sent and dropped for it
+  send [-d DELIM]          send passive results from stdin, send_nsca's format:
+                           host<TAB>service<TAB>code<TAB>output, one a line
   run                      the daemon: push on every change of the definitions or
-                           of dpkg's package list, retry with backoff, rescan
+                           of dpkg's package list, retry with backoff, rescan;
+                           run the local checks (command services) and send
+                           their results
                            [--debounce MS] [--start-jitter S] [--retry-base MS]
                            [--rescan S] [--dpkg-admindir DIR]
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <ostream>
 #include <span>
 #include <string>
@@ -35,6 +36,8 @@ struct Environment {
   RemoteFactory& remotes;
   // How `registrar = auto` finds registrars.
   Discovery& discovery;
+  // Standard input (automon-agent send); nullptr: std::cin.
+  std::istream* in = nullptr;
 };
 
 // Runs `automon-agent ARGS...` (ARGS without the program name) and returns

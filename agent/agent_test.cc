@@ -5,15 +5,18 @@
 
 #include <cerrno>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "agent/command_context.h"
+#include "agent/spool.h"
 #include "agent/watch.h"
 #include "backends/checkmk.h"
 #include "backends/icinga2.h"
 #include "backends/nagios.h"
 #include "backends/plan.h"
 #include "common/testing/fake_file_system.h"
+#include "formats/results.h"
 #include "formats/snapshot.h"
 
 namespace automon::agent {
@@ -124,6 +127,160 @@ TEST_F(AgentTest, CheckReportsErrorsAndStillListsValidServices) {
   EXPECT_EQ(err_.str(),
             "/mi/broken:3:8: error: invalid value 'eighty' for 'port': expected a number from 1 "
             "to 65535\nport = eighty\n       ^\n");
+}
+
+TEST_F(AgentTest, CheckVerifiesTheProgramOfCommandServices) {
+  fs_.AddFile("/usr/lib/nagios/plugins/check_disk", "");
+  fs_.AddFile("/opt/x", "");
+  fs_.AddFile("/opt/y", "");
+  fs_.AddDirectory("/opt/dir");
+  fs_.SetStatus("/opt/x", {true, 1000, 0755});
+  fs_.SetStatus("/opt/y", {true, 0, 0775});
+  fs_.AddFile("/mi/local",
+              "[disk]\ntype = command\ncommand = /usr/lib/nagios/plugins/check_disk -w 10%\n"
+              "[x]\ntype = command\ncommand = /opt/x\n"
+              "[y]\ntype = command\ninterval = 60\ncommand   =  /opt/y -v\n"
+              "[z]\ntype = command\ncommand = /opt/missing\n"
+              "[d]\ntype = command\ncommand = /opt/dir\n");
+  EXPECT_EQ(Run({"check", "/mi"}), kExitErrors);
+  EXPECT_NE(out_.str().find("disk  command  /usr/lib/nagios/plugins/check_disk -w 10%"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find("8 services in 3 files: 4 errors, 0 warnings"), std::string::npos);
+  EXPECT_EQ(err_.str(),
+            "/mi/local:6:11: error: service 'x': invalid value '/opt/x' for 'command': program "
+            "'/opt/x' is owned by uid 1000, not by root\ncommand = /opt/x\n          ^\n"
+            "/mi/local:10:14: error: service 'y': invalid value '/opt/y -v' for 'command': "
+            "program '/opt/y' is writable by group or others (mode 0775)\n"
+            "command   =  /opt/y -v\n             ^\n"
+            "/mi/local:13:11: error: service 'z': invalid value '/opt/missing' for 'command': "
+            "program '/opt/missing' cannot be examined: stat(/opt/missing): No such file or "
+            "directory\ncommand = /opt/missing\n          ^\n"
+            "/mi/local:16:11: error: service 'd': invalid value '/opt/dir' for 'command': "
+            "program '/opt/dir' is not a regular file\ncommand = /opt/dir\n          ^\n");
+}
+
+// The registrar's answer to `results`: every item with `status`, except
+// the services in `refuse` (unknown service).
+std::function<ssh::RemoteResult(const ssh::RemoteCommand&)> AnswerResults(
+    std::set<std::string> refuse = {}) {
+  return [refuse](const ssh::RemoteCommand& c) {
+    if (c.command != "results") return ssh::RemoteResult{0, "ok\n", "", ""};
+    auto batch = formats::ParseResults(c.input);
+    if (!batch) return ssh::RemoteResult{2, "", batch.error().message, ""};
+    std::vector<formats::ResultReply> replies;
+    for (const auto& r : batch->results) {
+      replies.push_back({r.sequence,
+                         refuse.count(r.service) ? formats::ResultStatus::kUnknownService
+                                                 : formats::ResultStatus::kAccepted,
+                         refuse.count(r.service) ? "no such passive service" : ""});
+    }
+    return ssh::RemoteResult{0, formats::SerializeReplies(replies), "", ""};
+  };
+}
+
+formats::PassiveResult MakeResult(std::string service, int64_t time, int state = 0) {
+  formats::PassiveResult r;
+  r.service = std::move(service);
+  r.time = time;
+  r.state = state;
+  r.output = "OK";
+  return r;
+}
+
+TEST_F(AgentTest, ResultsFlushDeliversTheInboxAndCountsPerRegistrar) {
+  fs_.AddFile("/etc/automon/agent.conf",
+              "[agent]\nregistrar = reg.example.org\nname = web01.example.org\n"
+              "state_dir = /st\n");
+  ASSERT_TRUE(WriteInbox(fs_, "/st", "1.1.1",
+                         {"web01.example.org",
+                          {MakeResult("disk", 1699999990, 2), MakeResult("disk", 1699999995, 0),
+                           MakeResult("gone", 1699999995)}})
+                  .ok());
+  remotes_.reply = AnswerResults({"gone"});
+  EXPECT_EQ(Run({"results-flush"}), kExitOk) << err_.str();
+  ASSERT_EQ(remotes_.calls.size(), 1u);
+  const auto sent = formats::ParseResults(remotes_.calls[0].input);
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(remotes_.calls[0].command, "results");
+  ASSERT_EQ(sent->results.size(), 2u);  // the older "disk" result never leaves
+  EXPECT_EQ(sent->results[0].service, "disk");
+  EXPECT_EQ(sent->results[0].state, 0);
+  EXPECT_EQ(sent->results[1].service, "gone");
+  EXPECT_GE(sent->results[0].sequence, 1700000000000000u);
+  EXPECT_NE(err_.str().find("result for 'gone' refused: unknown-service"), std::string::npos)
+      << err_.str();
+  EXPECT_FALSE(fs_.files().count("/st/passive/inbox/1.1.1"));
+  EXPECT_EQ(Run({"status"}), kExitOk);
+  EXPECT_NE(out_.str().find("passive results: 0 queued, 1 sent, 1 dropped, 1 refused"),
+            std::string::npos)
+      << out_.str();
+}
+
+TEST_F(AgentTest, ResultsFlushSpoolsWhileTheRegistrarIsAway) {
+  fs_.AddFile("/etc/automon/agent.conf",
+              "[agent]\nregistrar = reg.example.org\nname = web01.example.org\n"
+              "state_dir = /st\n");
+  fs_.AddFile("/st/passive/freshness", "disk\t180\nautomon agent\t180\n");
+  remotes_.reply = [](const ssh::RemoteCommand&) {
+    return ssh::RemoteResult{255, "", "connection refused", ""};
+  };
+  ASSERT_TRUE(
+      WriteInbox(fs_, "/st", "a", {"web01.example.org", {MakeResult("disk", 1699999990)}}).ok());
+  EXPECT_EQ(Run({"results-flush"}), kExitErrors);
+  EXPECT_NE(err_.str().find("results not delivered"), std::string::npos) << err_.str();
+  ASSERT_TRUE(
+      WriteInbox(fs_, "/st", "b", {"web01.example.org", {MakeResult("disk", 1699999999)}}).ok());
+  EXPECT_EQ(Run({"results-flush"}), kExitErrors);
+  EXPECT_EQ(remotes_.calls.size(), 1u) << "the second flush waits for the backoff";
+  EXPECT_EQ(Run({"status"}), kExitOk);
+  EXPECT_NE(out_.str().find("passive results: 1 queued, 0 sent, 1 dropped"), std::string::npos)
+      << out_.str();
+  // Back, after the backoff: the newest result only.
+  fs_.AddFile("/st/passive/counts/reg.example.org_2222",
+              "sent 0\ndropped 1\nrefused 0\nfailures 1\nnext_attempt 0\n");
+  remotes_.reply = AnswerResults();
+  EXPECT_EQ(Run({"results-flush"}), kExitOk) << err_.str();
+  const auto sent = formats::ParseResults(remotes_.calls.back().input);
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->results.size(), 1u);
+  EXPECT_EQ(sent->results[0].time, 1699999999);
+}
+
+TEST_F(AgentTest, SendReportsEveryLineThatIsNotDelivered) {
+  fs_.AddFile("/etc/automon/agent.conf",
+              "[agent]\nregistrar = reg.example.org\nname = web01.example.org\n"
+              "state_dir = /st\n");
+  std::istringstream in(
+      "web01.example.org\tbackup\t1\tBACKUP WARNING\\nlast: yesterday|age=30h\n"
+      "other.example.org\tbackup\t0\tOK\n"
+      "web01.example.org\t0\tUP\n"
+      "\n"
+      "web01.example.org\tnope\t0\tOK\n");
+  env_.in = &in;
+  remotes_.reply = AnswerResults({"nope"});
+  EXPECT_EQ(Run({"send"}), kExitErrors);
+  ASSERT_EQ(remotes_.calls.size(), 1u);
+  const auto sent = formats::ParseResults(remotes_.calls[0].input);
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->results.size(), 2u);
+  EXPECT_EQ(sent->results[0].output, "BACKUP WARNING");
+  EXPECT_EQ(sent->results[0].long_output, "last: yesterday");
+  EXPECT_EQ(sent->results[0].perfdata, "age=30h");
+  EXPECT_EQ(sent->results[0].state, 1);
+  EXPECT_EQ(sent->results[0].time, 1700000000);
+  EXPECT_NE(err_.str().find("line 2: result for host 'other.example.org'"), std::string::npos)
+      << err_.str();
+  EXPECT_NE(err_.str().find("line 3: "), std::string::npos);
+  EXPECT_NE(err_.str().find("is a host result"), std::string::npos);
+  EXPECT_NE(err_.str().find("line 5: reg.example.org:2222: 'nope' refused: unknown-service"),
+            std::string::npos)
+      << err_.str();
+  // All good: exit 0; -d sets the delimiter.
+  std::istringstream good("web01.example.org;backup;0;OK\n");
+  env_.in = &good;
+  EXPECT_EQ(Run({"send", "-d", ";"}), kExitOk) << err_.str();
+  EXPECT_EQ(Run({"send", "-d"}), kExitUsage);
 }
 
 TEST_F(AgentTest, CheckUsesConfiguredDirectory) {
@@ -390,8 +547,8 @@ TEST_F(AgentTest, UsageErrors) {
 }
 
 TEST_F(AgentTest, EverySubcommandAnswersHelpWithItsOwnUsage) {
-  for (const char* command :
-       {"check", "show", "snapshot", "hello", "enroll", "push", "deregister", "status", "run"}) {
+  for (const char* command : {"check", "show", "snapshot", "hello", "enroll", "push", "deregister",
+                              "status", "run", "send", "results-flush"}) {
     for (const char* help : {"--help", "-h"}) {
       // Even after other arguments, and without reading a (broken) config.
       EXPECT_EQ(Run({"--config", "/missing.conf", command, "/mi", help}), kExitOk)

@@ -18,6 +18,7 @@
 #include "agent/selection.h"
 #include "common/diagnostic.h"
 #include "formats/directory.h"
+#include "formats/results.h"
 #include "formats/snapshot.h"
 
 namespace automon::agent::internal {
@@ -96,6 +97,11 @@ int Push(Context& ctx);
 int Deregister(Context& ctx);
 int Status(Context& ctx);
 int RunDaemon(Context& ctx);  // daemon.cc
+
+// Passive results (network.cc): delivers the inbox and the spools
+// (`results-flush`); `send`.
+int FlushResults(Context& ctx);
+int Send(Context& ctx);
 
 }  // namespace automon::agent::internal
 

@@ -17,9 +17,10 @@
 namespace automon::agent {
 namespace {
 
-constexpr std::array<std::string_view, 11> kKeys = {
-    "registrar", "fingerprint", "name",    "address", "directory",        "key",
-    "state_dir", "exclude",     "enabled", "user",    "discovery_timeout"};
+constexpr std::array<std::string_view, 13> kKeys = {
+    "registrar",    "fingerprint", "name",    "address", "directory",         "key",
+    "state_dir",    "exclude",     "enabled", "user",    "discovery_timeout", "spool_max_bytes",
+    "spool_max_age"};
 
 bool IsPath(std::string_view s) {
   return s.size() >= 2 && s.size() <= 1024 && s.front() == '/' &&
@@ -106,6 +107,20 @@ ConfigParse ParseAgentConfig(std::string_view text, std::string_view filename) {
           invalid("whole seconds from 1 to 60");
         } else {
           config.discovery_timeout_ms = *n * 1000;
+        }
+      } else if (e.key == "spool_max_bytes") {
+        const Result<int64_t> n = ParseInteger<int64_t>(e.value, 4096, int64_t{1} << 30);
+        if (!n) {
+          invalid("bytes from 4096 to 1073741824");
+        } else {
+          config.spool_max_bytes = static_cast<size_t>(*n);
+        }
+      } else if (e.key == "spool_max_age") {
+        const Result<int64_t> n = ParseInteger<int64_t>(e.value, 60, 30 * 86400);
+        if (!n) {
+          invalid("seconds from 60 to 2592000");
+        } else {
+          config.spool_max_age = *n;
         }
       } else if (e.key == "fingerprint") {
         const auto words = SplitWords(e.value, " \t,");

@@ -12,6 +12,8 @@
 //   state_dir = /var/lib/automon-agent
 //   exclude = apache2 *-debug        # service-name globs to opt out
 //   user = automon                   # SSH user on the registrar
+//   spool_max_bytes = 1048576        # passive results kept per registrar
+//   spool_max_age = 86400            # ... and for at most this many seconds
 //   enabled = true
 //
 // Every key is optional. See automon-agent(8).
@@ -54,6 +56,9 @@ struct AgentConfig {
   std::string user = "automon";
   std::vector<std::string> exclude;
   bool enabled = true;
+  // The spool of passive results per registrar (agent/spool.h).
+  size_t spool_max_bytes = 1 << 20;
+  int64_t spool_max_age = 86400;
 
   bool operator==(const AgentConfig&) const = default;
 };

@@ -23,11 +23,15 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "agent/command_context.h"
+#include "agent/jobs.h"
+#include "agent/spool.h"
 #include "agent/watch.h"
+#include "formats/command_line.h"
 
 #ifndef AUTOMON_LIBEXECDIR
 #define AUTOMON_LIBEXECDIR "/usr/libexec"
@@ -41,9 +45,46 @@ using std::chrono::milliseconds;
 constexpr std::string_view kRunOptions[] = {"dpkg-admindir", "debounce", "start-jitter",
                                             "retry-base", "rescan"};
 
-WatchPlan PlanOf(const Context& ctx) {
-  return {Directory(ctx),
-          (ctx.config.registrars.empty() && !ctx.config.discover) || !ctx.config.enabled};
+// What the loop does: watch the directory, and run the local checks of
+// the services a push would register (quietly: a push says what is wrong
+// with the definitions). Writes the checks' freshness for the delivering
+// child.
+WatchPlan PlanOf(Context& ctx) {
+  WatchPlan plan;
+  plan.directory = Directory(ctx);
+  plan.idle = (ctx.config.registrars.empty() && !ctx.config.discover) || !ctx.config.enabled;
+  if (plan.idle) return plan;
+  std::ostringstream quiet;
+  Environment env = ctx.env;
+  Environment quiet_env{env.fs, quiet, quiet, env.host_name, env.now, env.remotes, env.discovery};
+  Context quiet_ctx{quiet_env,           ctx.config,    ctx.line,    ctx.config_path,
+                    ctx.explicit_config, ctx.discovery, ctx.targets, ctx.discovery_notice};
+  int exit_code = kExitOk;
+  auto snapshot = BuildSnapshot(quiet_ctx, &exit_code);
+  if (!snapshot) return plan;
+  plan.jobs = JobsFor(*snapshot);
+  plan.services = snapshot->services.size();
+  plan.host = snapshot->host;
+  plan.state_dir = ctx.config.state_dir;
+  if (!plan.jobs.empty() && ctx.env.fs.MakeDirectories(ctx.config.state_dir + "/passive", 0700)) {
+    (void)ctx.env.fs.WriteFileAtomic(FreshnessPath(ctx.config.state_dir),
+                                     SerializeFreshness(FreshnessFor(*snapshot)), 0600);
+  }
+  return plan;
+}
+
+// The command that delivers results: this program's results-flush.
+std::vector<std::string> FlushCommandOf(const Context& ctx, const std::string& self) {
+  std::vector<std::string> args = {self};
+  if (ctx.explicit_config) args.insert(args.end(), {"--config", ctx.config_path});
+  args.push_back("results-flush");
+  return args;
+}
+
+std::string SelfPath() {
+  char buffer[PATH_MAX] = {};
+  const ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
 }
 
 class InProcessHooks final : public WatchHooks {
@@ -63,6 +104,8 @@ class InProcessHooks final : public WatchHooks {
     if (!LoadConfig(ctx_)) return std::nullopt;
     return PlanOf(ctx_);
   }
+  std::optional<WatchPlan> Refresh() override { return PlanOf(ctx_); }
+  std::vector<std::string> FlushCommand() override { return FlushCommandOf(ctx_, SelfPath()); }
 
  private:
   Context& ctx_;
@@ -90,6 +133,9 @@ int RunDaemon(Context& ctx) {
     // For automon-agent-run: what the configuration says, one key a line.
     const WatchPlan plan = PlanOf(ctx);
     ctx.env.out << "directory=" << plan.directory << "\nidle=" << (plan.idle ? 1 : 0) << '\n';
+    ctx.env.out << "services=" << plan.services << "\nhost=" << plan.host
+                << "\nstate_dir=" << plan.state_dir << '\n';
+    for (const Job& job : plan.jobs) ctx.env.out << "job=" << FormatJob(job) << '\n';
     return kExitOk;
   }
   // Checked here, before handing over, so a mistyped value is a usage

@@ -14,12 +14,18 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <iostream>
+#include <random>
 #include <set>
 #include <sstream>
 
 #include "agent/command_context.h"
+#include "agent/jobs.h"
 #include "agent/pinning.h"
 #include "agent/remote.h"
+#include "agent/send_input.h"
+#include "agent/spool.h"
+#include "agent/watch.h"
 #include "common/file_system.h"
 #include "common/parse_integer.h"
 #include "common/text.h"
@@ -469,6 +475,12 @@ int Push(Context& ctx) {
   std::set<std::string> broken_files;
   auto snapshot = BuildSnapshot(ctx, &exit_code, &broken_files);
   if (!snapshot) return exit_code;
+  // The daemon feeds the "automon agent" heartbeat when it runs local
+  // checks; the registrar then expects it (and makes them depend on it).
+  if (Option(ctx, "daemon").value_or("0") == "1" &&
+      std::any_of(snapshot->services.begin(), snapshot->services.end(), IsLocalCheck)) {
+    snapshot->heartbeat_seconds = kHeartbeatSeconds;
+  }
   // The generation must grow even when the clock steps back, or every
   // registrar refuses the push as older than what it holds.
   const std::string generation_path = ctx.config.state_dir + "/generation";
@@ -576,8 +588,300 @@ int Status(Context& ctx) {
                                    ? std::string(TrimSpace(**known)) + " (trusted on first use)"
                                    : std::string("not seen yet"));
     ctx.env.out << (*report ? Lines(**report) : std::string("never pushed\n"));
+    const auto counts = ReadState(ctx, "passive/counts", t);
+    if (counts && *counts) {
+      const SpoolCounts c = ParseCounts(**counts);
+      size_t queued = 0;
+      if (auto spool = ReadState(ctx, "passive/spool", t); spool && *spool) {
+        if (auto parsed = Spool::Parse(**spool)) queued = parsed->size();
+      }
+      ctx.env.out << fmt::format(
+          "passive results: {} queued, {} sent, {} dropped, {} refused{}\n", queued, c.sent,
+          c.dropped, c.refused,
+          c.failures > 0 ? fmt::format(" ({} failed deliveries in a row)", c.failures) : "");
+    }
   }
   return kExitOk;
+}
+
+namespace {
+
+// The name results are sent for: as the snapshot's.
+std::optional<std::string> ResultsHost(Context& ctx) {
+  auto host = formats::NormaliseValue({"name", formats::ValueKind::kHostName}, HostName(ctx));
+  if (!host) {
+    ctx.env.err << "automon-agent: " << host.error().message << '\n';
+    return std::nullopt;
+  }
+  return *host;
+}
+
+// Next sequence numbers, kept in state_dir/passive/sequence so that they
+// grow across runs.
+uint64_t TakeSequences(Context& ctx, size_t count) {
+  const std::string path = ctx.config.state_dir + "/passive/sequence";
+  uint64_t next = 1;
+  if (auto text = ctx.env.fs.ReadFile(path, 64)) {
+    next = ParseInteger<uint64_t>(TrimSpace(*text)).value_or(0) + 1;
+  }
+  // Never below the clock in microseconds: a lost state file must not
+  // restart the numbers below what a registrar saw.
+  next = std::max<uint64_t>(next,
+                            static_cast<uint64_t>(std::max<int64_t>(0, ctx.env.now())) * 1000000);
+  (void)ctx.env.fs.MakeDirectories(ctx.config.state_dir + "/passive", 0700);
+  (void)ctx.env.fs.WriteFileAtomic(path, std::to_string(next + count - 1) + "\n", 0600);
+  return next;
+}
+
+// Splits results into documents within the batch bounds.
+std::vector<formats::ResultBatch> Batches(const std::string& host,
+                                          const std::vector<formats::PassiveResult>& results) {
+  std::vector<formats::ResultBatch> out;
+  size_t bytes = 0;
+  for (const formats::PassiveResult& r : results) {
+    const size_t size =
+        r.service.size() + r.output.size() + r.long_output.size() + r.perfdata.size() + 64;
+    if (out.empty() || out.back().results.size() >= formats::kMaxResultsPerBatch ||
+        bytes + 2 * size > formats::kMaxResultsDocumentBytes / 2) {
+      out.push_back({host, {}});
+      bytes = 0;
+    }
+    out.back().results.push_back(r);
+    bytes += 2 * size;  // escaping may double a field
+  }
+  return out;
+}
+
+bool Delivered(formats::ResultStatus status) {
+  return status == formats::ResultStatus::kAccepted || status == formats::ResultStatus::kQueued;
+}
+
+}  // namespace
+
+int FlushResults(Context& ctx) {
+  const int64_t now = ctx.env.now();
+  const auto host = ResultsHost(ctx);
+  if (!host) return kExitErrors;
+  // The inbox: batches the daemon handed over.
+  std::vector<formats::PassiveResult> fresh;
+  std::vector<std::string> taken;
+  const std::string inbox = InboxDirectory(ctx.config.state_dir);
+  if (auto entries = ctx.env.fs.ListDirectory(inbox)) {
+    for (const DirectoryEntry& e : *entries) {
+      if (e.kind != DirectoryEntry::Kind::kRegular || e.name.starts_with(".")) continue;
+      const std::string path = inbox + "/" + e.name;
+      taken.push_back(path);
+      auto text = ctx.env.fs.ReadFile(path, formats::kMaxResultsDocumentBytes);
+      auto batch = text ? formats::ParseResults(*text) : Result<formats::ResultBatch>(text.error());
+      if (!batch) {
+        ctx.env.err << fmt::format("automon-agent: {}: {}; dropped\n", path, batch.error().message);
+        continue;
+      }
+      for (auto& r : batch->results) fresh.push_back(std::move(r));
+    }
+  }
+  if (!fresh.empty()) {
+    uint64_t sequence = TakeSequences(ctx, fresh.size());
+    for (auto& r : fresh) r.sequence = sequence++;
+  }
+  std::map<std::string, int64_t> freshness;
+  if (auto text = ctx.env.fs.ReadFile(FreshnessPath(ctx.config.state_dir), 1 << 20)) {
+    freshness = ParseFreshness(*text);
+  }
+  const SpoolLimits limits{ctx.config.spool_max_bytes, ctx.config.spool_max_age};
+  Pins pins;
+  const auto targets = Targets(ctx, pins, /*browse=*/false);
+  std::unique_ptr<Remote> remote;
+  std::mt19937 random(std::random_device{}());
+  bool left = false;
+  int exit = kExitOk;
+  for (const Target& t : targets) {
+    Spool spool;
+    if (auto text = ReadState(ctx, "passive/spool", t); text && *text) {
+      if (auto parsed = Spool::Parse(**text)) {
+        spool = std::move(*parsed);
+      } else {
+        ctx.env.err << fmt::format("automon-agent: {}: spool unreadable ({}); started anew\n",
+                                   t.label, parsed.error().message);
+      }
+    }
+    SpoolCounts counts;
+    if (auto text = ReadState(ctx, "passive/counts", t); text && *text)
+      counts = ParseCounts(**text);
+    spool.Add(fresh);
+    spool.Expire(now, freshness, 2 * 300 + 60, limits);
+    if (spool.size() > 0 && counts.next_attempt <= now) {
+      if (!remote) remote = Connect(ctx);
+      bool failed = remote == nullptr;
+      for (const formats::ResultBatch& batch :
+           failed ? std::vector<formats::ResultBatch>() : Batches(*host, spool.Results())) {
+        auto result = Call(ctx, *remote, pins, t, "results", formats::SerializeResults(batch));
+        // Status 1 with replies: some items were refused, each reply says why.
+        auto replies =
+            result && (result->exit_status == 0 || result->exit_status == 1)
+                ? formats::ParseReplies(result->out)
+                : Result<std::vector<formats::ResultReply>>(Error{
+                      result ? fmt::format("the registrar answered with status {}: {}",
+                                           result->exit_status, OneLine(result->err.substr(0, 300)))
+                             : result.error().message});
+        if (!replies) {
+          ctx.env.err << fmt::format("automon-agent: {}: results not delivered: {}\n", t.label,
+                                     replies.error().message);
+          failed = true;
+          break;
+        }
+        std::vector<uint64_t> answered;
+        for (const formats::ResultReply& reply : *replies) {
+          answered.push_back(reply.sequence);
+          if (Delivered(reply.status)) {
+            ++counts.sent;
+            continue;
+          }
+          ++counts.refused;
+          std::string service = "?";
+          for (const auto& r : batch.results) {
+            if (r.sequence == reply.sequence) service = r.service;
+          }
+          ctx.env.err << fmt::format("automon-agent: {}: result for '{}' refused: {}{}{}\n",
+                                     t.label, OneLine(service), ResultStatusName(reply.status),
+                                     reply.detail.empty() ? "" : ": ", OneLine(reply.detail));
+        }
+        spool.Remove(answered);
+      }
+      if (failed) {
+        ++counts.failures;
+        counts.next_attempt =
+            now + RetryDelay(counts.failures, std::chrono::milliseconds(5000),
+                             std::chrono::milliseconds(15 * 60 * 1000),
+                             std::uniform_real_distribution<double>(0.0, 1.0)(random))
+                          .count() /
+                      1000;
+        exit = kExitErrors;
+      } else {
+        counts.failures = 0;
+        counts.next_attempt = 0;
+      }
+    }
+    counts.dropped += spool.dropped();
+    if (spool.size() > 0) left = true;
+    (void)WriteState(ctx, "passive/spool", t, spool.size() > 0 ? spool.Serialize(*host) : "");
+    (void)WriteState(ctx, "passive/counts", t, SerializeCounts(counts, spool.size()));
+  }
+  for (const std::string& path : taken) (void)ctx.env.fs.RemoveFile(path);
+  return left || exit != kExitOk ? kExitErrors : kExitOk;
+}
+
+int Send(Context& ctx) {
+  char delimiter = '\t';
+  if (auto d = Option(ctx, "delimiter")) {
+    auto parsed = ParseDelimiter(*d);
+    if (!parsed) {
+      ctx.env.err << "automon-agent: " << parsed.error().message << '\n';
+      return kExitUsage;
+    }
+    delimiter = *parsed;
+  }
+  const auto host = ResultsHost(ctx);
+  if (!host) return kExitErrors;
+  std::istream& in = ctx.env.in != nullptr ? *ctx.env.in : std::cin;
+  Pins pins;
+  const auto targets = Targets(ctx, pins);
+  if (targets.empty()) {
+    ctx.env.err << "automon-agent: send: no registrar configured; nothing sent\n";
+    return kExitErrors;
+  }
+  std::unique_ptr<Remote> remote = Connect(ctx);
+  if (!remote) return kExitErrors;
+  int exit = kExitOk;
+  size_t line_number = 0;
+  size_t sent = 0;
+  std::vector<formats::PassiveResult> pending;
+  std::map<uint64_t, size_t> line_of;  // sequence -> input line
+  auto flush = [&] {
+    if (pending.empty()) return;
+    for (const Target& t : targets) {
+      auto result =
+          Call(ctx, *remote, pins, t, "results", formats::SerializeResults({*host, pending}));
+      auto replies =
+          result && (result->exit_status == 0 || result->exit_status == 1)
+              ? formats::ParseReplies(result->out)
+              : Result<std::vector<formats::ResultReply>>(Error{
+                    result ? fmt::format("the registrar answered with status {}: {}",
+                                         result->exit_status, OneLine(result->err.substr(0, 300)))
+                           : result.error().message});
+      if (!replies) {
+        ctx.env.err << fmt::format("automon-agent: {}: {} results not sent: {}\n", t.label,
+                                   pending.size(), replies.error().message);
+        exit = kExitErrors;
+        continue;
+      }
+      std::map<uint64_t, const formats::ResultReply*> by_sequence;
+      for (const auto& reply : *replies) by_sequence[reply.sequence] = &reply;
+      for (const formats::PassiveResult& r : pending) {
+        auto it = by_sequence.find(r.sequence);
+        if (it == by_sequence.end()) {
+          ctx.env.err << fmt::format("automon-agent: line {}: {}: no answer for '{}'\n",
+                                     line_of[r.sequence], t.label, OneLine(r.service));
+          exit = kExitErrors;
+        } else if (!Delivered(it->second->status)) {
+          ctx.env.err << fmt::format(
+              "automon-agent: line {}: {}: '{}' refused: {}{}{}\n", line_of[r.sequence], t.label,
+              OneLine(r.service), ResultStatusName(it->second->status),
+              it->second->detail.empty() ? "" : ": ", OneLine(it->second->detail));
+          exit = kExitErrors;
+        } else {
+          ++sent;
+        }
+      }
+    }
+    pending.clear();
+    line_of.clear();
+  };
+  size_t pending_bytes = 0;
+  uint64_t next_sequence = 0;
+  size_t sequences_left = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_number;
+    if (line.empty() || line == "\r") continue;
+    auto parsed = ParseSendLine(line, delimiter);
+    if (!parsed) {
+      ctx.env.err << fmt::format("automon-agent: line {}: {}\n", line_number,
+                                 parsed.error().message);
+      exit = kExitErrors;
+      continue;
+    }
+    if (parsed->host != *host) {
+      ctx.env.err << fmt::format(
+          "automon-agent: line {}: result for host '{}': this agent sends results for its own "
+          "host only ('{}')\n",
+          line_number, OneLine(Abbreviate(parsed->host, 100)), *host);
+      exit = kExitErrors;
+      continue;
+    }
+    formats::PassiveResult r;
+    r.service = parsed->service;
+    r.state = parsed->code;
+    formats::SplitPluginOutput(parsed->output, r);
+    r.time = ctx.env.now();
+    const size_t size = r.output.size() + r.long_output.size() + r.perfdata.size() + 64;
+    if (pending.size() >= formats::kMaxResultsPerBatch ||
+        pending_bytes + 2 * size > formats::kMaxResultsDocumentBytes / 2) {
+      flush();
+      pending_bytes = 0;
+    }
+    if (sequences_left == 0) {
+      next_sequence = TakeSequences(ctx, 1000);
+      sequences_left = 1000;
+    }
+    r.sequence = next_sequence++;
+    --sequences_left;
+    line_of[r.sequence] = line_number;
+    pending.push_back(std::move(r));
+    pending_bytes += 2 * size;
+  }
+  flush();
+  if (line_number == 0) ctx.env.err << "automon-agent: send: no input\n";
+  return exit;
 }
 
 }  // namespace automon::agent::internal

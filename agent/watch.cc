@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -12,6 +13,9 @@
 #include <cstring>
 #include <random>
 
+#include "agent/program_check.h"
+#include "agent/spool.h"
+#include "common/file_system.h"
 #include "common/parse_integer.h"
 #include "common/signals.h"
 #include "common/unique_fd.h"
@@ -88,7 +92,154 @@ class Watches {
   int admin_wd_ = -1;
 };
 
+// The passive half of the loop: the scheduler, the batch of results not
+// yet handed over, the heartbeat and the child that delivers results.
+class Passive {
+ public:
+  Passive(WatchHooks& hooks, std::ostream& log, std::mt19937& random)
+      : hooks_(hooks),
+        log_(log),
+        random_(random),
+        scheduler_(
+            clock_, launcher_, [this] { return unit_(random_); },
+            [](const Job& job) {
+              return EffectiveUser(job, ::geteuid(), [](const std::string& name) {
+                return ::getpwnam(name.c_str()) != nullptr;
+              });
+            },
+            [this](const Job& job) { return VerifyProgram(fs_, job.argv.front()); }, log) {}
+
+  void SetPlan(const WatchPlan& plan) {
+    if (!plan.jobs.empty() && ::geteuid() != 0 && !said_not_root_) {
+      log_ << fmt::format(
+          "automon-agent: not running as root: local checks run as uid {}, not as their "
+          "'user'\n",
+          ::geteuid());
+      said_not_root_ = true;
+    }
+    const bool had = !scheduler_.jobs().empty();
+    // With nobody to send to, nothing is run.
+    scheduler_.SetJobs(plan.idle ? std::vector<Job>() : plan.jobs);
+    services_ = plan.services;
+    host_ = plan.host;
+    state_dir_ = plan.state_dir;
+    // The first heartbeat goes with the first push (AfterPush).
+    if (!had && !plan.jobs.empty()) heartbeat_due_ = Clock::now() + std::chrono::seconds(60);
+  }
+  bool active() const { return !scheduler_.jobs().empty() || !queue_.empty() || flushing_; }
+
+  void AfterPush() {
+    pushed_ = true;
+    if (!scheduler_.jobs().empty()) Queue({HeartbeatResult(services_, clock_.WallSeconds())});
+  }
+
+  // Does what is due; returns when it wants to run again.
+  std::optional<Clock::time_point> Work() {
+    Queue(scheduler_.Tick());
+    const auto now = Clock::now();
+    if (!scheduler_.jobs().empty() && now >= heartbeat_due_) {
+      Queue({HeartbeatResult(services_, clock_.WallSeconds())});
+      heartbeat_due_ = now + std::chrono::seconds(60);
+    }
+    if (!queue_.empty() && (queue_.size() >= kFlushResults || now >= first_queued_ + kFlushDelay)) {
+      const std::string name =
+          fmt::format("{}.{}.{}", clock_.WallSeconds(), ::getpid(), ++inbox_files_);
+      if (auto written = WriteInbox(fs_, state_dir_, name, {host_, queue_}); written) {
+        flush_wanted_ = true;
+        flush_at_ = now;  // new results go out at once, backoff or not
+      } else {
+        log_ << fmt::format("automon-agent: {} results lost: {}\n", queue_.size(),
+                            written.error().message);
+      }
+      queue_.clear();
+    }
+    for (auto& [id, outcome] : flusher_.Collect(now)) {
+      flushing_ = false;
+      if (!outcome.output.empty()) log_ << outcome.output << std::flush;
+      if (outcome.kind == RunOutcome::Kind::kExited && outcome.code == 0) {
+        failures_ = 0;
+      } else {
+        ++failures_;
+        flush_wanted_ = true;
+        flush_at_ = now + RetryDelay(failures_, milliseconds(5000), milliseconds(15 * 60 * 1000),
+                                     unit_(random_));
+      }
+    }
+    // Not before the first push: a registrar that does not know the
+    // services yet would refuse their results.
+    if (flush_wanted_ && !flushing_ && pushed_ && now >= flush_at_) {
+      Job flush;
+      flush.name = "results";
+      flush.argv = hooks_.FlushCommand();
+      flush.timeout = std::chrono::seconds(300);
+      flush.capture_stderr = true;
+      if (!flush.argv.empty()) {
+        if (auto id = flusher_.Start(flush, std::nullopt)) {
+          flushing_ = true;
+        } else {
+          log_ << "automon-agent: cannot deliver results: " << id.error().message << '\n';
+        }
+      }
+      flush_wanted_ = false;
+    }
+    std::optional<Clock::time_point> next = scheduler_.NextWake();
+    auto earlier = [&](std::optional<Clock::time_point> t) {
+      if (t && (!next || *t < *next)) next = t;
+    };
+    if (!scheduler_.jobs().empty()) earlier(heartbeat_due_);
+    if (!queue_.empty()) earlier(first_queued_ + kFlushDelay);
+    if (flush_wanted_ && !flushing_ && pushed_) earlier(flush_at_);
+    earlier(flusher_.NextDeadline());
+    return next;
+  }
+
+  std::vector<int> PollFds() const {
+    std::vector<int> fds = scheduler_.PollFds();
+    for (int fd : flusher_.PollFds()) fds.push_back(fd);
+    return fds;
+  }
+
+ private:
+  void Queue(std::vector<formats::PassiveResult> results) {
+    if (results.empty()) return;
+    if (queue_.empty()) first_queued_ = Clock::now();
+    for (auto& r : results) queue_.push_back(std::move(r));
+  }
+
+  WatchHooks& hooks_;
+  std::ostream& log_;
+  std::mt19937& random_;
+  std::uniform_real_distribution<double> unit_{0.0, 1.0};
+  RealFileSystem fs_;
+  RealSchedulerClock clock_;
+  RealLauncher launcher_;
+  RealLauncher flusher_;
+  Scheduler scheduler_;
+  size_t services_ = 0;
+  std::string host_;
+  std::string state_dir_;
+  uint64_t inbox_files_ = 0;
+  bool said_not_root_ = false;
+  std::vector<formats::PassiveResult> queue_;
+  Clock::time_point first_queued_;
+  Clock::time_point heartbeat_due_;
+  bool flush_wanted_ = false;
+  bool flushing_ = false;
+  bool pushed_ = false;
+  Clock::time_point flush_at_;
+  int failures_ = 0;
+};
+
 }  // namespace
+
+formats::PassiveResult HeartbeatResult(size_t services, int64_t time) {
+  formats::PassiveResult r;
+  r.service = std::string(formats::kHeartbeatService);
+  r.state = 0;
+  r.output = fmt::format("automon-agent running, {} service{}", services, services == 1 ? "" : "s");
+  r.time = time;
+  return r;
+}
 
 milliseconds RetryDelay(int failures, milliseconds base, milliseconds max, double jitter) {
   milliseconds delay = base;
@@ -137,6 +288,8 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
   std::mt19937 random(std::random_device{}());
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   Watches watches;
+  Passive passive(hooks, log, random);
+  passive.SetPlan(plan);
 
   bool pending = true;  // a push is due at `due`
   auto due = Clock::now() + milliseconds(static_cast<long>(
@@ -185,6 +338,14 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
       } else {
         failures = 0;
       }
+      if (outcome == PushOutcome::kOk) {
+        // The definitions may have changed: so may the local checks.
+        if (auto refreshed = hooks.Refresh()) {
+          plan = *refreshed;
+          passive.SetPlan(plan);
+        }
+        passive.AfterPush();
+      }
       log.flush();
       next_rescan = Clock::now() + timings.rescan;
       continue;
@@ -200,9 +361,21 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
       timeout = std::max(milliseconds(0),
                          std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1));
     }
-    pollfd fds[2] = {{signals->fd(), POLLIN, 0}, {watches.fd(), POLLIN, 0}};
+    // Without local checks this costs nothing: no wake-up, no descriptor.
+    if (passive.active()) {
+      if (auto wake = passive.Work()) {
+        const milliseconds until = std::max(
+            milliseconds(0),
+            std::chrono::duration_cast<milliseconds>(*wake - Clock::now()) + milliseconds(1));
+        timeout = timeout.count() < 0 ? until : std::min(timeout, until);
+      }
+    }
+    std::vector<pollfd> fds = {{signals->fd(), POLLIN, 0}, {watches.fd(), POLLIN, 0}};
+    const size_t fixed = watches.fd() >= 0 ? 2 : 1;
+    fds.resize(fixed);
+    for (int fd : passive.PollFds()) fds.push_back({fd, POLLIN, 0});
     const int ready = ::poll(
-        fds, watches.fd() >= 0 ? 2 : 1,
+        fds.data(), fds.size(),
         timeout.count() < 0 ? -1
                             : static_cast<int>(std::min<long>(timeout.count(), 24 * 3600 * 1000)));
     if (ready < 0 && errno != EINTR) {
@@ -214,6 +387,7 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
         log << "automon-agent: SIGHUP: reloading the configuration\n";
         if (auto reloaded = hooks.Reload()) {
           plan = *reloaded;
+          passive.SetPlan(plan);
         } else {
           log << "automon-agent: keeping the previous configuration\n";
         }
@@ -227,7 +401,7 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
         return 0;
       }
     }
-    if (fds[1].revents & POLLIN && watches.Drain()) {
+    if (fixed == 2 && fds[1].revents & POLLIN && watches.Drain()) {
       // Trailing debounce, but a stream of changes cannot delay a push
       // beyond a few debounce periods after its first change.
       const auto changed = Clock::now();

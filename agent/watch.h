@@ -16,7 +16,9 @@
 #include <string>
 #include <string_view>
 
+#include "agent/scheduler.h"
 #include "common/result.h"
+#include "formats/results.h"
 
 namespace automon::agent {
 
@@ -24,6 +26,12 @@ namespace automon::agent {
 struct WatchPlan {
   std::string directory;  // the definitions directory to watch
   bool idle = false;      // no registrar configured, or enabled = false
+  // Passive checks (issue #15): the local checks to run; none on most
+  // hosts, and then the loop neither schedules nor sends anything.
+  std::vector<Job> jobs = {};
+  size_t services = 0;         // services registered, for the heartbeat's text
+  std::string host = {};       // the name this host registers as
+  std::string state_dir = {};  // results are handed over under it (agent/spool.h)
 };
 
 enum class PushOutcome {
@@ -47,7 +55,22 @@ class WatchHooks {
   virtual PushOutcome Push() = 0;
   // SIGHUP: the new plan, or nullopt (after saying why) to keep the old.
   virtual std::optional<WatchPlan> Reload() = 0;
+  // After a push (a change of the definitions, a rescan): the plan again,
+  // quietly, so that the local checks follow the definitions.
+  virtual std::optional<WatchPlan> Refresh() { return std::nullopt; }
+  // The command that delivers queued results to the registrars (run as a
+  // child; exit 0 when nothing is left to deliver).
+  virtual std::vector<std::string> FlushCommand() { return {}; }
 };
+
+// Results are flushed when this many are waiting, or when the oldest has
+// waited kFlushDelay.
+inline constexpr size_t kFlushResults = 100;
+inline constexpr std::chrono::milliseconds kFlushDelay{2000};
+
+// The heartbeat result: "automon agent" OK "automon-agent running, N
+// services" at `time`.
+formats::PassiveResult HeartbeatResult(size_t services, int64_t time);
 
 // Runs until SIGTERM or SIGINT (0) or a fatal error (1). Signals are
 // blocked in the calling thread while it runs (signalfd).

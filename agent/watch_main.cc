@@ -139,6 +139,7 @@ class ChildHooks final : public automon::agent::WatchHooks {
     if (Spawn(args, &out, limit_) != 0) return std::nullopt;
     WatchPlan plan;
     bool directory = false, idle = false;
+    bool bad_job = false;
     size_t start = 0;
     while (start < out.size()) {
       const size_t end = out.find('\n', start);
@@ -150,10 +151,32 @@ class ChildHooks final : public automon::agent::WatchHooks {
       } else if (line.rfind("idle=", 0) == 0) {
         plan.idle = line == "idle=1";
         idle = true;
+      } else if (line.rfind("services=", 0) == 0) {
+        plan.services = automon::ParseInteger<size_t>(line.substr(9)).value_or(0);
+      } else if (line.rfind("host=", 0) == 0) {
+        plan.host = line.substr(5);
+      } else if (line.rfind("state_dir=", 0) == 0) {
+        plan.state_dir = line.substr(10);
+      } else if (line.rfind("job=", 0) == 0) {
+        auto job = automon::agent::ParseJob(line.substr(4));
+        if (job) {
+          plan.jobs.push_back(std::move(*job));
+        } else {
+          std::cerr << "automon-agent: " << job.error().message << '\n';
+          bad_job = true;
+        }
       }
     }
-    if (!directory || !idle) return std::nullopt;
+    if (!directory || !idle || bad_job) return std::nullopt;
     return plan;
+  }
+
+  std::optional<WatchPlan> Refresh() override { return Reload(); }
+
+  std::vector<std::string> FlushCommand() override {
+    std::vector<std::string> args = Base();
+    args.push_back("results-flush");
+    return args;
   }
 
  private:

@@ -122,16 +122,31 @@ Result<RenderedHost> CheckmkRenderer::RenderHost(const HostPlan& plan) const {
     RenderedService& report = result.services.emplace_back(RenderedService{s.name, false, ""});
     report.reason = service_names.Refusal(s.name, s.description);
     if (!report.reason.empty()) continue;
-    auto line = CheckmkCommandLine(s.plan, options);
-    if (!line) {
-      report.reason = line.error().message;
-      continue;
+    PyValue value;
+    if (s.plan.mode == CheckMode::kPassive) {
+      // A custom check without command_line is passive; Checkmk's freshness
+      // is in whole minutes, so the threshold rounds up to one.
+      const int seconds = s.plan.freshness_seconds.value_or(DefaultFreshnessSeconds(300));
+      const int minutes = (seconds + 59) / 60;
+      value = PyValue::Dict(
+          {{"service_description", PyValue::Str(s.description)},
+           {"freshness",
+            PyValue::Dict({{"interval", PyValue::Int(minutes)},
+                           {"state", PyValue::Int(3)},
+                           {"output", PyValue::Str(StaleText(host, minutes * 60))}})}});
+    } else {
+      auto line = CheckmkCommandLine(s.plan, options);
+      if (!line) {
+        report.reason = line.error().message;
+        continue;
+      }
+      value = PyValue::Dict({{"service_description", PyValue::Str(s.description)},
+                             {"command_line", PyValue::Str(*line)}});
     }
     PyValue rule = PyValue::Dict(
         // '/' is in neither a host nor a service name: ids never collide.
         {{"id", PyValue::Str(fmt::format("automon/{}/{}", host, s.name))},
-         {"value", PyValue::Dict({{"service_description", PyValue::Str(s.description)},
-                                  {"command_line", PyValue::Str(*line)}})},
+         {"value", std::move(value)},
          {"condition", PyValue::Dict({{"host_name", PyValue::List({PyValue::Str(host)})}})},
          {"options",
           PyValue::Dict({{"description", PyValue::Str(fmt::format("automon: service {} of host {}",

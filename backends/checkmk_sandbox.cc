@@ -84,6 +84,20 @@ def added_keys(before, after, name):
     return [k for k in after if k not in before]
 
 
+def active(value):
+    return set(value) == {'service_description', 'command_line'} and \
+        type(value['command_line']) is str
+
+
+def passive(value):
+    # A rule without command_line is passive (issue #15); its freshness
+    # says when the core calls it stale.
+    f = value.get('freshness')
+    return (set(value) == {'service_description', 'freshness'} and type(f) is dict
+            and set(f) == {'interval', 'state', 'output'} and type(f['interval']) is int
+            and f['interval'] > 0 and f['state'] in (0, 1, 2, 3) and type(f['output']) is str)
+
+
 def check_file(host, path):
     with open(path, 'rb') as f:
         data = f.read(4 * 1024 * 1024 + 1)
@@ -117,7 +131,7 @@ def check_file(host, path):
         if (type(rule) is not dict or rule.get('condition') != {'host_name': [host]}
                 or type(rule.get('value')) is not dict
                 or type(rule['value'].get('service_description')) is not str
-                or type(rule['value'].get('command_line')) is not str):
+                or not (active(rule['value']) or passive(rule['value']))):
             raise Bad('custom_checks gains a rule that is not for %r alone: %r' % (host, rule))
     ids = set()
     prefix = 'automon/' + host + '/'

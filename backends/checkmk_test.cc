@@ -7,7 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "backends/checkmk_sandbox.h"
 #include "backends/testing/golden.h"
+#include "common/process_runner.h"
 #include "formats/parser.h"
 
 namespace automon::backends {
@@ -224,6 +226,54 @@ TEST(CheckmkRendererTest, OutputIsPrintableAsciiWithAHeader) {
       "2026-11-21T12:00:00Z.\n# Do not edit"));
   for (char c : rendered->content) EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f));
   EXPECT_EQ(CheckmkFileName("web01.example.org"), "web01.example.org.mk");
+}
+
+// Issue #15: a passive service is a custom check without command_line, with
+// freshness in whole minutes (passive-icinga2-prometheus.md §1.5).
+TEST(CheckmkRendererTest, PassiveServicesHaveFreshnessAndNoCommandLine) {
+  formats::Snapshot s = Parse(
+      "[backup]\ntype = command\ncommand = /usr/lib/nagios/plugins/check_backup -w 1\n"
+      "interval = 60\ndescription = Backup\n"
+      "[lbsock]\ntype = haproxy\nstats = /run/haproxy/admin.sock\n"
+      "[ssh]\ntype = ssh\n",
+      "192.0.2.10");
+  s.heartbeat_seconds = 60;
+  auto rendered = RenderCheckmkHost(s, Options());
+  ASSERT_TRUE(rendered.ok()) << rendered.error().message;
+  ASSERT_EQ(rendered->services.size(), 4u);
+  for (const RenderedService& r : rendered->services) EXPECT_TRUE(r.rendered) << r.reason;
+  EXPECT_EQ(rendered->content, ReadGolden("passive.example.org.mk", rendered->content));
+  EXPECT_EQ(rendered->content.find("check_backup"), std::string::npos);
+  EXPECT_EQ(rendered->content.find("admin.sock"), std::string::npos);
+  EXPECT_NE(
+      rendered->content.find("'freshness': {'interval': 11, 'state': 3, 'output': 'No result from "
+                             "web01.example.org for 660 s (agent silent?)'}"),
+      std::string::npos)
+      << rendered->content;
+}
+
+// The registrar's sandbox check of staged .mk files takes passive rules
+// (freshness, no command_line) and still refuses a rule that has neither.
+TEST(CheckmkRendererTest, SandboxTakesPassiveRulesOnly) {
+  RealProcessRunner runner;
+  auto sandbox = [&](const std::string& path) {
+    auto run = runner.Run({"/usr/bin/python3", "-I", "-S", "-c",
+                           std::string(CheckmkSandboxSource()), "web01.example.org", path},
+                          std::chrono::seconds(60));
+    EXPECT_TRUE(run.ok());
+    return run.ok() ? run->output : "";
+  };
+  EXPECT_EQ(sandbox("backends/testdata/passive.example.org.mk"), "OK\tweb01.example.org\n");
+  std::ifstream in("backends/testdata/passive.example.org.mk");
+  std::stringstream golden;
+  golden << in.rdbuf();
+  std::string bad = golden.str();
+  const size_t at = bad.find("'freshness': {'interval': 3, 'state': 3, ");
+  ASSERT_NE(at, std::string::npos);
+  bad.replace(at, 41, "'freshness': {'interval': 3, 'state': 7, ");
+  const std::string path = ::testing::TempDir() + "/bad.mk";
+  std::ofstream(path) << bad;
+  EXPECT_EQ(sandbox(path).substr(0, 23), "FAIL\tweb01.example.org\t");
 }
 
 }  // namespace

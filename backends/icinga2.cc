@@ -279,9 +279,11 @@ Result<RenderedHost> Icinga2Renderer::RenderHost(const HostPlan& plan) const {
 
   std::set<std::string> names;
   std::set<std::string> descriptions;
+  std::vector<std::string> dependents;  // passive services but the heartbeat
   for (const PlannedService& s : plan.services) {
     RenderedService& report = result.services.emplace_back(RenderedService{s.name, false, ""});
-    if (!IsIcinga2ObjectName(s.name) || s.name.size() > 64) {
+    // The heartbeat's name is automon's own, with its space.
+    if ((!IsIcinga2ObjectName(s.name) || s.name.size() > 64) && !IsHeartbeat(s)) {
       report.reason = "the service name is not usable in Icinga 2";
       continue;
     }
@@ -340,14 +342,29 @@ Result<RenderedHost> Icinga2Renderer::RenderHost(const HostPlan& plan) const {
     out += "  import \"automon-service\"\n";
     out += fmt::format("  host_name = {}\n", Literal(plan.host));
     out += fmt::format("  display_name = {}\n", Literal(s.description));
+    if (p.mode == CheckMode::kPassive) {
+      // Results come from the host. Icinga 2 runs the command of a service
+      // whose last result is older than check_interval only when active
+      // checks are ON (an OFF one stays OK forever): the ITL's dummy
+      // command then turns it UNKNOWN and says why. One attempt makes
+      // every result and staleness HARD at once.
+      const int freshness = p.freshness_seconds.value_or(DefaultFreshnessSeconds(300));
+      out += "  check_command = \"dummy\"\n";
+      out += zone;
+      out += fmt::format("  check_interval = {}\n", Seconds(freshness));
+      out += fmt::format("  retry_interval = {}\n", Seconds(freshness));
+      out += "  max_check_attempts = 1\n";
+      out += "  vars.dummy_state = 3\n";
+      out += fmt::format("  vars.dummy_text = {}\n", Literal(StaleText(plan.host, freshness)));
+      out += fmt::format("  vars.automon_service = {}\n", Literal(s.name));
+      out += "}\n";
+      report.rendered = true;
+      if (!IsHeartbeat(s)) dependents.push_back(s.name);
+      continue;
+    }
     out += fmt::format("  check_command = {}\n", Literal(Icinga2CommandName(p)));
     out += zone;
-    if (p.mode == CheckMode::kPassive) {
-      out += "  enable_active_checks = false\n";
-      if (p.freshness_seconds) {
-        out += fmt::format("  check_interval = {}\n", Seconds(*p.freshness_seconds));
-      }
-    } else if (p.interval_seconds) {
+    if (p.interval_seconds) {
       out += fmt::format("  check_interval = {}\n", Seconds(*p.interval_seconds));
     }
     if (p.timeout_seconds)
@@ -357,6 +374,23 @@ Result<RenderedHost> Icinga2Renderer::RenderHost(const HostPlan& plan) const {
     out += "}\n";
     report.rendered = true;
     result.secrets.insert(result.secrets.end(), secrets.begin(), secrets.end());
+  }
+  // A silent agent makes its heartbeat stale: one alert for the host, the
+  // notifications of its other passive services wait for it.
+  const bool heartbeat = std::any_of(
+      result.services.begin(), result.services.end(),
+      [](const RenderedService& r) { return r.rendered && r.name == formats::kHeartbeatService; });
+  if (plan.heartbeat_seconds && heartbeat) {
+    for (const std::string& dependent : dependents) {
+      out += "\nobject Dependency \"automon-agent\" {\n";
+      out += fmt::format("  parent_host_name = {}\n", Literal(plan.host));
+      out += fmt::format("  parent_service_name = {}\n", Literal(formats::kHeartbeatService));
+      out += fmt::format("  child_host_name = {}\n", Literal(plan.host));
+      out += fmt::format("  child_service_name = {}\n", Literal(dependent));
+      out += zone;
+      out += "  disable_notifications = true\n";
+      out += "}\n";
+    }
   }
   return result;
 }

@@ -339,15 +339,23 @@ TEST(Icinga2RendererTest, UnusableHostNameOrAddressFailsTheHost) {
             "or an IPv6 address");
 }
 
-TEST(Icinga2RendererTest, PassivePlanDisablesActiveChecks) {
+// Icinga 2 runs the command of a stale service only when active checks are
+// on (passive-icinga2-prometheus.md §1.4): they stay on, with the dummy.
+TEST(Icinga2RendererTest, PassivePlanKeepsActiveChecksWithTheDummyCommand) {
   HostPlan plan = testing::EveryTypeHost();
   plan.services.resize(1);
   plan.services[0].plan.mode = CheckMode::kPassive;
   plan.services[0].plan.freshness_seconds = 900;
   auto host = Icinga2Renderer(Options()).RenderHost(plan);
   ASSERT_TRUE(host.ok());
-  EXPECT_NE(host->content.find("  enable_active_checks = false\n  check_interval = 900s\n"),
-            std::string::npos);
+  EXPECT_EQ(host->content.find("enable_active_checks"), std::string::npos);
+  EXPECT_NE(host->content.find("  check_command = \"dummy\"\n  check_interval = 900s\n"
+                               "  retry_interval = 900s\n  max_check_attempts = 1\n"
+                               "  vars.dummy_state = 3\n  vars.dummy_text = \"No result from "
+                               "web01.example.org for 900 s (agent silent?)\"\n"),
+            std::string::npos)
+      << host->content;
+  EXPECT_EQ(host->content.find("Dependency"), std::string::npos);
 }
 
 TEST(Icinga2RendererTest, UnusableShapeFailsTheCommonFile) {
@@ -356,6 +364,30 @@ TEST(Icinga2RendererTest, UnusableShapeFailsTheCommonFile) {
   auto common = RenderIcinga2Common(shapes, std::nullopt, Options());
   ASSERT_FALSE(common.ok());
   EXPECT_EQ(common.error().message, "program '../../bin/sh' of shape 'http' is not a file name");
+}
+
+// Issue #15: passive services with the dummy command, the heartbeat and the
+// Dependency objects (passive-icinga2-prometheus.md §1.4, §1.7).
+TEST(Icinga2RendererTest, PassiveHostMatchesGolden) {
+  const formats::ParseResult parsed = formats::ParseDefinitions(
+      "[backup]\ntype = command\ncommand = /usr/lib/nagios/plugins/check_backup -w 1\n"
+      "interval = 60\ndescription = Backup\n"
+      "[lbsock]\ntype = haproxy\nstats = /run/haproxy/admin.sock\n"
+      "[ssh]\ntype = ssh\n",
+      "/etc/monitoring-info/all");
+  ASSERT_TRUE(parsed.diagnostics.empty());
+  formats::Snapshot s;
+  s.host = "passive.example.org";
+  s.generation = 7;
+  s.services = parsed.services;
+  s.heartbeat_seconds = 60;
+  auto host = Icinga2Renderer(Options()).RenderHost(PlanHost(s, {}));
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  ASSERT_EQ(host->services.size(), 4u);
+  for (const RenderedService& r : host->services) EXPECT_TRUE(r.rendered) << r.reason;
+  EXPECT_EQ(host->content, ReadGolden("passive.example.org.conf", host->content));
+  EXPECT_EQ(host->content.find("check_backup"), std::string::npos);
+  EXPECT_EQ(host->content.find("enable_active_checks"), std::string::npos);
 }
 
 }  // namespace

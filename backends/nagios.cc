@@ -30,7 +30,7 @@ bool IsShowableSource(std::string_view s) {
 }
 
 std::string Directive(std::string_view key, std::string_view value) {
-  return fmt::format("    {:<24}{}\n", key, value);
+  return fmt::format("    {:<23} {}\n", key, value);  // a space after a long key too
 }
 
 }  // namespace
@@ -78,6 +78,14 @@ std::string RenderNagiosCommon(const NagiosRenderOptions& options) {
   out += "define hostgroup {\n";
   out += Directive("hostgroup_name", "automon");
   out += Directive("alias", "Hosts registered by automon");
+  out += "}\n";
+  // Passive services: what a stale one says (its argument is the
+  // threshold); check_dummy from monitoring-plugins, automon's own text.
+  out += "\ndefine command {\n";
+  out += Directive("command_name", kNagiosStaleCommand);
+  out += Directive(
+      "command_line",
+      "$USER1$/check_dummy 3 'No result from $HOSTNAME$ for ''$ARG1$'' s (agent silent?)'");
   out += "}\n";
   for (const CheckPlan& shape : AllCommandShapes()) {
     int arguments = 0;
@@ -136,10 +144,34 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
   out += "}\n";
 
   ServiceNames service_names;
+  std::vector<std::string> dependents;  // passive services but the heartbeat
   for (const PlannedService& s : plan.services) {
     RenderedService& report = result.services.emplace_back(RenderedService{s.name, false, ""});
     report.reason = service_names.Refusal(s.name, s.description);
     if (!report.reason.empty()) continue;
+    if (s.plan.mode == CheckMode::kPassive) {
+      // Results come from the host; a stale service turns UNKNOWN. Nagios
+      // runs the check_command of a stale service even with active checks
+      // off; one attempt makes every result and staleness HARD at once.
+      const int threshold = s.plan.freshness_seconds.value_or(DefaultFreshnessSeconds(300));
+      out += "\ndefine service {\n";
+      if (IsShowableSource(s.loc.ToString()))
+        out += fmt::format("    # from {}\n", s.loc.ToString());
+      out += Directive("use", "automon-service");
+      out += Directive("host_name", plan.host);
+      out += Directive("service_description", s.description);
+      out += Directive("active_checks_enabled", "0");
+      out += Directive("passive_checks_enabled", "1");
+      out += Directive("check_freshness", "1");
+      out += Directive("freshness_threshold", std::to_string(threshold));
+      out += Directive("max_check_attempts", "1");
+      out += Directive("check_command", fmt::format("{}!{}", kNagiosStaleCommand, threshold));
+      out += Directive("_AUTOMON_SERVICE", s.name);
+      out += "}\n";
+      report.rendered = true;
+      if (!IsHeartbeat(s)) dependents.push_back(s.description);
+      continue;
+    }
     int arguments = 0;
     (void)NagiosCommandLine(s.plan, &arguments);
     if (arguments > kMaxNagiosArguments) {
@@ -182,6 +214,24 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
       for (const SecretFile& secret : plan.secrets) {
         if (secret.path == path) result.secrets.push_back(secret);
       }
+    }
+  }
+  // A silent agent makes its heartbeat stale: one alert for the host, the
+  // notifications of its other passive services wait for it.
+  const bool heartbeat = std::any_of(
+      result.services.begin(), result.services.end(),
+      [](const RenderedService& r) { return r.rendered && r.name == formats::kHeartbeatService; });
+  if (plan.heartbeat_seconds && heartbeat) {
+    for (const std::string& dependent : dependents) {
+      out += "\ndefine servicedependency {\n";
+      out += Directive("host_name", plan.host);
+      out += Directive("service_description", formats::kHeartbeatService);
+      out += Directive("dependent_host_name", plan.host);
+      out += Directive("dependent_service_description", dependent);
+      out += Directive("inherits_parent", "0");
+      out += Directive("execution_failure_criteria", "n");
+      out += Directive("notification_failure_criteria", "w,u,c");
+      out += "}\n";
     }
   }
   return result;

@@ -39,6 +39,9 @@ inline constexpr std::string_view kHostsDirName = "hosts";
 // Nagios 4 expands $ARG1$..$ARG32$ only; a plan that would need more is
 // not rendered (doc/decisions.md).
 inline constexpr int kMaxNagiosArguments = 32;
+// The check_command of a passive service: UNKNOWN, "No result from HOST for
+// N s (agent silent?)"; its $ARG1$ is the freshness threshold.
+inline constexpr std::string_view kNagiosStaleCommand = "automon_stale";
 
 struct NagiosRenderOptions {
   // For headers: when the file was generated (e.g. "2026-11-21T15:00:00Z").

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "formats/results.h"
+
 namespace automon::backends {
 namespace {
 
@@ -73,7 +75,8 @@ bool IsSafeAddress(std::string_view address) {
 }
 
 std::string ServiceNames::Refusal(const std::string& name, const std::string& description) {
-  if (!IsSafeObjectName(name) || name.size() > 64)
+  // The heartbeat's name is automon's own, with its space.
+  if ((!IsSafeObjectName(name) || name.size() > 64) && name != formats::kHeartbeatService)
     return "the service name is not usable in Nagios";
   if (!IsSafeServiceDescription(description)) {
     return fmt::format("description '{}' is not usable in Nagios", description);

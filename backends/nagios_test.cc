@@ -298,5 +298,32 @@ TEST(NagiosRendererTest, RefusesAPlanThatNeedsMoreThanThirtyTwoArguments) {
   EXPECT_TRUE(rendered->services[0].rendered) << "32 is fine";
 }
 
+const char kPassive[] =
+    "[backup]\ntype = command\ncommand = /usr/lib/nagios/plugins/check_backup -w 1\n"
+    "interval = 60\ndescription = Backup\n"
+    "[lbsock]\ntype = haproxy\nstats = /run/haproxy/admin.sock\n"
+    "[ssh]\ntype = ssh\n";
+
+// Issue #15: passive services, the stale command and the heartbeat's
+// dependencies (passive-icinga2-prometheus.md §1.3, §1.7).
+TEST(NagiosRendererTest, PassiveHostMatchesGolden) {
+  formats::Snapshot s = Parse(kPassive);
+  s.heartbeat_seconds = 60;
+  auto rendered = RenderNagiosHost(s, Options());
+  ASSERT_TRUE(rendered.ok()) << rendered.error().message;
+  ASSERT_EQ(rendered->services.size(), 4u);
+  for (const RenderedService& r : rendered->services) EXPECT_TRUE(r.rendered) << r.reason;
+  EXPECT_EQ(rendered->content, ReadGolden("passive.example.org.cfg", rendered->content));
+  EXPECT_EQ(rendered->content.find("check_backup"), std::string::npos);
+  EXPECT_EQ(rendered->content.find("admin.sock"), std::string::npos);
+  // Without a heartbeat: the same services, no dependency.
+  s.heartbeat_seconds.reset();
+  rendered = RenderNagiosHost(s, Options());
+  ASSERT_TRUE(rendered.ok());
+  EXPECT_EQ(rendered->services.size(), 3u);
+  EXPECT_EQ(rendered->content.find("servicedependency"), std::string::npos);
+  EXPECT_EQ(rendered->content.find("automon agent"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace automon::backends

@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "common/parse_integer.h"
+
 namespace automon::backends {
 namespace {
 
@@ -12,8 +14,15 @@ using formats::Service;
 using formats::ServiceType;
 
 constexpr int kMaxProxies = 64;  // formats' kNameList allows at most 64 items
+// The heartbeat's type in PlannedService (it has no section of its own).
+constexpr ServiceType kHeartbeatType = ServiceType::kCommand;
+// The shape of a `command` service's plan: nothing for the server to run.
+constexpr std::string_view kPassiveCommand = "passive";
 constexpr std::string_view kDefaultHaproxyWarning = "80%";
 constexpr std::string_view kDefaultHaproxyCritical = "90%";
+// How often the agent runs a passive check that sets no interval (the
+// `command` type's default; a haproxy stats socket has no key for it).
+constexpr int kDefaultPassiveIntervalSeconds = 300;
 
 // Builds one plan; the shape functions below call it with empty values for
 // AllCommandShapes() and with a service's values for PlanHost(), so a
@@ -231,6 +240,17 @@ CheckPlan MailflowAge(const MailflowValues& v) {
   return b.Build();
 }
 
+// The heartbeat: a passive service the agent daemon feeds every
+// `heartbeat` seconds. Its plan runs nothing.
+constexpr std::string_view kHeartbeatCommand = "heartbeat";
+CheckPlan HeartbeatPlan(int heartbeat_seconds) {
+  CheckPlan plan = Builder(std::string(kHeartbeatCommand), "check_dummy").Build();
+  plan.mode = CheckMode::kPassive;
+  plan.interval_seconds = heartbeat_seconds;
+  plan.freshness_seconds = DefaultFreshnessSeconds(heartbeat_seconds);
+  return plan;
+}
+
 // A check that stays UNKNOWN and says why: for services that cannot be
 // checked as defined, so the gap is visible in the UI instead of silent.
 CheckPlan Unknown(std::string_view text) {
@@ -241,6 +261,24 @@ CheckPlan Unknown(std::string_view text) {
 
 std::string Setting(const Service& s, std::string_view key) {
   return std::string(s.Get(key).value_or(""));
+}
+
+// A number of seconds the format normalised; `fallback` when absent.
+int Seconds(const Service& s, std::string_view key, int fallback) {
+  const auto text = s.Get(key);
+  if (!text) return fallback;
+  const Result<int> n = ParseInteger<int>(*text, 1, 10 * 86400);
+  return n ? *n : fallback;
+}
+
+// Results of `plan` come from the host: the agent runs it (or, for a
+// `command` service, the host's own program) every interval.
+CheckPlan Passive(CheckPlan plan, const Service& s) {
+  const int interval = Seconds(s, "interval", kDefaultPassiveIntervalSeconds);
+  plan.mode = CheckMode::kPassive;
+  plan.interval_seconds = interval;
+  plan.freshness_seconds = Seconds(s, "freshness", DefaultFreshnessSeconds(interval));
+  return plan;
 }
 
 // "http://:8404/stats" means the service's own host (monitoring-info(5)):
@@ -367,6 +405,10 @@ CheckPlan PlanFor(const Context& ctx, const Service& s, std::vector<SecretFile>&
       const bool insecure = v.protocol == "https" && s.Get("ignore_invalid_ssl") == "true";
       return Guacamole(s.Get("warning").has_value(), s.Get("critical").has_value(), insecure, v);
     }
+    case ServiceType::kCommand:
+      // The host runs its own program; the registrar only receives results
+      // and never sees, let alone runs, the command line.
+      return Passive(Builder(std::string(kPassiveCommand), "check_dummy").Build(), s);
     case ServiceType::kHaproxy: {
       HaproxyValues v;
       v.endpoint = Setting(s, "stats");
@@ -397,7 +439,8 @@ CheckPlan PlanFor(const Context& ctx, const Service& s, std::vector<SecretFile>&
         return Unknown(
             fmt::format("haproxy service {} lists more than {} proxies", s.name, kMaxProxies));
       }
-      return Haproxy(socket, auth, count > 0, v);
+      CheckPlan plan = Haproxy(socket, auth, count > 0, v);
+      return socket ? Passive(std::move(plan), s) : plan;
     }
   }
   return Unknown("unknown service type");
@@ -419,7 +462,25 @@ HostPlan PlanHost(const formats::Snapshot& snapshot, const PlanOptions& options)
     planned.loc = s.loc;
     planned.plan = PlanFor(ctx, s, plan.secrets);
   }
+  if (snapshot.heartbeat_seconds) {
+    plan.heartbeat_seconds = *snapshot.heartbeat_seconds;
+    PlannedService& heartbeat = plan.services.emplace_back();
+    heartbeat.name = std::string(formats::kHeartbeatService);
+    heartbeat.description = std::string(formats::kHeartbeatService);
+    heartbeat.type = kHeartbeatType;
+    heartbeat.plan = HeartbeatPlan(*snapshot.heartbeat_seconds);
+  }
   return plan;
+}
+
+bool IsHeartbeat(const PlannedService& service) {
+  return service.name == formats::kHeartbeatService && service.plan.command == kHeartbeatCommand;
+}
+
+int DefaultFreshnessSeconds(int interval_seconds) { return 2 * interval_seconds + 60; }
+
+std::string StaleText(std::string_view host, int freshness_seconds) {
+  return fmt::format("No result from {} for {} s (agent silent?)", host, freshness_seconds);
 }
 
 std::vector<CheckPlan> AllCommandShapes() {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/source_location.h"
+#include "formats/results.h"
 #include "formats/snapshot.h"
 
 namespace automon::backends {
@@ -122,7 +123,11 @@ struct HostPlan {
   std::string host;
   std::string address;  // the snapshot's address, else the host name
   uint64_t generation = 0;
-  std::vector<PlannedService> services;  // in snapshot order
+  // In snapshot order; when `heartbeat_seconds` is set, the passive service
+  // formats::kHeartbeatService ("automon agent", IsHeartbeat()) comes last,
+  // and renderers make every other passive service depend on it.
+  std::vector<PlannedService> services;
+  std::optional<int> heartbeat_seconds;  // the snapshot's
   std::vector<SecretFile> secrets;       // referred to by the plans
 
   bool operator==(const HostPlan&) const = default;
@@ -138,7 +143,24 @@ struct PlanOptions {
 
 // The plans of every service of a snapshot. Never fails: a service that
 // cannot be checked as defined gets the "unknown" plan saying why.
+// Passive services (results come from the host, issue #15): `command`
+// services, and `haproxy` services read through a stats socket (the socket
+// is the host's: the registrar never points a probe at a path on the
+// monitoring server). Their freshness is the service's `freshness`, else
+// 2 × interval + 60 s; the heartbeat's is 2 × heartbeat + 60 s.
 HostPlan PlanHost(const formats::Snapshot& snapshot, const PlanOptions& options);
+
+// Whether `service` is the host's heartbeat service ("automon agent").
+bool IsHeartbeat(const PlannedService& service);
+
+// The freshness of a passive check run every `interval_seconds` when the
+// service does not set one: 2 × interval + 60 s (doc/decisions.md).
+int DefaultFreshnessSeconds(int interval_seconds);
+
+// The text a passive service shows when no result arrived in time
+// ("No result from web01 for 660 s (agent silent?)"): every backend's
+// stale check says exactly this.
+std::string StaleText(std::string_view host, int freshness_seconds);
 
 // One plan of every shape the table can produce (values empty), in a fixed
 // order: what a backend that defines commands up front (Nagios) defines.

@@ -218,5 +218,51 @@ TEST(PlanTest, ShippedDefinitionsRenderCompleteCommandLines) {
   EXPECT_GE(services, 27);
 }
 
+// Issue #15: command services and haproxy stats sockets are checked on the
+// host; the registrar never points a probe at a socket path of its own.
+TEST(PlanTest, CommandAndHaproxySocketArePassiveWithFreshness) {
+  formats::Snapshot s = Parse(
+      "[backup]\ntype = command\ncommand = /usr/lib/nagios/plugins/check_backup -w 1\n"
+      "interval = 60\n"
+      "[raid]\ntype = command\ncommand = /usr/local/bin/check_raid\nfreshness = 1000\n"
+      "[lbsock]\ntype = haproxy\nstats = /run/haproxy/admin.sock\n"
+      "[lburl]\ntype = haproxy\nstats = http://:8404/stats\n");
+  const HostPlan plan = PlanHost(s, {});
+  ASSERT_EQ(plan.services.size(), 4u);
+  const CheckPlan& backup = plan.services[0].plan;
+  EXPECT_EQ(backup.mode, CheckMode::kPassive);
+  EXPECT_EQ(backup.interval_seconds, 60);
+  EXPECT_EQ(backup.freshness_seconds, 180);
+  EXPECT_TRUE(backup.arguments.empty()) << "the host's command line is never the server's";
+  const CheckPlan& raid = plan.services[1].plan;
+  EXPECT_EQ(raid.mode, CheckMode::kPassive);
+  EXPECT_EQ(raid.interval_seconds, 300);
+  EXPECT_EQ(raid.freshness_seconds, 1000);
+  const CheckPlan& lbsock = plan.services[2].plan;
+  EXPECT_EQ(lbsock.mode, CheckMode::kPassive);
+  EXPECT_EQ(lbsock.freshness_seconds, 660);
+  EXPECT_EQ(plan.services[3].plan.mode, CheckMode::kActive);
+  EXPECT_FALSE(plan.services[3].plan.freshness_seconds);
+  EXPECT_FALSE(plan.heartbeat_seconds);
+  for (const PlannedService& p : plan.services) EXPECT_FALSE(IsHeartbeat(p)) << p.name;
+}
+
+TEST(PlanTest, HeartbeatIsALastPassiveService) {
+  formats::Snapshot s = Parse("[ssh]\ntype = ssh\n");
+  s.heartbeat_seconds = 60;
+  const HostPlan plan = PlanHost(s, {});
+  ASSERT_EQ(plan.services.size(), 2u);
+  EXPECT_EQ(plan.heartbeat_seconds, 60);
+  const PlannedService& heartbeat = plan.services[1];
+  EXPECT_TRUE(IsHeartbeat(heartbeat));
+  EXPECT_EQ(heartbeat.name, "automon agent");
+  EXPECT_EQ(heartbeat.description, "automon agent");
+  EXPECT_EQ(heartbeat.plan.mode, CheckMode::kPassive);
+  EXPECT_EQ(heartbeat.plan.interval_seconds, 60);
+  EXPECT_EQ(heartbeat.plan.freshness_seconds, 180);
+  EXPECT_FALSE(IsHeartbeat(plan.services[0]));
+  EXPECT_EQ(StaleText("h", 180), "No result from h for 180 s (agent silent?)");
+}
+
 }  // namespace
 }  // namespace automon::backends

@@ -165,6 +165,7 @@ Probe ProbeFor(const HostPlan& host, const PlannedService& s, const PrometheusOp
     case ServiceType::kUdp:
     case ServiceType::kMailflow:
     case ServiceType::kHaproxy:
+    case ServiceType::kCommand:  // passive: checked on the host (issue #15)
       break;
   }
   return Skip(

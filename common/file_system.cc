@@ -136,4 +136,16 @@ Result<void> RealFileSystem::MakeDirectories(const std::string& path, unsigned m
   return {};
 }
 
+Result<FileStatus> RealFileSystem::Status(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return SystemError("stat", errno, path);
+  return FileStatus{S_ISREG(st.st_mode), static_cast<unsigned>(st.st_uid),
+                    static_cast<unsigned>(st.st_mode & 07777)};
+}
+
+Result<void> RealFileSystem::RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return SystemError("unlink", errno, path);
+  return {};
+}
+
 }  // namespace automon

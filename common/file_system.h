@@ -23,6 +23,15 @@ struct DirectoryEntry {
   bool operator==(const DirectoryEntry&) const = default;
 };
 
+// What stat(2) says about a file (symbolic links followed).
+struct FileStatus {
+  bool regular = false;
+  unsigned owner = 0;  // uid
+  unsigned mode = 0;   // permission bits (07777)
+
+  bool operator==(const FileStatus&) const = default;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -46,6 +55,13 @@ class FileSystem {
   // Creates the directory `path` and any missing parents, each with
   // `mode`. Existing directories are left as they are.
   virtual Result<void> MakeDirectories(const std::string& path, unsigned mode) = 0;
+
+  // Type, owner and permissions of `path`, symbolic links followed; an
+  // Error naming the path when it cannot be examined.
+  virtual Result<FileStatus> Status(const std::string& path) = 0;
+
+  // Removes the file `path`; removing one that is not there is not an error.
+  virtual Result<void> RemoveFile(const std::string& path) = 0;
 };
 
 // The directory part of `path`: "a/b" -> "a", "/a" -> "/", "a" -> ".".
@@ -62,6 +78,8 @@ class RealFileSystem final : public FileSystem {
   Result<void> WriteFileAtomic(const std::string& path, const std::string& content,
                                unsigned mode) override;
   Result<void> MakeDirectories(const std::string& path, unsigned mode) override;
+  Result<FileStatus> Status(const std::string& path) override;
+  Result<void> RemoveFile(const std::string& path) override;
 };
 
 }  // namespace automon

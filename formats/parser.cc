@@ -229,6 +229,12 @@ void SectionParser::ApplyDefaults() {
     for (const KeySpec& spec : SslKeys()) fill(spec);
   }
   for (const KeySpec& spec : type.keys) fill(spec);
+  // A command service's freshness follows its interval (contract of #15).
+  if (service_.type == ServiceType::kCommand && !Given("freshness") && service_.Get("interval")) {
+    if (auto interval = ParseInteger<int64_t>(*service_.Get("interval"))) {
+      service_.settings["freshness"] = std::to_string(2 * *interval + 60);
+    }
+  }
 }
 
 void SectionParser::CheckCombinations() {
@@ -281,6 +287,18 @@ void SectionParser::CheckCombinations() {
       has("username") != has("password")) {
     SectionError(fmt::format("{} service '{}': 'username' and 'password' go together",
                              TypeName(type), name));
+  }
+  if (type == ServiceType::kCommand && has("freshness") && service_.Get("freshness") &&
+      service_.Get("interval")) {
+    const auto freshness = ParseInteger<int64_t>(*service_.Get("freshness"));
+    const auto interval = ParseInteger<int64_t>(*service_.Get("interval"));
+    if (freshness && interval && *freshness <= *interval) {
+      const IniEntry& entry = *given_.at("freshness");
+      Error(entry.value_loc, entry.line,
+            fmt::format("command service '{}': freshness {} must be greater than interval {} "
+                        "(default: 2 x interval + 60 = {})",
+                        name, *freshness, *interval, 2 * *interval + 60));
+    }
   }
   if (type == ServiceType::kGuacamole) {
     if (!has("password")) {

@@ -225,12 +225,12 @@ TEST(ParserTest, HostileKeysAreQuotedShortAndSuggestedWithinABudget) {
 TEST(ParserTest, TypeErrors) {
   EXPECT_EQ(Errors("[w]\nport = 80\n"),
             "f:1:1: error: service 'w' has no 'type'; expected one of: http, udp, tcp, smtp, "
-            "imap, pop3, mailflow, ldap, ssh, guacamole, haproxy\n[w]\n^\n");
+            "imap, pop3, mailflow, ldap, ssh, guacamole, haproxy, command\n[w]\n^\n");
   EXPECT_EQ(Errors("[w]\ntype = htp\n"),
             "f:2:8: error: unknown type 'htp', did you mean 'http'?\ntype = htp\n       ^\n");
   EXPECT_EQ(Errors("[w]\ntype = gopher\n"),
             "f:2:8: error: unknown type 'gopher'; expected one of: http, udp, tcp, smtp, imap, "
-            "pop3, mailflow, ldap, ssh, guacamole, haproxy\ntype = gopher\n       ^\n");
+            "pop3, mailflow, ldap, ssh, guacamole, haproxy, command\ntype = gopher\n       ^\n");
 }
 
 TEST(ParserTest, DuplicateKeysAndSections) {
@@ -360,6 +360,86 @@ TEST(ParserTest, FormatServiceRoundTripsInSnapshotMode) {
   EXPECT_EQ(*back, s);
   EXPECT_EQ(FormatService(s, false, false).find("p w;x"), std::string::npos);
   EXPECT_NE(FormatService(s, false, false).find("password = (secret)"), std::string::npos);
+}
+
+TEST(ParserTest, CommandDefaultsAndNormalisation) {
+  const Service s = ParseOne(
+      "[disk]\ntype = command\ncommand = /usr/lib/nagios/plugins/check_disk  -w \"20%\" -c "
+      "'10%' -p '/srv/my data'\n");
+  EXPECT_EQ(s.type, ServiceType::kCommand);
+  EXPECT_EQ(
+      s.settings,
+      (Settings{{"command", "/usr/lib/nagios/plugins/check_disk -w 20% -c 10% -p '/srv/my data'"},
+                {"freshness", "660"},
+                {"interval", "300"},
+                {"max_instances", "1"},
+                {"timeout", "60"}}));
+  EXPECT_EQ(DescribeTarget(s),
+            "/usr/lib/nagios/plugins/check_disk -w 20% -c 10% -p '/srv/my data'");
+  const Service t = ParseOne(
+      "[raid]\ntype = command\ncommand = /usr/sbin/check_raid\ninterval = 60\n"
+      "schedule = day_of_week=Mon-Fri hour=9-17\ntimeout = 30\nmax_instances = 2\n"
+      "user = monitor\ndescription = RAID\npackage = mdadm\n");
+  EXPECT_EQ(t.settings, (Settings{{"command", "/usr/sbin/check_raid"},
+                                  {"freshness", "180"},
+                                  {"interval", "60"},
+                                  {"max_instances", "2"},
+                                  {"schedule", "hour=9-17 day_of_week=mon-fri"},
+                                  {"timeout", "30"},
+                                  {"user", "monitor"}}));
+  EXPECT_EQ(ParseOne("[x]\ntype = command\ncommand = /bin/x\ninterval = 10\nfreshness = 11\n")
+                .Get("freshness"),
+            "11");
+}
+
+TEST(ParserTest, CommandErrors) {
+  EXPECT_EQ(Errors("[x]\ntype = command\n"),
+            "f:1:1: error: service 'x' of type command needs 'command'\n[x]\n^\n");
+  EXPECT_EQ(Errors("[x]\ntype = command\ncommand = check_load -r\n"),
+            "f:3:11: error: invalid value 'check_load -r' for 'command': program 'check_load' is "
+            "not an absolute path: commands run with a fixed PATH and no shell, so name the "
+            "program in full, e.g. /usr/lib/nagios/plugins/check_disk\ncommand = check_load "
+            "-r\n          ^\n");
+  EXPECT_NE(Errors("[x]\ntype = command\ncommand = /bin/x | /bin/y\n").find("unquoted '|'"),
+            std::string::npos);
+  EXPECT_NE(Errors("[x]\ntype = command\ncommand = /bin/x\ninterval = 9\n")
+                .find("invalid value '9' for 'interval': expected a number of seconds from 10 to "
+                      "86400"),
+            std::string::npos);
+  EXPECT_NE(Errors("[x]\ntype = command\ncommand = /bin/x\ninterval = 86401\n").find("86400"),
+            std::string::npos);
+  EXPECT_NE(Errors("[x]\ntype = command\ncommand = /bin/x\nmax_instances = 17\n")
+                .find("'max_instances': expected a number from 1 to 16"),
+            std::string::npos);
+  EXPECT_NE(Errors("[x]\ntype = command\ncommand = /bin/x\nuser = Root!\n").find("'user'"),
+            std::string::npos);
+  EXPECT_NE(Errors("[x]\ntype = command\ncommand = /bin/x\nschedule = hours=9\n")
+                .find("f:4:12: error: invalid value 'hours=9' for 'schedule': unknown schedule "
+                      "field 'hours', did you mean 'hour'?"),
+            std::string::npos);
+  EXPECT_NE(Errors("[x]\ntype = command\ncommand = /bin/x\ninterval = 60\nfreshness = 60\n")
+                .find("f:5:13: error: command service 'x': freshness 60 must be greater than "
+                      "interval 60 (default: 2 x interval + 60 = 180)"),
+            std::string::npos);
+  EXPECT_NE(Errors("[x]\ntype = command\ncommand = /bin/x\nintervall = 60\n")
+                .find("unknown key 'intervall' for type command, did you mean 'interval'?"),
+            std::string::npos);
+  EXPECT_NE(Errors("[x]\ntype = command\ncommand = /bin/x\nhost = a.example\n")
+                .find("key 'host' does not apply to type command"),
+            std::string::npos);
+}
+
+TEST(ParserTest, CommandRoundTripsInSnapshotMode) {
+  Service s = ParseOne(
+      "[x]\ntype = command\ncommand = /opt/c/x 'a '\\;'b' \"it's\" '' \\$HOME\n"
+      "schedule = hour=22-6\n");
+  const std::string text = FormatService(s, true, true);
+  std::vector<Diagnostic> d;
+  const auto sections = LexIni(text, "snap", d);
+  ASSERT_EQ(sections.size(), 1u);
+  const auto back = ParseService(sections[0], ParseMode::kSnapshot, d);
+  ASSERT_TRUE(back.has_value()) << RenderAll(d) << text;
+  EXPECT_EQ(*back, s);
 }
 
 TEST(ParserTest, SnapshotModeRequiresValidSource) {

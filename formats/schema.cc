@@ -11,6 +11,8 @@
 #include "common/check.h"
 #include "common/parse_integer.h"
 #include "common/text.h"
+#include "formats/command_line.h"
+#include "formats/schedule.h"
 
 namespace automon::formats {
 namespace {
@@ -237,7 +239,50 @@ constexpr std::array<KeySpec, 6> kHaproxyKeys = {{
      "sessions, or percent of the session limit with '%'"},
 }};
 
-constexpr std::array<TypeSpec, 11> kTypes = {{
+// freshness has no default in this table: it depends on interval, so the
+// parser fills it in (2 x interval + 60) and checks freshness > interval.
+constexpr std::array<KeySpec, 7> kCommandKeys = {{
+    {"command",
+     K::kCommandLine,
+     true,
+     std::nullopt,
+     std::nullopt,
+     {},
+     "absolute path of the plugin and its arguments, split like shell words, never run by a "
+     "shell"},
+    {"interval", K::kInterval, false, "300", std::nullopt, {}, "seconds between runs"},
+    {"schedule",
+     K::kSchedule,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
+     "window of local time to run in, e.g. hour=9-17 day_of_week=mon-fri"},
+    {"timeout",
+     K::kSeconds,
+     false,
+     "60",
+     std::nullopt,
+     {},
+     "seconds before the run is killed and reported UNKNOWN"},
+    {"max_instances", K::kInstances, false, "1", std::nullopt, {}, "runs allowed at the same time"},
+    {"user",
+     K::kSystemUser,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
+     "user to run as (default: nagios if it exists, else nobody)"},
+    {"freshness",
+     K::kSeconds,
+     false,
+     std::nullopt,
+     std::nullopt,
+     {},
+     "seconds without a result before the server says so (default: 2 x interval + 60)"},
+}};
+
+constexpr std::array<TypeSpec, 12> kTypes = {{
     {ServiceType::kHttp, "http", kHttpKeys, true, true, "a web server"},
     {ServiceType::kUdp, "udp", kUdpKeys, false, true, "a UDP service"},
     {ServiceType::kTcp, "tcp", kTcpKeys, true, true, "any TCP service"},
@@ -252,6 +297,8 @@ constexpr std::array<TypeSpec, 11> kTypes = {{
      "Apache Guacamole active sessions"},
     {ServiceType::kHaproxy, "haproxy", kHaproxyKeys, false, true,
      "HAProxy sessions per frontend/backend"},
+    {ServiceType::kCommand, "command", kCommandKeys, false, false,
+     "a local check the agent runs on a schedule (passive)"},
 }};
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -519,6 +566,18 @@ std::string_view DescribeKind(ValueKind kind) {
       return "letters, digits, single spaces and ._:/@+#-, at most 128";
     case K::kPackageName:
       return "a Debian package name (lower-case letters, digits and +.-)";
+    case K::kCommandLine:
+      return "an absolute program path and its arguments, quoted like shell words";
+    case K::kSchedule:
+      return "fields minute, hour, day, month, day_of_week with lists and ranges, e.g. "
+             "hour=9-17 day_of_week=mon-fri";
+    case K::kInterval:
+      return "a number of seconds from 10 to 86400";
+    case K::kInstances:
+      return "a number from 1 to 16";
+    case K::kSystemUser:
+      return "a user name of lower-case letters, digits, _ and - (starting with a letter or _), "
+             "at most 32";
   }
   return "";
 }
@@ -651,6 +710,38 @@ Result<std::string> NormaliseValue(const KeySpec& spec, std::string_view raw) {
           (IsDigit(raw.front()) || (raw.front() >= 'a' && raw.front() <= 'z')) &&
           std::all_of(raw.begin(), raw.end(), [](char c) {
             return IsDigit(c) || (c >= 'a' && c <= 'z') || c == '+' || c == '.' || c == '-';
+          })) {
+        return std::string(raw);
+      }
+      break;
+    case K::kCommandLine: {
+      auto words = ParseCommandLine(raw);
+      if (!words) {
+        return Error{fmt::format("invalid value '{}' for '{}': {}", Abbreviate(raw), spec.name,
+                                 words.error().message)};
+      }
+      return JoinCommandLine(*words);
+    }
+    case K::kSchedule: {
+      auto schedule = ParseSchedule(raw);
+      if (!schedule) {
+        return Error{fmt::format("invalid value '{}' for '{}': {}", Abbreviate(raw), spec.name,
+                                 schedule.error().message)};
+      }
+      return ToString(*schedule);
+    }
+    case K::kInterval:
+      if (raw.size() <= 5 && std::all_of(raw.begin(), raw.end(), IsDigit)) {
+        if (auto n = ParseUnsigned(raw, 86400); n && *n >= 10) return std::to_string(*n);
+      }
+      break;
+    case K::kInstances:
+      if (auto n = ParseUnsigned(raw, 16)) return std::to_string(*n);
+      break;
+    case K::kSystemUser:
+      if (raw.size() <= 32 && ((raw.front() >= 'a' && raw.front() <= 'z') || raw.front() == '_') &&
+          std::all_of(raw.begin(), raw.end(), [](char c) {
+            return IsDigit(c) || (c >= 'a' && c <= 'z') || c == '_' || c == '-';
           })) {
         return std::string(raw);
       }

@@ -40,6 +40,11 @@ enum class ValueKind {
   kSecret,             // any printable text, never shown
   kDescription,        // [A-Za-z0-9 ._:/@+#-], at most 128, single spaces
   kPackageName,        // Debian package name (Policy 5.6.1)
+  kCommandLine,        // program and arguments (formats/command_line.h), re-quoted canonically
+  kSchedule,           // a time window (formats/schedule.h), canonical spelling
+  kInterval,           // seconds, 10-86400
+  kInstances,          // 1-16
+  kSystemUser,         // a local user name: [a-z_][a-z0-9_-]*, at most 32
 };
 
 struct KeySpec {

@@ -43,6 +43,8 @@ std::string DescribeTarget(const Service& service) {
       if (scheme_end == std::string::npos) return stats;
       return stats.substr(0, scheme_end + 3) + host + stats.substr(scheme_end + 3);
     }
+    case ServiceType::kCommand:
+      return std::string(service.Get("command").value_or(""));
     case ServiceType::kHttp:
       return fmt::format("{}://{}:{}{}", service.GetBool("ssl") ? "https" : "http",
                          service.Get("hostname").value_or(host), *service.Get("port"),

@@ -27,6 +27,7 @@ enum class ServiceType {
   kSsh,
   kGuacamole,
   kHaproxy,
+  kCommand,  // a local check the agent runs (passive; issue #15)
 };
 
 // A secret value (a password). It has no stream operator and no implicit

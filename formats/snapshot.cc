@@ -83,8 +83,11 @@ std::string SerializeSnapshot(const Snapshot& snapshot) {
   out +=
       fmt::format("[{}]\nformat = {}\nhost = {}\n", kHeaderSection, kSnapshotFormat, snapshot.host);
   if (snapshot.address) out += fmt::format("address = {}\n", *snapshot.address);
-  out += fmt::format("generation = {}\nservices = {}\n{} = {}\n", snapshot.generation,
-                     snapshot.services.size(), kHashKey, Sha256Hex(body));
+  out += fmt::format("generation = {}\n", snapshot.generation);
+  if (snapshot.heartbeat_seconds)
+    out += fmt::format("heartbeat = {}\n", *snapshot.heartbeat_seconds);
+  out +=
+      fmt::format("services = {}\n{} = {}\n", snapshot.services.size(), kHashKey, Sha256Hex(body));
   return out + body;
 }
 
@@ -125,24 +128,39 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
     return refuse(fmt::format("it does not start with a [{}] section", kHeaderSection));
   }
 
-  // The header: exactly these keys, in this order (address optional).
+  // The header: exactly these keys, in this order (address and heartbeat
+  // optional).
   const IniSection& header = sections.front();
   if (auto e = first_lex_error_before(header.entries.back().key_loc.line)) return *e;
-  std::vector<std::string_view> expected = {"format",     "host",     "address",
-                                            "generation", "services", kHashKey};
-  if (header.entries.size() == 5) expected.erase(expected.begin() + 2);
-  if (header.entries.size() != expected.size()) {
-    return refuse(
-        "the header must hold format, host, [address,] generation, services and "
-        "sha256, in this order");
-  }
-  for (size_t i = 0; i < expected.size(); ++i) {
-    if (header.entries[i].key != expected[i]) {
+  const std::vector<std::pair<std::string_view, bool>> keys = {
+      {"format", false},   {"host", false},     {"address", true}, {"generation", false},
+      {"heartbeat", true}, {"services", false}, {kHashKey, false}};
+  size_t entry = 0;
+  for (const auto& [key, optional] : keys) {
+    if (entry < header.entries.size() && header.entries[entry].key == key) {
+      ++entry;
+    } else if (!optional) {
+      if (entry >= header.entries.size()) {
+        return refuse(
+            "the header must hold format, host, [address,] generation, [heartbeat,] services "
+            "and sha256, in this order");
+      }
       return refuse(fmt::format("{}: expected '{}' in the header, found '{}'",
-                                header.entries[i].key_loc.ToString(), expected[i],
-                                Abbreviate(header.entries[i].key)));
+                                header.entries[entry].key_loc.ToString(), key,
+                                Abbreviate(header.entries[entry].key)));
     }
   }
+  if (entry != header.entries.size()) {
+    return refuse(fmt::format("{}: unexpected '{}' in the header",
+                              header.entries[entry].key_loc.ToString(),
+                              Abbreviate(header.entries[entry].key)));
+  }
+  auto has = [&](std::string_view key) {
+    for (const IniEntry& e : header.entries) {
+      if (e.key == key) return true;
+    }
+    return false;
+  };
   auto value = [&](std::string_view key) -> const IniEntry& {
     for (const IniEntry& e : header.entries) {
       if (e.key == key) return e;
@@ -163,7 +181,7 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
     return refuse(length.error().message);
   }
   snapshot.host = *host;
-  if (header.entries.size() == 6) {
+  if (has("address")) {
     auto address = NormaliseValue(HostKey(), value("address").value);
     if (!address) return refuse(address.error().message);
     snapshot.address = *address;
@@ -173,6 +191,15 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
     return refuse(fmt::format("invalid generation '{}'", Abbreviate(value("generation").value)));
   }
   snapshot.generation = *generation;
+  if (has("heartbeat")) {
+    const std::string& raw = value("heartbeat").value;
+    const auto heartbeat = ParseCount(raw);
+    if (!heartbeat || *heartbeat < kMinHeartbeatSeconds || *heartbeat > kMaxHeartbeatSeconds) {
+      return refuse(fmt::format("invalid heartbeat '{}' (seconds, {} to {})", Abbreviate(raw),
+                                kMinHeartbeatSeconds, kMaxHeartbeatSeconds));
+    }
+    snapshot.heartbeat_seconds = static_cast<int>(*heartbeat);
+  }
   const auto count = ParseCount(value("services").value);
   if (!count || *count > kMaxSnapshotServices) {
     return refuse(fmt::format("invalid service count '{}' (at most {})",

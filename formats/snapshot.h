@@ -14,6 +14,7 @@
 //   host = web01.example.org
 //   address = 192.0.2.10          (optional)
 //   generation = 42
+//   heartbeat = 60                (optional)
 //   services = 2
 //   sha256 = <64 hex digits: SHA-256 of every byte after this line>
 //
@@ -44,6 +45,9 @@ inline constexpr size_t kMaxSnapshotBytes = 4 << 20;
 inline constexpr size_t kMaxSnapshotServices = 1000;
 // Every service section has at most a few dozen keys.
 inline constexpr size_t kMaxSnapshotLines = 64 * (kMaxSnapshotServices + 2);
+// The range of the header's `heartbeat` key, in seconds.
+inline constexpr int kMinHeartbeatSeconds = 10;
+inline constexpr int kMaxHeartbeatSeconds = 3600;
 
 // Why a service the registrar knew is no longer in the snapshot.
 enum class RemovalReason {
@@ -67,6 +71,11 @@ struct Snapshot {
   std::string host;                    // the host's name (FQDN), RFC 1123
   std::optional<std::string> address;  // where to check it, if not by name
   uint64_t generation = 0;             // grows with every change on the host
+  // Set by an agent whose daemon feeds the passive service "automon agent"
+  // (formats::kHeartbeatService) every this many seconds; the registrar then
+  // renders that service and makes the host's other passive services depend
+  // on it. Absent in one-shot pushes and in older agents' snapshots.
+  std::optional<int> heartbeat_seconds;
   std::vector<Service> services;
   std::vector<Removal> removed;
 

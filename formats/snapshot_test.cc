@@ -55,6 +55,20 @@ TEST(SnapshotTest, RoundTripsWithoutAddressAndRemovals) {
   EXPECT_EQ(parsed_empty->snapshot, empty);
 }
 
+TEST(SnapshotTest, RoundTripsTheHeartbeat) {
+  Snapshot s = Example();
+  s.heartbeat_seconds = 60;
+  const std::string text = SerializeSnapshot(s);
+  EXPECT_NE(text.find("generation = 42\nheartbeat = 60\nservices = 3\n"), std::string::npos);
+  auto parsed = ParseSnapshot(text, "wire");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->snapshot, s);
+  s.address.reset();
+  parsed = ParseSnapshot(SerializeSnapshot(s), "wire");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->snapshot.heartbeat_seconds, 60);
+}
+
 TEST(SnapshotTest, DocumentLayout) {
   Snapshot s;
   s.host = "h.example.org";
@@ -141,11 +155,25 @@ TEST(SnapshotTest, HeaderErrorsRefuseTheWholeSnapshot) {
   EXPECT_EQ(Refusal(replace("services = 3", "services = 1001")),
             "wire: snapshot refused: invalid service count '1001' (at most 1000)");
   EXPECT_EQ(Refusal(replace("generation = 42\n", "")),
-            "wire: snapshot refused: wire:5:1: expected 'generation' in the header, found "
-            "'address'");
+            "wire: snapshot refused: wire:6:1: expected 'generation' in the header, found "
+            "'services'");
   EXPECT_EQ(Refusal(replace("generation = 42\n", "").replace(good.find("address"), 21, "")),
+            "wire: snapshot refused: wire:5:1: expected 'generation' in the header, found "
+            "'services'");
+  EXPECT_EQ(Refusal(good.substr(0, good.find("services = "))),
             "wire: snapshot refused: the header must hold format, host, [address,] generation, "
-            "services and sha256, in this order");
+            "[heartbeat,] services and sha256, in this order");
+  EXPECT_EQ(Refusal(replace("generation = 42\n", "generation = 42\nheartbeat = 9\n")),
+            "wire: snapshot refused: invalid heartbeat '9' (seconds, 10 to 3600)");
+  EXPECT_EQ(Refusal(replace("generation = 42\n", "generation = 42\nheartbeat = 060\n")),
+            "wire: snapshot refused: invalid heartbeat '060' (seconds, 10 to 3600)");
+  EXPECT_EQ(Refusal(replace("generation = 42\n", "generation = 42\nheartbeat = 3601\n")),
+            "wire: snapshot refused: invalid heartbeat '3601' (seconds, 10 to 3600)");
+  EXPECT_EQ(Refusal(replace("generation = 42\n", "heartbeat = 60\ngeneration = 42\n")),
+            "wire: snapshot refused: wire:6:1: expected 'generation' in the header, found "
+            "'heartbeat'");
+  EXPECT_EQ(Refusal(replace("services = 3\n", "services = 3\nextra = 1\n")),
+            "wire: snapshot refused: wire:8:1: expected 'sha256' in the header, found 'extra'");
   EXPECT_EQ(Refusal(replace("host = web01.example.org\naddress = 192.0.2.10",
                             "address = 192.0.2.10\nhost = web01.example.org")),
             "wire: snapshot refused: wire:4:1: expected 'host' in the header, found 'address'");

@@ -26,6 +26,7 @@
 #include "registrar/activation.h"
 #include "registrar/config.h"
 #include "registrar/disk.h"
+#include "registrar/results.h"
 
 namespace automon::registrar {
 
@@ -65,6 +66,13 @@ std::unique_ptr<Backend> MakeBackend(const Config& config, FileSystem& fs, Disk&
                                      ProcessRunner& runner);
 std::unique_ptr<Backend> MakeBackend(backends::BackendKind kind, const Config& config,
                                      FileSystem& fs, Disk& disk, ProcessRunner& runner);
+
+// The one writer of passive results (issue #15) of the core of
+// `config.backend` (registrar/result_writers.h): Nagios' command file from
+// `nagios_cfg`, Checkmk's livestatus socket, Icinga 2's REST API. When it
+// cannot be set up (no command_file, no API password file), a writer that
+// refuses every result and says why.
+std::unique_ptr<ResultWriter> MakeResultWriter(const Config& config, FileSystem& fs);
 
 // The engines the registrar can run (a subset of backends::BackendKind:
 // those with an activator), in BackendKind order.

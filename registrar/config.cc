@@ -43,7 +43,7 @@ struct KeyInfo {
   std::string Config::*field;  // null for backend/seconds (handled apart)
 };
 
-const std::array<KeyInfo, 33> kKeys = {{
+const std::array<KeyInfo, 38> kKeys = {{
     {"registrar", "state_dir", Kind::kPath, &Config::state_dir},
     {"registrar", "backend", Kind::kBackend, nullptr},
     {"registrar", "quiet_period", Kind::kMilliseconds, nullptr},
@@ -71,6 +71,12 @@ const std::array<KeyInfo, 33> kKeys = {{
     {"icinga2", "reload_command", Kind::kCommand, &Config::icinga2_reload_command},
     {"icinga2", "templates_file", Kind::kOptionalPath, &Config::icinga2_templates_file},
     {"icinga2", "probes_dir", Kind::kPath, &Config::icinga2_probes_dir},
+    // Passive results (issue #15).
+    {"checkmk", "livestatus_socket", Kind::kOptionalPath, &Config::checkmk_livestatus_socket},
+    {"icinga2", "api_address", Kind::kListen, &Config::icinga2_api_address},
+    {"icinga2", "api_user", Kind::kZone, &Config::icinga2_api_user},
+    {"icinga2", "api_password_file", Kind::kOptionalPath, &Config::icinga2_api_password_file},
+    {"icinga2", "api_ca_file", Kind::kOptionalPath, &Config::icinga2_api_ca_file},
     {"prometheus", "sd_dir", Kind::kPath, &Config::prometheus_sd_dir},
     {"prometheus", "blackbox", Kind::kHostPort, &Config::prometheus_blackbox},
     {"prometheus", "exporter", Kind::kHostPort, &Config::prometheus_exporter},
@@ -242,11 +248,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
         case Kind::kZone:
           if (!IsZoneName(v)) {
             error(entry.value_loc,
-                  fmt::format("invalid value '{}' for 'zone': expected an Icinga 2 zone name "
+                  fmt::format("invalid value '{}' for '{}': expected an Icinga 2 {} name "
                               "(letters, digits and ._-)",
-                              v));
+                              v, info->key, info->key == "zone" ? "zone" : "object"));
           } else {
-            config.icinga2_zone = v;
+            config.*(info->field) = v;
           }
           break;
         case Kind::kOptionalCommand:
@@ -359,7 +365,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
           if (auto parsed = ParseListen(v); !parsed) {
             error(entry.value_loc, parsed.error().message);
           } else {
-            config.listen = v;
+            config.*(info->field) = v;
           }
           break;
         case Kind::kPolicy:

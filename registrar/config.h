@@ -98,6 +98,17 @@ struct Config {
   std::string icinga2_templates_file;
   // automon's own probes, as installed by automon-probes.
   std::string icinga2_probes_dir = "/usr/lib/nagios/plugins";
+  // Passive results (issue #15) go to the REST API at api_address as
+  // api_user, whose password is the first line of api_password_file (no
+  // file: results are refused, saying so); api_ca_file verifies the API's
+  // certificate (empty: /var/lib/icinga2/certs/ca.crt when it exists).
+  std::string icinga2_api_address = "localhost:5665";
+  std::string icinga2_api_user = "automon";
+  std::string icinga2_api_password_file;
+  std::string icinga2_api_ca_file;
+  // [checkmk] livestatus_socket: where passive results go; empty:
+  // /omd/sites/<site>/tmp/run/live.
+  std::string checkmk_livestatus_socket;
   // [prometheus] (backend = prometheus; see automon-registrar(8), PROMETHEUS).
   // Where the file_sd files go, one <host>.json per host.
   std::string prometheus_sd_dir = "/etc/prometheus/automon";

@@ -310,5 +310,32 @@ TEST(ConfigIcinga2Test, BadValuesAreErrorsWithLocations) {
             "^");
 }
 
+// Issue #15: where passive results go.
+TEST(ConfigPassiveResultsTest, ApiAndLivestatusKeys) {
+  auto config = ParseConfig(
+      "[registrar]\nbackend = icinga2\n[icinga2]\napi_address = 127.0.0.1:5666\n"
+      "api_user = automon-results\napi_password_file = /etc/automon/icinga2-api-password\n"
+      "api_ca_file = /var/lib/icinga2/certs/ca.crt\n[checkmk]\n"
+      "livestatus_socket = /omd/sites/mon/tmp/run/live\n",
+      "r.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->icinga2_api_address, "127.0.0.1:5666");
+  EXPECT_EQ(config->icinga2_api_user, "automon-results");
+  EXPECT_EQ(config->icinga2_api_password_file, "/etc/automon/icinga2-api-password");
+  EXPECT_EQ(config->icinga2_api_ca_file, "/var/lib/icinga2/certs/ca.crt");
+  EXPECT_EQ(config->checkmk_livestatus_socket, "/omd/sites/mon/tmp/run/live");
+  const Config defaults;
+  EXPECT_EQ(defaults.icinga2_api_address, "localhost:5665");
+  EXPECT_EQ(defaults.icinga2_api_user, "automon");
+  EXPECT_EQ(defaults.icinga2_api_password_file, "");
+  auto bad = ParseConfig("[icinga2]\napi_user = a b\napi_address = nowhere\n", "r.conf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find(
+                "invalid value 'a b' for 'api_user': expected an Icinga 2 object name"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("r.conf:3:"), std::string::npos) << bad.error().message;
+}
+
 }  // namespace
 }  // namespace automon::registrar

@@ -79,4 +79,24 @@ Result<void> FakeFileSystem::MakeDirectories(const std::string& path, unsigned /
   return {};
 }
 
+Result<FileStatus> FakeFileSystem::Status(const std::string& path) {
+  if (auto f = failures_.find(path); f != failures_.end())
+    return SystemError("stat", f->second, path);
+  if (auto st = statuses_.find(path); st != statuses_.end()) return st->second;
+  if (files_.count(path)) return FileStatus{true, 0, 0755};
+  if (directories_.count(path)) return FileStatus{false, 0, 0755};
+  return SystemError("stat", ENOENT, path);
+}
+
+void FakeFileSystem::SetStatus(const std::string& path, FileStatus status) {
+  statuses_[path] = status;
+}
+
+Result<void> FakeFileSystem::RemoveFile(const std::string& path) {
+  if (auto f = failures_.find(path); f != failures_.end())
+    return SystemError("unlink", f->second, path);
+  files_.erase(path);
+  return {};
+}
+
 }  // namespace automon::testing

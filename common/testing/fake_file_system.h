@@ -25,6 +25,11 @@ class FakeFileSystem final : public FileSystem {
   Result<void> WriteFileAtomic(const std::string& path, const std::string& content,
                                unsigned mode) override;
   Result<void> MakeDirectories(const std::string& path, unsigned mode) override;
+  // A file's status: root-owned 0755 regular file unless SetStatus said
+  // otherwise; a directory is not regular; anything else is ENOENT.
+  Result<FileStatus> Status(const std::string& path) override;
+  void SetStatus(const std::string& path, FileStatus status);
+  Result<void> RemoveFile(const std::string& path) override;
 
   const std::map<std::string, std::string>& files() const { return files_; }
 
@@ -32,6 +37,7 @@ class FakeFileSystem final : public FileSystem {
   std::map<std::string, std::string> files_;
   std::set<std::string> directories_;
   std::map<std::string, int> failures_;
+  std::map<std::string, FileStatus> statuses_;
 };
 
 }  // namespace automon::testing

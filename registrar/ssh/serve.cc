@@ -9,13 +9,16 @@
 
 #include <atomic>
 #include <charconv>
+#include <ctime>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "common/avahi/announcer.h"
 #include "common/ssh/key.h"
+#include "registrar/backend.h"
 #include "registrar/registrar.h"
+#include "registrar/store.h"
 
 namespace automon::registrar::ssh {
 
@@ -37,6 +40,25 @@ Reply RegistrarActions::Deregister(const std::string& host) {
   // host may register again later (a tombstone is for administrators).
   const int status = registrar.Deregister(host);
   return {status, out.str(), err.str()};
+}
+
+Reply RegistrarActions::Results(const std::string& host, const std::string& document) {
+  ResultsHandler* handler = nullptr;
+  {
+    std::lock_guard lock(results_mutex_);
+    if (!results_) {
+      writer_ = MakeResultWriter(config_, fs_);
+      results_ = std::make_unique<ResultsHandler>(
+          [this](const std::string& name) -> Result<std::optional<formats::Snapshot>> {
+            HostStore store(fs_, disk_, config_.state_dir, "");
+            return store.Load(name);
+          },
+          *writer_, [] { return static_cast<int64_t>(std::time(nullptr)); });
+    }
+    handler = results_.get();
+  }
+  const ResultsReply reply = handler->Handle(host, document);
+  return {reply.status, reply.output, reply.log + "\n"};
 }
 
 UniqueFd RegistrarActions::Arriving() {

@@ -10,6 +10,8 @@
 #define AUTOMON_REGISTRAR_SSH_SERVE_H_
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -21,6 +23,7 @@
 #include "common/result.h"
 #include "registrar/config.h"
 #include "registrar/disk.h"
+#include "registrar/results.h"
 #include "registrar/ssh/enrollment.h"
 #include "registrar/ssh/server.h"
 #include "registrar/ssh/service.h"
@@ -37,6 +40,9 @@ class RegistrarActions final : public HostActions {
       : config_(config), fs_(fs), disk_(disk), runner_(runner), now_(std::move(now)) {}
   Reply Register(const std::string& host, const std::string& snapshot) override;
   Reply Deregister(const std::string& host) override;
+  // Through the core's one writer (MakeResultWriter), made at the first
+  // results and kept for the daemon's life.
+  Reply Results(const std::string& host, const std::string& document) override;
   UniqueFd Arriving() override;
 
  private:
@@ -45,6 +51,9 @@ class RegistrarActions final : public HostActions {
   Disk& disk_;
   ProcessRunner& runner_;
   std::function<std::string()> now_;
+  std::mutex results_mutex_;  // guards the creation of the two below
+  std::unique_ptr<ResultWriter> writer_;
+  std::unique_ptr<ResultsHandler> results_;
 };
 
 struct ServeDependencies {

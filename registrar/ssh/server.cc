@@ -26,7 +26,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::array<std::string_view, 4> kVerbs = {"hello", "enroll", "register", "deregister"};
+constexpr std::array<std::string_view, 5> kVerbs = {"hello", "enroll", "register", "deregister",
+                                                    "results"};
 constexpr size_t kMaxCommandBytes = 1024;
 
 std::string Address(const sockaddr_storage& ss) {

@@ -91,7 +91,8 @@ struct Limits {
   // From the exec request to the client's EOF.
   std::chrono::milliseconds payload{30000};
   int max_auth_attempts = 3;
-  size_t max_payload = 4 << 20;  // whatever the handler admits
+  // Whatever the handler admits: up to a results document (8 MiB).
+  size_t max_payload = 8 << 20;
   // The input all connections together may hold; past it, a connection
   // is refused ("try again later"): 64 snapshots of the largest size.
   size_t max_buffered_input = 256 << 20;

@@ -615,10 +615,10 @@ TEST_F(SshServerTest, OneAddressFloodingLeavesTheOthersTheirSlots) {
 }
 
 TEST(IsAllowedVerbTest, FixedList) {
-  for (const char* verb : {"hello", "enroll", "register", "deregister"}) {
+  for (const char* verb : {"hello", "enroll", "register", "deregister", "results"}) {
     EXPECT_TRUE(IsAllowedVerb(verb)) << verb;
   }
-  for (const char* verb : {"", "shell", "Register", "register ", "results"}) {
+  for (const char* verb : {"", "shell", "Register", "register ", "result", "Results"}) {
     EXPECT_FALSE(IsAllowedVerb(verb));
   }
 }

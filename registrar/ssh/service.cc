@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common/text.h"
+#include "formats/results.h"
 #include "formats/snapshot.h"
 
 namespace automon::registrar::ssh {
@@ -19,15 +20,21 @@ constexpr std::string_view kNotEnrolled =
 Admission RegistrarService::Admit(const Request& request) {
   // Only an enrolled key's register carries a document; a key that is not
   // enrolled can make the registrar hold a ticket's worth at most.
-  if (request.verb != "register") return {kMaxSmallInput, std::nullopt, UniqueFd()};
+  if (request.verb != "register" && request.verb != "results") {
+    return {kMaxSmallInput, std::nullopt, UniqueFd()};
+  }
   if (!enrollment_.HostOf(request.fingerprint)) {
     return {0, Refuse(std::string(kNotEnrolled)), UniqueFd()};
+  }
+  if (request.verb == "results") {
+    return {formats::kMaxResultsDocumentBytes, std::nullopt, UniqueFd()};
   }
   return {formats::kMaxSnapshotBytes, std::nullopt, actions_.Arriving()};
 }
 
 Reply RegistrarService::Handle(const Request& request) {
-  if (request.verb != "register" && request.input.size() > kMaxSmallInput) {
+  if (request.verb != "register" && request.verb != "results" &&
+      request.input.size() > kMaxSmallInput) {
     return Refuse(fmt::format("{} takes at most {} bytes of input", request.verb, kMaxSmallInput));
   }
   const std::optional<std::string> host = enrollment_.HostOf(request.fingerprint);
@@ -53,7 +60,7 @@ Reply RegistrarService::Handle(const Request& request) {
         return Refuse(decision.message);
     }
   }
-  if (request.verb != "register" && request.verb != "deregister") {
+  if (request.verb != "register" && request.verb != "deregister" && request.verb != "results") {
     return Refuse(fmt::format("unknown command '{}'", request.verb));
   }
   if (!host) {
@@ -67,6 +74,13 @@ Reply RegistrarService::Handle(const Request& request) {
     if (request.args[1] != *host) {
       return Refuse(fmt::format("this key speaks for {}, not for {}", *host, request.args[1]));
     }
+  }
+  if (request.verb == "results") {
+    if (request.input.size() > formats::kMaxResultsDocumentBytes) {
+      return Refuse(fmt::format("results takes at most {} bytes of input",
+                                formats::kMaxResultsDocumentBytes));
+    }
+    return actions_.Results(*host, request.input);
   }
   return request.verb == "register" ? actions_.Register(*host, request.input)
                                     : actions_.Deregister(*host);

@@ -5,6 +5,7 @@
 //   enroll NAME        ask to bind the key to NAME; stdin may hold a ticket
 //   register           stdin is a snapshot for the host the key is enrolled as
 //   deregister         remove the host the key is enrolled as
+//   results            stdin is a batch of passive results of that host
 //
 // A key only ever changes its own host: the host of `register` and
 // `deregister` comes from the enrollment, never from the client (a
@@ -36,6 +37,11 @@ class HostActions {
   // As `automon-registrar remove HOST`, but without the tombstone: the
   // host itself left, and may come back.
   virtual Reply Deregister(const std::string& host) = 0;
+  // Passive results (formats/results.h) of `host`; the reply's stdout is
+  // the per-item replies (formats::SerializeReplies).
+  virtual Reply Results(const std::string& /*host*/, const std::string& /*document*/) {
+    return {2, "", "refused: this registrar takes no passive results\n"};
+  }
   // Marks a registration as arriving while its snapshot is transferred
   // (the shared arrivals lock that `receive` holds while it validates), so
   // that the quiet period waits for it. An invalid descriptor when that
@@ -51,8 +57,10 @@ class RegistrarService final : public Handler {
   // Every key may connect: unknown keys can only say hello or enroll.
   bool AcceptsKey(const std::string& /*fingerprint*/) override { return true; }
   // `register` from an enrolled key may send a snapshot (up to
-  // formats::kMaxSnapshotBytes); every other command kMaxSmallInput bytes;
-  // `register` from a key that is not enrolled is refused before its input.
+  // formats::kMaxSnapshotBytes), `results` a results document (up to
+  // formats::kMaxResultsDocumentBytes); every other command kMaxSmallInput
+  // bytes; `register` and `results` from a key that is not enrolled are
+  // refused before their input.
   // An enrolled key's `register` holds HostActions::Arriving meanwhile.
   Admission Admit(const Request& request) override;
   Reply Handle(const Request& request) override;

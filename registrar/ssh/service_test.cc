@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "common/testing/temp_dir.h"
+#include "formats/results.h"
 #include "formats/snapshot.h"
 
 namespace automon::registrar::ssh {
@@ -22,6 +23,10 @@ class RecordingActions : public HostActions {
   Reply Deregister(const std::string& host) override {
     calls.push_back("deregister " + host);
     return {0, "removed\n", ""};
+  }
+  Reply Results(const std::string& host, const std::string& document) override {
+    calls.push_back("results " + host + " " + document);
+    return {0, "replies\n", ""};
   }
   UniqueFd Arriving() override {
     calls.push_back("arriving");
@@ -141,6 +146,32 @@ TEST_F(RegistrarServiceTest, OnlyAnEnrolledKeysRegisterIsMarkedArriving) {
   actions_.calls.clear();
   EXPECT_TRUE(admit("register").arriving.valid());
   EXPECT_EQ(actions_.calls, std::vector<std::string>{"arriving"});
+}
+
+// Issue #15: results only from an enrolled key, only for its own host, with
+// a results document's worth of input and no more.
+TEST_F(RegistrarServiceTest, ResultsOnlyFromAnEnrolledKeyForItsOwnHost) {
+  Request r;
+  r.verb = "results";
+  r.fingerprint = kKeyA;
+  const Admission refused = service_.Admit(r);
+  ASSERT_TRUE(refused.refusal.has_value());
+  EXPECT_EQ(refused.max_input, 0u);
+  EXPECT_EQ(Call(kKeyA, "results", {}, "doc").exit_status, 2);
+  ASSERT_EQ(Call(kKeyA, "enroll", {"web01"}).exit_status, 0);
+  const Admission admitted = service_.Admit(r);
+  EXPECT_FALSE(admitted.refusal.has_value());
+  EXPECT_EQ(admitted.max_input, formats::kMaxResultsDocumentBytes);
+  const Reply ok = Call(kKeyA, "results", {}, "doc");
+  EXPECT_EQ(ok.exit_status, 0);
+  EXPECT_EQ(ok.out, "replies\n");
+  const Reply other = Call(kKeyA, "results", {"--host", "db01"}, "doc");
+  EXPECT_EQ(other.exit_status, 2);
+  EXPECT_EQ(other.err, "refused: this key speaks for web01, not for db01\n");
+  const Reply big =
+      Call(kKeyA, "results", {}, std::string(formats::kMaxResultsDocumentBytes + 1, 'x'));
+  EXPECT_EQ(big.exit_status, 2);
+  EXPECT_EQ(actions_.calls, std::vector<std::string>{"results web01 doc"});
 }
 
 }  // namespace

@@ -289,6 +289,22 @@ class MkFilesTest(unittest.TestCase):
             "/var/lib/automon/secrets/web01.example.org/guac.7.password", "-w", "10", "-c", "20"])
         self.assertIn("/it's", shlex.split(rules["quote"]["value"]["command_line"]))
 
+    def test_passive_golden_executes_to_rules_without_command_lines(self):
+        """Issue #15: a custom check without command_line is passive; the
+        freshness dict is what Checkmk's Nagios config generator reads."""
+        golden = os.path.join(SOURCE_DIR, "backends", "testdata", "passive.example.org.mk")
+        ns, before, events = execute_mk(golden, restricted=True)
+        added = additions(ns, before)
+        rules = {r["value"]["service_description"]: r["value"] for r in added["custom_checks"]}
+        self.assertEqual(sorted(rules), ["Backup", "automon agent", "lbsock", "ssh"])
+        for name in ("Backup", "automon agent", "lbsock"):
+            self.assertNotIn("command_line", rules[name])
+            self.assertEqual(rules[name]["freshness"]["state"], 3)
+            self.assertRegex(rules[name]["freshness"]["output"],
+                             r"^No result from web01.example.org for \d+ s \(agent silent\?\)$")
+        self.assertEqual(rules["lbsock"]["freshness"]["interval"], 11)
+        self.assertIn("command_line", rules["ssh"])
+
 
 def nagios_values(check):
     """The unescaped $ARGn$ values of a Nagios check_command."""

@@ -14,6 +14,12 @@
 //       prints {"activated", "unchanged", "quarantined", "rejected",
 //       "reloaded"} or {"error": ...} (exit 1).
 //
+//   icinga2_driver results REGISTRAR_CONF - < results.json
+//       writes passive results through the configuration's result writer
+//       (registrar/result_writers.h, the REST API); results.json is
+//       {"results": [{"host", "service", "description", "state", "output",
+//       "long_output", "perfdata", "time"}]}; prints [[status, detail]].
+//
 // plans.json: {"hosts": [{"host", "address", "generation", "services":
 // [{"name", "description", "command", "program", "source": "plugins" |
 // "probes", "arguments": [{"option", "kind": "flag" | "fixed" | "value" |
@@ -33,6 +39,7 @@
 #include "common/file_system.h"
 #include "common/process_runner.h"
 #include "registrar/activation_icinga2.h"
+#include "registrar/backend.h"
 #include "registrar/config.h"
 #include "registrar/disk.h"
 
@@ -119,6 +126,24 @@ int main(int argc, char** argv) {
   }
   const std::string mode = argv[1];
   const json input = json::parse(std::cin);
+  if (mode == "results") {
+    automon::RealFileSystem fs;
+    auto loaded = automon::registrar::LoadConfig(fs, argv[2], true);
+    if (!loaded) return Fail(loaded.error().message);
+    std::vector<automon::registrar::CoreResult> results;
+    for (const json& r : input.at("results")) {
+      results.push_back({r.at("host"), r.at("service"), r.at("description"), r.at("state"),
+                         r.at("output"), r.at("long_output"), r.at("perfdata"), r.at("time")});
+    }
+    auto writer = automon::registrar::MakeResultWriter(*loaded, fs);
+    json out = json::array();
+    for (const auto& outcome : writer->Write(results)) {
+      out.push_back(
+          {std::string(automon::formats::ResultStatusName(outcome.status)), outcome.detail});
+    }
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
   std::vector<HostPlan> plans;
   for (const json& h : input.at("hosts")) plans.push_back(PlanOf(h));
 

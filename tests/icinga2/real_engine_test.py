@@ -322,9 +322,13 @@ class ValidationTest(unittest.TestCase):
         os.makedirs(os.path.join(target, "hosts"))
         shutil.copy(os.path.join(goldens, "automon.conf"), target)
         shutil.copy(os.path.join(goldens, "web01.example.org.conf"), os.path.join(target, "hosts"))
+        # Passive services, the heartbeat and its Dependency objects (#15).
+        shutil.copy(os.path.join(goldens, "passive.example.org.conf"),
+                    os.path.join(target, "hosts"))
         verified = engine.verify_live()
         self.assertEqual(verified.returncode, 0, verified.stdout[-3000:])
-        self.assertIn("Instantiated 22 Services.", verified.stdout)
+        self.assertIn("Instantiated 26 Services.", verified.stdout)
+        self.assertIn("Instantiated 2 Dependencies.", verified.stdout)
 
     def test_zone_files_carry_the_zone_and_pass(self):
         engine = Engine(self, zone="satellite")
@@ -600,6 +604,96 @@ class RegistrarDaemonTest(DaemonBase):
                 with open(os.path.join(base, name)) as f:
                     self.assertNotIn("w0rd", f.read(), name)
         self.assertFalse(os.path.exists(pwned), "something ran an injected command")
+
+
+class PassiveApiTest(DaemonBase):
+    """Issue #15: passive results through the REST API of a running Icinga 2,
+    as an ApiUser allowed only actions/process-check-result, with the
+    writer the registrar makes from registrar.conf (icinga2_driver results)."""
+
+    def results(self, engine, results):
+        proc = subprocess.run([DRIVER, "results", engine.conf, "-"],
+                              input=json.dumps({"results": results}), capture_output=True,
+                              text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return json.loads(proc.stdout)
+
+    def test_results_reach_icinga2_through_the_api(self):
+        engine = Engine(self)
+        certs = engine.path("lib/certs")
+        os.makedirs(certs)
+
+        def openssl(*args):
+            subprocess.run(["openssl"] + list(args), cwd=certs, check=True, timeout=120,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+                "ca.crt", "-subj", "/CN=automon test CA", "-days", "2")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "automon-test.key", "-out",
+                "node.csr", "-subj", "/CN=automon-test")
+        openssl("x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "automon-test.crt", "-days", "2")
+        port = regtest_free_port()
+        with open(engine.path("etc/features.conf"), "a") as f:
+            f.write('object ApiListener "api" { bind_host = "127.0.0.1"; bind_port = %d }\n' % port)
+        engine.write("etc/conf.d/api-users.conf",
+                     'object ApiUser "automon" {\n  password = "s3cr3t-api"\n'
+                     '  permissions = [ "actions/process-check-result" ]\n}\n')
+        goldens = os.path.join(HERE, "..", "..", "backends", "testdata", "icinga2")
+        target = engine.output_dir()
+        os.makedirs(os.path.join(target, "hosts"))
+        shutil.copy(os.path.join(goldens, "automon.conf"), target)
+        shutil.copy(os.path.join(goldens, "passive.example.org.conf"),
+                    os.path.join(target, "hosts"))
+        engine.write("api-password", "s3cr3t-api\n")
+        engine.write("wrong-password", "guess\n")
+        with open(engine.conf, "a") as f:
+            f.write("api_address = 127.0.0.1:%d\napi_password_file = %s\napi_ca_file = %s\n"
+                    % (port, engine.path("api-password"), os.path.join(certs, "ca.crt")))
+        proc = self.start_daemon(engine)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            self.assertIsNone(proc.poll(), "icinga2 exited: see %s" % engine.path("daemon.out"))
+            try:
+                import socket
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        now = int(time.time())
+
+        def result(service, output):
+            return {"host": "passive.example.org", "service": service, "description": service,
+                    "state": 1, "output": output, "long_output": "line two\nline three",
+                    "perfdata": "files=3;;;0", "time": now}
+        outcome = self.results(engine, [result("backup", "BACKUP WARNING from the API"),
+                                        result("automon agent", "alive"),
+                                        result("nosuch", "X")])
+        self.assertEqual(outcome[0], ["accepted", ""], outcome)
+        self.assertEqual(outcome[1], ["accepted", ""], outcome)
+        self.assertEqual(outcome[2][0], "refused-by-core", outcome)
+        self.assertIn("Icinga 2 API answered 404", outcome[2][1])
+        # Another password: the API refuses, and the reply says so.
+        with open(engine.conf) as f:
+            conf = f.read()
+        with open(engine.conf, "w") as f:
+            f.write(conf.replace(engine.path("api-password"), engine.path("wrong-password")))
+        refused = self.results(engine, [result("backup", "WRONG PASSWORD")])
+        self.assertEqual(refused[0][0], "refused-by-core", refused)
+        self.assertIn("Icinga 2 API answered 401", refused[0][1])
+        time.sleep(2)
+        self.stop_daemon(proc)
+        outputs = self.state_outputs(engine)
+        self.assertEqual(outputs.get("passive.example.org!backup"),
+                         "BACKUP WARNING from the API\nline two\nline three", outputs)
+        self.assertEqual(outputs.get("passive.example.org!automon agent", "").split("\n")[0],
+                         "alive", outputs)
+
+
+def regtest_free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def main():

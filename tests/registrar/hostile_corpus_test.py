@@ -200,14 +200,15 @@ def cases():
     inert("ldap DN with spaces and commas", svc("bad", ("base", "ou=My Unit,dc=example,dc=org"), type_="ldap",
                                                 port=None),
           "automon_ldap!127.0.0.1!389!ou=My Unit,dc=example,dc=org")
-    inert("haproxy glob proxies", svc("bad", ("stats", "/run/haproxy/admin.sock"), ("proxies", "web*,api?"),
+    # A stats URL: a stats socket is checked on the host, passively (#15).
+    inert("haproxy glob proxies", svc("bad", ("stats", "http://:8404/stats"), ("proxies", "web*,api?"),
                                       ("warning", "80%"), ("critical", "95%"), type_="haproxy", port=None),
-          "automon_haproxy_socket_proxies!/run/haproxy/admin.sock!80%!95%!web*,api?")
+          "automon_haproxy_url_proxies!http://127.0.0.1:8404/stats!80%!95%!web*,api?")
     # Issue #18 item 11: 64 proxies are one argument, never past $ARG32$.
     many = ",".join("p%02d" % i for i in range(64))
-    inert("haproxy with 64 proxies", svc("bad", ("stats", "/run/haproxy/admin.sock"), ("proxies", many),
+    inert("haproxy with 64 proxies", svc("bad", ("stats", "http://:8404/stats"), ("proxies", many),
                                          type_="haproxy", port=None),
-          "automon_haproxy_socket_proxies!/run/haproxy/admin.sock!80%!90%!" + many)
+          "automon_haproxy_url_proxies!http://127.0.0.1:8404/stats!80%!90%!" + many)
     # Issue #18 item 12: naming a mail flow another host may use joins
     # nothing: the state is under this host's own directory.
     inert("mailflowid of another host", svc("bad", ("id", "shared"), ("seconds", "60"), type_="mailflow",
