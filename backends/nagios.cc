@@ -33,6 +33,11 @@ std::string Directive(std::string_view key, std::string_view value) {
   return fmt::format("    {:<24}{}\n", key, value);
 }
 
+// The lifecycle's disabled host: kept, but neither checked nor notified.
+std::string DisabledDirectives() {
+  return Directive("active_checks_enabled", "0") + Directive("notifications_enabled", "0");
+}
+
 }  // namespace
 
 std::string HostBucket(std::string_view host) { return Sha256Hex(host).substr(0, 2); }
@@ -133,6 +138,7 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
   out += Directive("address", plan.address);
   out += Directive("hostgroups", "automon");
   out += Directive("_AUTOMON_GENERATION", std::to_string(plan.generation));
+  if (plan.disabled) out += DisabledDirectives();
   out += "}\n";
 
   ServiceNames service_names;
@@ -176,6 +182,7 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
     out += Directive("service_description", s.description);
     out += Directive("check_command", check);
     out += Directive("_AUTOMON_SERVICE", s.name);
+    if (plan.disabled) out += DisabledDirectives();
     out += "}\n";
     report.rendered = true;
     for (const std::string& path : SecretPathsOf(s.plan)) {
