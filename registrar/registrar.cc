@@ -56,11 +56,16 @@ Registrar::Registrar(const Config& config, const Environment& env)
       store_(env.fs, env.disk, config.state_dir, backend_->SecretsGroup()),
       activator_(&backend_->activator()) {}
 
-Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot) const {
-  backends::PlanOptions plan;
-  plan.secrets_dir = store_.secrets_dir();
-  plan.mailflow_dir = config_.state_dir + "/mailflow";
-  return backend_->RenderHost(backends::PlanHost(snapshot, plan), env_.now());
+Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot, bool disabled) const {
+  backends::PlanOptions options;
+  options.secrets_dir = store_.secrets_dir();
+  options.mailflow_dir = config_.state_dir + "/mailflow";
+  backends::HostPlan plan = backends::PlanHost(snapshot, options);
+  plan.disabled = disabled;
+  // The monitoring server registers itself too: its self-check goes with
+  // its own services (a second host object of that name would clash).
+  if (plan.host == SelfCheckHost()) plan.services.push_back(backends::SelfCheckService());
+  return backend_->RenderHost(plan, env_.now());
 }
 
 Result<void> Registrar::AddCommonFiles(ActivationRequest& request) const {
@@ -68,11 +73,13 @@ Result<void> Registrar::AddCommonFiles(ActivationRequest& request) const {
 }
 
 int Registrar::Receive(const std::string& host_arg) {
+  std::optional<uint64_t> generation;  // once the snapshot parsed
+  auto host = CheckHostName(host_arg);
   auto refuse = [&](std::string_view why) {
     env_.out << "refused: " << OneLine(std::string(why)) << "\n";
+    Audit(AuditEvent::kRefused, host ? *host : OneLine(host_arg), generation, why);
     return kRefused;
   };
-  auto host = CheckHostName(host_arg);
   if (!host) return refuse(host.error().message);
   // The state directory first, so that even the first registrations of a
   // new registrar can hold the arrivals lock below.
@@ -96,6 +103,7 @@ int Registrar::Receive(const std::string& host_arg) {
   auto parsed = formats::ParseSnapshot(text, fmt::format("snapshot from {}", *host));
   if (!parsed) return refuse(parsed.error().message);
   formats::Snapshot incoming = std::move(parsed->snapshot);
+  generation = incoming.generation;
   if (incoming.host != *host) {
     return refuse(fmt::format("the snapshot is for host '{}', but this connection registers '{}'",
                               incoming.host, *host));
@@ -106,12 +114,23 @@ int Registrar::Receive(const std::string& host_arg) {
 
   auto tombstone = store_.LoadTombstone(*host);
   if (!tombstone) return refuse(tombstone.error().message);
+  if (*tombstone && (*tombstone)->automatic()) {
+    // The lifecycle removed it for its silence; a host that pushes is not
+    // decommissioned after all. Said loudly: if it was, something runs
+    // with its key.
+    Audit(AuditEvent::kReturned, *host, incoming.generation,
+          fmt::format("pushed again after its automatic removal at {} (generation {}: {})",
+                      (*tombstone)->removed_at, (*tombstone)->generation, (*tombstone)->reason));
+    if (auto e = store_.EraseTombstone(*host); !e) return refuse(e.error().message);
+    *tombstone = std::nullopt;
+  }
   if (*tombstone) {
     return refuse(
         fmt::format("host '{}' was removed by the administrator at {}; run "
                     "'automon-registrar readmit {}' on the registrar to accept it again",
                     *host, (*tombstone)->removed_at, *host));
   }
+  Seen(*host, incoming);
   auto stored = store_.Load(*host);
   if (!stored) return refuse(stored.error().message);
 
@@ -315,7 +334,10 @@ Result<void> Registrar::ActivatePending() {
     }
     return {};
   };
-  if (!common) return fail_all(common.error().message);
+  if (!common) {
+    RecordActivation(false, common.error().message);
+    return fail_all(common.error().message);
+  }
 
   std::map<std::string, HostCheckpoint> before;  // hosts committed ahead of the swap
   // The hosts of one activation are committed together: their secrets,
@@ -353,8 +375,14 @@ Result<void> Registrar::ActivatePending() {
         env_.err << "automon-registrar: warning: " << r.error().message << "\n";
       }
     }
+    RecordActivation(false, outcome.error().message);
+    for (const auto& [host, snapshot] : snapshots) {
+      Audit(AuditEvent::kRefused, host, snapshot.generation,
+            "activation failed: " + outcome.error().message);
+    }
     return fail_all(outcome.error().message);
   }
+  RecordActivation(true, "");
   if (auto c = commit(outcome->unchanged); !c) return c;
   // The outcomes, flushed once for the batch, then the pending snapshots go.
   std::map<std::string, ActivationResult> results;
@@ -363,16 +391,22 @@ Result<void> Registrar::ActivatePending() {
     if (q != outcome->quarantined.end()) {
       if (auto s = store_.SetQuarantine(host, q->second); !s) return s;
       results[host] = {snapshot.generation, "quarantined", q->second};
+      Audit(AuditEvent::kQuarantined, host, snapshot.generation, q->second);
       continue;
     }
     if (auto p = store_.PruneSecrets(host, rendered[host].secrets); !p) {
       env_.err << "automon-registrar: warning: " << p.error().message << "\n";
     }
     results[host] = {snapshot.generation, "active", ""};
+    Audit(AuditEvent::kRegistered, host, snapshot.generation,
+          fmt::format("{} services active", snapshot.services.size()));
   }
   if (auto w = store_.SaveResults(results); !w) return w;
   for (const auto& [host, result] : results) {
     if (auto e = store_.ErasePending(host); !e) return e;
+  }
+  if (auto s = WriteStatus(StatusGuard()); !s) {
+    env_.err << "automon-registrar: warning: " << s.error().message << "\n";
   }
   return {};
 }
@@ -409,6 +443,7 @@ int Registrar::Hosts(OutputFormat format) {
       list.push_back(HostJson(host, quarantined ? "quarantined" : "active"));
       if (quarantined) list.back()["reason"] = OneLine(**quarantine);
       AddSnapshotJson(list.back(), **snapshot);
+      if (auto r = store_.LoadLifecycle(host)) AddLifecycleJson(list.back(), *r);
       continue;
     }
     env_.out << fmt::format("{:<40} generation {:<8} services {:<4} {}\n", host,
@@ -473,6 +508,7 @@ int Registrar::Show(const std::string& host_arg, OutputFormat format) {
                                           : quarantined ? "quarantined"
                                                         : "active");
     if (*snapshot) AddSnapshotJson(json, **snapshot);
+    if (auto r = store_.LoadLifecycle(*host); r.ok() && *snapshot) AddLifecycleJson(json, *r);
     if (removed) {
       json["removed_at"] = (*tombstone)->removed_at;
       if (!*snapshot) json["generation"] = (*tombstone)->generation;
@@ -506,7 +542,7 @@ int Registrar::Show(const std::string& host_arg, OutputFormat format) {
   return kOk;
 }
 
-int Registrar::RemoveHost(const std::string& host_arg, bool tombstone) {
+int Registrar::RemoveHost(const std::string& host_arg, bool tombstone, const std::string& reason) {
   auto fail = [&](std::string_view why) {
     env_.err << "automon-registrar: " << why << "\n";
     return kRefused;
@@ -526,13 +562,14 @@ int Registrar::RemoveHost(const std::string& host_arg, bool tombstone) {
   if (auto p = store_.ErasePending(*host); !p) return fail(p.error().message);
   auto record = [&]() -> Result<void> {
     if (!tombstone) return {};
-    return store_.SaveTombstone(*host, {env_.now(), *stored ? (*stored)->generation : 0});
+    return store_.SaveTombstone(*host, {env_.now(), *stored ? (*stored)->generation : 0, reason});
   };
   auto outcome = activator_->Activate(request, [&](const std::vector<std::string>&) {
     if (auto w = record(); !w) return w;
     if (auto e = store_.Erase(*host); !e) return e;
     return store_.ClearQuarantine(*host);
   });
+  RecordActivation(outcome.ok(), outcome ? "" : outcome.error().message);
   if (!outcome) return fail(fmt::format("not removed: {}", outcome.error().message));
   if (auto q = outcome->quarantined.find(*host); q != outcome->quarantined.end()) {
     return fail(
@@ -547,7 +584,18 @@ int Registrar::RemoveHost(const std::string& host_arg, bool tombstone) {
     if (auto e = store_.Erase(*host); !e) return fail(e.error().message);
   }
   if (auto p = store_.PruneSecrets(*host, {}); !p) return fail(p.error().message);
-  if (tombstone) {
+  if (auto e = store_.EraseLifecycle(*host); !e) return fail(e.error().message);
+  Audit(tombstone ? AuditEvent::kRemoved : AuditEvent::kDeregistered, *host,
+        *stored ? std::optional<uint64_t>((*stored)->generation) : std::nullopt,
+        !reason.empty() ? reason
+        : tombstone     ? "by the administrator; registrations refused until readmit"
+                        : "by the host itself");
+  if (auto s = WriteStatus(StatusGuard()); !s) {
+    env_.err << "automon-registrar: warning: " << s.error().message << "\n";
+  }
+  if (!reason.empty()) {
+    env_.out << fmt::format("removed {}: {}\n", *host, reason);
+  } else if (tombstone) {
     env_.out << fmt::format(
         "removed {}; its registrations are refused until 'automon-registrar readmit {}'\n", *host,
         *host);
@@ -576,6 +624,7 @@ int Registrar::Readmit(const std::string& host_arg) {
     env_.err << "automon-registrar: " << e.error().message << "\n";
     return kRefused;
   }
+  Audit(AuditEvent::kReadmitted, *host, std::nullopt, "by the administrator");
   env_.out << fmt::format("{} may register again\n", *host);
   return kOk;
 }
@@ -606,7 +655,9 @@ int Registrar::Render() {
       if (!snapshot) request.keep_hosts.insert(host);
       continue;
     }
-    auto rendered = RenderHost(**snapshot);
+    auto lifecycle = store_.LoadLifecycle(host);
+    const bool disabled = lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled;
+    auto rendered = RenderHost(**snapshot, disabled);
     if (!rendered) {
       env_.err << "automon-registrar: " << host << ": " << rendered.error().message << "\n";
       status = kPartial;
@@ -615,6 +666,17 @@ int Registrar::Render() {
     }
     request.hosts[host] = rendered->content;
     secrets[host] = rendered->secrets;
+  }
+  // The self-check's own host, unless the server registers itself.
+  if (const std::string& self = SelfCheckHost();
+      !self.empty() && !request.hosts.count(self) && !request.keep_hosts.count(self)) {
+    auto rendered = RenderSelfCheckHost();
+    if (!rendered) {
+      env_.err << "automon-registrar: " << self << ": " << rendered.error().message << "\n";
+      status = kPartial;
+    } else {
+      request.hosts[self] = rendered->content;
+    }
   }
   auto outcome = activator_->Activate(request, [&](const std::vector<std::string>& good) {
     std::map<std::string, std::vector<SecretFile>> batch;
@@ -625,9 +687,14 @@ int Registrar::Render() {
     }
     return store_.WriteAllSecrets(batch);
   });
-  if (!outcome) return fail(outcome.error().message);
+  RecordActivation(outcome.ok(), outcome ? "" : outcome.error().message);
+  if (!outcome) {
+    (void)WriteStatus(StatusGuard());
+    return fail(outcome.error().message);
+  }
   for (const auto& [host, reason] : outcome->quarantined) {
     if (auto s = store_.SetQuarantine(host, reason); !s) return fail(s.error().message);
+    Audit(AuditEvent::kQuarantined, host, std::nullopt, reason);
     env_.out << host << ": quarantined: " << OneLine(reason) << "\n";
     status = kPartial;
   }
@@ -636,6 +703,9 @@ int Registrar::Render() {
     if (secrets.count(host)) unchanged[host] = secrets[host];
   }
   if (auto w = store_.WriteAllSecrets(unchanged); !w) return fail(w.error().message);
+  if (auto s = WriteStatus(StatusGuard()); !s) {
+    env_.err << "automon-registrar: warning: " << s.error().message << "\n";
+  }
   env_.out << fmt::format(
       "{} hosts active ({} changed, {} unchanged){}\n",
       outcome->activated.size() + outcome->unchanged.size(), outcome->activated.size(),

@@ -16,13 +16,14 @@
 #include "common/avahi/announcer.h"
 #include "common/ssh/key.h"
 #include "registrar/registrar.h"
+#include "registrar/ssh/lifecycle_timer.h"
 
 namespace automon::registrar::ssh {
 
 Reply RegistrarActions::Register(const std::string& host, const std::string& snapshot) {
   std::istringstream in(snapshot);
   std::ostringstream out, err;
-  Environment env{fs_, disk_, runner_, now_, in, out, err};
+  Environment env{fs_, disk_, runner_, now_, in, out, err, nullptr, log_};
   Registrar registrar(config_, env);
   const int status = registrar.Receive(host);
   return {status, out.str(), err.str()};
@@ -31,7 +32,7 @@ Reply RegistrarActions::Register(const std::string& host, const std::string& sna
 Reply RegistrarActions::Deregister(const std::string& host) {
   std::istringstream in;
   std::ostringstream out, err;
-  Environment env{fs_, disk_, runner_, now_, in, out, err};
+  Environment env{fs_, disk_, runner_, now_, in, out, err, nullptr, log_};
   Registrar registrar(config_, env);
   // The host's own key asked: remove without a tombstone, so that the
   // host may register again later (a tombstone is for administrators).
@@ -89,7 +90,7 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
     log(init.error().message);
     return 1;
   }
-  RegistrarActions actions(config, deps.fs, deps.disk, deps.runner, deps.now_iso8601);
+  RegistrarActions actions(config, deps.fs, deps.disk, deps.runner, deps.now_iso8601, log);
   RegistrarService service(enrollment, actions, "automon-registrar " + deps.version);
 
   // SIGTERM and SIGINT stop the daemon: block them here, before any thread
@@ -141,6 +142,10 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
       }
     }
   }
+  // The lifecycle's one timer (and the self-check's status file), from now
+  // until the server stops: the grace period counts from here.
+  std::optional<LifecycleTimer> lifecycle;
+  lifecycle.emplace(config, deps, log);
   std::atomic<bool> done{false};
   std::thread watcher([&] {
     const timespec tick{0, 200'000'000};
@@ -154,6 +159,7 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
     }
   });
   (*server)->Serve();
+  lifecycle.reset();
   announcer.reset();
   done = true;
   watcher.join();

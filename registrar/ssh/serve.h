@@ -32,9 +32,17 @@ namespace automon::registrar::ssh {
 // stdout/stderr.
 class RegistrarActions final : public HostActions {
  public:
+  // `log`: where the audit trail of each registration goes (the daemon's
+  // log); null: into the reply's stderr.
   RegistrarActions(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
-                   std::function<std::string()> now)
-      : config_(config), fs_(fs), disk_(disk), runner_(runner), now_(std::move(now)) {}
+                   std::function<std::string()> now,
+                   std::function<void(const std::string&)> log = nullptr)
+      : config_(config),
+        fs_(fs),
+        disk_(disk),
+        runner_(runner),
+        now_(std::move(now)),
+        log_(std::move(log)) {}
   Reply Register(const std::string& host, const std::string& snapshot) override;
   Reply Deregister(const std::string& host) override;
   UniqueFd Arriving() override;
@@ -45,6 +53,7 @@ class RegistrarActions final : public HostActions {
   Disk& disk_;
   ProcessRunner& runner_;
   std::function<std::string()> now_;
+  std::function<void(const std::string&)> log_;
 };
 
 struct ServeDependencies {
