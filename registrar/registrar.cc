@@ -446,9 +446,13 @@ int Registrar::Hosts(OutputFormat format) {
       if (auto r = store_.LoadLifecycle(host)) AddLifecycleJson(list.back(), *r);
       continue;
     }
+    // Silent and disabled hosts say so; a quarantine says more.
+    auto lifecycle = store_.LoadLifecycle(host);
     env_.out << fmt::format("{:<40} generation {:<8} services {:<4} {}\n", host,
                             (*snapshot)->generation, (*snapshot)->services.size(),
-                            quarantined ? "quarantined" : "active");
+                            quarantined      ? std::string_view("quarantined")
+                            : lifecycle.ok() ? LifecycleStateName(lifecycle->state)
+                                             : std::string_view("active"));
   }
   // Hosts whose first registration Nagios refused have nothing accepted.
   if (auto quarantined = env_.fs.ListDirectory(config_.state_dir + "/quarantine")) {

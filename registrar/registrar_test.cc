@@ -814,6 +814,10 @@ TEST_F(RegistrarTest, FakeClockDrivesAHostThroughEveryLifecycleState) {
   EXPECT_NE(Live().find("notifications_enabled   0"), std::string::npos) << Live();
   ASSERT_EQ(Run([](Registrar& r) { return r.Hosts(OutputFormat::kJson); }), kOk);
   EXPECT_EQ(nlohmann::json::parse(out_.str())["hosts"][0]["lifecycle"], "disabled");
+  ASSERT_EQ(Run([](Registrar& r) { return r.Hosts(); }), kOk);
+  EXPECT_EQ(
+      out_.str(),
+      "web01.example.org                        generation 1        services 1    disabled\n");
 
   // A push re-enables it at once.
   now_ = start + 3 * 86400;
