@@ -79,9 +79,7 @@ Result<RegistrarStatus> Registrar::WriteStatus(bool guard_holds) {
   if (!hosts) return hosts.error();
   status.hosts = hosts->size();
   for (const std::string& host : *hosts) {
-    if (auto snapshot = store_.Load(host); snapshot.ok() && *snapshot) {
-      status.services += (*snapshot)->services.size();
-    }
+    if (auto services = store_.StoredServiceCount(host)) status.services += *services;
     if (auto r = store_.LoadLifecycle(host); r.ok() && r->state != LifecycleState::kActive) {
       ++status.silent;
     }

@@ -208,6 +208,25 @@ Result<void> HostStore::SaveAll(const std::vector<const formats::Snapshot*>& sna
   return disk_.ReplaceFiles(files, 0600);
 }
 
+Result<uint64_t> HostStore::StoredServiceCount(const std::string& host) {
+  auto text = disk_.ReadStateFile(SnapshotPath(host), formats::kMaxSnapshotBytes);
+  if (!text) {
+    if (IsNotFound(text.error())) return uint64_t{0};
+    return text.error();
+  }
+  // The header (monitoring-info(5), SNAPSHOT FORMAT) ends at the first
+  // blank line; its `services` line is what SerializeSnapshot wrote.
+  const std::string_view header = std::string_view(*text).substr(0, text->find("\n\n"));
+  const size_t at = header.find("\nservices = ");
+  if (at == std::string_view::npos) {
+    return Error{fmt::format("{}: no services count in the header", SnapshotPath(host))};
+  }
+  const std::string_view rest = header.substr(at + 12);
+  auto count = ParseInteger<uint64_t>(rest.substr(0, rest.find('\n')));
+  if (!count) return Error{fmt::format("{}: bad services count", SnapshotPath(host))};
+  return *count;
+}
+
 Result<void> HostStore::Erase(const std::string& host) {
   return disk_.RemoveFile(SnapshotPath(host));
 }

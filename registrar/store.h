@@ -116,6 +116,10 @@ class HostStore {
   // crash each host's snapshot is its old or its new one.
   Result<void> SaveAll(const std::vector<const formats::Snapshot*>& snapshots);
   Result<void> Erase(const std::string& host);
+  // The `services` count in the header of the stored snapshot, without
+  // parsing or checking the rest (for the status file, which counts every
+  // host after every activation). 0 when the host has none.
+  Result<uint64_t> StoredServiceCount(const std::string& host);
 
   Result<std::optional<std::string>> QuarantineReason(const std::string& host);
   Result<void> SetQuarantine(const std::string& host, const std::string& reason);
