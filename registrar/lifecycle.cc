@@ -171,8 +171,8 @@ LifecyclePlan Evaluate(const std::map<std::string, LifecycleRecord>& hosts,
     Transition t{host, record.state, step->second, ""};
     if (record.state == LifecycleState::kActive) {
       ++plan.going_silent;
-      t.reason = fmt::format("silent: no push for {} ({})",
-                             DurationText(SilentAfter(record, policy)), SeenText(record, now));
+      t.reason = fmt::format("no push for {} ({})", DurationText(SilentAfter(record, policy)),
+                             SeenText(record, now));
     } else if (step->second) {
       t.reason = fmt::format("disable_after {} ({})", DurationText(*policy.disable_after),
                              SeenText(record, now));

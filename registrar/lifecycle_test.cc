@@ -86,7 +86,7 @@ TEST(LifecycleTest, FakeClockDrivesEveryTransition) {
   LifecyclePlan plan = fleet.At(kStart + 60 + 3 * kHour);
   ASSERT_EQ(plan.transitions.size(), 1u);
   EXPECT_EQ(plan.transitions[0].host, "h0");
-  EXPECT_EQ(plan.transitions[0].reason, "silent: no push for 3h (last push 3h ago)");
+  EXPECT_EQ(plan.transitions[0].reason, "no push for 3h (last push 3h ago)");
   EXPECT_EQ(fleet.State("h0"), "silent");
   EXPECT_EQ(plan.silent, 1u);
   EXPECT_EQ(plan.next_due, kStart + 3 * kHour + 3 * kHour);  // h1..h9's silence
@@ -222,7 +222,7 @@ TEST(LifecycleTest, UpgradedRecordWithoutLastSeenCountsFromTheStart) {
   LifecyclePlan plan = fleet.At(kStart + 3 * kHour);
   ASSERT_EQ(plan.transitions.size(), 1u);
   EXPECT_EQ(plan.transitions[0].reason,
-            "silent: no push for 3h (no push recorded since the registrar started)");
+            "no push for 3h (no push recorded since the registrar started)");
 }
 
 TEST(LifecycleTest, DurationTextUsesTheLargestUnit) {

@@ -804,7 +804,7 @@ TEST_F(RegistrarTest, FakeClockDrivesAHostThroughEveryLifecycleState) {
   EXPECT_EQ(plan.next_due, start + 2 * 86400);
   EXPECT_EQ(Lines(audit_, "audit: event=state"),
             (std::vector<std::string>{"audit: event=state host=web01.example.org key=- "
-                                      "generation=1 reason=\"active -> silent: silent: no push "
+                                      "generation=1 reason=\"active -> silent: no push "
                                       "for 1h (last push 1h ago)\""}));
   ASSERT_EQ(Run([](Registrar& r) { return r.Check(); }), 1);
   EXPECT_TRUE(out_.str().starts_with("AUTOMON REGISTRAR WARNING - 1 silent |")) << out_.str();

@@ -69,7 +69,7 @@ def main():
         took = time.time() - started
         print("after %.1fs: %s" % (took, line))
         assert took >= SILENT_AFTER - 0.5, "silenced %.1fs after the start" % took
-        assert "reason=\"active -> silent: silent: no push for %ds" % SILENT_AFTER in line, line
+        assert "reason=\"active -> silent: no push for %ds" % SILENT_AFTER in line, line
 
         code, out, _ = env.run("check")
         print("check:", code, out.strip())
