@@ -93,6 +93,12 @@ class Registrar {
   // writes the status file the self-check reads (0640, group of the
   // engine). `guard_holds`: from the last lifecycle evaluation.
   Result<RegistrarStatus> WriteStatus(bool guard_holds);
+  // A sign of life without a snapshot (the agent daemon's heartbeat, a
+  // passive result): recorded as a push is (last seen now, active at
+  // once); a host the lifecycle disabled is rendered with its checks on
+  // again. A host that is not registered is an Error. Takes the
+  // activation lock.
+  Result<void> RecordContact(const std::string& host);
 
  private:
   int RemoveHost(const std::string& host, bool tombstone, const std::string& reason = "");
@@ -114,6 +120,10 @@ class Registrar {
   // active again at once).
   void Seen(const std::string& host, const formats::Snapshot& snapshot);
   void RecordActivation(bool ok, std::string_view error);
+  // Activates `snapshot`'s host file rendered with `disabled` (the
+  // lifecycle's disabled state) on its own; an Error when it could not be
+  // activated or the engine quarantined it. The caller holds the lock.
+  Result<void> ActivateHostState(const formats::Snapshot& snapshot, bool disabled);
   // Sets the backend-wide files of a request (Backend::AddSharedFiles).
   Result<void> AddCommonFiles(ActivationRequest& request) const;
   // Activates every pending snapshot together and records each host's

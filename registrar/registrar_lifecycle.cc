@@ -133,6 +133,44 @@ int Registrar::Check() {
   return result.code;
 }
 
+Result<void> Registrar::ActivateHostState(const formats::Snapshot& snapshot, bool disabled) {
+  auto rendered = RenderHost(snapshot, disabled);
+  if (!rendered) return rendered.error();
+  ActivationRequest request;
+  if (auto common = AddCommonFiles(request); !common) return common.error();
+  request.hosts[snapshot.host] = rendered->content;
+  auto outcome = activator_->Activate(request, [&](const std::vector<std::string>&) {
+    return store_.WriteAllSecrets({{snapshot.host, rendered->secrets}});
+  });
+  RecordActivation(outcome.ok(), outcome ? "" : outcome.error().message);
+  if (!outcome) return outcome.error();
+  if (auto q = outcome->quarantined.find(snapshot.host); q != outcome->quarantined.end()) {
+    return Error{q->second};
+  }
+  return {};
+}
+
+Result<void> Registrar::RecordContact(const std::string& host_arg) {
+  auto host = CheckHostName(host_arg);
+  if (!host) return host.error();
+  if (auto init = store_.Initialise(); !init) return init;
+  auto lock = env_.disk.Lock(store_.lock_path());
+  if (!lock) return lock.error();
+  auto snapshot = store_.Load(*host);
+  if (!snapshot) return snapshot.error();
+  if (!*snapshot) return Error{fmt::format("no host '{}' is registered", *host)};
+  auto before = store_.LoadLifecycle(*host);
+  Seen(*host, **snapshot);
+  if (before.ok() && before->state == LifecycleState::kDisabled) {
+    if (auto a = ActivateHostState(**snapshot, /*disabled=*/false); !a) {
+      Audit(AuditEvent::kState, *host, (*snapshot)->generation,
+            fmt::format("not enabled again: {}", a.error().message));
+      return a;
+    }
+  }
+  return {};
+}
+
 Result<LifecyclePlan> Registrar::RunLifecycle(int64_t started_at) {
   if (auto init = store_.Initialise(); !init) return init.error();
   const bool guard_was_holding = StatusGuard();
@@ -178,23 +216,9 @@ Result<LifecyclePlan> Registrar::RunLifecycle(int64_t started_at) {
       if (*t.to == LifecycleState::kDisabled) {
         // The host's file again, with its checks and notifications off.
         if (!snapshot || !*snapshot) continue;
-        auto rendered = RenderHost(**snapshot, /*disabled=*/true);
-        if (!rendered) {
+        if (auto a = ActivateHostState(**snapshot, /*disabled=*/true); !a) {
           Audit(AuditEvent::kState, t.host, generation,
-                fmt::format("not disabled: {}", rendered.error().message));
-          continue;
-        }
-        ActivationRequest request;
-        if (auto common = AddCommonFiles(request); !common) return common.error();
-        request.hosts[t.host] = rendered->content;
-        auto outcome = activator_->Activate(request, [&](const std::vector<std::string>&) {
-          return store_.WriteAllSecrets({{t.host, rendered->secrets}});
-        });
-        RecordActivation(outcome.ok(), outcome ? "" : outcome.error().message);
-        if (!outcome || outcome->quarantined.count(t.host)) {
-          Audit(AuditEvent::kState, t.host, generation,
-                fmt::format("not disabled: {}",
-                            outcome ? outcome->quarantined.at(t.host) : outcome.error().message));
+                fmt::format("not disabled: {}", a.error().message));
           continue;
         }
       }

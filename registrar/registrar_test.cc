@@ -819,8 +819,25 @@ TEST_F(RegistrarTest, FakeClockDrivesAHostThroughEveryLifecycleState) {
       out_.str(),
       "web01.example.org                        generation 1        services 1    disabled\n");
 
+  // A heartbeat (a contact without a snapshot) re-enables it too.
+  now_ = start + 2 * 86400 + 60;
+  ASSERT_EQ(Run([&](Registrar& r) {
+              auto c = r.RecordContact("web01.example.org");
+              EXPECT_TRUE(c.ok()) << c.error().message;
+              return kOk;
+            }),
+            kOk);
+  EXPECT_EQ(Live().find("active_checks_enabled"), std::string::npos) << Live();
+  EXPECT_EQ(Run([&](Registrar& r) {
+              return r.RecordContact("nobody.example.org").ok() ? kOk : kRefused;
+            }),
+            kRefused);
+  tick(start + 2 * 86400 + 60 + 3600);  // silent again
+  tick(start + 2 * 86400 + 60 + 2 * 86400);
+  EXPECT_NE(Live().find("active_checks_enabled   0"), std::string::npos) << Live();
+
   // A push re-enables it at once.
-  now_ = start + 3 * 86400;
+  now_ = start + 5 * 86400;
   ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
   EXPECT_EQ(Live().find("active_checks_enabled"), std::string::npos) << Live();
   EXPECT_EQ(Lines(audit_, "audit: event=state").back(),
