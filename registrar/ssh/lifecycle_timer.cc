@@ -40,9 +40,13 @@ void LifecycleTimer::Run() {
       auto plan = registrar.RunLifecycle(started_at_);
       if (!plan) {
         log_("lifecycle: " + plan.error().message);
-      } else if (plan->next_due) {
+      } else if (plan->next_due && *plan->next_due > deps_.now_unix()) {
         next = std::min(next, *plan->next_due);
       }
+      // A transition still due right after a tick either follows one that
+      // was just made (silent, then disabled at once) or failed (the
+      // engine refused the disabled host): both wait for the next refresh,
+      // so a failure is retried once a minute, never in a loop.
       std::string line;
       std::istringstream warnings(err.str());
       while (std::getline(warnings, line)) {

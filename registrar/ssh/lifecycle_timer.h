@@ -3,6 +3,8 @@
 // that sleeps until the next due transition (LifecyclePlan::next_due, never
 // a wake-up per host) or, at the latest, kStatusRefreshSeconds, runs
 // Registrar::RunLifecycle and so rewrites the self-check's status file.
+// A transition that is still due right after a tick (a failed one, or the
+// next step of a host that just changed) waits for the refresh.
 // The registrar's start (for the grace period) is when the timer starts.
 #ifndef AUTOMON_REGISTRAR_SSH_LIFECYCLE_TIMER_H_
 #define AUTOMON_REGISTRAR_SSH_LIFECYCLE_TIMER_H_
