@@ -380,6 +380,7 @@ Result<void> Registrar::ActivatePending() {
       Audit(AuditEvent::kRefused, host, snapshot.generation,
             "activation failed: " + outcome.error().message);
     }
+    RefreshStatusAfterReceive(/*trouble=*/true);
     return fail_all(outcome.error().message);
   }
   RecordActivation(true, "");
@@ -405,9 +406,7 @@ Result<void> Registrar::ActivatePending() {
   for (const auto& [host, result] : results) {
     if (auto e = store_.ErasePending(host); !e) return e;
   }
-  if (auto s = WriteStatus(StatusGuard()); !s) {
-    env_.err << "automon-registrar: warning: " << s.error().message << "\n";
-  }
+  RefreshStatusAfterReceive(!outcome->quarantined.empty());
   return {};
 }
 

@@ -114,6 +114,12 @@ class Registrar {
   // Whether the status file says the mass-silence guard holds: activations
   // between two lifecycle ticks keep what the last tick found.
   bool StatusGuard();
+  // After a registration's activation: rewrites the status file only when
+  // the check's answer may change (`trouble`: a quarantine or a failure;
+  // or the file is missing or reports one), so that a healthy fleet's
+  // registrations do not each count the whole store. `serve` refreshes it
+  // every minute anyway.
+  void RefreshStatusAfterReceive(bool trouble);
   void Audit(AuditEvent event, const std::string& host, std::optional<uint64_t> generation,
              std::string_view reason);
   // Records a push from `host` (its lifecycle record: last seen now,

@@ -111,6 +111,17 @@ Result<RegistrarStatus> Registrar::WriteStatus(bool guard_holds) {
 
 std::string Registrar::StatusPath() const { return config_.state_dir + "/status"; }
 
+void Registrar::RefreshStatusAfterReceive(bool trouble) {
+  if (!trouble) {
+    auto text = env_.fs.ReadFile(StatusPath(), 1 << 16);
+    auto status = text ? ParseStatus(*text, StatusPath()) : Result<RegistrarStatus>(text.error());
+    if (status && status->quarantined == 0 && status->last_activation_ok) return;
+  }
+  if (auto s = WriteStatus(StatusGuard()); !s) {
+    env_.err << "automon-registrar: warning: " << s.error().message << "\n";
+  }
+}
+
 bool Registrar::StatusGuard() {
   auto text = env_.fs.ReadFile(StatusPath(), 1 << 16);
   if (!text) return false;

@@ -5,9 +5,11 @@
 //
 // It runs as the engine's user (nagios), who may not read the registrar's
 // store. So the registrar writes a small status file,
-// <state_dir>/status (0640, group secrets_group: nagios), whenever it
-// activates something and at every lifecycle tick of `serve`, and the
-// check reads only that file. The file holds counts, never a secret.
+// <state_dir>/status (0640, group secrets_group: nagios) at every
+// lifecycle tick of `serve`, after `render` and `remove`, and after a
+// registration that may change the answer (Registrar::
+// RefreshStatusAfterReceive); the check reads only that file. The file
+// holds counts, never a secret.
 #ifndef AUTOMON_REGISTRAR_SELF_CHECK_H_
 #define AUTOMON_REGISTRAR_SELF_CHECK_H_
 
