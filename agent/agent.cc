@@ -502,7 +502,7 @@ Commands:
   show [DIR]               what would be registered, secrets redacted, and why
                            other services are not
         [--dpkg-admindir DIR]
-  show --render nagios|checkmk|icinga2 [DIR]
+  show --render nagios|checkmk|icinga2|prometheus [DIR]
                            the host file the registrar would write for the
                            snapshot (its default paths; secrets by file name
                            only, never printed); SOURCE_DATE_EPOCH pins the time

@@ -312,7 +312,7 @@ TEST_F(AgentTest, ShowRenderUsageErrors) {
       "automon-agent: invalid value 'icinga' for '--render': expected nagios"))
       << err_.str();
   EXPECT_NE(err_.str().find(" checkmk"), std::string::npos) << err_.str();
-  EXPECT_NE(err_.str().find(" or icinga2\n"), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find(" icinga2 or prometheus\n"), std::string::npos) << err_.str();
   EXPECT_EQ(Run({"show", "/mi", "--render"}), kExitUsage);
   EXPECT_EQ(err_.str(), "automon-agent: option '--render' needs a value\n");
   EXPECT_EQ(Run({"show", "/mi", "--name", "h"}), kExitUsage);

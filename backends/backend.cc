@@ -11,12 +11,15 @@ std::string_view BackendName(BackendKind kind) {
       return "checkmk";
     case BackendKind::kIcinga2:
       return "icinga2";
+    case BackendKind::kPrometheus:
+      return "prometheus";
   }
   return "unknown";
 }
 
 std::optional<BackendKind> ParseBackendName(std::string_view name) {
-  for (BackendKind kind : {BackendKind::kNagios, BackendKind::kCheckmk, BackendKind::kIcinga2}) {
+  for (BackendKind kind : {BackendKind::kNagios, BackendKind::kCheckmk, BackendKind::kIcinga2,
+                           BackendKind::kPrometheus}) {
     if (name == BackendName(kind)) return kind;
   }
   return std::nullopt;

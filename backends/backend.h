@@ -19,16 +19,19 @@ namespace automon::backends {
 
 // The engines automon renders for: a closed set, named once (BackendName,
 // ParseBackendName) and never compared as text elsewhere.
-enum class BackendKind { kNagios, kCheckmk, kIcinga2 };
+enum class BackendKind { kNagios, kCheckmk, kIcinga2, kPrometheus };
 
 std::string_view BackendName(BackendKind kind);
-// "nagios", "checkmk", "icinga2"; nullopt for anything else.
+// "nagios", "checkmk", "icinga2", "prometheus"; nullopt for anything else.
 std::optional<BackendKind> ParseBackendName(std::string_view name);
 
 struct RenderedService {
   std::string name;
   bool rendered = false;  // false: left out, see `reason`
   std::string reason;
+  // Rendered (accepted) but not checked by this engine, and why: for
+  // people, e.g. "Prometheus has no probe for udp services".
+  std::string note = {};
 
   bool operator==(const RenderedService&) const = default;
 };

@@ -22,13 +22,19 @@ std::unique_ptr<Renderer> MakeRenderer(BackendKind kind, const RenderOptions& op
       icinga2.generated_at = options.generated_at;
       return std::make_unique<Icinga2Renderer>(std::move(icinga2));
     }
+    case BackendKind::kPrometheus: {
+      PrometheusOptions prometheus = options.prometheus;
+      prometheus.generated_at = options.generated_at;
+      return std::make_unique<PrometheusRenderer>(std::move(prometheus));
+    }
   }
   return nullptr;
 }
 
 std::vector<BackendKind> RenderableBackends() {
   std::vector<BackendKind> kinds;
-  for (BackendKind kind : {BackendKind::kNagios, BackendKind::kCheckmk, BackendKind::kIcinga2}) {
+  for (BackendKind kind : {BackendKind::kNagios, BackendKind::kCheckmk, BackendKind::kIcinga2,
+                           BackendKind::kPrometheus}) {
     if (MakeRenderer(kind, {}) != nullptr) kinds.push_back(kind);
   }
   return kinds;
@@ -77,6 +83,19 @@ std::string PreviewPreamble(BackendKind kind, const PlanOptions& plan, std::stri
           "//   mail flows  {}\n",
           Icinga2Renderer(o).HostFileName(host), o.probes_dir, plan.secrets_dir, kSecrets,
           plan.mailflow_dir);
+    }
+    case BackendKind::kPrometheus: {
+      const PrometheusOptions o;
+      return fmt::format(
+          "# automon-agent show --render prometheus: what automon-registrar (backend =\n"
+          "# prometheus) would write to {}/{} for this snapshot\n"
+          "# (file_sd JSON; these comment lines are not part of it).\n"
+          "# Assumed, as the registrar's defaults:\n"
+          "#   blackbox    {}\n"
+          "#   exporter    {} (Guacamole)\n"
+          "#   secrets     {} {}\n",
+          o.sd_dir, PrometheusRenderer(o).HostFileName(host), o.blackbox, o.exporter,
+          plan.secrets_dir, kSecrets);
     }
   }
   return fmt::format("# automon-agent show --render {}: host {}\n", BackendName(kind), host);

@@ -14,6 +14,7 @@
 #include "backends/checkmk.h"
 #include "backends/icinga2.h"
 #include "backends/nagios.h"
+#include "backends/prometheus.h"
 
 namespace automon::backends {
 
@@ -25,6 +26,7 @@ struct RenderOptions {
   NagiosRenderOptions nagios;
   CheckmkRenderOptions checkmk;
   Icinga2Options icinga2;
+  PrometheusOptions prometheus;
 };
 
 // The renderer of `kind`, or nullptr when this build has none for it.

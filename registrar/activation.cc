@@ -109,6 +109,17 @@ Result<TreeChanges> CollectTreeChanges(
     FileSystem& fs, const FileTree& tree, const ActivationRequest& request,
     const std::vector<std::pair<std::string, std::optional<std::string>>>& shared) {
   TreeChanges out;
+  // A render lists the live host files anyway (to remove the unlisted
+  // ones); a host file missing from that listing is new, and is not looked
+  // for (10,000 failed opens on a first render).
+  std::optional<std::vector<std::pair<std::string, std::string>>> live_hosts;
+  std::set<std::string> live_files;
+  if (request.remove_unlisted_hosts) {
+    auto live = tree.live_host_files();
+    if (!live) return live.error();
+    live_hosts = std::move(*live);
+    for (const auto& [host, rel] : *live_hosts) live_files.insert(rel);
+  }
   auto differs = [&](const std::string& rel, const std::optional<std::string>& wanted) {
     auto live = fs.ReadFile(tree.output_dir + "/" + rel, kMaxConfigFile);
     if (!wanted) return live.ok();
@@ -119,16 +130,15 @@ Result<TreeChanges> CollectTreeChanges(
   }
   for (const auto& [host, content] : request.hosts) {
     const std::string rel = tree.host_file(host);
-    if (differs(rel, content)) {
+    const bool known_new = live_hosts && content && !live_files.count(rel);
+    if (known_new || differs(rel, content)) {
       out.hosts[host] = {rel, content};
     } else {
       out.unchanged.push_back(host);
     }
   }
-  if (request.remove_unlisted_hosts) {
-    auto live = tree.live_host_files();
-    if (!live) return live.error();
-    for (const auto& [host, rel] : *live) {
+  if (live_hosts) {
+    for (const auto& [host, rel] : *live_hosts) {
       if (request.keep_hosts.count(host)) continue;
       if (!request.hosts.count(host)) {
         out.hosts[host] = {rel, std::nullopt};

@@ -5,6 +5,7 @@
 #include "registrar/activation_checkmk.h"
 #include "registrar/activation_icinga2.h"
 #include "registrar/activation_nagios.h"
+#include "registrar/activation_prometheus.h"
 
 namespace automon::registrar {
 
@@ -12,41 +13,56 @@ using backends::BackendKind;
 
 std::unique_ptr<Backend> MakeBackend(const Config& config, FileSystem& fs, Disk& disk,
                                      ProcessRunner& runner) {
-  switch (config.backend) {
+  return MakeBackend(config.backend, config, fs, disk, runner);
+}
+
+std::unique_ptr<Backend> MakeBackend(BackendKind kind, const Config& config, FileSystem& fs,
+                                     Disk& disk, ProcessRunner& runner) {
+  switch (kind) {
     case BackendKind::kNagios:
       return MakeNagiosBackend(config, fs, disk, runner);
     case BackendKind::kCheckmk:
       return MakeCheckmkBackend(config, fs, disk, runner);
     case BackendKind::kIcinga2:
       return MakeIcinga2Backend(config, fs, disk, runner);
+    case BackendKind::kPrometheus:
+      return MakePrometheusBackend(config, fs, disk, runner);
   }
   AUTOMON_CHECK(false && "a backend without an activator passed the configuration");
   return nullptr;
 }
 
 std::vector<BackendKind> RegistrarBackends() {
-  return {BackendKind::kNagios, BackendKind::kCheckmk, BackendKind::kIcinga2};
+  return {BackendKind::kNagios, BackendKind::kCheckmk, BackendKind::kIcinga2,
+          BackendKind::kPrometheus};
 }
 
 void CompleteBackendConfig(Config& config, const SourceLocation& backend_loc,
                            const std::string& backend_line, std::vector<Diagnostic>& diagnostics) {
-  switch (config.backend) {
-    case BackendKind::kCheckmk:
-      CompleteCheckmkConfig(config, backend_loc, backend_line, diagnostics);
-      break;
-    case BackendKind::kNagios:
-    case BackendKind::kIcinga2:
-      break;
+  for (BackendKind kind : ConfiguredBackends(config)) {
+    switch (kind) {
+      case BackendKind::kCheckmk:
+        CompleteCheckmkConfig(config, backend_loc, backend_line, diagnostics);
+        break;
+      case BackendKind::kNagios:
+      case BackendKind::kIcinga2:
+      case BackendKind::kPrometheus:
+        break;
+    }
   }
 }
 
 Result<void> CheckCommandPrivileges(const Config& config, std::string_view path, unsigned euid) {
-  switch (config.backend) {
-    case BackendKind::kCheckmk:
-      return CheckCheckmkCommandPrivileges(config, path, euid);
-    case BackendKind::kNagios:
-    case BackendKind::kIcinga2:
-      break;
+  for (BackendKind kind : ConfiguredBackends(config)) {
+    switch (kind) {
+      case BackendKind::kCheckmk:
+        if (auto r = CheckCheckmkCommandPrivileges(config, path, euid); !r) return r;
+        break;
+      case BackendKind::kNagios:
+      case BackendKind::kIcinga2:
+      case BackendKind::kPrometheus:
+        break;
+    }
   }
   return {};
 }

@@ -12,6 +12,7 @@
 #define AUTOMON_REGISTRAR_BACKEND_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,19 +51,27 @@ class Backend {
   virtual Result<void> AddSharedFiles(ActivationRequest& request,
                                       const std::string& generated_at) const = 0;
 
+  // What the administrator adds to the engine's own configuration for
+  // automon's files (`render --backend NAME --example`); nullopt when
+  // nothing is needed beyond the package's files.
+  virtual std::optional<std::string> Example() const { return std::nullopt; }
+
   virtual Activator& activator() = 0;
 };
 
-// The backend `config.backend` names. Collaborators must outlive it.
+// The backend `config.backend` names, or `kind`. Collaborators must
+// outlive it.
 std::unique_ptr<Backend> MakeBackend(const Config& config, FileSystem& fs, Disk& disk,
                                      ProcessRunner& runner);
+std::unique_ptr<Backend> MakeBackend(backends::BackendKind kind, const Config& config,
+                                     FileSystem& fs, Disk& disk, ProcessRunner& runner);
 
 // The engines the registrar can run (a subset of backends::BackendKind:
 // those with an activator), in BackendKind order.
 std::vector<backends::BackendKind> RegistrarBackends();
 
-// After parsing registrar.conf: the chosen backend's defaults that depend
-// on other keys, and its checks of them; errors at `backend_loc` (the
+// After parsing registrar.conf: the chosen backends' defaults that depend
+// on other keys, and their checks of them; errors at `backend_loc` (the
 // `backend =` line, `backend_line` its text).
 void CompleteBackendConfig(Config& config, const SourceLocation& backend_loc,
                            const std::string& backend_line, std::vector<Diagnostic>& diagnostics);

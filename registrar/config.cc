@@ -34,6 +34,7 @@ enum class Kind {
   kOptionalCommand,
   kOptionalPath,
   kZone,
+  kHostPort,
   kDuration,      // [lifecycle] timers
   kPercent,       // silence_guard
   kSelfCheckHost  // a host name, or "none"
@@ -46,7 +47,7 @@ struct KeyInfo {
   std::string Config::*field;  // null for backend/seconds (handled apart)
 };
 
-const std::array<KeyInfo, 33> kKeys = {{
+const std::array<KeyInfo, 39> kKeys = {{
     {"registrar", "state_dir", Kind::kPath, &Config::state_dir},
     {"registrar", "backend", Kind::kBackend, nullptr},
     {"registrar", "quiet_period", Kind::kMilliseconds, nullptr},
@@ -80,10 +81,17 @@ const std::array<KeyInfo, 33> kKeys = {{
     {"icinga2", "reload_command", Kind::kCommand, &Config::icinga2_reload_command},
     {"icinga2", "templates_file", Kind::kOptionalPath, &Config::icinga2_templates_file},
     {"icinga2", "probes_dir", Kind::kPath, &Config::icinga2_probes_dir},
+    {"prometheus", "sd_dir", Kind::kPath, &Config::prometheus_sd_dir},
+    {"prometheus", "blackbox", Kind::kHostPort, &Config::prometheus_blackbox},
+    {"prometheus", "exporter", Kind::kHostPort, &Config::prometheus_exporter},
+    {"prometheus", "verify_command", Kind::kCommand, &Config::prometheus_verify_command},
+    {"prometheus", "exporter_targets", Kind::kOptionalPath, &Config::prometheus_exporter_targets},
+    {"prometheus", "exporter_reload_command", Kind::kOptionalCommand,
+     &Config::prometheus_exporter_reload_command},
 }};
 
-constexpr std::array<std::string_view, 5> kSections = {"registrar", "lifecycle", "nagios",
-                                                       "checkmk", "icinga2"};
+constexpr std::array<std::string_view, 6> kSections = {"registrar", "lifecycle", "nagios",
+                                                       "checkmk",   "icinga2",   "prometheus"};
 
 // Icinga 2 zone names as automon writes them: an object name without '!'.
 bool IsZoneName(std::string_view s) {
@@ -183,7 +191,7 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
       if (auto near = SuggestNearMiss(section.name, kSections)) {
         message += fmt::format(", did you mean [{}]?", *near);
       } else {
-        message += " (expected [registrar], [nagios], [checkmk] or [icinga2])";
+        message += " (expected [registrar], [nagios], [checkmk], [icinga2] or [prometheus])";
       }
       diagnostics.push_back({Severity::kError, section.loc, message, section.line});
       continue;
@@ -268,32 +276,57 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
                   fmt::format("invalid value '{}' for 'verify_command': it must contain "
                               "{{config}}, the nagios.cfg to verify",
                               v));
-          } else if (section.name == "icinga2" && entry.key == "verify_command" &&
-                     v.find("{config}") == std::string::npos) {
+          } else if ((section.name == "icinga2" || section.name == "prometheus") &&
+                     entry.key == "verify_command" && v.find("{config}") == std::string::npos) {
             error(entry.value_loc,
                   fmt::format("invalid value '{}' for 'verify_command': it must contain "
-                              "{{config}}, the icinga2.conf to verify",
-                              v));
+                              "{{config}}, the {} to verify",
+                              v, section.name == "icinga2" ? "icinga2.conf" : "prometheus.yml"));
           } else {
             config.*(info->field) = v;
           }
           break;
         }
         case Kind::kBackend: {
+          // One name, or several separated by commas or blanks: each host
+          // is rendered and activated for every one of them.
           const std::vector<backends::BackendKind> kinds = RegistrarBackends();
-          const std::optional<backends::BackendKind> kind = backends::ParseBackendName(v);
-          if (kind && std::find(kinds.begin(), kinds.end(), *kind) != kinds.end()) {
-            config.backend = *kind;
+          std::vector<backends::BackendKind> chosen;
+          std::string_view rest = v;
+          bool ok = true;
+          while (ok && !rest.empty()) {
+            const size_t cut = rest.find_first_of(" ,");
+            const std::string_view word = rest.substr(0, cut);
+            rest = cut == std::string_view::npos ? "" : rest.substr(cut + 1);
+            if (word.empty()) continue;
+            const std::optional<backends::BackendKind> kind = backends::ParseBackendName(word);
+            if (!kind || std::find(kinds.begin(), kinds.end(), *kind) == kinds.end()) {
+              std::string expected;
+              for (size_t i = 0; i < kinds.size(); ++i) {
+                if (i > 0) expected += i + 1 == kinds.size() ? " or " : ", ";
+                expected += fmt::format("'{}'", backends::BackendName(kinds[i]));
+              }
+              error(entry.value_loc,
+                    fmt::format("invalid value '{}' for 'backend': expected {}{}", word, expected,
+                                word == v ? "" : " (one or more, separated by commas)"));
+              ok = false;
+            } else if (std::find(chosen.begin(), chosen.end(), *kind) != chosen.end()) {
+              error(entry.value_loc,
+                    fmt::format("backend '{}' is listed twice in 'backend'", word));
+              ok = false;
+            } else {
+              chosen.push_back(*kind);
+            }
+          }
+          if (ok && chosen.empty()) {
+            error(entry.value_loc, "'backend' is empty: name one or more backends");
+            ok = false;
+          }
+          if (ok) {
+            config.backend = chosen.front();
+            config.backends = chosen.size() > 1 ? chosen : std::vector<backends::BackendKind>{};
             backend_loc = entry.value_loc;
             backend_line = entry.line;
-          } else {
-            std::string expected;
-            for (size_t i = 0; i < kinds.size(); ++i) {
-              if (i > 0) expected += i + 1 == kinds.size() ? " or " : ", ";
-              expected += fmt::format("'{}'", backends::BackendName(kinds[i]));
-            }
-            error(entry.value_loc,
-                  fmt::format("invalid value '{}' for 'backend': expected {}", v, expected));
           }
           break;
         }
@@ -322,6 +355,16 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
           }
           break;
         }
+        case Kind::kHostPort:
+          // An address to connect to: host:port or [v6]:port, never ":port".
+          if (auto parsed = ParseListen(v); !parsed || v.starts_with(":")) {
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for '{}': expected host:port or [v6]:port", v,
+                              entry.key));
+          } else {
+            config.*(info->field) = v;
+          }
+          break;
         case Kind::kListen:
           if (auto parsed = ParseListen(v); !parsed) {
             error(entry.value_loc, parsed.error().message);
@@ -437,6 +480,11 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
     return Error{message};
   }
   return config;
+}
+
+std::vector<backends::BackendKind> ConfiguredBackends(const Config& config) {
+  if (config.backends.empty()) return {config.backend};
+  return config.backends;
 }
 
 std::string WithSite(std::string text, std::string_view site) {

@@ -33,8 +33,11 @@ Result<std::pair<std::string, int>> ParseListen(std::string_view text);
 struct Config {
   // [registrar]
   std::string state_dir = "/var/lib/automon";
-  // Which engine (registrar/backend.h); value-initialised: nagios.
+  // Which engine (registrar/backend.h); value-initialised: nagios. With
+  // `backend = nagios, prometheus`, the first one; `backends` lists them
+  // all in order (empty: just `backend`). See ConfiguredBackends().
   backends::BackendKind backend{};
+  std::vector<backends::BackendKind> backends;
   // How long `receive` waits after validating before it activates, so that
   // registrations arriving together are verified and reloaded together.
   int quiet_period_ms = 1000;
@@ -102,9 +105,29 @@ struct Config {
   std::string icinga2_templates_file;
   // automon's own probes, as installed by automon-probes.
   std::string icinga2_probes_dir = "/usr/lib/nagios/plugins";
+  // [prometheus] (backend = prometheus; see automon-registrar(8), PROMETHEUS).
+  // Where the file_sd files go, one <host>.json per host.
+  std::string prometheus_sd_dir = "/etc/prometheus/automon";
+  // host:port of the blackbox exporter and of the Guacamole exporter
+  // (check_guacamole --serve): the targets every file_sd group names.
+  std::string prometheus_blackbox = "127.0.0.1:9115";
+  std::string prometheus_exporter = "127.0.0.1:9623";
+  // Run without a shell; "{config}" is a staged prometheus.yml whose job
+  // reads exactly the staged files.
+  std::string prometheus_verify_command = "/usr/bin/promtool check config {config}";
+  // The Guacamole exporter's targets file (check_guacamole --serve --config
+  // FILE), rewritten from the live file_sd files after each change; empty:
+  // <state_dir>/guacamole-targets.conf.
+  std::string prometheus_exporter_targets;
+  // Run (no shell) after the targets file changed, e.g. to restart the
+  // exporter; empty: none.
+  std::string prometheus_exporter_reload_command;
 
   bool operator==(const Config&) const = default;
 };
+
+// Every backend of `config`, the first being config.backend.
+std::vector<backends::BackendKind> ConfiguredBackends(const Config& config);
 
 // Replaces every "{site}" in `text` by `site`.
 std::string WithSite(std::string text, std::string_view site);

@@ -151,7 +151,7 @@ TEST(ConfigTest, ErrorsCarryFileLineColumnAndSuggestions) {
             "state_dri = /x\n"
             "^\n"
             "/etc/automon/registrar.conf:3:11: error: invalid value 'icinga' for 'backend': "
-            "expected 'nagios', 'checkmk' or 'icinga2'\n"
+            "expected 'nagios', 'checkmk', 'icinga2' or 'prometheus'\n"
             "backend = icinga\n"
             "          ^\n"
             "/etc/automon/registrar.conf:4:1: error: unknown section [nagois], did you mean "
@@ -228,6 +228,44 @@ TEST(ConfigIcinga2Test, SectionSetsEveryKey) {
   EXPECT_EQ(config->icinga2_templates_file, "/etc/automon/icinga2-templates.conf");
   EXPECT_EQ(config->icinga2_probes_dir, "/usr/lib/automon");
   EXPECT_EQ(config->icinga2_zone, "");
+}
+
+TEST(ConfigPrometheusTest, SectionSetsEveryKeyAndChecksValues) {
+  auto config = ParseConfig(
+      "[registrar]\n"
+      "backend = prometheus\n"
+      "[prometheus]\n"
+      "sd_dir = /srv/prometheus/automon\n"
+      "blackbox = 127.0.0.1:19115\n"
+      "exporter = [::1]:19623\n"
+      "verify_command = /usr/bin/promtool check config {config}\n",
+      "r.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->backend, backends::BackendKind::kPrometheus);
+  EXPECT_EQ(config->prometheus_sd_dir, "/srv/prometheus/automon");
+  EXPECT_EQ(config->prometheus_blackbox, "127.0.0.1:19115");
+  EXPECT_EQ(config->prometheus_exporter, "[::1]:19623");
+  EXPECT_EQ(Config{}.prometheus_sd_dir, "/etc/prometheus/automon");
+  EXPECT_EQ(Config{}.prometheus_blackbox, "127.0.0.1:9115");
+  EXPECT_EQ(Config{}.prometheus_exporter, "127.0.0.1:9623");
+
+  auto bad = ParseConfig(
+      "[prometheus]\nblackbox = :9115\nexporter = x:y\nverify_command = promtool check\n",
+      "r.conf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message,
+            "r.conf:2:12: error: invalid value ':9115' for 'blackbox': expected host:port or "
+            "[v6]:port\n"
+            "blackbox = :9115\n"
+            "           ^\n"
+            "r.conf:3:12: error: invalid value 'x:y' for 'exporter': expected host:port or "
+            "[v6]:port\n"
+            "exporter = x:y\n"
+            "           ^\n"
+            "r.conf:4:18: error: invalid value 'promtool check' for 'verify_command': it must "
+            "contain {config}, the prometheus.yml to verify\n"
+            "verify_command = promtool check\n"
+            "                 ^");
 }
 
 TEST(ConfigIcinga2Test, DefaultsFollowTheMainFileAndTheZone) {

@@ -162,6 +162,54 @@ TEST(RealDiskTest, PublishStagedFilesRenamesAndLeavesNothingStaged) {
   EXPECT_FALSE(fs.ReadFile(live + "/3.cfg", 100).ok());
 }
 
+TEST(RealDiskTest, WriteScratchFileReplacesAnOlderFileWithANewInode) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  const std::string path = dir.path() + "/s";
+  ASSERT_TRUE(disk.WriteScratchFile(path, "old, longer content").ok());
+  // A reader of the old version (here a second name) keeps it whole.
+  ASSERT_EQ(::link(path.c_str(), (dir.path() + "/reader").c_str()), 0);
+  ASSERT_TRUE(disk.WriteScratchFile(path, "new").ok());
+  EXPECT_EQ(fs.ReadFile(path, 100).value(), "new");
+  EXPECT_EQ(fs.ReadFile(dir.path() + "/reader", 100).value(), "old, longer content");
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  // A symbolic link in its place is replaced, never followed.
+  ASSERT_EQ(::symlink((dir.path() + "/reader").c_str(), (dir.path() + "/l").c_str()), 0);
+  ASSERT_TRUE(disk.WriteScratchFile(dir.path() + "/l", "mine").ok());
+  EXPECT_EQ(fs.ReadFile(dir.path() + "/reader", 100).value(), "old, longer content");
+  EXPECT_EQ(fs.ReadFile(dir.path() + "/l", 100).value(), "mine");
+}
+
+TEST(RealDiskTest, WriteGroupFilesInANewDirectoryAndAfterACrash) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  GroupFiles batch;
+  batch.group = "no-such-group-automon";
+  const std::string sub = dir.path() + "/host";
+  batch.directories = {sub};
+  for (int i = 0; i < 10; ++i) {  // a large batch: one syncfs
+    batch.files.emplace_back(sub + "/s" + std::to_string(i), "secret " + std::to_string(i));
+  }
+  EXPECT_EQ(disk.WriteGroupFiles(batch).value(), 10u);
+  struct stat st;
+  ASSERT_EQ(::stat((sub + "/s7").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(fs.ReadFile(sub + "/s7", 100).value(), "secret 7");
+  EXPECT_EQ(fs.ListDirectory(sub)->size(), 10u) << "no temporary file";
+  // What a crash during the first batch leaves (a short file, a missing
+  // one) is made right by the next batch, the directory being there now.
+  ASSERT_TRUE(disk.ReplaceFiles({{sub + "/s3", "sec"}}, 0640).ok());
+  ASSERT_EQ(::unlink((sub + "/s4").c_str()), 0);
+  EXPECT_EQ(disk.WriteGroupFiles(batch).value(), 2u);
+  EXPECT_EQ(fs.ReadFile(sub + "/s3", 100).value(), "secret 3");
+  EXPECT_EQ(fs.ReadFile(sub + "/s4", 100).value(), "secret 4");
+  EXPECT_EQ(disk.WriteGroupFiles(batch).value(), 0u);
+}
+
 TEST(RealDiskTest, WriteGroupFilesWritesOnlyWhatIsNotRight) {
   testing::ScopedTempDir dir;
   RealDisk disk;

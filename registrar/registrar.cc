@@ -54,9 +54,19 @@ Registrar::Registrar(const Config& config, const Environment& env)
       env_(env),
       backend_(MakeBackend(config, env.fs, env.disk, env.runner)),
       store_(env.fs, env.disk, config.state_dir, backend_->SecretsGroup()),
-      activator_(&backend_->activator()) {}
+      activator_(&backend_->activator()) {
+  const std::vector<backends::BackendKind> kinds = ConfiguredBackends(config);
+  for (size_t i = 1; i < kinds.size(); ++i) {
+    const std::string name(backends::BackendName(kinds[i]));
+    more_backends_.push_back(
+        {MakeBackend(kinds[i], config, env.fs, env.disk, env.runner), name,
+         QuarantineBook(env.fs, env.disk, config.state_dir + "/quarantine-" + name)});
+  }
+}
 
-Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot, bool disabled) const {
+Result<RenderedHost> Registrar::RenderHostWith(const Backend& backend,
+                                               const formats::Snapshot& snapshot,
+                                               bool disabled) const {
   backends::PlanOptions options;
   options.secrets_dir = store_.secrets_dir();
   options.mailflow_dir = config_.state_dir + "/mailflow";
@@ -65,7 +75,93 @@ Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot, bo
   // The monitoring server registers itself too: its self-check goes with
   // its own services (a second host object of that name would clash).
   if (plan.host == SelfCheckHost()) plan.services.push_back(backends::SelfCheckService());
-  return backend_->RenderHost(plan, env_.now());
+  return backend.RenderHost(plan, env_.now());
+}
+
+Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot, bool disabled) const {
+  auto first = RenderHostWith(*backend_, snapshot, disabled);
+  if (!first) return first;
+  auto merge = [&](const Backend& backend, const RenderedHost& other) {
+    for (size_t i = 0; i < first->services.size() && i < other.services.size(); ++i) {
+      RenderedService& s = first->services[i];
+      const RenderedService& o = other.services[i];
+      if (s.rendered && !o.rendered) {
+        s.rendered = false;
+        s.reason = more_backends_.empty() ? o.reason
+                                          : fmt::format("{}: {}", backend.DisplayName(), o.reason);
+      }
+      if (!o.note.empty()) {
+        if (!s.note.empty()) s.note += "; ";
+        s.note += fmt::format("not checked by {}: {}", backend.DisplayName(), o.note);
+      }
+    }
+  };
+  for (RenderedService& s : first->services) {
+    if (!s.note.empty())
+      s.note = fmt::format("not checked by {}: {}", backend_->DisplayName(), s.note);
+  }
+  for (const MoreBackend& more : more_backends_) {
+    auto other = RenderHostWith(*more.backend, snapshot, disabled);
+    if (!other) {
+      return Error{fmt::format("{}: {}", more.backend->DisplayName(), other.error().message)};
+    }
+    merge(*more.backend, *other);
+  }
+  return first;
+}
+
+Result<std::map<std::string, std::vector<std::string>>> Registrar::ActivateMoreBackends(
+    const std::map<std::string, formats::Snapshot>& snapshots,
+    const std::function<Result<void>(const std::vector<std::string>&)>& commit) {
+  std::map<std::string, std::vector<std::string>> refused;
+  for (MoreBackend& more : more_backends_) {
+    const std::string_view name = more.backend->DisplayName();
+    std::map<std::string, std::string> quarantined;  // host -> why, for this backend
+    ActivationRequest request;
+    auto shared = more.backend->AddSharedFiles(request, env_.now());
+    for (const auto& [host, snapshot] : snapshots) {
+      if (!shared) {
+        quarantined[host] = shared.error().message;
+        continue;
+      }
+      auto rendered = RenderHostWith(*more.backend, snapshot);
+      if (!rendered) {
+        quarantined[host] = rendered.error().message;
+      } else {
+        request.hosts[host] = rendered->content;
+      }
+    }
+    if (!request.hosts.empty()) {
+      auto outcome = more.backend->activator().Activate(request, commit);
+      if (!outcome) {
+        for (const auto& [host, content] : request.hosts) {
+          quarantined[host] = fmt::format("not activated: {}", outcome.error().message);
+        }
+      } else {
+        if (auto c = commit(outcome->unchanged); !c) return c.error();
+        for (const auto& [host, why] : outcome->quarantined) quarantined[host] = why;
+      }
+    }
+    for (const auto& [host, snapshot] : snapshots) {
+      auto q = quarantined.find(host);
+      if (q == quarantined.end()) {
+        if (auto c = more.quarantine.Clear(host); !c) return c.error();
+        continue;
+      }
+      if (auto s = more.quarantine.Set(host, q->second); !s) return s.error();
+      refused[host].push_back(fmt::format("{}: {}", name, OneLine(q->second)));
+    }
+  }
+  return refused;
+}
+
+std::vector<std::pair<std::string, std::optional<std::string>>> Registrar::MoreBackendStates(
+    const std::string& host) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> states;
+  for (MoreBackend& more : more_backends_) {
+    states.emplace_back(more.name, more.quarantine.Reason(host));
+  }
+  return states;
 }
 
 Result<void> Registrar::AddCommonFiles(ActivationRequest& request) const {
@@ -243,15 +339,32 @@ int Registrar::Receive(const std::string& host_arg) {
   }
   if (outcome.state == "quarantined") {
     return refuse(
-        fmt::format("quarantined: {} refuses this host's configuration, so its "
+        fmt::format("quarantined: {} this host's configuration, so its "
                     "last accepted configuration stays active: {}",
-                    backend_->DisplayName(), outcome.reason));
+                    more_backends_.empty() ? fmt::format("{} refuses", backend_->DisplayName())
+                                           : std::string("every backend refuses"),
+                    outcome.reason));
   }
   if (outcome.state != "active") return refuse(fmt::format("not activated: {}", outcome.reason));
+  // Active for some backends only: the others keep the last accepted
+  // configuration (backend = A, B).
+  const bool partly = !outcome.reason.empty();
+  if (partly) {
+    env_.out << "quarantined for some backends (their last accepted configuration stays "
+                "active): "
+             << OneLine(outcome.reason) << "\n";
+  }
 
+  std::map<std::string, std::string> notes;  // accepted, not checked by the engine
+  for (const RenderedService& r : rendered->services) {
+    if (!r.note.empty()) notes[r.name] = r.note;
+  }
   for (const formats::Service& s : incoming.services) {
     if (kept_old.count(s.name)) continue;
-    env_.out << s.name << ": active\n";
+    env_.out << s.name << ": active";
+    if (auto n = notes.find(s.name); n != notes.end())
+      env_.out << " (" << OneLine(n->second) << ")";
+    env_.out << "\n";
   }
   for (const auto& [name, reason] : rejected) {
     env_.out << OneLine(Abbreviate(name)) << ": rejected: " << reason;
@@ -261,7 +374,7 @@ int Registrar::Receive(const std::string& host_arg) {
   for (const formats::Removal& r : incoming.removed) {
     env_.out << r.service << ": removed (" << formats::RemovalReasonName(r.reason) << ")\n";
   }
-  return rejected.empty() ? kOk : kPartial;
+  return rejected.empty() && !partly ? kOk : kPartial;
 }
 
 Result<void> Registrar::ActivatePending() {
@@ -340,11 +453,16 @@ Result<void> Registrar::ActivatePending() {
   }
 
   std::map<std::string, HostCheckpoint> before;  // hosts committed ahead of the swap
+  std::set<std::string> committed;               // by any backend's activation
   // The hosts of one activation are committed together: their secrets,
   // then their snapshots, each kind flushed once for the whole batch
   // (WriteAllSecrets, SaveAll) instead of a few fsyncs per host under the
   // lock. After a crash each file is old or new, as with one host.
-  auto commit = [&](const std::vector<std::string>& hosts) -> Result<void> {
+  auto commit = [&](const std::vector<std::string>& all) -> Result<void> {
+    std::vector<std::string> hosts;
+    for (const std::string& host : all) {
+      if (committed.insert(host).second) hosts.push_back(host);
+    }
     std::map<std::string, std::vector<SecretFile>> secrets;
     std::vector<const formats::Snapshot*> saved;
     for (const std::string& host : hosts) {
@@ -385,22 +503,42 @@ Result<void> Registrar::ActivatePending() {
   }
   RecordActivation(true, "");
   if (auto c = commit(outcome->unchanged); !c) return c;
+  // The other backends (backend = A, B): a host one of them refuses stays
+  // live in the others.
+  auto more = ActivateMoreBackends(snapshots, commit);
+  if (!more) return more.error();
   // The outcomes, flushed once for the batch, then the pending snapshots go.
   std::map<std::string, ActivationResult> results;
   for (const auto& [host, snapshot] : snapshots) {
     auto q = outcome->quarantined.find(host);
+    std::vector<std::string> refusals;
     if (q != outcome->quarantined.end()) {
       if (auto s = store_.SetQuarantine(host, q->second); !s) return s;
-      results[host] = {snapshot.generation, "quarantined", q->second};
-      Audit(AuditEvent::kQuarantined, host, snapshot.generation, q->second);
+      refusals.push_back(more_backends_.empty()
+                             ? q->second
+                             : fmt::format("{}: {}", backend_->DisplayName(), OneLine(q->second)));
+    }
+    if (auto m = more->find(host); m != more->end()) {
+      refusals.insert(refusals.end(), m->second.begin(), m->second.end());
+    }
+    std::string reasons;
+    for (const std::string& r : refusals) reasons += (reasons.empty() ? "" : "; ") + r;
+    if (refusals.size() == 1 + more_backends_.size()) {
+      results[host] = {snapshot.generation, "quarantined", reasons};
+      Audit(AuditEvent::kQuarantined, host, snapshot.generation, reasons);
       continue;
     }
-    if (auto p = store_.PruneSecrets(host, rendered[host].secrets); !p) {
-      env_.err << "automon-registrar: warning: " << p.error().message << "\n";
+    // A quarantined backend's live file still names the old secrets.
+    if (refusals.empty()) {
+      if (auto p = store_.PruneSecrets(host, rendered[host].secrets); !p) {
+        env_.err << "automon-registrar: warning: " << p.error().message << "\n";
+      }
     }
-    results[host] = {snapshot.generation, "active", ""};
+    results[host] = {snapshot.generation, "active", reasons};
     Audit(AuditEvent::kRegistered, host, snapshot.generation,
-          fmt::format("{} services active", snapshot.services.size()));
+          reasons.empty()
+              ? fmt::format("{} services active", snapshot.services.size())
+              : fmt::format("{} services active; {}", snapshot.services.size(), reasons));
   }
   if (auto w = store_.SaveResults(results); !w) return w;
   for (const auto& [host, result] : results) {
@@ -438,20 +576,42 @@ int Registrar::Hosts(OutputFormat format) {
       continue;
     }
     const bool quarantined = quarantine.ok() && quarantine->has_value();
+    // backend = A, B: each backend's state, said when they differ.
+    const auto more = MoreBackendStates(host);
+    const bool differs = std::any_of(more.begin(), more.end(), [&](const auto& m) {
+      return m.second.has_value() != quarantined;
+    });
+    std::string per_backend;
+    if (differs) {
+      per_backend = fmt::format(" ({} {}", backends::BackendName(config_.backend),
+                                quarantined ? "quarantined" : "active");
+      for (const auto& [name, reason] : more) {
+        per_backend += fmt::format(", {} {}", name, reason ? "quarantined" : "active");
+      }
+      per_backend += ")";
+    }
     if (json) {
       list.push_back(HostJson(host, quarantined ? "quarantined" : "active"));
       if (quarantined) list.back()["reason"] = OneLine(**quarantine);
+      if (!more.empty()) {
+        nlohmann::json per = nlohmann::json::object();
+        per[std::string(backends::BackendName(config_.backend))] =
+            quarantined ? "quarantined" : "active";
+        for (const auto& [name, reason] : more) per[name] = reason ? "quarantined" : "active";
+        list.back()["backends"] = std::move(per);
+      }
       AddSnapshotJson(list.back(), **snapshot);
       if (auto r = store_.LoadLifecycle(host)) AddLifecycleJson(list.back(), *r);
       continue;
     }
     // Silent and disabled hosts say so; a quarantine says more.
     auto lifecycle = store_.LoadLifecycle(host);
-    env_.out << fmt::format("{:<40} generation {:<8} services {:<4} {}\n", host,
+    env_.out << fmt::format("{:<40} generation {:<8} services {:<4} {}{}\n", host,
                             (*snapshot)->generation, (*snapshot)->services.size(),
                             quarantined      ? std::string_view("quarantined")
                             : lifecycle.ok() ? LifecycleStateName(lifecycle->state)
-                                             : std::string_view("active"));
+                                             : std::string_view("active"),
+                            per_backend);
   }
   // Hosts whose first registration Nagios refused have nothing accepted.
   if (auto quarantined = env_.fs.ListDirectory(config_.state_dir + "/quarantine")) {
@@ -518,6 +678,15 @@ int Registrar::Show(const std::string& host_arg, OutputFormat format) {
     } else if (quarantined) {
       json["reason"] = OneLine(**quarantine);
     }
+    if (!more_backends_.empty() && !removed) {
+      nlohmann::json per = nlohmann::json::object();
+      per[std::string(backends::BackendName(config_.backend))] =
+          quarantined ? "quarantined" : "active";
+      for (const auto& [name, reason] : MoreBackendStates(*host)) {
+        per[name] = reason ? "quarantined" : "active";
+      }
+      json["backends"] = std::move(per);
+    }
     env_.out << JsonText({{"version", kJsonVersion}, {"host", std::move(json)}});
     return kOk;
   }
@@ -531,12 +700,26 @@ int Registrar::Show(const std::string& host_arg, OutputFormat format) {
   const formats::Snapshot& s = **snapshot;
   env_.out << fmt::format("host {}\naddress {}\ngeneration {}\n", s.host,
                           s.address.value_or("(by name)"), s.generation);
+  const auto more = MoreBackendStates(s.host);
+  const std::string first =
+      more.empty() ? std::string() : fmt::format(" for {}", backend_->DisplayName());
   if (quarantined) {
-    env_.out << "state quarantined: " << OneLine(**quarantine) << "\n";
+    env_.out << "state" << first << " quarantined: " << OneLine(**quarantine) << "\n";
   } else {
-    env_.out << "state active\n";
+    env_.out << "state" << first << " active\n";
+  }
+  for (size_t i = 0; i < more.size(); ++i) {
+    const std::string_view name = more_backends_[i].backend->DisplayName();
+    if (more[i].second) {
+      env_.out << "state for " << name << " quarantined: " << OneLine(*more[i].second) << "\n";
+    } else {
+      env_.out << "state for " << name << " active\n";
+    }
   }
   env_.out << fmt::format("config {}\n", activator_->HostFilePath(s.host));
+  for (MoreBackend& m : more_backends_) {
+    env_.out << fmt::format("config {}\n", m.backend->activator().HostFilePath(s.host));
+  }
   for (const formats::Service& service : s.services) {
     env_.out << "\n"
              << formats::FormatService(service, /*reveal_secrets=*/false,
@@ -585,6 +768,18 @@ int Registrar::RemoveHost(const std::string& host_arg, bool tombstone, const std
     // No live file: still record the removal.
     if (auto w = record(); !w) return fail(w.error().message);
     if (auto e = store_.Erase(*host); !e) return fail(e.error().message);
+  }
+  // The other backends: the host's file goes there too.
+  for (MoreBackend& more : more_backends_) {
+    ActivationRequest more_request;
+    more_request.hosts[*host] = std::nullopt;
+    auto removed = more.backend->activator().Activate(
+        more_request, [](const std::vector<std::string>&) { return Result<void>(); });
+    if (!removed) {
+      return fail(fmt::format("not removed from {}: {}", more.backend->DisplayName(),
+                              removed.error().message));
+    }
+    if (auto c = more.quarantine.Clear(*host); !c) return fail(c.error().message);
   }
   if (auto p = store_.PruneSecrets(*host, {}); !p) return fail(p.error().message);
   if (auto e = store_.EraseLifecycle(*host); !e) return fail(e.error().message);
@@ -646,6 +841,8 @@ int Registrar::Render() {
   if (!hosts) return fail(hosts.error().message);
   request.remove_unlisted_hosts = true;
   std::map<std::string, std::vector<SecretFile>> secrets;
+  std::map<std::string, formats::Snapshot> loaded;  // for the other backends
+  std::set<std::string> unreadable;
   int status = kOk;
   for (const std::string& host : *hosts) {
     auto snapshot = store_.Load(host);
@@ -655,12 +852,16 @@ int Registrar::Render() {
       status = kPartial;
       // A snapshot that cannot be read now may be readable later: its
       // live file stays (only a vanished host's goes).
-      if (!snapshot) request.keep_hosts.insert(host);
+      if (!snapshot) {
+        request.keep_hosts.insert(host);
+        unreadable.insert(host);
+      }
       continue;
     }
+    loaded[host] = **snapshot;
     auto lifecycle = store_.LoadLifecycle(host);
     const bool disabled = lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled;
-    auto rendered = RenderHost(**snapshot, disabled);
+    auto rendered = RenderHostWith(*backend_, **snapshot, disabled);
     if (!rendered) {
       env_.err << "automon-registrar: " << host << ": " << rendered.error().message << "\n";
       status = kPartial;
@@ -681,11 +882,14 @@ int Registrar::Render() {
       request.hosts[self] = rendered->content;
     }
   }
+  auto quarantined = store_.QuarantinedHosts();
+  if (!quarantined) return fail(quarantined.error().message);
   auto outcome = activator_->Activate(request, [&](const std::vector<std::string>& good) {
     std::map<std::string, std::vector<SecretFile>> batch;
     for (const std::string& host : good) {
       if (!secrets.count(host)) continue;
       batch[host] = secrets[host];
+      if (!quarantined->count(host)) continue;
       if (auto c = store_.ClearQuarantine(host); !c) return c;
     }
     return store_.WriteAllSecrets(batch);
@@ -709,11 +913,71 @@ int Registrar::Render() {
   if (auto s = WriteStatus(StatusGuard()); !s) {
     env_.err << "automon-registrar: warning: " << s.error().message << "\n";
   }
+  const std::string prefix =
+      more_backends_.empty() ? std::string() : fmt::format("{}: ", backend_->DisplayName());
   env_.out << fmt::format(
-      "{} hosts active ({} changed, {} unchanged){}\n",
+      "{}{} hosts active ({} changed, {} unchanged){}\n", prefix,
       outcome->activated.size() + outcome->unchanged.size(), outcome->activated.size(),
       outcome->unchanged.size(),
       outcome->reloaded ? ", " + std::string(backend_->ActivatedText()) : std::string());
+  // The other backends, each on its own: a host one refuses stays live in
+  // the others.
+  for (MoreBackend& more : more_backends_) {
+    ActivationRequest more_request;
+    more_request.remove_unlisted_hosts = true;
+    more_request.keep_hosts = unreadable;
+    if (auto common = more.backend->AddSharedFiles(more_request, env_.now()); !common) {
+      env_.err << "automon-registrar: " << more.backend->DisplayName() << ": "
+               << common.error().message << "\n";
+      status = kPartial;
+      continue;
+    }
+    std::map<std::string, std::vector<SecretFile>> more_secrets;
+    for (const auto& [host, snapshot] : loaded) {
+      auto lifecycle = store_.LoadLifecycle(host);
+      auto rendered = RenderHostWith(
+          *more.backend, snapshot, lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled);
+      if (!rendered) {
+        env_.err << "automon-registrar: " << host << ": " << more.backend->DisplayName() << ": "
+                 << rendered.error().message << "\n";
+        status = kPartial;
+        more_request.keep_hosts.insert(host);
+        continue;
+      }
+      more_request.hosts[host] = rendered->content;
+      more_secrets[host] = rendered->secrets;
+    }
+    auto more_outcome =
+        more.backend->activator().Activate(more_request, [&](const std::vector<std::string>& good) {
+          std::map<std::string, std::vector<SecretFile>> batch;
+          for (const std::string& host : good) {
+            if (more_secrets.count(host)) batch[host] = more_secrets[host];
+          }
+          return store_.WriteAllSecrets(batch);
+        });
+    if (!more_outcome) {
+      env_.err << "automon-registrar: " << more.backend->DisplayName() << ": "
+               << more_outcome.error().message << "\n";
+      status = kPartial;
+      continue;
+    }
+    for (const auto& [host, snapshot] : loaded) {
+      auto q = more_outcome->quarantined.find(host);
+      if (q == more_outcome->quarantined.end()) {
+        if (auto c = more.quarantine.Clear(host); !c) return fail(c.error().message);
+        continue;
+      }
+      if (auto s = more.quarantine.Set(host, q->second); !s) return fail(s.error().message);
+      env_.out << host << ": quarantined for " << more.backend->DisplayName() << ": "
+               << OneLine(q->second) << "\n";
+      status = kPartial;
+    }
+    env_.out << fmt::format(
+        "{}: {} hosts active ({} changed, {} unchanged){}\n", more.backend->DisplayName(),
+        more_outcome->activated.size() + more_outcome->unchanged.size(),
+        more_outcome->activated.size(), more_outcome->unchanged.size(),
+        more_outcome->reloaded ? ", " + std::string(more.backend->ActivatedText()) : std::string());
+  }
   return status;
 }
 

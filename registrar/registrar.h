@@ -23,6 +23,7 @@
 #include "registrar/config.h"
 #include "registrar/disk.h"
 #include "registrar/lifecycle.h"
+#include "registrar/quarantine_book.h"
 #include "registrar/self_check.h"
 #include "registrar/store.h"
 
@@ -102,9 +103,24 @@ class Registrar {
 
  private:
   int RemoveHost(const std::string& host, bool tombstone, const std::string& reason = "");
-  // The host's file for the configured backend; `disabled`: the
-  // lifecycle's disabled state (checks and notifications off).
+  // The host's file for the first backend, its services refused where any
+  // backend refuses them and noted where a backend does not check them.
+  // `disabled`: the lifecycle's disabled state (checks and notifications
+  // off).
   Result<RenderedHost> RenderHost(const formats::Snapshot& snapshot, bool disabled = false) const;
+  // The host's file for `backend`.
+  Result<RenderedHost> RenderHostWith(const Backend& backend, const formats::Snapshot& snapshot,
+                                      bool disabled = false) const;
+  // Activates the hosts of `snapshots` for each backend after the first
+  // (`backend = nagios, prometheus`); `commit` commits hosts going live.
+  // Returns host -> "Name: why" for each backend that did not take it.
+  Result<std::map<std::string, std::vector<std::string>>> ActivateMoreBackends(
+      const std::map<std::string, formats::Snapshot>& snapshots,
+      const std::function<Result<void>(const std::vector<std::string>&)>& commit);
+  // How the backends after the first see `host`, for hosts and show:
+  // (name, quarantine reason or nullopt).
+  std::vector<std::pair<std::string, std::optional<std::string>>> MoreBackendStates(
+      const std::string& host);
   // The self-check host (self_check.h) for the configured backend.
   Result<RenderedHost> RenderSelfCheckHost() const;
   int64_t NowUnix() const;
@@ -144,6 +160,15 @@ class Registrar {
   HostStore store_;
   Activator* activator_;                                // backend_'s
   mutable std::optional<std::string> self_check_host_;  // SelfCheckHost(), looked up once
+  // `backend = A, B, ...`: the backends after the first, each with its
+  // quarantine (<state_dir>/quarantine-<name>/); the first keeps the
+  // store's, so single-backend state is unchanged.
+  struct MoreBackend {
+    std::unique_ptr<Backend> backend;
+    std::string name;  // "prometheus"
+    QuarantineBook quarantine;
+  };
+  std::vector<MoreBackend> more_backends_;
 };
 
 }  // namespace automon::registrar

@@ -8,8 +8,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +21,7 @@
 #include "common/testing/temp_dir.h"
 #include "formats/parser.h"
 #include "formats/schema.h"
+#include "registrar/store.h"
 
 namespace automon::registrar {
 namespace {
@@ -453,6 +456,24 @@ TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {
             "broken.example.org                       quarantined, nothing accepted yet\n");
   // Another host is unaffected.
   EXPECT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+}
+
+// A render that makes a quarantined host's file live again clears its
+// quarantine, and leaves the others' alone.
+TEST_F(RegistrarTest, RenderClearsTheQuarantineOfAHostItMakesLive) {
+  ASSERT_EQ(Receive(Document(1, "[guac]\ntype = guacamole\npassword = one\n")), kOk) << out_.str();
+  ASSERT_EQ(
+      Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "other.example.org"), "other.example.org"),
+      kOk);
+  HostStore store(fs_, disk_, config_.state_dir, "nagios");
+  ASSERT_TRUE(store.SetQuarantine("web01.example.org", "was broken\n").ok());
+  ASSERT_TRUE(store.SetQuarantine("gone.example.org", "not registered\n").ok());
+  EXPECT_EQ(store.QuarantinedHosts().value(),
+            (std::set<std::string>{"gone.example.org", "web01.example.org"}));
+  std::filesystem::remove_all(config_.output_dir);
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk) << err_.str();
+  EXPECT_EQ(store.QuarantineReason("web01.example.org").value(), std::nullopt);
+  EXPECT_EQ(store.QuarantinedHosts().value(), std::set<std::string>{"gone.example.org"});
 }
 
 TEST_F(RegistrarTest, AFailedSwapLeavesEveryHostOfTheBatchAsItWas) {

@@ -248,6 +248,19 @@ Result<void> HostStore::ClearQuarantine(const std::string& host) {
   return disk_.RemoveFile(state_dir_ + "/quarantine/" + host);
 }
 
+Result<std::set<std::string>> HostStore::QuarantinedHosts() {
+  auto entries = fs_.ListDirectory(state_dir_ + "/quarantine");
+  if (!entries) {
+    if (IsNotFound(entries.error())) return std::set<std::string>();
+    return entries.error();
+  }
+  std::set<std::string> hosts;
+  for (const DirectoryEntry& e : *entries) {
+    if (!e.name.starts_with(".")) hosts.insert(e.name);
+  }
+  return hosts;
+}
+
 Result<std::optional<Tombstone>> HostStore::LoadTombstone(const std::string& host) {
   const std::string path = state_dir_ + "/tombstones/" + host;
   auto text = disk_.ReadStateFile(path, 4096);

@@ -124,6 +124,9 @@ class HostStore {
   Result<std::optional<std::string>> QuarantineReason(const std::string& host);
   Result<void> SetQuarantine(const std::string& host, const std::string& reason);
   Result<void> ClearQuarantine(const std::string& host);
+  // The hosts with a quarantine reason (one listing, for a render that
+  // would otherwise try to clear one per host).
+  Result<std::set<std::string>> QuarantinedHosts();
 
   Result<std::optional<Tombstone>> LoadTombstone(const std::string& host);
   Result<void> SaveTombstone(const std::string& host, const Tombstone& tombstone);

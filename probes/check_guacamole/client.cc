@@ -70,7 +70,7 @@ Outcome<Measurement> GuacamoleClient::Measure(const TimeBudget& budget) {
                                   "sqlserver); use --data-source auto or a database data source",
                                   config_.data_source)};
   }
-  Outcome<Measurement> outcome = Run(budget.work);
+  Outcome<Measurement> outcome = Run(budget.work, config_.format == OutputFormat::kPrometheus);
   std::vector<std::string> notes;
   for (const std::string& token : tokens_) {
     if (std::optional<std::string> note = Release(token, budget.release)) notes.push_back(*note);
@@ -81,10 +81,29 @@ Outcome<Measurement> GuacamoleClient::Measure(const TimeBudget& budget) {
   return measurement;
 }
 
-Outcome<Measurement> GuacamoleClient::Run(const probe::Deadline& deadline) {
-  Outcome<LoginReply> login = Login(deadline);
-  if (!login) return login.error();
-  login_ = login.value();
+Outcome<Measurement> GuacamoleClient::Scrape(const probe::Deadline& deadline, bool totals) {
+  relogged_in_ = false;
+  Outcome<Measurement> outcome = Run(deadline, totals);
+  // Every other token obtained was refused since (dead) or is the kept one.
+  tokens_.clear();
+  if (!token_.empty()) tokens_.push_back(token_);
+  return outcome;
+}
+
+std::optional<std::string> GuacamoleClient::Logout(const probe::Deadline& deadline) {
+  if (token_.empty()) return std::nullopt;
+  std::optional<std::string> note = Release(token_, deadline);
+  token_.clear();
+  tokens_.clear();
+  return note;
+}
+
+Outcome<Measurement> GuacamoleClient::Run(const probe::Deadline& deadline, bool totals) {
+  if (token_.empty()) {
+    Outcome<LoginReply> login = Login(deadline);
+    if (!login) return login.error();
+    login_ = login.value();
+  }
 
   std::optional<std::string> source = ChooseDataSource(config_.data_source, login_);
   if (!source) {
@@ -110,7 +129,7 @@ Outcome<Measurement> GuacamoleClient::Run(const probe::Deadline& deadline) {
   }
   measurement.sessions = std::move(sessions).value();
 
-  if (config_.format == OutputFormat::kPrometheus) {
+  if (totals) {
     struct Extra {
       std::string path;
       std::string_view phase;
@@ -124,6 +143,7 @@ Outcome<Measurement> GuacamoleClient::Run(const probe::Deadline& deadline) {
       Outcome<Reply> got = GetSession(extra.path, extra.phase, deadline);
       if (!got) {
         measurement.notes.push_back(fmt::format("{} failed: {}", extra.phase, got.error().message));
+        ++measurement.failed_queries;
         continue;
       }
       Result<int64_t> count = extra.array ? CountArrayElements(got.value().response.body)
@@ -131,6 +151,7 @@ Outcome<Measurement> GuacamoleClient::Run(const probe::Deadline& deadline) {
       if (!count) {
         measurement.notes.push_back(fmt::format("{} failed: {} from {}", extra.phase,
                                                 count.error().message, got.value().url));
+        ++measurement.failed_queries;
         continue;
       }
       *extra.out = *count;
@@ -149,6 +170,8 @@ Outcome<LoginReply> GuacamoleClient::Login(const probe::Deadline& deadline) {
   request.headers = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
   request.body = "username=" + probe::UrlEncode(config_.username) +
                  "&password=" + probe::UrlEncode(config_.password);
+  ++logins_;
+  credentials_refused_ = false;
   Outcome<Reply> sent = Send(std::move(request), url, "logging in", deadline);
   if (!sent) return sent.error();
   const Reply& reply = sent.value();
@@ -166,6 +189,8 @@ Outcome<LoginReply> GuacamoleClient::Login(const probe::Deadline& deadline) {
     return std::move(login).value();
   }
   std::optional<ApiError> api = ParseApiError(response.body);
+  credentials_refused_ =
+      response.status == 429 || (api && (response.status == 403 || response.status == 400));
   if (response.status == 429) {
     return ProbeError{
         probe::kCritical,
@@ -226,8 +251,13 @@ Outcome<GuacamoleClient::Reply> GuacamoleClient::GetSession(const std::string& p
   for (;;) {
     Outcome<Reply> sent = Send(request(token_in_query_), url, phase, deadline);
     if (!sent) return sent.error();
-    if (!IsPermissionDenied(sent.value().response)) return final_reply(sent.value());
-    if (!token_in_query_) {
+    if (!IsPermissionDenied(sent.value().response)) {
+      if (sent.value().response.status == 200 && !token_in_query_) header_confirmed_ = true;
+      return final_reply(sent.value());
+    }
+    // A server that took the header before is not Guacamole < 1.4: the
+    // token itself is dead, and repeating it in ?token= would not help.
+    if (!token_in_query_ && !header_confirmed_) {
       // Guacamole < 1.4 ignores the header: repeat with ?token= as well.
       sent = Send(request(true), url, phase, deadline);
       if (!sent) return sent.error();
@@ -249,8 +279,12 @@ Outcome<GuacamoleClient::Reply> GuacamoleClient::GetSession(const std::string& p
                       phase)};
     }
     relogged_in_ = true;
+    // Guacamole dropped the refused token; nothing to release.
+    tokens_.erase(std::remove(tokens_.begin(), tokens_.end(), token_), tokens_.end());
+    token_.clear();
     Outcome<LoginReply> login = Login(deadline);
     if (!login) return login.error();
+    login_ = login.value();
   }
 }
 

@@ -14,13 +14,19 @@
 //   4. DELETE {base}/api/tokens/{token} for every token obtained, on success
 //      and on every error path.
 //
+// The exporter (check_guacamole --serve) keeps one client per Guacamole
+// and calls Scrape() instead: the token is kept across scrapes, a login
+// happens only when there is none or Guacamole answers PERMISSION_DENIED
+// (expired or revoked), and Logout() releases it at exit.
+//
 // Logins are never retried after INVALID_CREDENTIALS (Guacamole 1.6 bans an
 // address after 5 failures) nor after INSUFFICIENT_CREDENTIALS or 429.
 // Every failure is a ProbeError with its state and one actionable line.
 // Server-supplied text in messages is sanitised, truncated and has the
 // password redacted.
 //
-// Not thread-safe; one object per run.
+// Not thread-safe; one object per run (Measure) or per exporter target
+// (Scrape).
 #ifndef AUTOMON_PROBES_CHECK_GUACAMOLE_CLIENT_H_
 #define AUTOMON_PROBES_CHECK_GUACAMOLE_CLIENT_H_
 
@@ -55,13 +61,28 @@ class GuacamoleClient {
 
   probe::Outcome<Measurement> Measure(const TimeBudget& budget);
 
+  // One exporter scrape with the kept token: the active connections, and
+  // with `totals` also users and history (a failure of those counts in
+  // Measurement::failed_queries). The token stays alive afterwards.
+  probe::Outcome<Measurement> Scrape(const probe::Deadline& deadline, bool totals);
+  // Releases the kept token, if any; a note when that failed.
+  std::optional<std::string> Logout(const probe::Deadline& deadline);
+  // True when the last login attempt was refused for its credentials
+  // (INVALID_CREDENTIALS, INSUFFICIENT_CREDENTIALS, an account refused
+  // with 400, or 429 banned): retrying sooner than the ban window feeds
+  // Guacamole's ban.
+  bool credentials_refused() const { return credentials_refused_; }
+  bool has_token() const { return !token_.empty(); }
+  // POST /api/tokens requests sent so far.
+  int logins() const { return logins_; }
+
  private:
   struct Reply {
     probe::HttpResponse response;
     std::string url;  // without the token, for messages
   };
 
-  probe::Outcome<Measurement> Run(const probe::Deadline& deadline);
+  probe::Outcome<Measurement> Run(const probe::Deadline& deadline, bool totals);
   probe::Outcome<LoginReply> Login(const probe::Deadline& deadline);
   // GET {base}/api/session/data/{ds}/{what} with the token handling above;
   // a 200 reply, or the error for anything else.
@@ -86,6 +107,9 @@ class GuacamoleClient {
   bool token_in_query_ = false;
   bool legacy_server_ = false;
   bool relogged_in_ = false;
+  bool header_confirmed_ = false;  // a reply came with the token in the header only
+  bool credentials_refused_ = false;
+  int logins_ = 0;
 };
 
 }  // namespace automon::guacamole

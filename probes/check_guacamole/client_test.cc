@@ -199,7 +199,8 @@ TEST_F(GuacamoleClientTest, ExpiredTokenLogsInAgainOnce) {
                          "POST /api/tokens", "GET /api/session/data/mysql/activeConnections",
                          "GET /api/session/data/mysql/activeConnections?token=TOKEN1",
                          "POST /api/tokens", "GET /api/session/data/mysql/activeConnections",
-                         "DELETE /api/tokens/TOKEN1", "DELETE /api/tokens/TOKEN2"}));
+                         // Guacamole dropped the refused TOKEN1 itself.
+                         "DELETE /api/tokens/TOKEN2"}));
   EXPECT_TRUE(server_.live.empty());
 }
 
@@ -561,6 +562,81 @@ TEST_F(GuacamoleClientTest, PrometheusExtrasFailingAreNotes) {
                           "counting users failed: unexpected JSON: expected an object, got an "
                           "array from " +
                           std::string(kBase) + "/api/session/data/mysql/users"});
+}
+
+TEST_F(GuacamoleClientTest, ScrapeKeepsTheTokenAcrossScrapes) {
+  GuacamoleClient client(http_, config_);
+  for (int i = 0; i < 3; ++i) {
+    probe::Outcome<Measurement> m = client.Scrape(probe::Deadline::After(std::chrono::seconds(5)),
+                                                  /*totals=*/i == 0);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_EQ(m->sessions.size(), 2u);
+    EXPECT_EQ(m->failed_queries, 0);
+  }
+  EXPECT_EQ(client.logins(), 1);
+  EXPECT_EQ(server_.live.size(), 1u);
+  EXPECT_EQ(Calls(), (std::vector<std::string>{"POST /api/tokens",
+                                               "GET /api/session/data/mysql/activeConnections",
+                                               "GET /api/session/data/mysql/users",
+                                               "GET /api/session/data/mysql/history/connections",
+                                               "GET /api/session/data/mysql/activeConnections",
+                                               "GET /api/session/data/mysql/activeConnections"}));
+  EXPECT_FALSE(client.Logout(probe::Deadline::After(std::chrono::seconds(5))).has_value());
+  EXPECT_TRUE(server_.live.empty());
+  EXPECT_FALSE(client.has_token());
+}
+
+TEST_F(GuacamoleClientTest, ScrapeLogsInAgainOnlyWhenTheTokenExpired) {
+  GuacamoleClient client(http_, config_);
+  auto deadline = [] { return probe::Deadline::After(std::chrono::seconds(5)); };
+  ASSERT_TRUE(client.Scrape(deadline(), false).ok());
+  server_.live.clear();  // Guacamole expired the token
+  size_t before = http_.requests().size();
+  probe::Outcome<Measurement> m = client.Scrape(deadline(), false);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(client.logins(), 2);
+  std::vector<std::string> calls = Calls();
+  // The header worked before: no ?token= retry, straight to a new login.
+  EXPECT_EQ(
+      std::vector<std::string>(calls.begin() + static_cast<long>(before), calls.end()),
+      (std::vector<std::string>{"GET /api/session/data/mysql/activeConnections", "POST /api/tokens",
+                                "GET /api/session/data/mysql/activeConnections"}));
+  EXPECT_EQ(server_.live, (std::set<std::string>{"TOKEN2"}));
+  client.Logout(deadline());
+  EXPECT_TRUE(server_.live.empty());
+}
+
+TEST_F(GuacamoleClientTest, ScrapeReportsRefusedCredentials) {
+  server_.override = [](const HttpRequest& r) -> std::optional<HttpResult> {
+    if (r.method == "POST") {
+      return JsonResponse(403, ApiErrorBody("INVALID_CREDENTIALS", "Invalid login"));
+    }
+    return std::nullopt;
+  };
+  GuacamoleClient client(http_, config_);
+  probe::Outcome<Measurement> m =
+      client.Scrape(probe::Deadline::After(std::chrono::seconds(5)), true);
+  ASSERT_FALSE(m.ok());
+  EXPECT_TRUE(client.credentials_refused());
+  EXPECT_FALSE(client.has_token());
+  EXPECT_EQ(http_.requests().size(), 1u);
+}
+
+TEST_F(GuacamoleClientTest, ScrapeCountsFailedTotals) {
+  server_.override = [](const HttpRequest& r) -> std::optional<HttpResult> {
+    if (r.url.ends_with("/history/connections")) {
+      return JsonResponse(500, ApiErrorBody("INTERNAL_ERROR", "x"));
+    }
+    return std::nullopt;
+  };
+  GuacamoleClient client(http_, config_);
+  probe::Outcome<Measurement> m =
+      client.Scrape(probe::Deadline::After(std::chrono::seconds(5)), true);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->failed_queries, 1);
+  EXPECT_FALSE(m->history.has_value());
+  EXPECT_EQ(m->users, 3);
+  EXPECT_FALSE(client.credentials_refused());
 }
 
 TEST(BudgetTest, ReservesTimeForRelease) {

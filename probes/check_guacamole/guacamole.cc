@@ -262,46 +262,64 @@ probe::CheckResult Evaluate(const Config& config, const Measurement& measurement
 namespace {
 
 std::string PrometheusMetric(std::string_view name, std::string_view help, std::string_view type,
-                             int64_t value) {
+                             std::string_view value) {
   return fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
-}
-
-// HELP texts are those of tschoonj/guacamole_exporter, so dashboards and
-// alert rules written against it keep working.
-std::string PrometheusUp(int64_t up) {
-  return PrometheusMetric("guacamole_up", "Was the last Guacamole query successful.", "gauge", up);
 }
 
 }  // namespace
 
-Output Render(const Config& config, const probe::Outcome<Measurement>& outcome) {
+MetricsSample SampleOf(const probe::Outcome<Measurement>& outcome) {
+  MetricsSample sample;
+  if (!outcome.ok()) {
+    sample.comments.push_back("Error: " + outcome.error().message);
+    return sample;
+  }
+  const Measurement& m = outcome.value();
+  sample.up = m.failed_queries == 0;
+  sample.active_connections = static_cast<int64_t>(m.sessions.size());
+  sample.users = m.users;
+  sample.history = m.history;
+  sample.comments = m.notes;
+  return sample;
+}
+
+std::string PrometheusText(const MetricsSample& sample) {
+  // HELP texts, types and order are those of tschoonj/guacamole_exporter.
+  std::string text = PrometheusMetric("guacamole_up", "Was the last Guacamole query successful.",
+                                      "gauge", sample.up ? "1" : "0");
+  if (sample.history) {
+    text += PrometheusMetric("guacamole_connection_history_total",
+                             "The total number of established connections", "counter",
+                             fmt::format("{}", *sample.history));
+  }
+  if (sample.users) {
+    text += PrometheusMetric("guacamole_number_of_users", "The current number of registered users",
+                             "gauge", fmt::format("{}", *sample.users));
+  }
+  if (sample.active_connections) {
+    text += PrometheusMetric("guacamole_number_of_active_connections",
+                             "The current number of active connections", "gauge",
+                             fmt::format("{}", *sample.active_connections));
+  }
+  if (sample.duration_seconds) {
+    text += PrometheusMetric("guacamole_scrape_duration_seconds",
+                             "How long the queries to Guacamole took, in seconds.", "gauge",
+                             fmt::format("{:.6f}", *sample.duration_seconds));
+  }
+  for (const std::string& comment : sample.comments) {
+    text += "# " + probe::SanitizeLine(comment) + "\n";
+  }
+  return text;
+}
+
+Output Render(const Config& config, const probe::Outcome<Measurement>& outcome,
+              std::optional<double> seconds) {
   Output output;
   if (config.format == OutputFormat::kPrometheus) {
-    if (!outcome.ok()) {
-      output.state = outcome.error().state;
-      output.text =
-          "# Error: " + probe::SanitizeLine(outcome.error().message) + "\n" + PrometheusUp(0);
-    } else {
-      const Measurement& m = outcome.value();
-      output.state = Evaluate(config, m).state;
-      output.text = PrometheusUp(1);
-      if (m.history) {
-        output.text +=
-            PrometheusMetric("guacamole_connection_history_total",
-                             "The total number of established connections", "counter", *m.history);
-      }
-      if (m.users) {
-        output.text +=
-            PrometheusMetric("guacamole_number_of_users", "The current number of registered users",
-                             "gauge", *m.users);
-      }
-      output.text += PrometheusMetric("guacamole_number_of_active_connections",
-                                      "The current number of active connections", "gauge",
-                                      static_cast<int64_t>(m.sessions.size()));
-      for (const std::string& note : m.notes) {
-        output.text += "# " + probe::SanitizeLine(note) + "\n";
-      }
-    }
+    MetricsSample sample = SampleOf(outcome);
+    sample.duration_seconds = seconds;
+    output.state = outcome.ok() ? Evaluate(config, outcome.value()).state : outcome.error().state;
+    output.text = PrometheusText(sample);
   } else {
     probe::CheckResult result =
         outcome.ok() ? Evaluate(config, outcome.value()) : probe::ErrorResult(outcome.error());

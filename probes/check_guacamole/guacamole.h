@@ -83,6 +83,7 @@ struct Measurement {
   std::optional<int64_t> history;   // --format prometheus only (server caps at 1000)
   bool legacy_token_query = false;  // the server read only ?token= (Guacamole < 1.4)
   bool relogged_in = false;         // the first token was rejected; logged in again
+  int failed_queries = 0;           // users or history could not be read (see notes)
   std::vector<std::string> notes;   // problems that did not stop the measurement
 
   bool operator==(const Measurement&) const = default;
@@ -138,6 +139,29 @@ std::string Redact(std::string_view text, std::string_view secret);
 // per session, oldest first; with -vv also the data source and token mode.
 probe::CheckResult Evaluate(const Config& config, const Measurement& measurement);
 
+// One scrape in Prometheus terms: what check_guacamole --format prometheus
+// prints and the exporter serves.
+struct MetricsSample {
+  bool up = false;  // every query of the scrape worked
+  std::optional<int64_t> active_connections;
+  std::optional<int64_t> users;
+  std::optional<int64_t> history;
+  std::optional<double> duration_seconds;
+  std::vector<std::string> comments;  // errors and notes, one line each
+};
+
+// up is false for an error and for a measurement with a failed query; the
+// counts are those measured (never a count of an error body).
+MetricsSample SampleOf(const probe::Outcome<Measurement>& outcome);
+
+// The exposition text: guacamole_up, guacamole_connection_history_total,
+// guacamole_number_of_users, guacamole_number_of_active_connections (the
+// names, # HELP texts and # TYPEs of tschoonj/guacamole_exporter, so its
+// dashboard and alert rules keep working; a count not measured is left
+// out), guacamole_scrape_duration_seconds when known, then the comments as
+// "# " lines (sanitised).
+std::string PrometheusText(const MetricsSample& sample);
+
 // The text main() prints and the exit state, in config.format, for a
 // measurement or a failure. The password is never part of a Measurement or
 // Config-derived text; server-supplied text is redacted by the client.
@@ -145,7 +169,10 @@ struct Output {
   std::string text;
   probe::State state = probe::kUnknown;
 };
-Output Render(const Config& config, const probe::Outcome<Measurement>& outcome);
+// `seconds` is the time the run took (guacamole_scrape_duration_seconds in
+// --format prometheus).
+Output Render(const Config& config, const probe::Outcome<Measurement>& outcome,
+              std::optional<double> seconds = std::nullopt);
 
 // The Checkmk local-check service name.
 inline constexpr std::string_view kCheckmkService = "Guacamole Active Sessions";

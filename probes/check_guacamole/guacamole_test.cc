@@ -335,12 +335,15 @@ TEST(RenderTest, PrometheusUsesGoExporterNames) {
             "guacamole_number_of_active_connections 3\n");
 }
 
-TEST(RenderTest, PrometheusOmitsUnavailableMetrics) {
+TEST(RenderTest, PrometheusFailedQueryIsUpZeroAndOmitted) {
   Config config;
   config.format = OutputFormat::kPrometheus;
   Measurement m = ThreeSessions();
   m.notes = {"counting users failed: x"};
+  m.failed_queries = 1;
   Output out = Render(config, m);
+  EXPECT_NE(out.text.find("\nguacamole_up 0\n"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("\nguacamole_number_of_active_connections 3\n"), std::string::npos);
   EXPECT_EQ(out.text.find("guacamole_number_of_users"), std::string::npos);
   EXPECT_EQ(out.text.find("guacamole_connection_history_total"), std::string::npos);
   EXPECT_NE(out.text.find("# counting users failed: x\n"), std::string::npos);
@@ -352,10 +355,30 @@ TEST(RenderTest, PrometheusErrorIsUpZero) {
   Output out = Render(config, probe::ProbeError{probe::kCritical, "down"});
   EXPECT_EQ(out.state, probe::kCritical);
   EXPECT_EQ(out.text,
-            "# Error: down\n"
             "# HELP guacamole_up Was the last Guacamole query successful.\n"
             "# TYPE guacamole_up gauge\n"
-            "guacamole_up 0\n");
+            "guacamole_up 0\n"
+            "# Error: down\n");
+}
+
+TEST(RenderTest, PrometheusScrapeDuration) {
+  Config config;
+  config.format = OutputFormat::kPrometheus;
+  Output out = Render(config, ThreeSessions(), 0.0125);
+  EXPECT_TRUE(out.text.ends_with(
+      "# HELP guacamole_scrape_duration_seconds How long the queries to Guacamole took, in "
+      "seconds.\n"
+      "# TYPE guacamole_scrape_duration_seconds gauge\n"
+      "guacamole_scrape_duration_seconds 0.012500\n"))
+      << out.text;
+}
+
+TEST(PrometheusTextTest, CommentsAreOneLineEach) {
+  MetricsSample sample;
+  sample.comments = {"line one\nguacamole_up 1"};
+  std::string text = PrometheusText(sample);
+  EXPECT_EQ(text.find("\nguacamole_up 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nguacamole_up 0\n"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -267,6 +267,9 @@ std::string HelpText() {
          "    Do not verify the server certificate (not recommended)\n"
          " --format=nagios|checkmk|prometheus\n"
          "    Output format (default: nagios)\n"
+         " --serve [[ADDR:]PORT]\n"
+         "    Run as a Prometheus exporter instead, a drop-in for guacamole_exporter\n"
+         "    (see check_guacamole --serve --help)\n"
          "\n"
          "Exit status: 0 OK, 1 WARNING, 2 CRITICAL (the service is down or refuses us),\n"
          "3 UNKNOWN (the probe cannot tell). See check_guacamole(1).\n";

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 #include "common/text.h"
@@ -66,9 +67,34 @@ std::optional<int> Readmit(const Context& c, Args args) {
   return WithRegistrar(c, [&](Registrar& r) { return r.Readmit(*host); });
 }
 
+// render, or render [--backend NAME] --example: what to add to the
+// engine's own configuration (Backend::Example), without touching state.
 std::optional<int> Render(const Context& c, Args args) {
-  if (!args.empty()) return std::nullopt;
-  return WithRegistrar(c, [](Registrar& r) { return r.Render(); });
+  if (args.empty()) return WithRegistrar(c, [](Registrar& r) { return r.Render(); });
+  if (args.back() != "--example") return std::nullopt;
+  Config config = c.config;
+  if (args.size() == 3 && args[0] == "--backend") {
+    const std::vector<backends::BackendKind> kinds = RegistrarBackends();
+    auto kind = backends::ParseBackendName(args[1]);
+    if (!kind || std::find(kinds.begin(), kinds.end(), *kind) == kinds.end()) {
+      c.env.err << fmt::format("automon-registrar: unknown backend '{}'\n", OneLine(args[1]));
+      return kUsage;
+    }
+    config.backend = *kind;
+  } else if (args.size() != 1) {
+    return std::nullopt;
+  }
+  auto backend = MakeBackend(config, c.env.fs, c.env.disk, c.env.runner);
+  auto example = backend->Example();
+  if (!example) {
+    c.env.err << fmt::format(
+        "automon-registrar: {} needs nothing in its own configuration beyond the files of "
+        "automon's package\n",
+        backend->DisplayName());
+    return kRefused;
+  }
+  c.env.out << *example;
+  return kOk;
 }
 
 std::optional<int> Check(const Context& c, Args args) {
@@ -131,7 +157,11 @@ constexpr std::array<Command, 12> kCommands = {{
     {"remove", "remove NAME", "remove a host and refuse its registrations from now on", true,
      Remove},
     {"readmit", "readmit NAME", "accept registrations from a removed host again", false, Readmit},
-    {"render", "render", "regenerate and activate the configuration of every host", true, Render},
+    {"render", "render [[--backend NAME] --example]",
+     "regenerate and activate the configuration of every host;\n"
+     "with --example, print what to add to the engine's own\n"
+     "configuration (prometheus: the scrape job) and change nothing",
+     true, Render},
     {"check", "check",
      "the self-check plugin (exit 0-3, one line with perfdata):\n"
      "quarantined hosts, a failed activation, waiting enrollments,\n"

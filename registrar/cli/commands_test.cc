@@ -183,6 +183,21 @@ TEST_F(CommandsTest, PendingJsonListsEveryWaitingKey) {
       << out_.str();
 }
 
+TEST_F(CommandsTest, RenderExamplePrintsTheScrapeJobAndChangesNothing) {
+  EXPECT_EQ(Run({"render", "--backend", "prometheus", "--example"}), kOk) << err_.str();
+  EXPECT_NE(out_.str().find("  - job_name: automon\n"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("files: ['/etc/prometheus/automon/*.json']"), std::string::npos);
+  EXPECT_NE(out_.str().find("automon_smtp:"), std::string::npos);
+  EXPECT_FALSE(fs_.ReadFile(config_.state_dir, 1).ok());
+  EXPECT_EQ(Run({"render", "--example"}), kRefused);  // nagios: nothing to add
+  EXPECT_EQ(err_.str(),
+            "automon-registrar: Nagios needs nothing in its own configuration beyond the files "
+            "of automon's package\n");
+  EXPECT_EQ(Run({"render", "--backend", "zabbix", "--example"}), kUsage);
+  EXPECT_EQ(err_.str(), "automon-registrar: unknown backend 'zabbix'\n");
+  EXPECT_EQ(Run({"render", "--backend", "prometheus"}), kUsage);
+}
+
 TEST_F(CommandsTest, JsonFlagsReachHostsAndShow) {
   EXPECT_EQ(Run({"hosts", "--json"}), kOk) << err_.str();
   EXPECT_EQ(nlohmann::json::parse(out_.str()),

@@ -107,7 +107,7 @@ grep -q '^    _AUTOMON_SERVICE' "$tmp/render-broken.out" ||
     fail "show --render left out the valid services"
 # Anything but nagios or checkmk is a usage error, nothing on stdout.
 expect 2 render-bad -- "$agent" --config /dev/null show --render icinga tests/agent/render
-grep -qx "automon-agent: invalid value 'icinga' for '--render': expected nagios, checkmk or icinga2" \
+grep -qx "automon-agent: invalid value 'icinga' for '--render': expected nagios, checkmk, icinga2 or prometheus" \
     "$tmp/render-bad.err" || fail "show --render icinga: unclear message"
 [ -s "$tmp/render-bad.out" ] && fail "show --render icinga printed something"
 

@@ -36,6 +36,7 @@ import copy
 import glob
 import gzip
 import importlib
+import importlib.machinery
 import importlib.util
 import inspect
 import io
@@ -44,6 +45,7 @@ import os
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -652,6 +654,30 @@ class ExtensionTest(unittest.TestCase):
                 self.assertEqual(seen["argv_with_password"], [])
                 self.assertEqual(self.lookups(tmp), [{"file": store, "id": pw_id}])
 
+    def test_launcher_points_the_static_probe_at_the_distributions_ca_store(self):
+        """The MKP's probe carries Debian's OpenSSL, whose default CA store
+        is /usr/lib/ssl: elsewhere the launcher names the distribution's
+        bundle in SSL_CERT_FILE, and never overrides the environment."""
+        loader = importlib.machinery.SourceFileLoader(
+            "automon_guacamole_launcher", os.path.join(EXTENSION, "libexec", "check_guacamole"))
+        launcher = importlib.util.module_from_spec(
+            importlib.util.spec_from_loader(loader.name, loader))
+        loader.exec_module(launcher)
+        rhel = {"/etc/pki/tls/certs/ca-bundle.crt"}.__contains__
+        suse = {"/etc/ssl/ca-bundle.pem"}.__contains__
+        debian = {"/usr/lib/ssl/certs", "/etc/ssl/certs/ca-certificates.crt"}.__contains__
+        base = {"PATH": "/usr/bin:/bin"}
+        self.assertEqual(launcher.with_ca_store(base, rhel),
+                         dict(base, SSL_CERT_FILE="/etc/pki/tls/certs/ca-bundle.crt"))
+        self.assertEqual(launcher.with_ca_store(base, suse),
+                         dict(base, SSL_CERT_FILE="/etc/ssl/ca-bundle.pem"))
+        self.assertEqual(launcher.with_ca_store(base, debian), base)
+        self.assertEqual(launcher.with_ca_store(base, lambda path: False), base)
+        for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+            mine = dict(base, **{name: "/site/ca.pem"})
+            self.assertEqual(launcher.with_ca_store(mine, rhel), mine)
+        self.assertNotIn("SSL_CERT_FILE", base)
+
     def test_launcher_passes_a_literal_password_in_the_environment(self):
         """--password VALUE (a run by hand) still works, and the probe gets
         the value in its environment, not in argv."""
@@ -903,6 +929,12 @@ class MkpTest(unittest.TestCase):
             self.assertLessEqual(len(probe), len(built))
         else:
             self.assertEqual(probe, built)
+        # It is self-contained: statically linked, so it runs on a site of
+        # any distribution (no ELF interpreter, hence no shared library).
+        self.assertEqual(probe[:4], b"\x7fELF")
+        self.assertEqual(program_header_types(probe).count(PT_INTERP), 0,
+                         "the MKP's probe is dynamically linked")
+        self.assertIn(PT_LOAD, program_header_types(probe))
         # The packaged probe is the built one, and runs.
         tmp = tempfile.mkdtemp(prefix="automon-mkp-probe-")
         self.addCleanup(shutil.rmtree, tmp, True)
@@ -935,6 +967,16 @@ class MkpTest(unittest.TestCase):
             self.assertEqual(a.read(), b.read())
         with gzip.open(out) as g:
             g.read()
+
+
+PT_LOAD, PT_INTERP = 1, 3
+
+
+def program_header_types(elf):
+    """The p_type of every program header of a little-endian ELF64 file."""
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    return [struct.unpack_from("<I", elf, phoff + i * phentsize)[0] for i in range(phnum)]
 
 
 def main():

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The registrar with a list of backends (backend = nagios, prometheus):
+// each host rendered and activated for every backend, quarantined per
+// backend.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "backends/nagios.h"
+#include "common/testing/fake_process_runner.h"
+#include "common/testing/temp_dir.h"
+#include "formats/parser.h"
+#include "formats/snapshot.h"
+#include "registrar/registrar.h"
+
+namespace automon::registrar {
+namespace {
+
+std::string Document(uint64_t generation, const std::string& definitions,
+                     std::vector<formats::Removal> removed = {},
+                     const std::string& host = "web01.example.org") {
+  formats::Snapshot s;
+  s.host = host;
+  s.address = "192.0.2.10";
+  s.generation = generation;
+  const auto parsed = formats::ParseDefinitions(definitions, "/etc/monitoring-info/x");
+  EXPECT_FALSE(HasErrors(parsed.diagnostics));
+  s.services = parsed.services;
+  s.removed = std::move(removed);
+  return formats::SerializeSnapshot(s);
+}
+
+class RegistrarBackendsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string& t = dir_.path();
+    config_.state_dir = t + "/state";
+    config_.nagios_cfg = t + "/nagios.cfg";
+    config_.output_dir = t + "/conf.d/automon";
+    config_.templates_file = t + "/templates.cfg";
+    config_.verify_command = "nagios-verify {config}";
+    config_.reload_command = "reload";
+    config_.prometheus_sd_dir = t + "/prometheus/automon";
+    config_.prometheus_verify_command = "promtool check config {config}";
+    config_.quiet_period_ms = 0;
+    config_.backend = backends::BackendKind::kNagios;
+    config_.backends = {backends::BackendKind::kNagios, backends::BackendKind::kPrometheus};
+    ASSERT_TRUE(disk_.MakeDirectory(t + "/conf.d", 0755).ok());
+    ASSERT_TRUE(fs_.WriteFileAtomic(config_.nagios_cfg, "cfg_dir=" + t + "/conf.d\n", 0644).ok());
+    ASSERT_TRUE(fs_.WriteFileAtomic(config_.templates_file, "define host { tpl }\n", 0644).ok());
+    // Each engine's stand-in refuses what names a port in `refuse_*`.
+    runner_.On("nagios-verify", [this](const std::vector<std::string>& argv) {
+      return Refuse(argv.at(1), refuse_nagios_, "cfg_file=", "Error: port refused\n");
+    });
+    runner_.On("promtool", [this](const std::vector<std::string>& argv) {
+      if (promtool_broken_) {
+        return Result<ProcessResult>(ProcessResult{1, false, "FAILED: promtool is broken\n"});
+      }
+      auto cfg = fs_.ReadFile(argv.at(3), 1 << 20);
+      const size_t at = cfg->find("files: ['");
+      const std::string glob = cfg->substr(at + 9, cfg->find('\'', at + 9) - at - 9);
+      const std::string dir = glob.substr(0, glob.rfind('/'));
+      auto entries = fs_.ListDirectory(dir);
+      if (!entries) return Result<ProcessResult>(ProcessResult{0, false, "SUCCESS\n"});
+      for (const DirectoryEntry& e : *entries) {
+        auto file = fs_.ReadFile(dir + "/" + e.name, 1 << 20);
+        if (!refuse_prometheus_.empty() && file.ok() &&
+            file->find(refuse_prometheus_) != std::string::npos) {
+          return Result<ProcessResult>(
+              ProcessResult{1, false, "FAILED: checking SD file \"" + glob + "\": refused\n"});
+        }
+      }
+      return Result<ProcessResult>(ProcessResult{0, false, "SUCCESS\n"});
+    });
+  }
+
+  Result<ProcessResult> Refuse(const std::string& cfg_path, const std::string& needle,
+                               const std::string& key, const std::string& error) {
+    auto cfg = fs_.ReadFile(cfg_path, 1 << 20);
+    for (size_t at = 0; (at = cfg->find(key, at)) != std::string::npos;) {
+      const size_t end = cfg->find('\n', at);
+      auto file = fs_.ReadFile(cfg->substr(at + key.size(), end - at - key.size()), 1 << 20);
+      if (!needle.empty() && file && file->find(needle) != std::string::npos) {
+        return ProcessResult{1, false, error};
+      }
+      at = end;
+    }
+    return ProcessResult{0, false, "Things look okay\n"};
+  }
+
+  int Run(const std::function<int(Registrar&)>& call, const std::string& input = "") {
+    std::istringstream in(input);
+    out_.str("");
+    err_.str("");
+    const Environment env{fs_, disk_, runner_, [] { return std::string("2026-12-07T12:00:00Z"); },
+                          in,  out_,  err_};
+    Registrar registrar(config_, env);
+    return call(registrar);
+  }
+  int Receive(const std::string& document) {
+    return Run([&](Registrar& r) { return r.Receive("web01.example.org"); }, document);
+  }
+  std::string Nagios() {
+    auto content = fs_.ReadFile(
+        config_.output_dir + "/" + backends::HostFileName("web01.example.org"), 1 << 20);
+    return content ? *content : "(missing)";
+  }
+  std::string Prometheus() {
+    auto content = fs_.ReadFile(config_.prometheus_sd_dir + "/web01.example.org.json", 1 << 20);
+    return content ? *content : "(missing)";
+  }
+
+  testing::ScopedTempDir dir_;
+  RealFileSystem fs_;
+  RealDisk disk_;
+  automon::testing::FakeProcessRunner runner_;
+  Config config_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+  std::string refuse_nagios_;
+  std::string refuse_prometheus_;
+  bool promtool_broken_ = false;
+};
+
+TEST_F(RegistrarBackendsTest, EveryBackendGetsTheHost) {
+  EXPECT_EQ(Receive(Document(1,
+                             "[db]\ntype = tcp\nport = 5432\n[echo]\ntype = udp\nport = 7\n"
+                             "send = a\nexpect = b\n")),
+            kOk)
+      << out_.str();
+  EXPECT_EQ(out_.str(),
+            "db: active\necho: active (not checked by Prometheus: Prometheus has no probe for "
+            "udp services; the service is not in its file)\n");
+  EXPECT_NE(Nagios().find("automon_udp"), std::string::npos);
+  EXPECT_NE(Prometheus().find("\"192.0.2.10:5432\""), std::string::npos) << Prometheus();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Hosts(); }), kOk);
+  EXPECT_EQ(out_.str(), fmt::format("{:<40} generation {:<8} services {:<4} active\n",
+                                    "web01.example.org", 1, 2));
+  EXPECT_EQ(Run([](Registrar& r) { return r.Show("web01.example.org"); }), kOk);
+  EXPECT_NE(out_.str().find("state for Nagios active\nstate for Prometheus active\n"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find("config " + config_.prometheus_sd_dir + "/web01.example.org.json\n"),
+            std::string::npos);
+}
+
+TEST_F(RegistrarBackendsTest, AHostOneBackendRefusesStaysLiveInTheOther) {
+  ASSERT_EQ(Receive(Document(1, "[db]\ntype = tcp\nport = 5432\n")), kOk) << out_.str();
+  refuse_prometheus_ = "5433";
+  EXPECT_EQ(Receive(Document(2, "[db]\ntype = tcp\nport = 5433\n")), kPartial) << out_.str();
+  EXPECT_NE(out_.str().find("quarantined for some backends (their last accepted configuration "
+                            "stays active): Prometheus: FAILED: checking SD file \"" +
+                            config_.prometheus_sd_dir + "/*.json\": refused"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find("db: active\n"), std::string::npos);
+  EXPECT_NE(Nagios().find("!5433"), std::string::npos) << Nagios();
+  EXPECT_NE(Prometheus().find(":5432\""), std::string::npos) << Prometheus();  // last good
+  EXPECT_EQ(Run([](Registrar& r) { return r.Hosts(); }), kOk);
+  EXPECT_NE(out_.str().find("active (nagios active, prometheus quarantined)\n"), std::string::npos)
+      << out_.str();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Hosts(OutputFormat::kJson); }), kOk);
+  const auto doc = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(doc["hosts"][0]["backends"],
+            nlohmann::json::parse(R"({"nagios": "active", "prometheus": "quarantined"})"));
+
+  // The other way round: Nagios refuses, Prometheus takes it.
+  refuse_prometheus_.clear();
+  refuse_nagios_ = "5434";
+  EXPECT_EQ(Receive(Document(3, "[db]\ntype = tcp\nport = 5434\n")), kPartial) << out_.str();
+  EXPECT_NE(out_.str().find("Nagios: Error: port refused"), std::string::npos) << out_.str();
+  EXPECT_NE(Nagios().find("!5433"), std::string::npos);
+  EXPECT_NE(Prometheus().find(":5434\""), std::string::npos);
+  EXPECT_EQ(Run([](Registrar& r) { return r.Show("web01.example.org"); }), kOk);
+  EXPECT_NE(out_.str().find("generation 3\n"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("state for Nagios quarantined: Error: port refused\n"
+                            "state for Prometheus active\n"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Show("web01.example.org", OutputFormat::kJson); }),
+            kOk);
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["host"]["backends"],
+            nlohmann::json::parse(R"({"nagios": "quarantined", "prometheus": "active"})"));
+
+  // Both refuse: the host is quarantined, nothing changes.
+  refuse_prometheus_ = "5435";
+  refuse_nagios_ = "5435";
+  EXPECT_EQ(Receive(Document(4, "[db]\ntype = tcp\nport = 5435\n")), kRefused) << out_.str();
+  EXPECT_NE(out_.str().find("refused: quarantined: every backend refuses this host's "
+                            "configuration"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_NE(Prometheus().find(":5434\""), std::string::npos);
+
+  // Both accept again: both quarantines clear; `render` keeps them so.
+  refuse_prometheus_.clear();
+  refuse_nagios_.clear();
+  EXPECT_EQ(Receive(Document(5, "[db]\ntype = tcp\nport = 5436\n")), kOk) << out_.str();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk) << out_.str() << err_.str();
+  EXPECT_NE(out_.str().find("Prometheus: 1 hosts active (0 changed, 1 unchanged)\n"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Hosts(); }), kOk);
+  EXPECT_EQ(out_.str().find("quarantined"), std::string::npos) << out_.str();
+}
+
+TEST_F(RegistrarBackendsTest, ABackendThatCannotVerifyLeavesTheOtherActive) {
+  promtool_broken_ = true;
+  EXPECT_EQ(Receive(Document(1, "[db]\ntype = tcp\nport = 5432\n")), kPartial) << out_.str();
+  EXPECT_NE(out_.str().find("Prometheus: not activated: the Prometheus configuration does not "
+                            "verify even without the hosts' changes"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_NE(Nagios().find("!5432"), std::string::npos);
+  EXPECT_EQ(Prometheus(), "(missing)");
+  // `render` says so too, and activates Prometheus once it verifies.
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kPartial);
+  EXPECT_NE(err_.str().find("automon-registrar: Prometheus: the Prometheus configuration does "
+                            "not verify"),
+            std::string::npos)
+      << err_.str();
+  promtool_broken_ = false;
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk) << out_.str() << err_.str();
+  EXPECT_NE(Prometheus().find(":5432\""), std::string::npos);
+  // remove takes the host out of every backend.
+  EXPECT_EQ(Run([](Registrar& r) { return r.Remove("web01.example.org"); }), kOk) << err_.str();
+  EXPECT_EQ(Nagios(), "(missing)");
+  EXPECT_EQ(Prometheus(), "(missing)");
+}
+
+TEST(ConfigBackendListTest, ParsesAListAndRefusesRepeatsAndUnknownNames) {
+  auto config = ParseConfig("[registrar]\nbackend = nagios, prometheus\n", "r.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->backend, backends::BackendKind::kNagios);
+  EXPECT_EQ(ConfiguredBackends(*config),
+            (std::vector<backends::BackendKind>{backends::BackendKind::kNagios,
+                                                backends::BackendKind::kPrometheus}));
+  auto single = ParseConfig("[registrar]\nbackend = prometheus\n", "r.conf");
+  ASSERT_TRUE(single.ok());
+  EXPECT_TRUE(single->backends.empty());
+  EXPECT_EQ(ConfiguredBackends(*single),
+            std::vector<backends::BackendKind>{backends::BackendKind::kPrometheus});
+  auto twice = ParseConfig("[registrar]\nbackend = nagios nagios\n", "r.conf");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("backend 'nagios' is listed twice in 'backend'"),
+            std::string::npos);
+  auto unknown = ParseConfig("[registrar]\nbackend = nagios, zabbix\n", "r.conf");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find(
+                "invalid value 'zabbix' for 'backend': expected 'nagios', 'checkmk', 'icinga2' "
+                "or 'prometheus' (one or more, separated by commas)"),
+            std::string::npos)
+      << unknown.error().message;
+  EXPECT_FALSE(ParseConfig("[registrar]\nbackend = ,\n", "r.conf").ok());
+}
+
+}  // namespace
+}  // namespace automon::registrar
