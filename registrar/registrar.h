@@ -132,7 +132,8 @@ class Registrar {
   bool StatusGuard();
   // After a registration's activation: rewrites the status file only when
   // the check's answer may change (`trouble`: a quarantine or a failure;
-  // or the file is missing or reports one), so that a healthy fleet's
+  // a silent host that pushed again; or the file is missing or reports a
+  // quarantine or a failure), so that a healthy fleet's
   // registrations do not each count the whole store. `serve` refreshes it
   // every minute anyway.
   void RefreshStatusAfterReceive(bool trouble);
@@ -160,6 +161,7 @@ class Registrar {
   HostStore store_;
   Activator* activator_;                                // backend_'s
   mutable std::optional<std::string> self_check_host_;  // SelfCheckHost(), looked up once
+  bool lifecycle_changed_ = false;  // Seen made a host active again: the status changes
   // `backend = A, B, ...`: the backends after the first, each with its
   // quarantine (<state_dir>/quarantine-<name>/); the first keeps the
   // store's, so single-backend state is unchanged.

@@ -42,6 +42,7 @@ void Registrar::Seen(const std::string& host, const formats::Snapshot& snapshot)
           fmt::format("{} -> active: pushed again", LifecycleStateName(r.state)));
     r.state = LifecycleState::kActive;
     r.since = now;
+    lifecycle_changed_ = true;
   } else if (r.since == 0) {
     r.since = now;
   }
@@ -112,7 +113,7 @@ Result<RegistrarStatus> Registrar::WriteStatus(bool guard_holds) {
 std::string Registrar::StatusPath() const { return config_.state_dir + "/status"; }
 
 void Registrar::RefreshStatusAfterReceive(bool trouble) {
-  if (!trouble) {
+  if (!trouble && !lifecycle_changed_) {
     auto text = env_.fs.ReadFile(StatusPath(), 1 << 16);
     auto status = text ? ParseStatus(*text, StatusPath()) : Result<RegistrarStatus>(text.error());
     if (status && status->quarantined == 0 && status->last_activation_ok) return;
