@@ -237,6 +237,10 @@ Result<std::string> RenderIcinga2Common(const std::vector<CheckPlan>& shapes,
   return out;
 }
 
+// The lifecycle's disabled host: kept, but neither checked nor notified.
+constexpr std::string_view kDisabledLines =
+    "  enable_active_checks = false\n  enable_notifications = false\n";
+
 std::string Icinga2Renderer::HostFileName(std::string_view host) const {
   return fmt::format("{}/{}/{}.conf", kIcinga2HostsDirName, Sha256Hex(host).substr(0, 2), host);
 }
@@ -275,6 +279,7 @@ Result<RenderedHost> Icinga2Renderer::RenderHost(const HostPlan& plan) const {
   out += "  groups = [ \"automon\" ]\n";
   out += zone;
   out += fmt::format("  vars.automon_generation = {}\n", plan.generation);
+  if (plan.disabled) out += kDisabledLines;
   out += "}\n";
 
   std::set<std::string> names;
@@ -351,6 +356,7 @@ Result<RenderedHost> Icinga2Renderer::RenderHost(const HostPlan& plan) const {
       const int freshness = p.freshness_seconds.value_or(DefaultFreshnessSeconds(300));
       out += "  check_command = \"dummy\"\n";
       out += zone;
+      if (plan.disabled) out += kDisabledLines;
       out += fmt::format("  check_interval = {}\n", Seconds(freshness));
       out += fmt::format("  retry_interval = {}\n", Seconds(freshness));
       out += "  max_check_attempts = 1\n";
@@ -364,6 +370,7 @@ Result<RenderedHost> Icinga2Renderer::RenderHost(const HostPlan& plan) const {
     }
     out += fmt::format("  check_command = {}\n", Literal(Icinga2CommandName(p)));
     out += zone;
+    if (plan.disabled) out += kDisabledLines;
     if (p.interval_seconds) {
       out += fmt::format("  check_interval = {}\n", Seconds(*p.interval_seconds));
     }

@@ -177,6 +177,25 @@ TEST(Icinga2RendererTest, PlannedHostMatchesGolden) {
   EXPECT_EQ(host->secrets.size(), 5u);
 }
 
+TEST(Icinga2RendererTest, ADisabledHostKeepsItsObjectsWithoutChecksOrNotifications) {
+  HostPlan plan = PlanEveryType();
+  plan.disabled = true;
+  auto host = Icinga2Renderer(Options()).RenderHost(plan);
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  size_t objects = 0, off = 0;
+  for (size_t at = 0; (at = host->content.find("\nobject ", at)) != std::string::npos; ++at) {
+    ++objects;
+  }
+  for (size_t at = 0;
+       (at = host->content.find("  enable_active_checks = false\n  enable_notifications = false\n",
+                                at)) != std::string::npos;
+       ++at) {
+    ++off;
+  }
+  EXPECT_EQ(off, objects);  // the host and every service
+  EXPECT_EQ(objects, 23u);
+}
+
 TEST(Icinga2RendererTest, EveryShapeMatchesGolden) {
   auto common = RenderIcinga2Common(AllCommandShapes(), std::nullopt, Options());
   ASSERT_TRUE(common.ok()) << common.error().message;

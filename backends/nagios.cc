@@ -33,6 +33,11 @@ std::string Directive(std::string_view key, std::string_view value) {
   return fmt::format("    {:<23} {}\n", key, value);  // a space after a long key too
 }
 
+// The lifecycle's disabled host: kept, but neither checked nor notified.
+std::string DisabledDirectives() {
+  return Directive("active_checks_enabled", "0") + Directive("notifications_enabled", "0");
+}
+
 }  // namespace
 
 std::string HostBucket(std::string_view host) { return Sha256Hex(host).substr(0, 2); }
@@ -141,6 +146,7 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
   out += Directive("address", plan.address);
   out += Directive("hostgroups", "automon");
   out += Directive("_AUTOMON_GENERATION", std::to_string(plan.generation));
+  if (plan.disabled) out += DisabledDirectives();
   out += "}\n";
 
   ServiceNames service_names;
@@ -162,7 +168,9 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
       out += Directive("service_description", s.description);
       out += Directive("active_checks_enabled", "0");
       out += Directive("passive_checks_enabled", "1");
-      out += Directive("check_freshness", "1");
+      // A disabled host's passive service is neither stale nor notified.
+      out += Directive("check_freshness", plan.disabled ? "0" : "1");
+      if (plan.disabled) out += Directive("notifications_enabled", "0");
       out += Directive("freshness_threshold", std::to_string(threshold));
       out += Directive("max_check_attempts", "1");
       out += Directive("check_command", fmt::format("{}!{}", kNagiosStaleCommand, threshold));
@@ -208,6 +216,7 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
     out += Directive("service_description", s.description);
     out += Directive("check_command", check);
     out += Directive("_AUTOMON_SERVICE", s.name);
+    if (plan.disabled) out += DisabledDirectives();
     out += "}\n";
     report.rendered = true;
     for (const std::string& path : SecretPathsOf(s.plan)) {

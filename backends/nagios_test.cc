@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -83,6 +84,48 @@ TEST(NagiosRendererTest, HostFileMatchesGolden) {
   ASSERT_TRUE(rendered.ok()) << rendered.error().message;
   EXPECT_EQ(rendered->content, ReadGolden("web01.example.org.cfg", rendered->content));
   for (const RenderedService& r : rendered->services) EXPECT_TRUE(r.rendered) << r.name;
+}
+
+TEST(NagiosRendererTest, ADisabledHostKeepsItsObjectsWithoutChecksOrNotifications) {
+  HostPlan plan = PlanHost(Parse("[ssh]\ntype = ssh\n[web]\ntype = http\n"), {});
+  auto enabled = NagiosRenderer(Options()).RenderHost(plan);
+  ASSERT_TRUE(enabled.ok());
+  EXPECT_EQ(enabled->content.find("active_checks_enabled"), std::string::npos);
+  plan.disabled = true;
+  auto disabled = NagiosRenderer(Options()).RenderHost(plan);
+  ASSERT_TRUE(disabled.ok());
+  // The host and each of its services, nothing else changes.
+  size_t checks = 0, notifications = 0;
+  for (size_t at = 0;
+       (at = disabled->content.find("active_checks_enabled   0\n", at)) != std::string::npos;
+       ++at) {
+    ++checks;
+  }
+  for (size_t at = 0;
+       (at = disabled->content.find("notifications_enabled   0\n", at)) != std::string::npos;
+       ++at) {
+    ++notifications;
+  }
+  EXPECT_EQ(checks, 3u);
+  EXPECT_EQ(notifications, 3u);
+  std::string stripped = disabled->content;
+  for (const char* line : {"    active_checks_enabled   0\n", "    notifications_enabled   0\n"}) {
+    for (size_t at; (at = stripped.find(line)) != std::string::npos;)
+      stripped.erase(at, strlen(line));
+  }
+  EXPECT_EQ(stripped, enabled->content);
+}
+
+TEST(NagiosRendererTest, SelfCheckHostRunsTheRegistrarsCheck) {
+  auto rendered = NagiosRenderer(Options()).RenderHost(SelfCheckHostPlan("monitor.example.org"));
+  ASSERT_TRUE(rendered.ok()) << rendered.error().message;
+  EXPECT_NE(rendered->content.find("service_description     automon registrar\n"),
+            std::string::npos)
+      << rendered->content;
+  EXPECT_NE(rendered->content.find("check_command           automon_registrar_self_check\n"),
+            std::string::npos);
+  EXPECT_NE(RenderNagiosCommon(Options()).find("$USER1$/check_automon_registrar\n"),
+            std::string::npos);
 }
 
 TEST(NagiosRendererTest, CommonFileMatchesGolden) {

@@ -483,6 +483,32 @@ std::string StaleText(std::string_view host, int freshness_seconds) {
   return fmt::format("No result from {} for {} s (agent silent?)", host, freshness_seconds);
 }
 
+CheckPlan SelfCheckPlan() {
+  CheckPlan plan;
+  plan.command = "registrar_self_check";
+  plan.program = Program{"check_automon_registrar", ProgramSource::kAutomonProbes};
+  plan.interval_seconds = 60;
+  return plan;
+}
+
+PlannedService SelfCheckService() {
+  PlannedService s;
+  s.name = "automon-registrar";
+  s.description = std::string(kSelfCheckService);
+  s.type = ServiceType::kTcp;  // unused by the backends; the plan is what counts
+  s.loc = SourceLocation{"automon-registrar", 0, 0};
+  s.plan = SelfCheckPlan();
+  return s;
+}
+
+HostPlan SelfCheckHostPlan(const std::string& host) {
+  HostPlan plan;
+  plan.host = host;
+  plan.address = host;
+  plan.services.push_back(SelfCheckService());
+  return plan;
+}
+
 std::vector<CheckPlan> AllCommandShapes() {
   std::vector<CheckPlan> all;
   for (bool tls : {false, true}) {
@@ -528,6 +554,7 @@ std::vector<CheckPlan> AllCommandShapes() {
     }
   }
   all.push_back(MailflowAge({}));
+  all.push_back(SelfCheckPlan());
   all.push_back(Unknown(""));
   return all;
 }

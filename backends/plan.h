@@ -129,6 +129,10 @@ struct HostPlan {
   std::vector<PlannedService> services;
   std::optional<int> heartbeat_seconds;  // the snapshot's
   std::vector<SecretFile> secrets;       // referred to by the plans
+  // The registrar's lifecycle disabled the host (it has been silent for
+  // disable_after): every backend keeps its objects but switches their
+  // active checks and notifications off.
+  bool disabled = false;
 
   bool operator==(const HostPlan&) const = default;
 };
@@ -161,6 +165,17 @@ int DefaultFreshnessSeconds(int interval_seconds);
 // ("No result from web01 for 660 s (agent silent?)"): every backend's
 // stale check says exactly this.
 std::string StaleText(std::string_view host, int freshness_seconds);
+
+// The registrar's self-check (`automon-registrar check`, run through the
+// check_automon_registrar wrapper of the probes' directory), and the
+// service that runs it: the service "automon registrar" on the
+// monitoring server's own host, rendered as any other service.
+inline constexpr std::string_view kSelfCheckService = "automon registrar";
+CheckPlan SelfCheckPlan();
+PlannedService SelfCheckService();
+// The monitoring server's own host when it is not a registered host: the
+// self-check service alone, checked by name.
+HostPlan SelfCheckHostPlan(const std::string& host);
 
 // One plan of every shape the table can produce (values empty), in a fixed
 // order: what a backend that defines commands up front (Nagios) defines.

@@ -15,6 +15,7 @@
 #include "common/spelling.h"
 #include "formats/ini.h"
 #include "registrar/backend.h"
+#include "registrar/store.h"
 
 namespace automon::registrar {
 namespace {
@@ -33,7 +34,10 @@ enum class Kind {
   kOptionalCommand,
   kOptionalPath,
   kZone,
-  kHostPort
+  kHostPort,
+  kDuration,      // [lifecycle] timers
+  kPercent,       // silence_guard
+  kSelfCheckHost  // a host name, or "none"
 };
 
 struct KeyInfo {
@@ -43,13 +47,19 @@ struct KeyInfo {
   std::string Config::*field;  // null for backend/seconds (handled apart)
 };
 
-const std::array<KeyInfo, 38> kKeys = {{
+const std::array<KeyInfo, 44> kKeys = {{
     {"registrar", "state_dir", Kind::kPath, &Config::state_dir},
     {"registrar", "backend", Kind::kBackend, nullptr},
     {"registrar", "quiet_period", Kind::kMilliseconds, nullptr},
     {"registrar", "listen", Kind::kListen, &Config::listen},
     {"registrar", "enrollment", Kind::kPolicy, nullptr},
     {"registrar", "open_networks", Kind::kNetworks, nullptr},
+    {"registrar", "self_check_host", Kind::kSelfCheckHost, &Config::self_check_host},
+    {"lifecycle", "silent_after", Kind::kDuration, nullptr},
+    {"lifecycle", "disable_after", Kind::kDuration, nullptr},
+    {"lifecycle", "remove_after", Kind::kDuration, nullptr},
+    {"lifecycle", "grace_after_start", Kind::kDuration, nullptr},
+    {"lifecycle", "silence_guard", Kind::kPercent, nullptr},
     {"nagios", "output_dir", Kind::kPath, &Config::output_dir},
     {"nagios", "nagios_cfg", Kind::kPath, &Config::nagios_cfg},
     {"nagios", "templates_file", Kind::kPath, &Config::templates_file},
@@ -86,8 +96,8 @@ const std::array<KeyInfo, 38> kKeys = {{
      &Config::prometheus_exporter_reload_command},
 }};
 
-constexpr std::array<std::string_view, 5> kSections = {"registrar", "nagios", "checkmk", "icinga2",
-                                                       "prometheus"};
+constexpr std::array<std::string_view, 6> kSections = {"registrar", "lifecycle", "nagios",
+                                                       "checkmk",   "icinga2",   "prometheus"};
 
 // Icinga 2 zone names as automon writes them: an object name without '!'.
 bool IsZoneName(std::string_view s) {
@@ -395,6 +405,55 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename) {
           }
           break;
         }
+        case Kind::kDuration: {
+          // disable_after and remove_after are off by default, and may
+          // say so.
+          const bool may_be_off = entry.key == "disable_after" || entry.key == "remove_after";
+          const std::optional<int64_t> seconds = ParseLifecycleDuration(v);
+          if (may_be_off && v == "off") {
+            (entry.key == "disable_after" ? config.lifecycle.disable_after
+                                          : config.lifecycle.remove_after) = std::nullopt;
+          } else if (!seconds) {
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for '{}': expected a number and s, m, h or d "
+                              "(like 30m, 12h, 30d), at most 3650d{}",
+                              v, entry.key, may_be_off ? ", or 'off'" : ""));
+          } else if (entry.key == "silent_after") {
+            config.lifecycle.silent_after = *seconds;
+          } else if (entry.key == "disable_after") {
+            config.lifecycle.disable_after = *seconds;
+          } else if (entry.key == "remove_after") {
+            config.lifecycle.remove_after = *seconds;
+          } else {
+            config.lifecycle.grace_after_start = *seconds;
+          }
+          break;
+        }
+        case Kind::kPercent: {
+          std::string_view number = v;
+          if (number.ends_with('%')) number.remove_suffix(1);
+          const Result<int> n = ParseInteger(number, 1, 100);
+          if (!n) {
+            error(entry.value_loc, fmt::format("invalid value '{}' for 'silence_guard': expected "
+                                               "a percentage from 1% to 100%",
+                                               v));
+          } else {
+            config.lifecycle.silence_guard_percent = *n;
+          }
+          break;
+        }
+        case Kind::kSelfCheckHost:
+          if (v == "none") {
+            config.self_check_host = v;
+          } else if (auto name = CheckHostName(v); !name) {
+            error(entry.value_loc,
+                  fmt::format("invalid value '{}' for 'self_check_host': expected a host name "
+                              "(RFC 1123), or 'none'",
+                              v));
+          } else {
+            config.self_check_host = *name;
+          }
+          break;
         case Kind::kSeconds: {
           const Result<int> n = ParseInteger(v, 1, 3600);
           if (!n) {

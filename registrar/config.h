@@ -15,6 +15,7 @@
 #include "common/diagnostic.h"
 #include "common/file_system.h"
 #include "common/result.h"
+#include "registrar/lifecycle.h"
 
 namespace automon::registrar {
 
@@ -45,6 +46,12 @@ struct Config {
   std::string listen = "0.0.0.0:2222";
   EnrollmentPolicy enrollment = EnrollmentPolicy::kManual;
   std::vector<std::string> open_networks;
+  // The monitoring server's own host, where the service "automon
+  // registrar" (the self-check) is rendered; empty: this machine's FQDN;
+  // "none": no self-check service.
+  std::string self_check_host;
+  // [lifecycle] (automon-registrar(8), LIFECYCLE).
+  LifecyclePolicy lifecycle;
   // [nagios]
   std::string output_dir = "/etc/nagios4/conf.d/automon";
   std::string nagios_cfg = "/etc/nagios4/nagios.cfg";

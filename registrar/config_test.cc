@@ -337,5 +337,68 @@ TEST(ConfigPassiveResultsTest, ApiAndLivestatusKeys) {
   EXPECT_NE(bad.error().message.find("r.conf:3:"), std::string::npos) << bad.error().message;
 }
 
+TEST(ConfigLifecycleTest, DefaultsKeepEveryHostAndGuardAtTwentyPercent) {
+  auto config = ParseConfig("", "r.conf");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->lifecycle, LifecyclePolicy{});
+  EXPECT_EQ(config->lifecycle.silent_after, std::nullopt);
+  EXPECT_EQ(config->lifecycle.disable_after, std::nullopt);
+  EXPECT_EQ(config->lifecycle.remove_after, std::nullopt);
+  EXPECT_EQ(config->lifecycle.silence_guard_percent, 20);
+  EXPECT_EQ(config->lifecycle.grace_after_start, 600);
+  EXPECT_EQ(config->self_check_host, "");
+}
+
+TEST(ConfigLifecycleTest, SectionSetsEveryKey) {
+  auto config = ParseConfig(
+      "[registrar]\nself_check_host = Monitor.Example.org\n"
+      "[lifecycle]\nsilent_after = 30m\ndisable_after = 2d\nremove_after = 90d\n"
+      "silence_guard = 35%\ngrace_after_start = 15m\n",
+      "r.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->lifecycle.silent_after, 1800);
+  EXPECT_EQ(config->lifecycle.disable_after, 2 * 86400);
+  EXPECT_EQ(config->lifecycle.remove_after, 90 * 86400);
+  EXPECT_EQ(config->lifecycle.silence_guard_percent, 35);
+  EXPECT_EQ(config->lifecycle.grace_after_start, 900);
+  EXPECT_EQ(config->self_check_host, "monitor.example.org");
+  auto off = ParseConfig(
+      "[lifecycle]\ndisable_after = off\nremove_after = off\n"
+      "[registrar]\nself_check_host = none\n",
+      "r.conf");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_EQ(off->lifecycle.disable_after, std::nullopt);
+  EXPECT_EQ(off->self_check_host, "none");
+}
+
+TEST(ConfigLifecycleTest, BadValuesAreErrorsWithLocations) {
+  auto config = ParseConfig(
+      "[lifecycle]\nsilent_after = off\nremove_after = 3 days\nsilence_guard = 0%\n"
+      "silent_afterr = 1h\n[registrar]\nself_check_host = not a host\n",
+      "r.conf");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "r.conf:2:16: error: invalid value 'off' for 'silent_after': expected a number and s, "
+            "m, h or d (like 30m, 12h, 30d), at most 3650d\n"
+            "silent_after = off\n"
+            "               ^\n"
+            "r.conf:3:16: error: invalid value '3 days' for 'remove_after': expected a number and "
+            "s, m, h or d (like 30m, 12h, 30d), at most 3650d, or 'off'\n"
+            "remove_after = 3 days\n"
+            "               ^\n"
+            "r.conf:4:17: error: invalid value '0%' for 'silence_guard': expected a percentage "
+            "from 1% to 100%\n"
+            "silence_guard = 0%\n"
+            "                ^\n"
+            "r.conf:5:1: error: unknown key 'silent_afterr' in [lifecycle], did you mean "
+            "'silent_after'?\n"
+            "silent_afterr = 1h\n"
+            "^\n"
+            "r.conf:7:19: error: invalid value 'not a host' for 'self_check_host': expected a host "
+            "name (RFC 1123), or 'none'\n"
+            "self_check_host = not a host\n"
+            "                  ^");
+}
+
 }  // namespace
 }  // namespace automon::registrar

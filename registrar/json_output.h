@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "formats/snapshot.h"
+#include "registrar/lifecycle.h"
 
 namespace automon::registrar {
 
@@ -25,6 +26,10 @@ nlohmann::json HostJson(std::string_view name, std::string_view state);
 // Sets address, generation and services of `host` from an accepted
 // snapshot. Secrets are never part of it.
 void AddSnapshotJson(nlohmann::json& host, const formats::Snapshot& snapshot);
+
+// Sets last_seen (ISO 8601 UTC; null when no push was recorded yet) and
+// lifecycle ("active", "silent" or "disabled") of `host`.
+void AddLifecycleJson(nlohmann::json& host, const LifecycleRecord& record);
 
 // `document` as text, one line per key, ending in a newline. Every string is
 // escaped and anything outside ASCII is written as \uXXXX (so bidi and line

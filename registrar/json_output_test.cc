@@ -38,9 +38,20 @@ TEST(JsonOutputTest, AHostObjectHasEveryKeyOfTheSchema) {
   AddSnapshotJson(host, s);
   EXPECT_EQ(host, nlohmann::json::parse(R"({
       "name": "web01.example.org", "state": "active", "reason": null, "address": null,
-      "generation": 7, "last_seen": null, "removed_at": null,
+      "generation": 7, "last_seen": null, "removed_at": null, "lifecycle": null,
       "services": [{"name": "ssh", "type": "ssh", "description": "Secure shell",
                     "state": "disabled"}]})"));
+}
+
+TEST(JsonOutputTest, LifecycleSetsLastSeenAndState) {
+  nlohmann::json host = HostJson("a", "active");
+  AddLifecycleJson(host, {1700000000, LifecycleState::kSilent, 1700000100, false});
+  EXPECT_EQ(host["last_seen"], "2023-11-14T22:13:20Z");
+  EXPECT_EQ(host["lifecycle"], "silent");
+  nlohmann::json upgraded = HostJson("b", "active");
+  AddLifecycleJson(upgraded, LifecycleRecord{});
+  EXPECT_EQ(upgraded["last_seen"], nullptr);
+  EXPECT_EQ(upgraded["lifecycle"], "active");
 }
 
 }  // namespace

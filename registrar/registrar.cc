@@ -65,15 +65,21 @@ Registrar::Registrar(const Config& config, const Environment& env)
 }
 
 Result<RenderedHost> Registrar::RenderHostWith(const Backend& backend,
-                                               const formats::Snapshot& snapshot) const {
-  backends::PlanOptions plan;
-  plan.secrets_dir = store_.secrets_dir();
-  plan.mailflow_dir = config_.state_dir + "/mailflow";
-  return backend.RenderHost(backends::PlanHost(snapshot, plan), env_.now());
+                                               const formats::Snapshot& snapshot,
+                                               bool disabled) const {
+  backends::PlanOptions options;
+  options.secrets_dir = store_.secrets_dir();
+  options.mailflow_dir = config_.state_dir + "/mailflow";
+  backends::HostPlan plan = backends::PlanHost(snapshot, options);
+  plan.disabled = disabled;
+  // The monitoring server registers itself too: its self-check goes with
+  // its own services (a second host object of that name would clash).
+  if (plan.host == SelfCheckHost()) plan.services.push_back(backends::SelfCheckService());
+  return backend.RenderHost(plan, env_.now());
 }
 
-Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot) const {
-  auto first = RenderHostWith(*backend_, snapshot);
+Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot, bool disabled) const {
+  auto first = RenderHostWith(*backend_, snapshot, disabled);
   if (!first) return first;
   auto merge = [&](const Backend& backend, const RenderedHost& other) {
     for (size_t i = 0; i < first->services.size() && i < other.services.size(); ++i) {
@@ -95,7 +101,7 @@ Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot) co
       s.note = fmt::format("not checked by {}: {}", backend_->DisplayName(), s.note);
   }
   for (const MoreBackend& more : more_backends_) {
-    auto other = RenderHostWith(*more.backend, snapshot);
+    auto other = RenderHostWith(*more.backend, snapshot, disabled);
     if (!other) {
       return Error{fmt::format("{}: {}", more.backend->DisplayName(), other.error().message)};
     }
@@ -163,11 +169,13 @@ Result<void> Registrar::AddCommonFiles(ActivationRequest& request) const {
 }
 
 int Registrar::Receive(const std::string& host_arg) {
+  std::optional<uint64_t> generation;  // once the snapshot parsed
+  auto host = CheckHostName(host_arg);
   auto refuse = [&](std::string_view why) {
     env_.out << "refused: " << OneLine(std::string(why)) << "\n";
+    Audit(AuditEvent::kRefused, host ? *host : OneLine(host_arg), generation, why);
     return kRefused;
   };
-  auto host = CheckHostName(host_arg);
   if (!host) return refuse(host.error().message);
   // The state directory first, so that even the first registrations of a
   // new registrar can hold the arrivals lock below.
@@ -191,6 +199,7 @@ int Registrar::Receive(const std::string& host_arg) {
   auto parsed = formats::ParseSnapshot(text, fmt::format("snapshot from {}", *host));
   if (!parsed) return refuse(parsed.error().message);
   formats::Snapshot incoming = std::move(parsed->snapshot);
+  generation = incoming.generation;
   if (incoming.host != *host) {
     return refuse(fmt::format("the snapshot is for host '{}', but this connection registers '{}'",
                               incoming.host, *host));
@@ -201,12 +210,23 @@ int Registrar::Receive(const std::string& host_arg) {
 
   auto tombstone = store_.LoadTombstone(*host);
   if (!tombstone) return refuse(tombstone.error().message);
+  if (*tombstone && (*tombstone)->automatic()) {
+    // The lifecycle removed it for its silence; a host that pushes is not
+    // decommissioned after all. Said loudly: if it was, something runs
+    // with its key.
+    Audit(AuditEvent::kReturned, *host, incoming.generation,
+          fmt::format("pushed again after its automatic removal at {} (generation {}: {})",
+                      (*tombstone)->removed_at, (*tombstone)->generation, (*tombstone)->reason));
+    if (auto e = store_.EraseTombstone(*host); !e) return refuse(e.error().message);
+    *tombstone = std::nullopt;
+  }
   if (*tombstone) {
     return refuse(
         fmt::format("host '{}' was removed by the administrator at {}; run "
                     "'automon-registrar readmit {}' on the registrar to accept it again",
                     *host, (*tombstone)->removed_at, *host));
   }
+  Seen(*host, incoming);
   auto stored = store_.Load(*host);
   if (!stored) return refuse(stored.error().message);
 
@@ -427,7 +447,10 @@ Result<void> Registrar::ActivatePending() {
     }
     return {};
   };
-  if (!common) return fail_all(common.error().message);
+  if (!common) {
+    RecordActivation(false, common.error().message);
+    return fail_all(common.error().message);
+  }
 
   std::map<std::string, HostCheckpoint> before;  // hosts committed ahead of the swap
   std::set<std::string> committed;               // by any backend's activation
@@ -470,8 +493,15 @@ Result<void> Registrar::ActivatePending() {
         env_.err << "automon-registrar: warning: " << r.error().message << "\n";
       }
     }
+    RecordActivation(false, outcome.error().message);
+    for (const auto& [host, snapshot] : snapshots) {
+      Audit(AuditEvent::kRefused, host, snapshot.generation,
+            "activation failed: " + outcome.error().message);
+    }
+    RefreshStatusAfterReceive(/*trouble=*/true);
     return fail_all(outcome.error().message);
   }
+  RecordActivation(true, "");
   if (auto c = commit(outcome->unchanged); !c) return c;
   // The other backends (backend = A, B): a host one of them refuses stays
   // live in the others.
@@ -495,6 +525,7 @@ Result<void> Registrar::ActivatePending() {
     for (const std::string& r : refusals) reasons += (reasons.empty() ? "" : "; ") + r;
     if (refusals.size() == 1 + more_backends_.size()) {
       results[host] = {snapshot.generation, "quarantined", reasons};
+      Audit(AuditEvent::kQuarantined, host, snapshot.generation, reasons);
       continue;
     }
     // A quarantined backend's live file still names the old secrets.
@@ -504,11 +535,16 @@ Result<void> Registrar::ActivatePending() {
       }
     }
     results[host] = {snapshot.generation, "active", reasons};
+    Audit(AuditEvent::kRegistered, host, snapshot.generation,
+          reasons.empty()
+              ? fmt::format("{} services active", snapshot.services.size())
+              : fmt::format("{} services active; {}", snapshot.services.size(), reasons));
   }
   if (auto w = store_.SaveResults(results); !w) return w;
   for (const auto& [host, result] : results) {
     if (auto e = store_.ErasePending(host); !e) return e;
   }
+  RefreshStatusAfterReceive(!outcome->quarantined.empty());
   return {};
 }
 
@@ -565,11 +601,17 @@ int Registrar::Hosts(OutputFormat format) {
         list.back()["backends"] = std::move(per);
       }
       AddSnapshotJson(list.back(), **snapshot);
+      if (auto r = store_.LoadLifecycle(host)) AddLifecycleJson(list.back(), *r);
       continue;
     }
+    // Silent and disabled hosts say so; a quarantine says more.
+    auto lifecycle = store_.LoadLifecycle(host);
     env_.out << fmt::format("{:<40} generation {:<8} services {:<4} {}{}\n", host,
                             (*snapshot)->generation, (*snapshot)->services.size(),
-                            quarantined ? "quarantined" : "active", per_backend);
+                            quarantined      ? std::string_view("quarantined")
+                            : lifecycle.ok() ? LifecycleStateName(lifecycle->state)
+                                             : std::string_view("active"),
+                            per_backend);
   }
   // Hosts whose first registration Nagios refused have nothing accepted.
   if (auto quarantined = env_.fs.ListDirectory(config_.state_dir + "/quarantine")) {
@@ -629,6 +671,7 @@ int Registrar::Show(const std::string& host_arg, OutputFormat format) {
                                           : quarantined ? "quarantined"
                                                         : "active");
     if (*snapshot) AddSnapshotJson(json, **snapshot);
+    if (auto r = store_.LoadLifecycle(*host); r.ok() && *snapshot) AddLifecycleJson(json, *r);
     if (removed) {
       json["removed_at"] = (*tombstone)->removed_at;
       if (!*snapshot) json["generation"] = (*tombstone)->generation;
@@ -685,7 +728,7 @@ int Registrar::Show(const std::string& host_arg, OutputFormat format) {
   return kOk;
 }
 
-int Registrar::RemoveHost(const std::string& host_arg, bool tombstone) {
+int Registrar::RemoveHost(const std::string& host_arg, bool tombstone, const std::string& reason) {
   auto fail = [&](std::string_view why) {
     env_.err << "automon-registrar: " << why << "\n";
     return kRefused;
@@ -705,13 +748,14 @@ int Registrar::RemoveHost(const std::string& host_arg, bool tombstone) {
   if (auto p = store_.ErasePending(*host); !p) return fail(p.error().message);
   auto record = [&]() -> Result<void> {
     if (!tombstone) return {};
-    return store_.SaveTombstone(*host, {env_.now(), *stored ? (*stored)->generation : 0});
+    return store_.SaveTombstone(*host, {env_.now(), *stored ? (*stored)->generation : 0, reason});
   };
   auto outcome = activator_->Activate(request, [&](const std::vector<std::string>&) {
     if (auto w = record(); !w) return w;
     if (auto e = store_.Erase(*host); !e) return e;
     return store_.ClearQuarantine(*host);
   });
+  RecordActivation(outcome.ok(), outcome ? "" : outcome.error().message);
   if (!outcome) return fail(fmt::format("not removed: {}", outcome.error().message));
   if (auto q = outcome->quarantined.find(*host); q != outcome->quarantined.end()) {
     return fail(
@@ -738,7 +782,18 @@ int Registrar::RemoveHost(const std::string& host_arg, bool tombstone) {
     if (auto c = more.quarantine.Clear(*host); !c) return fail(c.error().message);
   }
   if (auto p = store_.PruneSecrets(*host, {}); !p) return fail(p.error().message);
-  if (tombstone) {
+  if (auto e = store_.EraseLifecycle(*host); !e) return fail(e.error().message);
+  Audit(tombstone ? AuditEvent::kRemoved : AuditEvent::kDeregistered, *host,
+        *stored ? std::optional<uint64_t>((*stored)->generation) : std::nullopt,
+        !reason.empty() ? reason
+        : tombstone     ? "by the administrator; registrations refused until readmit"
+                        : "by the host itself");
+  if (auto s = WriteStatus(StatusGuard()); !s) {
+    env_.err << "automon-registrar: warning: " << s.error().message << "\n";
+  }
+  if (!reason.empty()) {
+    env_.out << fmt::format("removed {}: {}\n", *host, reason);
+  } else if (tombstone) {
     env_.out << fmt::format(
         "removed {}; its registrations are refused until 'automon-registrar readmit {}'\n", *host,
         *host);
@@ -767,6 +822,7 @@ int Registrar::Readmit(const std::string& host_arg) {
     env_.err << "automon-registrar: " << e.error().message << "\n";
     return kRefused;
   }
+  Audit(AuditEvent::kReadmitted, *host, std::nullopt, "by the administrator");
   env_.out << fmt::format("{} may register again\n", *host);
   return kOk;
 }
@@ -803,7 +859,9 @@ int Registrar::Render() {
       continue;
     }
     loaded[host] = **snapshot;
-    auto rendered = RenderHostWith(*backend_, **snapshot);
+    auto lifecycle = store_.LoadLifecycle(host);
+    const bool disabled = lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled;
+    auto rendered = RenderHostWith(*backend_, **snapshot, disabled);
     if (!rendered) {
       env_.err << "automon-registrar: " << host << ": " << rendered.error().message << "\n";
       status = kPartial;
@@ -812,6 +870,17 @@ int Registrar::Render() {
     }
     request.hosts[host] = rendered->content;
     secrets[host] = rendered->secrets;
+  }
+  // The self-check's own host, unless the server registers itself.
+  if (const std::string& self = SelfCheckHost();
+      !self.empty() && !request.hosts.count(self) && !request.keep_hosts.count(self)) {
+    auto rendered = RenderSelfCheckHost();
+    if (!rendered) {
+      env_.err << "automon-registrar: " << self << ": " << rendered.error().message << "\n";
+      status = kPartial;
+    } else {
+      request.hosts[self] = rendered->content;
+    }
   }
   auto quarantined = store_.QuarantinedHosts();
   if (!quarantined) return fail(quarantined.error().message);
@@ -825,9 +894,14 @@ int Registrar::Render() {
     }
     return store_.WriteAllSecrets(batch);
   });
-  if (!outcome) return fail(outcome.error().message);
+  RecordActivation(outcome.ok(), outcome ? "" : outcome.error().message);
+  if (!outcome) {
+    (void)WriteStatus(StatusGuard());
+    return fail(outcome.error().message);
+  }
   for (const auto& [host, reason] : outcome->quarantined) {
     if (auto s = store_.SetQuarantine(host, reason); !s) return fail(s.error().message);
+    Audit(AuditEvent::kQuarantined, host, std::nullopt, reason);
     env_.out << host << ": quarantined: " << OneLine(reason) << "\n";
     status = kPartial;
   }
@@ -836,6 +910,9 @@ int Registrar::Render() {
     if (secrets.count(host)) unchanged[host] = secrets[host];
   }
   if (auto w = store_.WriteAllSecrets(unchanged); !w) return fail(w.error().message);
+  if (auto s = WriteStatus(StatusGuard()); !s) {
+    env_.err << "automon-registrar: warning: " << s.error().message << "\n";
+  }
   const std::string prefix =
       more_backends_.empty() ? std::string() : fmt::format("{}: ", backend_->DisplayName());
   env_.out << fmt::format(
@@ -857,7 +934,9 @@ int Registrar::Render() {
     }
     std::map<std::string, std::vector<SecretFile>> more_secrets;
     for (const auto& [host, snapshot] : loaded) {
-      auto rendered = RenderHostWith(*more.backend, snapshot);
+      auto lifecycle = store_.LoadLifecycle(host);
+      auto rendered = RenderHostWith(
+          *more.backend, snapshot, lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled);
       if (!rendered) {
         env_.err << "automon-registrar: " << host << ": " << more.backend->DisplayName() << ": "
                  << rendered.error().message << "\n";

@@ -18,10 +18,13 @@
 #include "common/file_system.h"
 #include "common/process_runner.h"
 #include "registrar/activation.h"
+#include "registrar/audit.h"
 #include "registrar/backend.h"
 #include "registrar/config.h"
 #include "registrar/disk.h"
+#include "registrar/lifecycle.h"
 #include "registrar/quarantine_book.h"
+#include "registrar/self_check.h"
 #include "registrar/store.h"
 
 namespace automon::registrar {
@@ -53,6 +56,12 @@ struct Environment {
   std::istream& in;
   std::ostream& out;
   std::ostream& err;
+  // Unix seconds, for the lifecycle; null: the system clock. Tests pass a
+  // fake clock.
+  std::function<int64_t()> now_unix = nullptr;
+  // Where the audit trail goes (audit.h), one line per call; null: `err`.
+  // The SSH service passes its log: `err` goes back to the agent.
+  std::function<void(const std::string&)> log = nullptr;
 };
 
 class Registrar {
@@ -71,15 +80,37 @@ class Registrar {
   int Deregister(const std::string& host) { return RemoveHost(host, /*tombstone=*/false); }
   int Readmit(const std::string& host);
   int Render();
+  // `check`: the self-check plugin (self_check.h); reads only the status
+  // file, so it works as the engine's user.
+  int Check();
+
+  // The lifecycle, for `serve`'s timer (registrar_lifecycle.cc): evaluates
+  // every host at the current time for a registrar running since
+  // `started_at`, applies the transitions (silent: recorded; disabled:
+  // re-rendered with checks off; removed: as `remove`, with an automatic
+  // tombstone), logs each in the audit trail, and writes the status file.
+  Result<LifecyclePlan> RunLifecycle(int64_t started_at);
+  // Counts the store's hosts, services, waiting enrollments, ... and
+  // writes the status file the self-check reads (0640, group of the
+  // engine). `guard_holds`: from the last lifecycle evaluation.
+  Result<RegistrarStatus> WriteStatus(bool guard_holds);
+  // A sign of life without a snapshot (the agent daemon's heartbeat, a
+  // passive result): recorded as a push is (last seen now, active at
+  // once); a host the lifecycle disabled is rendered with its checks on
+  // again. A host that is not registered is an Error. Takes the
+  // activation lock.
+  Result<void> RecordContact(const std::string& host);
 
  private:
-  int RemoveHost(const std::string& host, bool tombstone);
+  int RemoveHost(const std::string& host, bool tombstone, const std::string& reason = "");
   // The host's file for the first backend, its services refused where any
   // backend refuses them and noted where a backend does not check them.
-  Result<RenderedHost> RenderHost(const formats::Snapshot& snapshot) const;
+  // `disabled`: the lifecycle's disabled state (checks and notifications
+  // off).
+  Result<RenderedHost> RenderHost(const formats::Snapshot& snapshot, bool disabled = false) const;
   // The host's file for `backend`.
-  Result<RenderedHost> RenderHostWith(const Backend& backend,
-                                      const formats::Snapshot& snapshot) const;
+  Result<RenderedHost> RenderHostWith(const Backend& backend, const formats::Snapshot& snapshot,
+                                      bool disabled = false) const;
   // Activates the hosts of `snapshots` for each backend after the first
   // (`backend = nagios, prometheus`); `commit` commits hosts going live.
   // Returns host -> "Name: why" for each backend that did not take it.
@@ -90,6 +121,32 @@ class Registrar {
   // (name, quarantine reason or nullopt).
   std::vector<std::pair<std::string, std::optional<std::string>>> MoreBackendStates(
       const std::string& host);
+  // The self-check host (self_check.h) for the configured backend.
+  Result<RenderedHost> RenderSelfCheckHost() const;
+  int64_t NowUnix() const;
+  // The host the self-check service goes to; empty: none.
+  const std::string& SelfCheckHost() const;
+  std::string StatusPath() const;
+  // Whether the status file says the mass-silence guard holds: activations
+  // between two lifecycle ticks keep what the last tick found.
+  bool StatusGuard();
+  // After a registration's activation: rewrites the status file only when
+  // the check's answer may change (`trouble`: a quarantine or a failure;
+  // a silent host that pushed again; or the file is missing or reports a
+  // quarantine or a failure), so that a healthy fleet's
+  // registrations do not each count the whole store. `serve` refreshes it
+  // every minute anyway.
+  void RefreshStatusAfterReceive(bool trouble);
+  void Audit(AuditEvent event, const std::string& host, std::optional<uint64_t> generation,
+             std::string_view reason);
+  // Records a push from `host` (its lifecycle record: last seen now,
+  // active again at once).
+  void Seen(const std::string& host, const formats::Snapshot& snapshot);
+  void RecordActivation(bool ok, std::string_view error);
+  // Activates `snapshot`'s host file rendered with `disabled` (the
+  // lifecycle's disabled state) on its own; an Error when it could not be
+  // activated or the engine quarantined it. The caller holds the lock.
+  Result<void> ActivateHostState(const formats::Snapshot& snapshot, bool disabled);
   // Sets the backend-wide files of a request (Backend::AddSharedFiles).
   Result<void> AddCommonFiles(ActivationRequest& request) const;
   // Activates every pending snapshot together and records each host's
@@ -102,7 +159,9 @@ class Registrar {
   // takes its secrets group.
   std::unique_ptr<Backend> backend_;
   HostStore store_;
-  Activator* activator_;  // backend_'s
+  Activator* activator_;                                // backend_'s
+  mutable std::optional<std::string> self_check_host_;  // SelfCheckHost(), looked up once
+  bool lifecycle_changed_ = false;  // Seen made a host active again: the status changes
   // `backend = A, B, ...`: the backends after the first, each with its
   // quarantine (<state_dir>/quarantine-<name>/); the first keeps the
   // store's, so single-backend state is unchanged.

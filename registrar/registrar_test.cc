@@ -118,6 +118,9 @@ class RegistrarTest : public ::testing::Test {
     config_.verify_command = "verify {config}";
     config_.reload_command = "reload";
     config_.quiet_period_ms = 0;
+    // The self-check host has tests of its own; elsewhere it would be one
+    // more host in every count.
+    config_.self_check_host = "none";
     ASSERT_TRUE(disk_.MakeDirectory(t + "/conf.d", 0755).ok());
     ASSERT_TRUE(fs_.WriteFileAtomic(config_.nagios_cfg, "cfg_dir=" + t + "/conf.d\n", 0644).ok());
     ASSERT_TRUE(fs_.WriteFileAtomic(config_.templates_file, "define host { tpl }\n", 0644).ok());
@@ -143,8 +146,15 @@ class RegistrarTest : public ::testing::Test {
     std::istringstream in(input);
     out_.str("");
     err_.str("");
-    const Environment env{fs_, disk_, runner_, [] { return std::string("2026-11-21T12:00:00Z"); },
-                          in,  out_,  err_};
+    const Environment env{fs_,
+                          disk_,
+                          runner_,
+                          [] { return std::string("2026-11-21T12:00:00Z"); },
+                          in,
+                          out_,
+                          err_,
+                          [this] { return now_; },
+                          [this](const std::string& line) { audit_.push_back(line); }};
     Registrar registrar(config_, env);
     return call(registrar);
   }
@@ -164,6 +174,8 @@ class RegistrarTest : public ::testing::Test {
   std::ostringstream out_;
   std::ostringstream err_;
   int verifications_ = 0;
+  int64_t now_ = 1'800'000'000;  // the fake clock: 2027-01-15T08:00:00Z
+  std::vector<std::string> audit_;
 };
 
 TEST_F(RegistrarTest, ReceiveActivatesAndReportsEveryService) {
@@ -620,7 +632,8 @@ TEST_F(RegistrarTest, HostsJsonDescribesEveryHostWithItsServices) {
   EXPECT_EQ(web["reason"], nullptr);
   EXPECT_EQ(web["address"], "192.0.2.10");
   EXPECT_EQ(web["generation"], 3);
-  EXPECT_EQ(web["last_seen"], nullptr);
+  EXPECT_EQ(web["last_seen"], "2027-01-15T08:00:00Z");
+  EXPECT_EQ(web["lifecycle"], "active");
   EXPECT_EQ(web["removed_at"], nullptr);
   EXPECT_EQ(web["services"], nlohmann::json::parse(R"([
       {"name": "guac", "type": "guacamole", "description": "guac", "state": "active"},
@@ -651,7 +664,8 @@ TEST_F(RegistrarTest, ShowJsonIsOneHostAndFailsAsTheTextDoes) {
   EXPECT_EQ(doc["version"], 1);
   EXPECT_EQ(doc["host"], nlohmann::json::parse(R"({
       "name": "web01.example.org", "state": "active", "reason": null,
-      "address": "192.0.2.10", "generation": 2, "last_seen": null, "removed_at": null,
+      "address": "192.0.2.10", "generation": 2, "last_seen": "2027-01-15T08:00:00Z",
+      "removed_at": null, "lifecycle": "active",
       "services": [{"name": "web", "type": "http", "description": "web", "state": "active"}]})"))
       << out_.str();
   EXPECT_EQ(Run([](Registrar& r) { return r.Show("nobody.example.org", OutputFormat::kJson); }),
@@ -740,6 +754,224 @@ TEST_F(RegistrarTest, CheckmkBackendWritesVerifiedMkFilesAndActivates) {
   EXPECT_EQ(out_.str(), "1 hosts active (0 changed, 1 unchanged)\n");
   EXPECT_EQ(Run([&](Registrar& r) { return r.Remove("web01.example.org"); }), kOk);
   EXPECT_FALSE(fs_.ReadFile(config_.checkmk_conf_dir + "/web01.example.org.mk", 1 << 20).ok());
+}
+
+// Every line of the audit trail that starts with `prefix`.
+std::vector<std::string> Lines(const std::vector<std::string>& lines, std::string_view prefix) {
+  std::vector<std::string> out;
+  for (const std::string& l : lines) {
+    if (l.starts_with(prefix)) out.push_back(l);
+  }
+  return out;
+}
+
+TEST_F(RegistrarTest, AuditTrailHasOneLinePerDecision) {
+  ASSERT_TRUE(disk_.MakeDirectory(config_.state_dir, 0755).ok());
+  ASSERT_TRUE(disk_.MakeDirectory(config_.state_dir + "/enrollment", 0700).ok());
+  ASSERT_TRUE(disk_.MakeDirectory(config_.state_dir + "/enrollment/keys", 0700).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(config_.state_dir + "/enrollment/keys/web01.example.org",
+                                  "[key]\nhost = web01.example.org\nfingerprint = SHA256:k1\n",
+                                  0600)
+                  .ok());
+  ASSERT_EQ(Receive(Document(3, "[ssh]\ntype = ssh\n")), kOk);
+  ASSERT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n")), kRefused);
+  ASSERT_EQ(
+      Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "broken.example.org"), "broken.example.org"),
+      kRefused);
+  ASSERT_EQ(Run([&](Registrar& r) { return r.Remove("web01.example.org"); }), kOk);
+  ASSERT_EQ(Run([&](Registrar& r) { return r.Readmit("web01.example.org"); }), kOk);
+  EXPECT_EQ(audit_,
+            (std::vector<std::string>{
+                "audit: event=registered host=web01.example.org key=SHA256:k1 generation=3 "
+                "reason=\"1 services active\"",
+                "audit: event=refused host=web01.example.org key=SHA256:k1 generation=2 "
+                "reason=\"generation 2 is older than the accepted generation 3\"",
+                "audit: event=quarantined host=broken.example.org key=- generation=1 "
+                "reason=\"Error: host 'broken' is bad\"",
+                "audit: event=refused host=broken.example.org key=- generation=1 "
+                "reason=\"quarantined: Nagios refuses this host's configuration, so its last "
+                "accepted configuration stays active: Error: host 'broken' is bad\"",
+                "audit: event=removed host=web01.example.org key=SHA256:k1 generation=3 "
+                "reason=\"by the administrator; registrations refused until readmit\"",
+                "audit: event=readmitted host=web01.example.org key=SHA256:k1 generation=- "
+                "reason=\"by the administrator\"",
+            }));
+  EXPECT_EQ(err_.str(), "");  // the trail goes to the log, not to the agent
+}
+
+TEST_F(RegistrarTest, FakeClockDrivesAHostThroughEveryLifecycleState) {
+  config_.lifecycle.silent_after = 3600;
+  config_.lifecycle.disable_after = 2 * 86400;
+  config_.lifecycle.remove_after = 30 * 86400;
+  const int64_t start = now_;
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+  auto tick = [&](int64_t at) {
+    now_ = at;
+    LifecyclePlan plan;
+    EXPECT_EQ(Run([&](Registrar& r) {
+                auto p = r.RunLifecycle(start);
+                EXPECT_TRUE(p.ok()) << p.error().message;
+                if (p) plan = *p;
+                return kOk;
+              }),
+              kOk);
+    return plan;
+  };
+  EXPECT_TRUE(tick(start + 3599).transitions.empty());
+  EXPECT_EQ(Live().find("active_checks_enabled"), std::string::npos);
+  audit_.clear();
+  LifecyclePlan plan = tick(start + 3600);
+  ASSERT_EQ(plan.transitions.size(), 1u);
+  EXPECT_EQ(plan.next_due, start + 2 * 86400);
+  EXPECT_EQ(Lines(audit_, "audit: event=state"),
+            (std::vector<std::string>{"audit: event=state host=web01.example.org key=- "
+                                      "generation=1 reason=\"active -> silent: no push "
+                                      "for 1h (last push 1h ago)\""}));
+  ASSERT_EQ(Run([](Registrar& r) { return r.Check(); }), 1);
+  EXPECT_TRUE(out_.str().starts_with("AUTOMON REGISTRAR WARNING - 1 silent |")) << out_.str();
+
+  tick(start + 2 * 86400);
+  EXPECT_NE(Live().find("active_checks_enabled   0"), std::string::npos) << Live();
+  EXPECT_NE(Live().find("notifications_enabled   0"), std::string::npos) << Live();
+  ASSERT_EQ(Run([](Registrar& r) { return r.Hosts(OutputFormat::kJson); }), kOk);
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["hosts"][0]["lifecycle"], "disabled");
+  ASSERT_EQ(Run([](Registrar& r) { return r.Hosts(); }), kOk);
+  EXPECT_EQ(
+      out_.str(),
+      "web01.example.org                        generation 1        services 1    disabled\n");
+
+  // A heartbeat (a contact without a snapshot) re-enables it too.
+  now_ = start + 2 * 86400 + 60;
+  ASSERT_EQ(Run([&](Registrar& r) {
+              auto c = r.RecordContact("web01.example.org");
+              EXPECT_TRUE(c.ok()) << c.error().message;
+              return kOk;
+            }),
+            kOk);
+  EXPECT_EQ(Live().find("active_checks_enabled"), std::string::npos) << Live();
+  EXPECT_EQ(Run([&](Registrar& r) {
+              return r.RecordContact("nobody.example.org").ok() ? kOk : kRefused;
+            }),
+            kRefused);
+  tick(start + 2 * 86400 + 60 + 3600);  // silent again
+  tick(start + 2 * 86400 + 60 + 2 * 86400);
+  EXPECT_NE(Live().find("active_checks_enabled   0"), std::string::npos) << Live();
+
+  // A push re-enables it at once.
+  now_ = start + 5 * 86400;
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+  EXPECT_EQ(Live().find("active_checks_enabled"), std::string::npos) << Live();
+  EXPECT_EQ(Lines(audit_, "audit: event=state").back(),
+            "audit: event=state host=web01.example.org key=- generation=1 "
+            "reason=\"disabled -> active: pushed again\"");
+
+  const int64_t pushed = now_;
+  tick(pushed + 3600);
+  tick(pushed + 2 * 86400);
+  tick(pushed + 30 * 86400);
+  EXPECT_EQ(Live(), "(missing)");
+  EXPECT_EQ(Lines(audit_, "audit: event=removed").back(),
+            "audit: event=removed host=web01.example.org key=- generation=1 reason=\"disabled "
+            "-> removed: remove_after 30d (last push 30d ago)\"");
+  // A late push is accepted, and the log says it came back.
+  ASSERT_EQ(Receive(Document(2, "[ssh]\ntype = ssh\n")), kOk) << out_.str();
+  EXPECT_EQ(Lines(audit_, "audit: event=returned").size(), 1u);
+  EXPECT_NE(Lines(audit_, "audit: event=returned")[0].find("remove_after 30d"), std::string::npos);
+}
+
+TEST_F(RegistrarTest, GuardHoldsTheFleetAndTheSelfCheckSaysSo) {
+  config_.lifecycle.silent_after = 3600;
+  const int64_t start = now_;
+  for (int i = 0; i < 10; ++i) {
+    const std::string host = fmt::format("h{}.example.org", i);
+    ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, host), host), kOk);
+  }
+  now_ = start + 3000;
+  for (int i = 3; i < 10; ++i) {
+    const std::string host = fmt::format("h{}.example.org", i);
+    ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, host), host), kOk);
+  }
+  now_ = start + 3600;
+  audit_.clear();
+  ASSERT_EQ(Run([&](Registrar& r) { return r.RunLifecycle(start).ok() ? kOk : kRefused; }), kOk);
+  EXPECT_EQ(audit_, (std::vector<std::string>{
+                        "audit: event=state host=- key=- generation=- reason=\"mass-silence guard "
+                        "holds: 3 of 10 hosts went silent within 1h; no host changes state\""}));
+  ASSERT_EQ(Run([](Registrar& r) { return r.Check(); }), 1);
+  EXPECT_TRUE(out_.str().starts_with("AUTOMON REGISTRAR WARNING - mass-silence guard holds"))
+      << out_.str();
+  ASSERT_EQ(Run([](Registrar& r) { return r.Hosts(OutputFormat::kJson); }), kOk);
+  for (const auto& h : nlohmann::json::parse(out_.str())["hosts"])
+    EXPECT_EQ(h["lifecycle"], "active");
+}
+
+TEST_F(RegistrarTest, AStoreFromBeforeTheLifecycleIsReadAndUpgraded) {
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "b.example.org"), "b.example.org"), kOk);
+  // The old store: no lifecycle records, no last activation, a tombstone
+  // without a reason.
+  ASSERT_TRUE(disk_.RemoveFile(config_.state_dir + "/lifecycle/web01.example.org").ok());
+  ASSERT_TRUE(disk_.RemoveFile(config_.state_dir + "/lifecycle/b.example.org").ok());
+  ASSERT_TRUE(disk_.RemoveFile(config_.state_dir + "/last_activation").ok());
+  ASSERT_TRUE(
+      fs_.WriteFileAtomic(config_.state_dir + "/tombstones/old.example.org",
+                          "[tombstone]\nremoved_at = 2025-01-01T00:00:00Z\ngeneration = 4\n", 0600)
+          .ok());
+  ASSERT_EQ(Run([](Registrar& r) { return r.Hosts(OutputFormat::kJson); }), kOk);
+  const nlohmann::json doc = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(doc["hosts"][0]["last_seen"], nullptr);
+  EXPECT_EQ(doc["hosts"][0]["lifecycle"], "active");
+  // The registrar starts on it: nobody is silenced for the missing
+  // records, each gets its full silent_after from the start.
+  const int64_t start = now_ + 86400;
+  now_ = start + 3 * 3600 - 1;
+  ASSERT_EQ(Run([&](Registrar& r) { return r.RunLifecycle(start).ok() ? kOk : kRefused; }), kOk);
+  EXPECT_TRUE(Lines(audit_, "audit: event=state").empty());
+  // An administrator's old tombstone still refuses.
+  EXPECT_EQ(Receive(Document(5, "[ssh]\ntype = ssh\n", {}, "old.example.org"), "old.example.org"),
+            kRefused);
+  EXPECT_NE(out_.str().find("removed by the administrator"), std::string::npos) << out_.str();
+  // A damaged record is an error the tick reports, not an empty host.
+  ASSERT_TRUE(
+      fs_.WriteFileAtomic(config_.state_dir + "/lifecycle/b.example.org", "junk", 0600).ok());
+  ASSERT_EQ(Run([&](Registrar& r) { return r.RunLifecycle(start).ok() ? kOk : kRefused; }), kOk);
+  EXPECT_NE(err_.str().find("lifecycle/b.example.org: damaged lifecycle record"), std::string::npos)
+      << err_.str();
+}
+
+TEST_F(RegistrarTest, SelfCheckHostIsRenderedAndTheCheckReadsTheStatus) {
+  config_.self_check_host = "monitor.example.org";
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
+  ASSERT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk) << err_.str();
+  const std::string self = Live("monitor.example.org");
+  EXPECT_NE(self.find("service_description     automon registrar"), std::string::npos) << self;
+  EXPECT_NE(self.find("check_command           automon_registrar_self_check"), std::string::npos);
+  ASSERT_EQ(Run([](Registrar& r) { return r.Check(); }), 0);
+  EXPECT_EQ(out_.str(),
+            "AUTOMON REGISTRAR OK - 1 hosts, 1 services active | hosts=1 services=1 pending=0 "
+            "quarantined=0 silent=0 last_activation_seconds=0s\n");
+  // The server registers itself: the service joins its own host.
+  ASSERT_EQ(
+      Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "monitor.example.org"), "monitor.example.org"),
+      kOk);
+  EXPECT_NE(Live("monitor.example.org").find("service_description     ssh"), std::string::npos);
+  EXPECT_NE(Live("monitor.example.org").find("automon registrar"), std::string::npos);
+  ASSERT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk) << err_.str();
+  // A quarantined host is critical, and so is a failed activation.
+  ASSERT_EQ(
+      Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "broken.example.org"), "broken.example.org"),
+      kRefused);
+  now_ += 120;
+  ASSERT_EQ(Run([](Registrar& r) { return r.Check(); }), 2);
+  EXPECT_TRUE(
+      out_.str().starts_with("AUTOMON REGISTRAR CRITICAL - 1 quarantined (e.g. "
+                             "broken.example.org)"))
+      << out_.str();
+  EXPECT_NE(out_.str().find("last_activation_seconds=120s"), std::string::npos) << out_.str();
+  // No status file at all: UNKNOWN, saying why.
+  ASSERT_TRUE(disk_.RemoveFile(config_.state_dir + "/status").ok());
+  ASSERT_EQ(Run([](Registrar& r) { return r.Check(); }), 3);
+  EXPECT_TRUE(out_.str().starts_with("AUTOMON REGISTRAR UNKNOWN - ")) << out_.str();
 }
 
 }  // namespace

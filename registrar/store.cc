@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/parse_integer.h"
+#include "common/text.h"
 #include "formats/ini.h"
 #include "formats/schema.h"
 
@@ -62,7 +63,8 @@ HostStore::HostStore(FileSystem& fs, Disk& disk, std::string state_dir, std::str
       secrets_group_(std::move(secrets_group)) {}
 
 Result<void> HostStore::Initialise() {
-  for (const char* sub : {"", "/hosts", "/quarantine", "/tombstones", "/pending", "/results"}) {
+  for (const char* sub :
+       {"", "/hosts", "/quarantine", "/tombstones", "/pending", "/results", "/lifecycle"}) {
     if (auto r = disk_.MakeDirectory(state_dir_ + sub, sub[0] == 0 ? 0755 : 0700); !r) return r;
   }
   // The checks run as the nagios user and must reach their secret files.
@@ -206,6 +208,25 @@ Result<void> HostStore::SaveAll(const std::vector<const formats::Snapshot*>& sna
   return disk_.ReplaceFiles(files, 0600);
 }
 
+Result<uint64_t> HostStore::StoredServiceCount(const std::string& host) {
+  auto text = disk_.ReadStateFile(SnapshotPath(host), formats::kMaxSnapshotBytes);
+  if (!text) {
+    if (IsNotFound(text.error())) return uint64_t{0};
+    return text.error();
+  }
+  // The header (monitoring-info(5), SNAPSHOT FORMAT) ends at the first
+  // blank line; its `services` line is what SerializeSnapshot wrote.
+  const std::string_view header = std::string_view(*text).substr(0, text->find("\n\n"));
+  const size_t at = header.find("\nservices = ");
+  if (at == std::string_view::npos) {
+    return Error{fmt::format("{}: no services count in the header", SnapshotPath(host))};
+  }
+  const std::string_view rest = header.substr(at + 12);
+  auto count = ParseInteger<uint64_t>(rest.substr(0, rest.find('\n')));
+  if (!count) return Error{fmt::format("{}: bad services count", SnapshotPath(host))};
+  return *count;
+}
+
 Result<void> HostStore::Erase(const std::string& host) {
   return disk_.RemoveFile(SnapshotPath(host));
 }
@@ -253,6 +274,7 @@ Result<std::optional<Tombstone>> HostStore::LoadTombstone(const std::string& hos
   for (const auto& section : sections) {
     for (const auto& e : section.entries) {
       if (e.key == "removed_at") t.removed_at = e.value;
+      if (e.key == "reason") t.reason = e.value;
       if (e.key == "generation") {
         t.generation = ParseInteger<uint64_t>(e.value).value_or(0);
       }
@@ -262,10 +284,54 @@ Result<std::optional<Tombstone>> HostStore::LoadTombstone(const std::string& hos
 }
 
 Result<void> HostStore::SaveTombstone(const std::string& host, const Tombstone& t) {
-  return fs_.WriteFileAtomic(
-      state_dir_ + "/tombstones/" + host,
-      fmt::format("[tombstone]\nremoved_at = {}\ngeneration = {}\n", t.removed_at, t.generation),
-      0600);
+  std::string text =
+      fmt::format("[tombstone]\nremoved_at = {}\ngeneration = {}\n", t.removed_at, t.generation);
+  if (t.automatic()) text += fmt::format("reason = {}\n", OneLine(t.reason, ' '));
+  return fs_.WriteFileAtomic(state_dir_ + "/tombstones/" + host, text, 0600);
+}
+
+Result<LifecycleRecord> HostStore::LoadLifecycle(const std::string& host) {
+  const std::string path = state_dir_ + "/lifecycle/" + host;
+  auto text = disk_.ReadStateFile(path, 4096);
+  if (!text) {
+    if (IsNotFound(text.error())) return LifecycleRecord{};
+    return text.error();
+  }
+  return ParseLifecycle(*text, path);
+}
+
+Result<void> HostStore::SaveLifecycle(const std::string& host, const LifecycleRecord& record) {
+  return fs_.WriteFileAtomic(state_dir_ + "/lifecycle/" + host, SerializeLifecycle(record), 0600);
+}
+
+Result<void> HostStore::EraseLifecycle(const std::string& host) {
+  return disk_.RemoveFile(state_dir_ + "/lifecycle/" + host);
+}
+
+Result<std::optional<LastActivation>> HostStore::LoadLastActivation() {
+  const std::string path = state_dir_ + "/last_activation";
+  auto text = disk_.ReadStateFile(path, 4096);
+  if (!text) {
+    if (IsNotFound(text.error())) return std::optional<LastActivation>();
+    return text.error();
+  }
+  std::vector<Diagnostic> diagnostics;
+  LastActivation a;
+  for (const auto& section : formats::LexIni(*text, path, diagnostics)) {
+    for (const auto& e : section.entries) {
+      if (e.key == "at") a.at = ParseInteger<int64_t>(e.value).value_or(0);
+      if (e.key == "ok") a.ok = e.value != "false";
+      if (e.key == "error") a.error = e.value;
+    }
+  }
+  return std::optional<LastActivation>(a);
+}
+
+Result<void> HostStore::SaveLastActivation(const LastActivation& a) {
+  return fs_.WriteFileAtomic(state_dir_ + "/last_activation",
+                             fmt::format("[activation]\nat = {}\nok = {}\nerror = {}\n", a.at,
+                                         a.ok ? "true" : "false", OneLine(a.error, ' ')),
+                             0600);
 }
 
 Result<void> HostStore::EraseTombstone(const std::string& host) {

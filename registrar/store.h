@@ -7,6 +7,10 @@
 //   tombstones/<host>           `remove` was run; registrations are refused
 //   pending/<host>.snapshot     validated, waiting for the next activation
 //   results/<host>              outcome of the host's last activation
+//   lifecycle/<host>            last push, lifecycle state (lifecycle.h);
+//                               missing in stores from before it: the host
+//                               reads as active, last push unknown
+//   last_activation             when the last activation ran, and how
 //   secrets/<host>/<service>.<generation>.password   0640 root:<secrets_group>
 //
 // Every write is atomic (FileSystem::WriteFileAtomic): after a crash each
@@ -27,6 +31,7 @@
 #include "common/result.h"
 #include "formats/snapshot.h"
 #include "registrar/disk.h"
+#include "registrar/lifecycle.h"
 
 namespace automon::registrar {
 
@@ -40,6 +45,23 @@ Result<std::string> CheckHostName(std::string_view name);
 struct Tombstone {
   std::string removed_at;
   uint64_t generation = 0;  // the last generation accepted before removal
+  // Why: empty for an administrator's `remove` (and every tombstone from
+  // before the lifecycle), else the lifecycle's reason ("remove_after
+  // 30d ..."). A host removed by the lifecycle may come back: its push is
+  // accepted and logged as a return.
+  std::string reason = {};
+
+  bool automatic() const { return !reason.empty(); }
+};
+
+// The outcome of the last activation of any kind (receive, render,
+// remove, lifecycle), for the self-check.
+struct LastActivation {
+  int64_t at = 0;  // unix seconds
+  bool ok = true;
+  std::string error;  // one line; empty when ok
+
+  bool operator==(const LastActivation&) const = default;
 };
 
 // The outcome of one host's activation, for the `receive` waiting on it.
@@ -94,6 +116,10 @@ class HostStore {
   // crash each host's snapshot is its old or its new one.
   Result<void> SaveAll(const std::vector<const formats::Snapshot*>& snapshots);
   Result<void> Erase(const std::string& host);
+  // The `services` count in the header of the stored snapshot, without
+  // parsing or checking the rest (for the status file, which counts every
+  // host after every activation). 0 when the host has none.
+  Result<uint64_t> StoredServiceCount(const std::string& host);
 
   Result<std::optional<std::string>> QuarantineReason(const std::string& host);
   Result<void> SetQuarantine(const std::string& host, const std::string& reason);
@@ -105,6 +131,16 @@ class HostStore {
   Result<std::optional<Tombstone>> LoadTombstone(const std::string& host);
   Result<void> SaveTombstone(const std::string& host, const Tombstone& tombstone);
   Result<void> EraseTombstone(const std::string& host);
+
+  // The host's lifecycle record. A host with a snapshot but no record (a
+  // store written before the lifecycle) reads as LifecycleRecord{}:
+  // active, last push unknown. A damaged record is an Error.
+  Result<LifecycleRecord> LoadLifecycle(const std::string& host);
+  Result<void> SaveLifecycle(const std::string& host, const LifecycleRecord& record);
+  Result<void> EraseLifecycle(const std::string& host);
+
+  Result<std::optional<LastActivation>> LoadLastActivation();
+  Result<void> SaveLastActivation(const LastActivation& activation);
 
   // Snapshots validated by `receive` and waiting for an activation.
   Result<void> SavePending(const formats::Snapshot& snapshot);

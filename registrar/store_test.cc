@@ -310,5 +310,45 @@ TEST(CheckRemovalsTest, MissingServicesMustBeAccountedFor) {
             "truncated or partial read on the host must not delete services)");
 }
 
+TEST_F(StoreTest, StoredServiceCountReadsOnlyTheHeader) {
+  ASSERT_TRUE(store_.Save(Example(3, "[web]\ntype = http\n[ssh]\ntype = ssh\n")).ok());
+  auto host = store_.Hosts();
+  ASSERT_TRUE(host.ok() && host->size() == 1u);
+  EXPECT_EQ(store_.StoredServiceCount(host->front()).value(), 2u);
+  EXPECT_EQ(store_.StoredServiceCount("none.example.org").value(), 0u);
+  ASSERT_TRUE(fs_.WriteFileAtomic(dir_.path() + "/state/hosts/bad.example.org.snapshot",
+                                  "[automon:snapshot]\nformat = 1\n\n", 0600)
+                  .ok());
+  EXPECT_FALSE(store_.StoredServiceCount("bad.example.org").ok());
+}
+
+TEST_F(StoreTest, OldTombstonesAreAnAdministratorsAndNewOnesKeepTheirReason) {
+  ASSERT_TRUE(
+      fs_.WriteFileAtomic(dir_.path() + "/state/tombstones/old.example.org",
+                          "[tombstone]\nremoved_at = 2025-01-01T00:00:00Z\ngeneration = 4\n", 0600)
+          .ok());
+  auto old = store_.LoadTombstone("old.example.org");
+  ASSERT_TRUE(old.ok() && old->has_value());
+  EXPECT_FALSE((*old)->automatic());
+  EXPECT_EQ((*old)->generation, 4u);
+  ASSERT_TRUE(store_.SaveTombstone("new.example.org", {"T", 7, "remove_after 30d"}).ok());
+  auto now = store_.LoadTombstone("new.example.org");
+  ASSERT_TRUE(now.ok() && now->has_value());
+  EXPECT_EQ((*now)->reason, "remove_after 30d");
+}
+
+TEST_F(StoreTest, LifecycleRecordsAndTheLastActivationRoundTrip) {
+  EXPECT_EQ(store_.LoadLifecycle("a.example.org").value(), LifecycleRecord{});
+  const LifecycleRecord r{100, LifecycleState::kSilent, 200, false};
+  ASSERT_TRUE(store_.SaveLifecycle("a.example.org", r).ok());
+  EXPECT_EQ(store_.LoadLifecycle("a.example.org").value(), r);
+  ASSERT_TRUE(store_.EraseLifecycle("a.example.org").ok());
+  EXPECT_EQ(store_.LoadLifecycle("a.example.org").value(), LifecycleRecord{});
+  EXPECT_EQ(store_.LoadLastActivation().value(), std::nullopt);
+  const LastActivation a{300, false, "reload failed"};
+  ASSERT_TRUE(store_.SaveLastActivation(a).ok());
+  EXPECT_EQ(store_.LoadLastActivation().value(), a);
+}
+
 }  // namespace
 }  // namespace automon::registrar

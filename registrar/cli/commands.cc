@@ -97,6 +97,11 @@ std::optional<int> Render(const Context& c, Args args) {
   return kOk;
 }
 
+std::optional<int> Check(const Context& c, Args args) {
+  if (!args.empty()) return std::nullopt;
+  return WithRegistrar(c, [](Registrar& r) { return r.Check(); });
+}
+
 std::optional<int> Serve(const Context& c, Args args) {
   ssh::ServeOptions options;
   if (args.size() == 1 && args[0] == "--no-announce") {
@@ -143,7 +148,7 @@ std::optional<int> Ticket(const Context& c, Args args) {
   return ssh::RunTicket(c.config, c.serve, c.env.out, args[0], *valid);
 }
 
-constexpr std::array<Command, 11> kCommands = {{
+constexpr std::array<Command, 12> kCommands = {{
     {"receive", "receive --host NAME", "read a snapshot on stdin, store, render and activate it",
      true, Receive},
     {"hosts", "hosts [--json]", "list registered, quarantined and removed hosts", false, Hosts},
@@ -157,6 +162,11 @@ constexpr std::array<Command, 11> kCommands = {{
      "with --example, print what to add to the engine's own\n"
      "configuration (prometheus: the scrape job) and change nothing",
      true, Render},
+    {"check", "check",
+     "the self-check plugin (exit 0-3, one line with perfdata):\n"
+     "quarantined hosts, a failed activation, waiting enrollments,\n"
+     "silent hosts; run by the engine as the service \"automon registrar\"",
+     false, Check},
     {"serve", "serve [--no-announce]",
      "run the SSH endpoint for agents (listen, enrollment),\n"
      "announced over mDNS as _automon._tcp unless told not to",

@@ -60,7 +60,7 @@ TEST(CommandTableTest, NamesAreUniqueAndEachSynopsisStartsWithItsName) {
     EXPECT_NE(c.run, nullptr) << c.name;
     EXPECT_EQ(FindCommand(c.name), &c);
   }
-  EXPECT_EQ(names.size(), 11u);
+  EXPECT_EQ(names.size(), 12u);
   EXPECT_EQ(FindCommand("serv"), nullptr);
   EXPECT_EQ(FindCommand("deregister"), nullptr);  // an SSH verb, not a command
 }

@@ -15,6 +15,7 @@
 #include "common/sha256.h"
 #include "common/ssh/key.h"
 #include "formats/ini.h"
+#include "registrar/audit.h"
 #include "registrar/store.h"
 
 namespace automon::registrar {
@@ -259,10 +260,11 @@ EnrollDecision Enrollment::Enroll(const KeyRecord& key, const std::optional<std:
     canonical.host = *host;
     decision = Decide(canonical, ticket);
   }
-  static constexpr std::array<std::string_view, 3> kStatus = {"accepted", "pending", "refused"};
-  log_(fmt::format("enrollment {}: host {} key {} from {} (policy {}): {}",
-                   kStatus[static_cast<int>(decision.status)], canonical.host, key.fingerprint,
-                   key.peer, PolicyName(policy_), decision.message));
+  static constexpr std::array<AuditEvent, 3> kEvents = {
+      AuditEvent::kEnrollAccepted, AuditEvent::kEnrollPending, AuditEvent::kEnrollRefused};
+  log_(AuditLine(
+      {kEvents[static_cast<int>(decision.status)], canonical.host, key.fingerprint, std::nullopt,
+       fmt::format("from {} (policy {}): {}", key.peer, PolicyName(policy_), decision.message)}));
   return decision;
 }
 
@@ -296,9 +298,9 @@ Result<KeyRecord> Enrollment::Accept(const std::string& host, bool replace) {
   }
   KeyRecord record = **pending;
   if (auto r = Bind(record, *existing ? "replaced" : "manual"); !r) return r.error();
-  log_(fmt::format("enrollment accepted by an administrator: host {} key {}{}", *name,
-                   record.fingerprint,
-                   *existing ? " (replacing " + (*existing)->fingerprint + ")" : ""));
+  log_(AuditLine({AuditEvent::kEnrollAccepted, *name, record.fingerprint, std::nullopt,
+                  *existing ? "by an administrator, replacing " + (*existing)->fingerprint
+                            : std::string("by an administrator")}));
   return record;
 }
 
@@ -310,8 +312,8 @@ Result<void> Enrollment::Reject(const std::string& host) {
   if (!pending) return pending.error();
   if (!*pending) return Error{fmt::format("no pending enrollment for {}", *name)};
   if (auto r = disk_.RemoveFile(Dir("pending/") + *name); !r) return r;
-  log_(fmt::format("enrollment rejected by an administrator: host {} key {}", *name,
-                   (*pending)->fingerprint));
+  log_(AuditLine({AuditEvent::kEnrollRefused, *name, (*pending)->fingerprint, std::nullopt,
+                  "rejected by an administrator"}));
   return {};
 }
 

@@ -48,8 +48,9 @@ TEST_F(EnrollmentTest, OpenAcceptsAndBindsOneKeyToOneHost) {
                             "this key is enrolled as web01; a key speaks for one host only"}));
   EXPECT_EQ(e->HostOf(kKeyB), std::nullopt);
   ASSERT_EQ(log_.size(), 3u);
-  EXPECT_EQ(log_[0], "enrollment accepted: host web01 key " + std::string(kKeyA) +
-                         " from 192.0.2.5:40000 (policy open): web01 enrolled (open enrollment)");
+  EXPECT_EQ(log_[0], "audit: event=enroll-accepted host=web01 key=" + std::string(kKeyA) +
+                         " generation=- reason=\"from 192.0.2.5:40000 (policy open): web01 "
+                         "enrolled (open enrollment)\"");
   struct stat st;
   ASSERT_EQ(::stat((dir_.path() + "/enrollment/keys/web01").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);

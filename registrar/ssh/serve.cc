@@ -18,6 +18,7 @@
 #include "common/ssh/key.h"
 #include "registrar/backend.h"
 #include "registrar/registrar.h"
+#include "registrar/ssh/lifecycle_timer.h"
 #include "registrar/store.h"
 
 namespace automon::registrar::ssh {
@@ -25,7 +26,7 @@ namespace automon::registrar::ssh {
 Reply RegistrarActions::Register(const std::string& host, const std::string& snapshot) {
   std::istringstream in(snapshot);
   std::ostringstream out, err;
-  Environment env{fs_, disk_, runner_, now_, in, out, err};
+  Environment env{fs_, disk_, runner_, now_, in, out, err, nullptr, log_};
   Registrar registrar(config_, env);
   const int status = registrar.Receive(host);
   return {status, out.str(), err.str()};
@@ -34,7 +35,7 @@ Reply RegistrarActions::Register(const std::string& host, const std::string& sna
 Reply RegistrarActions::Deregister(const std::string& host) {
   std::istringstream in;
   std::ostringstream out, err;
-  Environment env{fs_, disk_, runner_, now_, in, out, err};
+  Environment env{fs_, disk_, runner_, now_, in, out, err, nullptr, log_};
   Registrar registrar(config_, env);
   // The host's own key asked: remove without a tombstone, so that the
   // host may register again later (a tombstone is for administrators).
@@ -58,7 +59,28 @@ Reply RegistrarActions::Results(const std::string& host, const std::string& docu
     handler = results_.get();
   }
   const ResultsReply reply = handler->Handle(host, document);
+  // Results the host could send (its own, well-formed) are a sign of
+  // life for the lifecycle, recorded at most once a minute per host.
+  if (reply.status != 2 && DueForContact(host)) {
+    std::istringstream in;
+    std::ostringstream out, err;
+    Environment env{fs_, disk_, runner_, now_, in, out, err, nullptr, log_};
+    Registrar registrar(config_, env);
+    if (auto c = registrar.RecordContact(host); !c) {
+      log_(fmt::format("{}: contact not recorded: {}", host, c.error().message));
+    }
+  }
   return {reply.status, reply.output, reply.log + "\n"};
+}
+
+bool RegistrarActions::DueForContact(const std::string& host) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(contact_mutex_);
+  auto [it, inserted] = last_contact_.try_emplace(host, now);
+  if (!inserted && now - it->second < std::chrono::seconds(60)) return false;
+  it->second = now;
+  if (last_contact_.size() > 100000) last_contact_.clear();  // bounded
+  return true;
 }
 
 UniqueFd RegistrarActions::Arriving() {
@@ -111,7 +133,7 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
     log(init.error().message);
     return 1;
   }
-  RegistrarActions actions(config, deps.fs, deps.disk, deps.runner, deps.now_iso8601);
+  RegistrarActions actions(config, deps.fs, deps.disk, deps.runner, deps.now_iso8601, log);
   RegistrarService service(enrollment, actions, "automon-registrar " + deps.version);
 
   // SIGTERM and SIGINT stop the daemon: block them here, before any thread
@@ -163,6 +185,10 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
       }
     }
   }
+  // The lifecycle's one timer (and the self-check's status file), from now
+  // until the server stops: the grace period counts from here.
+  std::optional<LifecycleTimer> lifecycle;
+  lifecycle.emplace(config, deps, log);
   std::atomic<bool> done{false};
   std::thread watcher([&] {
     const timespec tick{0, 200'000'000};
@@ -176,6 +202,7 @@ int Serve(const Config& config, const ServeDependencies& deps, const ServeOption
     }
   });
   (*server)->Serve();
+  lifecycle.reset();
   announcer.reset();
   done = true;
   watcher.join();

@@ -9,7 +9,9 @@
 #ifndef AUTOMON_REGISTRAR_SSH_SERVE_H_
 #define AUTOMON_REGISTRAR_SSH_SERVE_H_
 
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -35,9 +37,17 @@ namespace automon::registrar::ssh {
 // stdout/stderr.
 class RegistrarActions final : public HostActions {
  public:
+  // `log`: where the audit trail of each registration goes (the daemon's
+  // log); null: into the reply's stderr.
   RegistrarActions(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
-                   std::function<std::string()> now)
-      : config_(config), fs_(fs), disk_(disk), runner_(runner), now_(std::move(now)) {}
+                   std::function<std::string()> now,
+                   std::function<void(const std::string&)> log = nullptr)
+      : config_(config),
+        fs_(fs),
+        disk_(disk),
+        runner_(runner),
+        now_(std::move(now)),
+        log_(std::move(log)) {}
   Reply Register(const std::string& host, const std::string& snapshot) override;
   Reply Deregister(const std::string& host) override;
   // Through the core's one writer (MakeResultWriter), made at the first
@@ -54,6 +64,11 @@ class RegistrarActions final : public HostActions {
   std::mutex results_mutex_;  // guards the creation of the two below
   std::unique_ptr<ResultWriter> writer_;
   std::unique_ptr<ResultsHandler> results_;
+  std::function<void(const std::string&)> log_;
+  // When each host's passive results last counted as a contact.
+  bool DueForContact(const std::string& host);
+  std::mutex contact_mutex_;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_contact_;
 };
 
 struct ServeDependencies {

@@ -185,6 +185,24 @@ class PassiveNagiosTest(unittest.TestCase):
         with open(self.nagios_log, errors="replace") as f:
             return [l for l in f if "PASSIVE SERVICE CHECK" in l or "EXTERNAL COMMAND" in l]
 
+    def lifecycle_record(self):
+        path = os.path.join(self.registrar.env.state_dir, "lifecycle", HOST)
+        with open(path) as f:
+            return dict(l.split(" = ", 1) for l in f.read().splitlines() if " = " in l)
+
+    def test_0_results_are_a_sign_of_life(self):
+        # The snapshot announced the heartbeat: the lifecycle waits 10 min,
+        # not 3 rescans; results move last_seen on (at most once a minute).
+        before = self.lifecycle_record()
+        self.assertEqual(before["heartbeat"], "true")
+        time.sleep(1.1)
+        now = int(time.time())
+        self.assertLess(int(before["last_seen"]), now)
+        p = self.ssh("results", results_document([
+            (1, now, 0, "automon agent", "automon-agent alive", "", "")]))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertGreaterEqual(int(self.lifecycle_record()["last_seen"]), now)
+
     def test_1_result_reaches_status_dat_within_two_seconds(self):
         now = int(time.time())
         sent = time.time()

@@ -19,11 +19,12 @@ import regtest  # noqa: E402
 STR, INT, NULL, LIST, BOOL = str, int, type(None), list, bool
 HOST_KEYS = {"name": (STR,), "state": (STR,), "reason": (STR, NULL), "address": (STR, NULL),
              "generation": (INT, NULL), "last_seen": (STR, NULL), "removed_at": (STR, NULL),
-             "services": (LIST,)}
+             "lifecycle": (STR, NULL), "services": (LIST,)}
 SERVICE_KEYS = {"name": (STR,), "type": (STR,), "description": (STR,), "state": (STR,)}
 KEY_KEYS = {"host": (STR,), "fingerprint": (STR,), "peer": (STR,), "since": (STR,),
             "replaces_enrolled_key": (BOOL,)}
 HOST_STATES = {"active", "quarantined", "removed", "unreadable"}
+LIFECYCLE_STATES = {None, "active", "silent", "disabled"}
 
 
 def check_object(what, obj, keys, failures):
@@ -41,6 +42,8 @@ def check_host(what, host, failures):
     check_object(what, host, HOST_KEYS, failures)
     if host.get("state") not in HOST_STATES:
         failures.append("%s: state %r" % (what, host.get("state")))
+    if host.get("lifecycle") not in LIFECYCLE_STATES:
+        failures.append("%s: lifecycle %r" % (what, host.get("lifecycle")))
     for s in host.get("services", []):
         check_object(what + " service", s, SERVICE_KEYS, failures)
         if s.get("state") not in ("active", "disabled"):

@@ -169,7 +169,7 @@ class SshTest(unittest.TestCase):
         code, out, _ = a.run("status")
         self.assertIn("(trusted on first use)", out)
         self.assertIn("exit = 0", out)
-        self.assertIn("enrollment accepted: host web01.example.org", r.read_log())
+        self.assertIn("audit: event=enroll-accepted host=web01.example.org", r.read_log())
 
     def test_deregister_then_register_again(self):
         # Nagios refuses a configuration without any host, so keep Debian's
