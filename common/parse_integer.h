@@ -10,7 +10,9 @@
 
 #include <charconv>
 #include <concepts>
+#include <cstdint>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -44,6 +46,34 @@ Result<Int> ParseInteger(std::string_view text, Int min, Int max) {
 template <std::integral Int>
 Result<Int> ParseInteger(std::string_view text) {
   return ParseInteger<Int>(text, std::numeric_limits<Int>::min(), std::numeric_limits<Int>::max());
+}
+
+// A duration as people write it in configuration and on command lines: a
+// whole number and one unit, s, m, h or d ("90s", "30m", "12h", "7d"),
+// from 1 s to `max_seconds`; nullopt for anything else.
+inline std::optional<int64_t> ParseDurationSeconds(std::string_view text, int64_t max_seconds) {
+  if (text.size() < 2) return std::nullopt;
+  int64_t unit = 0;
+  switch (text.back()) {
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (max_seconds < unit) return std::nullopt;
+  const auto n = ParseInteger<int64_t>(text.substr(0, text.size() - 1), 1, max_seconds / unit);
+  if (!n) return std::nullopt;
+  return *n * unit;
 }
 
 }  // namespace automon

@@ -62,5 +62,18 @@ TEST(ParseIntegerTest, RefusesAMinusForUnsignedTypes) {
   EXPECT_EQ(r.error().message, "'-1' is not a whole number");
 }
 
+TEST(ParseDurationSecondsTest, ANumberAndOneUnitWithinTheLimit) {
+  EXPECT_EQ(ParseDurationSeconds("90s", 3600), 90);
+  EXPECT_EQ(ParseDurationSeconds("30m", 3600), 1800);
+  EXPECT_EQ(ParseDurationSeconds("1h", 3600), 3600);
+  EXPECT_EQ(ParseDurationSeconds("7d", 7 * 86400), 7 * 86400);
+  EXPECT_EQ(ParseDurationSeconds("2h", 3600), std::nullopt) << "over the limit";
+  EXPECT_EQ(ParseDurationSeconds("1d", 3600), std::nullopt) << "a unit over the limit";
+  for (const char* bad :
+       {"", "s", "0s", "-5m", "5", "5x", "5 m", "1.5h", "99999999999999999999d"}) {
+    EXPECT_EQ(ParseDurationSeconds(bad, int64_t{3650} * 86400), std::nullopt) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace automon

@@ -41,4 +41,26 @@ std::optional<int> SignalFd::Read() {
   return static_cast<int>(info.ssi_signo);
 }
 
+ScopedSigpipeBlock::ScopedSigpipeBlock() {
+  sigemptyset(&pipe_);
+  sigaddset(&pipe_, SIGPIPE);
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+  blocked_ = ::pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
+}
+
+ScopedSigpipeBlock::~ScopedSigpipeBlock() {
+  if (!blocked_) return;
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe_, nullptr, &zero) == -1 && errno == EINTR) {
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+}
+
 }  // namespace automon

@@ -37,6 +37,25 @@ class SignalFd {
   bool owns_mask_ = true;
 };
 
+// Blocks SIGPIPE for the calling thread while it lives, so that a write to
+// a pipe, FIFO or socket whose reader went away fails with EPIPE instead of
+// killing the process (OpenSSL and FIFOs use write(2), which cannot pass
+// MSG_NOSIGNAL). A SIGPIPE raised meanwhile is taken off the pending set
+// before the old mask comes back; one that was pending before stays.
+class ScopedSigpipeBlock {
+ public:
+  ScopedSigpipeBlock();
+  ~ScopedSigpipeBlock();
+  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
+  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_{};
+  sigset_t old_{};
+  bool blocked_ = false;
+  bool was_pending_ = false;
+};
+
 }  // namespace automon
 
 #endif  // AUTOMON_COMMON_SIGNALS_H_

@@ -117,27 +117,7 @@ int64_t SilentAfter(const LifecycleRecord& record, const LifecyclePolicy& policy
 }
 
 std::optional<int64_t> ParseLifecycleDuration(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  int64_t unit = 0;
-  switch (text.back()) {
-    case 's':
-      unit = 1;
-      break;
-    case 'm':
-      unit = 60;
-      break;
-    case 'h':
-      unit = 3600;
-      break;
-    case 'd':
-      unit = 86400;
-      break;
-    default:
-      return std::nullopt;
-  }
-  const auto n = ParseInteger<int64_t>(text.substr(0, text.size() - 1), 1, 3650 * 86400 / unit);
-  if (!n) return std::nullopt;
-  return *n * unit;
+  return ParseDurationSeconds(text, int64_t{3650} * 86400);
 }
 
 std::string DurationText(int64_t seconds) {

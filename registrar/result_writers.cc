@@ -14,6 +14,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "common/signals.h"
 #include "common/text.h"
 
 namespace automon::registrar {
@@ -23,42 +24,6 @@ using formats::ResultStatus;
 
 // How long one write may wait for a core that reads slowly.
 constexpr int kWriteTimeoutMs = 5000;
-
-// Blocks SIGPIPE for this thread while it lives; a SIGPIPE raised meanwhile
-// (a FIFO or socket whose reader went away) is taken off the pending set
-// before the old mask comes back, so the write fails with EPIPE instead of
-// killing the daemon.
-class ScopedSigpipeBlock {
- public:
-  ScopedSigpipeBlock() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    sigset_t pending;
-    sigemptyset(&pending);
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    blocked_ = ::pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
-  }
-  ~ScopedSigpipeBlock() {
-    if (!blocked_) return;
-    sigset_t pending;
-    sigemptyset(&pending);
-    if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-      timespec zero{0, 0};
-      while (sigtimedwait(&pipe_, nullptr, &zero) == -1 && errno == EINTR) {
-      }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
-  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
-
- private:
-  sigset_t pipe_{};
-  sigset_t old_{};
-  bool blocked_ = false;
-  bool was_pending_ = false;
-};
 
 // Writes all of `data` to the non-blocking `fd`, waiting for it to become
 // writable; an errno on failure, 0 on success.

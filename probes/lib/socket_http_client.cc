@@ -27,6 +27,7 @@
 
 #include "common/c_deleter.h"
 #include "common/parse_integer.h"
+#include "common/signals.h"
 #include "common/unique_fd.h"
 #include "probes/lib/deadline.h"
 
@@ -193,41 +194,6 @@ std::string OpenSslError(std::string_view fallback) {
   ERR_error_string_n(code, text, sizeof(text));
   return text;
 }
-
-// Blocks SIGPIPE for this thread while it lives; a SIGPIPE raised meanwhile
-// (OpenSSL writes with write(2), which cannot pass MSG_NOSIGNAL) is taken
-// off the pending set before the old mask comes back.
-class ScopedSigpipeBlock {
- public:
-  ScopedSigpipeBlock() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    sigset_t pending;
-    sigemptyset(&pending);
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    blocked_ = ::pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
-  }
-  ~ScopedSigpipeBlock() {
-    if (!blocked_) return;
-    sigset_t pending;
-    sigemptyset(&pending);
-    if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-      timespec zero{0, 0};
-      while (sigtimedwait(&pipe_, nullptr, &zero) == -1 && errno == EINTR) {
-      }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
-  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
-
- private:
-  sigset_t pipe_;
-  sigset_t old_;
-  bool was_pending_ = false;
-  bool blocked_ = false;
-};
 
 // The outcome of one I/O step: an error, and whether the connection was
 // lost in a way that allows one retry on a fresh connection (reset or

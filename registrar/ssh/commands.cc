@@ -18,30 +18,7 @@ constexpr int kFailed = 2;
 }  // namespace
 
 std::optional<int64_t> ParseDuration(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  const Result<int64_t> parsed = ParseInteger(text.substr(0, text.size() - 1), int64_t{1},
-                                              std::numeric_limits<int64_t>::max());
-  if (!parsed) return std::nullopt;
-  const int64_t n = *parsed;
-  int64_t unit = 0;
-  switch (text.back()) {
-    case 's':
-      unit = 1;
-      break;
-    case 'm':
-      unit = 60;
-      break;
-    case 'h':
-      unit = 3600;
-      break;
-    case 'd':
-      unit = 86400;
-      break;
-    default:
-      return std::nullopt;
-  }
-  if (n > 365 * 86400 / unit) return std::nullopt;
-  return n * unit;
+  return ParseDurationSeconds(text, int64_t{365} * 86400);
 }
 
 namespace {
