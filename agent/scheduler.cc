@@ -387,7 +387,10 @@ std::vector<formats::PassiveResult> Scheduler::Tick() {
     }
     runs_.erase(run);
   }
-  for (auto& [name, s] : states_) {
+  for (auto& entry : states_) {
+    // A plain reference, not a structured binding: lambdas below capture it.
+    const std::string& name = entry.first;
+    State& s = entry.second;
     if (now < s.next) continue;
     const auto interval = std::chrono::duration_cast<SteadyTime::duration>(s.job.interval);
     auto advance = [&] {

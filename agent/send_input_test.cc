@@ -50,7 +50,7 @@ TEST(SendInputTest, HostileAndMalformedLines) {
   EXPECT_NE(ErrorOf("h\ts\tOK\tx").find("invalid return code"), std::string::npos);
   EXPECT_NE(ErrorOf("\ts\t0\tx").find("empty host"), std::string::npos);
   EXPECT_NE(ErrorOf("h\t\t0\tx").find("empty service"), std::string::npos);
-  EXPECT_NE(ErrorOf(std::string("h\ts\t0\ta\0b", 10)).find("NUL"), std::string::npos);
+  EXPECT_NE(ErrorOf(std::string("h\ts\t0\ta\0b", 9)).find("NUL"), std::string::npos);
   const std::string big = "h\ts\t0\t" + std::string(formats::kMaxResultBytes + 1, 'x');
   EXPECT_NE(ErrorOf(big).find("at most 65536 bytes"), std::string::npos);
   EXPECT_TRUE(ParseSendLine("h\ts\t0\t" + std::string(formats::kMaxResultBytes, 'x'), '\t').ok());

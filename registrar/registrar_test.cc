@@ -780,6 +780,7 @@ TEST_F(RegistrarTest, AuditTrailHasOneLinePerDecision) {
       kRefused);
   ASSERT_EQ(Run([&](Registrar& r) { return r.Remove("web01.example.org"); }), kOk);
   ASSERT_EQ(Run([&](Registrar& r) { return r.Readmit("web01.example.org"); }), kOk);
+  // NOLINTBEGIN(bugprone-suspicious-missing-comma): long lines, split on purpose
   EXPECT_EQ(audit_,
             (std::vector<std::string>{
                 "audit: event=registered host=web01.example.org key=SHA256:k1 generation=3 "
@@ -796,6 +797,7 @@ TEST_F(RegistrarTest, AuditTrailHasOneLinePerDecision) {
                 "audit: event=readmitted host=web01.example.org key=SHA256:k1 generation=- "
                 "reason=\"by the administrator\"",
             }));
+  // NOLINTEND(bugprone-suspicious-missing-comma)
   EXPECT_EQ(err_.str(), "");  // the trail goes to the log, not to the agent
 }
 
