@@ -903,8 +903,10 @@ TEST_F(RegistrarTest, GuardHoldsTheFleetAndTheSelfCheckSaysSo) {
   EXPECT_TRUE(out_.str().starts_with("AUTOMON REGISTRAR WARNING - mass-silence guard holds"))
       << out_.str();
   ASSERT_EQ(Run([](Registrar& r) { return r.Hosts(OutputFormat::kJson); }), kOk);
-  for (const auto& h : nlohmann::json::parse(out_.str())["hosts"])
-    EXPECT_EQ(h["lifecycle"], "active");
+  // A named value: a range-for over a member of a temporary would read freed memory.
+  const auto listing = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(listing["hosts"].size(), 10u);
+  for (const auto& h : listing["hosts"]) EXPECT_EQ(h["lifecycle"], "active");
 }
 
 TEST_F(RegistrarTest, AStoreFromBeforeTheLifecycleIsReadAndUpgraded) {
