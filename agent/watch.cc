@@ -96,8 +96,9 @@ class Watches {
 // yet handed over, the heartbeat and the child that delivers results.
 class Passive {
  public:
-  Passive(WatchHooks& hooks, std::ostream& log, std::mt19937& random)
+  Passive(WatchHooks& hooks, const WatchTimings& timings, std::ostream& log, std::mt19937& random)
       : hooks_(hooks),
+        timings_(timings),
         log_(log),
         random_(random),
         scheduler_(
@@ -161,8 +162,9 @@ class Passive {
       } else {
         ++failures_;
         flush_wanted_ = true;
-        flush_at_ = now + RetryDelay(failures_, milliseconds(5000), milliseconds(15 * 60 * 1000),
-                                     unit_(random_));
+        // The pushes' backoff (--retry-base), so that both wait alike.
+        flush_at_ =
+            now + RetryDelay(failures_, timings_.retry_base, timings_.retry_max, unit_(random_));
       }
     }
     // Not before the first push: a registrar that does not know the
@@ -207,6 +209,7 @@ class Passive {
   }
 
   WatchHooks& hooks_;
+  const WatchTimings& timings_;
   std::ostream& log_;
   std::mt19937& random_;
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
@@ -288,7 +291,7 @@ int RunWatchLoop(WatchPlan plan, const std::string& admindir, const WatchTimings
   std::mt19937 random(std::random_device{}());
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   Watches watches;
-  Passive passive(hooks, log, random);
+  Passive passive(hooks, timings, log, random);
   passive.SetPlan(plan);
 
   bool pending = true;  // a push is due at `due`
