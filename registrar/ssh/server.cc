@@ -8,6 +8,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -191,6 +192,11 @@ void WriteAll(ssh_channel channel, const std::string& text, bool to_stderr) {
 
 }  // namespace
 
+bool SetNoDelay(int fd) {
+  const int one = 1;
+  return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
+}
+
 bool IsAllowedVerb(std::string_view verb) {
   return std::find(kVerbs.begin(), kVerbs.end(), verb) != kVerbs.end();
 }
@@ -369,6 +375,7 @@ void Server::ServeConnection(int fd, std::string source) {
     socklen_t len = sizeof ss;
     std::string peer = "?";
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) peer = Address(ss);
+    (void)SetNoDelay(fd);
     ssh_session session = ssh_new();
     if (session == nullptr) {
       ::close(fd);
