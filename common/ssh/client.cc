@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <libssh/libssh.h>
 
+#include <algorithm>
 #include <memory>
+#include <optional>
 
 namespace automon::ssh {
 namespace {
@@ -82,13 +84,22 @@ Result<RemoteResult> RunRemote(const RemoteCommand& command, const Key& key,
         fmt::format("{} refused the command '{}': {}", where, command.command, ssh_get_error(s))};
   }
   size_t sent = 0;
+  // A server may answer without reading all of the input (a refusal at
+  // once) and close the channel: its answer, if there is one, counts
+  // rather than the failed write.
+  std::optional<Error> send_failure;
   while (sent < command.input.size()) {
     const auto chunk = static_cast<uint32_t>(std::min<size_t>(command.input.size() - sent, 32768));
     const int n = ssh_channel_write(c, command.input.data() + sent, chunk);
-    if (n <= 0) return fail("sending the input to");
+    if (n <= 0) {
+      send_failure = fail("sending the input to");
+      break;
+    }
     sent += static_cast<size_t>(n);
   }
-  if (ssh_channel_send_eof(c) != SSH_OK) return fail("sending the end of input to");
+  if (!send_failure && ssh_channel_send_eof(c) != SSH_OK) {
+    return fail("sending the end of input to");
+  }
 
   // Read both streams in turn: is_eof stays false while either has
   // unread data (reference §2.2).
@@ -97,16 +108,23 @@ Result<RemoteResult> RunRemote(const RemoteCommand& command, const Key& key,
     if (Clock::now() >= deadline) return Error{fmt::format("{} did not answer in time", where)};
     // Wait on standard output only; standard error is drained without
     // waiting, so that a reply with nothing on it costs no timeout.
-    for (int is_stderr = 0; is_stderr < 2; ++is_stderr) {
+    bool closed = false;
+    for (int is_stderr = 0; is_stderr < 2 && !closed; ++is_stderr) {
       const int n = is_stderr != 0
                         ? ssh_channel_read_nonblocking(c, buffer, sizeof buffer, is_stderr)
                         : ssh_channel_read_timeout(c, buffer, sizeof buffer, is_stderr, 100);
-      if (n == SSH_ERROR) return fail("reading the reply of");
+      if (n == SSH_ERROR) {
+        if (!send_failure) return fail("reading the reply of");
+        closed = true;  // all that was buffered has been read
+      }
       if (n > 0) (is_stderr ? result.err : result.out).append(buffer, static_cast<size_t>(n));
     }
-    if (!ssh_channel_is_open(c)) break;
+    if (closed || !ssh_channel_is_open(c)) break;
   }
   result.exit_status = ssh_channel_get_exit_status(c);
+  if (send_failure && result.exit_status < 0 && result.out.empty() && result.err.empty()) {
+    return *send_failure;
+  }
   return result;
 }
 

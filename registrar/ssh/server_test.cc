@@ -315,6 +315,18 @@ TEST_F(SshServerTest, AdmissionRefusalIsAnsweredWithoutReadingInput) {
   EXPECT_TRUE(handler_.requests().empty());
 }
 
+// Our own client too: the refusal is read even though the channel closed
+// while the input was still being sent.
+TEST_F(SshServerTest, AdmissionRefusalReachesAClientStillSendingInput) {
+  handler_.Accept(client_fingerprint_);
+  Start();
+  auto result = Run("deregister", std::string(8 << 20, 'x'));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->exit_status, 2);
+  EXPECT_EQ(result->err, "refused at once\n");
+  EXPECT_TRUE(handler_.requests().empty());
+}
+
 TEST_F(SshServerTest, UnknownKeyIsRefused) {
   Start();  // nothing accepted
   auto result = Run("hello", "");
