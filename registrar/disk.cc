@@ -292,20 +292,25 @@ Result<size_t> RealDisk::WriteGroupFiles(const GroupFiles& batch) {
 }
 
 Result<void> RealDisk::WriteScratchFile(const std::string& path, const std::string& content) {
+  // 0644 whatever the umask: nagios -v and the site read the staged files.
+  return WriteVolatileFile(path, content, 0644);
+}
+
+Result<void> RealDisk::WriteVolatileFile(const std::string& path, const std::string& content,
+                                         unsigned mode) {
   // A new inode rather than truncating the old one, so a reader of an
   // earlier version never sees a half-written file. Staged files are
   // usually renamed away (PublishStagedFiles), so the file is usually new
   // and no second name and rename are needed; an older one left over is
   // unlinked and the file created again.
   constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
-  UniqueFd fd(::open(path.c_str(), kFlags, 0644));
+  UniqueFd fd(::open(path.c_str(), kFlags, mode & 0777));
   if (!fd.valid() && errno == EEXIST) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return SystemError("unlink", errno, path);
-    fd = UniqueFd(::open(path.c_str(), kFlags, 0644));
+    fd = UniqueFd(::open(path.c_str(), kFlags, mode & 0777));
   }
   if (!fd.valid()) return SystemError("open", errno, path);
-  // 0644 whatever the umask: nagios -v and the site read the staged files.
-  if (::fchmod(fd.get(), 0644) != 0) return SystemError("fchmod", errno, path);
+  if (::fchmod(fd.get(), mode & 0777) != 0) return SystemError("fchmod", errno, path);
   return WriteAll(fd.get(), content, path);
 }
 

@@ -75,6 +75,12 @@ class Disk {
   // Writes `content` to `path` (mode 0644, whatever the umask) without fsync: for scratch files
   // such as the staging tree, which nothing relies on after a crash.
   virtual Result<void> WriteScratchFile(const std::string& path, const std::string& content) = 0;
+  // As WriteScratchFile, with `mode` (whatever the umask), never through a
+  // symbolic link: for state that a crash may lose because nothing was
+  // promised on it yet (a pending snapshot: its registration is answered
+  // only once activated, and the activation's own writes are durable).
+  virtual Result<void> WriteVolatileFile(const std::string& path, const std::string& content,
+                                         unsigned mode) = 0;
   // Reads the regular file `path` (at most `max_bytes`) without following
   // a symbolic link at `path` (O_NOFOLLOW): the registrar's own state files,
   // which nobody may redirect to another file. A link, a device or a
@@ -104,6 +110,8 @@ class RealDisk final : public Disk {
   Result<void> PublishStagedFiles(const std::vector<StagedFile>& files, unsigned mode) override;
   Result<size_t> WriteGroupFiles(const GroupFiles& batch) override;
   Result<void> WriteScratchFile(const std::string& path, const std::string& content) override;
+  Result<void> WriteVolatileFile(const std::string& path, const std::string& content,
+                                 unsigned mode) override;
   Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) override;
   Result<UniqueFd> Lock(const std::string& path) override;
   Result<UniqueFd> LockShared(const std::string& path) override;

@@ -183,6 +183,38 @@ TEST(RealDiskTest, WriteScratchFileReplacesAnOlderFileWithANewInode) {
   EXPECT_EQ(fs.ReadFile(dir.path() + "/l", 100).value(), "mine");
 }
 
+// Pending snapshots hold secrets: their mode is exactly what is asked,
+// whatever the umask, from the file's first byte.
+TEST(RealDiskTest, WriteVolatileFileHasItsModeWhateverTheUmask) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  const std::string path = dir.path() + "/pending.snapshot";
+  const mode_t old_umask = ::umask(0);
+  auto loose = disk.WriteVolatileFile(path, "secret", 0600);
+  ::umask(077);
+  auto strict = disk.WriteVolatileFile(dir.path() + "/shared", "not secret", 0640);
+  ::umask(old_umask);
+  ASSERT_TRUE(loose.ok()) << loose.error().message;
+  ASSERT_TRUE(strict.ok()) << strict.error().message;
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(::stat((dir.path() + "/shared").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  // Rewritten: a new inode with the new content, the old reader keeps its own.
+  ASSERT_EQ(::link(path.c_str(), (dir.path() + "/reader").c_str()), 0);
+  ASSERT_TRUE(disk.WriteVolatileFile(path, "newer", 0600).ok());
+  EXPECT_EQ(fs.ReadFile(path, 100).value(), "newer");
+  EXPECT_EQ(fs.ReadFile(dir.path() + "/reader", 100).value(), "secret");
+  // A directory in its place is an error naming the path.
+  ASSERT_EQ(::mkdir((dir.path() + "/d").c_str(), 0700), 0);
+  auto on_directory = disk.WriteVolatileFile(dir.path() + "/d", "x", 0600);
+  ASSERT_FALSE(on_directory.ok());
+  EXPECT_NE(on_directory.error().message.find(dir.path() + "/d"), std::string::npos)
+      << on_directory.error().message;
+}
+
 TEST(RealDiskTest, WriteGroupFilesInANewDirectoryAndAfterACrash) {
   testing::ScopedTempDir dir;
   RealDisk disk;

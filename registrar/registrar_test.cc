@@ -89,6 +89,10 @@ class FaultyDisk final : public Disk {
   Result<void> WriteScratchFile(const std::string& path, const std::string& content) override {
     return real_.WriteScratchFile(path, content);
   }
+  Result<void> WriteVolatileFile(const std::string& path, const std::string& content,
+                                 unsigned mode) override {
+    return real_.WriteVolatileFile(path, content, mode);
+  }
   Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) override {
     if (fail_errno != 0 && !fail_reads_under.empty() && path.starts_with(fail_reads_under)) {
       return SystemError("read", fail_errno, path);
