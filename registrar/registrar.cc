@@ -78,6 +78,11 @@ Result<RenderedHost> Registrar::RenderHostWith(const Backend& backend,
   return backend.RenderHost(plan, env_.now());
 }
 
+bool Registrar::IsDisabled(const std::string& host) {
+  auto lifecycle = store_.LoadLifecycle(host);
+  return lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled;
+}
+
 Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot, bool disabled) const {
   auto first = RenderHostWith(*backend_, snapshot, disabled);
   if (!first) return first;
@@ -112,6 +117,7 @@ Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot, bo
 
 Result<std::map<std::string, std::vector<std::string>>> Registrar::ActivateMoreBackends(
     const std::map<std::string, formats::Snapshot>& snapshots,
+    const std::set<std::string>& disabled,
     const std::function<Result<void>(const std::vector<std::string>&)>& commit) {
   std::map<std::string, std::vector<std::string>> refused;
   for (MoreBackend& more : more_backends_) {
@@ -124,7 +130,7 @@ Result<std::map<std::string, std::vector<std::string>>> Registrar::ActivateMoreB
         quarantined[host] = shared.error().message;
         continue;
       }
-      auto rendered = RenderHostWith(*more.backend, snapshot);
+      auto rendered = RenderHostWith(*more.backend, snapshot, disabled.count(host) > 0);
       if (!rendered) {
         quarantined[host] = rendered.error().message;
       } else {
@@ -384,6 +390,7 @@ Result<void> Registrar::ActivatePending() {
   auto common = AddCommonFiles(request);
   std::map<std::string, formats::Snapshot> snapshots;
   std::map<std::string, RenderedHost> rendered;
+  std::set<std::string> disabled;  // by the lifecycle: every backend renders them so
   auto finish = [&](const std::string& host, ActivationResult result) -> Result<void> {
     if (auto w = store_.SaveResult(host, result); !w) return w;
     return store_.ErasePending(host);
@@ -431,7 +438,8 @@ Result<void> Registrar::ActivatePending() {
         continue;
       }
     }
-    auto host_file = RenderHost(**snapshot);
+    if (IsDisabled(host)) disabled.insert(host);
+    auto host_file = RenderHost(**snapshot, disabled.count(host) > 0);
     if (!host_file) {
       if (auto f = fail(host_file.error().message); !f) return f;
       continue;
@@ -505,7 +513,7 @@ Result<void> Registrar::ActivatePending() {
   if (auto c = commit(outcome->unchanged); !c) return c;
   // The other backends (backend = A, B): a host one of them refuses stays
   // live in the others.
-  auto more = ActivateMoreBackends(snapshots, commit);
+  auto more = ActivateMoreBackends(snapshots, disabled, commit);
   if (!more) return more.error();
   // The outcomes, flushed once for the batch, then the pending snapshots go.
   std::map<std::string, ActivationResult> results;
@@ -843,6 +851,7 @@ int Registrar::Render() {
   std::map<std::string, std::vector<SecretFile>> secrets;
   std::map<std::string, formats::Snapshot> loaded;  // for the other backends
   std::set<std::string> unreadable;
+  std::set<std::string> disabled;  // by the lifecycle
   int status = kOk;
   for (const std::string& host : *hosts) {
     auto snapshot = store_.Load(host);
@@ -859,9 +868,8 @@ int Registrar::Render() {
       continue;
     }
     loaded[host] = **snapshot;
-    auto lifecycle = store_.LoadLifecycle(host);
-    const bool disabled = lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled;
-    auto rendered = RenderHostWith(*backend_, **snapshot, disabled);
+    if (IsDisabled(host)) disabled.insert(host);
+    auto rendered = RenderHostWith(*backend_, **snapshot, disabled.count(host) > 0);
     if (!rendered) {
       env_.err << "automon-registrar: " << host << ": " << rendered.error().message << "\n";
       status = kPartial;
@@ -934,9 +942,7 @@ int Registrar::Render() {
     }
     std::map<std::string, std::vector<SecretFile>> more_secrets;
     for (const auto& [host, snapshot] : loaded) {
-      auto lifecycle = store_.LoadLifecycle(host);
-      auto rendered = RenderHostWith(
-          *more.backend, snapshot, lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled);
+      auto rendered = RenderHostWith(*more.backend, snapshot, disabled.count(host) > 0);
       if (!rendered) {
         env_.err << "automon-registrar: " << host << ": " << more.backend->DisplayName() << ": "
                  << rendered.error().message << "\n";

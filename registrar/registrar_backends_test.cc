@@ -94,8 +94,15 @@ class RegistrarBackendsTest : public ::testing::Test {
     std::istringstream in(input);
     out_.str("");
     err_.str("");
-    const Environment env{fs_, disk_, runner_, [] { return std::string("2026-12-07T12:00:00Z"); },
-                          in,  out_,  err_};
+    const Environment env{fs_,
+                          disk_,
+                          runner_,
+                          [] { return std::string("2026-12-07T12:00:00Z"); },
+                          in,
+                          out_,
+                          err_,
+                          [this] { return now_; },
+                          [this](const std::string& line) { audit_.push_back(line); }};
     Registrar registrar(config_, env);
     return call(registrar);
   }
@@ -107,9 +114,19 @@ class RegistrarBackendsTest : public ::testing::Test {
         config_.output_dir + "/" + backends::HostFileName("web01.example.org"), 1 << 20);
     return content ? *content : "(missing)";
   }
-  std::string Prometheus() {
-    auto content = fs_.ReadFile(config_.prometheus_sd_dir + "/web01.example.org.json", 1 << 20);
+  std::string Prometheus(const std::string& host = "web01.example.org") {
+    auto content = fs_.ReadFile(config_.prometheus_sd_dir + "/" + host + ".json", 1 << 20);
     return content ? *content : "(missing)";
+  }
+  // One lifecycle tick of `serve` at `at`.
+  void Tick(int64_t at, int64_t started) {
+    now_ = at;
+    ASSERT_EQ(Run([&](Registrar& r) {
+                auto p = r.RunLifecycle(started);
+                EXPECT_TRUE(p.ok()) << p.error().message;
+                return kOk;
+              }),
+              kOk);
   }
 
   testing::ScopedTempDir dir_;
@@ -122,6 +139,8 @@ class RegistrarBackendsTest : public ::testing::Test {
   std::string refuse_nagios_;
   std::string refuse_prometheus_;
   bool promtool_broken_ = false;
+  int64_t now_ = 1'800'000'000;  // the fake clock
+  std::vector<std::string> audit_;
 };
 
 TEST_F(RegistrarBackendsTest, EveryBackendGetsTheHost) {
@@ -228,6 +247,67 @@ TEST_F(RegistrarBackendsTest, ABackendThatCannotVerifyLeavesTheOtherActive) {
   EXPECT_EQ(Run([](Registrar& r) { return r.Remove("web01.example.org"); }), kOk) << err_.str();
   EXPECT_EQ(Nagios(), "(missing)");
   EXPECT_EQ(Prometheus(), "(missing)");
+}
+
+// Issue #17: the lifecycle's disable reaches every backend in the same
+// activation, not only the first until the next `render`; a contact
+// enables the host again everywhere.
+TEST_F(RegistrarBackendsTest, ADisableReachesEveryBackendAtOnce) {
+  config_.self_check_host = "none";
+  config_.lifecycle.silent_after = 3600;
+  config_.lifecycle.disable_after = 2 * 86400;
+  const int64_t start = now_;
+  ASSERT_EQ(Receive(Document(1, "[db]\ntype = tcp\nport = 5432\n")), kOk) << out_.str();
+  const std::string nagios = Nagios();
+  const std::string prometheus = Prometheus();
+  EXPECT_EQ(nagios.find("notifications_enabled"), std::string::npos) << nagios;
+  EXPECT_EQ(prometheus.find("automon_state"), std::string::npos) << prometheus;
+  Tick(start + 3600, start);  // silent: nothing rendered
+  EXPECT_EQ(Nagios(), nagios);
+  EXPECT_EQ(Prometheus(), prometheus);
+
+  Tick(start + 2 * 86400, start);
+  EXPECT_NE(Nagios().find("active_checks_enabled   0"), std::string::npos) << Nagios();
+  EXPECT_NE(Nagios().find("notifications_enabled   0"), std::string::npos) << Nagios();
+  const auto groups = nlohmann::json::parse(Prometheus());
+  ASSERT_EQ(groups.size(), 1u) << Prometheus();
+  EXPECT_EQ(groups[0]["labels"]["automon_state"], "disabled") << Prometheus();
+  EXPECT_EQ(groups[0]["labels"]["__param_target"], "192.0.2.10:5432");  // kept
+  EXPECT_EQ(audit_.back(),
+            "audit: event=state host=web01.example.org key=- generation=1 reason=\"silent -> "
+            "disabled: disable_after 2d (last push 2d ago)\"");
+  // `render` keeps both so.
+  const std::string disabled_nagios = Nagios();
+  const std::string disabled_prometheus = Prometheus();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk) << err_.str();
+  EXPECT_EQ(backends::WithoutHeader(Nagios()), backends::WithoutHeader(disabled_nagios));
+  EXPECT_EQ(Prometheus(), disabled_prometheus);
+
+  // A backend that refuses the disabled file keeps its last one, and the
+  // trail says so; the others are disabled.
+  ASSERT_EQ(Receive(Document(1, "[db]\ntype = tcp\nport = 5432\n")), kOk) << out_.str();
+  EXPECT_EQ(Prometheus(), prometheus);
+  EXPECT_EQ(Nagios().find("notifications_enabled"), std::string::npos);
+  Tick(now_ + 3600, start);
+  refuse_prometheus_ = "automon_state";
+  Tick(now_ + 2 * 86400 - 3600, start);
+  EXPECT_NE(Nagios().find("notifications_enabled   0"), std::string::npos) << Nagios();
+  EXPECT_EQ(Prometheus(), prometheus);
+  EXPECT_NE(audit_.back().find("reason=\"silent -> disabled: disable_after 2d (last push 2d "
+                               "ago); not disabled in Prometheus: FAILED: checking SD file"),
+            std::string::npos)
+      << audit_.back();
+  refuse_prometheus_.clear();
+
+  // A contact (the daemon's heartbeat) enables it again in both.
+  ASSERT_EQ(Run([&](Registrar& r) {
+              auto c = r.RecordContact("web01.example.org");
+              EXPECT_TRUE(c.ok()) << c.error().message;
+              return kOk;
+            }),
+            kOk);
+  EXPECT_EQ(backends::WithoutHeader(Nagios()), backends::WithoutHeader(nagios));
+  EXPECT_EQ(Prometheus(), prometheus);
 }
 
 TEST(ConfigBackendListTest, ParsesAListAndRefusesRepeatsAndUnknownNames) {
