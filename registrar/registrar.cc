@@ -74,7 +74,9 @@ Result<RenderedHost> Registrar::RenderHostWith(const Backend& backend,
   plan.disabled = disabled;
   // The monitoring server registers itself too: its self-check goes with
   // its own services (a second host object of that name would clash).
-  if (plan.host == SelfCheckHost()) plan.services.push_back(backends::SelfCheckService());
+  if (plan.host == SelfCheckHost() && backend.RunsPlugins()) {
+    plan.services.push_back(backends::SelfCheckService());
+  }
   return backend.RenderHost(plan, env_.now());
 }
 
@@ -879,10 +881,11 @@ int Registrar::Render() {
     request.hosts[host] = rendered->content;
     secrets[host] = rendered->secrets;
   }
-  // The self-check's own host, unless the server registers itself.
-  if (const std::string& self = SelfCheckHost();
-      !self.empty() && !request.hosts.count(self) && !request.keep_hosts.count(self)) {
-    auto rendered = RenderSelfCheckHost();
+  // The self-check's own host, unless the server registers itself, in
+  // every backend that runs plugins.
+  const std::string& self = SelfCheckHost();
+  if (!self.empty() && !loaded.count(self) && !unreadable.count(self) && backend_->RunsPlugins()) {
+    auto rendered = RenderSelfCheckHost(*backend_);
     if (!rendered) {
       env_.err << "automon-registrar: " << self << ": " << rendered.error().message << "\n";
       status = kPartial;
@@ -941,7 +944,9 @@ int Registrar::Render() {
       continue;
     }
     std::map<std::string, std::vector<SecretFile>> more_secrets;
+    std::vector<std::string> listed;  // hosts whose quarantine this render decides
     for (const auto& [host, snapshot] : loaded) {
+      listed.push_back(host);
       auto rendered = RenderHostWith(*more.backend, snapshot, disabled.count(host) > 0);
       if (!rendered) {
         env_.err << "automon-registrar: " << host << ": " << more.backend->DisplayName() << ": "
@@ -952,6 +957,18 @@ int Registrar::Render() {
       }
       more_request.hosts[host] = rendered->content;
       more_secrets[host] = rendered->secrets;
+    }
+    if (!self.empty() && !loaded.count(self) && !unreadable.count(self) &&
+        more.backend->RunsPlugins()) {
+      auto rendered = RenderSelfCheckHost(*more.backend);
+      if (!rendered) {
+        env_.err << "automon-registrar: " << self << ": " << more.backend->DisplayName() << ": "
+                 << rendered.error().message << "\n";
+        status = kPartial;
+      } else {
+        more_request.hosts[self] = rendered->content;
+        listed.push_back(self);
+      }
     }
     auto more_outcome =
         more.backend->activator().Activate(more_request, [&](const std::vector<std::string>& good) {
@@ -967,7 +984,7 @@ int Registrar::Render() {
       status = kPartial;
       continue;
     }
-    for (const auto& [host, snapshot] : loaded) {
+    for (const std::string& host : listed) {
       auto q = more_outcome->quarantined.find(host);
       if (q == more_outcome->quarantined.end()) {
         if (auto c = more.quarantine.Clear(host); !c) return fail(c.error().message);

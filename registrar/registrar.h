@@ -109,7 +109,8 @@ class Registrar {
   // `disabled`: the lifecycle's disabled state (checks and notifications
   // off).
   Result<RenderedHost> RenderHost(const formats::Snapshot& snapshot, bool disabled = false) const;
-  // The host's file for `backend`.
+  // The host's file for `backend`; the server's own host gets the
+  // self-check service there when `backend` runs plugins.
   Result<RenderedHost> RenderHostWith(const Backend& backend, const formats::Snapshot& snapshot,
                                       bool disabled = false) const;
   // Whether the lifecycle disabled `host` (its record says so; an
@@ -127,8 +128,9 @@ class Registrar {
   // (name, quarantine reason or nullopt).
   std::vector<std::pair<std::string, std::optional<std::string>>> MoreBackendStates(
       const std::string& host);
-  // The self-check host (self_check.h) for the configured backend.
-  Result<RenderedHost> RenderSelfCheckHost() const;
+  // The self-check host (self_check.h) for `backend`, one that runs
+  // plugins.
+  Result<RenderedHost> RenderSelfCheckHost(const Backend& backend) const;
   int64_t NowUnix() const;
   // The host the self-check service goes to; empty: none.
   const std::string& SelfCheckHost() const;

@@ -69,8 +69,8 @@ const std::string& Registrar::SelfCheckHost() const {
   return *self_check_host_;
 }
 
-Result<RenderedHost> Registrar::RenderSelfCheckHost() const {
-  return backend_->RenderHost(backends::SelfCheckHostPlan(SelfCheckHost()), env_.now());
+Result<RenderedHost> Registrar::RenderSelfCheckHost(const Backend& backend) const {
+  return backend.RenderHost(backends::SelfCheckHostPlan(SelfCheckHost()), env_.now());
 }
 
 Result<RegistrarStatus> Registrar::WriteStatus(bool guard_holds) {
