@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <set>
 #include <vector>
@@ -40,6 +41,42 @@ Result<std::string> Statement(std::string_view format, const PyValue& value) {
   auto literal = EncodePython(value);
   if (!literal) return literal.error();
   return fmt::format(fmt::runtime(format), *literal);
+}
+
+// The lifecycle's disabled host (plan.h): Checkmk's own rulesets switch its
+// checks and notifications off, in the form Setup writes for dict-keyed
+// rulesets (reference monitoring-config-formats.md §3.3), prepended so that
+// they win over an administrator's rules (the first match wins). The
+// values are the strings Setup's dropdowns store.
+Result<std::string> DisabledRules(const std::string& host) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kRulesets = {{
+      {"extra_host_conf", "active_checks_enabled"},
+      {"extra_host_conf", "notifications_enabled"},
+      {"extra_service_conf", "active_checks_enabled"},
+      {"extra_service_conf", "notifications_enabled"},
+  }};
+  std::string out =
+      "\n# The registrar's lifecycle disabled this host (no push for disable_after):\n"
+      "# its checks and notifications are off, ahead of any rule of Setup's.\n";
+  for (const auto& [table, attribute] : kRulesets) {
+    auto key = EncodePython(PyValue::Str(std::string(attribute)));
+    if (!key) return key.error();
+    PyValue rule = PyValue::Dict(
+        {{"id", PyValue::Str(fmt::format("automon/{}/disabled/{}:{}", host, table, attribute))},
+         {"value", PyValue::Str("0")},
+         {"condition", PyValue::Dict({{"host_name", PyValue::List({PyValue::Str(host)})}})},
+         {"options",
+          PyValue::Dict({{"description", PyValue::Str(fmt::format(
+                                             "automon: host {} disabled by the registrar's "
+                                             "lifecycle ({} {} off)",
+                                             host, table == "extra_host_conf" ? "host" : "service",
+                                             attribute))}})}});
+    auto literal = EncodePython(rule);
+    if (!literal) return literal.error();
+    out += fmt::format("{0}.setdefault({1}, [])\n{0}[{1}] = [\n    {2},\n] + {0}[{1}]\n", table,
+                       *key, *literal);
+  }
+  return out;
 }
 
 }  // namespace
@@ -123,7 +160,11 @@ Result<RenderedHost> CheckmkRenderer::RenderHost(const HostPlan& plan) const {
     report.reason = service_names.Refusal(s.name, s.description);
     if (!report.reason.empty()) continue;
     PyValue value;
-    if (s.plan.mode == CheckMode::kPassive) {
+    if (s.plan.mode == CheckMode::kPassive && plan.disabled) {
+      // A disabled host's passive service is never stale, as with Nagios'
+      // check_freshness 0: the freshness is in this rule, so it goes.
+      value = PyValue::Dict({{"service_description", PyValue::Str(s.description)}});
+    } else if (s.plan.mode == CheckMode::kPassive) {
       // A custom check without command_line is passive; Checkmk's freshness
       // is in whole minutes, so the threshold rounds up to one.
       const int seconds = s.plan.freshness_seconds.value_or(DefaultFreshnessSeconds(300));
@@ -204,6 +245,11 @@ Result<RenderedHost> CheckmkRenderer::RenderHost(const HostPlan& plan) const {
   out += "\ncustom_checks += [\n";
   for (const std::string& rule : rule_lines) out += fmt::format("    {},\n", rule);
   out += "]\n";
+  if (plan.disabled) {
+    auto rules = DisabledRules(host);
+    if (!rules) return rules.error();
+    out += *rules;
+  }
   return result;
 }
 

@@ -14,6 +14,19 @@
 //   explicit_host_conf['alias'].update({...})
 //   custom_checks += [{...rule...}, ...]
 //
+// and, for a host the registrar's lifecycle disabled (HostPlan::disabled),
+// rules prepended to Checkmk's own rulesets, as Setup writes dict-keyed
+// rulesets, that switch its checks and notifications off:
+//
+//   extra_host_conf.setdefault('notifications_enabled', [])
+//   extra_host_conf['notifications_enabled'] = [{...rule...},] +
+//   extra_host_conf['notifications_enabled']
+//
+// for extra_host_conf and extra_service_conf, active_checks_enabled and
+// notifications_enabled, each rule with the value '0' and the condition
+// {'host_name': [host]}; its passive services lose their freshness (never
+// stale, as with Nagios' check_freshness 0).
+//
 // The host is agentless (no agent, no SNMP, no piggyback); its services are
 // custom_checks rules ("Integrate Nagios plugins") conditioned on that host
 // only, whose command lines are built from the check plans (plan.h) with

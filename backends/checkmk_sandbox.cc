@@ -10,6 +10,9 @@ import ast, copy, sys
 LISTS = ('all_hosts', 'custom_checks')
 DICTS = ('host_tags', 'host_labels', 'ipaddresses', 'ipv6addresses')
 OTHER = 'automon-sandbox-other-host'
+# A disabled host's rulesets: Setup's dict-keyed form, rules prepended.
+TABLES = ('extra_host_conf', 'extra_service_conf')
+SWITCHES = ('active_checks_enabled', 'notifications_enabled')
 LITERALS = (str, int, float, bool, type(None))
 
 
@@ -23,6 +26,9 @@ def site_variables():
             'condition': {'host_name': [OTHER]}}
     v = {'all_hosts': [OTHER], 'custom_checks': [rule],
          'explicit_host_conf': {'alias': {OTHER: OTHER}, 'parents': {OTHER: 'p'}}}
+    for table in TABLES:
+        v[table] = {'notifications_enabled': [{'id': 'y', 'value': '1',
+                                               'condition': {'host_name': [OTHER]}}]}
     for name in DICTS:
         v[name] = {OTHER: {'k': 'v'} if name in ('host_tags', 'host_labels') else '192.0.2.1'}
     return v
@@ -35,7 +41,21 @@ def literal(node, what):
         raise Bad('line %d: %s is not a literal' % (node.lineno, what))
 
 
+def switch(node):
+    # TABLE['attribute'], TABLE one of TABLES and the attribute one of SWITCHES.
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+            and node.value.id in TABLES and isinstance(node.slice, ast.Constant)
+            and node.slice.value in SWITCHES):
+        return (node.value.id, node.slice.value)
+    return None
+
+
 def check_statement(s):
+    if (isinstance(s, ast.Assign) and len(s.targets) == 1 and switch(s.targets[0])
+            and isinstance(s.value, ast.BinOp) and isinstance(s.value.op, ast.Add)
+            and isinstance(s.value.left, ast.List)
+            and switch(s.value.right) == switch(s.targets[0])):
+        return literal(s.value.left, '%s[%r]' % switch(s.targets[0]))
     if (isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add)
             and isinstance(s.target, ast.Name) and s.target.id in LISTS
             and isinstance(s.value, ast.List)):
@@ -51,6 +71,12 @@ def check_statement(s):
                     and o.value.id == 'explicit_host_conf'
                     and isinstance(o.slice, ast.Constant) and o.slice.value == 'alias'):
                 return literal(call.args[0], 'the alias')
+        if (isinstance(f, ast.Attribute) and f.attr == 'setdefault'
+                and isinstance(f.value, ast.Name) and f.value.id in TABLES
+                and len(call.args) == 2 and isinstance(call.args[0], ast.Constant)
+                and call.args[0].value in SWITCHES and isinstance(call.args[1], ast.List)
+                and not call.args[1].elts):
+            return
         if (isinstance(f, ast.Attribute) and f.attr == 'setdefault'
                 and isinstance(f.value, ast.Name) and f.value.id == 'explicit_host_conf'
                 and len(call.args) == 2 and isinstance(call.args[0], ast.Constant)
@@ -89,9 +115,11 @@ def active(value):
         type(value['command_line']) is str
 
 
-def passive(value):
+def passive(value, disabled):
     # A rule without command_line is passive (issue #15); its freshness
-    # says when the core calls it stale.
+    # says when the core calls it stale. A disabled host's has none.
+    if disabled and set(value) == {'service_description'}:
+        return True
     f = value.get('freshness')
     return (set(value) == {'service_description', 'freshness'} and type(f) is dict
             and set(f) == {'interval', 'state', 'output'} and type(f['interval']) is int
@@ -127,11 +155,40 @@ def check_file(host, path):
         only_literals(after, name)
     if ns['all_hosts'][len(before['all_hosts']):] != [host]:
         raise Bad('all_hosts gains %r, not [%r]' % (ns['all_hosts'][1:], host))
+    disabled = False
+    for table in TABLES:
+        after = ns[table]
+        if type(after) is not dict:
+            raise Bad('%s is no longer a dict' % table)
+        new = [k for k in after if k not in before[table]]
+        if set(before[table]) - set(after) or set(new) - set(SWITCHES):
+            raise Bad('%s gains or loses rulesets: %r' % (table, sorted(after)))
+        for attribute, rules in after.items():
+            old = before[table].get(attribute, [])
+            if type(rules) is not list or len(rules) < len(old) or \
+                    rules[len(rules) - len(old):] != old:
+                raise Bad("%s[%r]: the site's rules were not kept after automon's"
+                          % (table, attribute))
+            only_literals(rules, table)
+            ours = rules[:len(rules) - len(old)]
+            expected = {'id': 'automon/%s/disabled/%s:%s' % (host, table, attribute),
+                        'value': '0', 'condition': {'host_name': [host]}}
+            for rule in ours:
+                if (type(rule) is not dict or set(rule) != set(expected) | {'options'}
+                        or any(rule[k] != v for k, v in expected.items())
+                        or type(rule['options']) is not dict
+                        or set(rule['options']) != {'description'}
+                        or type(rule['options']['description']) is not str):
+                    raise Bad('%s[%r] gains a rule that does not switch %r off alone: %r'
+                              % (table, attribute, host, rule))
+            if len(ours) > 1:
+                raise Bad('%s[%r] gains %d rules' % (table, attribute, len(ours)))
+            disabled = disabled or bool(ours)
     for rule in ns['custom_checks'][len(before['custom_checks']):]:
         if (type(rule) is not dict or rule.get('condition') != {'host_name': [host]}
                 or type(rule.get('value')) is not dict
                 or type(rule['value'].get('service_description')) is not str
-                or not (active(rule['value']) or passive(rule['value']))):
+                or not (active(rule['value']) or passive(rule['value'], disabled))):
             raise Bad('custom_checks gains a rule that is not for %r alone: %r' % (host, rule))
     ids = set()
     prefix = 'automon/' + host + '/'

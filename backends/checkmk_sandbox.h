@@ -8,17 +8,25 @@
 //      (all_hosts += [...], custom_checks += [...], X.update({...}) for
 //      host_tags, host_labels, ipaddresses, ipv6addresses, and
 //      explicit_host_conf.setdefault('alias', {}) /
-//      explicit_host_conf['alias'].update({...})), each argument a pure
-//      literal (ast.literal_eval);
+//      explicit_host_conf['alias'].update({...}), and for a disabled host
+//      T.setdefault('A', []) / T['A'] = [...] + T['A'] with T
+//      extra_host_conf or extra_service_conf and A active_checks_enabled
+//      or notifications_enabled), each argument a pure literal
+//      (ast.literal_eval);
 //   3. executed with no builtins in a namespace holding the site's variables
 //      pre-filled with entries of another host, it defines no new name,
-//      changes no existing entry, only appends or adds keys, and everything
+//      changes no existing entry, only appends or adds keys (T['A'] gains
+//      its rules ahead of the site's), and everything
 //      it adds is a literal value (str, int, float, bool, None, list,
 //      tuple, dict);
 //   4. what it adds is about HOST only: all_hosts gains exactly [HOST],
 //      every dict gains only the key HOST, and every custom_checks rule has
 //      the condition {'host_name': [HOST]} and a str service_description
-//      and command_line.
+//      and command_line (or, passive, a freshness; a disabled host's
+//      passive rules may have neither); every rule gained by T['A'] is
+//      {'id': 'automon/HOST/disabled/T:A', 'value': '0', 'condition':
+//      {'host_name': [HOST]}, 'options': {'description': str}}, at most one
+//      per ruleset, ahead of the site's rules, which are kept.
 //
 // It prints one line per file: "OK\tHOST" or "FAIL\tHOST\tREASON", and
 // exits 0 when it could check every file (whatever the verdicts).

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "backends/checkmk.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "backends/checkmk_sandbox.h"
 #include "backends/testing/golden.h"
@@ -274,6 +278,112 @@ TEST(CheckmkRendererTest, SandboxTakesPassiveRulesOnly) {
   const std::string path = ::testing::TempDir() + "/bad.mk";
   std::ofstream(path) << bad;
   EXPECT_EQ(sandbox(path).substr(0, 23), "FAIL\tweb01.example.org\t");
+}
+
+// The sandbox's verdict on one file.
+std::string Sandbox(const std::string& path) {
+  RealProcessRunner runner;
+  auto run = runner.Run({"/usr/bin/python3", "-I", "-S", "-c", std::string(CheckmkSandboxSource()),
+                         "web01.example.org", path},
+                        std::chrono::seconds(60));
+  EXPECT_TRUE(run.ok());
+  return run.ok() ? run->output : "";
+}
+
+std::string SandboxText(const std::string& name, const std::string& content) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << content;
+  return Sandbox(path);
+}
+
+// Issue #17: a host the lifecycle disabled keeps its rules, and Checkmk's
+// own rulesets, prepended as Setup writes them, switch its checks and
+// notifications off; its passive services are never stale.
+TEST(CheckmkRendererTest, DisabledHostSwitchesChecksAndNotificationsOff) {
+  formats::Snapshot s = Parse(
+      "[backup]\ntype = command\ncommand = /usr/lib/nagios/plugins/check_backup -w 1\n"
+      "interval = 60\ndescription = Backup\n"
+      "[ssh]\ntype = ssh\n",
+      "192.0.2.10");
+  HostPlan plan = PlanHost(s, PlanOptions{});
+  auto enabled = CheckmkRenderer(Options()).RenderHost(plan);
+  ASSERT_TRUE(enabled.ok()) << enabled.error().message;
+  EXPECT_EQ(enabled->content.find("extra_host_conf"), std::string::npos);
+  EXPECT_EQ(enabled->content.find("extra_service_conf"), std::string::npos);
+  EXPECT_EQ(enabled->content.find("disabled"), std::string::npos);
+
+  plan.disabled = true;
+  auto disabled = CheckmkRenderer(Options()).RenderHost(plan);
+  ASSERT_TRUE(disabled.ok()) << disabled.error().message;
+  for (const RenderedService& r : disabled->services) EXPECT_TRUE(r.rendered) << r.reason;
+  const std::string& mk = disabled->content;
+  EXPECT_EQ(mk, ReadGolden("disabled.example.org.mk", mk));
+  for (const char* table : {"extra_host_conf", "extra_service_conf"}) {
+    for (const char* attribute : {"active_checks_enabled", "notifications_enabled"}) {
+      const std::string expected = fmt::format(
+          "{0}.setdefault('{1}', [])\n"
+          "{0}['{1}'] = [\n"
+          "    {{'id': 'automon/web01.example.org/disabled/{0}:{1}', 'value': '0', "
+          "'condition': {{'host_name': ['web01.example.org']}}, 'options': {{'description': "
+          "'automon: host web01.example.org disabled by the registrar\\'s lifecycle ({2} {1} "
+          "off)'}}}},\n"
+          "] + {0}['{1}']\n",
+          table, attribute, std::string_view(table) == "extra_host_conf" ? "host" : "service");
+      EXPECT_NE(mk.find(expected), std::string::npos) << expected << "\n" << mk;
+    }
+  }
+  // The passive service has no freshness; the active one its command line.
+  EXPECT_NE(mk.find("'value': {'service_description': 'Backup'}, "), std::string::npos) << mk;
+  EXPECT_EQ(mk.find("freshness"), std::string::npos) << mk;
+  EXPECT_NE(mk.find("check_ssh -H"), std::string::npos) << mk;
+  // Everything else is the enabled file's.
+  EXPECT_TRUE(mk.starts_with(enabled->content.substr(0, enabled->content.find("custom_checks"))));
+}
+
+// The registrar's sandbox takes the disabled host's rules, and nothing
+// that strays from them.
+TEST(CheckmkRendererTest, SandboxTakesTheDisabledRulesOnly) {
+  EXPECT_EQ(Sandbox("backends/testdata/disabled.example.org.mk"), "OK\tweb01.example.org\n");
+  std::ifstream in("backends/testdata/disabled.example.org.mk");
+  std::stringstream golden;
+  golden << in.rdbuf();
+  const std::string good = golden.str();
+  auto changed = [&](const std::string& from, const std::string& to) {
+    std::string bad = good;
+    const size_t at = bad.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) bad.replace(at, from.size(), to);
+    return bad;
+  };
+  const std::string rule_id = "'id': 'automon/web01.example.org/disabled/";
+  for (const auto& [name, bad] : std::vector<std::pair<std::string, std::string>>{
+           // Checks switched on, not off.
+           {"on.mk", changed("'value': '0'", "'value': '1'")},
+           // A rule for another host too.
+           {"other.mk", changed("'condition': {'host_name': ['web01.example.org']}, 'options': "
+                                "{'description': 'automon: host web01.example.org disabled",
+                                "'condition': {'host_name': ['web01.example.org', 'x']}, "
+                                "'options': {'description': 'automon: host web01.example.org "
+                                "disabled")},
+           // The site's rules replaced rather than kept.
+           {"replaced.mk", changed("] + extra_host_conf['notifications_enabled']\n", "]\n")},
+           // Appended: the site's rules would win.
+           {"appended.mk", changed("extra_host_conf['active_checks_enabled'] = [\n",
+                                   "extra_host_conf['active_checks_enabled'] = "
+                                   "extra_host_conf['active_checks_enabled'] + [\n")},
+           // Another ruleset of the same tables.
+           {"ruleset.mk", changed("extra_service_conf.setdefault('notifications_enabled', [])",
+                                  "extra_service_conf.setdefault('check_command', [])")},
+           // An id that is not the ruleset's.
+           {"id.mk", changed(rule_id + "extra_host_conf:active", rule_id + "x:active")},
+       }) {
+    EXPECT_TRUE(SandboxText(name, bad).starts_with("FAIL\tweb01.example.org\t"))
+        << name << ": " << SandboxText(name, bad);
+  }
+  // A passive rule without freshness only on a disabled host.
+  const std::string enabled = good.substr(0, good.find("\n# The registrar's lifecycle"));
+  EXPECT_NE(enabled.find("'value': {'service_description': 'Backup'}, "), std::string::npos);
+  EXPECT_TRUE(SandboxText("stale.mk", enabled + "\n").starts_with("FAIL\tweb01.example.org\t"));
 }
 
 }  // namespace

@@ -285,6 +285,9 @@ Result<RenderedHost> PrometheusRenderer::RenderHost(const HostPlan& plan) const 
     labels["automon_host"] = plan.host;
     labels["automon_service"] = s.name;
     labels["automon_type"] = std::string(formats::TypeName(s.type));
+    // The lifecycle's disabled host keeps its targets: an absent target
+    // would fire absent() alerts; alert rules exclude the label instead.
+    if (plan.disabled) labels["automon_state"] = "disabled";
     groups.push_back({{"targets", {probe.exporter}}, {"labels", std::move(labels)}});
     for (const std::string& path : SecretPathsOf(s.plan)) {
       for (const SecretFile& secret : plan.secrets) {

@@ -26,6 +26,14 @@
 // source, password file; never the password), which Prometheus drops after
 // relabelling and the exporter reads (doc/decisions.md, 2026-12-07).
 //
+// A host the registrar's lifecycle disabled (HostPlan::disabled) keeps its
+// targets, each labelled automon_state="disabled": Prometheus has no
+// switch to stop scraping a target, and a target that vanished would fire
+// absent() alerts, so alert rules exclude the label
+// (`probe_success{automon_state!="disabled"} == 0`) to silence it, as the
+// other backends switch notifications off. Enabled targets carry no
+// automon_state label.
+//
 // Services Prometheus cannot check this way (udp, mailflow, mail-flow
 // smtp/imap/pop3, haproxy, passive, plans that stay UNKNOWN) are accepted
 // and left out of the file with a note (RenderedService::note), not

@@ -139,6 +139,29 @@ TEST(PrometheusRendererTest, RendersAreByteEqualAndNamedAfterTheHost) {
   EXPECT_EQ(renderer.kind(), BackendKind::kPrometheus);
 }
 
+// Issue #17: a disabled host keeps every target (an absent one would fire
+// absent() alerts), each labelled automon_state="disabled" for alert rules
+// to exclude; otherwise the groups are the enabled host's.
+TEST(PrometheusRendererTest, DisabledHostKeepsItsTargetsLabelledDisabled) {
+  const PrometheusRenderer renderer(Options());
+  HostPlan plan = PlanEveryType();
+  auto enabled = renderer.RenderHost(plan);
+  ASSERT_TRUE(enabled.ok());
+  EXPECT_EQ(enabled->content.find("automon_state"), std::string::npos);
+  plan.disabled = true;
+  auto disabled = renderer.RenderHost(plan);
+  ASSERT_TRUE(disabled.ok());
+  std::map<std::string, json> groups = Groups(enabled->content, Options());
+  const std::map<std::string, json> off = Groups(disabled->content, Options());
+  ASSERT_EQ(off.size(), groups.size());
+  ASSERT_FALSE(off.empty());
+  for (auto& [name, labels] : groups) {
+    labels["automon_state"] = "disabled";
+    EXPECT_EQ(off.at(name), labels) << name;
+  }
+  EXPECT_EQ(disabled->services, enabled->services);
+}
+
 TEST(PrometheusRendererTest, HostWithoutProbesGetsAnEmptyListNotAnEmptyFile) {
   HostPlan plan;
   plan.host = "quiet.example.org";

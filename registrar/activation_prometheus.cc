@@ -270,6 +270,9 @@ class PrometheusBackend final : public Backend {
            backends::PrometheusBlackboxModules();
   }
 
+  // Prometheus scrapes exporters: no plugin runs the self-check.
+  bool RunsPlugins() const override { return false; }
+
   Activator& activator() override { return activator_; }
 
  private:

@@ -57,6 +57,11 @@ class Backend {
   // nothing is needed beyond the package's files.
   virtual std::optional<std::string> Example() const { return std::nullopt; }
 
+  // Whether the engine runs monitoring plugins (Nagios, Checkmk, Icinga 2):
+  // those render the registrar's self-check (the service "automon
+  // registrar", backends::SelfCheckService()); Prometheus runs none.
+  virtual bool RunsPlugins() const { return true; }
+
   virtual Activator& activator() = 0;
 };
 

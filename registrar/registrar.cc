@@ -74,8 +74,15 @@ Result<RenderedHost> Registrar::RenderHostWith(const Backend& backend,
   plan.disabled = disabled;
   // The monitoring server registers itself too: its self-check goes with
   // its own services (a second host object of that name would clash).
-  if (plan.host == SelfCheckHost()) plan.services.push_back(backends::SelfCheckService());
+  if (plan.host == SelfCheckHost() && backend.RunsPlugins()) {
+    plan.services.push_back(backends::SelfCheckService());
+  }
   return backend.RenderHost(plan, env_.now());
+}
+
+bool Registrar::IsDisabled(const std::string& host) {
+  auto lifecycle = store_.LoadLifecycle(host);
+  return lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled;
 }
 
 Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot, bool disabled) const {
@@ -112,6 +119,7 @@ Result<RenderedHost> Registrar::RenderHost(const formats::Snapshot& snapshot, bo
 
 Result<std::map<std::string, std::vector<std::string>>> Registrar::ActivateMoreBackends(
     const std::map<std::string, formats::Snapshot>& snapshots,
+    const std::set<std::string>& disabled,
     const std::function<Result<void>(const std::vector<std::string>&)>& commit) {
   std::map<std::string, std::vector<std::string>> refused;
   for (MoreBackend& more : more_backends_) {
@@ -124,7 +132,7 @@ Result<std::map<std::string, std::vector<std::string>>> Registrar::ActivateMoreB
         quarantined[host] = shared.error().message;
         continue;
       }
-      auto rendered = RenderHostWith(*more.backend, snapshot);
+      auto rendered = RenderHostWith(*more.backend, snapshot, disabled.count(host) > 0);
       if (!rendered) {
         quarantined[host] = rendered.error().message;
       } else {
@@ -384,6 +392,7 @@ Result<void> Registrar::ActivatePending() {
   auto common = AddCommonFiles(request);
   std::map<std::string, formats::Snapshot> snapshots;
   std::map<std::string, RenderedHost> rendered;
+  std::set<std::string> disabled;  // by the lifecycle: every backend renders them so
   auto finish = [&](const std::string& host, ActivationResult result) -> Result<void> {
     if (auto w = store_.SaveResult(host, result); !w) return w;
     return store_.ErasePending(host);
@@ -431,7 +440,8 @@ Result<void> Registrar::ActivatePending() {
         continue;
       }
     }
-    auto host_file = RenderHost(**snapshot);
+    if (IsDisabled(host)) disabled.insert(host);
+    auto host_file = RenderHost(**snapshot, disabled.count(host) > 0);
     if (!host_file) {
       if (auto f = fail(host_file.error().message); !f) return f;
       continue;
@@ -505,7 +515,7 @@ Result<void> Registrar::ActivatePending() {
   if (auto c = commit(outcome->unchanged); !c) return c;
   // The other backends (backend = A, B): a host one of them refuses stays
   // live in the others.
-  auto more = ActivateMoreBackends(snapshots, commit);
+  auto more = ActivateMoreBackends(snapshots, disabled, commit);
   if (!more) return more.error();
   // The outcomes, flushed once for the batch, then the pending snapshots go.
   std::map<std::string, ActivationResult> results;
@@ -843,6 +853,7 @@ int Registrar::Render() {
   std::map<std::string, std::vector<SecretFile>> secrets;
   std::map<std::string, formats::Snapshot> loaded;  // for the other backends
   std::set<std::string> unreadable;
+  std::set<std::string> disabled;  // by the lifecycle
   int status = kOk;
   for (const std::string& host : *hosts) {
     auto snapshot = store_.Load(host);
@@ -859,9 +870,8 @@ int Registrar::Render() {
       continue;
     }
     loaded[host] = **snapshot;
-    auto lifecycle = store_.LoadLifecycle(host);
-    const bool disabled = lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled;
-    auto rendered = RenderHostWith(*backend_, **snapshot, disabled);
+    if (IsDisabled(host)) disabled.insert(host);
+    auto rendered = RenderHostWith(*backend_, **snapshot, disabled.count(host) > 0);
     if (!rendered) {
       env_.err << "automon-registrar: " << host << ": " << rendered.error().message << "\n";
       status = kPartial;
@@ -871,10 +881,11 @@ int Registrar::Render() {
     request.hosts[host] = rendered->content;
     secrets[host] = rendered->secrets;
   }
-  // The self-check's own host, unless the server registers itself.
-  if (const std::string& self = SelfCheckHost();
-      !self.empty() && !request.hosts.count(self) && !request.keep_hosts.count(self)) {
-    auto rendered = RenderSelfCheckHost();
+  // The self-check's own host, unless the server registers itself, in
+  // every backend that runs plugins.
+  const std::string& self = SelfCheckHost();
+  if (!self.empty() && !loaded.count(self) && !unreadable.count(self) && backend_->RunsPlugins()) {
+    auto rendered = RenderSelfCheckHost(*backend_);
     if (!rendered) {
       env_.err << "automon-registrar: " << self << ": " << rendered.error().message << "\n";
       status = kPartial;
@@ -933,10 +944,10 @@ int Registrar::Render() {
       continue;
     }
     std::map<std::string, std::vector<SecretFile>> more_secrets;
+    std::vector<std::string> listed;  // hosts whose quarantine this render decides
     for (const auto& [host, snapshot] : loaded) {
-      auto lifecycle = store_.LoadLifecycle(host);
-      auto rendered = RenderHostWith(
-          *more.backend, snapshot, lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled);
+      listed.push_back(host);
+      auto rendered = RenderHostWith(*more.backend, snapshot, disabled.count(host) > 0);
       if (!rendered) {
         env_.err << "automon-registrar: " << host << ": " << more.backend->DisplayName() << ": "
                  << rendered.error().message << "\n";
@@ -946,6 +957,18 @@ int Registrar::Render() {
       }
       more_request.hosts[host] = rendered->content;
       more_secrets[host] = rendered->secrets;
+    }
+    if (!self.empty() && !loaded.count(self) && !unreadable.count(self) &&
+        more.backend->RunsPlugins()) {
+      auto rendered = RenderSelfCheckHost(*more.backend);
+      if (!rendered) {
+        env_.err << "automon-registrar: " << self << ": " << more.backend->DisplayName() << ": "
+                 << rendered.error().message << "\n";
+        status = kPartial;
+      } else {
+        more_request.hosts[self] = rendered->content;
+        listed.push_back(self);
+      }
     }
     auto more_outcome =
         more.backend->activator().Activate(more_request, [&](const std::vector<std::string>& good) {
@@ -961,7 +984,7 @@ int Registrar::Render() {
       status = kPartial;
       continue;
     }
-    for (const auto& [host, snapshot] : loaded) {
+    for (const std::string& host : listed) {
       auto q = more_outcome->quarantined.find(host);
       if (q == more_outcome->quarantined.end()) {
         if (auto c = more.quarantine.Clear(host); !c) return fail(c.error().message);

@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -108,21 +109,28 @@ class Registrar {
   // `disabled`: the lifecycle's disabled state (checks and notifications
   // off).
   Result<RenderedHost> RenderHost(const formats::Snapshot& snapshot, bool disabled = false) const;
-  // The host's file for `backend`.
+  // The host's file for `backend`; the server's own host gets the
+  // self-check service there when `backend` runs plugins.
   Result<RenderedHost> RenderHostWith(const Backend& backend, const formats::Snapshot& snapshot,
                                       bool disabled = false) const;
+  // Whether the lifecycle disabled `host` (its record says so; an
+  // unreadable record reads as not disabled).
+  bool IsDisabled(const std::string& host);
   // Activates the hosts of `snapshots` for each backend after the first
-  // (`backend = nagios, prometheus`); `commit` commits hosts going live.
-  // Returns host -> "Name: why" for each backend that did not take it.
+  // (`backend = nagios, prometheus`), those in `disabled` with their checks
+  // and notifications off; `commit` commits hosts going live. Returns
+  // host -> "Name: why" for each backend that did not take it.
   Result<std::map<std::string, std::vector<std::string>>> ActivateMoreBackends(
       const std::map<std::string, formats::Snapshot>& snapshots,
+      const std::set<std::string>& disabled,
       const std::function<Result<void>(const std::vector<std::string>&)>& commit);
   // How the backends after the first see `host`, for hosts and show:
   // (name, quarantine reason or nullopt).
   std::vector<std::pair<std::string, std::optional<std::string>>> MoreBackendStates(
       const std::string& host);
-  // The self-check host (self_check.h) for the configured backend.
-  Result<RenderedHost> RenderSelfCheckHost() const;
+  // The self-check host (self_check.h) for `backend`, one that runs
+  // plugins.
+  Result<RenderedHost> RenderSelfCheckHost(const Backend& backend) const;
   int64_t NowUnix() const;
   // The host the self-check service goes to; empty: none.
   const std::string& SelfCheckHost() const;
@@ -144,9 +152,13 @@ class Registrar {
   void Seen(const std::string& host, const formats::Snapshot& snapshot);
   void RecordActivation(bool ok, std::string_view error);
   // Activates `snapshot`'s host file rendered with `disabled` (the
-  // lifecycle's disabled state) on its own; an Error when it could not be
-  // activated or the engine quarantined it. The caller holds the lock.
-  Result<void> ActivateHostState(const formats::Snapshot& snapshot, bool disabled);
+  // lifecycle's disabled state) on its own, in every backend; an Error
+  // when the first backend could not activate it or quarantined it.
+  // Returns "Name: why" for each other backend that did not take it (it
+  // keeps its last file there, as with a registration). The caller holds
+  // the lock.
+  Result<std::vector<std::string>> ActivateHostState(const formats::Snapshot& snapshot,
+                                                     bool disabled);
   // Sets the backend-wide files of a request (Backend::AddSharedFiles).
   Result<void> AddCommonFiles(ActivationRequest& request) const;
   // Activates every pending snapshot together and records each host's

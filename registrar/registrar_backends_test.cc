@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "backends/icinga2.h"
 #include "backends/nagios.h"
 #include "common/testing/fake_process_runner.h"
 #include "common/testing/temp_dir.h"
@@ -94,8 +95,15 @@ class RegistrarBackendsTest : public ::testing::Test {
     std::istringstream in(input);
     out_.str("");
     err_.str("");
-    const Environment env{fs_, disk_, runner_, [] { return std::string("2026-12-07T12:00:00Z"); },
-                          in,  out_,  err_};
+    const Environment env{fs_,
+                          disk_,
+                          runner_,
+                          [] { return std::string("2026-12-07T12:00:00Z"); },
+                          in,
+                          out_,
+                          err_,
+                          [this] { return now_; },
+                          [this](const std::string& line) { audit_.push_back(line); }};
     Registrar registrar(config_, env);
     return call(registrar);
   }
@@ -107,9 +115,47 @@ class RegistrarBackendsTest : public ::testing::Test {
         config_.output_dir + "/" + backends::HostFileName("web01.example.org"), 1 << 20);
     return content ? *content : "(missing)";
   }
-  std::string Prometheus() {
-    auto content = fs_.ReadFile(config_.prometheus_sd_dir + "/web01.example.org.json", 1 << 20);
+  std::string Prometheus(const std::string& host = "web01.example.org") {
+    auto content = fs_.ReadFile(config_.prometheus_sd_dir + "/" + host + ".json", 1 << 20);
     return content ? *content : "(missing)";
+  }
+  std::string NagiosOf(const std::string& host) {
+    auto content = fs_.ReadFile(config_.output_dir + "/" + backends::HostFileName(host), 1 << 20);
+    return content ? *content : "(missing)";
+  }
+  std::string Icinga2Of(const std::string& host) {
+    auto content = fs_.ReadFile(
+        config_.icinga2_output_dir + "/" + backends::Icinga2Renderer({}).HostFileName(host),
+        1 << 20);
+    return content ? *content : "(missing)";
+  }
+  // backend = nagios, icinga2: Icinga 2's stand-in takes everything.
+  void UseIcinga2() {
+    const std::string& t = dir_.path();
+    config_.icinga2_conf = t + "/icinga2/icinga2.conf";
+    config_.icinga2_output_dir = t + "/icinga2/conf.d/automon";
+    config_.icinga2_verify_command = "icinga2-verify {config} {zonesdir} {cachedir}";
+    config_.icinga2_reload_command = "icinga2-reload";
+    config_.backends = {backends::BackendKind::kNagios, backends::BackendKind::kIcinga2};
+    ASSERT_TRUE(fs_.MakeDirectories(t + "/icinga2/conf.d", 0755).ok());
+    ASSERT_TRUE(
+        fs_.WriteFileAtomic(config_.icinga2_conf, "include_recursive \"conf.d\"\n", 0644).ok());
+    runner_.On("icinga2-verify", [](const std::vector<std::string>&) {
+      return Result<ProcessResult>(ProcessResult{0, false, "Finished validating\n"});
+    });
+    runner_.On("icinga2-reload", [](const std::vector<std::string>&) {
+      return Result<ProcessResult>(ProcessResult{0, false, ""});
+    });
+  }
+  // One lifecycle tick of `serve` at `at`.
+  void Tick(int64_t at, int64_t started) {
+    now_ = at;
+    ASSERT_EQ(Run([&](Registrar& r) {
+                auto p = r.RunLifecycle(started);
+                EXPECT_TRUE(p.ok()) << p.error().message;
+                return kOk;
+              }),
+              kOk);
   }
 
   testing::ScopedTempDir dir_;
@@ -122,6 +168,8 @@ class RegistrarBackendsTest : public ::testing::Test {
   std::string refuse_nagios_;
   std::string refuse_prometheus_;
   bool promtool_broken_ = false;
+  int64_t now_ = 1'800'000'000;  // the fake clock
+  std::vector<std::string> audit_;
 };
 
 TEST_F(RegistrarBackendsTest, EveryBackendGetsTheHost) {
@@ -228,6 +276,118 @@ TEST_F(RegistrarBackendsTest, ABackendThatCannotVerifyLeavesTheOtherActive) {
   EXPECT_EQ(Run([](Registrar& r) { return r.Remove("web01.example.org"); }), kOk) << err_.str();
   EXPECT_EQ(Nagios(), "(missing)");
   EXPECT_EQ(Prometheus(), "(missing)");
+}
+
+// Issue #17: the lifecycle's disable reaches every backend in the same
+// activation, not only the first until the next `render`; a contact
+// enables the host again everywhere.
+TEST_F(RegistrarBackendsTest, ADisableReachesEveryBackendAtOnce) {
+  config_.self_check_host = "none";
+  config_.lifecycle.silent_after = 3600;
+  config_.lifecycle.disable_after = 2 * 86400;
+  const int64_t start = now_;
+  ASSERT_EQ(Receive(Document(1, "[db]\ntype = tcp\nport = 5432\n")), kOk) << out_.str();
+  const std::string nagios = Nagios();
+  const std::string prometheus = Prometheus();
+  EXPECT_EQ(nagios.find("notifications_enabled"), std::string::npos) << nagios;
+  EXPECT_EQ(prometheus.find("automon_state"), std::string::npos) << prometheus;
+  Tick(start + 3600, start);  // silent: nothing rendered
+  EXPECT_EQ(Nagios(), nagios);
+  EXPECT_EQ(Prometheus(), prometheus);
+
+  Tick(start + 2 * 86400, start);
+  EXPECT_NE(Nagios().find("active_checks_enabled   0"), std::string::npos) << Nagios();
+  EXPECT_NE(Nagios().find("notifications_enabled   0"), std::string::npos) << Nagios();
+  const auto groups = nlohmann::json::parse(Prometheus());
+  ASSERT_EQ(groups.size(), 1u) << Prometheus();
+  EXPECT_EQ(groups[0]["labels"]["automon_state"], "disabled") << Prometheus();
+  EXPECT_EQ(groups[0]["labels"]["__param_target"], "192.0.2.10:5432");  // kept
+  EXPECT_EQ(audit_.back(),
+            "audit: event=state host=web01.example.org key=- generation=1 reason=\"silent -> "
+            "disabled: disable_after 2d (last push 2d ago)\"");
+  // `render` keeps both so.
+  const std::string disabled_nagios = Nagios();
+  const std::string disabled_prometheus = Prometheus();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk) << err_.str();
+  EXPECT_EQ(backends::WithoutHeader(Nagios()), backends::WithoutHeader(disabled_nagios));
+  EXPECT_EQ(Prometheus(), disabled_prometheus);
+
+  // A backend that refuses the disabled file keeps its last one, and the
+  // trail says so; the others are disabled.
+  ASSERT_EQ(Receive(Document(1, "[db]\ntype = tcp\nport = 5432\n")), kOk) << out_.str();
+  EXPECT_EQ(Prometheus(), prometheus);
+  EXPECT_EQ(Nagios().find("notifications_enabled"), std::string::npos);
+  Tick(now_ + 3600, start);
+  refuse_prometheus_ = "automon_state";
+  Tick(now_ + 2 * 86400 - 3600, start);
+  EXPECT_NE(Nagios().find("notifications_enabled   0"), std::string::npos) << Nagios();
+  EXPECT_EQ(Prometheus(), prometheus);
+  EXPECT_NE(audit_.back().find("reason=\"silent -> disabled: disable_after 2d (last push 2d "
+                               "ago); not disabled in Prometheus: FAILED: checking SD file"),
+            std::string::npos)
+      << audit_.back();
+  refuse_prometheus_.clear();
+
+  // A contact (the daemon's heartbeat) enables it again in both.
+  ASSERT_EQ(Run([&](Registrar& r) {
+              auto c = r.RecordContact("web01.example.org");
+              EXPECT_TRUE(c.ok()) << c.error().message;
+              return kOk;
+            }),
+            kOk);
+  EXPECT_EQ(backends::WithoutHeader(Nagios()), backends::WithoutHeader(nagios));
+  EXPECT_EQ(Prometheus(), prometheus);
+}
+
+// Issue #17: the registrar's self-check is in every backend that runs
+// plugins; Prometheus runs none, so it has no self-check host, and the
+// server's own registered host has no self-check target there.
+TEST_F(RegistrarBackendsTest, TheSelfCheckIsInEveryPluginBackend) {
+  config_.self_check_host = "monitor.example.org";
+  UseIcinga2();
+  ASSERT_EQ(Receive(Document(1, "[db]\ntype = tcp\nport = 5432\n")), kOk) << out_.str();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk) << out_.str() << err_.str();
+  EXPECT_NE(out_.str().find("Icinga 2: 2 hosts active"), std::string::npos) << out_.str();
+  EXPECT_NE(NagiosOf("monitor.example.org").find("service_description     automon registrar"),
+            std::string::npos)
+      << NagiosOf("monitor.example.org");
+  const std::string icinga2 = Icinga2Of("monitor.example.org");
+  EXPECT_NE(icinga2.find("  display_name = \"automon registrar\"\n"
+                         "  check_command = \"automon_registrar_self_check\"\n"),
+            std::string::npos)
+      << icinga2;
+  EXPECT_EQ(Icinga2Of("web01.example.org").find("automon registrar"), std::string::npos);
+  // A second render changes nothing.
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk);
+  EXPECT_NE(out_.str().find("Icinga 2: 2 hosts active (0 changed, 2 unchanged)"), std::string::npos)
+      << out_.str();
+  // The server registers itself: the service joins its own host in both.
+  ASSERT_EQ(Run([](Registrar& r) { return r.Receive("monitor.example.org"); },
+                Document(1, "[ssh]\ntype = ssh\n", {}, "monitor.example.org")),
+            kOk)
+      << out_.str();
+  EXPECT_NE(Icinga2Of("monitor.example.org").find("automon registrar"), std::string::npos);
+  EXPECT_NE(NagiosOf("monitor.example.org").find("automon registrar"), std::string::npos);
+  EXPECT_NE(Icinga2Of("monitor.example.org").find("ssh"), std::string::npos);
+}
+
+TEST_F(RegistrarBackendsTest, PrometheusHasNoSelfCheck) {
+  config_.self_check_host = "monitor.example.org";
+  ASSERT_EQ(Receive(Document(1, "[db]\ntype = tcp\nport = 5432\n")), kOk) << out_.str();
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk) << out_.str() << err_.str();
+  EXPECT_NE(NagiosOf("monitor.example.org").find("automon registrar"), std::string::npos);
+  EXPECT_EQ(Prometheus("monitor.example.org"), "(missing)");
+  EXPECT_NE(out_.str().find("Prometheus: 1 hosts active"), std::string::npos) << out_.str();
+  // Registered, the server's own host has its services' targets only.
+  ASSERT_EQ(Run([](Registrar& r) { return r.Receive("monitor.example.org"); },
+                Document(1, "[db]\ntype = tcp\nport = 5432\n", {}, "monitor.example.org")),
+            kOk)
+      << out_.str();
+  EXPECT_EQ(out_.str(), "db: active\n");
+  const auto groups = nlohmann::json::parse(Prometheus("monitor.example.org"));
+  ASSERT_EQ(groups.size(), 1u) << Prometheus("monitor.example.org");
+  EXPECT_EQ(groups[0]["labels"]["automon_service"], "db");
+  EXPECT_NE(NagiosOf("monitor.example.org").find("automon registrar"), std::string::npos);
 }
 
 TEST(ConfigBackendListTest, ParsesAListAndRefusesRepeatsAndUnknownNames) {

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "backends/plan.h"
 #include "common/text.h"
@@ -68,8 +69,8 @@ const std::string& Registrar::SelfCheckHost() const {
   return *self_check_host_;
 }
 
-Result<RenderedHost> Registrar::RenderSelfCheckHost() const {
-  return backend_->RenderHost(backends::SelfCheckHostPlan(SelfCheckHost()), env_.now());
+Result<RenderedHost> Registrar::RenderSelfCheckHost(const Backend& backend) const {
+  return backend.RenderHost(backends::SelfCheckHostPlan(SelfCheckHost()), env_.now());
 }
 
 Result<RegistrarStatus> Registrar::WriteStatus(bool guard_holds) {
@@ -145,21 +146,29 @@ int Registrar::Check() {
   return result.code;
 }
 
-Result<void> Registrar::ActivateHostState(const formats::Snapshot& snapshot, bool disabled) {
+Result<std::vector<std::string>> Registrar::ActivateHostState(const formats::Snapshot& snapshot,
+                                                              bool disabled) {
   auto rendered = RenderHost(snapshot, disabled);
   if (!rendered) return rendered.error();
   ActivationRequest request;
   if (auto common = AddCommonFiles(request); !common) return common.error();
   request.hosts[snapshot.host] = rendered->content;
-  auto outcome = activator_->Activate(request, [&](const std::vector<std::string>&) {
+  auto commit = [&](const std::vector<std::string>&) {
     return store_.WriteAllSecrets({{snapshot.host, rendered->secrets}});
-  });
+  };
+  auto outcome = activator_->Activate(request, commit);
   RecordActivation(outcome.ok(), outcome ? "" : outcome.error().message);
   if (!outcome) return outcome.error();
   if (auto q = outcome->quarantined.find(snapshot.host); q != outcome->quarantined.end()) {
     return Error{q->second};
   }
-  return {};
+  // The other backends in the same activation, not at the next render.
+  std::set<std::string> disabled_hosts;
+  if (disabled) disabled_hosts.insert(snapshot.host);
+  auto more = ActivateMoreBackends({{snapshot.host, snapshot}}, disabled_hosts, commit);
+  if (!more) return more.error();
+  if (auto m = more->find(snapshot.host); m != more->end()) return m->second;
+  return std::vector<std::string>{};
 }
 
 Result<void> Registrar::RecordContact(const std::string& host_arg) {
@@ -174,10 +183,15 @@ Result<void> Registrar::RecordContact(const std::string& host_arg) {
   auto before = store_.LoadLifecycle(*host);
   Seen(*host, **snapshot);
   if (before.ok() && before->state == LifecycleState::kDisabled) {
-    if (auto a = ActivateHostState(**snapshot, /*disabled=*/false); !a) {
+    auto a = ActivateHostState(**snapshot, /*disabled=*/false);
+    if (!a) {
       Audit(AuditEvent::kState, *host, (*snapshot)->generation,
             fmt::format("not enabled again: {}", a.error().message));
-      return a;
+      return a.error();
+    }
+    for (const std::string& refused : *a) {
+      Audit(AuditEvent::kState, *host, (*snapshot)->generation,
+            fmt::format("not enabled again in {}", refused));
     }
   }
   return {};
@@ -225,19 +239,24 @@ Result<LifecyclePlan> Registrar::RunLifecycle(int64_t started_at) {
       const std::optional<uint64_t> generation =
           snapshot.ok() && *snapshot ? std::optional<uint64_t>((*snapshot)->generation)
                                      : std::nullopt;
+      std::string partly;  // the backends after the first that kept the old file
       if (*t.to == LifecycleState::kDisabled) {
-        // The host's file again, with its checks and notifications off.
+        // The host's file again, with its checks and notifications off, in
+        // every backend.
         if (!snapshot || !*snapshot) continue;
-        if (auto a = ActivateHostState(**snapshot, /*disabled=*/true); !a) {
+        auto a = ActivateHostState(**snapshot, /*disabled=*/true);
+        if (!a) {
           Audit(AuditEvent::kState, t.host, generation,
                 fmt::format("not disabled: {}", a.error().message));
           continue;
         }
+        for (const std::string& refused : *a)
+          partly += fmt::format("; not disabled in {}", refused);
       }
       if (auto s = store_.SaveLifecycle(t.host, after); !s) return s.error();
       Audit(AuditEvent::kState, t.host, generation,
-            fmt::format("{} -> {}: {}", LifecycleStateName(t.from), LifecycleStateName(*t.to),
-                        t.reason));
+            fmt::format("{} -> {}: {}{}", LifecycleStateName(t.from), LifecycleStateName(*t.to),
+                        t.reason, partly));
     }
   }
   for (const Transition& t : removals) {

@@ -64,6 +64,9 @@ SITE = "mysite"
 PLUGINS = "/omd/sites/mysite/lib/nagios/plugins"
 PROBES = "/usr/lib/nagios/plugins"
 LITERAL_TYPES = (str, int, float, bool, type(None))
+# Setup's dict-keyed rulesets (attribute -> rules): a file may put rules
+# ahead of the site's, never change or drop them.
+RULESET_TABLES = ("extra_host_conf", "extra_service_conf")
 
 
 def site_variables():
@@ -78,6 +81,7 @@ def site_variables():
         "ipv6addresses": {},
         "explicit_host_conf": {"alias": {other: "Existing"}},
         "extra_host_conf": {},
+        "extra_service_conf": {},
         "custom_checks": [{"id": "admin", "value": {"service_description": "x"},
                            "condition": {"host_name": [other]}}],
         "active_checks": {},
@@ -113,13 +117,14 @@ def _audit(event, args):
 sys.addaudithook(_audit)
 
 
-def execute_mk(path, restricted=True):
+def execute_mk(path, restricted=True, before=None):
     """Executes a .mk file as a site does (exec with the predefined
-    variables). Returns (namespace after, namespace before, audited events)."""
+    variables, `before` or site_variables()). Returns (namespace after,
+    namespace before, audited events)."""
     with open(path, "rb") as f:
         data = f.read()
     text = data.decode("ascii")  # the encoder writes ASCII only
-    before = site_variables()
+    before = site_variables() if before is None else before
     ns = copy.deepcopy(before)
     ns["__builtins__"] = {} if restricted else __builtins__
     code = compile(text, path, "exec")
@@ -143,6 +148,16 @@ def additions(ns, before):
         if isinstance(old, list):
             assert new[:len(old)] == old, "%s was changed, not extended" % name
             added[name] = new[len(old):]
+        elif name in RULESET_TABLES:
+            added[name] = {}
+            for k, rules in new.items():
+                kept = old.get(k, [])
+                assert type(rules) is list and len(rules) >= len(kept), "%s[%r]" % (name, k)
+                assert rules[len(rules) - len(kept):] == kept, \
+                    "%s[%r]: the site's rules were not kept after the file's" % (name, k)
+                if len(rules) > len(kept):
+                    added[name][k] = rules[:len(rules) - len(kept)]
+            assert set(old) <= set(new), "%s lost rulesets" % name
         else:
             for k, v in old.items():
                 if name == "explicit_host_conf":
@@ -304,6 +319,47 @@ class MkFilesTest(unittest.TestCase):
                              r"^No result from web01.example.org for \d+ s \(agent silent\?\)$")
         self.assertEqual(rules["lbsock"]["freshness"]["interval"], 11)
         self.assertIn("command_line", rules["ssh"])
+
+
+    def test_disabled_golden_switches_only_this_host_off_ahead_of_the_site(self):
+        """Issue #17: the lifecycle's disabled host, as a site executes it
+        with rules of its own in the same rulesets: the file only adds,
+        only for this host, and the site's rules stay, after automon's."""
+        host = "web01.example.org"
+        golden = os.path.join(SOURCE_DIR, "backends", "testdata", "disabled.example.org.mk")
+        before = site_variables()
+        admin = {"id": "admin-notify", "value": "1",
+                 "condition": {"host_name": ["existing.example.org"]}}
+        before["extra_host_conf"] = {"notifications_enabled": [admin],
+                                     "check_interval": [dict(admin, value=5.0)]}
+        before["extra_service_conf"] = {"active_checks_enabled": [dict(admin, id="admin-svc")]}
+        ns, before, events = execute_mk(golden, restricted=True, before=before)
+        self.assertEqual(events, [])
+        added = additions(ns, before)
+        self.assertEqual(added["all_hosts"], [host])
+        for table, kind in (("extra_host_conf", "host"), ("extra_service_conf", "service")):
+            self.assertEqual(sorted(added[table]),
+                             ["active_checks_enabled", "notifications_enabled"], table)
+            for attribute, rules in added[table].items():
+                self.assertEqual(rules, [{
+                    "id": "automon/%s/disabled/%s:%s" % (host, table, attribute),
+                    "value": "0",
+                    "condition": {"host_name": [host]},
+                    "options": {"description": "automon: host %s disabled by the registrar's "
+                                "lifecycle (%s %s off)" % (host, kind, attribute)}}])
+                # First match wins: automon's rule comes before the site's.
+                self.assertEqual(ns[table][attribute][1:],
+                                 before[table].get(attribute, []))
+        self.assertEqual(ns["extra_host_conf"]["check_interval"],
+                         before["extra_host_conf"]["check_interval"])
+        self.assertEqual(ns["extra_host_conf"]["notifications_enabled"][1]["id"], "admin-notify")
+        rules = {r["value"]["service_description"]: r["value"] for r in added["custom_checks"]}
+        # The passive service is never stale; the active one keeps its command.
+        self.assertEqual(rules["Backup"], {"service_description": "Backup"})
+        self.assertIn("command_line", rules["ssh"])
+        # With the predefined variables alone, the rulesets are created.
+        ns, before, _ = execute_mk(golden, restricted=True)
+        self.assertEqual(len(additions(ns, before)["extra_service_conf"]["notifications_enabled"]), 1)
 
 
 def nagios_values(check):
