@@ -68,14 +68,17 @@ class FakeRemoteFactory : public RemoteFactory {
 // Answers Find() with a scripted list (or error), counting the calls.
 class FakeDiscovery : public Discovery {
  public:
-  Result<std::vector<avahi::Found>> Find(std::chrono::milliseconds timeout) override {
+  Result<std::vector<avahi::Found>> Find(std::chrono::milliseconds timeout,
+                                         const std::set<std::string>& pinned) override {
     timeouts.push_back(timeout);
+    enough.push_back(pinned);
     if (error) return *error;
     return found;
   }
   std::vector<avahi::Found> found;
   std::optional<Error> error;
   std::vector<std::chrono::milliseconds> timeouts;
+  std::vector<std::set<std::string>> enough;  // what each Find may stop early on
 };
 
 class AgentTest : public ::testing::Test {
@@ -667,6 +670,11 @@ TEST_F(AgentDiscoveryTest, PushesToEveryRegistrarFound) {
       << err_.str();
   EXPECT_EQ(*fs_.ReadFile("/var/lib/automon-agent/discovered", 100),
             "192.0.2.1 2222\n192.0.2.2 2300\n");
+  // Nothing was pinned: that browse waited for everything; the next one
+  // may end as soon as the pinned key has answered.
+  EXPECT_EQ(discovery_.enough, (std::vector<std::set<std::string>>{{}}));
+  EXPECT_EQ(Run({"push"}), kExitOk);
+  EXPECT_EQ(discovery_.enough, (std::vector<std::set<std::string>>{{}, {remotes_.fingerprint}}));
 }
 
 TEST_F(AgentDiscoveryTest, AdvertisedFingerprintMismatchIsRefused) {
@@ -761,6 +769,9 @@ TEST_F(AgentDiscoveryTest, ConfiguredFingerprintsAreTheOnlyKeysForDiscoveredRegi
   EXPECT_EQ(remotes_.calls[0].host, "192.0.2.1");
   EXPECT_EQ(remotes_.calls[1].host, "192.0.2.2");
   EXPECT_NE(out_.str().find("not using 192.0.2.66:2222"), std::string::npos) << out_.str();
+  // The browse waits for both configured keys, not for the first to answer.
+  EXPECT_EQ(discovery_.enough,
+            (std::vector<std::set<std::string>>{{remotes_.fingerprint, second}}));
 }
 
 TEST_F(AgentDiscoveryTest, OnlyUnpinnedRegistrarsAnnouncedFallsBackToThePinnedOnes) {

@@ -5,8 +5,9 @@
 
 namespace automon::agent {
 
-Result<std::vector<avahi::Found>> AvahiDiscovery::Find(std::chrono::milliseconds timeout) {
-  auto result = avahi::Browse(avahi::kServiceType, timeout);
+Result<std::vector<avahi::Found>> AvahiDiscovery::Find(std::chrono::milliseconds timeout,
+                                                       const std::set<std::string>& pinned) {
+  auto result = avahi::Browse(avahi::kServiceType, timeout, pinned);
   if (!result) return result.error();
   return std::move(result->found);
 }

@@ -5,6 +5,8 @@
 #define AUTOMON_AGENT_DISCOVERY_H_
 
 #include <chrono>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "common/avahi/service.h"
@@ -15,9 +17,12 @@ namespace automon::agent {
 class Discovery {
  public:
   virtual ~Discovery() = default;
-  // The `_automon._tcp` services resolved within `timeout`. An Error with
-  // errnum avahi::kNoDaemon when avahi-daemon (or D-Bus) is not reachable.
-  virtual Result<std::vector<avahi::Found>> Find(std::chrono::milliseconds timeout) = 0;
+  // The `_automon._tcp` services resolved within `timeout`, or as soon as
+  // services advertising every key of `pinned` answered (avahi::Browse's
+  // `enough`). An Error with errnum avahi::kNoDaemon when avahi-daemon (or
+  // D-Bus) is not reachable.
+  virtual Result<std::vector<avahi::Found>> Find(std::chrono::milliseconds timeout,
+                                                 const std::set<std::string>& pinned) = 0;
 };
 
 // The real one: a short-lived Avahi browser (common/avahi/browser.h). It
@@ -25,7 +30,8 @@ class Discovery {
 // and no thread.
 class AvahiDiscovery final : public Discovery {
  public:
-  Result<std::vector<avahi::Found>> Find(std::chrono::milliseconds timeout) override;
+  Result<std::vector<avahi::Found>> Find(std::chrono::milliseconds timeout,
+                                         const std::set<std::string>& pinned) override;
 };
 
 }  // namespace automon::agent

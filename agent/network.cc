@@ -179,7 +179,16 @@ std::vector<Target> Targets(Context& ctx, Pins& pins, bool browse = true) {
     return targets;
   }
   const auto timeout = std::chrono::milliseconds(ctx.config.discovery_timeout_ms);
-  auto found = ctx.env.discovery.Find(timeout);
+  // Once every registrar this agent trusts has answered, the browse ends
+  // without waiting for the rest of the network (about a second).
+  std::set<std::string> trusted;
+  if (!pins.first_contact) {
+    trusted =
+        ctx.config.fingerprints.empty()
+            ? pins.keys
+            : std::set<std::string>(ctx.config.fingerprints.begin(), ctx.config.fingerprints.end());
+  }
+  auto found = ctx.env.discovery.Find(timeout, trusted);
   std::vector<Target> discovered;
   std::string ignored;  // announced, but with a key not pinned
   if (!found) {

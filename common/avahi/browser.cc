@@ -24,6 +24,8 @@ struct Lookup {
   std::string type;
   bool all_for_now = false;
   bool timed_out = false;
+  std::set<std::string> enough;  // fingerprints that end the wait once all answered
+  bool early = false;
   std::string failure;
   // One resolver per (interface, protocol, name) the browser reported.
   std::map<AvahiServiceResolver*, ServiceResolverPtr> resolvers;
@@ -33,6 +35,15 @@ struct Lookup {
   void MaybeQuit() {
     if (timed_out || !failure.empty() || (all_for_now && resolvers.empty())) {
       avahi_simple_poll_quit(poll);
+      return;
+    }
+    if (!enough.empty() && !all_for_now) {
+      std::vector<Found> so_far;
+      for (const auto& [name, f] : found) so_far.push_back(f);
+      if (AnnouncesEvery(so_far, enough)) {
+        early = true;
+        avahi_simple_poll_quit(poll);
+      }
     }
   }
 };
@@ -124,12 +135,14 @@ void OnTimeout(AvahiTimeout*, void* data) {
 
 }  // namespace
 
-Result<BrowseResult> Browse(std::string_view type, std::chrono::milliseconds timeout) {
+Result<BrowseResult> Browse(std::string_view type, std::chrono::milliseconds timeout,
+                            const std::set<std::string>& enough) {
   SimplePollPtr poll(avahi_simple_poll_new());
   if (!poll) return Error{"avahi_simple_poll_new failed"};
   Lookup lookup;
   lookup.poll = poll.get();
   lookup.type = std::string(type);
+  lookup.enough = enough;
   const AvahiPoll* api = avahi_simple_poll_get(poll.get());
   int error = 0;
   // No NO_FAIL: a command must not wait for a daemon that is not there.
@@ -159,6 +172,7 @@ Result<BrowseResult> Browse(std::string_view type, std::chrono::milliseconds tim
   browser.reset();
   if (!lookup.failure.empty()) return Error{lookup.failure};
   BrowseResult result;
+  result.early = lookup.early;
   for (auto& [name, f] : lookup.found) result.found.push_back(std::move(f));
   for (const std::string& name : lookup.seen) {
     if (!lookup.found.count(name)) result.unresolved.push_back(name);

@@ -95,6 +95,15 @@ std::optional<std::string> AdvertisedFingerprint(const Found& found) {
   return it->second;
 }
 
+bool AnnouncesEvery(const std::vector<Found>& found, const std::set<std::string>& fingerprints) {
+  if (fingerprints.empty()) return false;
+  return std::all_of(fingerprints.begin(), fingerprints.end(), [&](const std::string& key) {
+    return std::any_of(found.begin(), found.end(), [&](const Found& f) {
+      return f.address.find(':') == std::string::npos && AdvertisedFingerprint(f) == key;
+    });
+  });
+}
+
 InterfaceChoice ChooseInterface(
     const std::string& address,
     const std::function<std::optional<std::string>(const std::string&)>& owner,

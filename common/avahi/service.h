@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,12 @@ std::optional<std::string> ScopedAddress(const std::string& address, const char*
 // The TXT record's fingerprint, if it has one (not checked for form: a
 // malformed one matches no key, so it only ever refuses).
 std::optional<std::string> AdvertisedFingerprint(const Found& found);
+
+// Whether `found` has, for each of `fingerprints`, a service advertising
+// it at an IPv4 address (IPv4 is what a browse prefers; an IPv6 answer may
+// still be followed by its IPv4 one). False for an empty set: a browse
+// that knows no key waits for everything avahi-daemon knows.
+bool AnnouncesEvery(const std::vector<Found>& found, const std::set<std::string>& fingerprints);
 
 // Parses "key=value" TXT strings; a string without '=' is a boolean
 // attribute with an empty value (RFC 6763 §6.4); keys are lower-cased;

@@ -53,6 +53,25 @@ TEST(ServiceTxtTest, AdvertisedFingerprintIsReturnedEvenWhenMalformed) {
   EXPECT_EQ(AdvertisedFingerprint(f), "MD5:00");
 }
 
+TEST(ServiceTxtTest, AnnouncesEveryKeyAtAnIpv4Address) {
+  auto found = [](std::string address, std::string key) {
+    Found f;
+    f.name = "automon registrar on " + key;
+    f.address = std::move(address);
+    f.port = 2223;
+    f.txt["fingerprint"] = std::move(key);
+    return f;
+  };
+  const std::vector<Found> one = {found("192.0.2.1", "SHA256:a")};
+  EXPECT_TRUE(AnnouncesEvery(one, {"SHA256:a"}));
+  EXPECT_FALSE(AnnouncesEvery(one, {}));                        // no key known: wait for everything
+  EXPECT_FALSE(AnnouncesEvery(one, {"SHA256:a", "SHA256:b"}));  // one of a pair
+  EXPECT_FALSE(AnnouncesEvery({found("fe80::1%eth0", "SHA256:a")}, {"SHA256:a"}));
+  EXPECT_FALSE(AnnouncesEvery({found("192.0.2.1", "SHA256:forged")}, {"SHA256:a"}));
+  EXPECT_TRUE(AnnouncesEvery({found("192.0.2.2", "SHA256:b"), found("192.0.2.1", "SHA256:a")},
+                             {"SHA256:a", "SHA256:b"}));
+}
+
 TEST(ServiceNameTest, InstanceNameUsesFirstLabelAndFits63Bytes) {
   EXPECT_EQ(InstanceName("mon1.example.org"), "automon registrar on mon1");
   EXPECT_EQ(InstanceName(""), "automon registrar on localhost");
