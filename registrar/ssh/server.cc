@@ -449,6 +449,10 @@ bool Server::Converse(ssh_session session, std::string peer, const std::string& 
         }
       }
     }
+    // The input is no longer needed: give its share of the budget back
+    // before answering, so the client's next command finds it free.
+    c.buffered -= c.request.input.size();
+    std::string().swap(c.request.input);
     if (!c.closed) {
       WriteAll(c.channel, reply.out, false);
       WriteAll(c.channel, reply.err, true);
