@@ -8,7 +8,6 @@ configuration.
 usage: hostile_corpus_test.py --registrar PATH
 """
 
-import argparse
 import hashlib
 import os
 import re
@@ -302,10 +301,37 @@ def check_generated_files(env):
     return problems
 
 
+def answer_problem(code, out, expect, detail, reached, active_problem):
+    """What is wrong with the registrar's answer (exit code, stdout) to a
+    document of cases(), or None; the same for every backend. reached(name):
+    whether the rejected service `name` is in the backend's output anyway;
+    active_problem(): what is wrong with a document that goes live, or None."""
+    if expect == "refused":
+        if code != 2 or not out.startswith("refused: ") or detail not in out:
+            return "expected refusal mentioning %r" % detail
+        return None
+    if expect == "rejected":
+        name, why = detail
+        line = [l for l in out.splitlines() if l.startswith(name + ": rejected: ")]
+        if code != 1 or not line or why not in line[0] or "ok: active" not in out:
+            return "expected %s rejected mentioning %r" % (name, why)
+        if reached(name):
+            return "the rejected service reached the configuration"
+        return None
+    return active_problem()
+
+
+def report(failures, i, label, expect, code, out, err, problem):
+    """Prints one line for case `i` and adds its problem, if any, to failures."""
+    status = "FAIL" if problem else "ok"
+    print("%-4s %3d %-9s %-40s exit %d: %s" % (status, i, expect, label, code,
+                                            (out.strip().splitlines() or [err.strip()])[-1][:150]))
+    if problem:
+        failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+
+
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    args = parser.parse_args()
+    args = regtest.parse_args("--registrar")
     env = regtest.NagiosEnv(args.registrar)
     failures = []
     # A configuration without any host does not verify ("no hosts defined"),
@@ -321,24 +347,19 @@ def main():
             host = "c%03d.example.org" % i
             document = maker(host)
             code, out, err = env.receive(host, document)
-            problem = None
-            if expect == "refused":
-                if code != 2 or not out.startswith("refused: ") or detail not in out:
-                    problem = "expected refusal mentioning %r" % detail
-            elif expect == "rejected":
-                name, why = detail
-                line = [l for l in out.splitlines() if l.startswith(name + ": rejected: ")]
-                if code != 1 or not line or why not in line[0] or "ok: active" not in out:
-                    problem = "expected %s rejected mentioning %r" % (name, why)
-                elif env.host_file(host) is None or "_AUTOMON_SERVICE        %s\n" % name in env.host_file(host):
-                    problem = "the rejected service reached the configuration"
-            else:
+
+            def reached(name):
+                text = env.host_file(host)
+                return text is None or "_AUTOMON_SERVICE        %s\n" % name in text
+
+            def active_problem():
                 want = "check_command           " + detail.format(
                     host=host, secrets=os.path.join(env.state_dir, "secrets"),
                     mailflow=os.path.join(env.state_dir, "mailflow"))
-                text = env.host_file(host) or ""
-                if code != 0 or want not in text:
-                    problem = "expected active with %r" % want
+                if code != 0 or want not in (env.host_file(host) or ""):
+                    return "expected active with %r" % want
+                return None
+            problem = answer_problem(code, out, expect, detail, reached, active_problem)
             if len(out) + len(err) > 64 * 1024:
                 problem = (problem or "") + " the answer is %d bytes" % (len(out) + len(err))
             for mark in BIDI_AND_SEPARATORS:
@@ -347,11 +368,7 @@ def main():
             ok, verify_output = env.verify_live()
             if not ok:
                 problem = (problem or "") + " nagios4 -v fails: " + verify_output[-800:]
-            status = "FAIL" if problem else "ok"
-            print("%-4s %3d %-9s %-40s exit %d: %s" % (status, i, expect, label, code,
-                                                    (out.strip().splitlines() or [err.strip()])[-1][:150]))
-            if problem:
-                failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+            report(failures, i, label, expect, code, out, err, problem)
         failures.extend(state_attacks(env))
         problems = check_generated_files(env)
         failures.extend(problems)
@@ -369,10 +386,7 @@ def main():
         if os.path.exists("/tmp/automon-pwned"):
             failures.append("/tmp/automon-pwned exists: something ran a command")
     finally:
-        if not failures:
-            env.cleanup()
-        else:
-            print("kept", env.dir)
+        env.finish(not failures)
     print("%d documents, %d failures" % (len(corpus), len(failures)))
     for f in failures:
         print("FAILURE:", f)
