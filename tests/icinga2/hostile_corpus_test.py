@@ -58,24 +58,21 @@ def main():
         with open(path, "rb") as f:
             return f.read().decode("utf-8")
 
-    failures = []
+    def receive(host, document):
+        return regtest.run(args.registrar, config, "receive", "--host", host, stdin=document,
+                           timeout=240)
+
+    def reached(host, name):
+        text = host_file(host)
+        return text is None or 'object Service "%s"' % name in text
+
+    def active_problem(host, code, out, detail):
+        if code != 0 or 'object Service "bad"' not in (host_file(host) or ""):
+            return "expected active with the service bad"
+        return None
+
     pwned_before = os.path.exists("/tmp/automon-pwned")
-    cases = corpus.cases()
-    for i, (label, maker, expect, detail) in enumerate(cases):
-        host = "c%03d.example.org" % i
-        code, out, err = regtest.run(args.registrar, config, "receive", "--host", host,
-                                     stdin=maker(host), timeout=240)
-
-        def reached(name):
-            text = host_file(host)
-            return text is None or 'object Service "%s"' % name in text
-
-        def active_problem():
-            if code != 0 or 'object Service "bad"' not in (host_file(host) or ""):
-                return "expected active with the service bad"
-            return None
-        problem = corpus.answer_problem(code, out, expect, detail, reached, active_problem)
-        corpus.report(failures, i, label, expect, code, out, err, problem)
+    documents, failures = corpus.run_cases(receive, reached, active_problem)
     ok, output = verify_live()
     if not ok:
         failures.append("icinga2 daemon -C refuses the live configuration: " + output[-2000:])
@@ -91,7 +88,7 @@ def main():
         failures.append("only %d files were generated" % files)
     if os.path.exists("/tmp/automon-pwned") and not pwned_before:
         failures.append("/tmp/automon-pwned exists: something ran a command")
-    print("%d documents, %d failures" % (len(cases), len(failures)))
+    print("%d documents, %d failures" % (documents, len(failures)))
     for f in failures:
         print("FAILURE:", f)
     return regtest.finish(root, not failures)

@@ -48,24 +48,21 @@ def main():
         with open(path, "rb") as f:
             return json.loads(f.read().decode("ascii"))
 
-    failures = []
+    def receive(host, document):
+        return regtest.run(args.registrar, config, "receive", "--host", host, stdin=document,
+                           timeout=240)
+
+    def reached(host, name):
+        groups = host_groups(host)
+        return groups is None or any(g["labels"]["automon_service"] == name for g in groups)
+
+    def active_problem(host, code, out, detail):
+        if code != 0 or "bad: active" not in out:
+            return "expected active with the service bad"
+        return None
+
     pwned_before = os.path.exists("/tmp/automon-pwned")
-    cases = corpus.cases()
-    for i, (label, maker, expect, detail) in enumerate(cases):
-        host = "c%03d.example.org" % i
-        code, out, err = regtest.run(args.registrar, config, "receive", "--host", host,
-                                     stdin=maker(host), timeout=240)
-
-        def reached(name):
-            groups = host_groups(host)
-            return groups is None or any(g["labels"]["automon_service"] == name for g in groups)
-
-        def active_problem():
-            if code != 0 or "bad: active" not in out:
-                return "expected active with the service bad"
-            return None
-        problem = corpus.answer_problem(code, out, expect, detail, reached, active_problem)
-        corpus.report(failures, i, label, expect, code, out, err, problem)
+    documents, failures = corpus.run_cases(receive, reached, active_problem)
     files = 0
     for name in sorted(os.listdir(sd_dir)):
         if not name.endswith(".json"):
@@ -91,7 +88,7 @@ def main():
         failures.append("only %d files were generated" % files)
     if os.path.exists("/tmp/automon-pwned") and not pwned_before:
         failures.append("/tmp/automon-pwned exists: something ran a command")
-    print("%d documents, %d files, %d failures" % (len(cases), files, len(failures)))
+    print("%d documents, %d files, %d failures" % (documents, files, len(failures)))
     for f in failures:
         print("FAILURE:", f)
     return regtest.finish(root, not failures)

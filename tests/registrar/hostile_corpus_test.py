@@ -321,13 +321,29 @@ def answer_problem(code, out, expect, detail, reached, active_problem):
     return active_problem()
 
 
-def report(failures, i, label, expect, code, out, err, problem):
-    """Prints one line for case `i` and adds its problem, if any, to failures."""
-    status = "FAIL" if problem else "ok"
-    print("%-4s %3d %-9s %-40s exit %d: %s" % (status, i, expect, label, code,
-                                            (out.strip().splitlines() or [err.strip()])[-1][:150]))
-    if problem:
-        failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+def run_cases(receive, reached, active_problem, extra=None):
+    """Sends each document of cases(), for the hosts c000.example.org and
+    on, through receive(host, document) -> (exit code, stdout, stderr) and
+    judges each answer with answer_problem(), given reached(host, name) and
+    active_problem(host, code, out, detail); extra(host, out, err), if
+    given, adds what else is wrong after any document. Prints a line a
+    document; returns (number of documents, failures)."""
+    failures = []
+    corpus = cases()
+    for i, (label, maker, expect, detail) in enumerate(corpus):
+        host = "c%03d.example.org" % i
+        code, out, err = receive(host, maker(host))
+        problem = answer_problem(code, out, expect, detail, lambda name: reached(host, name),
+                                 lambda: active_problem(host, code, out, detail))
+        more = extra(host, out, err) if extra else None
+        if more:
+            problem = (problem or "") + more
+        status = "FAIL" if problem else "ok"
+        print("%-4s %3d %-9s %-40s exit %d: %s" % (
+            status, i, expect, label, code, (out.strip().splitlines() or [err.strip()])[-1][:150]))
+        if problem:
+            failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+    return len(corpus), failures
 
 
 def main():
@@ -341,34 +357,34 @@ def main():
     if code != 0:
         print("baseline registration failed:", out, err)
         return 1
-    corpus = cases()
+
+    def reached(host, name):
+        text = env.host_file(host)
+        return text is None or "_AUTOMON_SERVICE        %s\n" % name in text
+
+    def active_problem(host, code, out, detail):
+        want = "check_command           " + detail.format(
+            host=host, secrets=os.path.join(env.state_dir, "secrets"),
+            mailflow=os.path.join(env.state_dir, "mailflow"))
+        if code != 0 or want not in (env.host_file(host) or ""):
+            return "expected active with %r" % want
+        return None
+
+    def extra(host, out, err):
+        problem = ""
+        if len(out) + len(err) > 64 * 1024:
+            problem += " the answer is %d bytes" % (len(out) + len(err))
+        for mark in BIDI_AND_SEPARATORS:
+            if mark in out or mark in err:
+                problem += " the answer holds U+%04X unmasked" % ord(mark)
+        ok, verify_output = env.verify_live()
+        if not ok:
+            problem += " nagios4 -v fails: " + verify_output[-800:]
+        return problem
+
     try:
-        for i, (label, maker, expect, detail) in enumerate(corpus):
-            host = "c%03d.example.org" % i
-            document = maker(host)
-            code, out, err = env.receive(host, document)
-
-            def reached(name):
-                text = env.host_file(host)
-                return text is None or "_AUTOMON_SERVICE        %s\n" % name in text
-
-            def active_problem():
-                want = "check_command           " + detail.format(
-                    host=host, secrets=os.path.join(env.state_dir, "secrets"),
-                    mailflow=os.path.join(env.state_dir, "mailflow"))
-                if code != 0 or want not in (env.host_file(host) or ""):
-                    return "expected active with %r" % want
-                return None
-            problem = answer_problem(code, out, expect, detail, reached, active_problem)
-            if len(out) + len(err) > 64 * 1024:
-                problem = (problem or "") + " the answer is %d bytes" % (len(out) + len(err))
-            for mark in BIDI_AND_SEPARATORS:
-                if mark in out or mark in err:
-                    problem = (problem or "") + " the answer holds U+%04X unmasked" % ord(mark)
-            ok, verify_output = env.verify_live()
-            if not ok:
-                problem = (problem or "") + " nagios4 -v fails: " + verify_output[-800:]
-            report(failures, i, label, expect, code, out, err, problem)
+        documents, found = run_cases(env.receive, reached, active_problem, extra)
+        failures.extend(found)
         failures.extend(state_attacks(env))
         problems = check_generated_files(env)
         failures.extend(problems)
@@ -387,7 +403,7 @@ def main():
             failures.append("/tmp/automon-pwned exists: something ran a command")
     finally:
         env.finish(not failures)
-    print("%d documents, %d failures" % (len(corpus), len(failures)))
+    print("%d documents, %d failures" % (documents, len(failures)))
     for f in failures:
         print("FAILURE:", f)
     return 1 if failures else 0
