@@ -1,15 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The shared core of activation: what every backend's activator does alike
-// (activation_nagios.cc, activation_checkmk.cc).
+// (activation_nagios.cc, activation_icinga2.cc, activation_prometheus.cc,
+// activation_checkmk.cc).
 #include "registrar/activation.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <set>
+#include <utility>
 
 #include "backends/backend.h"
 
 namespace automon::registrar {
+
+StagingActivator::StagingActivator(const Config& config, FileSystem& fs, Disk& disk,
+                                   ProcessRunner& runner, std::string staging_dir,
+                                   std::string reload_marker)
+    : config_(config),
+      fs_(fs),
+      disk_(disk),
+      runner_(runner),
+      staging_dir_(std::move(staging_dir)),
+      reload_marker_(std::move(reload_marker)) {}
+
+Result<void> StagingActivator::RunReloadCommand(const std::string& command, std::string_view what,
+                                                std::string* failure) {
+  auto argv = SplitCommandLine(command);
+  if (!argv) return argv.error();
+  auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
+  if (!result) {
+    return Error{fmt::format("cannot run the {} command: {}", what, result.error().message)};
+  }
+  if (result->exit_code != 0 || result->timed_out) {
+    std::string why =
+        fmt::format("the {} command failed (exit status {}{}): {}", what, result->exit_code,
+                    result->timed_out ? ", timed out" : "", result->output);
+    if (failure == nullptr) return Error{std::move(why)};
+    *failure = std::move(why);
+    return {};
+  }
+  if (failure != nullptr) failure->clear();
+  return disk_.RemoveFile(reload_marker_);
+}
+
+Result<std::vector<std::string>> LiveHostsOf(const FileTree& tree) {
+  auto files = tree.live_host_files();
+  if (!files) return files.error();
+  std::vector<std::string> hosts;
+  for (const auto& [host, path] : *files) hosts.push_back(host);
+  std::sort(hosts.begin(), hosts.end());
+  return hosts;
+}
 
 Result<std::vector<std::string>> IsolateBreakingHosts(
     std::vector<std::string> hosts, std::string_view what, const SubsetCheck& check,

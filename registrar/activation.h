@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Activation: how rendered files become live. The shared core (this file):
 // the request and outcome of one activation, the Activator every backend
-// implements, and the helpers every activator uses alike. The backends'
-// own activators: activation_nagios.h, activation_checkmk.h.
+// implements, the StagingActivator they derive from, and the helpers every
+// activator uses alike. The backends' own activators: activation_nagios.h,
+// activation_icinga2.h, activation_prometheus.h, activation_checkmk.h.
 //
 // The caller holds the activation lock (HostStore::lock_path) throughout.
 #ifndef AUTOMON_REGISTRAR_ACTIVATION_H_
@@ -68,6 +69,32 @@ class Activator {
   virtual std::string HostFilePath(const std::string& host) const = 0;
 };
 
+// What the backends' activators hold alike: their collaborators, which must
+// outlive the activator, and their own `staging_dir` and `reload_marker`
+// (a file that records a swap whose reload or activation has not happened
+// yet), under the state directory.
+class StagingActivator : public Activator {
+ protected:
+  StagingActivator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
+                   std::string staging_dir, std::string reload_marker);
+
+  // Runs the engine's reload (or activate) `command`, `what` naming it in
+  // messages: on success removes reload_marker_ and sets *failure (if
+  // given) to the empty string. When the command fails: with `failure`,
+  // says why there ("the reload command failed (exit status 1): ...");
+  // without, returns that as an Error. An Error also when the command
+  // cannot be split or run.
+  Result<void> RunReloadCommand(const std::string& command, std::string_view what,
+                                std::string* failure = nullptr);
+
+  const Config& config_;
+  FileSystem& fs_;
+  Disk& disk_;
+  ProcessRunner& runner_;
+  const std::string staging_dir_;
+  const std::string reload_marker_;
+};
+
 // Path relative to an output directory -> wanted content (nullopt: the
 // file is removed).
 using FileChanges = std::map<std::string, std::optional<std::string>>;
@@ -97,6 +124,9 @@ struct TreeChanges {
   // The shared changes and those of `names` (keys of `hosts`).
   FileChanges With(const std::vector<std::string>& names) const;
 };
+
+// The hosts with a live file in `tree`, sorted.
+Result<std::vector<std::string>> LiveHostsOf(const FileTree& tree);
 
 // The changes `request` asks of `tree`; `shared` are the wanted
 // backend-wide files (relative path, content; nullopt entries are left).

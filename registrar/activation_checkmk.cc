@@ -22,12 +22,8 @@ using backends::WithoutHeader;
 CheckmkActivator::CheckmkActivator(const Config& config, FileSystem& fs, Disk& disk,
                                    ProcessRunner& runner, std::string staging_dir,
                                    std::string activate_marker)
-    : config_(config),
-      fs_(fs),
-      disk_(disk),
-      runner_(runner),
-      staging_dir_(std::move(staging_dir)),
-      activate_marker_(std::move(activate_marker)) {}
+    : StagingActivator(config, fs, disk, runner, std::move(staging_dir),
+                       std::move(activate_marker)) {}
 
 std::string CheckmkActivator::HostFilePath(const std::string& host) const {
   return config_.checkmk_conf_dir + "/" + CheckmkFileName(host);
@@ -138,19 +134,8 @@ Result<void> CheckmkActivator::SiteCheck(const Changes& changes, std::string* re
 }
 
 Result<void> CheckmkActivator::RunActivate(std::string* reason) {
-  auto argv = SplitCommandLine(WithSite(config_.checkmk_activate_command, config_.checkmk_site));
-  if (!argv) return argv.error();
-  auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
-  if (!result) {
-    return Error{fmt::format("cannot run the activate command: {}", result.error().message)};
-  }
-  reason->clear();
-  if (result->exit_code != 0 || result->timed_out) {
-    *reason = fmt::format("the activate command failed (exit status {}{}): {}", result->exit_code,
-                          result->timed_out ? ", timed out" : "", result->output);
-    return {};
-  }
-  return disk_.RemoveFile(activate_marker_);
+  return RunReloadCommand(WithSite(config_.checkmk_activate_command, config_.checkmk_site),
+                          "activate", reason);
 }
 
 Result<void> CheckmkActivator::PutLive(
@@ -207,7 +192,7 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
       }
     }
   }
-  const bool pending = fs_.ReadFile(activate_marker_, 4096).ok();
+  const bool pending = fs_.ReadFile(reload_marker_, 4096).ok();
   if (changes.empty() && !pending) return outcome;
 
   // 1. Each file alone, in the sandbox.
@@ -244,7 +229,7 @@ Result<ActivationOutcome> CheckmkActivator::Activate(
 
   // 3. Swap; the marker first, so that a crash from here on leads to an
   // activation (after verification) next time.
-  if (auto m = fs_.WriteFileAtomic(activate_marker_, "activation pending\n", 0600); !m) {
+  if (auto m = fs_.WriteFileAtomic(reload_marker_, "activation pending\n", 0600); !m) {
     return m.error();
   }
   if (auto r = disk_.MakeDirectory(config_.checkmk_conf_dir, 0755); !r) return r.error();

@@ -29,8 +29,9 @@ namespace automon::registrar {
 //      (one flush before and one after all renames);
 //   5. activate: activate_command ({site} replaced), with the same
 //      pending-marker repair as the Nagios reload.
-class CheckmkActivator final : public Activator {
+class CheckmkActivator final : public StagingActivator {
  public:
+  // As StagingActivator's; `activate_marker` is its reload_marker.
   CheckmkActivator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
                    std::string staging_dir, std::string activate_marker);
 
@@ -53,13 +54,6 @@ class CheckmkActivator final : public Activator {
   Result<void> RunActivate(std::string* reason);
   // Writes (or, for nullopt, removes) the live files of the hosts.
   Result<void> PutLive(const std::map<std::string, std::optional<std::string>>& files);
-
-  const Config& config_;
-  FileSystem& fs_;
-  Disk& disk_;
-  ProcessRunner& runner_;
-  std::string staging_dir_;
-  std::string activate_marker_;
 };
 
 // backend = checkmk: the Checkmk renderer and the CheckmkActivator.

@@ -144,12 +144,8 @@ std::vector<std::string> Icinga2BlamedFiles(std::string_view output) {
 Icinga2Activator::Icinga2Activator(const Config& config, FileSystem& fs, Disk& disk,
                                    ProcessRunner& runner, std::string staging_dir,
                                    std::string reload_marker)
-    : config_(config),
-      fs_(fs),
-      disk_(disk),
-      runner_(runner),
-      staging_dir_(std::move(staging_dir)),
-      reload_marker_(std::move(reload_marker)) {}
+    : StagingActivator(config, fs, disk, runner, std::move(staging_dir), std::move(reload_marker)) {
+}
 
 std::string Icinga2Activator::HostFilePath(const std::string& host) const {
   return config_.icinga2_output_dir + "/" + HostFileOf(host);
@@ -184,14 +180,7 @@ Result<std::vector<std::pair<std::string, std::string>>> Icinga2Activator::LiveH
   return files;
 }
 
-Result<std::vector<std::string>> Icinga2Activator::LiveHosts() {
-  auto files = LiveHostFiles();
-  if (!files) return files.error();
-  std::vector<std::string> hosts;
-  for (const auto& [host, rel] : *files) hosts.push_back(host);
-  std::sort(hosts.begin(), hosts.end());
-  return hosts;
-}
+Result<std::vector<std::string>> Icinga2Activator::LiveHosts() { return LiveHostsOf(Tree()); }
 
 Result<void> Icinga2Activator::ExpandDirectory(const std::string& dir, std::string& out) {
   // Icinga 2's include_recursive reads every *.conf below `dir`; the
@@ -414,18 +403,10 @@ Result<void> Icinga2Activator::Verify(const Changes& changes, std::string* reaso
   return {};
 }
 
-Result<void> Icinga2Activator::Reload() {
-  auto argv = SplitCommandLine(config_.icinga2_reload_command);
-  if (!argv) return argv.error();
-  auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
-  if (!result) {
-    return Error{fmt::format("cannot run the reload command: {}", result.error().message)};
-  }
-  if (result->exit_code != 0 || result->timed_out) {
-    return Error{fmt::format("the reload command failed (exit status {}{}): {}", result->exit_code,
-                             result->timed_out ? ", timed out" : "", result->output)};
-  }
-  return disk_.RemoveFile(reload_marker_);
+FileTree Icinga2Activator::Tree() {
+  return {config_.icinga2_output_dir, std::string(backends::kIcinga2HostsDirName),
+          [](const std::string& host) { return HostFileOf(host); },
+          [this] { return LiveHostFiles(); }};
 }
 
 Result<ActivationOutcome> Icinga2Activator::Activate(
@@ -433,9 +414,7 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
     const std::function<Result<void>(const std::vector<std::string>&)>& before_swap) {
   ActivationOutcome outcome;
   const std::string& output_dir = config_.icinga2_output_dir;
-  const FileTree tree{output_dir, std::string(backends::kIcinga2HostsDirName),
-                      [](const std::string& host) { return HostFileOf(host); },
-                      [this] { return LiveHostFiles(); }};
+  const FileTree tree = Tree();
   auto changes = CollectTreeChanges(
       fs_, tree, request, {{std::string(backends::kIcinga2CommonFileName), request.common}});
   if (!changes) return changes.error();
@@ -485,8 +464,9 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
   }
   // The staged tree is rebuilt for each check, so the verified content is
   // written again rather than renamed from staging.
-  if (auto r = SwapTree(fs_, disk_, tree, /*staging_dir=*/"", reload_marker_, final_changes,
-                        [this] { return Reload(); });
+  if (auto r =
+          SwapTree(fs_, disk_, tree, /*staging_dir=*/"", reload_marker_, final_changes,
+                   [this] { return RunReloadCommand(config_.icinga2_reload_command, "reload"); });
       !r) {
     return r.error();
   }

@@ -56,10 +56,9 @@ namespace automon::registrar {
 // of appearance, each once: the PATH of every "in PATH: LINE:COL".
 std::vector<std::string> Icinga2BlamedFiles(std::string_view output);
 
-class Icinga2Activator final : public Activator {
+class Icinga2Activator final : public StagingActivator {
  public:
-  // Collaborators must outlive the activator. `staging_dir` and
-  // `reload_marker` are the activator's own, under the state directory.
+  // As StagingActivator's.
   Icinga2Activator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
                    std::string staging_dir, std::string reload_marker);
 
@@ -83,16 +82,9 @@ class Icinga2Activator final : public Activator {
   Result<void> RemoveTree(const std::string& dir);
   // Every live host file: (host, path relative to output_dir).
   Result<std::vector<std::pair<std::string, std::string>>> LiveHostFiles();
-  Result<void> Reload();
+  FileTree Tree();
   std::string ZonesDir() const;
   std::string Explain(std::string text) const;
-
-  const Config& config_;
-  FileSystem& fs_;
-  Disk& disk_;
-  ProcessRunner& runner_;
-  std::string staging_dir_;
-  std::string reload_marker_;
 };
 
 // backend = icinga2: the Icinga 2 renderer, automon.cfg (commands,

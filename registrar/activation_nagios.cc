@@ -20,12 +20,8 @@ using backends::WithoutHeader;
 NagiosActivator::NagiosActivator(const Config& config, FileSystem& fs, Disk& disk,
                                  ProcessRunner& runner, std::string staging_dir,
                                  std::string reload_marker)
-    : config_(config),
-      fs_(fs),
-      disk_(disk),
-      runner_(runner),
-      staging_dir_(std::move(staging_dir)),
-      reload_marker_(std::move(reload_marker)) {}
+    : StagingActivator(config, fs, disk, runner, std::move(staging_dir), std::move(reload_marker)) {
+}
 
 Result<std::vector<std::pair<std::string, std::string>>> NagiosActivator::LiveHostFiles() {
   std::vector<std::pair<std::string, std::string>> files;  // (host, path relative to output_dir)
@@ -59,14 +55,7 @@ std::string NagiosActivator::HostFilePath(const std::string& host) const {
   return config_.output_dir + "/" + HostFileName(host);
 }
 
-Result<std::vector<std::string>> NagiosActivator::LiveHosts() {
-  auto files = LiveHostFiles();
-  if (!files) return files.error();
-  std::vector<std::string> hosts;
-  for (const auto& [host, rel] : *files) hosts.push_back(host);
-  std::sort(hosts.begin(), hosts.end());
-  return hosts;
-}
+Result<std::vector<std::string>> NagiosActivator::LiveHosts() { return LiveHostsOf(Tree()); }
 
 Result<void> NagiosActivator::ExpandCfgDir(const std::string& dir, std::string& out) {
   // Nagios' own rules (xodtemplate_process_config_dir): recurse, read
@@ -254,19 +243,6 @@ Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason
   return {};
 }
 
-Result<void> NagiosActivator::Reload() {
-  auto argv = SplitCommandLine(config_.reload_command);
-  if (!argv) return argv.error();
-  auto result = runner_.Run(*argv, std::chrono::seconds(config_.command_timeout_seconds));
-  if (!result)
-    return Error{fmt::format("cannot run the reload command: {}", result.error().message)};
-  if (result->exit_code != 0 || result->timed_out) {
-    return Error{fmt::format("the reload command failed (exit status {}{}): {}", result->exit_code,
-                             result->timed_out ? ", timed out" : "", result->output)};
-  }
-  return disk_.RemoveFile(reload_marker_);
-}
-
 FileTree NagiosActivator::Tree() {
   return {config_.output_dir, std::string(kHostsDirName),
           [](const std::string& host) { return HostFileName(host); },
@@ -300,7 +276,7 @@ Result<ActivationOutcome> NagiosActivator::Activate(
   // Every file verified exactly this final state (With(good), or the
   // baseline when good is empty), so the reload is of verified files.
   if (auto r = SwapTree(fs_, disk_, tree, staging_dir_, reload_marker_, changes->With(*good),
-                        [this] { return Reload(); });
+                        [this] { return RunReloadCommand(config_.reload_command, "reload"); });
       !r) {
     return r.error();
   }

@@ -32,10 +32,9 @@
 
 namespace automon::registrar {
 
-class NagiosActivator final : public Activator {
+class NagiosActivator final : public StagingActivator {
  public:
-  // Collaborators must outlive the activator. `staging_dir` and
-  // `reload_marker` are the activator's own, under the state directory.
+  // As StagingActivator's.
   NagiosActivator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
                   std::string staging_dir, std::string reload_marker);
 
@@ -57,15 +56,7 @@ class NagiosActivator final : public Activator {
   // Every live host file: (host, path relative to output_dir).
   Result<std::vector<std::pair<std::string, std::string>>> LiveHostFiles();
   Result<void> ExpandCfgDir(const std::string& dir, std::string& out);
-  Result<void> Reload();
   FileTree Tree();
-
-  const Config& config_;
-  FileSystem& fs_;
-  Disk& disk_;
-  ProcessRunner& runner_;
-  std::string staging_dir_;
-  std::string reload_marker_;
 };
 
 // backend = nagios: the Nagios renderer, automon.cfg and the

@@ -55,12 +55,8 @@ backends::PrometheusOptions Options(const Config& config) {
 PrometheusActivator::PrometheusActivator(const Config& config, FileSystem& fs, Disk& disk,
                                          ProcessRunner& runner, std::string staging_dir,
                                          std::string reload_marker)
-    : config_(config),
-      fs_(fs),
-      disk_(disk),
-      runner_(runner),
-      staging_dir_(std::move(staging_dir)),
-      reload_marker_(std::move(reload_marker)) {}
+    : StagingActivator(config, fs, disk, runner, std::move(staging_dir), std::move(reload_marker)) {
+}
 
 std::string PrometheusActivator::HostFilePath(const std::string& host) const {
   return config_.prometheus_sd_dir + "/" + host + ".json";
@@ -88,14 +84,7 @@ Result<std::vector<std::pair<std::string, std::string>>> PrometheusActivator::Li
   return files;
 }
 
-Result<std::vector<std::string>> PrometheusActivator::LiveHosts() {
-  auto files = LiveHostFiles();
-  if (!files) return files.error();
-  std::vector<std::string> hosts;
-  for (const auto& [host, rel] : *files) hosts.push_back(host);
-  std::sort(hosts.begin(), hosts.end());
-  return hosts;
-}
+Result<std::vector<std::string>> PrometheusActivator::LiveHosts() { return LiveHostsOf(Tree()); }
 
 Result<void> PrometheusActivator::Verify(const FileChanges& changes, std::string* reason) {
   const std::string sd = staging_dir_ + "/sd";

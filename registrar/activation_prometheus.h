@@ -44,10 +44,9 @@
 
 namespace automon::registrar {
 
-class PrometheusActivator final : public Activator {
+class PrometheusActivator final : public StagingActivator {
  public:
-  // Collaborators must outlive the activator. `staging_dir` and
-  // `reload_marker` are the activator's own, under the state directory.
+  // As StagingActivator's.
   PrometheusActivator(const Config& config, FileSystem& fs, Disk& disk, ProcessRunner& runner,
                       std::string staging_dir, std::string reload_marker);
 
@@ -64,13 +63,6 @@ class PrometheusActivator final : public Activator {
   Result<std::vector<std::pair<std::string, std::string>>> LiveHostFiles();
   Result<void> UpdateExporterTargets();
   FileTree Tree();
-
-  const Config& config_;
-  FileSystem& fs_;
-  Disk& disk_;
-  ProcessRunner& runner_;
-  std::string staging_dir_;
-  std::string reload_marker_;
 };
 
 // backend = prometheus: the Prometheus renderer (file_sd), no shared

@@ -12,45 +12,23 @@
 #include "backends/nagios.h"
 #include "common/testing/fake_process_runner.h"
 #include "common/testing/temp_dir.h"
-#include "formats/parser.h"
-#include "formats/snapshot.h"
 #include "registrar/registrar.h"
+#include "registrar/testing/registrar_fixture.h"
 
 namespace automon::registrar {
 namespace {
 
-std::string Document(uint64_t generation, const std::string& definitions,
-                     std::vector<formats::Removal> removed = {},
-                     const std::string& host = "web01.example.org") {
-  formats::Snapshot s;
-  s.host = host;
-  s.address = "192.0.2.10";
-  s.generation = generation;
-  const auto parsed = formats::ParseDefinitions(definitions, "/etc/monitoring-info/x");
-  EXPECT_FALSE(HasErrors(parsed.diagnostics));
-  s.services = parsed.services;
-  s.removed = std::move(removed);
-  return formats::SerializeSnapshot(s);
-}
+using testing::Document;
 
 class RegistrarBackendsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string& t = dir_.path();
-    config_.state_dir = t + "/state";
-    config_.nagios_cfg = t + "/nagios.cfg";
-    config_.output_dir = t + "/conf.d/automon";
-    config_.templates_file = t + "/templates.cfg";
+    ASSERT_TRUE(testing::UseNagiosLayout(fs_, disk_, dir_.path(), config_).ok());
     config_.verify_command = "nagios-verify {config}";
-    config_.reload_command = "reload";
-    config_.prometheus_sd_dir = t + "/prometheus/automon";
+    config_.prometheus_sd_dir = dir_.path() + "/prometheus/automon";
     config_.prometheus_verify_command = "promtool check config {config}";
-    config_.quiet_period_ms = 0;
     config_.backend = backends::BackendKind::kNagios;
     config_.backends = {backends::BackendKind::kNagios, backends::BackendKind::kPrometheus};
-    ASSERT_TRUE(disk_.MakeDirectory(t + "/conf.d", 0755).ok());
-    ASSERT_TRUE(fs_.WriteFileAtomic(config_.nagios_cfg, "cfg_dir=" + t + "/conf.d\n", 0644).ok());
-    ASSERT_TRUE(fs_.WriteFileAtomic(config_.templates_file, "define host { tpl }\n", 0644).ok());
     // Each engine's stand-in refuses what names a port in `refuse_*`.
     runner_.On("nagios-verify", [this](const std::vector<std::string>& argv) {
       return Refuse(argv.at(1), refuse_nagios_, "cfg_file=", "Error: port refused\n");

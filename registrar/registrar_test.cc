@@ -22,11 +22,13 @@
 #include "formats/parser.h"
 #include "formats/schema.h"
 #include "registrar/store.h"
+#include "registrar/testing/registrar_fixture.h"
 
 namespace automon::registrar {
 namespace {
 
 using backends::HostFileName;
+using testing::Document;
 
 // Recomputes the header hash after a test edited the body, so the edit is
 // judged on its own merits, not refused as tampering.
@@ -35,20 +37,6 @@ std::string Rehash(std::string text) {
   const size_t end = text.find('\n', key);
   const std::string body = text.substr(end + 1);
   return text.substr(0, key) + "sha256 = " + Sha256Hex(body) + "\n" + body;
-}
-
-std::string Document(uint64_t generation, const std::string& definitions,
-                     std::vector<formats::Removal> removed = {},
-                     const std::string& host = "web01.example.org") {
-  formats::Snapshot s;
-  s.host = host;
-  s.address = "192.0.2.10";
-  s.generation = generation;
-  const auto parsed = formats::ParseDefinitions(definitions, "/etc/monitoring-info/x");
-  EXPECT_FALSE(HasErrors(parsed.diagnostics));
-  s.services = parsed.services;
-  s.removed = std::move(removed);
-  return formats::SerializeSnapshot(s);
 }
 
 // RealDisk, except that ReplaceFiles or PublishStagedFiles of a batch with
@@ -114,20 +102,11 @@ class FaultyDisk final : public Disk {
 class RegistrarTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string& t = dir_.path();
-    config_.state_dir = t + "/state";
-    config_.nagios_cfg = t + "/nagios.cfg";
-    config_.output_dir = t + "/conf.d/automon";
-    config_.templates_file = t + "/templates.cfg";
+    ASSERT_TRUE(testing::UseNagiosLayout(fs_, disk_, dir_.path(), config_).ok());
     config_.verify_command = "verify {config}";
-    config_.reload_command = "reload";
-    config_.quiet_period_ms = 0;
     // The self-check host has tests of its own; elsewhere it would be one
     // more host in every count.
     config_.self_check_host = "none";
-    ASSERT_TRUE(disk_.MakeDirectory(t + "/conf.d", 0755).ok());
-    ASSERT_TRUE(fs_.WriteFileAtomic(config_.nagios_cfg, "cfg_dir=" + t + "/conf.d\n", 0644).ok());
-    ASSERT_TRUE(fs_.WriteFileAtomic(config_.templates_file, "define host { tpl }\n", 0644).ok());
     // Nagios stand-in: refuses any configuration naming a host "broken...".
     runner_.On("verify", [this](const std::vector<std::string>& argv) {
       ++verifications_;

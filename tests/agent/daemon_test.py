@@ -10,56 +10,20 @@ stops it, and a host with no registrar stays idle.
 usage: daemon_test.py --registrar PATH --agent PATH
 """
 
+import functools
 import os
 import signal
 import subprocess
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ssh"))
 import ssh_e2e_test as e2e  # noqa: E402
 
-FAST = ["--start-jitter", "0", "--debounce", "300", "--retry-base", "500"]
+wait_for = functools.partial(e2e.regtest.wait_for, timeout=30, interval=0.05)
 
 
-def wait_for(what, predicate, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
-class DaemonTest(unittest.TestCase):
-    def setUp(self):
-        self.registrar = e2e.Registrar("open")
-        self.addCleanup(self.registrar.cleanup)
-        self.registrar.start()
-        self.agent = e2e.Agent(self.registrar)
-        self.addCleanup(self.agent.cleanup)
-        self.assertEqual(self.agent.run("enroll")[0], 0)
-        self.daemon = None
-
-    def start(self, *extra):
-        self.out = os.path.join(self.agent.dir, "daemon.out")
-        with open(self.out, "wb") as out:
-            self.daemon = subprocess.Popen(
-                [e2e.ARGS.agent, "--config", self.agent.config, "run", "--dpkg-admindir",
-                 os.path.join(self.agent.dir, "dpkg")] + FAST + list(extra),
-                stdout=out, stderr=subprocess.STDOUT)
-        self.addCleanup(self.stop)
-
-    def stop(self):
-        if self.daemon and self.daemon.poll() is None:
-            self.daemon.kill()
-            self.daemon.wait()
-
-    def output(self):
-        with open(self.out, errors="replace") as f:
-            return f.read()
-
+class DaemonTest(e2e.DaemonTestCase):
     def registered(self, service):
         text = self.registrar.env.host_file("web01.example.org") or ""
         return ("_AUTOMON_SERVICE        %s\n" % service) in text

@@ -11,59 +11,26 @@ tests/passive/.
 usage: passive_test.py --registrar PATH --agent PATH
 """
 
+import functools
 import os
 import re
 import subprocess
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ssh"))
 import ssh_e2e_test as e2e  # noqa: E402
 
-FAST = ["--start-jitter", "0", "--debounce", "300", "--retry-base", "500"]
+wait_for = functools.partial(e2e.regtest.wait_for, timeout=60, interval=0.1)
 
 
-def wait_for(what, predicate, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
-
-
-class PassiveTest(unittest.TestCase):
+class PassiveTest(e2e.DaemonTestCase):
     def setUp(self):
-        self.registrar = e2e.Registrar("open")
-        self.addCleanup(self.registrar.cleanup)
-        self.registrar.start()
-        self.agent = e2e.Agent(self.registrar)
-        self.addCleanup(self.agent.cleanup)
-        self.assertEqual(self.agent.run("enroll")[0], 0)
+        super().setUp()
         with open(os.path.join(self.agent.defs, "local"), "w") as f:
             # /bin/sh is owned by root and not writable by others.
             f.write("[load]\ntype = command\ncommand = /bin/sh -c 'echo \"LOAD OK|load=0.1\"'\n"
                     "interval = 10\n")
-        self.daemon = None
-
-    def start(self, *extra):
-        self.out = os.path.join(self.agent.dir, "daemon.out")
-        with open(self.out, "wb") as out:
-            self.daemon = subprocess.Popen(
-                [e2e.ARGS.agent, "--config", self.agent.config, "run", "--dpkg-admindir",
-                 os.path.join(self.agent.dir, "dpkg")] + FAST + list(extra),
-                stdout=out, stderr=subprocess.STDOUT)
-        self.addCleanup(self.stop)
-
-    def stop(self):
-        if self.daemon and self.daemon.poll() is None:
-            self.daemon.terminate()
-            self.daemon.wait(timeout=20)
-
-    def output(self):
-        with open(self.out, errors="replace") as f:
-            return f.read()
 
     def counts(self):
         _, out, _ = self.agent.run("status")

@@ -79,31 +79,6 @@ class Agent(e2e.Agent):
         return path
 
 
-class Daemon:
-    """automon-agent run, output in a file."""
-
-    def __init__(self, agent, env=None, extra=()):
-        self.out = os.path.join(agent.dir, "daemon.out")
-        with open(self.out, "wb") as out:
-            self.process = subprocess.Popen(
-                [e2e.ARGS.agent, "--config", agent.config, "run", "--dpkg-admindir",
-                 os.path.join(agent.dir, "dpkg")] + FAST + list(extra),
-                stdout=out, stderr=subprocess.STDOUT, env=env)
-
-    def output(self):
-        with open(self.out, errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 class DiscoveryTest(unittest.TestCase):
     def setUp(self):
         self.mdns = mdns.Mdns()
@@ -123,7 +98,7 @@ class DiscoveryTest(unittest.TestCase):
         return a
 
     def daemon(self, agent, env=None, extra=()):
-        d = Daemon(agent, env, extra)
+        d = e2e.Daemon(agent, extra, env=env, fast=FAST)
         self.addCleanup(d.stop)
         return d
 

@@ -10,9 +10,8 @@ secret, and nothing ran a command.
 usage: hostile_corpus_test.py --registrar PATH --verify PATH
 """
 
-import argparse
+import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,13 +19,11 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "registrar"))
 import hostile_corpus_test as corpus  # noqa: E402
+import regtest  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    parser.add_argument("--verify", required=True)
-    args = parser.parse_args()
+    args = regtest.parse_args("--registrar", "--verify")
     root = tempfile.mkdtemp(prefix="automon-icinga2-corpus-")
     etc = os.path.join(root, "etc")
     os.makedirs(os.path.join(etc, "conf.d"))
@@ -45,11 +42,6 @@ def main():
                 "verify_command = %s {config} {zonesdir} {cachedir}\nreload_command = /bin/true\n"
                 % (state, etc, output_dir, args.verify))
 
-    def receive(host, document):
-        p = subprocess.run([args.registrar, "--config", config, "receive", "--host", host],
-                           input=document, capture_output=True, timeout=240)
-        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-
     def verify_live():
         cache = os.path.join(root, "verify-cache")
         os.makedirs(cache, exist_ok=True)
@@ -59,7 +51,6 @@ def main():
         return p.returncode == 0, p.stdout
 
     def host_file(host):
-        import hashlib
         bucket = hashlib.sha256(host.encode()).hexdigest()[:2]
         path = os.path.join(output_dir, "hosts", bucket, host + ".conf")
         if not os.path.exists(path):
@@ -67,32 +58,21 @@ def main():
         with open(path, "rb") as f:
             return f.read().decode("utf-8")
 
-    failures = []
+    def receive(host, document):
+        return regtest.run(args.registrar, config, "receive", "--host", host, stdin=document,
+                           timeout=240)
+
+    def reached(host, name):
+        text = host_file(host)
+        return text is None or 'object Service "%s"' % name in text
+
+    def active_problem(host, code, out, detail):
+        if code != 0 or 'object Service "bad"' not in (host_file(host) or ""):
+            return "expected active with the service bad"
+        return None
+
     pwned_before = os.path.exists("/tmp/automon-pwned")
-    cases = corpus.cases()
-    for i, (label, maker, expect, detail) in enumerate(cases):
-        host = "c%03d.example.org" % i
-        code, out, err = receive(host, maker(host))
-        problem = None
-        if expect == "refused":
-            if code != 2 or not out.startswith("refused: ") or detail not in out:
-                problem = "expected refusal mentioning %r" % detail
-        elif expect == "rejected":
-            name, why = detail
-            line = [l for l in out.splitlines() if l.startswith(name + ": rejected: ")]
-            if code != 1 or not line or why not in line[0] or "ok: active" not in out:
-                problem = "expected %s rejected mentioning %r" % (name, why)
-            elif host_file(host) is None or 'object Service "%s"' % name in host_file(host):
-                problem = "the rejected service reached the configuration"
-        else:
-            text = host_file(host) or ""
-            if code != 0 or 'object Service "bad"' not in text:
-                problem = "expected active with the service bad"
-        status = "FAIL" if problem else "ok"
-        print("%-4s %3d %-9s %-40s exit %d: %s" % (status, i, expect, label, code,
-                                                (out.strip().splitlines() or [err.strip()])[-1][:150]))
-        if problem:
-            failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+    documents, failures = corpus.run_cases(receive, reached, active_problem)
     ok, output = verify_live()
     if not ok:
         failures.append("icinga2 daemon -C refuses the live configuration: " + output[-2000:])
@@ -108,14 +88,10 @@ def main():
         failures.append("only %d files were generated" % files)
     if os.path.exists("/tmp/automon-pwned") and not pwned_before:
         failures.append("/tmp/automon-pwned exists: something ran a command")
-    print("%d documents, %d failures" % (len(cases), len(failures)))
+    print("%d documents, %d failures" % (documents, len(failures)))
     for f in failures:
         print("FAILURE:", f)
-    if failures:
-        print("kept", root)
-    else:
-        shutil.rmtree(root, ignore_errors=True)
-    return 1 if failures else 0
+    return regtest.finish(root, not failures)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ the age check is OK; the blocked flow's age check turns CRITICAL once its
 token is older than `seconds`.
 """
 
-import argparse
 import grp
 import os
 import pwd
@@ -105,10 +104,7 @@ class Core:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    parser.add_argument("--probe", required=True)
-    args = parser.parse_args()
+    args = regtest.parse_args("--registrar", "--probe")
     if os.geteuid() != 0:
         print("skipped: needs root (Postfix, Dovecot and Nagios drop privileges)")
         return 77
@@ -188,10 +184,8 @@ def main():
         if core is not None:
             core.stop()
         servers.stop()
-        if env is not None and ok:
-            env.cleanup()
-        elif env is not None:
-            print("kept", env.dir)
+        if env is not None:
+            env.finish(ok)
         shutil.rmtree(root, ignore_errors=True)
     return 0 if ok else 1
 

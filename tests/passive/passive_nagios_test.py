@@ -26,7 +26,6 @@ usage: passive_nagios_test.py --registrar PATH --agent PATH [unittest args]
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -141,20 +140,14 @@ class PassiveNagiosTest(unittest.TestCase):
 
     @classmethod
     def start_core(cls):
-        env = cls.registrar.env
-        cls.core = subprocess.Popen([regtest.NAGIOS, env.nagios_cfg], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
-        with open(env.core_pidfile, "w") as f:
-            f.write(str(cls.core.pid))
+        cls.core = cls.registrar.env.start_core()
         regtest.wait_for("the core's status.dat", lambda: any(
             k == "programstatus" and f.get("nagios_pid") == str(cls.core.pid)
             for k, f in regtest.status_blocks(cls.status)))
 
     @classmethod
     def stop_core(cls):
-        if cls.core and cls.core.poll() is None:
-            cls.core.send_signal(signal.SIGTERM)
-            cls.core.wait(timeout=30)
+        regtest.stop(cls.core, timeout=30)
         with open(cls.registrar.env.core_pidfile, "w") as f:
             f.write("")
 
@@ -355,36 +348,19 @@ class AgentDaemonTest(unittest.TestCase):
                     % (self.plugin, FRESHNESS))
 
     def start_core(self):
-        env = self.registrar.env
-        self.core = subprocess.Popen([regtest.NAGIOS, env.nagios_cfg], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        with open(env.core_pidfile, "w") as f:
-            f.write(str(self.core.pid))
+        self.core = self.registrar.env.start_core()
 
     def stop_core(self):
-        if self.core and self.core.poll() is None:
-            self.core.send_signal(signal.SIGTERM)
-            self.core.wait(timeout=30)
+        regtest.stop(self.core, timeout=30)
 
     def stop_agent(self):
-        if self.daemon and self.daemon.poll() is None:
-            self.daemon.send_signal(signal.SIGTERM)
-            try:
-                self.daemon.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
+        regtest.stop(self.daemon)
 
     def service(self, description):
         return PassiveNagiosTest.service.__func__(self, description)
 
     def test_command_result_then_staleness_when_the_agent_stops(self):
-        out = open(os.path.join(self.agent.dir, "daemon.out"), "wb")
-        self.addCleanup(out.close)
-        self.daemon = subprocess.Popen(
-            [sshtest.ARGS.agent, "--config", self.agent.config, "run", "--dpkg-admindir",
-             os.path.join(self.agent.dir, "dpkg"), "--start-jitter", "0", "--debounce", "300",
-             "--retry-base", "500"], stdout=out, stderr=subprocess.STDOUT)
+        self.daemon = sshtest.Daemon(self.agent).process
         regtest.wait_for("the registration", lambda: "_AUTOMON_SERVICE        local\n" in (
             self.registrar.env.host_file(HOST) or ""), timeout=30)
         host_file = self.registrar.env.host_file(HOST)

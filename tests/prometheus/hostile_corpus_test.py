@@ -12,10 +12,8 @@ a command.
 usage: hostile_corpus_test.py --registrar PATH
 """
 
-import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +21,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "registrar"))
 import hostile_corpus_test as corpus  # noqa: E402
+import regtest  # noqa: E402
 
 PROMTOOL = "/usr/bin/promtool"
 LABELS = {"__param_module", "__param_target", "automon_host", "automon_service", "automon_type",
@@ -32,9 +31,7 @@ LABELS = {"__param_module", "__param_target", "automon_host", "automon_service",
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    args = parser.parse_args()
+    args = regtest.parse_args("--registrar")
     root = tempfile.mkdtemp(prefix="automon-prometheus-corpus-")
     state = os.path.join(root, "state")
     sd_dir = os.path.join(root, "sd")
@@ -44,11 +41,6 @@ def main():
                 "[prometheus]\nsd_dir = %s\nverify_command = %s check config {config}\n"
                 % (state, sd_dir, PROMTOOL))
 
-    def receive(host, document):
-        p = subprocess.run([args.registrar, "--config", config, "receive", "--host", host],
-                           input=document, capture_output=True, timeout=240)
-        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-
     def host_groups(host):
         path = os.path.join(sd_dir, host + ".json")
         if not os.path.exists(path):
@@ -56,31 +48,21 @@ def main():
         with open(path, "rb") as f:
             return json.loads(f.read().decode("ascii"))
 
-    failures = []
+    def receive(host, document):
+        return regtest.run(args.registrar, config, "receive", "--host", host, stdin=document,
+                           timeout=240)
+
+    def reached(host, name):
+        groups = host_groups(host)
+        return groups is None or any(g["labels"]["automon_service"] == name for g in groups)
+
+    def active_problem(host, code, out, detail):
+        if code != 0 or "bad: active" not in out:
+            return "expected active with the service bad"
+        return None
+
     pwned_before = os.path.exists("/tmp/automon-pwned")
-    cases = corpus.cases()
-    for i, (label, maker, expect, detail) in enumerate(cases):
-        host = "c%03d.example.org" % i
-        code, out, err = receive(host, maker(host))
-        problem = None
-        if expect == "refused":
-            if code != 2 or not out.startswith("refused: ") or detail not in out:
-                problem = "expected refusal mentioning %r" % detail
-        elif expect == "rejected":
-            name, why = detail
-            line = [l for l in out.splitlines() if l.startswith(name + ": rejected: ")]
-            groups = host_groups(host)
-            if code != 1 or not line or why not in line[0] or "ok: active" not in out:
-                problem = "expected %s rejected mentioning %r" % (name, why)
-            elif groups is None or any(g["labels"]["automon_service"] == name for g in groups):
-                problem = "the rejected service reached the file"
-        elif code != 0 or "bad: active" not in out:
-            problem = "expected active with the service bad"
-        status = "FAIL" if problem else "ok"
-        print("%-4s %3d %-9s %-40s exit %d: %s" % (status, i, expect, label, code,
-                                                (out.strip().splitlines() or [err.strip()])[-1][:150]))
-        if problem:
-            failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+    documents, failures = corpus.run_cases(receive, reached, active_problem)
     files = 0
     for name in sorted(os.listdir(sd_dir)):
         if not name.endswith(".json"):
@@ -106,14 +88,10 @@ def main():
         failures.append("only %d files were generated" % files)
     if os.path.exists("/tmp/automon-pwned") and not pwned_before:
         failures.append("/tmp/automon-pwned exists: something ran a command")
-    print("%d documents, %d files, %d failures" % (len(cases), files, len(failures)))
+    print("%d documents, %d files, %d failures" % (documents, files, len(failures)))
     for f in failures:
         print("FAILURE:", f)
-    if failures:
-        print("kept", root)
-    else:
-        shutil.rmtree(root, ignore_errors=True)
-    return 1 if failures else 0
+    return regtest.finish(root, not failures)
 
 
 if __name__ == "__main__":

@@ -287,10 +287,7 @@ class ListTest(unittest.TestCase):
             self.assertNotIn("quarantined", out)
             ok = True
         finally:
-            if ok:
-                env.cleanup()
-            else:
-                print("kept", env.dir)
+            env.finish(ok)
 
 
 class ExporterTest(unittest.TestCase):

@@ -11,7 +11,6 @@ removed takes that package's services away again.
 usage: agent_pipeline_test.py --registrar PATH --agent PATH
 """
 
-import argparse
 import glob
 import os
 import re
@@ -41,10 +40,7 @@ def snapshot(agent, admindir, generation):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    parser.add_argument("--agent", required=True)
-    args = parser.parse_args()
+    args = regtest.parse_args("--registrar", "--agent")
     env = regtest.NagiosEnv(args.registrar)
     ok = False
     try:
@@ -79,10 +75,7 @@ def main():
         assert env.host_file(HOST).count("define service {") < len(sections)
         ok = True
     finally:
-        if ok:
-            env.cleanup()
-        else:
-            print("kept", env.dir)
+        env.finish(ok)
     print("agent pipeline test %s" % ("passed" if ok else "FAILED"))
     return 0 if ok else 1
 

@@ -12,12 +12,9 @@ $ARG32$: before the plan, proxies 30 and up arrived as the literal text
 usage: argv_core_test.py --registrar PATH
 """
 
-import argparse
 import json
 import os
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import regtest  # noqa: E402
@@ -32,16 +29,9 @@ print("STUB OK - argv recorded")
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    args = parser.parse_args()
-    env = None
-    core = None
-    ok = False
-    try:
-        env = regtest.NagiosEnv(args.registrar, reload_core=True)
+    args = regtest.parse_args("--registrar")
+    with regtest.NagiosEnv(args.registrar, reload_core=True) as env:
         status = os.path.join(env.dir, regtest.RUNTIME_KEYS["status_file"])
-        command_file = os.path.join(env.dir, regtest.RUNTIME_KEYS["command_file"])
         argv_log = os.path.join(env.dir, "var", "argv.log")  # the nagios user may write there
         stub = os.path.join(env.dir, "stub.py")
         with open(stub, "w") as f:
@@ -61,19 +51,14 @@ def main():
         print("receive:", code, out.strip(), err.strip())
         assert code == 0 and out == "lb: active\n", (out, err)
 
-        core = subprocess.Popen([regtest.NAGIOS, env.nagios_cfg], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        with open(env.core_pidfile, "w") as f:
-            f.write(str(core.pid))
+        env.start_core()
         regtest.wait_for("the core to start", lambda: any(
             k == "servicestatus" and f.get("host_name") == HOST
             for k, f in regtest.status_blocks(status)))
 
         def recorded():
             if not os.path.exists(argv_log):
-                now = int(time.time())
-                with open(command_file, "w") as f:
-                    f.write("[%d] SCHEDULE_FORCED_SVC_CHECK;%s;lb;%d\n" % (now, HOST, now))
+                env.force_checks(HOST, ["lb"])
                 return None
             with open(argv_log) as f:
                 lines = f.read().splitlines()
@@ -93,20 +78,7 @@ def main():
         assert not any("$ARG" in a for a in argv)
         assert not any("s3cr3t" in a for a in argv), "a secret reached argv"
         print("argv as expected: %d arguments, --proxies of %d bytes" % (len(argv), len(proxies)))
-        ok = True
-    finally:
-        if core is not None:
-            core.terminate()
-            try:
-                core.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                core.kill()
-        if env is not None:
-            if ok:
-                env.cleanup()
-            else:
-                print("left for inspection:", env.dir)
-    return 0 if ok else 1
+    return 0
 
 
 if __name__ == "__main__":

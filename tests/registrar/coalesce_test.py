@@ -8,7 +8,6 @@ so verifying once per registration would cost O(n) per host).
 usage: coalesce_test.py --registrar PATH
 """
 
-import argparse
 import os
 import subprocess
 import time
@@ -21,9 +20,7 @@ HOSTS = ["burst%d.example.org" % i for i in range(8)]
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    args = parser.parse_args()
+    args = regtest.parse_args("--registrar")
     env = regtest.NagiosEnv(args.registrar, quiet_period=1500, verify_command="PLACEHOLDER")
     counter = os.path.join(env.dir, "verifications")
     wrapper = os.path.join(env.dir, "verify.sh")
@@ -72,10 +69,7 @@ def main():
             print("FAILURE:", f)
         ok = not failures
     finally:
-        if ok:
-            env.cleanup()
-        else:
-            print("kept", env.dir)
+        env.finish(ok)
     print("coalesce test %s" % ("passed" if ok else "FAILED"))
     return 0 if ok else 1
 

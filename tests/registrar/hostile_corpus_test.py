@@ -8,7 +8,6 @@ configuration.
 usage: hostile_corpus_test.py --registrar PATH
 """
 
-import argparse
 import hashlib
 import os
 import re
@@ -302,10 +301,53 @@ def check_generated_files(env):
     return problems
 
 
+def answer_problem(code, out, expect, detail, reached, active_problem):
+    """What is wrong with the registrar's answer (exit code, stdout) to a
+    document of cases(), or None; the same for every backend. reached(name):
+    whether the rejected service `name` is in the backend's output anyway;
+    active_problem(): what is wrong with a document that goes live, or None."""
+    if expect == "refused":
+        if code != 2 or not out.startswith("refused: ") or detail not in out:
+            return "expected refusal mentioning %r" % detail
+        return None
+    if expect == "rejected":
+        name, why = detail
+        line = [l for l in out.splitlines() if l.startswith(name + ": rejected: ")]
+        if code != 1 or not line or why not in line[0] or "ok: active" not in out:
+            return "expected %s rejected mentioning %r" % (name, why)
+        if reached(name):
+            return "the rejected service reached the configuration"
+        return None
+    return active_problem()
+
+
+def run_cases(receive, reached, active_problem, extra=None):
+    """Sends each document of cases(), for the hosts c000.example.org and
+    on, through receive(host, document) -> (exit code, stdout, stderr) and
+    judges each answer with answer_problem(), given reached(host, name) and
+    active_problem(host, code, out, detail); extra(host, out, err), if
+    given, adds what else is wrong after any document. Prints a line a
+    document; returns (number of documents, failures)."""
+    failures = []
+    corpus = cases()
+    for i, (label, maker, expect, detail) in enumerate(corpus):
+        host = "c%03d.example.org" % i
+        code, out, err = receive(host, maker(host))
+        problem = answer_problem(code, out, expect, detail, lambda name: reached(host, name),
+                                 lambda: active_problem(host, code, out, detail))
+        more = extra(host, out, err) if extra else None
+        if more:
+            problem = (problem or "") + more
+        status = "FAIL" if problem else "ok"
+        print("%-4s %3d %-9s %-40s exit %d: %s" % (
+            status, i, expect, label, code, (out.strip().splitlines() or [err.strip()])[-1][:150]))
+        if problem:
+            failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+    return len(corpus), failures
+
+
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    args = parser.parse_args()
+    args = regtest.parse_args("--registrar")
     env = regtest.NagiosEnv(args.registrar)
     failures = []
     # A configuration without any host does not verify ("no hosts defined"),
@@ -315,43 +357,34 @@ def main():
     if code != 0:
         print("baseline registration failed:", out, err)
         return 1
-    corpus = cases()
+
+    def reached(host, name):
+        text = env.host_file(host)
+        return text is None or "_AUTOMON_SERVICE        %s\n" % name in text
+
+    def active_problem(host, code, out, detail):
+        want = "check_command           " + detail.format(
+            host=host, secrets=os.path.join(env.state_dir, "secrets"),
+            mailflow=os.path.join(env.state_dir, "mailflow"))
+        if code != 0 or want not in (env.host_file(host) or ""):
+            return "expected active with %r" % want
+        return None
+
+    def extra(host, out, err):
+        problem = ""
+        if len(out) + len(err) > 64 * 1024:
+            problem += " the answer is %d bytes" % (len(out) + len(err))
+        for mark in BIDI_AND_SEPARATORS:
+            if mark in out or mark in err:
+                problem += " the answer holds U+%04X unmasked" % ord(mark)
+        ok, verify_output = env.verify_live()
+        if not ok:
+            problem += " nagios4 -v fails: " + verify_output[-800:]
+        return problem
+
     try:
-        for i, (label, maker, expect, detail) in enumerate(corpus):
-            host = "c%03d.example.org" % i
-            document = maker(host)
-            code, out, err = env.receive(host, document)
-            problem = None
-            if expect == "refused":
-                if code != 2 or not out.startswith("refused: ") or detail not in out:
-                    problem = "expected refusal mentioning %r" % detail
-            elif expect == "rejected":
-                name, why = detail
-                line = [l for l in out.splitlines() if l.startswith(name + ": rejected: ")]
-                if code != 1 or not line or why not in line[0] or "ok: active" not in out:
-                    problem = "expected %s rejected mentioning %r" % (name, why)
-                elif env.host_file(host) is None or "_AUTOMON_SERVICE        %s\n" % name in env.host_file(host):
-                    problem = "the rejected service reached the configuration"
-            else:
-                want = "check_command           " + detail.format(
-                    host=host, secrets=os.path.join(env.state_dir, "secrets"),
-                    mailflow=os.path.join(env.state_dir, "mailflow"))
-                text = env.host_file(host) or ""
-                if code != 0 or want not in text:
-                    problem = "expected active with %r" % want
-            if len(out) + len(err) > 64 * 1024:
-                problem = (problem or "") + " the answer is %d bytes" % (len(out) + len(err))
-            for mark in BIDI_AND_SEPARATORS:
-                if mark in out or mark in err:
-                    problem = (problem or "") + " the answer holds U+%04X unmasked" % ord(mark)
-            ok, verify_output = env.verify_live()
-            if not ok:
-                problem = (problem or "") + " nagios4 -v fails: " + verify_output[-800:]
-            status = "FAIL" if problem else "ok"
-            print("%-4s %3d %-9s %-40s exit %d: %s" % (status, i, expect, label, code,
-                                                    (out.strip().splitlines() or [err.strip()])[-1][:150]))
-            if problem:
-                failures.append("%d %s: %s\n  stdout: %s\n  stderr: %s" % (i, label, problem, out, err))
+        documents, found = run_cases(env.receive, reached, active_problem, extra)
+        failures.extend(found)
         failures.extend(state_attacks(env))
         problems = check_generated_files(env)
         failures.extend(problems)
@@ -369,11 +402,8 @@ def main():
         if os.path.exists("/tmp/automon-pwned"):
             failures.append("/tmp/automon-pwned exists: something ran a command")
     finally:
-        if not failures:
-            env.cleanup()
-        else:
-            print("kept", env.dir)
-    print("%d documents, %d failures" % (len(corpus), len(failures)))
+        env.finish(not failures)
+    print("%d documents, %d failures" % (documents, len(failures)))
     for f in failures:
         print("FAILURE:", f)
     return 1 if failures else 0

@@ -8,7 +8,6 @@ exit statuses against the text commands'.
 usage: json_schema_test.py --registrar PATH
 """
 
-import argparse
 import json
 import os
 import sys
@@ -63,9 +62,7 @@ def document(env, failures, *args):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    args = parser.parse_args()
+    args = regtest.parse_args("--registrar")
     env = regtest.NagiosEnv(args.registrar)
     failures = []
     try:

@@ -8,10 +8,7 @@ line in the daemon's log; `check` says so; a push makes it active again.
 usage: lifecycle_serve_test.py --registrar PATH
 """
 
-import argparse
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,24 +20,10 @@ HOST = "quiet.example.org"
 SILENT_AFTER = 3
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    args = parser.parse_args()
-    env = None
-    serve = None
-    ok = False
-    try:
-        env = regtest.NagiosEnv(args.registrar, registrar_settings=(
-            "listen = 127.0.0.1:%d\nself_check_host = none\n" % free_port()))
+    args = regtest.parse_args("--registrar")
+    with regtest.NagiosEnv(args.registrar, registrar_settings=(
+            "listen = 127.0.0.1:%d\nself_check_host = none\n" % regtest.free_port())) as env:
         with open(env.config, "a") as f:
             f.write("[lifecycle]\nsilent_after = %ds\ngrace_after_start = 1s\n" % SILENT_AFTER)
         document = regtest.make_snapshot(HOST, [("ssh", [("type", "ssh")])], address="127.0.0.1")
@@ -53,8 +36,9 @@ def main():
         log_path = os.path.join(env.dir, "serve.log")
         log = open(log_path, "w")
         started = time.time()
-        serve = subprocess.Popen([args.registrar, "--config", env.config, "serve", "--no-announce"],
-                                 stdout=log, stderr=subprocess.STDOUT)
+        serve = env.stop_on_exit(subprocess.Popen(
+            [args.registrar, "--config", env.config, "serve", "--no-announce"],
+            stdout=log, stderr=subprocess.STDOUT))
 
         def read_log():
             with open(log_path) as f:
@@ -86,22 +70,8 @@ def main():
         code, out, _ = env.run("hosts")
         assert out.split()[-1] == "active", out
         assert serve.poll() is None, read_log()
-        ok = True
-        print("lifecycle serve test passed")
-    finally:
-        if serve is not None and serve.poll() is None:
-            serve.send_signal(signal.SIGTERM)
-            try:
-                serve.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-                serve.wait()
-        if env is not None:
-            if ok:
-                env.cleanup()
-            else:
-                print("kept", env.dir)
-    return 0 if ok else 1
+    print("lifecycle serve test passed")
+    return 0
 
 
 if __name__ == "__main__":

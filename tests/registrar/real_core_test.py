@@ -9,7 +9,6 @@ is quarantined while the core keeps running with everything else.
 usage: real_core_test.py --registrar PATH
 """
 
-import argparse
 import os
 import re
 import socket
@@ -90,18 +89,10 @@ def udp_echo():
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    args = parser.parse_args()
-    env = None
-    core = None
-    ok = False
-    try:
-        # Registrations reload the core this test starts with SIGHUP.
-        env = regtest.NagiosEnv(args.registrar, reload_core=True)
-        lock = env.core_pidfile
+    args = regtest.parse_args("--registrar")
+    # Registrations reload the core this test starts with SIGHUP.
+    with regtest.NagiosEnv(args.registrar, reload_core=True) as env:
         status = os.path.join(env.dir, regtest.RUNTIME_KEYS["status_file"])
-        command_file = os.path.join(env.dir, regtest.RUNTIME_KEYS["command_file"])
         log = os.path.join(env.dir, regtest.RUNTIME_KEYS["log_file"])
         # An administrator's own host, which a registration may not replace.
         with open(os.path.join(env.dir, "conf.d", "admin.cfg"), "w") as f:
@@ -116,10 +107,7 @@ def main():
             "first.example.org", [("ssh", [("type", "ssh")])], address="127.0.0.1"))
         assert code == 0, (out, err)
 
-        core = subprocess.Popen([regtest.NAGIOS, env.nagios_cfg], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        with open(lock, "w") as f:
-            f.write(str(core.pid))
+        core = env.start_core()
         regtest.wait_for("the core to start", lambda: any(
             k == "hoststatus" and f.get("host_name") == "first.example.org"
             for k, f in regtest.status_blocks(status)))
@@ -159,12 +147,6 @@ def main():
             "echo": ("0", "UDP OK"),
         }
 
-        def force():
-            now = int(time.time())
-            with open(command_file, "w") as f:
-                for name in expected:
-                    f.write("[%d] SCHEDULE_FORCED_SVC_CHECK;%s;%s;%d\n" % (now, HOST, name, now))
-
         def results():
             found = {}
             for k, f in regtest.status_blocks(status):
@@ -179,9 +161,9 @@ def main():
             if all(name in found and found[name][0] == state and found[name][1].startswith(prefix)
                    for name, (state, prefix) in expected.items()):
                 return found
-            force()
+            env.force_checks(HOST, expected)
             return None
-        force()
+        env.force_checks(HOST, expected)
         try:
             found = regtest.wait_for("the forced checks to come back as expected", all_as_expected, timeout=90)
         finally:
@@ -217,22 +199,8 @@ def main():
         echo.close()
         web.shutdown()
         tls.shutdown()
-        ok = True
-        print("real core test passed")
-    finally:
-        if core is not None and core.poll() is None:
-            core.terminate()
-            try:
-                core.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                core.kill()
-                core.wait()
-        if env is not None:
-            if ok:
-                env.cleanup()
-            else:
-                print("kept", env.dir)
-    return 0 if ok else 1
+    print("real core test passed")
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,13 +6,21 @@ a copy of Debian's /etc/nagios4/nagios.cfg whose conf.d, run-time and log
 paths all point into the directory, plus a registrar.conf whose every path
 does too. Nothing outside the directory is written; nothing listens on
 anything but 127.0.0.1.
+
+The functions below are the set-up and tear-down the suites share: their
+command line, running the registrar, starting and stopping a Nagios core
+or any other process, forcing checks, waiting, and keeping the directory
+of a failed run.
 """
 
+import argparse
 import hashlib
 import os
 import pwd
 import grp
 import shutil
+import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -50,6 +58,29 @@ OVERRIDES = {
 }
 
 
+def parse_args(*paths):
+    """The suite's command line: each of `paths` ("--registrar", "--agent",
+    ...) is a required option naming a file."""
+    parser = argparse.ArgumentParser()
+    for option in paths:
+        parser.add_argument(option, required=True)
+    return parser.parse_args()
+
+
+def run(registrar, config, *args, stdin=b"", timeout=120):
+    """`registrar --config config args...`: (exit code, stdout, stderr)."""
+    p = subprocess.run([registrar, "--config", config] + list(args), input=stdin,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (for the moment)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def make_snapshot(host, services, generation=1, address=None, removed=(), count=None):
     """The wire document as bytes. `services` is a list of (name, [(key, value)]);
     names, keys and values may be str or bytes (hostile bytes pass unchanged)."""
@@ -72,6 +103,10 @@ def make_snapshot(host, services, generation=1, address=None, removed=(), count=
 
 
 class NagiosEnv:
+    """As a context manager: on leaving the block, stops the processes it
+    started (start_core(), stop_on_exit()) and removes the directory, or
+    keeps it and says where if the block raised."""
+
     def __init__(self, registrar, reload_command="/bin/true", keep_localhost=False, quiet_period=0,
                  verify_command=NAGIOS + " -v {config}", reload_core=False, registrar_settings=""):
         """reload_core: the reload command sends SIGHUP to the core whose pid
@@ -79,6 +114,7 @@ class NagiosEnv:
         with no core yet there is nothing to reload. registrar_settings:
         extra lines for the [registrar] section of registrar.conf."""
         self.registrar = registrar
+        self.processes = []
         self.dir = tempfile.mkdtemp(prefix="automon-registrar-")
         self.core_pidfile = os.path.join(self.dir, "core.pid")
         if reload_core:
@@ -154,9 +190,7 @@ class NagiosEnv:
             f.write("\n".join(lines) + "\n")
 
     def run(self, *args, stdin=b"", timeout=120):
-        p = subprocess.run([self.registrar, "--config", self.config] + list(args), input=stdin,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+        return run(self.registrar, self.config, *args, stdin=stdin, timeout=timeout)
 
     def receive(self, host, document, timeout=120):
         return self.run("receive", "--host", host, stdin=document, timeout=timeout)
@@ -175,8 +209,43 @@ class NagiosEnv:
         with open(path, "rb") as f:
             return f.read().decode("utf-8")
 
+    def start_core(self):
+        """nagios4 on the private configuration, its pid in core_pidfile
+        (where reload_core's command looks). Stopped on leaving the block,
+        or with stop()."""
+        core = self.stop_on_exit(subprocess.Popen(
+            [NAGIOS, self.nagios_cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        with open(self.core_pidfile, "w") as f:
+            f.write(str(core.pid))
+        return core
+
+    def stop_on_exit(self, process):
+        """Has stop() stop `process` on leaving the block; returns it."""
+        self.processes.append(process)
+        return process
+
+    def force_checks(self, host, services):
+        """Asks the running core to check each of `services` of `host` now."""
+        now = int(time.time())
+        with open(os.path.join(self.dir, RUNTIME_KEYS["command_file"]), "w") as f:
+            for name in services:
+                f.write("[%d] SCHEDULE_FORCED_SVC_CHECK;%s;%s;%d\n" % (now, host, name, now))
+
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def finish(self, ok):
+        """finish() on the private directory: the exit code."""
+        return finish(self.dir, ok)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        for process in reversed(self.processes):
+            stop(process)
+        self.finish(kind is None)
+        return False
 
 
 def status_blocks(path):
@@ -200,12 +269,36 @@ def status_blocks(path):
     return blocks
 
 
-def wait_for(what, predicate, timeout=60):
-    """Polls `predicate` until it returns something true, which is returned."""
+def wait_for(what, predicate, timeout=60, interval=0.25):
+    """Polls `predicate` every `interval` seconds until it returns something
+    true, which is returned."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         result = predicate()
         if result:
             return result
-        time.sleep(0.25)
+        time.sleep(interval)
     raise AssertionError("timed out waiting for " + what)
+
+
+def stop(process, sig=signal.SIGTERM, timeout=20):
+    """Sends `sig` to a process that still runs and waits for it; kills it
+    if it is not gone after `timeout` seconds. None is nothing to stop."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def finish(path, ok):
+    """After a run: removes the directory `path` if the run passed, keeps it
+    for inspection and says where if not. Returns the exit code."""
+    if ok:
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        print("kept", path)
+    return 0 if ok else 1

@@ -10,11 +10,9 @@ UNKNOWN without a status file.
 usage: self_check_core_test.py --registrar PATH
 """
 
-import argparse
 import os
 import shutil
 import stat
-import subprocess
 import sys
 import time
 
@@ -26,15 +24,9 @@ SERVICE = "automon registrar"
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registrar", required=True)
-    args = parser.parse_args()
-    env = None
-    core = None
-    ok = False
-    try:
-        env = regtest.NagiosEnv(args.registrar, reload_core=True,
-                                registrar_settings="self_check_host = %s\n" % SELF)
+    args = regtest.parse_args("--registrar")
+    with regtest.NagiosEnv(args.registrar, reload_core=True,
+                           registrar_settings="self_check_host = %s\n" % SELF) as env:
         status = os.path.join(env.dir, regtest.RUNTIME_KEYS["status_file"])
         command_file = os.path.join(env.dir, regtest.RUNTIME_KEYS["command_file"])
         # $USER1$/check_automon_registrar as the package's wrapper is, but
@@ -62,15 +54,7 @@ def main():
         assert stat.S_IMODE(mode.st_mode) == 0o640, oct(mode.st_mode)
         assert mode.st_gid == regtest.grp.getgrnam("nagios").gr_gid, mode.st_gid
 
-        core = subprocess.Popen([regtest.NAGIOS, env.nagios_cfg], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        with open(env.core_pidfile, "w") as f:
-            f.write(str(core.pid))
-
-        def force():
-            now = int(time.time())
-            with open(command_file, "w") as f:
-                f.write("[%d] SCHEDULE_FORCED_SVC_CHECK;%s;%s;%d\n" % (now, SELF, SERVICE, now))
+        core = env.start_core()
 
         def state_after(since):
             """(current_state, plugin_output, perfdata) of the service once
@@ -83,7 +67,7 @@ def main():
                         return (f.get("current_state"), f.get("plugin_output", ""),
                                 f.get("performance_data", ""))
                 if os.path.exists(command_file):
-                    force()
+                    env.force_checks(SELF, [SERVICE])
                 return None
             return regtest.wait_for("a check of %r after %d" % (SERVICE, since), checked, timeout=90)
 
@@ -120,22 +104,8 @@ def main():
         os.unlink(os.path.join(env.state_dir, "status"))
         expect("3", "AUTOMON REGISTRAR UNKNOWN - ", "no status file")
         assert core.poll() is None, "the core exited"
-        ok = True
-        print("self-check core test passed")
-    finally:
-        if core is not None and core.poll() is None:
-            core.terminate()
-            try:
-                core.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                core.kill()
-                core.wait()
-        if env is not None:
-            if ok:
-                env.cleanup()
-            else:
-                print("kept", env.dir)
-    return 0 if ok else 1
+    print("self-check core test passed")
+    return 0
 
 
 if __name__ == "__main__":

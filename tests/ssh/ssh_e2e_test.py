@@ -24,6 +24,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import regtest  # noqa: E402
 
 ARGS = None
+# `automon-agent run` timings that let a test see a change within a second.
+FAST = ["--start-jitter", "0", "--debounce", "300", "--retry-base", "500"]
 
 
 def _banner(port):
@@ -35,10 +37,7 @@ def _banner(port):
         return False
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = regtest.free_port
 
 
 class Registrar:
@@ -123,6 +122,49 @@ class Agent:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Daemon:
+    """automon-agent run for `agent` with `fast` timings, its output in a file."""
+
+    def __init__(self, agent, extra=(), env=None, fast=FAST):
+        self.out = os.path.join(agent.dir, "daemon.out")
+        with open(self.out, "wb") as out:
+            self.process = subprocess.Popen(
+                [ARGS.agent, "--config", agent.config, "run", "--dpkg-admindir",
+                 os.path.join(agent.dir, "dpkg")] + list(fast) + list(extra),
+                stdout=out, stderr=subprocess.STDOUT, env=env)
+
+    def output(self):
+        with open(self.out, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        regtest.stop(self.process)
+
+
+class DaemonTestCase(unittest.TestCase):
+    """A registrar with open enrollment and an agent enrolled with it; start()
+    runs the agent's daemon (self.daemon), stopped when the test ends."""
+
+    def setUp(self):
+        self.registrar = Registrar("open")
+        self.addCleanup(self.registrar.cleanup)
+        self.registrar.start()
+        self.agent = Agent(self.registrar)
+        self.addCleanup(self.agent.cleanup)
+        self.assertEqual(self.agent.run("enroll")[0], 0)
+        self.daemon = None
+
+    def start(self, *extra):
+        run = Daemon(self.agent, extra)
+        self.addCleanup(run.stop)
+        self.out = run.out
+        self.daemon = run.process
+
+    def output(self):
+        with open(self.out, errors="replace") as f:
+            return f.read()
 
 
 class SshTest(unittest.TestCase):
