@@ -2,11 +2,14 @@
 // automon-registrar: parses the global options, builds the real
 // collaborators and hands over to the Registrar (registrar.h).
 #include <getopt.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <exception>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -105,8 +108,16 @@ int Main(int argc, char* argv[]) {
                                                          [] { return static_cast<int64_t>(std::time(nullptr)); },
                                                          std::cerr,
                                                          AUTOMON_VERSION};
-  const automon::registrar::Environment env{fs,       disk,      runner,   NowUtc,
-                                            std::cin, std::cout, std::cerr};
+  // Run by sshd (an OpenSSH forced command), standard error goes back to
+  // the agent: the audit trail, which names every host of a batch this
+  // command activates, goes to the system log (the journal) instead.
+  std::function<void(const std::string&)> audit_log = nullptr;
+  if (std::getenv("SSH_CONNECTION") != nullptr) {
+    ::openlog("automon-registrar", LOG_PID, LOG_DAEMON);
+    audit_log = [](const std::string& line) { ::syslog(LOG_INFO, "%s", line.c_str()); };
+  }
+  const automon::registrar::Environment env{fs,        disk,      runner,  NowUtc,   std::cin,
+                                            std::cout, std::cerr, nullptr, audit_log};
   return cli::Run({*config, env, serve}, args);
 }
 
