@@ -853,7 +853,8 @@ int Registrar::Render() {
   std::map<std::string, std::vector<SecretFile>> secrets;
   std::map<std::string, formats::Snapshot> loaded;  // for the other backends
   std::set<std::string> unreadable;
-  std::set<std::string> disabled;  // by the lifecycle
+  std::set<std::string> disabled;          // by the lifecycle
+  std::map<std::string, HostFacts> facts;  // for WriteStatus
   int status = kOk;
   for (const std::string& host : *hosts) {
     auto snapshot = store_.Load(host);
@@ -870,7 +871,11 @@ int Registrar::Render() {
       continue;
     }
     loaded[host] = **snapshot;
-    if (IsDisabled(host)) disabled.insert(host);
+    // Read once, for the rendering and the status file.
+    auto lifecycle = store_.LoadLifecycle(host);
+    if (lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled) disabled.insert(host);
+    facts[host] = {(*snapshot)->services.size(),
+                   !lifecycle.ok() || lifecycle->state == LifecycleState::kActive};
     auto rendered = RenderHostWith(*backend_, **snapshot, disabled.count(host) > 0);
     if (!rendered) {
       env_.err << "automon-registrar: " << host << ": " << rendered.error().message << "\n";
@@ -907,7 +912,7 @@ int Registrar::Render() {
   });
   RecordActivation(outcome.ok(), outcome ? "" : outcome.error().message);
   if (!outcome) {
-    (void)WriteStatus(StatusGuard());
+    (void)WriteStatus(StatusGuard(), facts);
     return fail(outcome.error().message);
   }
   for (const auto& [host, reason] : outcome->quarantined) {
@@ -921,7 +926,7 @@ int Registrar::Render() {
     if (secrets.count(host)) unchanged[host] = secrets[host];
   }
   if (auto w = store_.WriteAllSecrets(unchanged); !w) return fail(w.error().message);
-  if (auto s = WriteStatus(StatusGuard()); !s) {
+  if (auto s = WriteStatus(StatusGuard(), facts); !s) {
     env_.err << "automon-registrar: warning: " << s.error().message << "\n";
   }
   const std::string prefix =

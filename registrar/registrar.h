@@ -91,10 +91,19 @@ class Registrar {
   // re-rendered with checks off; removed: as `remove`, with an automatic
   // tombstone), logs each in the audit trail, and writes the status file.
   Result<LifecyclePlan> RunLifecycle(int64_t started_at);
+  // What a caller that has just read every stored host knows of each, so
+  // that WriteStatus need not read every snapshot and lifecycle record
+  // again (`render` of 10,000 hosts: 20,000 opens).
+  struct HostFacts {
+    uint64_t services = 0;
+    bool active = true;  // the lifecycle's state is `active`
+  };
   // Counts the store's hosts, services, waiting enrollments, ... and
   // writes the status file the self-check reads (0640, group of the
-  // engine). `guard_holds`: from the last lifecycle evaluation.
-  Result<RegistrarStatus> WriteStatus(bool guard_holds);
+  // engine). `guard_holds`: from the last lifecycle evaluation. Hosts in
+  // `known` are counted from it, the others from the store.
+  Result<RegistrarStatus> WriteStatus(bool guard_holds,
+                                      const std::map<std::string, HostFacts>& known = {});
   // A sign of life without a snapshot (the agent daemon's heartbeat, a
   // passive result): recorded as a push is (last seen now, active at
   // once); a host the lifecycle disabled is rendered with its checks on

@@ -73,7 +73,8 @@ Result<RenderedHost> Registrar::RenderSelfCheckHost(const Backend& backend) cons
   return backend.RenderHost(backends::SelfCheckHostPlan(SelfCheckHost()), env_.now());
 }
 
-Result<RegistrarStatus> Registrar::WriteStatus(bool guard_holds) {
+Result<RegistrarStatus> Registrar::WriteStatus(bool guard_holds,
+                                               const std::map<std::string, HostFacts>& known) {
   RegistrarStatus status;
   status.updated = NowUnix();
   status.guard_holds = guard_holds;
@@ -81,6 +82,11 @@ Result<RegistrarStatus> Registrar::WriteStatus(bool guard_holds) {
   if (!hosts) return hosts.error();
   status.hosts = hosts->size();
   for (const std::string& host : *hosts) {
+    if (auto fact = known.find(host); fact != known.end()) {
+      status.services += fact->second.services;
+      if (!fact->second.active) ++status.silent;
+      continue;
+    }
     if (auto services = store_.StoredServiceCount(host)) status.services += *services;
     if (auto r = store_.LoadLifecycle(host); r.ok() && r->state != LifecycleState::kActive) {
       ++status.silent;

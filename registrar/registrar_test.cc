@@ -892,6 +892,32 @@ TEST_F(RegistrarTest, GuardHoldsTheFleetAndTheSelfCheckSaysSo) {
   for (const auto& h : listing["hosts"]) EXPECT_EQ(h["lifecycle"], "active");
 }
 
+// `render` counts from what it has just read (Registrar::HostFacts); the
+// status file says the same as when every host is read again.
+TEST_F(RegistrarTest, RenderCountsServicesAndSilentHostsInTheStatusFile) {
+  config_.lifecycle.silent_after = 3600;
+  config_.lifecycle.silence_guard_percent = 100;
+  const int64_t start = now_;
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n[web]\ntype = http\n")), kOk);
+  ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "b.example.org"), "b.example.org"), kOk);
+  now_ = start + 3000;
+  ASSERT_EQ(Receive(Document(2,
+                             "[ssh]\ntype = ssh\n[web]\ntype = http\n[t]\ntype = tcp\n"
+                             "port = 7\n")),
+            kOk);
+  now_ = start + 3700;  // b.example.org has been quiet for longer than silent_after
+  ASSERT_EQ(Run([&](Registrar& r) { return r.RunLifecycle(start).ok() ? kOk : kRefused; }), kOk);
+  ASSERT_TRUE(disk_.RemoveFile(config_.state_dir + "/status").ok());
+  ASSERT_EQ(Run([](Registrar& r) { return r.Render(); }), kOk) << err_.str();
+  auto text = fs_.ReadFile(config_.state_dir + "/status", 1 << 16);
+  ASSERT_TRUE(text.ok()) << text.error().message;
+  auto status = ParseStatus(*text, "status");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(status->hosts, 2u);
+  EXPECT_EQ(status->services, 4u);
+  EXPECT_EQ(status->silent, 1u);
+}
+
 TEST_F(RegistrarTest, AStoreFromBeforeTheLifecycleIsReadAndUpgraded) {
   ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
   ASSERT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n", {}, "b.example.org"), "b.example.org"), kOk);
