@@ -108,11 +108,13 @@ int Main(int argc, char* argv[]) {
                                                          [] { return static_cast<int64_t>(std::time(nullptr)); },
                                                          std::cerr,
                                                          AUTOMON_VERSION};
-  // Run by sshd (an OpenSSH forced command), standard error goes back to
-  // the agent: the audit trail, which names every host of a batch this
-  // command activates, goes to the system log (the journal) instead.
+  // Run by sshd for a client's command (an OpenSSH forced command),
+  // standard error goes back to the agent: the audit trail, which names
+  // every host of a batch this command activates, goes to the system log
+  // (the journal) instead. An administrator logged in over SSH has a
+  // terminal and keeps seeing it there.
   std::function<void(const std::string&)> audit_log = nullptr;
-  if (std::getenv("SSH_CONNECTION") != nullptr) {
+  if (std::getenv("SSH_CONNECTION") != nullptr && ::isatty(STDERR_FILENO) == 0) {
     ::openlog("automon-registrar", LOG_PID, LOG_DAEMON);
     audit_log = [](const std::string& line) { ::syslog(LOG_INFO, "%s", line.c_str()); };
   }

@@ -887,17 +887,24 @@ int Registrar::Render() {
     secrets[host] = rendered->secrets;
   }
   // The self-check's own host, unless the server registers itself, in
-  // every backend that runs plugins.
+  // every backend that runs plugins; `where` names the backend in a message.
   const std::string& self = SelfCheckHost();
-  if (!self.empty() && !loaded.count(self) && !unreadable.count(self) && backend_->RunsPlugins()) {
-    auto rendered = RenderSelfCheckHost(*backend_);
-    if (!rendered) {
-      env_.err << "automon-registrar: " << self << ": " << rendered.error().message << "\n";
-      status = kPartial;
-    } else {
-      request.hosts[self] = rendered->content;
+  auto add_self_check = [&](const Backend& backend, ActivationRequest& into,
+                            const std::string& where) {
+    if (self.empty() || loaded.count(self) || unreadable.count(self) || !backend.RunsPlugins()) {
+      return false;
     }
-  }
+    auto rendered = RenderSelfCheckHost(backend);
+    if (!rendered) {
+      env_.err << "automon-registrar: " << self << ": " << where << rendered.error().message
+               << "\n";
+      status = kPartial;
+      return false;
+    }
+    into.hosts[self] = rendered->content;
+    return true;
+  };
+  add_self_check(*backend_, request, "");
   auto quarantined = store_.QuarantinedHosts();
   if (!quarantined) return fail(quarantined.error().message);
   auto outcome = activator_->Activate(request, [&](const std::vector<std::string>& good) {
@@ -963,17 +970,9 @@ int Registrar::Render() {
       more_request.hosts[host] = rendered->content;
       more_secrets[host] = rendered->secrets;
     }
-    if (!self.empty() && !loaded.count(self) && !unreadable.count(self) &&
-        more.backend->RunsPlugins()) {
-      auto rendered = RenderSelfCheckHost(*more.backend);
-      if (!rendered) {
-        env_.err << "automon-registrar: " << self << ": " << more.backend->DisplayName() << ": "
-                 << rendered.error().message << "\n";
-        status = kPartial;
-      } else {
-        more_request.hosts[self] = rendered->content;
-        listed.push_back(self);
-      }
+    if (add_self_check(*more.backend, more_request,
+                       fmt::format("{}: ", more.backend->DisplayName()))) {
+      listed.push_back(self);
     }
     auto more_outcome =
         more.backend->activator().Activate(more_request, [&](const std::vector<std::string>& good) {
