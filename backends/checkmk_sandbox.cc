@@ -5,7 +5,7 @@ namespace automon::backends {
 namespace {
 
 constexpr std::string_view kSource = R"PY(
-import ast, copy, sys
+import ast, sys
 
 LISTS = ('all_hosts', 'custom_checks')
 DICTS = ('host_tags', 'host_labels', 'ipaddresses', 'ipv6addresses')
@@ -142,7 +142,7 @@ def check_file(host, path):
     for s in tree.body:
         check_statement(s)
     before = site_variables()
-    ns = copy.deepcopy(before)
+    ns = site_variables()  # a fresh copy of the same values
     ns['__builtins__'] = {}
     exec(compile(tree, path, 'exec'), ns)
     del ns['__builtins__']

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
+#include "common/parallel.h"
 #include "common/unique_fd.h"
 
 extern char** environ;
@@ -76,6 +78,18 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, const SpawnOptions& op
           : ::posix_spawn(&pid, args[0], &actions.actions, &attributes.attr, args.data(), environ);
   if (spawned != 0) return SystemError("posix_spawn", spawned, argv[0]);
   return pid;
+}
+
+std::vector<Result<ProcessResult>> RealProcessRunner::RunAll(
+    const std::vector<std::vector<std::string>>& commands, std::chrono::milliseconds timeout) {
+  std::vector<std::optional<Result<ProcessResult>>> done(commands.size());
+  ParallelFor(
+      commands.size(), static_cast<unsigned>(commands.size()),
+      [&](size_t i) { done[i] = Run(commands[i], timeout); }, /*min_parallel=*/2);
+  std::vector<Result<ProcessResult>> results;
+  results.reserve(done.size());
+  for (auto& d : done) results.push_back(std::move(*d));
+  return results;
 }
 
 Result<ProcessResult> RealProcessRunner::Run(const std::vector<std::string>& argv,

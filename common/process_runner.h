@@ -38,6 +38,16 @@ class ProcessRunner {
   // safety: implementations are safe to call from one thread at a time.
   virtual Result<ProcessResult> Run(const std::vector<std::string>& argv,
                                     std::chrono::milliseconds timeout) = 0;
+
+  // Runs each command of `commands` as Run does, and returns their results
+  // in the same order. RealProcessRunner runs them at the same time (work
+  // split over the machine's cores); this default runs them one by one.
+  virtual std::vector<Result<ProcessResult>> RunAll(
+      const std::vector<std::vector<std::string>>& commands, std::chrono::milliseconds timeout) {
+    std::vector<Result<ProcessResult>> results;
+    for (const auto& argv : commands) results.push_back(Run(argv, timeout));
+    return results;
+  }
 };
 
 class RealProcessRunner final : public ProcessRunner {
@@ -48,6 +58,9 @@ class RealProcessRunner final : public ProcessRunner {
 
   Result<ProcessResult> Run(const std::vector<std::string>& argv,
                             std::chrono::milliseconds timeout) override;
+  // Each command on a thread of its own (Run keeps no state between calls).
+  std::vector<Result<ProcessResult>> RunAll(const std::vector<std::vector<std::string>>& commands,
+                                            std::chrono::milliseconds timeout) override;
 
  private:
   size_t max_output_;

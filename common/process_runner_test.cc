@@ -82,6 +82,31 @@ std::pair<std::string, int> SpawnAndWait(const std::vector<std::string>& argv,
   return {out, status};
 }
 
+TEST(ProcessRunnerTest, RunAllRunsTheCommandsAtTheSameTime) {
+  // The first waits (up to 20 s) for a file that only the second makes: it
+  // succeeds only if both run together. Results come in the commands' order.
+  char dir_template[] = "/tmp/automon-runall-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string flag = std::string(dir_template) + "/flag";
+  const std::string wait =
+      "i=0; while [ ! -e \"$1\" ]; do i=$((i+1)); [ $i -gt 400 ] && exit 1; sleep 0.05; done; "
+      "echo seen";
+  RealProcessRunner runner;
+  auto results = runner.RunAll({{"/bin/sh", "-c", wait, "sh", flag},
+                                {"/bin/sh", "-c", "touch \"$1\"; echo made", "sh", flag},
+                                {"/nonexistent/automon-program"}},
+                               std::chrono::seconds(30));
+  ::unlink(flag.c_str());
+  ::rmdir(dir_template);
+  ASSERT_EQ(results.size(), 3u);
+  ASSERT_TRUE(results[0].ok());
+  EXPECT_EQ(results[0]->exit_code, 0);
+  EXPECT_EQ(results[0]->output, "seen\n");
+  ASSERT_TRUE(results[1].ok());
+  EXPECT_EQ(results[1]->output, "made\n");
+  EXPECT_FALSE(results[2].ok()) << "a program that cannot start is an error in its place";
+}
+
 TEST(SpawnTest, RunsWithoutAShellAndGivesThePid) {
   const auto [out, status] = SpawnAndWait({"/bin/sh", "-c", "echo $1; exit 4", "sh", "$(id)"}, {});
   EXPECT_EQ(out, "$(id)\n");

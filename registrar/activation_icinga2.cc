@@ -351,16 +351,22 @@ Result<void> Icinga2Activator::Verify(const Changes& changes, std::string* reaso
   const std::string tree = staging_dir_ + "/tree";
   if (auto r = disk_.MakeDirectory(staging_dir_, 0755); !r) return r;
   if (auto r = disk_.MakeDirectory(tree, 0755); !r) return r;
+  // Each directory made once (the set keeps parents ahead of children),
+  // then the files as one batch.
+  std::set<std::string> dirs;
+  std::vector<std::pair<std::string, std::string_view>> files;
   for (const auto& [rel, content] : changes) {
     if (!content) continue;
-    std::string dir = tree;
-    size_t from = 0;
-    for (size_t slash; (slash = rel.find('/', from)) != std::string::npos; from = slash + 1) {
-      dir = tree + "/" + rel.substr(0, slash);
-      if (auto r = disk_.MakeDirectory(dir, 0755); !r) return r;
+    for (size_t slash = rel.find('/'); slash != std::string::npos;
+         slash = rel.find('/', slash + 1)) {
+      dirs.insert(tree + "/" + rel.substr(0, slash));
     }
-    if (auto w = disk_.WriteScratchFile(tree + "/" + rel, *content); !w) return w;
+    files.emplace_back(tree + "/" + rel, *content);
   }
+  for (const std::string& dir : dirs) {
+    if (auto r = disk_.MakeDirectory(dir, 0755); !r) return r;
+  }
+  if (auto w = disk_.WriteScratchFiles(files); !w) return w;
   auto conf = StagedConf(changes);
   if (!conf) return conf.error();
   std::string zones_dir = ZonesDir();

@@ -213,6 +213,7 @@ Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason
     }
     staged.insert("");  // the directories above are made
   }
+  std::vector<std::pair<std::string, std::string_view>> files;
   for (const auto& [rel, change] : changes) {
     if (!change || staged.count(rel)) continue;
     if (const size_t slash = rel.rfind('/'); slash != std::string::npos && slash > 0) {
@@ -222,8 +223,11 @@ Result<void> NagiosActivator::Verify(const Changes& changes, std::string* reason
         staged.insert(dir);
       }
     }
-    if (auto w = disk_.WriteScratchFile(staging_dir_ + "/" + rel, *change); !w) return w;
-    staged.insert(rel);
+    files.emplace_back(staging_dir_ + "/" + rel, *change);
+  }
+  if (auto w = disk_.WriteScratchFiles(files); !w) return w;
+  for (const auto& [rel, change] : changes) {
+    if (change) staged.insert(rel);
   }
   auto cfg = StagedNagiosCfg(changes);
   if (!cfg) return cfg.error();

@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "common/file_system.h"
+#include "common/parallel.h"
 
 namespace automon::registrar {
 
@@ -165,24 +167,32 @@ Result<void> CreateFiles(const std::vector<std::pair<std::string, std::string>>&
                          unsigned mode, gid_t gid) {
   if (files.empty()) return {};
   const bool small = files.size() < kSmallBatch;
-  UniqueFd last;
+  // Files in directories of their own: a large batch is spread over the
+  // cores (creating an inode is most of the cost), each file's error kept
+  // so that the first in order is the one reported.
+  std::vector<std::optional<Error>> failed(files.size());
+  ParallelFor(
+      files.size(), small ? 1 : Workers(),
+      [&](size_t i) {
+        const auto& [path, content] = files[i];
+        UniqueFd fd(
+            ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+        Result<void> r;
+        if (!fd.valid()) r = SystemError("open", errno, path);
+        if (r) r = WriteAll(fd.get(), content, path);
+        if (r && gid != kKeepGroup && ::fchown(fd.get(), static_cast<uid_t>(-1), gid) != 0) {
+          r = SystemError("fchown", errno, path);
+        }
+        if (r && ::fchmod(fd.get(), mode) != 0) r = SystemError("fchmod", errno, path);
+        if (r && small && ::fsync(fd.get()) != 0) r = SystemError("fsync", errno, path);
+        if (!r) failed[i] = r.error();
+      },
+      kSmallBatch);
+  for (const std::optional<Error>& e : failed) {
+    if (e) return *e;
+  }
   std::set<std::string> directories;
-  for (const auto& [path, content] : files) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd.valid()) return SystemError("open", errno, path);
-    if (auto w = WriteAll(fd.get(), content, path); !w) return w;
-    if (gid != kKeepGroup && ::fchown(fd.get(), static_cast<uid_t>(-1), gid) != 0) {
-      return SystemError("fchown", errno, path);
-    }
-    if (::fchmod(fd.get(), mode) != 0) return SystemError("fchmod", errno, path);
-    if (small && ::fsync(fd.get()) != 0) return SystemError("fsync", errno, path);
-    directories.insert(DirectoryOf(path));
-    last = std::move(fd);
-  }
-  if (!small) {
-    if (::syncfs(last.get()) != 0) return SystemError("syncfs", errno, files.back().first);
-    return {};
-  }
+  for (const auto& f : files) directories.insert(DirectoryOf(f.first));
   return SyncDirectories(directories, small);
 }
 
@@ -257,25 +267,43 @@ Result<size_t> RealDisk::WriteGroupFiles(const GroupFiles& batch) {
   }
   // Directories made here hold no file yet: theirs are created in place
   // (CreateFiles), without the look for an existing copy or the rename.
+  // One directory per host: a large batch is spread over the cores, as
+  // its files are (CreateFiles).
+  const uid_t self = ::geteuid();
+  std::vector<char> made_here(batch.directories.size(), 0);
+  std::vector<std::optional<Error>> failed(batch.directories.size());
+  ParallelFor(
+      batch.directories.size(), Workers(),
+      [&](size_t i) {
+        const std::string& dir = batch.directories[i];
+        if (::mkdir(dir.c_str(), batch.directory_mode) == 0) {
+          made_here[i] = 1;
+        } else if (errno != EEXIST) {
+          failed[i] = SystemError("mkdir", errno, dir);
+          return;
+        }
+        struct stat st;
+        if (::lstat(dir.c_str(), &st) != 0) {
+          failed[i] = SystemError("lstat", errno, dir);
+        } else if (!S_ISDIR(st.st_mode)) {
+          failed[i] = SystemError("mkdir", ENOTDIR, dir);
+        } else if (st.st_uid != self) {
+          return;  // someone else's: left alone
+        } else if (gid != kKeepGroup && st.st_gid != gid &&
+                   ::chown(dir.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+          failed[i] = SystemError("chown", errno, dir);
+        } else if ((st.st_mode & 07777) != batch.directory_mode &&
+                   ::chmod(dir.c_str(), batch.directory_mode) != 0) {
+          failed[i] = SystemError("chmod", errno, dir);
+        }
+      },
+      kSmallBatch);
+  for (const std::optional<Error>& e : failed) {
+    if (e) return *e;
+  }
   std::set<std::string> made;
-  for (const std::string& dir : batch.directories) {
-    if (::mkdir(dir.c_str(), batch.directory_mode) == 0) {
-      made.insert(dir);
-    } else if (errno != EEXIST) {
-      return SystemError("mkdir", errno, dir);
-    }
-    struct stat st;
-    if (::lstat(dir.c_str(), &st) != 0) return SystemError("lstat", errno, dir);
-    if (!S_ISDIR(st.st_mode)) return SystemError("mkdir", ENOTDIR, dir);
-    if (st.st_uid != ::geteuid()) continue;  // someone else's: left alone
-    if (gid != kKeepGroup && st.st_gid != gid &&
-        ::chown(dir.c_str(), static_cast<uid_t>(-1), gid) != 0) {
-      return SystemError("chown", errno, dir);
-    }
-    if ((st.st_mode & 07777) != batch.directory_mode &&
-        ::chmod(dir.c_str(), batch.directory_mode) != 0) {
-      return SystemError("chmod", errno, dir);
-    }
+  for (size_t i = 0; i < made_here.size(); ++i) {
+    if (made_here[i]) made.insert(batch.directories[i]);
   }
   std::vector<std::pair<std::string, std::string>> changed;
   std::vector<std::pair<std::string, std::string>> created;
@@ -296,8 +324,10 @@ Result<void> RealDisk::WriteScratchFile(const std::string& path, const std::stri
   return WriteVolatileFile(path, content, 0644);
 }
 
-Result<void> RealDisk::WriteVolatileFile(const std::string& path, const std::string& content,
-                                         unsigned mode) {
+namespace {
+
+// WriteVolatileFile's work, on a view of the content.
+Result<void> WriteNewFile(const std::string& path, std::string_view content, unsigned mode) {
   // A new inode rather than truncating the old one, so a reader of an
   // earlier version never sees a half-written file. Staged files are
   // usually renamed away (PublishStagedFiles), so the file is usually new
@@ -312,6 +342,28 @@ Result<void> RealDisk::WriteVolatileFile(const std::string& path, const std::str
   if (!fd.valid()) return SystemError("open", errno, path);
   if (::fchmod(fd.get(), mode & 0777) != 0) return SystemError("fchmod", errno, path);
   return WriteAll(fd.get(), content, path);
+}
+
+}  // namespace
+
+Result<void> RealDisk::WriteScratchFiles(
+    const std::vector<std::pair<std::string, std::string_view>>& files) {
+  std::vector<std::optional<Error>> failed(files.size());
+  ParallelFor(
+      files.size(), Workers(),
+      [&](size_t i) {
+        if (auto w = WriteNewFile(files[i].first, files[i].second, 0644); !w) failed[i] = w.error();
+      },
+      kSmallBatch);
+  for (const std::optional<Error>& e : failed) {
+    if (e) return *e;
+  }
+  return {};
+}
+
+Result<void> RealDisk::WriteVolatileFile(const std::string& path, const std::string& content,
+                                         unsigned mode) {
+  return WriteNewFile(path, content, mode);
 }
 
 Result<std::string> RealDisk::ReadStateFile(const std::string& path, size_t max_bytes) {

@@ -75,6 +75,16 @@ class Disk {
   // Writes `content` to `path` (mode 0644, whatever the umask) without fsync: for scratch files
   // such as the staging tree, which nothing relies on after a crash.
   virtual Result<void> WriteScratchFile(const std::string& path, const std::string& content) = 0;
+  // WriteScratchFile of each (path, content), in any order (RealDisk
+  // spreads a large batch over the cores); the first failure in the
+  // list's order is returned. Each directory must exist.
+  virtual Result<void> WriteScratchFiles(
+      const std::vector<std::pair<std::string, std::string_view>>& files) {
+    for (const auto& [path, content] : files) {
+      if (auto w = WriteScratchFile(path, std::string(content)); !w) return w;
+    }
+    return {};
+  }
   // As WriteScratchFile, with `mode` (whatever the umask), never through a
   // symbolic link: for state that a crash may lose because nothing was
   // promised on it yet (a pending snapshot: its registration is answered
@@ -110,6 +120,8 @@ class RealDisk final : public Disk {
   Result<void> PublishStagedFiles(const std::vector<StagedFile>& files, unsigned mode) override;
   Result<size_t> WriteGroupFiles(const GroupFiles& batch) override;
   Result<void> WriteScratchFile(const std::string& path, const std::string& content) override;
+  Result<void> WriteScratchFiles(
+      const std::vector<std::pair<std::string, std::string_view>>& files) override;
   Result<void> WriteVolatileFile(const std::string& path, const std::string& content,
                                  unsigned mode) override;
   Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) override;

@@ -5,6 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <string>
+#include <vector>
+
 #include "common/file_system.h"
 #include "common/testing/temp_dir.h"
 
@@ -240,6 +244,56 @@ TEST(RealDiskTest, WriteGroupFilesInANewDirectoryAndAfterACrash) {
   EXPECT_EQ(fs.ReadFile(sub + "/s3", 100).value(), "secret 3");
   EXPECT_EQ(fs.ReadFile(sub + "/s4", 100).value(), "secret 4");
   EXPECT_EQ(disk.WriteGroupFiles(batch).value(), 0u);
+}
+
+// Large batches are spread over threads: every file is there with its own
+// content, and of several failures the first in the batch's order is told.
+TEST(RealDiskTest, LargeBatchesWriteEveryFileAndTellTheFirstFailure) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  RealFileSystem fs;
+  GroupFiles batch;
+  batch.group = "no-such-group-automon";
+  batch.directory_mode = 0750;
+  batch.file_mode = 0640;
+  for (int i = 0; i < 300; ++i) {
+    const std::string sub = dir.path() + "/h" + std::to_string(i);
+    batch.directories.push_back(sub);
+    batch.files.emplace_back(sub + "/a", "a" + std::to_string(i));
+    batch.files.emplace_back(sub + "/b", "b" + std::to_string(i));
+  }
+  EXPECT_EQ(disk.WriteGroupFiles(batch).value(), 600u);
+  for (int i = 0; i < 300; i += 37) {
+    EXPECT_EQ(fs.ReadFile(dir.path() + "/h" + std::to_string(i) + "/b", 100).value(),
+              "b" + std::to_string(i));
+  }
+  std::vector<std::pair<std::string, std::string_view>> scratch;
+  const std::string text = "staged";
+  for (int i = 0; i < 300; ++i) {
+    scratch.emplace_back(dir.path() + "/h" + std::to_string(i) + "/staged.cfg", text);
+  }
+  ASSERT_TRUE(disk.WriteScratchFiles(scratch).ok());
+  struct stat st;
+  ASSERT_EQ(::stat((dir.path() + "/h299/staged.cfg").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(fs.ReadFile(dir.path() + "/h150/staged.cfg", 100).value(), "staged");
+
+  // Two directories that are files now: the first of them is named.
+  for (int i : {250, 120}) {
+    const std::string sub = dir.path() + "/h" + std::to_string(i);
+    std::filesystem::remove_all(sub);
+    ASSERT_TRUE(fs.WriteFileAtomic(sub, "", 0644).ok());
+  }
+  auto failed = disk.WriteGroupFiles(batch);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find(dir.path() + "/h120"), std::string::npos)
+      << failed.error().message;
+  scratch[200].first = dir.path() + "/missing/x.cfg";
+  scratch[100].first = dir.path() + "/h120/x.cfg";
+  auto staged = disk.WriteScratchFiles(scratch);
+  ASSERT_FALSE(staged.ok());
+  EXPECT_NE(staged.error().message.find(dir.path() + "/h120/x.cfg"), std::string::npos)
+      << staged.error().message;
 }
 
 TEST(RealDiskTest, WriteGroupFilesWritesOnlyWhatIsNotRight) {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "backends/plan.h"
+#include "common/parallel.h"
 #include "common/text.h"
 #include "formats/parser.h"
 #include "formats/snapshot.h"
@@ -856,8 +857,32 @@ int Registrar::Render() {
   std::set<std::string> disabled;          // by the lifecycle
   std::map<std::string, HostFacts> facts;  // for WriteStatus
   int status = kOk;
-  for (const std::string& host : *hosts) {
-    auto snapshot = store_.Load(host);
+  // Each host is read and rendered on its own, so the hosts are spread over
+  // the machine's cores (the store's files, the backend's renderer and the
+  // clock are only read); what each found is then taken in order, so the
+  // messages and the request are the same as one thread's.
+  struct Read {
+    std::optional<Result<std::optional<formats::Snapshot>>> snapshot;
+    std::optional<Result<LifecycleRecord>> lifecycle;
+    std::optional<Result<RenderedHost>> rendered;
+  };
+  std::vector<Read> read(hosts->size());
+  constexpr size_t kParallelHosts = 256;  // fewer are done before a thread starts
+  ParallelFor(
+      hosts->size(), Workers(),
+      [&](size_t i) {
+        Read& r = read[i];
+        r.snapshot = store_.Load((*hosts)[i]);
+        if (!*r.snapshot || !**r.snapshot) return;
+        r.lifecycle = store_.LoadLifecycle((*hosts)[i]);
+        const bool off = r.lifecycle->ok() && (*r.lifecycle)->state == LifecycleState::kDisabled;
+        r.rendered = RenderHostWith(*backend_, ***r.snapshot, off);
+      },
+      kParallelHosts);
+  for (size_t i = 0; i < hosts->size(); ++i) {
+    const std::string& host = (*hosts)[i];
+    Read& r = read[i];
+    auto& snapshot = *r.snapshot;
     if (!snapshot || !*snapshot) {
       env_.err << "automon-registrar: " << host << ": "
                << (snapshot ? "vanished" : snapshot.error().message) << "\n";
@@ -870,22 +895,23 @@ int Registrar::Render() {
       }
       continue;
     }
-    loaded[host] = **snapshot;
     // Read once, for the rendering and the status file.
-    auto lifecycle = store_.LoadLifecycle(host);
+    const Result<LifecycleRecord>& lifecycle = *r.lifecycle;
     if (lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled) disabled.insert(host);
     facts[host] = {(*snapshot)->services.size(),
                    !lifecycle.ok() || lifecycle->state == LifecycleState::kActive};
-    auto rendered = RenderHostWith(*backend_, **snapshot, disabled.count(host) > 0);
+    loaded.emplace(host, std::move(**snapshot));
+    auto& rendered = *r.rendered;
     if (!rendered) {
       env_.err << "automon-registrar: " << host << ": " << rendered.error().message << "\n";
       status = kPartial;
       request.keep_hosts.insert(host);  // its last good file stays live
       continue;
     }
-    request.hosts[host] = rendered->content;
-    secrets[host] = rendered->secrets;
+    request.hosts[host] = std::move(rendered->content);
+    secrets[host] = std::move(rendered->secrets);
   }
+  read.clear();
   // The self-check's own host, unless the server registers itself, in
   // every backend that runs plugins; `where` names the backend in a message.
   const std::string& self = SelfCheckHost();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "backends/nagios.h"
+#include "common/parallel.h"
 #include "common/sha256.h"
 #include "common/testing/fake_process_runner.h"
 #include "common/testing/temp_dir.h"
@@ -704,6 +706,60 @@ TEST_F(RegistrarTest, RenderKeepsTheLiveFileOfAHostItCannotLoad) {
   EXPECT_NE(Live(), "(missing)");
 }
 
+// A store large enough that render reads and renders its hosts on several
+// threads: the outcome is still one host's at a time, in order (the messages
+// of hosts it cannot read in host order, every other host live with its own
+// services and secret, a disabled host's checks switched off).
+TEST_F(RegistrarTest, RenderOfAStoreReadOnSeveralThreadsIsTheSameAsInOrder) {
+  HostStore store(fs_, disk_, config_.state_dir, "nagios");
+  ASSERT_TRUE(store.Initialise().ok());
+  constexpr int kHosts = 600;
+  auto name = [](int i) { return fmt::format("h{:04d}.example.org", i); };
+  for (int i = 0; i < kHosts; ++i) {
+    formats::Snapshot s;
+    s.host = name(i);
+    s.generation = static_cast<uint64_t>(i + 1);
+    s.services = formats::ParseDefinitions(
+                     fmt::format("[ssh]\ntype = ssh\nport = {}\n[guac]\ntype = guacamole\n"
+                                 "password = pw{}\n",
+                                 2000 + i, i),
+                     "/m/x")
+                     .services;
+    ASSERT_TRUE(store.Save(s).ok());
+  }
+  ASSERT_TRUE(store.SaveLifecycle(name(7), {1, LifecycleState::kDisabled, 1, false}).ok());
+  for (int i : {433, 17}) {  // damaged, named out of order
+    ASSERT_TRUE(fs_.WriteFileAtomic(config_.state_dir + "/hosts/" + name(i) + ".snapshot",
+                                    "garbage\n", 0600)
+                    .ok());
+  }
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kPartial);
+  EXPECT_EQ(out_.str(), fmt::format("{} hosts active ({} changed, 0 unchanged), Nagios reloaded\n",
+                                    kHosts - 2, kHosts - 2));
+  const std::string err = err_.str();
+  const size_t first = err.find("automon-registrar: " + name(17) + ": ");
+  const size_t second = err.find("automon-registrar: " + name(433) + ": ");
+  ASSERT_NE(first, std::string::npos) << err;
+  ASSERT_NE(second, std::string::npos) << err;
+  EXPECT_LT(first, second) << "messages in host order";
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 2) << err;
+  for (int i = 0; i < kHosts; ++i) {
+    const std::string live = Live(name(i));
+    if (i == 17 || i == 433) {
+      EXPECT_EQ(live, "(missing)") << name(i);
+      continue;
+    }
+    EXPECT_NE(live.find("host_name               " + name(i) + "\n"), std::string::npos) << live;
+    EXPECT_NE(live.find(fmt::format("automon_ssh!{}!{}\n", name(i), 2000 + i)), std::string::npos)
+        << live;
+    EXPECT_EQ(live.find("active_checks_enabled   0") != std::string::npos, i == 7) << name(i);
+    auto secret = fs_.ReadFile(
+        fmt::format("{}/secrets/{}/guac.{}.password", config_.state_dir, name(i), i + 1), 100);
+    ASSERT_TRUE(secret.ok()) << name(i);
+    EXPECT_EQ(*secret, fmt::format("pw{}\n", i));
+  }
+}
+
 // backend = checkmk: the .mk file goes through the real sandbox check
 // (python3), then the site's activate command runs; show, render and remove
 // work on the .mk files; no Nagios file is written or verified.
@@ -737,6 +793,64 @@ TEST_F(RegistrarTest, CheckmkBackendWritesVerifiedMkFilesAndActivates) {
   EXPECT_EQ(out_.str(), "1 hosts active (0 changed, 1 unchanged)\n");
   EXPECT_EQ(Run([&](Registrar& r) { return r.Remove("web01.example.org"); }), kOk);
   EXPECT_FALSE(fs_.ReadFile(config_.checkmk_conf_dir + "/web01.example.org.mk", 1 << 20).ok());
+}
+
+// A large batch goes to the sandbox as one process per core, each with a
+// contiguous share of the files; a refusal in any share quarantines its host
+// alone.
+TEST_F(RegistrarTest, CheckmkSandboxOfALargeBatchRunsOneProcessPerCore) {
+  const std::string& t = dir_.path();
+  config_.backend = backends::BackendKind::kCheckmk;
+  config_.checkmk_site = "mysite";
+  config_.checkmk_conf_dir = t + "/site/conf.d/automon";
+  config_.checkmk_plugins_dir = "/omd/sites/mysite/lib/nagios/plugins";
+  config_.checkmk_activate_command = "activate {site}";
+  ASSERT_TRUE(disk_.MakeDirectory(t + "/site", 0755).ok());
+  ASSERT_TRUE(disk_.MakeDirectory(t + "/site/conf.d", 0755).ok());
+  HostStore store(fs_, disk_, config_.state_dir, "automon");
+  ASSERT_TRUE(store.Initialise().ok());
+  constexpr int kHosts = 300;
+  auto name = [](int i) { return fmt::format("h{:04d}.example.org", i); };
+  for (int i = 0; i < kHosts; ++i) {
+    formats::Snapshot s;
+    s.host = name(i);
+    s.generation = 1;
+    s.services = formats::ParseDefinitions("[ssh]\ntype = ssh\n", "/m/x").services;
+    ASSERT_TRUE(store.Save(s).ok());
+  }
+  RealProcessRunner real;
+  std::vector<std::vector<std::string>> judged;  // the hosts of each sandbox process
+  runner_.On("/usr/bin/python3", [&](const std::vector<std::string>& argv) {
+    judged.emplace_back();
+    for (size_t i = 5; i + 1 < argv.size(); i += 2) judged.back().push_back(argv[i]);
+    auto result = real.Run(argv, std::chrono::seconds(60));
+    const std::string ok = "OK\t" + name(250) + "\n";
+    if (result && result->output.find(ok) != std::string::npos) {
+      result->output.replace(result->output.find(ok), ok.size(),
+                             "FAIL\t" + name(250) + "\tfaked refusal\n");
+    }
+    return result;
+  });
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kPartial) << err_.str();
+  const size_t processes = std::min<size_t>(Workers(), kHosts / 64);
+  ASSERT_EQ(judged.size(), processes);
+  std::vector<std::string> all;
+  for (const auto& share : judged) {
+    EXPECT_GE(share.size(), kHosts / processes - 1);
+    all.insert(all.end(), share.begin(), share.end());
+  }
+  ASSERT_EQ(all.size(), static_cast<size_t>(kHosts)) << "each file judged once";
+  for (int i = 0; i < kHosts; ++i) EXPECT_EQ(all[i], name(i)) << "contiguous shares, in order";
+  EXPECT_NE(
+      out_.str().find(name(250) + ": quarantined: the sandbox check refuses the generated file: "
+                                  "faked refusal\n"),
+      std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find(fmt::format("{} hosts active", kHosts - 1)), std::string::npos)
+      << out_.str();
+  EXPECT_FALSE(fs_.ReadFile(config_.checkmk_conf_dir + "/" + name(250) + ".mk", 1 << 20).ok());
+  EXPECT_TRUE(fs_.ReadFile(config_.checkmk_conf_dir + "/" + name(249) + ".mk", 1 << 20).ok());
+  EXPECT_TRUE(fs_.ReadFile(config_.checkmk_conf_dir + "/" + name(0) + ".mk", 1 << 20).ok());
 }
 
 // Every line of the audit trail that starts with `prefix`.
