@@ -191,8 +191,12 @@ Result<void> CreateFiles(const std::vector<std::pair<std::string, std::string>>&
   for (const std::optional<Error>& e : failed) {
     if (e) return *e;
   }
+  // A large batch: one syncfs, through any of its directories.
   std::set<std::string> directories;
-  for (const auto& f : files) directories.insert(DirectoryOf(f.first));
+  for (const auto& f : files) {
+    directories.insert(DirectoryOf(f.first));
+    if (!small) break;
+  }
   return SyncDirectories(directories, small);
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
@@ -180,8 +181,10 @@ class Registrar {
   // takes its secrets group.
   std::unique_ptr<Backend> backend_;
   HostStore store_;
-  Activator* activator_;                                // backend_'s
-  mutable std::optional<std::string> self_check_host_;  // SelfCheckHost(), looked up once
+  Activator* activator_;  // backend_'s
+  // SelfCheckHost(), looked up once, possibly from render's threads.
+  mutable std::once_flag self_check_once_;
+  mutable std::string self_check_host_;
   bool lifecycle_changed_ = false;  // Seen made a host active again: the status changes
   // `backend = A, B, ...`: the backends after the first, each with its
   // quarantine (<state_dir>/quarantine-<name>/); the first keeps the

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "backends/plan.h"
@@ -61,12 +62,12 @@ void Registrar::RecordActivation(bool ok, std::string_view error) {
 }
 
 const std::string& Registrar::SelfCheckHost() const {
-  if (!self_check_host_) {
+  std::call_once(self_check_once_, [this] {
     self_check_host_ = config_.self_check_host.empty()     ? MachineFqdn()
                        : config_.self_check_host == "none" ? std::string()
                                                            : config_.self_check_host;
-  }
-  return *self_check_host_;
+  });
+  return self_check_host_;
 }
 
 Result<RenderedHost> Registrar::RenderSelfCheckHost(const Backend& backend) const {
