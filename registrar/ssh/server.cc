@@ -298,8 +298,10 @@ void Server::Wake() {
 
 void Server::Apply(Slots::Step step) {
   for (Slots::Refusal& r : step.refuse) {
-    ::close(r.entry.id);
+    // Counted before the close: a client that sees the connection end may
+    // look at the count at once.
     ++refused_busy_;
+    ::close(r.entry.id);
     refused_.push_back(std::move(r));
   }
   for (Slots::Entry& e : step.start) {
@@ -310,8 +312,8 @@ void Server::Apply(Slots::Step step) {
       ++threads_;  // under mutex_: the thread cannot end before this
     } catch (const std::system_error& error) {
       // Out of threads (RLIMIT_NPROC, TasksMax): refuse, free the slot.
-      ::close(e.id);
       ++refused_busy_;
+      ::close(e.id);
       refused_.push_back({e, fmt::format("no thread to serve it: {}", error.what())});
       Apply(slots_.Finished(e.source, false, Clock::now()));
     }
