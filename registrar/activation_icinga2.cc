@@ -433,7 +433,11 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
   std::vector<std::string> good = changes->Hosts();
   std::string why;
   std::map<std::string, std::string> blamed;
+  // The hosts whose files the staged tree holds from the last verification
+  // (each verification writes its own set there).
+  std::vector<std::string> staged;
   for (int round = 0; round < kMaxBlameRounds; ++round) {
+    staged = good;
     if (auto r = Verify(changes->With(good), &why, &blamed); !r) return r.error();
     if (why.empty()) break;
     std::vector<std::string> culprits;
@@ -450,6 +454,7 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
     const SubsetCheck check = [&](const std::vector<std::string>& names,
                                   std::string* reason) -> Result<bool> {
       std::map<std::string, std::string> ignored;
+      staged = names;
       if (auto r = Verify(changes->With(names), reason, &ignored); !r) return r.error();
       return reason->empty();
     };
@@ -461,17 +466,26 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
   if (auto hook = before_swap(good); !hook) return hook.error();
 
   const FileChanges final_changes = changes->With(good);
-  for (const auto& [rel, content] : final_changes) {
-    (void)disk_.RemoveFile(staging_dir_ + "/tree/" + rel);  // best effort: staging is scratch
+  // When the last verification was of exactly these hosts (always, unless
+  // a breaking host had to be searched for), their staged files are what
+  // was verified and are renamed into place, as for Nagios; otherwise the
+  // staged tree holds another set, and the content is written again.
+  std::sort(staged.begin(), staged.end());
+  std::vector<std::string> going_live = good;
+  std::sort(going_live.begin(), going_live.end());
+  const bool publish_staged = staged == going_live;
+  if (!publish_staged) {
+    for (const auto& [rel, content] : final_changes) {
+      (void)disk_.RemoveFile(staging_dir_ + "/tree/" + rel);  // best effort: staging is scratch
+    }
   }
   if (IsInside(output_dir, ZonesDir())) {
     // zones.d/ZONE may not exist yet: Icinga 2 needs no file there but ours.
     if (auto r = fs_.MakeDirectories(DirectoryOf(output_dir), 0755); !r) return r.error();
   }
-  // The staged tree is rebuilt for each check, so the verified content is
-  // written again rather than renamed from staging.
   if (auto r =
-          SwapTree(fs_, disk_, tree, /*staging_dir=*/"", reload_marker_, final_changes,
+          SwapTree(fs_, disk_, tree, publish_staged ? staging_dir_ + "/tree" : std::string(),
+                   reload_marker_, final_changes,
                    [this] { return RunReloadCommand(config_.icinga2_reload_command, "reload"); });
       !r) {
     return r.error();

@@ -2,6 +2,7 @@
 #include "registrar/activation_icinga2.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <set>
 
@@ -210,6 +211,40 @@ TEST_F(Icinga2ActivatorTest, BisectsWhenIcingaNamesNoHostFile) {
   EXPECT_EQ(outcome->activated, (std::vector<std::string>{"b.example.org"}));
   EXPECT_EQ(outcome->quarantined.count("a.example.org"), 1u);
   EXPECT_EQ(outcome->quarantined["a.example.org"], "critical/config: Error: something is wrong");
+}
+
+// What was verified goes live by rename, as for Nagios: the live file is the
+// staged inode. After a search for a breaking host the staged tree holds the
+// last subset checked; what goes live is still exactly the verified content.
+TEST_F(Icinga2ActivatorTest, VerifiedFilesAreRenamedIntoPlace) {
+  config_.icinga2_verify_command = "/fake/icinga2-inode {config} {zonesdir} {cachedir}";
+  const std::string staged_a = dir_.path() + "/staging/tree/hosts/84/a.example.org.conf";
+  std::vector<ino_t> staged_inodes;
+  runner_.On("/fake/icinga2-inode", [&](const auto& argv) {
+    struct stat st;
+    staged_inodes.push_back(::stat(staged_a.c_str(), &st) == 0 ? st.st_ino : 0);
+    return icinga2_.Verify(argv);
+  });
+  auto outcome = Activate({{"a.example.org", "unique a\n"}, {"b.example.org", "unique b\n"}});
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  ASSERT_EQ(staged_inodes.size(), 1u);
+  ASSERT_NE(staged_inodes[0], 0u);
+  struct stat live;
+  Icinga2Activator paths(config_, fs_, disk_, runner_, "", "");
+  ASSERT_EQ(::stat(paths.HostFilePath("a.example.org").c_str(), &live), 0);
+  EXPECT_EQ(live.st_ino, staged_inodes[0]) << "renamed, not written again";
+  EXPECT_EQ(live.st_mode & 07777, 0644u);
+  EXPECT_EQ(Live("a.example.org"), "unique a\n");
+  EXPECT_FALSE(fs_.ReadFile(staged_a, 100).ok());
+
+  auto searched = Activate({{"a.example.org", "unique a2\n"},
+                            {"c.example.org", "unique c\nHIDDEN\n"},
+                            {"d.example.org", "unique d\n"}});
+  ASSERT_TRUE(searched.ok()) << searched.error().message;
+  EXPECT_EQ(searched->activated, (std::vector<std::string>{"a.example.org", "d.example.org"}));
+  EXPECT_EQ(Live("a.example.org"), "unique a2\n");
+  EXPECT_EQ(Live("d.example.org"), "unique d\n");
+  EXPECT_EQ(Live("c.example.org"), "");
 }
 
 TEST_F(Icinga2ActivatorTest, BrokenLiveConfigurationActivatesNothing) {

@@ -146,6 +146,32 @@ class RegistrarTest : public ::testing::Test {
   int Receive(const std::string& document, const std::string& host = "web01.example.org") {
     return Run([&](Registrar& r) { return r.Receive(host); }, document);
   }
+  // backend = checkmk with a private stand-in site under the test's
+  // directory; the sandbox's python3 runs for real.
+  void UseCheckmkSite() {
+    const std::string& t = dir_.path();
+    config_.backend = backends::BackendKind::kCheckmk;
+    config_.checkmk_site = "mysite";
+    config_.checkmk_conf_dir = t + "/site/conf.d/automon";
+    config_.checkmk_plugins_dir = "/omd/sites/mysite/lib/nagios/plugins";
+    config_.checkmk_activate_command = "activate {site}";
+    ASSERT_TRUE(disk_.MakeDirectory(t + "/site", 0755).ok());
+    ASSERT_TRUE(disk_.MakeDirectory(t + "/site/conf.d", 0755).ok());
+  }
+  // Stores `count` hosts h0000.example.org, ... directly (as receive would
+  // have), host i with generation i + 1 and the definitions definitions(i).
+  static std::string Numbered(int i) { return fmt::format("h{:04d}.example.org", i); }
+  void StoreNumberedHosts(HostStore& store, int count,
+                          const std::function<std::string(int)>& definitions) {
+    ASSERT_TRUE(store.Initialise().ok());
+    for (int i = 0; i < count; ++i) {
+      formats::Snapshot s;
+      s.host = Numbered(i);
+      s.generation = static_cast<uint64_t>(i + 1);
+      s.services = formats::ParseDefinitions(definitions(i), "/m/x").services;
+      ASSERT_TRUE(store.Save(s).ok());
+    }
+  }
   std::string Live(const std::string& host = "web01.example.org") {
     auto content = fs_.ReadFile(config_.output_dir + "/" + HostFileName(host), 1 << 20);
     return content ? *content : "(missing)";
@@ -712,21 +738,12 @@ TEST_F(RegistrarTest, RenderKeepsTheLiveFileOfAHostItCannotLoad) {
 // services and secret, a disabled host's checks switched off).
 TEST_F(RegistrarTest, RenderOfAStoreReadOnSeveralThreadsIsTheSameAsInOrder) {
   HostStore store(fs_, disk_, config_.state_dir, "nagios");
-  ASSERT_TRUE(store.Initialise().ok());
   constexpr int kHosts = 600;
-  auto name = [](int i) { return fmt::format("h{:04d}.example.org", i); };
-  for (int i = 0; i < kHosts; ++i) {
-    formats::Snapshot s;
-    s.host = name(i);
-    s.generation = static_cast<uint64_t>(i + 1);
-    s.services = formats::ParseDefinitions(
-                     fmt::format("[ssh]\ntype = ssh\nport = {}\n[guac]\ntype = guacamole\n"
-                                 "password = pw{}\n",
-                                 2000 + i, i),
-                     "/m/x")
-                     .services;
-    ASSERT_TRUE(store.Save(s).ok());
-  }
+  const auto name = Numbered;
+  ASSERT_NO_FATAL_FAILURE(StoreNumberedHosts(store, kHosts, [](int i) {
+    return fmt::format("[ssh]\ntype = ssh\nport = {}\n[guac]\ntype = guacamole\npassword = pw{}\n",
+                       2000 + i, i);
+  }));
   ASSERT_TRUE(store.SaveLifecycle(name(7), {1, LifecycleState::kDisabled, 1, false}).ok());
   for (int i : {433, 17}) {  // damaged, named out of order
     ASSERT_TRUE(fs_.WriteFileAtomic(config_.state_dir + "/hosts/" + name(i) + ".snapshot",
@@ -764,14 +781,7 @@ TEST_F(RegistrarTest, RenderOfAStoreReadOnSeveralThreadsIsTheSameAsInOrder) {
 // (python3), then the site's activate command runs; show, render and remove
 // work on the .mk files; no Nagios file is written or verified.
 TEST_F(RegistrarTest, CheckmkBackendWritesVerifiedMkFilesAndActivates) {
-  const std::string& t = dir_.path();
-  config_.backend = backends::BackendKind::kCheckmk;
-  config_.checkmk_site = "mysite";
-  config_.checkmk_conf_dir = t + "/site/conf.d/automon";
-  config_.checkmk_plugins_dir = "/omd/sites/mysite/lib/nagios/plugins";
-  config_.checkmk_activate_command = "activate {site}";
-  ASSERT_TRUE(disk_.MakeDirectory(t + "/site", 0755).ok());
-  ASSERT_TRUE(disk_.MakeDirectory(t + "/site/conf.d", 0755).ok());
+  ASSERT_NO_FATAL_FAILURE(UseCheckmkSite());
   RealProcessRunner real;
   runner_.On("/usr/bin/python3", [&real](const std::vector<std::string>& argv) {
     return real.Run(argv, std::chrono::seconds(60));
@@ -799,25 +809,12 @@ TEST_F(RegistrarTest, CheckmkBackendWritesVerifiedMkFilesAndActivates) {
 // contiguous share of the files; a refusal in any share quarantines its host
 // alone.
 TEST_F(RegistrarTest, CheckmkSandboxOfALargeBatchRunsOneProcessPerCore) {
-  const std::string& t = dir_.path();
-  config_.backend = backends::BackendKind::kCheckmk;
-  config_.checkmk_site = "mysite";
-  config_.checkmk_conf_dir = t + "/site/conf.d/automon";
-  config_.checkmk_plugins_dir = "/omd/sites/mysite/lib/nagios/plugins";
-  config_.checkmk_activate_command = "activate {site}";
-  ASSERT_TRUE(disk_.MakeDirectory(t + "/site", 0755).ok());
-  ASSERT_TRUE(disk_.MakeDirectory(t + "/site/conf.d", 0755).ok());
+  ASSERT_NO_FATAL_FAILURE(UseCheckmkSite());
   HostStore store(fs_, disk_, config_.state_dir, "automon");
-  ASSERT_TRUE(store.Initialise().ok());
   constexpr int kHosts = 300;
-  auto name = [](int i) { return fmt::format("h{:04d}.example.org", i); };
-  for (int i = 0; i < kHosts; ++i) {
-    formats::Snapshot s;
-    s.host = name(i);
-    s.generation = 1;
-    s.services = formats::ParseDefinitions("[ssh]\ntype = ssh\n", "/m/x").services;
-    ASSERT_TRUE(store.Save(s).ok());
-  }
+  const auto name = Numbered;
+  ASSERT_NO_FATAL_FAILURE(
+      StoreNumberedHosts(store, kHosts, [](int) { return std::string("[ssh]\ntype = ssh\n"); }));
   RealProcessRunner real;
   std::vector<std::vector<std::string>> judged;  // the hosts of each sandbox process
   runner_.On("/usr/bin/python3", [&](const std::vector<std::string>& argv) {
