@@ -17,7 +17,8 @@ unsigned Workers(unsigned cap) {
 
 void ParallelFor(size_t n, unsigned workers, const std::function<void(size_t)>& fn,
                  size_t min_parallel) {
-  if (workers <= 1 || n < std::max<size_t>(min_parallel, 2)) {
+  if (workers == 1 || n < std::max<size_t>(min_parallel, 2) ||
+      (workers == kEveryCore && (workers = Workers()) == 1)) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }

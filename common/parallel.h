@@ -15,13 +15,17 @@ namespace automon {
 // 1 and at most `cap`.
 unsigned Workers(unsigned cap = 4);
 
+// ParallelFor's `workers` for "Workers()", looked up (a read of /sys)
+// only when the range is large enough to be spread.
+constexpr unsigned kEveryCore = 0;
+
 // Calls fn(i) for every i in [0, n), each exactly once, on up to `workers`
-// threads (the calling thread is one of them); returns when every call has
-// returned. The calls for different i may run at the same time, so fn must
-// only write what belongs to its i. With workers <= 1 or n below
-// `min_parallel`, everything runs on the calling thread, in order. An
-// exception from fn is rethrown here once every thread has stopped taking
-// work.
+// threads (the calling thread is one of them; kEveryCore: Workers());
+// returns when every call has returned. The calls for different i may run
+// at the same time, so fn must only write what belongs to its i. With
+// workers == 1 or n below `min_parallel`, everything runs on the calling
+// thread, in order. An exception from fn is rethrown here once every
+// thread has stopped taking work.
 void ParallelFor(size_t n, unsigned workers, const std::function<void(size_t)>& fn,
                  size_t min_parallel = 2);
 

@@ -19,7 +19,8 @@ TEST(ParallelForTest, CallsEveryIndexExactlyOnce) {
   for (size_t n : {0u, 1u, 15u, 16u, 17u, 1000u}) {
     std::vector<std::atomic<int>> calls(n);
     ParallelFor(n, 4, [&](size_t i) { calls[i]++; });
-    for (size_t i = 0; i < n; ++i) EXPECT_EQ(calls[i].load(), 1) << "n=" << n << " i=" << i;
+    ParallelFor(n, kEveryCore, [&](size_t i) { calls[i]++; });
+    for (size_t i = 0; i < n; ++i) EXPECT_EQ(calls[i].load(), 2) << "n=" << n << " i=" << i;
   }
 }
 

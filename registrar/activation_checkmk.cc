@@ -44,6 +44,40 @@ Result<std::vector<std::string>> CheckmkActivator::LiveHosts() {
   return hosts;
 }
 
+namespace {
+
+// Reads one sandbox process's verdicts ("OK\tHOST", "FAIL\tHOST\tREASON")
+// about the hosts of `share` into `refused`; an error unless the process
+// ended well and judged every one of them.
+Result<void> TakeVerdicts(const ProcessResult& result, const std::set<std::string>& share,
+                          std::map<std::string, std::string>& refused) {
+  std::set<std::string> answered;
+  for (std::string_view rest = result.output; !rest.empty();) {
+    const size_t end = std::min(rest.find('\n'), rest.size());
+    const std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+    const size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) continue;
+    const std::string_view verdict = line.substr(0, tab);
+    const std::string_view after = line.substr(tab + 1);
+    const size_t tab2 = after.find('\t');
+    const std::string host(after.substr(0, tab2));
+    if (!share.count(host) || (verdict != "OK" && verdict != "FAIL")) continue;
+    answered.insert(host);
+    if (verdict == "FAIL") {
+      refused[host] =
+          tab2 == std::string_view::npos ? "refused" : std::string(after.substr(tab2 + 1));
+    }
+  }
+  if (result.exit_code != 0 || result.timed_out || answered != share) {
+    return Error{
+        fmt::format("the sandbox check did not judge every file: {}", VerifierReason(result))};
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::map<std::string, std::string>> CheckmkActivator::Sandbox(const Changes& changes) {
   std::map<std::string, std::string> refused;
   std::vector<std::pair<std::string, std::string>> files;  // (host, staged path)
@@ -71,51 +105,29 @@ Result<std::map<std::string, std::string>> CheckmkActivator::Sandbox(const Chang
   // a contiguous share.
   constexpr size_t kFilesPerProcess = 64;  // fewer: one process is sooner done
   const size_t processes =
-      std::clamp<size_t>(files.size() / kFilesPerProcess, 1, size_t{Workers()});
+      files.size() < 2 * kFilesPerProcess
+          ? 1
+          : std::min<size_t>(files.size() / kFilesPerProcess, size_t{Workers()});
   std::vector<std::vector<std::string>> commands;
+  std::vector<std::set<std::string>> shares;  // the hosts each command judges
   for (size_t p = 0; p < processes; ++p) {
     std::vector<std::string> argv = {config_.checkmk_python, "-I", "-S", "-c",
                                      std::string(CheckmkSandboxSource())};
+    std::set<std::string>& share = shares.emplace_back();
     for (size_t i = files.size() * p / processes; i < files.size() * (p + 1) / processes; ++i) {
       argv.push_back(files[i].first);
       argv.push_back(files[i].second);
+      share.insert(files[i].first);
     }
     commands.push_back(std::move(argv));
   }
   auto results = runner_.RunAll(commands, std::chrono::seconds(config_.command_timeout_seconds));
   for (size_t p = 0; p < processes; ++p) {
-    const auto& result = results[p];
-    if (!result) {
+    if (!results[p]) {
       return Error{fmt::format("cannot run the sandbox check ({}): {}", config_.checkmk_python,
-                               result.error().message)};
+                               results[p].error().message)};
     }
-    std::set<std::string> checked;
-    for (size_t i = 5; i + 1 < commands[p].size(); i += 2) checked.insert(commands[p][i]);
-    std::set<std::string> answered;
-    size_t start = 0;
-    while (start < result->output.size()) {
-      size_t end = result->output.find('\n', start);
-      if (end == std::string::npos) end = result->output.size();
-      const std::string line = result->output.substr(start, end - start);
-      start = end + 1;
-      const size_t tab = line.find('\t');
-      if (tab == std::string::npos) continue;
-      const std::string verdict = line.substr(0, tab);
-      std::string rest = line.substr(tab + 1);
-      const size_t tab2 = rest.find('\t');
-      const std::string host = rest.substr(0, tab2);
-      if (!checked.count(host)) continue;
-      if (verdict == "OK") {
-        answered.insert(host);
-      } else if (verdict == "FAIL") {
-        answered.insert(host);
-        refused[host] = tab2 == std::string::npos ? "refused" : rest.substr(tab2 + 1);
-      }
-    }
-    if (result->exit_code != 0 || result->timed_out || answered != checked) {
-      return Error{
-          fmt::format("the sandbox check did not judge every file: {}", VerifierReason(*result))};
-    }
+    if (auto judged = TakeVerdicts(*results[p], shares[p], refused); !judged) return judged.error();
   }
   return refused;
 }

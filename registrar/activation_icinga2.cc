@@ -433,11 +433,7 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
   std::vector<std::string> good = changes->Hosts();
   std::string why;
   std::map<std::string, std::string> blamed;
-  // The hosts whose files the staged tree holds from the last verification
-  // (each verification writes its own set there).
-  std::vector<std::string> staged;
   for (int round = 0; round < kMaxBlameRounds; ++round) {
-    staged = good;
     if (auto r = Verify(changes->With(good), &why, &blamed); !r) return r.error();
     if (why.empty()) break;
     std::vector<std::string> culprits;
@@ -450,11 +446,13 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
     if (culprits.empty()) break;
     for (const std::string& host : culprits) good.erase(std::find(good.begin(), good.end(), host));
   }
+  // Without a search, the last verification was of exactly the hosts that
+  // go live, and their staged files are what it verified.
+  const bool publish_staged = why.empty();
   if (!why.empty()) {
     const SubsetCheck check = [&](const std::vector<std::string>& names,
                                   std::string* reason) -> Result<bool> {
       std::map<std::string, std::string> ignored;
-      staged = names;
       if (auto r = Verify(changes->With(names), reason, &ignored); !r) return r.error();
       return reason->empty();
     };
@@ -466,14 +464,9 @@ Result<ActivationOutcome> Icinga2Activator::Activate(
   if (auto hook = before_swap(good); !hook) return hook.error();
 
   const FileChanges final_changes = changes->With(good);
-  // When the last verification was of exactly these hosts (always, unless
-  // a breaking host had to be searched for), their staged files are what
-  // was verified and are renamed into place, as for Nagios; otherwise the
-  // staged tree holds another set, and the content is written again.
-  std::sort(staged.begin(), staged.end());
-  std::vector<std::string> going_live = good;
-  std::sort(going_live.begin(), going_live.end());
-  const bool publish_staged = staged == going_live;
+  // Verified staged files are renamed into place, as for Nagios; after a
+  // search the staged tree holds the last subset checked, and the content
+  // is written again.
   if (!publish_staged) {
     for (const auto& [rel, content] : final_changes) {
       (void)disk_.RemoveFile(staging_dir_ + "/tree/" + rel);  // best effort: staging is scratch

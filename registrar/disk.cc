@@ -172,7 +172,7 @@ Result<void> CreateFiles(const std::vector<std::pair<std::string, std::string>>&
   // so that the first in order is the one reported.
   std::vector<std::optional<Error>> failed(files.size());
   ParallelFor(
-      files.size(), small ? 1 : Workers(),
+      files.size(), kEveryCore,
       [&](size_t i) {
         const auto& [path, content] = files[i];
         UniqueFd fd(
@@ -191,13 +191,10 @@ Result<void> CreateFiles(const std::vector<std::pair<std::string, std::string>>&
   for (const std::optional<Error>& e : failed) {
     if (e) return *e;
   }
-  // A large batch: one syncfs, through any of its directories.
+  if (!small) return SyncDirectories({DirectoryOf(files.front().first)}, false);  // one syncfs
   std::set<std::string> directories;
-  for (const auto& f : files) {
-    directories.insert(DirectoryOf(f.first));
-    if (!small) break;
-  }
-  return SyncDirectories(directories, small);
+  for (const auto& f : files) directories.insert(DirectoryOf(f.first));
+  return SyncDirectories(directories, true);
 }
 
 // True when `path` is a regular file with exactly `content`, `mode` and
@@ -277,7 +274,7 @@ Result<size_t> RealDisk::WriteGroupFiles(const GroupFiles& batch) {
   std::vector<char> made_here(batch.directories.size(), 0);
   std::vector<std::optional<Error>> failed(batch.directories.size());
   ParallelFor(
-      batch.directories.size(), Workers(),
+      batch.directories.size(), kEveryCore,
       [&](size_t i) {
         const std::string& dir = batch.directories[i];
         if (::mkdir(dir.c_str(), batch.directory_mode) == 0) {
@@ -354,7 +351,7 @@ Result<void> RealDisk::WriteScratchFiles(
     const std::vector<std::pair<std::string, std::string_view>>& files) {
   std::vector<std::optional<Error>> failed(files.size());
   ParallelFor(
-      files.size(), Workers(),
+      files.size(), kEveryCore,
       [&](size_t i) {
         if (auto w = WriteNewFile(files[i].first, files[i].second, 0644); !w) failed[i] = w.error();
       },

@@ -864,19 +864,20 @@ int Registrar::Render() {
   struct Read {
     std::optional<Result<std::optional<formats::Snapshot>>> snapshot;
     std::optional<Result<LifecycleRecord>> lifecycle;
+    bool disabled = false;  // by the lifecycle
     std::optional<Result<RenderedHost>> rendered;
   };
   std::vector<Read> read(hosts->size());
   constexpr size_t kParallelHosts = 256;  // fewer are done before a thread starts
   ParallelFor(
-      hosts->size(), Workers(),
+      hosts->size(), kEveryCore,
       [&](size_t i) {
         Read& r = read[i];
         r.snapshot = store_.Load((*hosts)[i]);
         if (!*r.snapshot || !**r.snapshot) return;
         r.lifecycle = store_.LoadLifecycle((*hosts)[i]);
-        const bool off = r.lifecycle->ok() && (*r.lifecycle)->state == LifecycleState::kDisabled;
-        r.rendered = RenderHostWith(*backend_, ***r.snapshot, off);
+        r.disabled = r.lifecycle->ok() && (*r.lifecycle)->state == LifecycleState::kDisabled;
+        r.rendered = RenderHostWith(*backend_, ***r.snapshot, r.disabled);
       },
       kParallelHosts);
   for (size_t i = 0; i < hosts->size(); ++i) {
@@ -897,7 +898,7 @@ int Registrar::Render() {
     }
     // Read once, for the rendering and the status file.
     const Result<LifecycleRecord>& lifecycle = *r.lifecycle;
-    if (lifecycle.ok() && lifecycle->state == LifecycleState::kDisabled) disabled.insert(host);
+    if (r.disabled) disabled.insert(host);
     facts[host] = {(*snapshot)->services.size(),
                    !lifecycle.ok() || lifecycle->state == LifecycleState::kActive};
     loaded.emplace(host, std::move(**snapshot));

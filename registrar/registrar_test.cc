@@ -850,6 +850,35 @@ TEST_F(RegistrarTest, CheckmkSandboxOfALargeBatchRunsOneProcessPerCore) {
   EXPECT_TRUE(fs_.ReadFile(config_.checkmk_conf_dir + "/" + name(0) + ".mk", 1 << 20).ok());
 }
 
+// Every share must be judged whole: a sandbox process that leaves out one
+// host of its share fails the activation, and nothing goes live.
+TEST_F(RegistrarTest, CheckmkSandboxShareThatSkipsAHostActivatesNothing) {
+  ASSERT_NO_FATAL_FAILURE(UseCheckmkSite());
+  HostStore store(fs_, disk_, config_.state_dir, "automon");
+  constexpr int kHosts = 300;
+  ASSERT_NO_FATAL_FAILURE(
+      StoreNumberedHosts(store, kHosts, [](int) { return std::string("[ssh]\ntype = ssh\n"); }));
+  RealProcessRunner real;
+  int processes = 0;
+  runner_.On("/usr/bin/python3", [&](const std::vector<std::string>& argv) {
+    ++processes;
+    auto result = real.Run(argv, std::chrono::seconds(60));
+    const std::string ok = "OK\t" + Numbered(kHosts - 1) + "\n";  // in the last share
+    if (result && result->output.find(ok) != std::string::npos) {
+      result->output.erase(result->output.find(ok), ok.size());
+    }
+    return result;
+  });
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kRefused) << out_.str();
+  EXPECT_EQ(processes, static_cast<int>(std::min<size_t>(Workers(), kHosts / 64)));
+  EXPECT_NE(err_.str().find("the sandbox check did not judge every file"), std::string::npos)
+      << err_.str();
+  for (int i : {0, 150, kHosts - 1}) {
+    EXPECT_FALSE(fs_.ReadFile(config_.checkmk_conf_dir + "/" + Numbered(i) + ".mk", 1 << 20).ok())
+        << Numbered(i);
+  }
+}
+
 // Every line of the audit trail that starts with `prefix`.
 std::vector<std::string> Lines(const std::vector<std::string>& lines, std::string_view prefix) {
   std::vector<std::string> out;
