@@ -399,9 +399,19 @@ Result<std::string> RealDisk::ReadStateFile(const std::string& path, size_t max_
   return content;
 }
 
+std::mutex& RealDisk::WaitersOf(const std::string& path) {
+  std::lock_guard guard(waiters_mutex_);
+  std::unique_ptr<std::mutex>& m = waiters_[path];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
 Result<UniqueFd> RealDisk::Lock(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.valid()) return SystemError("open", errno, path);
+  // Held only while waiting: the next thread then waits in flock(2) until
+  // this one's descriptor is closed.
+  std::lock_guard queue(WaitersOf(path));
   while (::flock(fd.get(), LOCK_EX) != 0) {
     if (errno != EINTR) return SystemError("flock", errno, path);
   }

@@ -5,6 +5,9 @@
 #ifndef AUTOMON_REGISTRAR_DISK_H_
 #define AUTOMON_REGISTRAR_DISK_H_
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -98,7 +101,8 @@ class Disk {
   // missing file is SystemError("open", ENOENT, path).
   virtual Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) = 0;
   // Blocks until an exclusive flock(2) on `path` (created 0600 if missing)
-  // is held; the lock lasts as long as the returned descriptor.
+  // is held; the lock lasts as long as the returned descriptor. Safe to
+  // call from several threads at once.
   virtual Result<UniqueFd> Lock(const std::string& path) = 0;
   // A shared flock(2) on `path` (created 0600 if missing): many holders at
   // once; it waits only while someone holds it exclusively, which
@@ -125,9 +129,20 @@ class RealDisk final : public Disk {
   Result<void> WriteVolatileFile(const std::string& path, const std::string& content,
                                  unsigned mode) override;
   Result<std::string> ReadStateFile(const std::string& path, size_t max_bytes) override;
+  // The threads of this process that wait for one path queue on a mutex,
+  // and only the first of them waits in flock(2): the kernel wakes every
+  // waiter of a file at each unlock, so hundreds of threads blocked in
+  // flock(2) at once (a fleet pushing to `serve`) cost their square in
+  // wake-ups. Other processes queue in the kernel as before.
   Result<UniqueFd> Lock(const std::string& path) override;
   Result<UniqueFd> LockShared(const std::string& path) override;
   Result<bool> IsLockFree(const std::string& path) override;
+
+ private:
+  std::mutex& WaitersOf(const std::string& path);
+
+  std::mutex waiters_mutex_;
+  std::map<std::string, std::unique_ptr<std::mutex>> waiters_;  // path -> its queue
 };
 
 }  // namespace automon::registrar

@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "registrar/disk.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/file_system.h"
@@ -100,6 +107,65 @@ TEST(RealDiskTest, WriteScratchFileAndLock) {
   ASSERT_TRUE(lock.ok());
   EXPECT_TRUE(lock->valid());
   EXPECT_FALSE(disk.Lock(dir.path() + "/no/lock").ok());
+}
+
+// Waiters of `inode` blocked in flock(2), as /proc/locks lists them
+// ("N: -> FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF").
+int BlockedWaiters(ino_t inode) {
+  std::ifstream locks("/proc/locks");
+  int blocked = 0;
+  for (std::string line; std::getline(locks, line);) {
+    std::istringstream fields(line);
+    std::string number, arrow, kind, advisory, type, pid, device;
+    fields >> number >> arrow >> kind >> advisory >> type >> pid >> device;
+    if (arrow == "->" && device.ends_with(":" + std::to_string(inode))) ++blocked;
+  }
+  return blocked;
+}
+
+TEST(RealDiskTest, ThreadsOfOneProcessWaitForALockInTheKernelOneAtATime) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  const std::string path = dir.path() + "/registrar.lock";
+  // Another open file description holds the lock, as another process would.
+  UniqueFd holder(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  ASSERT_TRUE(holder.valid());
+  ASSERT_EQ(::flock(holder.get(), LOCK_EX), 0);
+  struct stat st {};
+  ASSERT_EQ(::fstat(holder.get(), &st), 0);
+
+  constexpr int kThreads = 16;
+  std::atomic<int> inside{0}, most_inside{0}, done{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      auto lock = disk.Lock(path);
+      if (!lock.ok()) {
+        ++failed;
+        return;
+      }
+      const int now = ++inside;
+      int most = most_inside.load();
+      while (now > most && !most_inside.compare_exchange_weak(most, now)) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      --inside;
+      ++done;
+    });
+  }
+  // Every thread is queued once one waits in the kernel and a while passed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (BlockedWaiters(st.st_ino) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(BlockedWaiters(st.st_ino), 1) << "only the first waiting thread is in flock(2)";
+  EXPECT_EQ(done.load(), 0) << "nobody got the lock while it was held";
+  holder.Reset();
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(done.load(), kThreads) << "every thread got the lock in turn";
+  EXPECT_EQ(most_inside.load(), 1) << "never two holders at once";
 }
 
 // The Debian unit runs with UMask=0027: the modes asked for must still be
