@@ -13,6 +13,11 @@ if(AUTOMON_SANITIZE)
   add_link_options(-fsanitize=${AUTOMON_SANITIZE})
 endif()
 
+# Linked as Debian's hardening=+all links them (debian/rules): full RELRO,
+# every symbol bound at start. Builds outside dpkg (CI, bench/) then run
+# what ships, with no lazy symbol lookups in the middle of a measured push.
+add_link_options(LINKER:-z,relro LINKER:-z,now)
+
 # automon_library(NAME SOURCES... DEPS ...): a static library with the
 # project's warnings and root-relative includes ("formats/parser.h").
 function(automon_library name)
