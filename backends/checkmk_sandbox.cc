@@ -36,7 +36,7 @@ def site_variables():
 
 def literal(node, what):
     try:
-        ast.literal_eval(node)
+        return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         raise Bad('line %d: %s is not a literal' % (node.lineno, what))
 
@@ -50,39 +50,55 @@ def switch(node):
     return None
 
 
+# What Checkmk's exec of the statement does to the site's variables: each
+# kind automon writes, checked, with its literal's value. The file's code is
+# never run; only these effects are applied, in order, to a copy of the
+# site's variables.
 def check_statement(s):
     if (isinstance(s, ast.Assign) and len(s.targets) == 1 and switch(s.targets[0])
             and isinstance(s.value, ast.BinOp) and isinstance(s.value.op, ast.Add)
             and isinstance(s.value.left, ast.List)
             and switch(s.value.right) == switch(s.targets[0])):
-        return literal(s.value.left, '%s[%r]' % switch(s.targets[0]))
+        table, attribute = switch(s.targets[0])
+        rules = literal(s.value.left, '%s[%r]' % (table, attribute))
+
+        def prepend(ns):  # TABLE['attribute'] = [...] + TABLE['attribute']
+            ns[table][attribute] = rules + ns[table][attribute]
+        return prepend
     if (isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add)
             and isinstance(s.target, ast.Name) and s.target.id in LISTS
             and isinstance(s.value, ast.List)):
-        return literal(s.value, s.target.id)
+        name, items = s.target.id, literal(s.value, s.target.id)
+
+        def extend(ns):  # NAME += [...]
+            ns[name] += items
+        return extend
     if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and not s.value.keywords:
         call, f = s.value, s.value.func
         if isinstance(f, ast.Attribute) and f.attr == 'update' and len(call.args) == 1 \
                 and isinstance(call.args[0], ast.Dict):
             o = f.value
             if isinstance(o, ast.Name) and o.id in DICTS:
-                return literal(call.args[0], o.id)
+                name, entries = o.id, literal(call.args[0], o.id)
+                return lambda ns: ns[name].update(entries)
             if (isinstance(o, ast.Subscript) and isinstance(o.value, ast.Name)
                     and o.value.id == 'explicit_host_conf'
                     and isinstance(o.slice, ast.Constant) and o.slice.value == 'alias'):
-                return literal(call.args[0], 'the alias')
+                entries = literal(call.args[0], 'the alias')
+                return lambda ns: ns['explicit_host_conf']['alias'].update(entries)
         if (isinstance(f, ast.Attribute) and f.attr == 'setdefault'
                 and isinstance(f.value, ast.Name) and f.value.id in TABLES
                 and len(call.args) == 2 and isinstance(call.args[0], ast.Constant)
                 and call.args[0].value in SWITCHES and isinstance(call.args[1], ast.List)
                 and not call.args[1].elts):
-            return
+            table, attribute = f.value.id, call.args[0].value
+            return lambda ns: ns[table].setdefault(attribute, [])
         if (isinstance(f, ast.Attribute) and f.attr == 'setdefault'
                 and isinstance(f.value, ast.Name) and f.value.id == 'explicit_host_conf'
                 and len(call.args) == 2 and isinstance(call.args[0], ast.Constant)
                 and call.args[0].value == 'alias' and isinstance(call.args[1], ast.Dict)
                 and not call.args[1].keys):
-            return
+            return lambda ns: ns['explicit_host_conf'].setdefault('alias', {})
     raise Bad('line %d: a statement of a kind automon never writes' % s.lineno)
 
 
@@ -139,13 +155,11 @@ def check_file(host, path):
         tree = ast.parse(text, path)
     except SyntaxError as e:
         raise Bad('line %s: not Python: %s' % (e.lineno, e.msg))
-    for s in tree.body:
-        check_statement(s)
+    effects = [check_statement(s) for s in tree.body]
     before = site_variables()
     ns = site_variables()  # a fresh copy of the same values
-    ns['__builtins__'] = {}
-    exec(compile(tree, path, 'exec'), ns)
-    del ns['__builtins__']
+    for effect in effects:
+        effect(ns)
     if set(ns) != set(before):
         raise Bad('defines %s' % ', '.join(sorted(set(ns) - set(before))))
     for name in LISTS:

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -384,6 +385,43 @@ TEST(CheckmkRendererTest, SandboxTakesTheDisabledRulesOnly) {
   const std::string enabled = good.substr(0, good.find("\n# The registrar's lifecycle"));
   EXPECT_NE(enabled.find("'value': {'service_description': 'Backup'}, "), std::string::npos);
   EXPECT_TRUE(SandboxText("stale.mk", enabled + "\n").starts_with("FAIL\tweb01.example.org\t"));
+}
+
+// The sandbox applies the effects of the statement kinds automon writes
+// and runs none of the file's code: whatever else a statement holds, and
+// literals Python accepts that automon never writes (sets, bytes, complex
+// numbers), are refused with the line or the table that holds them.
+TEST(CheckmkRendererTest, SandboxRefusesWhatAutomonNeverWrites) {
+  std::ifstream in("backends/testdata/passive.example.org.mk");
+  std::stringstream golden;
+  golden << in.rdbuf();
+  const std::string good = golden.str();
+  ASSERT_EQ(SandboxText("good.mk", good), "OK\tweb01.example.org\n");
+  const std::string marker = ::testing::TempDir() + "/sandbox-ran-the-file";
+  std::filesystem::remove(marker);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"all_hosts += all_hosts\n", "a statement of a kind automon never writes"},
+      {"all_hosts = ['web01.example.org']\n", "a statement of a kind automon never writes"},
+      {"del all_hosts\n", "a statement of a kind automon never writes"},
+      {"ipaddresses['web01.example.org'] = '1'\n", "a statement of a kind automon never writes"},
+      {"while True: pass\n", "a statement of a kind automon never writes"},
+      {"open('" + marker + "', 'w')\n", "a statement of a kind automon never writes"},
+      {"custom_checks += [open('" + marker + "', 'w')]\n", "custom_checks is not a literal"},
+      {"all_hosts += ['x' * 1000000000]\n", "all_hosts is not a literal"},
+      {"ipaddresses.update(dict(a=1))\n", "a statement of a kind automon never writes"},
+      {"host_labels.update({'web01.example.org': {'a': {1, 2}}})\n",
+       "host_labels holds a set, not a literal"},
+      {"host_labels.update({'web01.example.org': {'a': b'x'}})\n",
+       "host_labels holds a bytes, not a literal"},
+      {"host_labels.update({'web01.example.org': {'a': 1j}})\n",
+       "host_labels holds a complex, not a literal"},
+  };
+  for (const auto& [statement, reason] : cases) {
+    const std::string verdict = SandboxText("hostile.mk", good + statement);
+    EXPECT_TRUE(verdict.starts_with("FAIL\tweb01.example.org\t")) << statement << verdict;
+    EXPECT_NE(verdict.find(reason), std::string::npos) << statement << verdict;
+  }
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "the sandbox ran the file's code";
 }
 
 }  // namespace
