@@ -12,12 +12,24 @@
 #include <cerrno>
 #include <optional>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "common/file_system.h"
 #include "common/parallel.h"
 
 namespace automon::registrar {
+
+Result<bool> Disk::WaitUntilLockFree(const std::string& path,
+                                     std::chrono::steady_clock::time_point deadline) {
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto free = IsLockFree(path);
+    if (!free || *free) return free;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        kLockPollInterval, deadline - std::chrono::steady_clock::now()));
+  }
+  return false;
+}
 
 Result<void> RealDisk::MakeDirectory(const std::string& path, unsigned mode) {
   // The mode is set explicitly, never left to the umask (the Debian unit
@@ -404,6 +416,18 @@ std::mutex& RealDisk::WaitersOf(const std::string& path) {
   std::unique_ptr<std::mutex>& m = waiters_[path];
   if (!m) m = std::make_unique<std::mutex>();
   return *m;
+}
+
+SharedPoll& RealDisk::PollOf(const std::string& path) {
+  std::lock_guard guard(waiters_mutex_);
+  std::unique_ptr<SharedPoll>& p = polls_[path];
+  if (!p) p = std::make_unique<SharedPoll>(kLockPollInterval);
+  return *p;
+}
+
+Result<bool> RealDisk::WaitUntilLockFree(const std::string& path,
+                                         std::chrono::steady_clock::time_point deadline) {
+  return PollOf(path).WaitUntil([&] { return IsLockFree(path); }, deadline);
 }
 
 Result<UniqueFd> RealDisk::Lock(const std::string& path) {

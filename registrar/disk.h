@@ -5,6 +5,7 @@
 #ifndef AUTOMON_REGISTRAR_DISK_H_
 #define AUTOMON_REGISTRAR_DISK_H_
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "registrar/shared_poll.h"
 
 namespace automon::registrar {
 
@@ -111,6 +113,12 @@ class Disk {
   // Whether nobody holds any flock(2) on `path` right now (an exclusive
   // lock taken without waiting and dropped at once); a missing file is free.
   virtual Result<bool> IsLockFree(const std::string& path) = 0;
+  // Waits until IsLockFree(path) (true) or until `deadline` (false; no
+  // look at all once it has passed), looking every kLockPollInterval.
+  virtual Result<bool> WaitUntilLockFree(const std::string& path,
+                                         std::chrono::steady_clock::time_point deadline);
+
+  static constexpr std::chrono::milliseconds kLockPollInterval{20};
 };
 
 class RealDisk final : public Disk {
@@ -137,12 +145,18 @@ class RealDisk final : public Disk {
   Result<UniqueFd> Lock(const std::string& path) override;
   Result<UniqueFd> LockShared(const std::string& path) override;
   Result<bool> IsLockFree(const std::string& path) override;
+  // The threads of this process that wait for one path share one look
+  // every kLockPollInterval (SharedPoll), however many they are.
+  Result<bool> WaitUntilLockFree(const std::string& path,
+                                 std::chrono::steady_clock::time_point deadline) override;
 
  private:
   std::mutex& WaitersOf(const std::string& path);
+  SharedPoll& PollOf(const std::string& path);
 
   std::mutex waiters_mutex_;
   std::map<std::string, std::unique_ptr<std::mutex>> waiters_;  // path -> its queue
+  std::map<std::string, std::unique_ptr<SharedPoll>> polls_;    // path -> its poll
 };
 
 }  // namespace automon::registrar

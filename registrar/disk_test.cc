@@ -109,6 +109,27 @@ TEST(RealDiskTest, WriteScratchFileAndLock) {
   EXPECT_FALSE(disk.Lock(dir.path() + "/no/lock").ok());
 }
 
+TEST(RealDiskTest, WaitUntilLockFreeWaitsForTheLastHolder) {
+  testing::ScopedTempDir dir;
+  RealDisk disk;
+  const std::string path = dir.path() + "/arrivals.lock";
+  const auto now = [] { return std::chrono::steady_clock::now(); };
+  EXPECT_TRUE(disk.WaitUntilLockFree(path, now() + std::chrono::seconds(5)).value())
+      << "a missing file is free";
+  auto held = disk.LockShared(path);
+  ASSERT_TRUE(held.ok());
+  EXPECT_FALSE(disk.WaitUntilLockFree(path, now() + std::chrono::milliseconds(60)).value());
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    held->Reset();
+  });
+  const auto start = now();
+  EXPECT_TRUE(disk.WaitUntilLockFree(path, start + std::chrono::seconds(10)).value());
+  EXPECT_GE(now() - start, std::chrono::milliseconds(90));
+  EXPECT_LT(now() - start, std::chrono::seconds(5));
+  release.join();
+}
+
 // Waiters of `inode` blocked in flock(2), as /proc/locks lists them
 // ("N: -> FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF").
 int BlockedWaiters(ino_t inode) {

@@ -9,7 +9,6 @@
 #include <iterator>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "backends/plan.h"
 #include "common/parallel.h"
@@ -319,14 +318,11 @@ int Registrar::Receive(const std::string& host_arg) {
   // quiet period), wait for them; whatever arrived is activated with this
   // snapshot, by whichever receive takes the lock first. A registration
   // that arrives alone is activated at once.
-  const auto quiet_end =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.quiet_period_ms);
-  while (std::chrono::steady_clock::now() < quiet_end) {
-    auto free = env_.disk.IsLockFree(store_.arrivals_lock_path());
-    if (!free || *free) break;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        std::chrono::milliseconds(20), quiet_end - std::chrono::steady_clock::now()));
-  }
+  // (An error telling whether anyone arrives ends the wait, as a free
+  // lock does: the activation's own errors are what counts.)
+  (void)env_.disk.WaitUntilLockFree(
+      store_.arrivals_lock_path(),
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.quiet_period_ms));
   lock = env_.disk.Lock(store_.lock_path());
   if (!lock) return refuse(lock.error().message);
   auto result = store_.LoadResult(*host);
