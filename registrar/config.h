@@ -38,9 +38,10 @@ struct Config {
   // all in order (empty: just `backend`). See ConfiguredBackends().
   backends::BackendKind backend{};
   std::vector<backends::BackendKind> backends;
-  // How long `receive` waits after validating before it activates, so that
-  // registrations arriving together are verified and reloaded together.
-  int quiet_period_ms = 1000;
+  // How long `receive` waits at most after validating before it activates,
+  // while other registrations are arriving, so that registrations arriving
+  // together are verified and reloaded together (doc/decisions.md).
+  int quiet_period_ms = 2000;
   // Where `serve` accepts agents, and how it enrolls unknown keys;
   // open_networks limits `open` enrollment (empty: everywhere).
   std::string listen = "0.0.0.0:2222";

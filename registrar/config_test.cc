@@ -17,7 +17,7 @@ TEST(ConfigTest, EmptyFileGivesDebianDefaults) {
   EXPECT_EQ(config->nagios_cfg, "/etc/nagios4/nagios.cfg");
   EXPECT_EQ(config->verify_command, "/usr/sbin/nagios4 -v {config}");
   EXPECT_EQ(config->backend, backends::BackendKind::kNagios);
-  EXPECT_EQ(config->quiet_period_ms, 1000);
+  EXPECT_EQ(config->quiet_period_ms, 2000);
 }
 
 TEST(ConfigTest, ReadsEveryKey) {

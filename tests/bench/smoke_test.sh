@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The benchmarks of bench/ at their smallest sizes: each must run to its
 # end and print its figures (they are not timed here; bench/README.md).
+# Root: bench/agent/run makes network and mount namespaces of its own.
 # A benchmark that rots is found by CI, not by the next session that
 # needs its figures.
 # usage: smoke_test.sh SOURCE_DIR BUILD_DIR
@@ -37,6 +38,10 @@ expect "bench/registrar/run (nagios, checkmk, icinga2)" '^\| 10 \| [0-9.]+ s \|.
 
 run "$src/bench/icinga2/run" --registrar "$registrar" --sizes 10 --runs 1
 expect "bench/icinga2/run" '^\| 10 \| [0-9.]+ s \|.*\| [0-9.]+x \|$'
+
+run "$src/bench/agent/run" --build "$build" --runs 1 --idle-seconds 1
+expect "bench/agent/run" '^  registrar = address: +median [0-9.]+ s'
+expect "bench/agent/run (idle)" '^  CPU time: +[0-9.]+ s \| [0-9.]+ s \| [0-9.]+ s$'
 
 run "$src/bench/ssh/run" --build "$build" --agents 5
 expect "bench/ssh/run" '^ssh: 5 agents pushed in [0-9.]+ s; .* reloads; registrar VmHWM'
