@@ -5,7 +5,7 @@
 // passes first, a sleeping waiter takes over. Under `serve`, hundreds of
 // registrations wait at once for the arrivals lock to be free; each used
 // to test it every 20 ms (open, flock, close), which cost the registrar a
-// quarter of its CPU in a fleet's burst (doc/decisions.md).
+// third of its CPU in a fleet's burst (doc/decisions.md).
 #ifndef AUTOMON_REGISTRAR_SHARED_POLL_H_
 #define AUTOMON_REGISTRAR_SHARED_POLL_H_
 
