@@ -411,23 +411,16 @@ Result<std::string> RealDisk::ReadStateFile(const std::string& path, size_t max_
   return content;
 }
 
-std::mutex& RealDisk::WaitersOf(const std::string& path) {
+RealDisk::Waiters& RealDisk::WaitersOf(const std::string& path) {
   std::lock_guard guard(waiters_mutex_);
-  std::unique_ptr<std::mutex>& m = waiters_[path];
-  if (!m) m = std::make_unique<std::mutex>();
-  return *m;
-}
-
-SharedPoll& RealDisk::PollOf(const std::string& path) {
-  std::lock_guard guard(waiters_mutex_);
-  std::unique_ptr<SharedPoll>& p = polls_[path];
-  if (!p) p = std::make_unique<SharedPoll>(kLockPollInterval);
-  return *p;
+  std::unique_ptr<Waiters>& w = waiters_[path];
+  if (!w) w = std::make_unique<Waiters>();
+  return *w;
 }
 
 Result<bool> RealDisk::WaitUntilLockFree(const std::string& path,
                                          std::chrono::steady_clock::time_point deadline) {
-  return PollOf(path).WaitUntil([&] { return IsLockFree(path); }, deadline);
+  return WaitersOf(path).poll.WaitUntil([&] { return IsLockFree(path); }, deadline);
 }
 
 Result<UniqueFd> RealDisk::Lock(const std::string& path) {
@@ -435,7 +428,7 @@ Result<UniqueFd> RealDisk::Lock(const std::string& path) {
   if (!fd.valid()) return SystemError("open", errno, path);
   // Held only while waiting: the next thread then waits in flock(2) until
   // this one's descriptor is closed.
-  std::lock_guard queue(WaitersOf(path));
+  std::lock_guard queue(WaitersOf(path).queue);
   while (::flock(fd.get(), LOCK_EX) != 0) {
     if (errno != EINTR) return SystemError("flock", errno, path);
   }

@@ -151,12 +151,15 @@ class RealDisk final : public Disk {
                                  std::chrono::steady_clock::time_point deadline) override;
 
  private:
-  std::mutex& WaitersOf(const std::string& path);
-  SharedPoll& PollOf(const std::string& path);
+  // What the threads of this process waiting for one path share.
+  struct Waiters {
+    std::mutex queue;                    // Lock: held by the one thread in flock(2)
+    SharedPoll poll{kLockPollInterval};  // WaitUntilLockFree
+  };
+  Waiters& WaitersOf(const std::string& path);
 
   std::mutex waiters_mutex_;
-  std::map<std::string, std::unique_ptr<std::mutex>> waiters_;  // path -> its queue
-  std::map<std::string, std::unique_ptr<SharedPoll>> polls_;    // path -> its poll
+  std::map<std::string, std::unique_ptr<Waiters>> waiters_;  // path -> its waiters
 };
 
 }  // namespace automon::registrar

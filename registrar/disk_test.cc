@@ -128,6 +128,11 @@ TEST(RealDiskTest, WaitUntilLockFreeWaitsForTheLastHolder) {
   EXPECT_GE(now() - start, std::chrono::milliseconds(90));
   EXPECT_LT(now() - start, std::chrono::seconds(5));
   release.join();
+  // A lock file that cannot be opened is an error naming it, not a wait.
+  const std::string blocked = dir.path() + "/arrivals.lock/x";
+  auto failed = disk.WaitUntilLockFree(blocked, now() + std::chrono::seconds(5));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find(blocked), std::string::npos) << failed.error().message;
 }
 
 // Waiters of `inode` blocked in flock(2), as /proc/locks lists them
