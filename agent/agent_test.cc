@@ -412,7 +412,8 @@ TEST_F(AgentTest, ShowRenderStillRendersTheValidServicesWhenSomeAreBroken) {
   EXPECT_NE(out_.str().find("service_description"), std::string::npos);
   EXPECT_NE(out_.str().find("automon_ssh!"), std::string::npos) << out_.str();
   EXPECT_NE(out_.str().find("!2222"), std::string::npos) << out_.str();
-  EXPECT_NE(out_.str().find("/var/lib/automon/secrets/host.example.org/dir."), std::string::npos);
+  EXPECT_NE(out_.str().find("/var/lib/automon/secrets/99/host.example.org@dir."),
+            std::string::npos);
   EXPECT_EQ(out_.str().find("bad"), std::string::npos) << out_.str();
   for (const std::string& text : {out_.str(), err_.str()}) {
     EXPECT_EQ(text.find("LdapS3cret"), std::string::npos);

@@ -97,14 +97,14 @@ TEST(CheckmkRendererTest, CommandLinesAreTheNagiosOnesWithAbsolutePrograms) {
            "'command_line': '/usr/lib/nagios/plugins/check_guacamole --host \\'192.0.2.10\\' "
            "--port \\'8080\\' --protocol \\'http\\' --uri \\'/guacamole\\' --data-source "
            "\\'mysql\\' --username \\'guacadmin\\' --password-file "
-           "\\'/var/lib/automon/secrets/web01.example.org/guac.7.password\\' -w \\'10\\' "
+           "\\'/var/lib/automon/secrets/1a/web01.example.org@guac.7.password\\' -w \\'10\\' "
            "-c \\'20\\''",
            "'/usr/lib/nagios/plugins/check_haproxy_sessions --url "
            "\\'https://lb.example.org:8404/stats\\' --username \\'mon\\' --password-file "
-           "\\'/var/lib/automon/secrets/web01.example.org/lb.7.password\\' -w \\'50%\\' -c "
+           "\\'/var/lib/automon/secrets/1a/web01.example.org@lb.7.password\\' -w \\'50%\\' -c "
            "\\'90%\\' --proxies \\'web,api*\\''",
            "'/usr/lib/nagios/plugins/automon_password_env LDAP_PASSWORD "
-           "\\'/var/lib/automon/secrets/web01.example.org/dirs.7.password\\' "
+           "\\'/var/lib/automon/secrets/1a/web01.example.org@dirs.7.password\\' "
            "/omd/sites/mysite/lib/nagios/plugins/check_ldap -S",
            "'/usr/lib/nagios/plugins/check_mailflow --mode age --mailflowid \\'main\\'",
        }) {
@@ -162,10 +162,10 @@ TEST(CheckmkRendererTest, SecretsOnlyByFile) {
   }
   ASSERT_EQ(rendered->secrets.size(), 4u);
   EXPECT_EQ(rendered->secrets[0].path,
-            "/var/lib/automon/secrets/web01.example.org/dirs.7.password");
+            "/var/lib/automon/secrets/1a/web01.example.org@dirs.7.password");
   EXPECT_EQ(rendered->secrets[0].content, "s3cr3t-ldap\n");
   EXPECT_EQ(rendered->secrets[1].path,
-            "/var/lib/automon/secrets/web01.example.org/guac.7.password");
+            "/var/lib/automon/secrets/1a/web01.example.org@guac.7.password");
 }
 
 TEST(CheckmkRendererTest, RuleIdsCannotCollide) {
@@ -189,9 +189,11 @@ TEST(CheckmkRendererTest, EachServiceTakesOnlyItsOwnSecretFiles) {
                                     Options());
   ASSERT_TRUE(rendered.ok()) << rendered.error().message;
   ASSERT_EQ(rendered->secrets.size(), 2u);
-  EXPECT_EQ(rendered->secrets[0].path, "/var/lib/automon/secrets/web01.example.org/g.7.password");
+  EXPECT_EQ(rendered->secrets[0].path,
+            "/var/lib/automon/secrets/1a/web01.example.org@g.7.password");
   EXPECT_EQ(rendered->secrets[0].content, "one\n");
-  EXPECT_EQ(rendered->secrets[1].path, "/var/lib/automon/secrets/web01.example.org/g.x.7.password");
+  EXPECT_EQ(rendered->secrets[1].path,
+            "/var/lib/automon/secrets/1a/web01.example.org@g.x.7.password");
   EXPECT_EQ(rendered->secrets[1].content, "two\n");
 }
 

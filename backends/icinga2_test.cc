@@ -316,7 +316,7 @@ TEST(Icinga2RendererTest, HostileValuesStayInsideStrings) {
   EXPECT_EQ(values, expected);
   // No secret in the configuration: only the files' paths.
   EXPECT_EQ(host->content.find("w0rd"), std::string::npos);
-  EXPECT_NE(host->content.find("/var/lib/automon/secrets/hostile.example.org/ldap.7.password"),
+  EXPECT_NE(host->content.find("/var/lib/automon/secrets/37/hostile.example.org@ldap.7.password"),
             std::string::npos);
 }
 
@@ -339,7 +339,7 @@ TEST(Icinga2RendererTest, UnusableServicesAreLeftOutWithAReason) {
   // Secrets of left-out services are not reported: guacamole and haproxy remain.
   ASSERT_EQ(host->secrets.size(), 2u);
   EXPECT_EQ(host->secrets[0].path,
-            "/var/lib/automon/secrets/web01.example.org/guacamole.7.password");
+            "/var/lib/automon/secrets/1a/web01.example.org@guacamole.7.password");
 }
 
 TEST(Icinga2RendererTest, UnusableHostNameOrAddressFailsTheHost) {

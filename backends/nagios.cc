@@ -7,7 +7,6 @@
 #include <set>
 
 #include "backends/nagios_escape.h"
-#include "common/sha256.h"
 
 namespace automon::backends {
 namespace {
@@ -39,8 +38,6 @@ std::string DisabledDirectives() {
 }
 
 }  // namespace
-
-std::string HostBucket(std::string_view host) { return Sha256Hex(host).substr(0, 2); }
 
 std::string HostFileName(std::string_view host) {
   return fmt::format("{}/{}/{}.cfg", kHostsDirName, HostBucket(host), host);

@@ -80,10 +80,8 @@ class NagiosRenderer final : public Renderer {
   NagiosRenderOptions options_;
 };
 
-// "hosts/<bb>/<host>.cfg", <bb> = HostBucket(host).
+// "hosts/<bb>/<host>.cfg", <bb> = HostBucket(host) (backends/plan.h).
 std::string HostFileName(std::string_view host);
-// The first two hex digits of SHA-256(host).
-std::string HostBucket(std::string_view host);
 
 }  // namespace automon::backends
 

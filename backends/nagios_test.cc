@@ -143,20 +143,21 @@ TEST(NagiosRendererTest, SecretsNeverReachTheConfigurationOnlyFiles) {
   }
   ASSERT_EQ(rendered->secrets.size(), 5u);
   EXPECT_EQ(rendered->secrets[0].path,
-            "/var/lib/automon/secrets/web01.example.org/dirs.7.password");
+            "/var/lib/automon/secrets/1a/web01.example.org@dirs.7.password");
   EXPECT_EQ(rendered->secrets[0].content, "s3cr3t-ldap\n");
   EXPECT_EQ(rendered->secrets[1].path,
-            "/var/lib/automon/secrets/web01.example.org/guac.7.password");
+            "/var/lib/automon/secrets/1a/web01.example.org@guac.7.password");
   EXPECT_EQ(rendered->secrets[2].content, "s3cr3t-lb\n");
   // The mail-flow mailboxes' passwords reach check_mailflow by file too.
   EXPECT_EQ(rendered->secrets[3].path,
-            "/var/lib/automon/secrets/web01.example.org/boxflow.7.password");
+            "/var/lib/automon/secrets/1a/web01.example.org@boxflow.7.password");
   EXPECT_EQ(rendered->secrets[3].content, "s3cr3t-imap\n");
   EXPECT_EQ(rendered->secrets[4].path,
-            "/var/lib/automon/secrets/web01.example.org/popflow.7.password");
+            "/var/lib/automon/secrets/1a/web01.example.org@popflow.7.password");
   EXPECT_EQ(rendered->secrets[4].content, "s3cr3t-pop\n");
-  EXPECT_NE(rendered->content.find("!/var/lib/automon/secrets/web01.example.org/guac.7.password!"),
-            std::string::npos);
+  EXPECT_NE(
+      rendered->content.find("!/var/lib/automon/secrets/1a/web01.example.org@guac.7.password!"),
+      std::string::npos);
 }
 
 // Every mail-flow check of one flow of a host shares

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/parse_integer.h"
+#include "common/sha256.h"
 
 namespace automon::backends {
 namespace {
@@ -304,8 +305,7 @@ CheckPlan PlanFor(const Context& ctx, const Service& s, std::vector<SecretFile>&
   const std::string address = s.host.value_or(snap.address.value_or(snap.host));
   const std::string name_of_target = s.host.value_or(snap.host);
   auto secret_file = [&]() {
-    SecretFile f{fmt::format("{}/{}/{}.{}.password", ctx.options.secrets_dir, snap.host, s.name,
-                             snap.generation),
+    SecretFile f{SecretFilePath(ctx.options.secrets_dir, snap.host, s.name, snap.generation),
                  s.password->Reveal() + "\n"};
     secrets.push_back(f);
     return f.path;
@@ -558,6 +558,16 @@ std::vector<CheckPlan> AllCommandShapes() {
   all.push_back(Unknown(""));
   return all;
 }
+
+std::string HostBucket(std::string_view host) { return Sha256Hex(host).substr(0, 2); }
+
+std::string SecretFilePath(std::string_view secrets_dir, std::string_view host,
+                           std::string_view service, uint64_t generation) {
+  return fmt::format("{}/{}/{}{}.{}.password", secrets_dir, HostBucket(host),
+                     SecretFilePrefix(host), service, generation);
+}
+
+std::string SecretFilePrefix(std::string_view host) { return fmt::format("{}@", host); }
 
 std::vector<std::string> SecretPathsOf(const CheckPlan& plan) {
   std::vector<std::string> paths;

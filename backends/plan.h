@@ -138,7 +138,7 @@ struct HostPlan {
 };
 
 struct PlanOptions {
-  // Secret files: <secrets_dir>/<host>/<service>.<generation>.password
+  // Secret files: SecretFilePath(secrets_dir, host, service, generation)
   std::string secrets_dir = "/var/lib/automon/secrets";
   // check_mailflow's state, one directory per host and mail flow:
   // <mailflow_dir>/<host>/<mailflowid>.
@@ -180,6 +180,21 @@ HostPlan SelfCheckHostPlan(const std::string& host);
 // One plan of every shape the table can produce (values empty), in a fixed
 // order: what a backend that defines commands up front (Nagios) defines.
 std::vector<CheckPlan> AllCommandShapes();
+
+// The bucket of a host among 256, "00" to "ff": the first two hex digits of
+// SHA-256(host). Files of many hosts (Nagios's host files, the secret
+// files) are spread over the buckets, so that no directory grows with the
+// number of hosts and none is made per host.
+std::string HostBucket(std::string_view host);
+
+// Where a service's secret is written:
+// <secrets_dir>/<bucket>/<host>@<service>.<generation>.password.
+// '@' is in no host name (RFC 1123) and no service name, so the names of
+// one host's secret files begin with SecretFilePrefix(host) and no other
+// host's do.
+std::string SecretFilePath(std::string_view secrets_dir, std::string_view host,
+                           std::string_view service, uint64_t generation);
+std::string SecretFilePrefix(std::string_view host);
 
 // The paths of the SecretFiles `plan` refers to (its secret_environment's
 // and its kSecretFile arguments'), in that order.

@@ -90,7 +90,7 @@ TEST(PlanTest, SecretsAreReferencesNeverValues) {
                {});
   ASSERT_EQ(plan.secrets.size(), 2u);
   EXPECT_EQ(plan.secrets[0],
-            (SecretFile{"/var/lib/automon/secrets/h.example.org/g.3.password", "s3cr3t\n"}));
+            (SecretFile{"/var/lib/automon/secrets/36/h.example.org@g.3.password", "s3cr3t\n"}));
   EXPECT_EQ(SecretPathsOf(plan.services[0].plan), std::vector<std::string>{plan.secrets[0].path});
   ASSERT_TRUE(plan.services[1].plan.secret_environment.has_value());
   EXPECT_EQ(*plan.services[1].plan.secret_environment,

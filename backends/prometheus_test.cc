@@ -116,7 +116,7 @@ TEST(PrometheusRendererTest, EveryTypeMapsToItsModuleAndTarget) {
   EXPECT_EQ(guac.at("__automon_guacamole_username"), "guacadmin");
   EXPECT_EQ(guac.at("__automon_guacamole_data_source"), "mysql");
   EXPECT_EQ(guac.at("__automon_guacamole_password_file"),
-            "/var/lib/automon/secrets/web01.example.org/guac.7.password");
+            "/var/lib/automon/secrets/1a/web01.example.org@guac.7.password");
   EXPECT_EQ(guac.at("__automon_guacamole_insecure"), "true");
   EXPECT_EQ(host->content.find("s3cr3t"), std::string::npos);
   ASSERT_EQ(host->secrets.size(), 1u);

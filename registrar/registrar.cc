@@ -945,7 +945,12 @@ int Registrar::Render() {
     (void)WriteStatus(StatusGuard(), facts);
     return fail(outcome.error().message);
   }
+  // Hosts whose old live file may still name secrets from before the
+  // buckets, in some backend (the others' are added below).
+  std::set<std::string> old_live = request.keep_hosts;
+  bool every_backend_activated = true;
   for (const auto& [host, reason] : outcome->quarantined) {
+    old_live.insert(host);
     if (auto s = store_.SetQuarantine(host, reason); !s) return fail(s.error().message);
     Audit(AuditEvent::kQuarantined, host, std::nullopt, reason);
     env_.out << host << ": quarantined: " << OneLine(reason) << "\n";
@@ -976,6 +981,7 @@ int Registrar::Render() {
       env_.err << "automon-registrar: " << more.backend->DisplayName() << ": "
                << common.error().message << "\n";
       status = kPartial;
+      every_backend_activated = false;
       continue;
     }
     std::map<std::string, std::vector<SecretFile>> more_secrets;
@@ -992,6 +998,11 @@ int Registrar::Render() {
       }
       more_request.hosts[host] = rendered->content;
       more_secrets[host] = rendered->secrets;
+      for (const SecretFile& f : rendered->secrets) {
+        if (std::find(secrets[host].begin(), secrets[host].end(), f) == secrets[host].end()) {
+          secrets[host].push_back(f);
+        }
+      }
     }
     if (add_self_check(*more.backend, more_request,
                        fmt::format("{}: ", more.backend->DisplayName()))) {
@@ -1009,14 +1020,17 @@ int Registrar::Render() {
       env_.err << "automon-registrar: " << more.backend->DisplayName() << ": "
                << more_outcome.error().message << "\n";
       status = kPartial;
+      every_backend_activated = false;
       continue;
     }
+    old_live.insert(more_request.keep_hosts.begin(), more_request.keep_hosts.end());
     for (const std::string& host : listed) {
       auto q = more_outcome->quarantined.find(host);
       if (q == more_outcome->quarantined.end()) {
         if (auto c = more.quarantine.Clear(host); !c) return fail(c.error().message);
         continue;
       }
+      old_live.insert(host);
       if (auto s = more.quarantine.Set(host, q->second); !s) return fail(s.error().message);
       env_.out << host << ": quarantined for " << more.backend->DisplayName() << ": "
                << OneLine(q->second) << "\n";
@@ -1028,7 +1042,36 @@ int Registrar::Render() {
         more_outcome->activated.size(), more_outcome->unchanged.size(),
         more_outcome->reloaded ? ", " + std::string(more.backend->ActivatedText()) : std::string());
   }
+  if (every_backend_activated) {
+    if (auto legacy = RemoveLegacySecrets(loaded, unreadable, old_live, secrets); !legacy) {
+      env_.err << "automon-registrar: warning: " << legacy.error().message << "\n";
+      status = kPartial;
+    }
+  }
   return status;
+}
+
+Result<void> Registrar::RemoveLegacySecrets(
+    const std::map<std::string, formats::Snapshot>& loaded, const std::set<std::string>& unreadable,
+    const std::set<std::string>& old_live,
+    const std::map<std::string, std::vector<SecretFile>>& secrets) {
+  // A store from before the buckets (HostStore): a host's old directory of
+  // secrets goes once no backend's live file can name it, and at once for a
+  // host no longer registered.
+  std::set<std::string> registered(unreadable);
+  for (const auto& [host, snapshot] : loaded) registered.insert(host);
+  auto hosts = store_.LegacySecretHosts(registered);
+  if (!hosts) return hosts.error();
+  for (const std::string& host : *hosts) {
+    if (old_live.count(host) || unreadable.count(host)) continue;
+    auto keep = secrets.find(host);
+    if (auto p = store_.PruneSecrets(
+            host, keep == secrets.end() ? std::vector<SecretFile>() : keep->second);
+        !p) {
+      return p;
+    }
+  }
+  return {};
 }
 
 }  // namespace automon::registrar

@@ -174,6 +174,13 @@ class Registrar {
   // Activates every pending snapshot together and records each host's
   // ActivationResult. The caller holds the activation lock.
   Result<void> ActivatePending();
+  // Render's last step: removes the secrets of a store from before the
+  // buckets (HostStore) of the hosts whose live files, in every backend, no
+  // longer name them (not in `old_live`, not unreadable), keeping `secrets`.
+  Result<void> RemoveLegacySecrets(const std::map<std::string, formats::Snapshot>& loaded,
+                                   const std::set<std::string>& unreadable,
+                                   const std::set<std::string>& old_live,
+                                   const std::map<std::string, std::vector<SecretFile>>& secrets);
 
   const Config& config_;
   Environment env_;

@@ -172,6 +172,9 @@ class RegistrarTest : public ::testing::Test {
       ASSERT_TRUE(store.Save(s).ok());
     }
   }
+  std::string Secret(const std::string& host, const std::string& service, uint64_t generation) {
+    return backends::SecretFilePath(config_.state_dir + "/secrets", host, service, generation);
+  }
   std::string Live(const std::string& host = "web01.example.org") {
     auto content = fs_.ReadFile(config_.output_dir + "/" + HostFileName(host), 1 << 20);
     return content ? *content : "(missing)";
@@ -469,6 +472,48 @@ TEST_F(RegistrarTest, ABrokenHostIsQuarantinedAndKeepsItsLastGoodFiles) {
   EXPECT_EQ(Receive(Document(1, "[ssh]\ntype = ssh\n")), kOk);
 }
 
+// A store from before the buckets kept secrets/<host>/<service>.<gen>.password;
+// a render moves the hosts it makes live to the buckets and removes their
+// old directories, and those of hosts no longer registered, but not those
+// of a host whose old live file still names them.
+TEST_F(RegistrarTest, RenderRemovesTheSecretsOfAStoreFromBeforeTheBuckets) {
+  ASSERT_EQ(Receive(Document(1, "[guac]\ntype = guacamole\npassword = one\n")), kOk) << out_.str();
+  HostStore store(fs_, disk_, config_.state_dir, "nagios");
+  formats::Snapshot broken;
+  broken.host = "broken.example.org";
+  broken.generation = 1;
+  broken.services =
+      formats::ParseDefinitions("[guac]\ntype = guacamole\npassword = b\n", "/m/x").services;
+  ASSERT_TRUE(store.Save(broken).ok());
+  const std::string secrets = config_.state_dir + "/secrets/";
+  for (const std::string host : {"web01.example.org", "gone.example.org", "broken.example.org"}) {
+    ASSERT_TRUE(fs_.MakeDirectories(secrets + host, 0750).ok());
+    ASSERT_TRUE(fs_.WriteFileAtomic(secrets + host + "/guac.1.password", "old\n", 0640).ok());
+  }
+  std::filesystem::remove_all(config_.output_dir);
+  EXPECT_EQ(Run([](Registrar& r) { return r.Render(); }), kPartial) << err_.str();
+  EXPECT_NE(out_.str().find("broken.example.org: quarantined"), std::string::npos) << out_.str();
+  EXPECT_NE(Live().find(Secret("web01.example.org", "guac", 1)), std::string::npos) << Live();
+  EXPECT_EQ(fs_.ReadFile(Secret("web01.example.org", "guac", 1), 100).value(), "one\n");
+  EXPECT_FALSE(fs_.ListDirectory(secrets + "web01.example.org").ok());
+  EXPECT_FALSE(fs_.ListDirectory(secrets + "gone.example.org").ok());
+  EXPECT_EQ(fs_.ReadFile(secrets + "broken.example.org/guac.1.password", 100).value(), "old\n");
+  // Nothing left to move: a second render finds no old directory to remove
+  // but the quarantined host's.
+  EXPECT_EQ(store.LegacySecretHosts({}).value(), std::vector<std::string>{"broken.example.org"});
+}
+
+TEST_F(RegistrarTest, AReceiveRemovesTheHostsSecretsFromBeforeTheBuckets) {
+  ASSERT_EQ(Receive(Document(1, "[guac]\ntype = guacamole\npassword = one\n")), kOk) << out_.str();
+  const std::string old = config_.state_dir + "/secrets/web01.example.org";
+  ASSERT_TRUE(fs_.MakeDirectories(old, 0750).ok());
+  ASSERT_TRUE(fs_.WriteFileAtomic(old + "/guac.1.password", "one\n", 0640).ok());
+  ASSERT_EQ(Receive(Document(2, "[guac]\ntype = guacamole\npassword = two\n")), kOk) << out_.str();
+  EXPECT_FALSE(fs_.ListDirectory(old).ok());
+  EXPECT_FALSE(fs_.ReadFile(Secret("web01.example.org", "guac", 1), 100).ok());
+  EXPECT_EQ(fs_.ReadFile(Secret("web01.example.org", "guac", 2), 100).value(), "two\n");
+}
+
 // A render that makes a quarantined host's file live again clears its
 // quarantine, and leaves the others' alone.
 TEST_F(RegistrarTest, RenderClearsTheQuarantineOfAHostItMakesLive) {
@@ -490,7 +535,6 @@ TEST_F(RegistrarTest, RenderClearsTheQuarantineOfAHostItMakesLive) {
 TEST_F(RegistrarTest, AFailedSwapLeavesEveryHostOfTheBatchAsItWas) {
   const std::string first = Document(1, "[guac]\ntype = guacamole\npassword = one\n");
   ASSERT_EQ(Receive(first), kOk) << out_.str();
-  const std::string secrets = config_.state_dir + "/secrets/";
   auto listing = [&] {
     Run([](Registrar& r) { return r.Hosts(); });
     return out_.str();
@@ -511,14 +555,14 @@ TEST_F(RegistrarTest, AFailedSwapLeavesEveryHostOfTheBatchAsItWas) {
     EXPECT_EQ(listing(), hosts_before) << strerror(error);
     EXPECT_EQ(Live(), live_before);
     EXPECT_EQ(Live("new.example.org"), "(missing)");
-    EXPECT_EQ(fs_.ReadFile(secrets + "web01.example.org/guac.1.password", 100).value(), "one\n");
-    EXPECT_FALSE(fs_.ReadFile(secrets + "web01.example.org/guac.2.password", 100).ok());
-    EXPECT_FALSE(fs_.ListDirectory(secrets + "new.example.org").ok());
+    EXPECT_EQ(fs_.ReadFile(Secret("web01.example.org", "guac", 1), 100).value(), "one\n");
+    EXPECT_FALSE(fs_.ReadFile(Secret("web01.example.org", "guac", 2), 100).ok());
+    EXPECT_FALSE(fs_.ReadFile(Secret("new.example.org", "guac", 1), 100).ok());
   }
   // With the disk repaired, the same pushes work.
   disk_.fail_errno = 0;
   EXPECT_EQ(Receive(Document(2, "[guac]\ntype = guacamole\npassword = two\n")), kOk) << out_.str();
-  EXPECT_EQ(fs_.ReadFile(secrets + "web01.example.org/guac.2.password", 100).value(), "two\n");
+  EXPECT_EQ(fs_.ReadFile(Secret("web01.example.org", "guac", 2), 100).value(), "two\n");
 }
 
 TEST_F(RegistrarTest, ASymlinkedBucketActivatesNothingOfTheHost) {
@@ -535,7 +579,7 @@ TEST_F(RegistrarTest, ASymlinkedBucketActivatesNothingOfTheHost) {
   EXPECT_TRUE(out_.str().starts_with("refused: not activated: ")) << out_.str();
   ASSERT_EQ(Run([](Registrar& r) { return r.Hosts(); }), kOk);
   EXPECT_EQ(out_.str().find(host), std::string::npos) << out_.str();
-  EXPECT_FALSE(fs_.ListDirectory(config_.state_dir + "/secrets/" + host).ok());
+  EXPECT_FALSE(fs_.ReadFile(Secret(host, "guac", 1), 100).ok());
   EXPECT_TRUE(fs_.ListDirectory(elsewhere).value().empty());
 }
 
@@ -567,14 +611,14 @@ TEST_F(RegistrarTest, RefusalsMaskBidiAndLineSeparators) {
 
 TEST_F(RegistrarTest, RemoveWritesATombstoneUntilReadmit) {
   ASSERT_EQ(Receive(Document(3, "[guac]\ntype = guacamole\npassword = pw\n")), kOk);
-  const std::string secrets = config_.state_dir + "/secrets/web01.example.org";
-  EXPECT_EQ(fs_.ReadFile(secrets + "/guac.3.password", 100).value(), "pw\n");
+  const std::string secret = Secret("web01.example.org", "guac", 3);
+  EXPECT_EQ(fs_.ReadFile(secret, 100).value(), "pw\n");
   ASSERT_EQ(Run([&](Registrar& r) { return r.Remove("web01.example.org"); }), kOk) << err_.str();
   EXPECT_EQ(out_.str(),
             "removed web01.example.org; its registrations are refused until "
             "'automon-registrar readmit web01.example.org'\n");
   EXPECT_EQ(Live(), "(missing)");
-  EXPECT_FALSE(fs_.ListDirectory(secrets).ok());
+  EXPECT_FALSE(fs_.ReadFile(secret, 100).ok());
   EXPECT_EQ(Receive(Document(4, "[ssh]\ntype = ssh\n")), kRefused);
   EXPECT_EQ(out_.str(),
             "refused: host 'web01.example.org' was removed by the administrator at "
@@ -770,8 +814,7 @@ TEST_F(RegistrarTest, RenderOfAStoreReadOnSeveralThreadsIsTheSameAsInOrder) {
     EXPECT_NE(live.find(fmt::format("automon_ssh!{}!{}\n", name(i), 2000 + i)), std::string::npos)
         << live;
     EXPECT_EQ(live.find("active_checks_enabled   0") != std::string::npos, i == 7) << name(i);
-    auto secret = fs_.ReadFile(
-        fmt::format("{}/secrets/{}/guac.{}.password", config_.state_dir, name(i), i + 1), 100);
+    auto secret = fs_.ReadFile(Secret(name(i), "guac", i + 1), 100);
     ASSERT_TRUE(secret.ok()) << name(i);
     EXPECT_EQ(*secret, fmt::format("pw{}\n", i));
   }

@@ -355,38 +355,108 @@ Result<void> HostStore::WriteAllSecrets(
   batch.group = secrets_group_;
   batch.directory_mode = 0750;
   batch.file_mode = 0640;
+  std::set<std::string> buckets;
   for (const auto& [host, list] : secrets) {
     if (list.empty()) continue;
-    const std::string dir = secrets_dir() + "/" + host;
-    batch.directories.push_back(dir);
+    const std::string dir = SecretsBucket(host);
+    const std::string prefix = dir + "/" + backends::SecretFilePrefix(host);
+    buckets.insert(dir);
     for (const SecretFile& s : list) {
-      if (!s.path.starts_with(dir + "/") || s.path.find('/', dir.size() + 1) != std::string::npos) {
-        return Error{fmt::format("secret file '{}' is outside {}", s.path, dir)};
+      if (!s.path.starts_with(prefix) || s.path.find('/', prefix.size()) != std::string::npos) {
+        return Error{
+            fmt::format("secret file '{}' is not one of host {}'s in {}", s.path, host, dir)};
       }
       batch.files.emplace_back(s.path, s.content);
     }
   }
+  batch.directories.assign(buckets.begin(), buckets.end());
   auto written = disk_.WriteGroupFiles(batch);
   if (!written) return written.error();
   return {};
 }
 
-Result<void> HostStore::PruneSecrets(const std::string& host, const std::vector<SecretFile>& keep) {
-  const std::string dir = secrets_dir() + "/" + host;
-  auto entries = fs_.ListDirectory(dir);
-  if (!entries) {
-    if (IsNotFound(entries.error())) return {};
-    return entries.error();
+namespace {
+
+// Two lower-case hex digits, as backends::HostBucket gives.
+bool IsBucketName(std::string_view name) {
+  return name.size() == 2 && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+std::string HostStore::SecretsBucket(const std::string& host) const {
+  return secrets_dir() + "/" + backends::HostBucket(host);
+}
+
+std::string HostStore::LegacySecretsDir(const std::string& host) const {
+  return secrets_dir() + "/" + host;
+}
+
+Result<HostStore::SecretListing> HostStore::SecretFilesOf(const std::string& host) {
+  SecretListing found;
+  const std::string bucket = SecretsBucket(host);
+  const std::string prefix = backends::SecretFilePrefix(host);
+  auto entries = fs_.ListDirectory(bucket);
+  if (!entries && !IsNotFound(entries.error())) return entries.error();
+  if (entries) {
+    for (const DirectoryEntry& e : *entries) {
+      if (e.name.starts_with(prefix)) found.paths.insert(bucket + "/" + e.name);
+    }
   }
-  std::set<std::string> kept;
-  for (const SecretFile& s : keep) kept.insert(s.path);
-  for (const DirectoryEntry& e : *entries) {
-    const std::string path = dir + "/" + e.name;
-    if (kept.count(path)) continue;
+  // A store from before the buckets kept them in secrets/<host>/, named
+  // without an '@' (which a host named like a bucket tells apart).
+  const std::string legacy = LegacySecretsDir(host);
+  auto old = fs_.ListDirectory(legacy);
+  if (!old && !IsNotFound(old.error())) return old.error();
+  if (old) {
+    found.legacy_dir = !IsBucketName(host);
+    for (const DirectoryEntry& e : *old) {
+      if (e.name.find('@') == std::string::npos) found.paths.insert(legacy + "/" + e.name);
+    }
+  }
+  return found;
+}
+
+Result<void> HostStore::RemoveSecretsExcept(const std::string& host,
+                                            const std::set<std::string>& keep) {
+  auto found = SecretFilesOf(host);
+  if (!found) return found.error();
+  for (const std::string& path : found->paths) {
+    if (keep.count(path)) continue;
     if (auto r = disk_.RemoveFile(path); !r) return r;
   }
-  if (keep.empty()) return disk_.RemoveDirectory(dir);
-  return {};
+  if (!found->legacy_dir) return {};
+  const std::string legacy = LegacySecretsDir(host) + "/";
+  if (std::any_of(keep.begin(), keep.end(),
+                  [&](const std::string& path) { return path.starts_with(legacy); })) {
+    return {};
+  }
+  return disk_.RemoveDirectory(LegacySecretsDir(host));
+}
+
+Result<void> HostStore::PruneSecrets(const std::string& host, const std::vector<SecretFile>& keep) {
+  std::set<std::string> kept;
+  for (const SecretFile& s : keep) kept.insert(s.path);
+  return RemoveSecretsExcept(host, kept);
+}
+
+Result<std::vector<std::string>> HostStore::LegacySecretHosts(
+    const std::set<std::string>& registered) {
+  auto entries = fs_.ListDirectory(secrets_dir());
+  std::vector<std::string> hosts;
+  if (!entries) {
+    if (IsNotFound(entries.error())) return hosts;
+    return entries.error();
+  }
+  for (const DirectoryEntry& e : *entries) {
+    if (e.kind != DirectoryEntry::Kind::kDirectory || e.name.starts_with(".")) continue;
+    // A host named like a bucket has its old directory where the bucket
+    // is, found only when it is registered.
+    if (!IsBucketName(e.name) || registered.count(e.name)) hosts.push_back(e.name);
+  }
+  return hosts;
 }
 
 Result<HostCheckpoint> HostStore::Checkpoint(const std::string& host) {
@@ -401,12 +471,9 @@ Result<HostCheckpoint> HostStore::Checkpoint(const std::string& host) {
   auto quarantine = QuarantineReason(host);
   if (!quarantine) return quarantine.error();
   checkpoint.quarantine = std::move(*quarantine);
-  const std::string dir = secrets_dir() + "/" + host;
-  auto entries = fs_.ListDirectory(dir);
-  if (!entries && !IsNotFound(entries.error())) return entries.error();
-  if (entries) {
-    for (const DirectoryEntry& e : *entries) checkpoint.secret_files.insert(dir + "/" + e.name);
-  }
+  auto secrets = SecretFilesOf(host);
+  if (!secrets) return secrets.error();
+  checkpoint.secret_files = std::move(secrets->paths);
   return checkpoint;
 }
 
@@ -423,16 +490,7 @@ Result<void> HostStore::Restore(const HostCheckpoint& checkpoint) {
       !r) {
     return r;
   }
-  const std::string dir = secrets_dir() + "/" + host;
-  auto entries = fs_.ListDirectory(dir);
-  if (!entries) return IsNotFound(entries.error()) ? Result<void>() : Result<void>(entries.error());
-  for (const DirectoryEntry& e : *entries) {
-    const std::string path = dir + "/" + e.name;
-    if (checkpoint.secret_files.count(path)) continue;
-    if (auto r = disk_.RemoveFile(path); !r) return r;
-  }
-  if (checkpoint.secret_files.empty()) return disk_.RemoveDirectory(dir);
-  return {};
+  return RemoveSecretsExcept(host, checkpoint.secret_files);
 }
 
 }  // namespace automon::registrar

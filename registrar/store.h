@@ -11,7 +11,12 @@
 //                               missing in stores from before it: the host
 //                               reads as active, last push unknown
 //   last_activation             when the last activation ran, and how
-//   secrets/<host>/<service>.<generation>.password   0640 root:<secrets_group>
+//   secrets/<bucket>/<host>@<service>.<generation>.password
+//                               0640 root:<secrets_group>, <bucket> the two
+//                               hex digits of backends::HostBucket(host)
+//                               (until a host's next activation, a store
+//                               from before the buckets may still hold
+//                               secrets/<host>/<service>.<generation>.password)
 //
 // Every write is atomic (FileSystem::WriteFileAtomic): after a crash each
 // file holds either its old or its new content. Host names are checked
@@ -87,7 +92,7 @@ struct HostCheckpoint {
   std::string host;
   std::optional<std::string> snapshot;    // the stored file's bytes; nullopt: none
   std::optional<std::string> quarantine;  // nullopt: not quarantined
-  std::set<std::string> secret_files;     // paths under secrets/<host>/
+  std::set<std::string> secret_files;     // paths of the host's secret files
 };
 
 class HostStore {
@@ -160,9 +165,14 @@ class HostStore {
   Result<void> WriteSecrets(const std::string& host, const std::vector<SecretFile>& secrets);
   // WriteSecrets for many hosts, flushed to disk once for all of them.
   Result<void> WriteAllSecrets(const std::map<std::string, std::vector<SecretFile>>& secrets);
-  // Removes the host's secret files except those in `keep` (paths); with an
-  // empty `keep`, the host's secrets directory too.
+  // Removes the host's secret files except those in `keep` (paths), and
+  // its directory from before the buckets (see above).
   Result<void> PruneSecrets(const std::string& host, const std::vector<SecretFile>& keep);
+  // The hosts that still have a directory of secrets from before the
+  // buckets: every directory of secrets/ not named like a bucket, and those
+  // named like one that are in `registered`. Each goes with its next
+  // PruneSecrets, once no live file of a backend names its old secrets.
+  Result<std::vector<std::string>> LegacySecretHosts(const std::set<std::string>& registered);
 
   // The host's state as it is now, and back to it: Restore rewrites (or
   // removes) the snapshot and the quarantine reason and removes the secret
@@ -173,6 +183,14 @@ class HostStore {
 
  private:
   std::string SnapshotPath(const std::string& host) const;
+  std::string SecretsBucket(const std::string& host) const;
+  std::string LegacySecretsDir(const std::string& host) const;
+  struct SecretListing {
+    std::set<std::string> paths;  // the host's secret files, in its bucket or its old directory
+    bool legacy_dir = false;      // it has a directory from before the buckets
+  };
+  Result<SecretListing> SecretFilesOf(const std::string& host);
+  Result<void> RemoveSecretsExcept(const std::string& host, const std::set<std::string>& keep);
   Result<std::optional<formats::Snapshot>> LoadSnapshotFile(const std::string& path,
                                                             const std::string& host);
 

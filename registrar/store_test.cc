@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backends/plan.h"
 #include "common/testing/temp_dir.h"
 #include "formats/parser.h"
 
@@ -29,6 +30,17 @@ class StoreTest : public ::testing::Test {
   HostStore store_{fs_, disk_, dir_.path() + "/state", "nagios"};
 
   void SetUp() override { ASSERT_TRUE(store_.Initialise().ok()); }
+
+  std::string Secret(std::string_view host, std::string_view service, uint64_t generation) {
+    return backends::SecretFilePath(store_.secrets_dir(), host, service, generation);
+  }
+  // A secret file as a store from before the buckets kept it.
+  std::string LegacySecret(const std::string& host, const std::string& file) {
+    const std::string dir = store_.secrets_dir() + "/" + host;
+    EXPECT_TRUE(fs_.MakeDirectories(dir, 0750).ok());
+    EXPECT_TRUE(fs_.WriteFileAtomic(dir + "/" + file, "old\n", 0640).ok());
+    return dir + "/" + file;
+  }
 };
 
 TEST_F(StoreTest, SavedSnapshotLoadsBackEqual) {
@@ -97,33 +109,44 @@ TEST_F(StoreTest, StateFilesAreNeitherFollowedNorQuoted) {
 TEST_F(StoreTest, RestoreUndoesACommit) {
   ASSERT_TRUE(store_.Save(Example(1, "[a]\ntype = ssh\n")).ok());
   ASSERT_TRUE(store_.SetQuarantine("web01.example.org", "why").ok());
-  const std::string secrets = dir_.path() + "/state/secrets/web01.example.org/";
-  ASSERT_TRUE(store_.WriteSecrets("web01.example.org", {{secrets + "a.1.password", "one\n"}}).ok());
+  const std::string one = Secret("web01.example.org", "a", 1);
+  const std::string two = Secret("web01.example.org", "a", 2);
+  ASSERT_TRUE(store_.WriteSecrets("web01.example.org", {{one, "one\n"}}).ok());
   auto checkpoint = store_.Checkpoint("web01.example.org");
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+  EXPECT_EQ(checkpoint->secret_files, std::set<std::string>{one});
   auto fresh = store_.Checkpoint("new.example.org");
   ASSERT_TRUE(fresh.ok());
 
   ASSERT_TRUE(store_.Save(Example(2, "[a]\ntype = ssh\n[b]\ntype = ssh\n")).ok());
   ASSERT_TRUE(store_.ClearQuarantine("web01.example.org").ok());
-  ASSERT_TRUE(store_.WriteSecrets("web01.example.org", {{secrets + "a.2.password", "two\n"}}).ok());
+  ASSERT_TRUE(store_.WriteSecrets("web01.example.org", {{two, "two\n"}}).ok());
   formats::Snapshot other = Example(1, "[a]\ntype = ssh\n");
   other.host = "new.example.org";
   ASSERT_TRUE(store_.Save(other).ok());
-  ASSERT_TRUE(
-      store_
-          .WriteSecrets("new.example.org",
-                        {{dir_.path() + "/state/secrets/new.example.org/a.1.password", "x\n"}})
-          .ok());
+  const std::string others = Secret("new.example.org", "a", 1);
+  ASSERT_TRUE(store_.WriteSecrets("new.example.org", {{others, "x\n"}}).ok());
 
   ASSERT_TRUE(store_.Restore(*checkpoint).ok());
   ASSERT_TRUE(store_.Restore(*fresh).ok());
   EXPECT_EQ(store_.Load("web01.example.org").value()->generation, 1u);
   EXPECT_EQ(store_.QuarantineReason("web01.example.org").value(), "why");
-  EXPECT_EQ(fs_.ReadFile(secrets + "a.1.password", 100).value(), "one\n");
-  EXPECT_FALSE(fs_.ReadFile(secrets + "a.2.password", 100).ok());
+  EXPECT_EQ(fs_.ReadFile(one, 100).value(), "one\n");
+  EXPECT_FALSE(fs_.ReadFile(two, 100).ok());
   EXPECT_EQ(store_.Hosts().value(), std::vector<std::string>{"web01.example.org"});
-  EXPECT_FALSE(fs_.ListDirectory(dir_.path() + "/state/secrets/new.example.org").ok());
+  EXPECT_FALSE(fs_.ReadFile(others, 100).ok());
+}
+
+TEST_F(StoreTest, RestoreKeepsTheSecretsOfAStoreFromBeforeTheBuckets) {
+  const std::string old = LegacySecret("web01.example.org", "a.1.password");
+  auto checkpoint = store_.Checkpoint("web01.example.org");
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.error().message;
+  EXPECT_EQ(checkpoint->secret_files, std::set<std::string>{old});
+  const std::string two = Secret("web01.example.org", "a", 2);
+  ASSERT_TRUE(store_.WriteSecrets("web01.example.org", {{two, "two\n"}}).ok());
+  ASSERT_TRUE(store_.Restore(*checkpoint).ok());
+  EXPECT_EQ(fs_.ReadFile(old, 100).value(), "old\n") << "the live file still names it";
+  EXPECT_FALSE(fs_.ReadFile(two, 100).ok());
 }
 
 TEST_F(StoreTest, SnapshotOfAnotherHostUnderThisNameIsAnError) {
@@ -157,27 +180,73 @@ TEST_F(StoreTest, TombstonesAndQuarantineRoundTrip) {
 }
 
 TEST_F(StoreTest, SecretFilesAre0640ForTheNagiosGroupAndPruned) {
-  const std::string dir = store_.secrets_dir() + "/h.example.org";
-  const SecretFile a{dir + "/guac.1.password", "pw\n"};
-  const SecretFile b{dir + "/lb.1.password", "pw2\n"};
+  const SecretFile a{Secret("h.example.org", "guac", 1), "pw\n"};
+  const SecretFile b{Secret("h.example.org", "lb", 1), "pw2\n"};
+  EXPECT_EQ(a.path, store_.secrets_dir() + "/36/h.example.org@guac.1.password");
+  // Another host in the same bucket ("36"): pruning h's never touches its.
+  const SecretFile neighbour{Secret("n578.example.org", "guac", 1), "n\n"};
+  ASSERT_EQ(backends::HostBucket("n578.example.org"), "36")
+      << "pick another neighbour of h.example.org's bucket";
   ASSERT_TRUE(store_.WriteSecrets("h.example.org", {a, b}).ok());
+  ASSERT_TRUE(store_.WriteSecrets("n578.example.org", {neighbour}).ok());
   EXPECT_EQ(fs_.ReadFile(a.path, 100).value(), "pw\n");
   struct stat st;
   ASSERT_EQ(::stat(a.path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0640u);
+  ASSERT_EQ(::stat((store_.secrets_dir() + "/36").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
   if (const group* g = ::getgrnam("nagios")) {
+    EXPECT_EQ(st.st_gid, g->gr_gid);
+    ASSERT_EQ(::stat(a.path.c_str(), &st), 0);
     EXPECT_EQ(st.st_gid, g->gr_gid);
   }
   ASSERT_TRUE(store_.PruneSecrets("h.example.org", {b}).ok());
   EXPECT_FALSE(fs_.ReadFile(a.path, 100).ok());
   EXPECT_TRUE(fs_.ReadFile(b.path, 100).ok());
   ASSERT_TRUE(store_.PruneSecrets("h.example.org", {}).ok());
-  EXPECT_FALSE(fs_.ListDirectory(dir).ok()) << "the host's secret directory is gone";
+  EXPECT_FALSE(fs_.ReadFile(b.path, 100).ok());
+  EXPECT_EQ(fs_.ReadFile(neighbour.path, 100).value(), "n\n");
+}
+
+TEST_F(StoreTest, PruningRemovesTheSecretsOfAStoreFromBeforeTheBuckets) {
+  const std::string old = LegacySecret("h.example.org", "guac.1.password");
+  const SecretFile now{Secret("h.example.org", "guac", 2), "pw\n"};
+  ASSERT_TRUE(store_.WriteSecrets("h.example.org", {now}).ok());
+  ASSERT_TRUE(store_.PruneSecrets("h.example.org", {now}).ok());
+  EXPECT_FALSE(fs_.ReadFile(old, 100).ok());
+  EXPECT_FALSE(fs_.ListDirectory(store_.secrets_dir() + "/h.example.org").ok())
+      << "the old directory is gone";
+  EXPECT_EQ(fs_.ReadFile(now.path, 100).value(), "pw\n");
+}
+
+TEST_F(StoreTest, AHostNamedLikeABucketKeepsItsNeighboursSecrets) {
+  // Host "36" had secrets/36/ before the buckets; h.example.org's bucket is
+  // "36" now. Pruning host 36 removes its old files, not h's, and not the
+  // directory.
+  const std::string old = LegacySecret("36", "guac.1.password");
+  const SecretFile neighbour{Secret("h.example.org", "guac", 1), "n\n"};
+  ASSERT_TRUE(store_.WriteSecrets("h.example.org", {neighbour}).ok());
+  EXPECT_EQ(store_.LegacySecretHosts({}).value(), std::vector<std::string>{});
+  EXPECT_EQ(store_.LegacySecretHosts({"36"}).value(), std::vector<std::string>{"36"});
+  auto checkpoint = store_.Checkpoint("36");
+  ASSERT_TRUE(checkpoint.ok());
+  EXPECT_EQ(checkpoint->secret_files, std::set<std::string>{old});
+  ASSERT_TRUE(store_.PruneSecrets("36", {}).ok());
+  EXPECT_FALSE(fs_.ReadFile(old, 100).ok());
+  EXPECT_EQ(fs_.ReadFile(neighbour.path, 100).value(), "n\n");
+}
+
+TEST_F(StoreTest, LegacySecretHostsAreTheDirectoriesNotNamedLikeBuckets) {
+  LegacySecret("web01.example.org", "a.1.password");
+  ASSERT_TRUE(
+      store_.WriteSecrets("h.example.org", {{Secret("h.example.org", "a", 1), "x\n"}}).ok());
+  EXPECT_EQ(store_.LegacySecretHosts({"h.example.org", "web01.example.org"}).value(),
+            std::vector<std::string>{"web01.example.org"});
 }
 
 TEST_F(StoreTest, SecretsOfManyHostsAreWrittenInOneBatch) {
-  const std::string a = store_.secrets_dir() + "/a.example.org/guac.1.password";
-  const std::string b = store_.secrets_dir() + "/b.example.org/lb.2.password";
+  const std::string a = Secret("a.example.org", "guac", 1);
+  const std::string b = Secret("b.example.org", "lb", 2);
   ASSERT_TRUE(store_
                   .WriteAllSecrets({{"a.example.org", {{a, "pa\n"}}},
                                     {"b.example.org", {{b, "pb\n"}}},
@@ -188,7 +257,8 @@ TEST_F(StoreTest, SecretsOfManyHostsAreWrittenInOneBatch) {
   struct stat st;
   ASSERT_EQ(::stat(b.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0640u);
-  EXPECT_FALSE(fs_.ListDirectory(store_.secrets_dir() + "/c.example.org").ok());
+  EXPECT_FALSE(
+      fs_.ListDirectory(store_.secrets_dir() + "/" + backends::HostBucket("c.example.org")).ok());
   auto outside = store_.WriteAllSecrets({{"a.example.org", {{b, "x\n"}}}});
   ASSERT_FALSE(outside.ok());
   EXPECT_EQ(fs_.ReadFile(b, 100).value(), "pb\n") << "nothing written on refusal";
@@ -233,8 +303,8 @@ TEST_F(StoreTest, ABatchSaveThatCannotWriteIsAnError) {
 }
 
 TEST_F(StoreTest, SecretFilesAlreadyRightAreNotRewritten) {
-  const std::string a = store_.secrets_dir() + "/a.example.org/guac.1.password";
-  const std::string b = store_.secrets_dir() + "/b.example.org/lb.2.password";
+  const std::string a = Secret("a.example.org", "guac", 1);
+  const std::string b = Secret("b.example.org", "lb", 2);
   const std::map<std::string, std::vector<SecretFile>> secrets = {{"a.example.org", {{a, "pa\n"}}},
                                                                   {"b.example.org", {{b, "pb\n"}}}};
   ASSERT_TRUE(store_.WriteAllSecrets(secrets).ok());
@@ -267,11 +337,18 @@ TEST_F(StoreTest, SecretFilesAlreadyRightAreNotRewritten) {
   }
 }
 
-TEST_F(StoreTest, SecretOutsideTheHostDirectoryIsRefused) {
-  auto w = store_.WriteSecrets("h.example.org", {{store_.secrets_dir() + "/other/x", "pw\n"}});
-  ASSERT_FALSE(w.ok());
-  EXPECT_EQ(w.error().message, "secret file '" + store_.secrets_dir() + "/other/x' is outside " +
-                                   store_.secrets_dir() + "/h.example.org");
+TEST_F(StoreTest, SecretOutsideTheHostsOwnIsRefused) {
+  for (const std::string& path :
+       {store_.secrets_dir() + "/other/x", Secret("g.example.org", "a", 1),
+        store_.secrets_dir() + "/36/h.example.org@a/b.1.password",
+        store_.secrets_dir() + "/36/n578.example.org@a.1.password"}) {
+    auto w = store_.WriteSecrets("h.example.org", {{path, "pw\n"}});
+    ASSERT_FALSE(w.ok()) << path;
+    EXPECT_EQ(w.error().message, "secret file '" + path +
+                                     "' is not one of host h.example.org's in " +
+                                     store_.secrets_dir() + "/36");
+    EXPECT_FALSE(fs_.ReadFile(path, 100).ok());
+  }
 }
 
 TEST(CheckHostNameTest, AcceptsRfc1123AndRefusesPathTricks) {

@@ -34,7 +34,7 @@ CheckPlan Plan(std::string command, std::string program, std::vector<Argument> a
 }
 
 std::string SecretPath(const std::string& host, const std::string& service) {
-  return fmt::format("/var/lib/automon/secrets/{}/{}.7.password", host, service);
+  return SecretFilePath("/var/lib/automon/secrets", host, service, 7);
 }
 
 PlannedService Service(std::string name, std::string description, ServiceType type, int line,

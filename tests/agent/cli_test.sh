@@ -90,7 +90,7 @@ for backend in nagios checkmk; do
         --generation 7 --dpkg-admindir tests/agent/render-dpkg
     grep -q GoldenS3cret "$tmp/render-$backend.out" "$tmp/render-$backend.err" &&
         fail "show --render $backend printed a password"
-    grep -q "/var/lib/automon/secrets/web01.example.org/directory.7.password" \
+    grep -q "/var/lib/automon/secrets/1a/web01.example.org@directory.7.password" \
         "$tmp/render-$backend.out" || fail "show --render $backend lost the password file"
 done
 # Checkmk runs the .mk file as Python: it must at least parse.

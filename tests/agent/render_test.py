@@ -74,7 +74,7 @@ class RenderTest(unittest.TestCase):
         # path put back, the objects are the same bytes.
         state = self.env.state_dir
         self.assertEqual(body(written).replace(state + "/", "/var/lib/automon/"), body(rendered))
-        self.assertIn("/var/lib/automon/secrets/%s/directory.7.password" % HOST, rendered)
+        self.assertIn("/var/lib/automon/secrets/1a/%s@directory.7.password" % HOST, rendered)
         self.assertIn("(generation 7) at 2026-11-18T11:06:40Z.\n", rendered)
 
         # nagios4 -v on the agent's output in place of the registrar's.

@@ -301,7 +301,7 @@ class MkFilesTest(unittest.TestCase):
             PROBES + "/check_guacamole", "--host", "192.0.2.10", "--port", "8080",
             "--protocol", "http", "--uri", "/guacamole", "--data-source", "mysql",
             "--username", "guacadmin", "--password-file",
-            "/var/lib/automon/secrets/web01.example.org/guac.7.password", "-w", "10", "-c", "20"])
+            "/var/lib/automon/secrets/1a/web01.example.org@guac.7.password", "-w", "10", "-c", "20"])
         self.assertIn("/it's", shlex.split(rules["quote"]["value"]["command_line"]))
 
     def test_passive_golden_executes_to_rules_without_command_lines(self):
@@ -437,7 +437,7 @@ class HostileCorpusTest(unittest.TestCase):
                            for r in additions(ns, before)["custom_checks"]):
                         problem = "the rejected service reached the .mk file"
             else:
-                values = [v.format(host=host, secrets=os.path.join(env.state_dir, "secrets"),
+                values = [v.format(host=host, secret=regtest.secret_path(os.path.join(env.state_dir, "secrets"), host, "bad", 1),
                                    mailflow=os.path.join(env.state_dir, "mailflow"))
                           for v in nagios_values(detail)]
                 if code != 0 or not os.path.exists(path):

@@ -101,7 +101,7 @@ def every_type(host, address, secret_dir, values=None, guacamole_port=8080):
         s.update(extra)
         return s
 
-    secret = lambda name: "%s/%s/%s.1.password" % (secret_dir, host, name)  # noqa: E731
+    secret = lambda name: regtest.secret_path(secret_dir, host, name, 1)  # noqa: E731
     services = [
         svc("web", "http", "check_http",
             [arg("address", "-I", address), arg("value", "-H", v(host)), arg("value", "-p", "80"),
@@ -306,7 +306,7 @@ class ValidationTest(unittest.TestCase):
             # No object the values tried to inject exists.
             self.assertNotRegex(content, r'(?m)^object Host "pwned"', rel)
         # The secret files were written for the hosts that went live.
-        with open(engine.path("secrets/web01.example.org/guacamole.1.password")) as f:
+        with open(regtest.secret_path(engine.path("secrets"), "web01.example.org", "guacamole", 1)) as f:
             self.assertEqual(f.read(), SECRET + "\n")
         self.assertEqual(system_cache_state(), before,
                          "icinga2 daemon -C touched /var/cache/icinga2")

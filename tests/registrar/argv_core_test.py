@@ -64,7 +64,7 @@ def main():
                 lines = f.read().splitlines()
             return json.loads(lines[0]) if lines else None
         argv = regtest.wait_for("the core to run the stub", recorded, timeout=90)
-        secret = os.path.join(env.state_dir, "secrets", HOST, "lb.1.password")
+        secret = regtest.secret_path(os.path.join(env.state_dir, "secrets"), HOST, "lb", 1)
         expected = [os.path.join(plugins, "check_haproxy_sessions"),
                     "--url", "http://127.0.0.1:8404/stats",
                     "--username", "mon", "--password-file", secret,

@@ -194,7 +194,7 @@ def cases():
           "automon_tcp!127.0.0.1!80")
     inert("secret with every metacharacter", svc("bad", ("password", SECRET), ("username", "admin"),
                                                   type_="guacamole", port=None),
-          "automon_guacamole!127.0.0.1!8080!http!/guacamole!mysql!admin!{secrets}/{host}/bad.1.password")
+          "automon_guacamole!127.0.0.1!8080!http!/guacamole!mysql!admin!{secret}")
     inert("IPv6 service host", svc("bad", ("host", "::1")), "automon_tcp!::1!80")
     inert("ldap DN with spaces and commas", svc("bad", ("base", "ou=My Unit,dc=example,dc=org"), type_="ldap",
                                                 port=None),
@@ -259,7 +259,7 @@ def state_attacks(env):
     _, listing, _ = env.run("hosts")
     if code != 2 or "not activated" not in out:
         problems.append("state-bucket: expected 'not activated': " + out + err)
-    if host in listing or os.path.exists(os.path.join(env.state_dir, "secrets", host)) or \
+    if host in listing or os.path.exists(regtest.secret_path(os.path.join(env.state_dir, "secrets"), host, "guac", 1)) or \
             os.path.exists(os.path.join(env.state_dir, "hosts", host + ".snapshot")) or os.listdir(elsewhere):
         problems.append("state-bucket: the host was stored though nothing went live: " + listing)
     os.unlink(bucket_dir)
@@ -364,7 +364,7 @@ def main():
 
     def active_problem(host, code, out, detail):
         want = "check_command           " + detail.format(
-            host=host, secrets=os.path.join(env.state_dir, "secrets"),
+            host=host, secret=regtest.secret_path(os.path.join(env.state_dir, "secrets"), host, "bad", 1),
             mailflow=os.path.join(env.state_dir, "mailflow"))
         if code != 0 or want not in (env.host_file(host) or ""):
             return "expected active with %r" % want

@@ -58,6 +58,13 @@ OVERRIDES = {
 }
 
 
+
+def secret_path(secrets_dir, host, service, generation):
+    """Where the registrar writes a service's secret (backends/plan.h,
+    SecretFilePath): <secrets_dir>/<bucket>/<host>@<service>.<generation>.password."""
+    bucket = hashlib.sha256(host.encode()).hexdigest()[:2]
+    return "%s/%s/%s@%s.%d.password" % (secrets_dir, bucket, host, service, generation)
+
 def parse_args(*paths):
     """The suite's command line: each of `paths` ("--registrar", "--agent",
     ...) is a required option naming a file."""
