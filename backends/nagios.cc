@@ -28,19 +28,35 @@ bool IsShowableSource(std::string_view s) {
          });
 }
 
-std::string Directive(std::string_view key, std::string_view value) {
-  return fmt::format("    {:<23} {}\n", key, value);  // a space after a long key too
+// Appends "    key value\n", the key padded to 23 columns and a space
+// after a long key too.
+void Directive(std::string& out, std::string_view key, std::string_view value) {
+  constexpr size_t kKeyColumns = 23;
+  out.append(4, ' ');
+  out.append(key);
+  out.append(key.size() < kKeyColumns ? kKeyColumns - key.size() + 1 : 1, ' ');
+  out.append(value);
+  out += '\n';
 }
 
 // The lifecycle's disabled host: kept, but neither checked nor notified.
-std::string DisabledDirectives() {
-  return Directive("active_checks_enabled", "0") + Directive("notifications_enabled", "0");
+void DisabledDirectives(std::string& out) {
+  Directive(out, "active_checks_enabled", "0");
+  Directive(out, "notifications_enabled", "0");
 }
 
 }  // namespace
 
 std::string HostFileName(std::string_view host) {
   return fmt::format("{}/{}/{}.cfg", kHostsDirName, HostBucket(host), host);
+}
+
+int NagiosArgumentCount(const CheckPlan& plan) {
+  int n = plan.secret_environment ? 1 : 0;
+  for (const Argument& a : plan.arguments) {
+    if (a.kind != ArgumentKind::kFlag && a.kind != ArgumentKind::kFixed) ++n;
+  }
+  return n;
 }
 
 std::string NagiosCommandLine(const CheckPlan& plan, int* arguments) {
@@ -78,24 +94,23 @@ std::string RenderNagiosCommon(const NagiosRenderOptions& options) {
       "# Override the templates automon-host and automon-service in {}.\n\n",
       options.generated_at, options.templates_file);
   out += "define hostgroup {\n";
-  out += Directive("hostgroup_name", "automon");
-  out += Directive("alias", "Hosts registered by automon");
+  Directive(out, "hostgroup_name", "automon");
+  Directive(out, "alias", "Hosts registered by automon");
   out += "}\n";
   // Passive services: what a stale one says (its argument is the
   // threshold); check_dummy from monitoring-plugins, automon's own text.
   out += "\ndefine command {\n";
-  out += Directive("command_name", kNagiosStaleCommand);
-  out += Directive(
-      "command_line",
-      "$USER1$/check_dummy 3 'No result from $HOSTNAME$ for ''$ARG1$'' s (agent silent?)'");
+  Directive(out, "command_name", kNagiosStaleCommand);
+  Directive(out, "command_line",
+            "$USER1$/check_dummy 3 'No result from $HOSTNAME$ for ''$ARG1$'' s (agent silent?)'");
   out += "}\n";
   for (const CheckPlan& shape : AllCommandShapes()) {
     int arguments = 0;
     const std::string line = NagiosCommandLine(shape, &arguments);
     if (arguments > kMaxNagiosArguments) continue;  // never used: RenderHost refuses it
     out += "\ndefine command {\n";
-    out += Directive("command_name", "automon_" + shape.command);
-    out += Directive("command_line", line);
+    Directive(out, "command_name", "automon_" + shape.command);
+    Directive(out, "command_line", line);
     out += "}\n";
   }
   return out;
@@ -137,13 +152,13 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
       "# or change the services on the host in /etc/monitoring-info/.\n\n",
       plan.host, plan.generation, options_.generated_at, options_.templates_file);
   out += "define host {\n";
-  out += Directive("use", "automon-host");
-  out += Directive("host_name", plan.host);
-  out += Directive("alias", plan.host);
-  out += Directive("address", plan.address);
-  out += Directive("hostgroups", "automon");
-  out += Directive("_AUTOMON_GENERATION", std::to_string(plan.generation));
-  if (plan.disabled) out += DisabledDirectives();
+  Directive(out, "use", "automon-host");
+  Directive(out, "host_name", plan.host);
+  Directive(out, "alias", plan.host);
+  Directive(out, "address", plan.address);
+  Directive(out, "hostgroups", "automon");
+  Directive(out, "_AUTOMON_GENERATION", std::to_string(plan.generation));
+  if (plan.disabled) DisabledDirectives(out);
   out += "}\n";
 
   ServiceNames service_names;
@@ -158,28 +173,27 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
       // off; one attempt makes every result and staleness HARD at once.
       const int threshold = s.plan.freshness_seconds.value_or(DefaultFreshnessSeconds(300));
       out += "\ndefine service {\n";
-      if (IsShowableSource(s.loc.ToString()))
-        out += fmt::format("    # from {}\n", s.loc.ToString());
-      out += Directive("use", "automon-service");
-      out += Directive("host_name", plan.host);
-      out += Directive("service_description", s.description);
-      out += Directive("active_checks_enabled", "0");
-      out += Directive("passive_checks_enabled", "1");
+      if (const std::string from = s.loc.ToString(); IsShowableSource(from)) {
+        out += fmt::format("    # from {}\n", from);
+      }
+      Directive(out, "use", "automon-service");
+      Directive(out, "host_name", plan.host);
+      Directive(out, "service_description", s.description);
+      Directive(out, "active_checks_enabled", "0");
+      Directive(out, "passive_checks_enabled", "1");
       // A disabled host's passive service is neither stale nor notified.
-      out += Directive("check_freshness", plan.disabled ? "0" : "1");
-      if (plan.disabled) out += Directive("notifications_enabled", "0");
-      out += Directive("freshness_threshold", std::to_string(threshold));
-      out += Directive("max_check_attempts", "1");
-      out += Directive("check_command", fmt::format("{}!{}", kNagiosStaleCommand, threshold));
-      out += Directive("_AUTOMON_SERVICE", s.name);
+      Directive(out, "check_freshness", plan.disabled ? "0" : "1");
+      if (plan.disabled) Directive(out, "notifications_enabled", "0");
+      Directive(out, "freshness_threshold", std::to_string(threshold));
+      Directive(out, "max_check_attempts", "1");
+      Directive(out, "check_command", fmt::format("{}!{}", kNagiosStaleCommand, threshold));
+      Directive(out, "_AUTOMON_SERVICE", s.name);
       out += "}\n";
       report.rendered = true;
       if (!IsHeartbeat(s)) dependents.push_back(s.description);
       continue;
     }
-    int arguments = 0;
-    (void)NagiosCommandLine(s.plan, &arguments);
-    if (arguments > kMaxNagiosArguments) {
+    if (const int arguments = NagiosArgumentCount(s.plan); arguments > kMaxNagiosArguments) {
       report.reason = fmt::format(
           "its check needs {} arguments, and Nagios passes at most {} ($ARG1$..$ARG{}$)", arguments,
           kMaxNagiosArguments, kMaxNagiosArguments);
@@ -207,13 +221,15 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
       continue;
     }
     out += "\ndefine service {\n";
-    if (IsShowableSource(s.loc.ToString())) out += fmt::format("    # from {}\n", s.loc.ToString());
-    out += Directive("use", "automon-service");
-    out += Directive("host_name", plan.host);
-    out += Directive("service_description", s.description);
-    out += Directive("check_command", check);
-    out += Directive("_AUTOMON_SERVICE", s.name);
-    if (plan.disabled) out += DisabledDirectives();
+    if (const std::string from = s.loc.ToString(); IsShowableSource(from)) {
+      out += fmt::format("    # from {}\n", from);
+    }
+    Directive(out, "use", "automon-service");
+    Directive(out, "host_name", plan.host);
+    Directive(out, "service_description", s.description);
+    Directive(out, "check_command", check);
+    Directive(out, "_AUTOMON_SERVICE", s.name);
+    if (plan.disabled) DisabledDirectives(out);
     out += "}\n";
     report.rendered = true;
     for (const std::string& path : SecretPathsOf(s.plan)) {
@@ -230,13 +246,13 @@ Result<RenderedHost> NagiosRenderer::RenderHost(const HostPlan& plan) const {
   if (plan.heartbeat_seconds && heartbeat) {
     for (const std::string& dependent : dependents) {
       out += "\ndefine servicedependency {\n";
-      out += Directive("host_name", plan.host);
-      out += Directive("service_description", formats::kHeartbeatService);
-      out += Directive("dependent_host_name", plan.host);
-      out += Directive("dependent_service_description", dependent);
-      out += Directive("inherits_parent", "0");
-      out += Directive("execution_failure_criteria", "n");
-      out += Directive("notification_failure_criteria", "w,u,c");
+      Directive(out, "host_name", plan.host);
+      Directive(out, "service_description", formats::kHeartbeatService);
+      Directive(out, "dependent_host_name", plan.host);
+      Directive(out, "dependent_service_description", dependent);
+      Directive(out, "inherits_parent", "0");
+      Directive(out, "execution_failure_criteria", "n");
+      Directive(out, "notification_failure_criteria", "w,u,c");
       out += "}\n";
     }
   }

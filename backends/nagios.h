@@ -61,6 +61,8 @@ std::string RenderLocalTemplates(std::string_view templates, const NagiosRenderO
 // host-supplied value as a single-quoted $ARGn$ numbered in plan order
 // (the secret_environment's file first). Also the number of $ARGn$ used.
 std::string NagiosCommandLine(const CheckPlan& plan, int* arguments = nullptr);
+// That number of $ARGn$ alone, without the command line.
+int NagiosArgumentCount(const CheckPlan& plan);
 
 class NagiosRenderer final : public Renderer {
  public:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "backends/plan.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -108,8 +109,14 @@ TEST(PlanTest, EveryShapeHasAUniqueNameAndFitsNagiosArguments) {
     EXPECT_TRUE(names.insert(shape.command).second) << shape.command;
     EXPECT_TRUE(std::regex_match(shape.command, std::regex("[a-z0-9_]+"))) << shape.command;
     int arguments = 0;
-    (void)NagiosCommandLine(shape, &arguments);
+    const std::string line = NagiosCommandLine(shape, &arguments);
     EXPECT_LE(arguments, kMaxNagiosArguments) << shape.command;
+    // The count RenderHost checks is the $ARGn$ the command line uses.
+    EXPECT_EQ(NagiosArgumentCount(shape), arguments) << shape.command;
+    if (arguments > 0) {
+      EXPECT_NE(line.find(fmt::format("$ARG{}$", arguments)), std::string::npos) << line;
+    }
+    EXPECT_EQ(line.find(fmt::format("$ARG{}$", arguments + 1)), std::string::npos) << line;
   }
 }
 

@@ -63,19 +63,21 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
     std::string_view raw = text.substr(0, newline);
     text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
     if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
-    const std::string line(raw);
-    // A line holding a password is never shown, even in an error about it.
-    const std::string shown = IsSecretLine(raw) ? std::string() : line;
     auto error = [&](size_t offset, std::string message) {
-      diagnostics.push_back({Severity::kError,
-                             {file, line_number, shown.empty() ? 0 : static_cast<int>(offset) + 1},
-                             std::move(message),
-                             shown});
+      // A line holding a password is never shown, even in an error about it.
+      std::string shown = IsSecretLine(raw) ? std::string() : std::string(raw);
+      const int column = shown.empty() ? 0 : static_cast<int>(offset) + 1;
+      diagnostics.push_back(
+          {Severity::kError, {file, line_number, column}, std::move(message), std::move(shown)});
       if (!sections.empty()) sections.back().broken = true;
     };
     // A header that cannot be read still ends the previous section.
     auto broken_header = [&](size_t offset, std::string message) {
-      sections.push_back({line, {file, line_number, static_cast<int>(offset) + 1}, line, {}, true});
+      sections.push_back({std::string(raw),
+                          {file, line_number, static_cast<int>(offset) + 1},
+                          std::string(raw),
+                          {},
+                          true});
       error(offset, std::move(message));
     };
     // A bad line that starts like a header is taken for one: the lines
@@ -123,8 +125,10 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
         broken_header(start, "empty section name");
         continue;
       }
-      sections.push_back(
-          {std::string(name), {file, line_number, static_cast<int>(start) + 1}, line, {}});
+      sections.push_back({std::string(name),
+                          {file, line_number, static_cast<int>(start) + 1},
+                          std::string(raw),
+                          {}});
       continue;
     }
 
@@ -154,7 +158,7 @@ std::vector<IniSection> LexIni(std::string_view text, std::string_view filename,
                                        std::string(value),
                                        {file, line_number, static_cast<int>(start) + 1},
                                        {file, line_number, static_cast<int>(value_offset) + 1},
-                                       line});
+                                       std::string(raw)});
   }
   return sections;
 }

@@ -77,7 +77,7 @@ class SectionParser {
   void SectionWarning(std::string message) {
     warnings_.push_back({Severity::kWarning, section_.loc, std::move(message), section_.line});
   }
-  bool Given(std::string_view key) const { return given_.count(std::string(key)) != 0; }
+  bool Given(std::string_view key) const { return given_.count(key) != 0; }
   void Store(const KeySpec& spec, std::string value);
   void ApplyDefaults();
   void CheckCombinations();
@@ -98,7 +98,8 @@ class SectionParser {
   int errors_ = 0;
   std::vector<Diagnostic> warnings_;
   Service service_;
-  std::map<std::string, const IniEntry*> given_;
+  // The section's keys (views into section_, which outlives the parser).
+  std::map<std::string_view, const IniEntry*, std::less<>> given_;
 };
 
 std::optional<Service> SectionParser::Parse() {
@@ -356,30 +357,40 @@ ParseResult ParseDefinitions(std::string_view text, std::string_view filename) {
 }
 
 void RejectDuplicateServices(std::vector<Service>& services, std::vector<Diagnostic>& diagnostics) {
-  std::map<std::string, SourceLocation> names;
-  std::map<std::string, std::pair<std::string, SourceLocation>> descriptions;
-  std::vector<Service> kept;
-  for (Service& service : services) {
+  // The first of each name and of each description is kept; the views
+  // point into `services`, which is only rebuilt when one must go.
+  std::map<std::string_view, size_t> names;
+  std::map<std::string_view, size_t> descriptions;
+  std::vector<bool> drop(services.size(), false);
+  bool any = false;
+  for (size_t i = 0; i < services.size(); ++i) {
+    const Service& service = services[i];
     if (auto it = names.find(service.name); it != names.end()) {
       diagnostics.push_back({Severity::kError, service.loc,
                              fmt::format("duplicate service '{}' (first defined at {})",
-                                         service.name, it->second.ToString()),
+                                         service.name, services[it->second].loc.ToString()),
                              ""});
+      drop[i] = any = true;
       continue;
     }
     if (auto it = descriptions.find(service.description); it != descriptions.end()) {
+      const Service& first = services[it->second];
       diagnostics.push_back(
           {Severity::kError, service.loc,
            fmt::format("service '{}' has the same description '{}' as service '{}' at {}; "
                        "the monitoring server needs distinct names",
-                       service.name, service.description, it->second.first,
-                       it->second.second.ToString()),
+                       service.name, service.description, first.name, first.loc.ToString()),
            ""});
+      drop[i] = any = true;
       continue;
     }
-    names.emplace(service.name, service.loc);
-    descriptions.emplace(service.description, std::make_pair(service.name, service.loc));
-    kept.push_back(std::move(service));
+    names.emplace(service.name, i);
+    descriptions.emplace(service.description, i);
+  }
+  if (!any) return;
+  std::vector<Service> kept;
+  for (size_t i = 0; i < services.size(); ++i) {
+    if (!drop[i]) kept.push_back(std::move(services[i]));
   }
   services = std::move(kept);
 }
