@@ -324,9 +324,12 @@ Result<std::string> Icinga2Activator::StagedConf(const Changes& changes) {
       }
     }
     for (const std::string& rel : files) staged_or_live(rel, true);
-    for (const auto& [rel, change] : changes) {
-      const size_t slash = rel.rfind('/');
-      if (slash == bucket.size() && rel.compare(0, slash, bucket) == 0 && !files.count(rel)) {
+    // The bucket's new files: its changes are one run of the sorted map.
+    const std::string prefix = bucket + "/";
+    for (auto it = changes.lower_bound(prefix);
+         it != changes.end() && it->first.starts_with(prefix); ++it) {
+      const std::string& rel = it->first;
+      if (rel.find('/', prefix.size()) == std::string::npos && !files.count(rel)) {
         staged_or_live(rel, false);
       }
     }
