@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <limits>
 #include <map>
+#include <memory_resource>
 #include <set>
 
 #include "common/parse_integer.h"
@@ -358,10 +361,13 @@ ParseResult ParseDefinitions(std::string_view text, std::string_view filename) {
 
 void RejectDuplicateServices(std::vector<Service>& services, std::vector<Diagnostic>& diagnostics) {
   // The first of each name and of each description is kept; the views
-  // point into `services`, which is only rebuilt when one must go.
-  std::map<std::string_view, size_t> names;
-  std::map<std::string_view, size_t> descriptions;
-  std::vector<bool> drop(services.size(), false);
+  // point into `services`, which is only rebuilt when one must go. The
+  // maps' nodes come from the stack for a host's usual few services.
+  std::array<std::byte, 8192> buffer;
+  std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size());
+  std::pmr::map<std::string_view, size_t> names(&arena);
+  std::pmr::map<std::string_view, size_t> descriptions(&arena);
+  std::pmr::vector<bool> drop(services.size(), false, &arena);
   bool any = false;
   for (size_t i = 0; i < services.size(); ++i) {
     const Service& service = services[i];

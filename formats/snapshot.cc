@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <set>
@@ -218,6 +219,7 @@ Result<ParsedSnapshot> ParseSnapshot(std::string_view text, std::string_view ori
   if (auto e = first_lex_error_before(INT32_MAX)) return *e;
 
   size_t service_sections = 0;
+  snapshot.services.reserve(std::min<size_t>(*count, sections.size()));
   std::set<std::string> removed_names;
   int suggestions_left = kMaxSuggestionsPerDocument;
   for (size_t i = 1; i < sections.size(); ++i) {

@@ -133,6 +133,16 @@ std::string VerifierReason(const ProcessResult& result) {
   return reason;
 }
 
+std::vector<std::string_view> ChangesIn(const FileChanges& changes, const std::string& dir) {
+  const std::string prefix = dir + "/";
+  std::vector<std::string_view> in;
+  for (auto it = changes.lower_bound(prefix); it != changes.end() && it->first.starts_with(prefix);
+       ++it) {
+    if (it->first.find('/', prefix.size()) == std::string::npos) in.push_back(it->first);
+  }
+  return in;
+}
+
 std::vector<std::string> TreeChanges::Hosts() const {
   std::vector<std::string> names;
   for (const auto& [host, change] : hosts) names.push_back(host);

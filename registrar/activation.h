@@ -99,6 +99,10 @@ class StagingActivator : public Activator {
 // file is removed).
 using FileChanges = std::map<std::string, std::optional<std::string>>;
 
+// The paths of `changes` of files directly in `dir` (relative, no trailing
+// '/'), in order: one run of the sorted map, not a look at every change.
+std::vector<std::string_view> ChangesIn(const FileChanges& changes, const std::string& dir);
+
 // The live file tree of an engine that reads one file per host plus a few
 // backend-wide files from one output directory (Nagios, Icinga 2).
 struct FileTree {

@@ -324,14 +324,8 @@ Result<std::string> Icinga2Activator::StagedConf(const Changes& changes) {
       }
     }
     for (const std::string& rel : files) staged_or_live(rel, true);
-    // The bucket's new files: its changes are one run of the sorted map.
-    const std::string prefix = bucket + "/";
-    for (auto it = changes.lower_bound(prefix);
-         it != changes.end() && it->first.starts_with(prefix); ++it) {
-      const std::string& rel = it->first;
-      if (rel.find('/', prefix.size()) == std::string::npos && !files.count(rel)) {
-        staged_or_live(rel, false);
-      }
+    for (std::string_view rel : ChangesIn(changes, bucket)) {
+      if (!files.count(std::string(rel))) staged_or_live(std::string(rel), false);
     }
   }
   return out;

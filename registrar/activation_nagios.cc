@@ -190,12 +190,8 @@ Result<std::string> NagiosActivator::StagedNagiosCfg(const Changes& changes) {
       }
     }
     for (const std::string& rel : files) staged_or_live(rel, true);
-    for (const auto& [rel, change] : changes) {
-      const size_t slash = rel.rfind('/');
-      if (slash != std::string::npos && rel.compare(0, slash, bucket) == 0 &&
-          slash == bucket.size() && !files.count(rel)) {
-        staged_or_live(rel, false);
-      }
+    for (std::string_view rel : ChangesIn(changes, bucket)) {
+      if (!files.count(std::string(rel))) staged_or_live(std::string(rel), false);
     }
   }
   return out;

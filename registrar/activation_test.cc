@@ -130,6 +130,17 @@ class ActivationTest : public ::testing::Test {
                              dir_.path() + "/state/reload-pending"};
 };
 
+TEST(ChangesInTest, OnlyTheFilesDirectlyInTheDirectoryInOrder) {
+  const FileChanges changes = {
+      {"automon.cfg", "x"},           {"hosts/ab/a.cfg", "a"}, {"hosts/ab/b.cfg", std::nullopt},
+      {"hosts/ab/deeper/c.cfg", "c"}, {"hosts/ab.cfg", "d"},   {"hosts/abc/e.cfg", "e"},
+      {"hosts/ac/f.cfg", "f"}};
+  EXPECT_EQ(ChangesIn(changes, "hosts/ab"),
+            (std::vector<std::string_view>{"hosts/ab/a.cfg", "hosts/ab/b.cfg"}));
+  EXPECT_EQ(ChangesIn(changes, "hosts"), (std::vector<std::string_view>{"hosts/ab.cfg"}));
+  EXPECT_TRUE(ChangesIn(changes, "hosts/zz").empty());
+}
+
 TEST_F(ActivationTest, VerifiesAStagedCopyThenSwapsAndReloads) {
   auto outcome = Activate(
       Request({{"a.example.org", "# h\nhost a v1\n"}, {"b.example.org", "# h\nhost b v1\n"}}));
