@@ -178,14 +178,17 @@ Result<TreeChanges> CollectTreeChanges(
     if (!wanted) return live.ok();
     return !live.ok() || backends::WithoutHeader(*live) != backends::WithoutHeader(*wanted);
   };
+  auto shared_copy = [](const std::optional<std::string>& content) {
+    return content ? std::make_shared<const std::string>(*content) : FileContent();
+  };
   for (const auto& [rel, content] : shared) {
-    if (content && differs(rel, content)) out.shared[rel] = content;
+    if (content && differs(rel, content)) out.shared[rel] = shared_copy(content);
   }
   for (const auto& [host, content] : request.hosts) {
     const std::string rel = tree.host_file(host);
     const bool known_new = live_hosts && content && !live_files.count(rel);
     if (known_new || differs(rel, content)) {
-      out.hosts[host] = {rel, content};
+      out.hosts[host] = {rel, shared_copy(content)};
     } else {
       out.unchanged.push_back(host);
     }
@@ -194,9 +197,9 @@ Result<TreeChanges> CollectTreeChanges(
     for (const auto& [host, rel] : *live_hosts) {
       if (request.keep_hosts.count(host)) continue;
       if (!request.hosts.count(host)) {
-        out.hosts[host] = {rel, std::nullopt};
+        out.hosts[host] = {rel, nullptr};
       } else if (rel != tree.host_file(host)) {
-        out.hosts[rel] = {rel, std::nullopt};  // a copy in the wrong place
+        out.hosts[rel] = {rel, nullptr};  // a copy in the wrong place
       }
     }
   }

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -95,9 +96,12 @@ class StagingActivator : public Activator {
   const std::string reload_marker_;
 };
 
-// Path relative to an output directory -> wanted content (nullopt: the
-// file is removed).
-using FileChanges = std::map<std::string, std::optional<std::string>>;
+// A file's wanted content; null: the file is removed. Shared, so that the
+// subsets of an activation's changes (TreeChanges::With: what is verified,
+// what is swapped) copy no content.
+using FileContent = std::shared_ptr<const std::string>;
+// Path relative to an output directory -> wanted content.
+using FileChanges = std::map<std::string, FileContent>;
 
 // The paths of `changes` of files directly in `dir` (relative, no trailing
 // '/'), in order: one run of the sorted map, not a look at every change.
@@ -120,7 +124,7 @@ struct TreeChanges {
   FileChanges shared;  // the backend-wide files that differ
   // host (or, for a stray file, its path) -> (path relative to output_dir,
   // wanted content or nullopt)
-  std::map<std::string, std::pair<std::string, std::optional<std::string>>> hosts;
+  std::map<std::string, std::pair<std::string, FileContent>> hosts;
   std::vector<std::string> unchanged;  // hosts whose live file already matches
 
   // The keys of `hosts`, sorted.

@@ -131,10 +131,12 @@ class ActivationTest : public ::testing::Test {
 };
 
 TEST(ChangesInTest, OnlyTheFilesDirectlyInTheDirectoryInOrder) {
-  const FileChanges changes = {
-      {"automon.cfg", "x"},           {"hosts/ab/a.cfg", "a"}, {"hosts/ab/b.cfg", std::nullopt},
-      {"hosts/ab/deeper/c.cfg", "c"}, {"hosts/ab.cfg", "d"},   {"hosts/abc/e.cfg", "e"},
-      {"hosts/ac/f.cfg", "f"}};
+  FileChanges changes;
+  for (const char* rel : {"automon.cfg", "hosts/ab/a.cfg", "hosts/ab/deeper/c.cfg", "hosts/ab.cfg",
+                          "hosts/abc/e.cfg", "hosts/ac/f.cfg"}) {
+    changes[rel] = std::make_shared<const std::string>("x");
+  }
+  changes["hosts/ab/b.cfg"] = nullptr;  // a removal is a change too
   EXPECT_EQ(ChangesIn(changes, "hosts/ab"),
             (std::vector<std::string_view>{"hosts/ab/a.cfg", "hosts/ab/b.cfg"}));
   EXPECT_EQ(ChangesIn(changes, "hosts"), (std::vector<std::string_view>{"hosts/ab.cfg"}));
