@@ -153,6 +153,7 @@ Result<RenderedHost> CheckmkRenderer::RenderHost(const HostPlan& plan) const {
       plan.address != host ? std::optional<std::string>(plan.address) : std::nullopt;
 
   RenderedHost result;
+  result.services.reserve(plan.services.size());
   std::vector<std::string> rule_lines;
   ServiceNames service_names;
   for (const PlannedService& s : plan.services) {

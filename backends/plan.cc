@@ -454,6 +454,7 @@ HostPlan PlanHost(const formats::Snapshot& snapshot, const PlanOptions& options)
   plan.address = snapshot.address.value_or(snapshot.host);
   plan.generation = snapshot.generation;
   const Context ctx{snapshot, options};
+  plan.services.reserve(snapshot.services.size() + 1);  // the heartbeat
   for (const Service& s : snapshot.services) {
     PlannedService& planned = plan.services.emplace_back();
     planned.name = s.name;
