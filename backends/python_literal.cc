@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
 #include "common/check.h"
 #include "common/utf8.h"
 
@@ -93,17 +95,22 @@ PyValue& PyValue::Set(std::string key, PyValue value) {
   return *this;
 }
 
-Result<std::string> EncodePythonString(std::string_view s) {
+namespace {
+
+// EncodePythonString's text, appended to `out` (left as it was on error).
+Result<void> AppendPythonString(std::string& out, std::string_view s) {
   if (s.size() > kMaxStringBytes) {
     return Error{
         fmt::format("string of {} bytes is over the limit of {}", s.size(), kMaxStringBytes)};
   }
-  std::string out = "'";
-  out.reserve(s.size() + 2);
+  const size_t before = out.size();
+  out.reserve(before + s.size() + 2);
+  out += '\'';
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     const size_t length = Utf8SequenceLength(s, i);
     if (length == 0) {
+      out.resize(before);
       if (c == 0xed && i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xe0) == 0xa0) {
         return Error{fmt::format("a UTF-16 surrogate at offset {} is not a character", i)};
       }
@@ -124,56 +131,69 @@ Result<std::string> EncodePythonString(std::string_view s) {
     } else if (cp >= 0x20 && cp < 0x7f) {
       out += static_cast<char>(cp);
     } else if (cp <= 0xff) {
-      out += fmt::format("\\x{:02x}", cp);
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", cp);
     } else if (cp <= 0xffff) {
-      out += fmt::format("\\u{:04x}", cp);
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", cp);
     } else {
-      out += fmt::format("\\U{:08x}", cp);
+      fmt::format_to(std::back_inserter(out), "\\U{:08x}", cp);
     }
   }
   out += '\'';
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> EncodePythonString(std::string_view s) {
+  std::string out;
+  if (auto a = AppendPythonString(out, s); !a) return a.error();
   return out;
 }
 
 Result<std::string> EncodePython(const PyValue& value) {
-  switch (value.kind_) {
-    case PyValue::Kind::kNone:
-      return std::string("None");
-    case PyValue::Kind::kBool:
-      return std::string(value.bool_ ? "True" : "False");
-    case PyValue::Kind::kInt:
-      return fmt::format("{}", value.int_);
-    case PyValue::Kind::kStr:
-      return EncodePythonString(value.str_);
-    case PyValue::Kind::kList:
-    case PyValue::Kind::kTuple: {
-      const bool list = value.kind_ == PyValue::Kind::kList;
-      std::string out = list ? "[" : "(";
-      for (size_t i = 0; i < value.items_.size(); ++i) {
-        if (i > 0) out += ", ";
-        auto item = EncodePython(value.items_[i]);
-        if (!item) return item.error();
-        out += *item;
+  // One text appended to all the way down, not a string per level.
+  std::string out;
+  auto append = [&out](const PyValue& v, const auto& self) -> Result<void> {
+    switch (v.kind_) {
+      case PyValue::Kind::kNone:
+        out += "None";
+        return {};
+      case PyValue::Kind::kBool:
+        out += v.bool_ ? "True" : "False";
+        return {};
+      case PyValue::Kind::kInt:
+        fmt::format_to(std::back_inserter(out), "{}", v.int_);
+        return {};
+      case PyValue::Kind::kStr:
+        return AppendPythonString(out, v.str_);
+      case PyValue::Kind::kList:
+      case PyValue::Kind::kTuple: {
+        const bool list = v.kind_ == PyValue::Kind::kList;
+        out += list ? '[' : '(';
+        for (size_t i = 0; i < v.items_.size(); ++i) {
+          if (i > 0) out += ", ";
+          if (auto item = self(v.items_[i], self); !item) return item;
+        }
+        if (!list && v.items_.size() == 1) out += ',';
+        out += list ? ']' : ')';
+        return {};
       }
-      if (!list && value.items_.size() == 1) out += ',';
-      out += list ? "]" : ")";
-      return out;
-    }
-    case PyValue::Kind::kDict: {
-      std::string out = "{";
-      for (size_t i = 0; i < value.items_.size(); ++i) {
-        if (i > 0) out += ", ";
-        auto key = EncodePythonString(value.keys_[i]);
-        if (!key) return key.error();
-        auto item = EncodePython(value.items_[i]);
-        if (!item) return item.error();
-        out += fmt::format("{}: {}", *key, *item);
+      case PyValue::Kind::kDict: {
+        out += '{';
+        for (size_t i = 0; i < v.items_.size(); ++i) {
+          if (i > 0) out += ", ";
+          if (auto key = AppendPythonString(out, v.keys_[i]); !key) return key;
+          out += ": ";
+          if (auto item = self(v.items_[i], self); !item) return item;
+        }
+        out += '}';
+        return {};
       }
-      out += '}';
-      return out;
     }
-  }
-  return Error{"unknown Python value kind"};
+    return Error{"unknown Python value kind"};
+  };
+  if (auto a = append(value, append); !a) return a.error();
+  return out;
 }
 
 }  // namespace automon::backends
