@@ -402,7 +402,9 @@ Result<HostStore::SecretListing> HostStore::SecretFilesOf(const std::string& hos
   if (!entries && !IsNotFound(entries.error())) return entries.error();
   if (entries) {
     for (const DirectoryEntry& e : *entries) {
-      if (e.name.starts_with(prefix)) found.paths.insert(bucket + "/" + e.name);
+      if (e.kind == DirectoryEntry::Kind::kRegular && e.name.starts_with(prefix)) {
+        found.paths.insert(bucket + "/" + e.name);
+      }
     }
   }
   // A store from before the buckets kept them in secrets/<host>/, named
@@ -413,7 +415,9 @@ Result<HostStore::SecretListing> HostStore::SecretFilesOf(const std::string& hos
   if (old) {
     found.legacy_dir = !IsBucketName(host);
     for (const DirectoryEntry& e : *old) {
-      if (e.name.find('@') == std::string::npos) found.paths.insert(legacy + "/" + e.name);
+      if (e.kind == DirectoryEntry::Kind::kRegular && e.name.find('@') == std::string::npos) {
+        found.paths.insert(legacy + "/" + e.name);
+      }
     }
   }
   return found;
